@@ -1,0 +1,45 @@
+/* main.c - the throng command: picks the subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "throng.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "throng %s - load generator with Lua personas\n"
+                 "\n"
+                 "usage: throng <command> [flags]\n"
+                 "\n"
+                 "commands:\n"
+                 "  run      load a server with clients running a persona (default: table)\n"
+                 "  serve    run the demonstration table service\n"
+                 "  demo     start the table service in-process and load it for 5 seconds\n"
+                 "  version  print the version\n"
+                 "  help     print this help\n"
+                 "\n"
+                 "'throng <command> --help' describes a command's flags.\n",
+            throng_version());
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 2, argv + 2);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("throng %s\n", throng_version());
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    fprintf(stderr, "throng: unknown command '%s' (see throng help)\n", cmd);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,290 @@
+/*
+ * throng.h - the public interface of libthrong, an embeddable load-generation
+ * engine.
+ *
+ * A run is made of groups. A group is a persona (a Lua script that says how
+ * one kind of client behaves) plus its settings: how many clients, on how
+ * many worker threads, how many exchanges per session, how long to think.
+ * Each worker thread owns one event loop, one Lua state and many clients.
+ *
+ * Conventions:
+ *  - every function that can fail returns 0 or a negative THRONG_E* code;
+ *    throng_strerror() names the code and throng_errmsg() says what exactly
+ *    was wrong, for the engine (or server) given;
+ *  - the library never prints, never exits and installs no signal handler;
+ *  - memory returned through an out-parameter of type char ** belongs to the
+ *    caller, who releases it with throng_free();
+ *  - pointers to report data stay valid until the engine is freed.
+ */
+#ifndef THRONG_H
+#define THRONG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define THRONG_API __attribute__((visibility("default")))
+#else
+#define THRONG_API
+#endif
+
+#define THRONG_VERSION_MAJOR 0
+#define THRONG_VERSION_MINOR 1
+#define THRONG_VERSION_PATCH 0
+#define THRONG_VERSION_STRING "0.1.0"
+
+/* The version of the library actually linked, as "MAJOR.MINOR.PATCH". */
+THRONG_API const char *throng_version(void);
+
+/* ------------------------------------------------------------------ errors */
+
+/* XX(name, code, message): one table from which codes, names and messages come. */
+#define THRONG_ERRNO_MAP(XX)                                                                       \
+    XX(EINVAL, -1, "invalid argument")                                                             \
+    XX(ENOMEM, -2, "out of memory")                                                                \
+    XX(ESTATE, -3, "not allowed in the current state")                                             \
+    XX(EADDR, -4, "bad address")                                                                   \
+    XX(ERESOLVE, -5, "host name not resolved")                                                     \
+    XX(EPERSONA, -6, "unknown persona")                                                            \
+    XX(ESCRIPT, -7, "persona script error")                                                        \
+    XX(ESYS, -8, "system error")                                                                   \
+    XX(ELISTEN, -9, "cannot listen")
+
+typedef enum {
+    THRONG_OK = 0,
+#define THRONG_XX_(name, code, msg) THRONG_##name = (code),
+    THRONG_ERRNO_MAP(THRONG_XX_)
+#undef THRONG_XX_
+} throng_errno_t;
+
+/* A short description of an error code ("invalid argument"). */
+THRONG_API const char *throng_strerror(int err);
+/* The code's name ("EINVAL"). */
+THRONG_API const char *throng_err_name(int err);
+
+/* Frees a buffer the library handed to the caller. */
+THRONG_API void throng_free(void *p);
+
+/* ------------------------------------------------------------------ faults */
+
+/* What can end a request or a client. Every fault is counted. */
+typedef enum {
+    THRONG_FAULT_NOT_CONNECTED, /* connect failed, refused or timed out */
+    THRONG_FAULT_TIMED_OUT,     /* no complete response within the timeout */
+    THRONG_FAULT_ABANDONED,     /* the server closed or reset mid-exchange */
+    THRONG_FAULT_CLOSED,        /* the connection was closed locally */
+    THRONG_FAULT_BUSY,          /* the server said Busy: counted, not a client failure */
+    THRONG_FAULT_INVALID,       /* the persona's validation failed */
+    THRONG_FAULT_HTTP_ERROR,    /* malformed response */
+    THRONG_FAULT_SCRIPT_ERROR,  /* a Lua error in a persona hook */
+    THRONG_FAULT_ABORTED,       /* in flight when the run was stopped */
+    THRONG_FAULT_KINDS
+} throng_fault_t;
+
+/* The fault's name as shown in reports ("not-connected"). */
+THRONG_API const char *throng_fault_name(throng_fault_t kind);
+
+/* ---------------------------------------------------------------- settings */
+
+typedef enum {
+    THRONG_ON_FAULT_DROP,   /* a faulted client leaves the run (the default) */
+    THRONG_ON_FAULT_RESTART /* a faulted client reconnects, with backoff and jitter */
+} throng_on_fault_t;
+
+/* Why a run ended. */
+typedef enum {
+    THRONG_END_NONE,     /* not ended yet */
+    THRONG_END_DURATION, /* the duration was reached */
+    THRONG_END_REQUESTS, /* the request limit was reached */
+    THRONG_END_CLIENTS,  /* every client faulted out: "number of clients declined to zero" */
+    THRONG_END_STOPPED   /* throng_stop() was called (SIGINT in the CLI): aborted */
+} throng_ending_t;
+
+/* A sample of a running engine's progress, given to the progress callback. */
+typedef struct throng_progress {
+    double elapsed;           /* seconds since the run started */
+    uint64_t requests;        /* exchanges completed so far */
+    uint64_t failures;        /* faults so far, busy replies excluded */
+    double rate;              /* exchanges per second over the last interval */
+    uint64_t clients_active;  /* clients still in the run */
+    uint64_t clients_faulted; /* clients that left after a fault */
+} throng_progress_t;
+
+/* Called on the thread that runs throng_wait()/throng_run(), about once per
+ * progress_interval seconds. It must not call back into the engine except
+ * throng_stop(). */
+typedef void (*throng_progress_cb)(const throng_progress_t *progress, void *data);
+
+/* Engine-wide settings. Initialise with throng_config_init(), then change
+ * what you need. */
+typedef struct throng_config {
+    const char *server;         /* "host:port", "[v6]:port" or "http://host:port";
+                                   default "127.0.0.1:5050" (a group may override) */
+    double duration;            /* seconds; 0 = no time limit */
+    uint64_t max_requests;      /* stop after this many exchanges; 0 = no limit */
+    double timeout;             /* per-request timeout, seconds (default 5) */
+    double connect_timeout;     /* connect timeout, seconds (default 5) */
+    throng_on_fault_t on_fault; /* what a faulted client does */
+    uint64_t seed;              /* 0 = a fresh random seed per run */
+    throng_progress_cb progress;
+    void *progress_data;
+    double progress_interval; /* seconds between progress calls (default 1) */
+} throng_config_t;
+
+THRONG_API void throng_config_init(throng_config_t *config);
+
+/* One group of clients running one persona. Initialise with
+ * throng_group_init(). Exactly one of persona, persona_path and
+ * persona_source names the persona; all NULL means the built-in "table". */
+typedef struct throng_group {
+    const char *name;           /* label in the report; default: the persona's name */
+    const char *persona;        /* a built-in persona's name ("table") */
+    const char *persona_path;   /* a persona script file */
+    const char *persona_source; /* a persona script's text */
+    const char *server;         /* overrides throng_config_t.server when not NULL */
+    unsigned clients;           /* default 10 */
+    unsigned threads;           /* worker threads for this group (default 1) */
+    unsigned request_count;     /* exchanges per session (default 1) */
+    double slow_down;           /* think time between exchanges, seconds (default 0.5) */
+    unsigned big_table;         /* largest table side the table persona asks for (100) */
+    const char *const *args;    /* persona arguments, each "key=value" */
+    size_t nargs;
+} throng_group_t;
+
+THRONG_API void throng_group_init(throng_group_t *group);
+
+/* ------------------------------------------------------------------ engine */
+
+typedef struct throng_engine throng_engine_t;
+
+/* Creates an engine with a copy of config (NULL = defaults). Returns NULL
+ * only when memory runs out. Settings are checked by throng_add_group() and
+ * throng_start(), which explain any problem through throng_errmsg(). */
+THRONG_API throng_engine_t *throng_engine_new(const throng_config_t *config);
+
+/* Frees the engine. A running engine is stopped and waited for first.
+ * Passing NULL is allowed. */
+THRONG_API void throng_engine_free(throng_engine_t *engine);
+
+/* What went wrong with the engine's last failing call, in a sentence that
+ * names the setting, file or line at fault. Never NULL. */
+THRONG_API const char *throng_errmsg(const throng_engine_t *engine);
+
+/* Adds a group. Everything it points to is copied. Before throng_start(). */
+THRONG_API int throng_add_group(throng_engine_t *engine, const throng_group_t *group);
+
+/* Resolves addresses, loads every persona (a script error is reported here,
+ * before any load starts) and starts the worker threads. */
+THRONG_API int throng_start(throng_engine_t *engine);
+
+/* Waits for a started run to end, calling the progress callback meanwhile.
+ * Returns 0 when the run ended, whatever the faults. */
+THRONG_API int throng_wait(throng_engine_t *engine);
+
+/* throng_start() then throng_wait(). */
+THRONG_API int throng_run(throng_engine_t *engine);
+
+/* Asks a running engine to stop: in-flight exchanges are cancelled and
+ * counted as aborted. Safe from any thread and from a signal handler.
+ * Does nothing when the engine is not running. */
+THRONG_API void throng_stop(throng_engine_t *engine);
+
+/* ------------------------------------------------------------------ report */
+
+/* Latency of completed exchanges, in seconds. */
+typedef struct throng_latency {
+    uint64_t count;
+    double min, mean, max;
+    double p50, p90, p99, p999;
+} throng_latency_t;
+
+#define THRONG_SAMPLE_LEN 200
+
+/* The final report of a run, read-only. */
+typedef struct throng_report {
+    throng_ending_t ending;
+    double elapsed;           /* seconds from start to end */
+    uint64_t requests;        /* exchanges completed with a response */
+    uint64_t sessions;        /* sessions completed */
+    uint64_t connects;        /* connections opened */
+    uint64_t bytes_sent, bytes_received;
+    uint64_t faults[THRONG_FAULT_KINDS];
+    char fault_sample[THRONG_FAULT_KINDS][THRONG_SAMPLE_LEN]; /* one message per kind seen */
+    uint64_t failures;        /* faults of every kind but busy */
+    uint64_t status[6];       /* responses by status class: [1] 1xx ... [5] 5xx, [0] other */
+    uint64_t clients;         /* clients in the run */
+    uint64_t clients_active;  /* still running at the end */
+    uint64_t clients_faulted; /* left after a fault */
+    uint64_t cancelled;       /* exchanges in flight when a time or request limit ended the run */
+    throng_latency_t latency; /* request sent to response complete */
+    throng_latency_t connect; /* connect time */
+} throng_report_t;
+
+/* The report of the last run, or NULL before a run has ended. */
+THRONG_API const throng_report_t *throng_report(const throng_engine_t *engine);
+
+/* Latency in seconds at percentile p (0..100) of the last run. */
+THRONG_API double throng_report_percentile(const throng_engine_t *engine, double p);
+
+/* The report as human-readable text (*out is the caller's: throng_free). */
+THRONG_API int throng_report_text(const throng_engine_t *engine, char **out);
+
+/* ---------------------------------------------------- demonstration server */
+
+/* The demonstration table service: answers the layer-cake wire format
+ * (POST /Xy with {"value":{"x":X,"y":Y}}, GET /Xy?x=X&y=Y) and GET /status. */
+typedef struct throng_server throng_server_t;
+
+typedef struct throng_server_config {
+    const char *listen; /* "host:port"; port 0 picks a free one (default "127.0.0.1:5050") */
+    unsigned threads;   /* default 1 */
+    double latency;     /* service time added to every answer, seconds */
+    double busy;        /* share (0..1) of table requests answered Busy */
+    double wrong_size;  /* share (0..1) answered with a table of the wrong size */
+    double drop;        /* share (0..1) whose connection is closed without an answer */
+    uint64_t seed;      /* 0 = random */
+} throng_server_config_t;
+
+/* Counters of a running server. */
+typedef struct throng_server_stats {
+    double uptime;        /* seconds */
+    uint64_t requests;    /* requests answered, /status excluded */
+    uint64_t tables;      /* table answers */
+    uint64_t busy;        /* Busy answers */
+    uint64_t bad;         /* malformed requests answered 400 (or 404/405) */
+    uint64_t connections; /* connections accepted */
+} throng_server_stats_t;
+
+THRONG_API void throng_server_config_init(throng_server_config_t *config);
+
+/* Creates a stopped server (NULL only when memory runs out). */
+THRONG_API throng_server_t *throng_server_new(void);
+
+/* Binds, listens and starts the server's threads; returns at once. */
+THRONG_API int throng_server_start(throng_server_t *server, const throng_server_config_t *config);
+
+/* The port actually listened on (useful after asking for port 0). */
+THRONG_API int throng_server_port(const throng_server_t *server);
+
+THRONG_API void throng_server_stats(const throng_server_t *server, throng_server_stats_t *stats);
+
+/* Asks the server to stop. Safe from any thread and from a signal handler. */
+THRONG_API void throng_server_stop(throng_server_t *server);
+
+/* Waits until a stopping server's threads have ended. */
+THRONG_API int throng_server_wait(throng_server_t *server);
+
+/* Stops, waits and frees. NULL is allowed. */
+THRONG_API void throng_server_free(throng_server_t *server);
+
+THRONG_API const char *throng_server_errmsg(const throng_server_t *server);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* THRONG_H */

@@ -1,0 +1,7 @@
+/* version.c - the linked library's version. */
+#include "throng.h"
+
+const char *throng_version(void)
+{
+    return THRONG_VERSION_STRING;
+}
