@@ -1,0 +1,27 @@
+/* address.h - a server address as users write it ("host:port", "[::1]:5050",
+ * "http://host:port/"), resolved once, before any load starts. */
+#ifndef THRONG_ADDRESS_H
+#define THRONG_ADDRESS_H
+
+#include <sys/socket.h>
+
+typedef struct throng__address {
+    char host[256];        /* without brackets */
+    int port;
+    char authority[300];   /* "host:port" for the Host header ("[v6]:port") */
+    struct sockaddr_storage sa;
+    socklen_t salen;
+} throng__address_t;
+
+/* Parses text; without a port, default_port is used. Returns 0 or THRONG_EADDR
+ * with a message in err (THRONG__ERRMSG_LEN bytes) naming what is wrong. */
+int throng__address_parse(const char *text, int default_port, throng__address_t *a, char *err);
+
+/* Resolves a->host (first address found, IPv4 or IPv6) into a->sa.
+ * Returns 0 or THRONG_ERESOLVE with a message in err. */
+int throng__address_resolve(throng__address_t *a, char *err);
+
+/* "127.0.0.1:5050" or "[::1]:5050" for a socket address. */
+void throng__sockaddr_text(const struct sockaddr *sa, char *buf, size_t len);
+
+#endif

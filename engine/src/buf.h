@@ -1,0 +1,39 @@
+/* buf.h - growable byte buffers and a per-thread pool of them.
+ *
+ * A client borrows a buffer from its thread's pool only while a response is
+ * arriving and gives it back once the response has been handled, so idle
+ * connections hold no buffer and a steady run allocates nothing per request. */
+#ifndef THRONG_BUF_H
+#define THRONG_BUF_H
+
+#include <stddef.h>
+
+typedef struct throng__buf {
+    char *data;
+    size_t len, cap;
+    struct throng__buf *next; /* free-list link while pooled */
+} throng__buf_t;
+
+/* Makes room for extra more bytes. 0, or -1 when memory runs out. */
+int throng__buf_reserve(throng__buf_t *b, size_t extra);
+int throng__buf_append(throng__buf_t *b, const void *data, size_t n);
+/* Appends a NUL-terminated string. */
+int throng__buf_puts(throng__buf_t *b, const char *s);
+/* Appends the decimal digits of v. */
+int throng__buf_putu(throng__buf_t *b, unsigned long long v);
+/* Appends formatted text. 0, or -1 when memory runs out. */
+int throng__buf_printf(throng__buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void throng__buf_free(throng__buf_t *b);
+
+typedef struct throng__bufpool {
+    throng__buf_t *free;
+    size_t keep_cap; /* buffers grown past this are shrunk when returned */
+} throng__bufpool_t;
+
+void throng__bufpool_init(throng__bufpool_t *p);
+/* An empty buffer, reused when one is free (NULL when memory runs out). */
+throng__buf_t *throng__bufpool_get(throng__bufpool_t *p);
+void throng__bufpool_put(throng__bufpool_t *p, throng__buf_t *b);
+void throng__bufpool_destroy(throng__bufpool_t *p);
+
+#endif

@@ -1,0 +1,404 @@
+/* engine.c - the engine's lifecycle: configuration, groups, start, the
+ * control loop of throng_wait(), stop, and cleanup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "engine.h"
+
+void throng_config_init(throng_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->server = "127.0.0.1:5050";
+    c->timeout = 5;
+    c->connect_timeout = 5;
+    c->on_fault = THRONG_ON_FAULT_DROP;
+    c->progress_interval = 1;
+}
+
+void throng_group_init(throng_group_t *g)
+{
+    memset(g, 0, sizeof *g);
+    g->clients = 10;
+    g->threads = 1;
+    g->request_count = 1;
+    g->slow_down = 0.5;
+    g->big_table = 100;
+}
+
+throng_engine_t *throng_engine_new(const throng_config_t *config)
+{
+    throng_engine_t *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    if (config)
+        e->cfg = *config;
+    else
+        throng_config_init(&e->cfg);
+    if (e->cfg.server && !(e->server = strdup(e->cfg.server))) {
+        free(e);
+        return NULL;
+    }
+    e->cfg.server = e->server;
+    e->pipe[0] = e->pipe[1] = -1;
+    atomic_init(&e->state, THRONG__IDLE);
+    atomic_init(&e->stop_requested, 0);
+    return e;
+}
+
+const char *throng_errmsg(const throng_engine_t *e)
+{
+    if (!e) return "no engine (NULL)";
+    return e->errmsg[0] ? e->errmsg : "no error";
+}
+
+static char *dup_or_null(const char *s, int *failed)
+{
+    if (!s) return NULL;
+    char *d = strdup(s);
+    if (!d) *failed = 1;
+    return d;
+}
+
+static void free_group(throng__group_t *g)
+{
+    free((char *)g->cfg.name);
+    free((char *)g->cfg.persona);
+    free((char *)g->cfg.persona_path);
+    free((char *)g->cfg.persona_source);
+    free((char *)g->cfg.server);
+    for (size_t i = 0; i < g->cfg.nargs && g->args; i++)
+        free(g->args[i]);
+    free(g->args);
+}
+
+/* Checks a group's settings; names the one that is wrong. */
+static int check_group(throng_engine_t *e, const throng_group_t *g)
+{
+    int sources = !!g->persona + !!g->persona_path + !!g->persona_source;
+    if (sources > 1)
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "a group names its persona once: persona, persona_path or "
+                            "persona_source");
+    if (g->clients == 0)
+        return throng__fail(e->errmsg, THRONG_EINVAL, "clients must be at least 1");
+    if (g->threads == 0)
+        return throng__fail(e->errmsg, THRONG_EINVAL, "threads must be at least 1");
+    if (g->request_count == 0)
+        return throng__fail(e->errmsg, THRONG_EINVAL, "request_count must be at least 1");
+    if (!(g->slow_down >= 0))
+        return throng__fail(e->errmsg, THRONG_EINVAL, "slow_down must not be negative");
+    if (g->big_table == 0)
+        return throng__fail(e->errmsg, THRONG_EINVAL, "big_table must be at least 1");
+    if (g->nargs && !g->args) return throng__fail(e->errmsg, THRONG_EINVAL, "nargs without args");
+    return 0;
+}
+
+int throng_add_group(throng_engine_t *e, const throng_group_t *g)
+{
+    if (!e || !g) return THRONG_EINVAL;
+    if (atomic_load(&e->state) != THRONG__IDLE)
+        return throng__fail(e->errmsg, THRONG_ESTATE, "groups are added before throng_start()");
+    int rc = check_group(e, g);
+    if (rc) return rc;
+    throng__group_t *groups = realloc(e->groups, (e->ngroups + 1) * sizeof *groups);
+    if (!groups) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory adding a group");
+    e->groups = groups;
+    throng__group_t *ng = &groups[e->ngroups];
+    memset(ng, 0, sizeof *ng);
+    ng->cfg = *g;
+    int failed = 0;
+    ng->cfg.name = dup_or_null(g->name, &failed);
+    ng->cfg.persona = dup_or_null(g->persona, &failed);
+    ng->cfg.persona_path = dup_or_null(g->persona_path, &failed);
+    ng->cfg.persona_source = dup_or_null(g->persona_source, &failed);
+    ng->cfg.server = dup_or_null(g->server, &failed);
+    if (g->nargs && !(ng->args = calloc(g->nargs, sizeof *ng->args))) failed = 1;
+    for (size_t i = 0; i < g->nargs && ng->args; i++)
+        ng->args[i] = dup_or_null(g->args[i], &failed);
+    ng->cfg.args = (const char *const *)ng->args;
+    if (failed) {
+        free_group(ng);
+        return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory adding a group");
+    }
+    const char *label = g->name                ? g->name
+                        : g->persona_path      ? g->persona_path
+                        : g->persona_source    ? "persona source"
+                        : g->persona           ? g->persona
+                                               : "table";
+    snprintf(ng->label, sizeof ng->label, "%s", label);
+    e->ngroups++;
+    return 0;
+}
+
+static int check_config(throng_engine_t *e)
+{
+    const throng_config_t *c = &e->cfg;
+    if (!(c->timeout > 0))
+        return throng__fail(e->errmsg, THRONG_EINVAL, "timeout must be more than 0 seconds");
+    if (!(c->connect_timeout > 0))
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "connect_timeout must be more than 0 seconds");
+    if (!(c->duration >= 0))
+        return throng__fail(e->errmsg, THRONG_EINVAL, "duration must not be negative");
+    if (c->on_fault != THRONG_ON_FAULT_DROP && c->on_fault != THRONG_ON_FAULT_RESTART)
+        return throng__fail(e->errmsg, THRONG_EINVAL, "on_fault must be drop or restart");
+    if (e->ngroups == 0)
+        return throng__fail(e->errmsg, THRONG_EINVAL, "no group to run: add one with "
+                                                      "throng_add_group()");
+    return 0;
+}
+
+/* Resolves the group's server and fills the settings its workers share. */
+static int prepare_group(throng_engine_t *e, throng__group_t *g)
+{
+    throng__worker_settings_t *s = &g->set;
+    const char *server = g->cfg.server ? g->cfg.server : e->cfg.server;
+    int rc = throng__address_parse(server ? server : "127.0.0.1:5050", 5050, &s->address,
+                                   e->errmsg);
+    if (rc == 0) rc = throng__address_resolve(&s->address, e->errmsg);
+    if (rc) return rc;
+    s->timeout = e->cfg.timeout;
+    s->connect_timeout = e->cfg.connect_timeout;
+    s->on_fault = e->cfg.on_fault;
+    s->request_count = g->cfg.request_count;
+    s->slow_down = g->cfg.slow_down;
+    if (g->cfg.threads > g->cfg.clients) g->cfg.threads = g->cfg.clients; /* no idle threads */
+    return 0;
+}
+
+/* Share of the request limit for a worker holding clients [from, to) of
+ * total: cumulative rounding, so the shares add up to the limit exactly. */
+static uint64_t budget_share(uint64_t limit, uint64_t from, uint64_t to, uint64_t total)
+{
+    if (limit == 0) return UINT64_MAX;
+    unsigned __int128 a = (unsigned __int128)limit * from / total;
+    unsigned __int128 b = (unsigned __int128)limit * to / total;
+    return (uint64_t)(b - a);
+}
+
+/* Creates every worker of every group; each loads its persona. */
+static int create_workers(throng_engine_t *e)
+{
+    uint64_t total_clients = 0;
+    for (unsigned i = 0; i < e->ngroups; i++) {
+        e->nworkers += e->groups[i].cfg.threads;
+        total_clients += e->groups[i].cfg.clients;
+    }
+    e->workers = calloc(e->nworkers, sizeof *e->workers);
+    if (!e->workers) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+    unsigned wi = 0;
+    uint64_t client_id = 0;
+    for (unsigned gi = 0; gi < e->ngroups; gi++) {
+        throng__group_t *g = &e->groups[gi];
+        throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
+        throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down,
+                                           g->cfg.big_table, g->cfg.args, g->cfg.nargs};
+        g->first_worker = wi;
+        g->nworkers = g->cfg.threads;
+        for (unsigned t = 0; t < g->cfg.threads; t++, wi++) {
+            /* Spread clients evenly: the first (clients % threads) get one more. */
+            unsigned n = g->cfg.clients / g->cfg.threads + (t < g->cfg.clients % g->cfg.threads);
+            throng__worker_t *w = e->workers[wi] = calloc(1, sizeof *w);
+            if (!w) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+            int rc = throng__worker_init(w, &g->set, &spec, &params, n, client_id, e->seed,
+                                         e->errmsg);
+            if (rc) return rc;
+            w->budget = budget_share(e->cfg.max_requests, client_id, client_id + n, total_clients);
+            w->notify_fd = e->pipe[1];
+            client_id += n;
+        }
+    }
+    return 0;
+}
+
+/* Frees every worker; nonzero when one's loop did not close cleanly. */
+static int destroy_workers(throng_engine_t *e)
+{
+    int bad = 0;
+    for (unsigned i = 0; i < e->nworkers && e->workers; i++) {
+        if (!e->workers[i]) continue;
+        bad |= throng__worker_destroy(e->workers[i]) != 0;
+        free(e->workers[i]);
+    }
+    free(e->workers);
+    e->workers = NULL;
+    e->nworkers = 0;
+    return bad;
+}
+
+static uint64_t now_ns(void)
+{
+    return uv_hrtime();
+}
+
+int throng_start(throng_engine_t *e)
+{
+    if (!e) return THRONG_EINVAL;
+    if (atomic_load(&e->state) != THRONG__IDLE)
+        return throng__fail(e->errmsg, THRONG_ESTATE,
+                            "this engine has already run; create a new engine for another run");
+    int rc = check_config(e);
+    for (unsigned i = 0; rc == 0 && i < e->ngroups; i++)
+        rc = prepare_group(e, &e->groups[i]);
+    if (rc) return rc;
+    if (pipe2(e->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return throng__fail(e->errmsg, THRONG_ESYS, "cannot create a pipe: %s", strerror(errno));
+    e->seed = e->cfg.seed ? e->cfg.seed : throng__fresh_seed();
+    if (!(e->total = malloc(sizeof *e->total)))
+        rc = throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+    if (rc == 0) rc = create_workers(e);
+    e->started_ns = now_ns();
+    unsigned started = 0;
+    for (; rc == 0 && started < e->nworkers; started++)
+        rc = throng__worker_start(e->workers[started], e->errmsg);
+    if (rc) {
+        /* Stop what already runs, then undo everything. */
+        for (unsigned i = 0; i < started; i++)
+            throng__worker_request_stop(e->workers[i], THRONG_END_STOPPED);
+        for (unsigned i = 0; i < started; i++)
+            throng__worker_join(e->workers[i]);
+        destroy_workers(e);
+        return rc;
+    }
+    atomic_store(&e->state, THRONG__RUNNING);
+    return 0;
+}
+
+void throng_stop(throng_engine_t *e)
+{
+    /* Only an atomic store and write(2): both async-signal-safe. */
+    if (!e || atomic_load(&e->state) != THRONG__RUNNING) return;
+    atomic_store(&e->stop_requested, 1);
+    ssize_t n = write(e->pipe[1], "s", 1);
+    (void)n; /* a full pipe already holds a wake-up */
+}
+
+static void stop_workers(throng_engine_t *e, throng_ending_t reason)
+{
+    for (unsigned i = 0; i < e->nworkers; i++)
+        throng__worker_request_stop(e->workers[i], reason);
+}
+
+/* Sums the workers' latest snapshots for the progress callback. */
+static void report_progress(throng_engine_t *e, double elapsed, uint64_t *last_requests,
+                            double *last_at)
+{
+    throng__counts_t sum, one;
+    memset(&sum, 0, sizeof sum);
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        throng__worker_snapshot(e->workers[i], &one);
+        throng__counts_add(&sum, &one);
+    }
+    throng_progress_t p = {0};
+    p.elapsed = elapsed;
+    p.requests = sum.requests;
+    p.failures = throng__counts_failures(&sum);
+    p.clients_active = sum.clients_active;
+    p.clients_faulted = sum.clients_faulted;
+    double dt = elapsed - *last_at;
+    p.rate = dt > 0 ? (double)(sum.requests - *last_requests) / dt : 0;
+    *last_requests = sum.requests;
+    *last_at = elapsed;
+    e->cfg.progress(&p, e->cfg.progress_data);
+}
+
+/* Milliseconds until the next thing the control loop must do. */
+static int next_wakeup(const throng_engine_t *e, double elapsed, double next_progress,
+                       int stopping)
+{
+    double until = 1.0;
+    if (e->cfg.progress && next_progress - elapsed < until) until = next_progress - elapsed;
+    if (!stopping && e->cfg.duration > 0 && e->cfg.duration - elapsed < until)
+        until = e->cfg.duration - elapsed;
+    if (until < 0) until = 0;
+    return (int)(until * 1000) + 1;
+}
+
+/* The control loop: wakes for stop requests, finished workers, the end of
+ * the duration and progress samples. */
+static throng_ending_t control_loop(throng_engine_t *e)
+{
+    unsigned finished = 0;
+    throng_ending_t ending = THRONG_END_NONE;
+    double interval = e->cfg.progress_interval > 0 ? e->cfg.progress_interval : 1;
+    double next_progress = interval, last_at = 0;
+    uint64_t last_requests = 0;
+    while (finished < e->nworkers) {
+        double elapsed = (double)(now_ns() - e->started_ns) * 1e-9;
+        struct pollfd pfd = {e->pipe[0], POLLIN, 0};
+        poll(&pfd, 1, next_wakeup(e, elapsed, next_progress, ending != THRONG_END_NONE));
+        char buf[64];
+        ssize_t n;
+        while ((n = read(e->pipe[0], buf, sizeof buf)) > 0)
+            for (ssize_t i = 0; i < n; i++)
+                finished += buf[i] == 'f';
+        elapsed = (double)(now_ns() - e->started_ns) * 1e-9;
+        if (ending == THRONG_END_NONE && atomic_load(&e->stop_requested)) {
+            ending = THRONG_END_STOPPED;
+            stop_workers(e, ending);
+        } else if (ending == THRONG_END_NONE && e->cfg.duration > 0 &&
+                   elapsed >= e->cfg.duration) {
+            ending = THRONG_END_DURATION;
+            stop_workers(e, ending);
+        }
+        if (e->cfg.progress && elapsed >= next_progress && finished < e->nworkers) {
+            report_progress(e, elapsed, &last_requests, &last_at);
+            while (next_progress <= elapsed)
+                next_progress += interval;
+        }
+    }
+    if (ending != THRONG_END_NONE) return ending;
+    /* The workers ended on their own: all clients gone, or the limit reached. */
+    for (unsigned i = 0; i < e->nworkers; i++)
+        if (e->workers[i]->ending != THRONG_END_CLIENTS) return THRONG_END_REQUESTS;
+    return THRONG_END_CLIENTS;
+}
+
+int throng_wait(throng_engine_t *e)
+{
+    if (!e) return THRONG_EINVAL;
+    if (atomic_load(&e->state) != THRONG__RUNNING)
+        return throng__fail(e->errmsg, THRONG_ESTATE, "throng_wait() needs a started engine");
+    throng_ending_t ending = control_loop(e);
+    double elapsed = (double)(now_ns() - e->started_ns) * 1e-9;
+    throng__stats_init(e->total);
+    int rc = 0;
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        throng__worker_join(e->workers[i]);
+        throng__stats_merge(e->total, &e->workers[i]->stats);
+    }
+    if (destroy_workers(e) != 0)
+        rc = throng__fail(e->errmsg, THRONG_ESYS, "a worker's event loop kept a handle open");
+    throng__report_build(e, elapsed, ending);
+    atomic_store(&e->state, THRONG__ENDED);
+    return rc;
+}
+
+int throng_run(throng_engine_t *e)
+{
+    int rc = throng_start(e);
+    return rc ? rc : throng_wait(e);
+}
+
+void throng_engine_free(throng_engine_t *e)
+{
+    if (!e) return;
+    if (atomic_load(&e->state) == THRONG__RUNNING) {
+        throng_stop(e);
+        throng_wait(e);
+    }
+    destroy_workers(e);
+    for (unsigned i = 0; i < e->ngroups; i++)
+        free_group(&e->groups[i]);
+    free(e->groups);
+    if (e->pipe[0] >= 0) close(e->pipe[0]);
+    if (e->pipe[1] >= 0) close(e->pipe[1]);
+    free(e->total);
+    free(e->server);
+    free(e);
+}

@@ -1,0 +1,164 @@
+/* worker.c - one worker thread: its loop, its Lua state, its clients, and
+ * the orderly end of all three. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "worker.h"
+
+#define TICK_MS 250 /* how often the progress snapshot is refreshed */
+
+int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *set,
+                        const throng__persona_spec_t *spec,
+                        const throng__persona_params_t *params, unsigned nclients,
+                        uint64_t first_id, uint64_t seed, char *err)
+{
+    w->set = set;
+    w->budget = UINT64_MAX;
+    w->nclients = nclients;
+    w->notify_fd = -1;
+    w->ending = THRONG_END_NONE;
+    atomic_init(&w->stop_reason, THRONG_END_NONE);
+    pthread_mutex_init(&w->lock, NULL);
+    throng__bufpool_init(&w->pool);
+    throng__stats_init(&w->stats);
+    int rc = uv_loop_init(&w->loop);
+    if (rc < 0)
+        return throng__fail(err, THRONG_ESYS, "cannot create an event loop: %s", uv_strerror(rc));
+    uv_async_init(&w->loop, &w->wake, NULL);
+    w->wake.data = w;
+    uv_timer_init(&w->loop, &w->tick);
+    w->tick.data = w;
+    w->loop_ready = 1;
+
+    if ((rc = throng__persona_open(&w->persona, spec, params, err)) != 0) return rc;
+    w->clients = calloc(nclients ? nclients : 1, sizeof *w->clients);
+    if (!w->clients) return throng__fail(err, THRONG_ENOMEM, "out of memory for %u clients", nclients);
+    for (unsigned i = 0; i < nclients; i++) {
+        throng__client_t *c = &w->clients[i];
+        throng__client_init(c, w, first_id + i);
+        w->ninit = i + 1;
+        throng__rng_seed(&c->rng, throng__mix64(seed ^ throng__mix64(first_id + i)));
+        if ((rc = throng__persona_instance(&w->persona, &c->rng, &c->self, err)) != 0) return rc;
+    }
+    return 0;
+}
+
+static void publish(throng__worker_t *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->snapshot = w->stats.n;
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    publish(t->data);
+}
+
+static void on_wake(uv_async_t *a)
+{
+    throng__worker_t *w = a->data;
+    throng__worker_shutdown(w, (throng_ending_t)atomic_load(&w->stop_reason));
+}
+
+static void *worker_main(void *arg)
+{
+    throng__worker_t *w = arg;
+    for (unsigned i = 0; i < w->nclients && !w->stopping; i++)
+        throng__client_start(&w->clients[i]);
+    if (!w->stopping) uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    publish(w);
+    if (w->notify_fd >= 0) {
+        ssize_t n;
+        do
+            n = write(w->notify_fd, "f", 1);
+        while (n < 0);
+    }
+    return NULL;
+}
+
+int throng__worker_start(throng__worker_t *w, char *err)
+{
+    /* The async handle was created without a callback so that a stop
+     * cannot arrive before the thread runs; give it one now. */
+    w->wake.async_cb = on_wake;
+    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    if (rc != 0) return throng__fail(err, THRONG_ESYS, "cannot start a worker thread: %s", strerror(rc));
+    return 0;
+}
+
+void throng__worker_request_stop(throng__worker_t *w, throng_ending_t reason)
+{
+    int none = THRONG_END_NONE;
+    atomic_compare_exchange_strong(&w->stop_reason, &none, (int)reason);
+    pthread_mutex_lock(&w->lock);
+    if (!w->wake_closed) uv_async_send(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void throng__worker_snapshot(throng__worker_t *w, throng__counts_t *out)
+{
+    pthread_mutex_lock(&w->lock);
+    *out = w->snapshot;
+    pthread_mutex_unlock(&w->lock);
+}
+
+void throng__worker_shutdown(throng__worker_t *w, throng_ending_t reason)
+{
+    if (w->stopping) return;
+    w->stopping = 1;
+    w->ending = reason;
+    for (unsigned i = 0; i < w->nclients; i++)
+        throng__client_stop(&w->clients[i], reason);
+    uv_close((uv_handle_t *)&w->tick, NULL);
+    pthread_mutex_lock(&w->lock);
+    w->wake_closed = 1;
+    pthread_mutex_unlock(&w->lock);
+    uv_close((uv_handle_t *)&w->wake, NULL);
+}
+
+void throng__worker_check_done(throng__worker_t *w)
+{
+    if (w->stopping) return;
+    if (w->stats.n.clients_active == 0)
+        throng__worker_shutdown(w, THRONG_END_CLIENTS);
+    else if (throng__worker_budget_spent(w) && w->in_flight == 0)
+        throng__worker_shutdown(w, THRONG_END_REQUESTS);
+}
+
+void throng__worker_join(throng__worker_t *w)
+{
+    pthread_join(w->thread, NULL);
+}
+
+/* Closes every handle of a loop that never ran, so it can be closed. */
+static void close_unstarted(throng__worker_t *w)
+{
+    if (w->stopping) return;
+    w->stopping = 1;
+    for (unsigned i = 0; i < w->ninit; i++)
+        uv_close((uv_handle_t *)&w->clients[i].timer, NULL);
+    uv_close((uv_handle_t *)&w->tick, NULL);
+    uv_close((uv_handle_t *)&w->wake, NULL);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+int throng__worker_destroy(throng__worker_t *w)
+{
+    int rc = 0;
+    if (w->loop_ready) {
+        close_unstarted(w);
+        rc = uv_loop_close(&w->loop); /* UV_EBUSY would mean a handle left open */
+    }
+    for (unsigned i = 0; i < w->ninit; i++)
+        free(w->clients[i].pending);
+    free(w->clients);
+    throng__persona_close(&w->persona);
+    throng__bufpool_destroy(&w->pool);
+    throng__buf_free(&w->scratch);
+    pthread_mutex_destroy(&w->lock);
+    return rc;
+}

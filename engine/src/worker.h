@@ -1,0 +1,100 @@
+/* worker.h - one worker thread: a libuv loop, a Lua state with one persona,
+ * and the clients it runs. Nothing here is shared with other threads except
+ * the stop request (an async handle) and the progress snapshot (a mutex). */
+#ifndef THRONG_WORKER_H
+#define THRONG_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "address.h"
+#include "buf.h"
+#include "client.h"
+#include "persona.h"
+#include "stats.h"
+
+/* What a group's workers share, read-only while they run. */
+typedef struct throng__worker_settings {
+    throng__address_t address;
+    double timeout, connect_timeout; /* seconds */
+    throng_on_fault_t on_fault;
+    unsigned request_count;
+    double slow_down;
+} throng__worker_settings_t;
+
+#define THRONG__READ_BUFFER (64 * 1024)
+
+struct throng__worker {
+    const throng__worker_settings_t *set;
+    uint64_t budget; /* requests this worker may send; UINT64_MAX = no limit */
+    int notify_fd;   /* the engine's pipe: one 'f' when the loop has ended */
+
+    pthread_t thread;
+    uv_loop_t loop;
+    uv_async_t wake; /* the engine's stop request */
+    uv_timer_t tick; /* publishes the progress snapshot */
+    throng__persona_t persona;
+    throng__client_t *clients;
+    unsigned nclients;
+    unsigned ninit;      /* clients whose handles exist */
+    int loop_ready;      /* the loop and the worker's own handles exist */
+    unsigned in_flight; /* requests awaiting a response */
+
+    throng__bufpool_t pool;   /* response buffers, lent to clients */
+    throng__buf_t scratch;    /* where each request is written */
+    char msg[512];            /* fault messages are formatted here */
+    throng__stats_t stats;
+    char read_buffer[THRONG__READ_BUFFER]; /* every read of this thread lands here */
+
+    int stopping;
+    throng_ending_t ending; /* why this worker ended */
+    _Atomic int stop_reason;
+
+    pthread_mutex_t lock; /* guards what follows */
+    throng__counts_t snapshot;
+    int wake_closed;
+};
+
+/* Builds the loop, the Lua state and the clients (ids first_id..). Every
+ * persona instance's init runs here, so script errors surface before any
+ * load starts. Returns 0 or a THRONG_E* code with the reason in err. */
+int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *set,
+                        const throng__persona_spec_t *spec,
+                        const throng__persona_params_t *params, unsigned nclients,
+                        uint64_t first_id, uint64_t seed, char *err);
+
+int throng__worker_start(throng__worker_t *w, char *err);
+
+/* Asks a running worker to stop (from the engine's thread). */
+void throng__worker_request_stop(throng__worker_t *w, throng_ending_t reason);
+
+/* Copies the latest progress snapshot. */
+void throng__worker_snapshot(throng__worker_t *w, throng__counts_t *out);
+
+void throng__worker_join(throng__worker_t *w);
+
+/* Frees what init made (also after a failed init); the thread must have
+ * been joined or never started. Returns uv_loop_close's result: 0 when
+ * every handle was closed. */
+int throng__worker_destroy(throng__worker_t *w);
+
+/* ---- called by clients ---- */
+
+/* Ends the worker's run for reason: every client is stopped, every handle
+ * closed, and the loop then runs out. */
+void throng__worker_shutdown(throng__worker_t *w, throng_ending_t reason);
+
+/* Ends the run when nothing is left to do: every client gone, or the
+ * request budget spent with no request in flight. */
+void throng__worker_check_done(throng__worker_t *w);
+
+/* 1 when the request budget is spent. */
+static inline int throng__worker_budget_spent(const throng__worker_t *w)
+{
+    return w->stats.n.sent >= w->budget;
+}
+
+#endif
