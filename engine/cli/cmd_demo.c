@@ -42,8 +42,7 @@ int cmd_demo(int argc, char **argv)
     };
     char *positional[8];
     cli_args_t args = {.positional = positional};
-    if (argc > 8 || cli_parse("throng demo", opts, argc, argv, &args) != 0)
-        return CLI_EXIT_USAGE;
+    if (argc > 8 || cli_parse("throng demo", opts, argc, argv, &args) != 0) return CLI_EXIT_USAGE;
     if (args.help) {
         usage(stdout, opts);
         return CLI_EXIT_OK;
@@ -63,8 +62,8 @@ int cmd_demo(int argc, char **argv)
     char address[64];
     snprintf(address, sizeof address, "127.0.0.1:%d", throng_server_port(server));
     cfg.server = address;
-    printf("throng demo: table service on %s; %u table clients for %gs\n\n", address,
-           group.clients, cfg.duration);
+    printf("throng demo: table service on %s; %u table clients for %gs\n\n", address, group.clients,
+           cfg.duration);
     fflush(stdout);
 
     cli_progress_t progress;

@@ -7,18 +7,19 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "throng %s - load generator with Lua personas\n"
-                 "\n"
-                 "usage: throng <command> [flags]\n"
-                 "\n"
-                 "commands:\n"
-                 "  run      load a server with clients running a persona (default: table)\n"
-                 "  serve    run the demonstration table service\n"
-                 "  demo     start the table service in-process and load it for 5 seconds\n"
-                 "  version  print the version\n"
-                 "  help     print this help\n"
-                 "\n"
-                 "'throng <command> --help' describes a command's flags.\n",
+    fprintf(out,
+            "throng %s - load generator with Lua personas\n"
+            "\n"
+            "usage: throng <command> [flags]\n"
+            "\n"
+            "commands:\n"
+            "  run      load a server with clients running a persona (default: table)\n"
+            "  serve    run the demonstration table service\n"
+            "  demo     start the table service in-process and load it for 5 seconds\n"
+            "  version  print the version\n"
+            "  help     print this help\n"
+            "\n"
+            "'throng <command> --help' describes a command's flags.\n",
             throng_version());
 }
 

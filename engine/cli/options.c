@@ -175,6 +175,7 @@ int cli_parse(const char *cmd, cli_option_t *opts, int argc, char **argv, cli_ar
             snprintf(flag, sizeof flag, "-%c", a[1]);
             if (a[2]) val = a + 2;
         }
+        if (o) snprintf(flag, sizeof flag, "--%s", o->name); /* messages name the long form */
         if (!o) {
             fprintf(stderr, "%s: unknown flag %s (see %s --help)\n", cmd, flag, cmd);
             return -1;
@@ -186,7 +187,8 @@ int cli_parse(const char *cmd, cli_option_t *opts, int argc, char **argv, cli_ar
             }
         } else if (!val) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "%s: %s needs %s\n", cmd, flag, o->metavar ? o->metavar : "a value");
+                fprintf(stderr, "%s: %s needs %s\n", cmd, flag,
+                        o->metavar ? o->metavar : "a value");
                 return -1;
             }
             val = argv[++i];

@@ -207,14 +207,14 @@ typedef struct throng_latency {
 /* The final report of a run, read-only. */
 typedef struct throng_report {
     throng_ending_t ending;
-    double elapsed;           /* seconds from start to end */
-    uint64_t requests;        /* exchanges completed with a response */
-    uint64_t sessions;        /* sessions completed */
-    uint64_t connects;        /* connections opened */
+    double elapsed;    /* seconds from start to end */
+    uint64_t requests; /* exchanges completed with a response */
+    uint64_t sessions; /* sessions completed */
+    uint64_t connects; /* connections opened */
     uint64_t bytes_sent, bytes_received;
     uint64_t faults[THRONG_FAULT_KINDS];
     char fault_sample[THRONG_FAULT_KINDS][THRONG_SAMPLE_LEN]; /* one message per kind seen */
-    uint64_t failures;        /* faults of every kind but busy */
+    uint64_t failures;                                        /* faults of every kind but busy */
     uint64_t status[6];       /* responses by status class: [1] 1xx ... [5] 5xx, [0] other */
     uint64_t clients;         /* clients in the run */
     uint64_t clients_active;  /* still running at the end */

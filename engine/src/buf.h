@@ -22,7 +22,8 @@ int throng__buf_puts(throng__buf_t *b, const char *s);
 /* Appends the decimal digits of v. */
 int throng__buf_putu(throng__buf_t *b, unsigned long long v);
 /* Appends formatted text. 0, or -1 when memory runs out. */
-int throng__buf_printf(throng__buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int throng__buf_printf(throng__buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void throng__buf_free(throng__buf_t *b);
 
 typedef struct throng__bufpool {

@@ -110,7 +110,7 @@ static void end_session(throng__client_t *c)
     c->failures = 0;
     close_conn(c);
     if (throng__worker_budget_spent(w)) {
-        finish(c);
+        finish(c); /* ends the worker's run once nothing is in flight */
         return;
     }
     rest(c, w->set->slow_down);
@@ -260,14 +260,15 @@ static void exchange_complete(throng__client_t *c, int keep_alive)
             fault(c, kind, "%s", w->msg);
             return;
         }
-        throng__stats_fault(&w->stats, THRONG_FAULT_BUSY, w->msg); /* counted; the session goes on */
+        throng__stats_fault(&w->stats, THRONG_FAULT_BUSY,
+                            w->msg); /* counted; the session goes on */
+    }
+    if (--c->left == 0) {
+        end_session(c);
+        return;
     }
     throng__worker_check_done(w);
-    if (w->stopping) return;
-    if (--c->left == 0)
-        end_session(c);
-    else
-        think(c);
+    if (!w->stopping) think(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)

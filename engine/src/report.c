@@ -72,7 +72,7 @@ static void fmt_time(char *buf, size_t len, double s)
     else if (s < 1)
         snprintf(buf, len, "%.3gms", s * 1e3);
     else
-        snprintf(buf, len, "%.3gs", s);
+        snprintf(buf, len, "%.2fs", s);
 }
 
 static void fmt_bytes(char *buf, size_t len, double b)
@@ -117,12 +117,13 @@ static void text_header(throng__buf_t *b, const throng_engine_t *e, const throng
 {
     for (unsigned i = 0; i < e->ngroups; i++) {
         const throng__group_t *g = &e->groups[i];
-        throng__buf_printf(b, "%s: %u client%s on %u thread%s against %s, %u request%s per "
-                              "session, slow down %gs\n",
-                           g->label, g->cfg.clients, g->cfg.clients == 1 ? "" : "s",
-                           g->cfg.threads, g->cfg.threads == 1 ? "" : "s",
-                           g->set.address.authority, g->cfg.request_count,
-                           g->cfg.request_count == 1 ? "" : "s", g->cfg.slow_down);
+        throng__buf_printf(b,
+                           "%s: %u client%s on %u thread%s against %s, %u request%s per "
+                           "session, slow down %gs\n",
+                           g->label, g->cfg.clients, g->cfg.clients == 1 ? "" : "s", g->cfg.threads,
+                           g->cfg.threads == 1 ? "" : "s", g->set.address.authority,
+                           g->cfg.request_count, g->cfg.request_count == 1 ? "" : "s",
+                           g->cfg.slow_down);
     }
     throng__buf_printf(b, "ended: %s after %.2fs\n\n", ending_text(r->ending), r->elapsed);
 }
