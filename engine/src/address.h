@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 
 typedef struct throng__address {
-    char host[256];        /* without brackets */
+    char host[256]; /* without brackets */
     int port;
-    char authority[300];   /* "host:port" for the Host header ("[v6]:port") */
+    char authority[300]; /* "host:port" for the Host header ("[v6]:port") */
     struct sockaddr_storage sa;
     socklen_t salen;
 } throng__address_t;

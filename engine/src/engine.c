@@ -125,11 +125,11 @@ int throng_add_group(throng_engine_t *e, const throng_group_t *g)
         free_group(ng);
         return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory adding a group");
     }
-    const char *label = g->name                ? g->name
-                        : g->persona_path      ? g->persona_path
-                        : g->persona_source    ? "persona source"
-                        : g->persona           ? g->persona
-                                               : "table";
+    const char *label = g->name             ? g->name
+                        : g->persona_path   ? g->persona_path
+                        : g->persona_source ? "persona source"
+                        : g->persona        ? g->persona
+                                            : "table";
     snprintf(ng->label, sizeof ng->label, "%s", label);
     e->ngroups++;
     return 0;
@@ -148,8 +148,9 @@ static int check_config(throng_engine_t *e)
     if (c->on_fault != THRONG_ON_FAULT_DROP && c->on_fault != THRONG_ON_FAULT_RESTART)
         return throng__fail(e->errmsg, THRONG_EINVAL, "on_fault must be drop or restart");
     if (e->ngroups == 0)
-        return throng__fail(e->errmsg, THRONG_EINVAL, "no group to run: add one with "
-                                                      "throng_add_group()");
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "no group to run: add one with "
+                            "throng_add_group()");
     return 0;
 }
 
@@ -158,8 +159,8 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
 {
     throng__worker_settings_t *s = &g->set;
     const char *server = g->cfg.server ? g->cfg.server : e->cfg.server;
-    int rc = throng__address_parse(server ? server : "127.0.0.1:5050", 5050, &s->address,
-                                   e->errmsg);
+    int rc =
+        throng__address_parse(server ? server : "127.0.0.1:5050", 5050, &s->address, e->errmsg);
     if (rc == 0) rc = throng__address_resolve(&s->address, e->errmsg);
     if (rc) return rc;
     s->timeout = e->cfg.timeout;
@@ -196,8 +197,8 @@ static int create_workers(throng_engine_t *e)
     for (unsigned gi = 0; gi < e->ngroups; gi++) {
         throng__group_t *g = &e->groups[gi];
         throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
-        throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down,
-                                           g->cfg.big_table, g->cfg.args, g->cfg.nargs};
+        throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down, g->cfg.big_table,
+                                           g->cfg.args, g->cfg.nargs};
         g->first_worker = wi;
         g->nworkers = g->cfg.threads;
         for (unsigned t = 0; t < g->cfg.threads; t++, wi++) {
@@ -205,8 +206,8 @@ static int create_workers(throng_engine_t *e)
             unsigned n = g->cfg.clients / g->cfg.threads + (t < g->cfg.clients % g->cfg.threads);
             throng__worker_t *w = e->workers[wi] = calloc(1, sizeof *w);
             if (!w) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-            int rc = throng__worker_init(w, &g->set, &spec, &params, n, client_id, e->seed,
-                                         e->errmsg);
+            int rc =
+                throng__worker_init(w, &g->set, &spec, &params, n, client_id, e->seed, e->errmsg);
             if (rc) return rc;
             w->budget = budget_share(e->cfg.max_requests, client_id, client_id + n, total_clients);
             w->notify_fd = e->pipe[1];
@@ -308,8 +309,7 @@ static void report_progress(throng_engine_t *e, double elapsed, uint64_t *last_r
 }
 
 /* Milliseconds until the next thing the control loop must do. */
-static int next_wakeup(const throng_engine_t *e, double elapsed, double next_progress,
-                       int stopping)
+static int next_wakeup(const throng_engine_t *e, double elapsed, double next_progress, int stopping)
 {
     double until = 1.0;
     if (e->cfg.progress && next_progress - elapsed < until) until = next_progress - elapsed;
@@ -341,8 +341,7 @@ static throng_ending_t control_loop(throng_engine_t *e)
         if (ending == THRONG_END_NONE && atomic_load(&e->stop_requested)) {
             ending = THRONG_END_STOPPED;
             stop_workers(e, ending);
-        } else if (ending == THRONG_END_NONE && e->cfg.duration > 0 &&
-                   elapsed >= e->cfg.duration) {
+        } else if (ending == THRONG_END_NONE && e->cfg.duration > 0 && elapsed >= e->cfg.duration) {
             ending = THRONG_END_DURATION;
             stop_workers(e, ending);
         }

@@ -36,13 +36,13 @@ int throng__http_token_ok(const char *s, size_t n);
 typedef struct throng__http_response {
     llhttp_t parser;
     throng__bufpool_t *pool;
-    throng__buf_t *buf;   /* headers as "name\0value\0" pairs, then the body */
-    size_t body_off;      /* where the body starts in buf */
+    throng__buf_t *buf; /* headers as "name\0value\0" pairs, then the body */
+    size_t body_off;    /* where the body starts in buf */
     int status;
     unsigned head : 1;     /* the request was HEAD: no body follows */
     unsigned complete : 1; /* a final (non-1xx) response is complete */
     unsigned in_headers : 1;
-    char error[120];       /* why parsing failed */
+    char error[120]; /* why parsing failed */
 } throng__http_response_t;
 
 void throng__http_response_init(throng__http_response_t *r, throng__bufpool_t *pool);

@@ -18,8 +18,8 @@
 #endif
 
 const char *const throng__fault_names[] = {
-    "not-connected", "timed-out",    "abandoned",    "closed", "busy",
-    "invalid",       "http-error",   "script-error", "aborted", NULL,
+    "not-connected", "timed-out",  "abandoned",    "closed",  "busy",
+    "invalid",       "http-error", "script-error", "aborted", NULL,
 };
 
 static throng__lua_ctx_t *ctx_of(lua_State *L)
@@ -186,8 +186,8 @@ throng__lua_response_t *throng__lua_new_response(lua_State *L)
 /* -------------------------------------------------------------- module */
 
 static const luaL_Reg functions[] = {
-    {"spread_out", l_spread_out}, {"random", l_random}, {"fault", l_fault},
-    {"table_shape", l_table_shape}, {"now", l_now}, {NULL, NULL},
+    {"spread_out", l_spread_out},   {"random", l_random}, {"fault", l_fault},
+    {"table_shape", l_table_shape}, {"now", l_now},       {NULL, NULL},
 };
 
 throng__lua_ctx_t *throng__lua_ctx(lua_State *L)

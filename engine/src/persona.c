@@ -68,13 +68,15 @@ static int load_chunk(lua_State *L, const throng__persona_spec_t *spec, char *la
         char module[96];
         snprintf(module, sizeof module, "throng.personas.%s", name);
         const throng__lua_chunk_t *c = throng__lua_find_chunk(module);
-        if (!c) return throng__fail(err, THRONG_EPERSONA, "unknown persona '%s' (built in: table)",
-                                    name);
+        if (!c)
+            return throng__fail(err, THRONG_EPERSONA, "unknown persona '%s' (built in: table)",
+                                name);
         snprintf(label, labellen, "%s", c->chunkname + 1);
         rc = luaL_loadbuffer(L, c->source, c->len, c->chunkname);
     }
     if (rc == 0) return 0;
-    if (rc == LUA_ERRMEM) return throng__fail(err, THRONG_ENOMEM, "out of memory loading %s", label);
+    if (rc == LUA_ERRMEM)
+        return throng__fail(err, THRONG_ENOMEM, "out of memory loading %s", label);
     return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
 }
 
@@ -117,8 +119,7 @@ static int hook_ref(lua_State *L, throng__persona_t *p, const char *name, int *r
 
 /* The args table: request_count, slow_down, big_table and every key=value,
  * with numbers converted. */
-static int push_args(lua_State *L, const throng__persona_params_t *pp, const char *label,
-                     char *err)
+static int push_args(lua_State *L, const throng__persona_params_t *pp, const char *label, char *err)
 {
     lua_newtable(L);
     lua_pushnumber(L, pp->request_count);
@@ -170,8 +171,9 @@ static int bind_hooks(throng__persona_t *p, char *err)
         (rc = hook_ref(L, p, "done", &p->done_ref, err)))
         return rc;
     if (p->request_ref == LUA_NOREF)
-        return throng__fail(err, THRONG_ESCRIPT, "%s has no request hook: a persona returns a "
-                                                 "table with at least a request function",
+        return throng__fail(err, THRONG_ESCRIPT,
+                            "%s has no request hook: a persona returns a "
+                            "table with at least a request function",
                             p->label);
     lua_newtable(L); /* the instances' metatable: {__index = persona} */
     lua_pushvalue(L, -2);
@@ -280,8 +282,7 @@ static int text_field(lua_State *L, const char *field, const char *dflt, const c
     } else if (lua_type(L, -1) == LUA_TSTRING) {
         *s = lua_tolstring(L, -1, len);
     } else {
-        snprintf(msg, msglen, "request.%s must be a string, not a %s", field,
-                 luaL_typename(L, -1));
+        snprintf(msg, msglen, "request.%s must be a string, not a %s", field, luaL_typename(L, -1));
         return -1;
     }
     lua_pop(L, 1); /* the string stays referenced by the request table */
@@ -289,8 +290,7 @@ static int text_field(lua_State *L, const char *field, const char *dflt, const c
 }
 
 /* Writes request.headers; *has_host tells whether the persona set Host. */
-static int write_headers(lua_State *L, throng__buf_t *out, int *has_host, char *msg,
-                         size_t msglen)
+static int write_headers(lua_State *L, throng__buf_t *out, int *has_host, char *msg, size_t msglen)
 {
     lua_getfield(L, -1, "headers");
     if (lua_isnil(L, -1)) {
@@ -338,7 +338,8 @@ static int encode_request(lua_State *L, throng__request_out_t *req, char *msg, s
         snprintf(msg, msglen, "request.method '%.40s' is not an HTTP method", method);
         return -1;
     }
-    if (plen == 0 || path[0] != '/' || !throng__http_text_ok(path, plen) || memchr(path, ' ', plen)) {
+    if (plen == 0 || path[0] != '/' || !throng__http_text_ok(path, plen) ||
+        memchr(path, ' ', plen)) {
         snprintf(msg, msglen, "request.path '%.60s' must start with / and hold no spaces", path);
         return -1;
     }
@@ -382,8 +383,9 @@ throng__hook_t throng__persona_request(throng__persona_t *p, int self, throng__r
     } else if (t == LUA_TTABLE) {
         if (encode_request(L, req, msg, msglen) != 0) r = THRONG__HOOK_ERROR;
     } else {
-        snprintf(msg, msglen, "%s: request hook must return a request table, a string or nil, "
-                              "not a %s",
+        snprintf(msg, msglen,
+                 "%s: request hook must return a request table, a string or nil, "
+                 "not a %s",
                  p->label, lua_typename(L, t));
         r = THRONG__HOOK_ERROR;
     }
@@ -406,8 +408,9 @@ static throng__hook_t response_result(throng__persona_t *p, throng_fault_t *kind
     if (ok_type == LUA_TNIL || (ok_type == LUA_TBOOLEAN && lua_toboolean(L, top - 2)))
         return THRONG__HOOK_OK;
     if (ok_type != LUA_TBOOLEAN) {
-        snprintf(msg, msglen, "%s: response hook must return nothing, true, or false and a reason, "
-                              "not a %s",
+        snprintf(msg, msglen,
+                 "%s: response hook must return nothing, true, or false and a reason, "
+                 "not a %s",
                  p->label, lua_typename(L, ok_type));
         return THRONG__HOOK_ERROR;
     }
@@ -455,8 +458,8 @@ throng__hook_t throng__persona_delay(throng__persona_t *p, int self, throng__rng
         *seconds = lua_tonumber(L, -1);
     } else if (!lua_isnil(L, -1)) {
         snprintf(msg, msglen, "%s: delay hook must return a number of seconds (>= 0), not %s",
-                 p->label, lua_type(L, -1) == LUA_TNUMBER ? "a negative number"
-                                                          : luaL_typename(L, -1));
+                 p->label,
+                 lua_type(L, -1) == LUA_TNUMBER ? "a negative number" : luaL_typename(L, -1));
         r = THRONG__HOOK_ERROR;
     }
     lua_settop(L, HANDLER);

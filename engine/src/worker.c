@@ -10,9 +10,8 @@
 #define TICK_MS 250 /* how often the progress snapshot is refreshed */
 
 int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *set,
-                        const throng__persona_spec_t *spec,
-                        const throng__persona_params_t *params, unsigned nclients,
-                        uint64_t first_id, uint64_t seed, char *err)
+                        const throng__persona_spec_t *spec, const throng__persona_params_t *params,
+                        unsigned nclients, uint64_t first_id, uint64_t seed, char *err)
 {
     w->set = set;
     w->budget = UINT64_MAX;
@@ -34,7 +33,8 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
 
     if ((rc = throng__persona_open(&w->persona, spec, params, err)) != 0) return rc;
     w->clients = calloc(nclients ? nclients : 1, sizeof *w->clients);
-    if (!w->clients) return throng__fail(err, THRONG_ENOMEM, "out of memory for %u clients", nclients);
+    if (!w->clients)
+        return throng__fail(err, THRONG_ENOMEM, "out of memory for %u clients", nclients);
     for (unsigned i = 0; i < nclients; i++) {
         throng__client_t *c = &w->clients[i];
         throng__client_init(c, w, first_id + i);
@@ -86,7 +86,8 @@ int throng__worker_start(throng__worker_t *w, char *err)
      * cannot arrive before the thread runs; give it one now. */
     w->wake.async_cb = on_wake;
     int rc = pthread_create(&w->thread, NULL, worker_main, w);
-    if (rc != 0) return throng__fail(err, THRONG_ESYS, "cannot start a worker thread: %s", strerror(rc));
+    if (rc != 0)
+        return throng__fail(err, THRONG_ESYS, "cannot start a worker thread: %s", strerror(rc));
     return 0;
 }
 

@@ -39,13 +39,13 @@ struct throng__worker {
     throng__persona_t persona;
     throng__client_t *clients;
     unsigned nclients;
-    unsigned ninit;      /* clients whose handles exist */
-    int loop_ready;      /* the loop and the worker's own handles exist */
+    unsigned ninit;     /* clients whose handles exist */
+    int loop_ready;     /* the loop and the worker's own handles exist */
     unsigned in_flight; /* requests awaiting a response */
 
-    throng__bufpool_t pool;   /* response buffers, lent to clients */
-    throng__buf_t scratch;    /* where each request is written */
-    char msg[512];            /* fault messages are formatted here */
+    throng__bufpool_t pool; /* response buffers, lent to clients */
+    throng__buf_t scratch;  /* where each request is written */
+    char msg[512];          /* fault messages are formatted here */
     throng__stats_t stats;
     char read_buffer[THRONG__READ_BUFFER]; /* every read of this thread lands here */
 
@@ -62,9 +62,8 @@ struct throng__worker {
  * persona instance's init runs here, so script errors surface before any
  * load starts. Returns 0 or a THRONG_E* code with the reason in err. */
 int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *set,
-                        const throng__persona_spec_t *spec,
-                        const throng__persona_params_t *params, unsigned nclients,
-                        uint64_t first_id, uint64_t seed, char *err);
+                        const throng__persona_spec_t *spec, const throng__persona_params_t *params,
+                        unsigned nclients, uint64_t first_id, uint64_t seed, char *err);
 
 int throng__worker_start(throng__worker_t *w, char *err);
 
