@@ -91,19 +91,21 @@ nomem:
     return HPE_USER;
 }
 
+/* Header names and values are kept as "name\0value\0"; trailers after a
+ * chunked body are not (they would land after the body). */
 static int on_header_field(llhttp_t *p, const char *at, size_t n)
 {
-    return keep(p, at, n);
+    return from_parser(p)->in_headers ? keep(p, at, n) : 0;
 }
 
 static int on_header_part_done(llhttp_t *p)
 {
-    return keep(p, "", 1); /* the NUL after a name or a value */
+    return from_parser(p)->in_headers ? keep(p, "", 1) : 0;
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t n)
 {
-    return keep(p, at, n);
+    return from_parser(p)->in_headers ? keep(p, at, n) : 0;
 }
 
 static int on_headers_complete(llhttp_t *p)
@@ -112,8 +114,9 @@ static int on_headers_complete(llhttp_t *p)
     r->status = llhttp_get_status_code(p);
     r->body_off = r->buf ? r->buf->len : 0;
     r->in_headers = 0;
-    /* A response to HEAD has headers only, whatever Content-Length says. */
-    return r->head ? 1 : 0;
+    /* Responses to HEAD, and 204 and 304, have headers only, whatever
+     * Content-Length says (RFC 9110 6.4.1). */
+    return (r->head || r->status == 204 || r->status == 304) ? 1 : 0;
 }
 
 static int on_body(llhttp_t *p, const char *at, size_t n)

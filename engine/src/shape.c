@@ -99,6 +99,40 @@ static int table(scan_t *s)
     return take(s, ']') ? 0 : fail(s, "not a table: unterminated list of rows");
 }
 
+/* Skips one JSON value of any kind (strings, nesting, literals), loosely:
+ * enough to step over the third member of a layer-cake envelope. */
+static int skip_value(scan_t *s)
+{
+    int depth = 0;
+    skip_ws(s);
+    while (s->p < s->end) {
+        char c = *s->p;
+        if (depth == 0 && (c == ',' || c == ']' || c == '}')) return 0; /* a scalar ended */
+        s->p++;
+        if (c == '"') {
+            while (s->p < s->end && *s->p != '"') {
+                if (*s->p == '\\' && s->end - s->p < 2) return -1;
+                s->p += (*s->p == '\\') ? 2 : 1;
+            }
+            if (s->p >= s->end) return -1;
+            s->p++;
+            if (depth == 0) return 0;
+        } else if (c == '[' || c == '{') {
+            depth++;
+        } else if ((c == ']' || c == '}') && --depth == 0) {
+            return 0;
+        }
+    }
+    return depth == 0 ? 0 : -1;
+}
+
+/* Only whitespace may follow the reply. */
+static int at_end(scan_t *s)
+{
+    skip_ws(s);
+    return s->p == s->end;
+}
+
 /* A JSON string without escapes (type names have none); sets *str and *len. */
 static int plain_string(scan_t *s, const char **str, size_t *len)
 {
@@ -134,7 +168,13 @@ static int envelope(scan_t *s)
         return -1;
     }
     if (!take(s, ',')) return fail(s, "not a table: layer-cake value without a payload");
-    return table(s);
+    if (table(s) != 0) return -1;
+    /* The rest of the envelope: [, trailing member] ] } and the end. */
+    if (take(s, ',') && skip_value(s) != 0)
+        return fail(s, "not a table: malformed layer-cake envelope");
+    if (!take(s, ']') || !take(s, '}') || !at_end(s))
+        return fail(s, "not a table: malformed layer-cake envelope");
+    return 0;
 }
 
 int throng__table_shape(const char *body, size_t len, throng__shape_t *out)
@@ -145,6 +185,9 @@ int throng__table_shape(const char *body, size_t len, throng__shape_t *out)
     skip_ws(&s);
     if (s.p >= s.end) return fail(&s, "empty body");
     if (*s.p == '{') return envelope(&s);
-    if (*s.p == '[') return table(&s);
+    if (*s.p == '[') {
+        if (table(&s) != 0) return -1;
+        return at_end(&s) ? 0 : fail(&s, "not a table: more after the list of rows");
+    }
     return fail(&s, "not a table: the body is not JSON");
 }

@@ -43,7 +43,7 @@ expect_rc 1 "$WORK/drop.out"
 
 # Busy replies are counted, consume a request, and are not failures.
 start_server BUSY --busy 1
-run_throng "$WORK/busy.out" run -s "$BUSY_ADDR" -c 2 -n 40 --request-count 4 --slow-down 0 -q
+run_throng "$WORK/busy.out" run -s "$BUSY_ADDR" -c 1 -n 40 --request-count 4 --slow-down 0 -q
 expect_rc 0 "$WORK/busy.out"
 [ "$(fault_count "$WORK/busy.out" busy)" = 40 ] || fail "expected 40 busy: $(cat "$WORK/busy.out")"
 expect_grep "layer_cake.point_runtime.Busy" "$WORK/busy.out"

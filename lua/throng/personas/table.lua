@@ -21,12 +21,16 @@ function P:init(args)
   if method ~= "POST" and method ~= "GET" then
     error("method must be POST or GET, not " .. method)
   end
-  local big = tonumber(args.big_table) or 100
-  if big < 1 or big ~= math.floor(big) then
+  local big = args.big_table == nil and 100 or tonumber(args.big_table)
+  if not big or big < 1 or big ~= math.floor(big) then
     error("big_table must be a whole number of at least 1, not " .. tostring(args.big_table))
   end
+  local pause = args.slow_down == nil and 0.5 or tonumber(args.slow_down)
+  if not pause or pause < 0 then
+    error("slow_down must be a number of seconds, not " .. tostring(args.slow_down))
+  end
   self.big_table = big
-  self.slow_down = tonumber(args.slow_down) or 0.5
+  self.slow_down = pause
   self.get = method == "GET"
   -- One request table per client, refilled for every exchange.
   self.req = { method = method, path = "/Xy", name = "table",
