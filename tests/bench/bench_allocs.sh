@@ -1,0 +1,47 @@
+#!/bin/bash
+# bench_allocs.sh - heap allocations per request of the table persona.
+#
+# Runs `throng run` against `throng serve` twice, with a small and a large
+# request limit, under an LD_PRELOAD library that counts malloc/calloc/
+# realloc calls; the difference divided by the difference in requests is
+# the allocations per request (the engine's goal: zero). Done for long
+# sessions (one connection per client) and for one-request sessions
+# (a connection per request).
+#
+# usage: tests/bench/bench_allocs.sh [throng-binary]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+THRONG=${1:-${THRONG:-$here/../../build/throng}}
+[ -x "$THRONG" ] || { echo "bench_allocs: no throng binary at $THRONG (build first)" >&2; exit 2; }
+command -v gcc >/dev/null || { echo "bench_allocs: gcc is needed" >&2; exit 2; }
+
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+gcc -shared -fPIC -O2 "$here/count_allocs.c" -o "$work/count_allocs.so"
+
+timeout 300 "$THRONG" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
+server=$!
+for _ in $(seq 100); do
+    addr=$(sed -n 's/^throng serve: listening on //p' "$work/serve.out")
+    [ -n "$addr" ] && break
+    sleep 0.05
+done
+[ -n "${addr:-}" ] || { echo "bench_allocs: throng serve did not start" >&2; exit 1; }
+
+# allocs N REQUEST_COUNT: total allocations of a run of N requests.
+allocs() {
+    LD_PRELOAD="$work/count_allocs.so" timeout 120 "$THRONG" run -s "$addr" -n "$1" -c 10 \
+        --request-count "$2" --slow-down 0 -q 2>&1 >/dev/null |
+        sed -n 's/^count_allocs: malloc \([0-9]*\) calloc \([0-9]*\) realloc \([0-9]*\)/\1 \2 \3/p' |
+        awk '{print $1 + $2 + $3}'
+}
+
+small=1000 large=51000
+printf '%-28s %10s %10s %14s\n' "sessions" "n=$small" "n=$large" "per request"
+for rc in 1000000 1; do
+    a=$(allocs $small $rc)
+    b=$(allocs $large $rc)
+    label="request-count $rc"
+    printf '%-28s %10s %10s %14s\n' "$label" "$a" "$b" \
+        "$(awk -v a="$a" -v b="$b" -v n=$((large - small)) 'BEGIN {printf "%.4f", (b - a) / n}')"
+done
