@@ -1,0 +1,379 @@
+#!/usr/bin/env bash
+# bench_table.sh - throng's built-in table persona against wrk, same target,
+# same shape of load, client CPU per request.
+#
+# Both clients load one nginx (1 worker, keepalive) on 127.0.0.1 that serves
+# pre-generated layer-cake table replies for every x, y in 1..10 at
+# GET /Xy?x=X&y=Y. Each client keeps N connections busy with back-to-back
+# requests for random sizes and validates every reply (y rows of x numbers):
+#   throng run --big-table 10 --request-count 1000000 --slow-down 0 -- method=GET
+#   wrk -s tests/bench/wrk_table.lua (checks the body against an X-Xy header
+#   that nginx adds, echoing the size asked for)
+# Rounds alternate which client goes first. For each run the bench records
+# requests, requests/s, the client's user+sys CPU and max RSS (GNU time),
+# and the CPU the nginx worker used meanwhile; it prints a Markdown table per
+# round and a summary with the ratios throng/wrk.
+#
+# usage: tests/bench/bench_table.sh [-r ROUNDS] [-d SECONDS] [-c CONNECTIONS] [--keep] [--corrupt]
+#   --keep     keep the temp dir (nginx conf, each client's output)
+#   --corrupt  serve the 2x3 table for 3x2 requests, to see both validations fail
+# env:   ROUNDS (3), DURATION (5), CLIENTS (50), THRONG (path to the binary),
+#        WRK, NGINX (paths), KEEP_TMP=1 (same as --keep)
+# Not part of the test suite. Everything listens on and connects to 127.0.0.1.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+rounds=${ROUNDS:-3}
+duration=${DURATION:-5}
+clients=${CLIENTS:-50}
+keep=${KEEP_TMP:-0}
+corrupt=0
+big=10   # largest table side; the files and both clients agree on it
+
+usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        -r|--rounds) rounds=$2; shift 2 ;;
+        -d|--duration) duration=${2%s}; shift 2 ;;
+        -c|--clients) clients=$2; shift 2 ;;
+        --keep) keep=1; shift ;;
+        --corrupt) corrupt=1; shift ;;
+        -h|--help) usage 0 ;;
+        *) echo "bench_table: unknown argument '$1'" >&2; usage 2 >&2 ;;
+    esac
+done
+for v in "$rounds" "$duration" "$clients"; do
+    case $v in ''|*[!0-9]*|0) echo "bench_table: rounds, duration and clients must be positive whole numbers" >&2; exit 2 ;; esac
+done
+
+# --- prerequisites ------------------------------------------------------------
+
+missing=()
+wrk=${WRK:-$(command -v wrk || true)}
+nginx=${NGINX:-$(command -v nginx || true)}
+[ -n "$nginx" ] || { [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx; }
+[ -n "$wrk" ] && [ -x "$wrk" ] || missing+=("wrk (apt-get install wrk, or deps/install.sh all)")
+[ -n "$nginx" ] && [ -x "$nginx" ] || missing+=("nginx (apt-get install nginx-light, or deps/install.sh all)")
+[ -x /usr/bin/time ] || missing+=("GNU time at /usr/bin/time (apt-get install time)")
+command -v timeout >/dev/null || missing+=("timeout (coreutils)")
+throng=${THRONG:-}
+if [ -z "$throng" ]; then
+    for t in "$root/build-bench/throng" "$root/build/throng"; do
+        [ -x "$t" ] && { throng=$t; break; }
+    done
+fi
+[ -n "$throng" ] && [ -x "$throng" ] ||
+    missing+=("the throng binary: set THRONG, or build it: cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release && cmake --build build-bench")
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "bench_table: missing prerequisites:" >&2
+    printf '  - %s\n' "${missing[@]}" >&2
+    exit 2
+fi
+
+# --- clean-up: stop everything this script started ---------------------------
+
+tmp=$(mktemp -d /tmp/bench_table.XXXXXX)
+nginx_pid=
+client_pid=
+
+cleanup() {
+    # A client runs under `timeout`, which is the leader of its own process
+    # group (GNU time and the client are in it): signal the whole group.
+    if [ -n "$client_pid" ]; then
+        kill -TERM -- "-$client_pid" 2>/dev/null || true
+        wait "$client_pid" 2>/dev/null || true
+    fi
+    if [ -n "$nginx_pid" ]; then
+        kill -TERM "$nginx_pid" 2>/dev/null || true   # the master stops its worker
+        wait "$nginx_pid" 2>/dev/null || true
+    fi
+    if [ "$keep" = 1 ]; then echo "bench_table: kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'echo "bench_table: interrupted" >&2; exit 130' INT TERM
+
+# --- 1. the table replies -------------------------------------------------------
+
+# One file per size, www/t/X/Y.json: Y rows of X numbers in the layer-cake
+# envelope. The numbers are random-looking signed floats of varying length,
+# the way a real service would print doubles; fixed seed, so every run
+# serves the same bytes.
+mkdir -p "$tmp/www/t" "$tmp/nginx"
+awk -v big="$big" -v dir="$tmp/www/t" 'BEGIN {
+    srand(20240601)
+    for (x = 1; x <= big; x++) {
+        system("mkdir -p " dir "/" x)
+        for (y = 1; y <= big; y++) {
+            f = dir "/" x "/" y ".json"
+            s = "{\"value\":[\"vector<vector<float8>>\",["
+            for (r = 1; r <= y; r++) {
+                s = s (r > 1 ? "," : "") "["
+                for (c = 1; c <= x; c++)
+                    s = s (c > 1 ? "," : "") sprintf("%.*g", 4 + int(rand() * 13), rand() * 200 - 100)
+                s = s "]"
+            }
+            printf "%s],[]]}", s > f
+            close(f)
+        }
+    }
+}'
+if [ "$corrupt" = 1 ]; then
+    cp "$tmp/www/t/2/3.json" "$tmp/www/t/3/2.json"
+fi
+# When run as root, nginx workers run as nobody and must be able to read.
+chmod -R a+rX "$tmp"
+
+# --- 2. nginx on a free loopback port ---------------------------------------------
+
+# nginx creates its compiled-in temp directories (/var/lib/nginx/...) at
+# start-up: point every one this build knows about into the tmp dir.
+temp_paths=
+for kind in $("$nginx" -V 2>&1 | grep -o 'http-[a-z-]*-temp-path' | sed 's/^http-//; s/-temp-path$//'); do
+    temp_paths="$temp_paths    ${kind//-/_}_temp_path $tmp/nginx/$kind;
+"
+done
+user_line=
+[ "$(id -u)" = 0 ] && user_line="user nobody nogroup;"
+
+write_nginx_conf() {  # $1 = port
+    cat >"$tmp/nginx.conf" <<EOF
+# written by tests/bench/bench_table.sh
+$user_line
+worker_processes 1;
+daemon off;
+pid $tmp/nginx.pid;
+lock_file $tmp/nginx.lock;
+error_log $tmp/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    types { }
+    default_type application/json;
+    keepalive_requests 1000000;
+    keepalive_timeout 120s;
+$temp_paths
+    server {
+        listen 127.0.0.1:$1 reuseport;
+        root $tmp/www;
+        location = /Xy {
+            # wrk's response() cannot tell which request it answers: echo the size.
+            add_header X-Xy "\$arg_x \$arg_y" always;
+            try_files /t/\$arg_x/\$arg_y.json =404;
+        }
+        location / { return 404; }
+    }
+}
+EOF
+}
+
+# GET /Xy?x=3&y=2 over bash's /dev/tcp; prints the raw response.
+probe() {
+    timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf "GET /Xy?x=3&y=2 HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n" >&3
+        cat <&3' probe "$1" 2>/dev/null || true
+}
+
+port=
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    try=$(shuf -i 20000-60000 -n 1)
+    write_nginx_conf "$try"
+    : >"$tmp/error.log"
+    "$nginx" -p "$tmp/nginx" -c "$tmp/nginx.conf" -e "$tmp/error.log" 2>>"$tmp/error.log" &
+    nginx_pid=$!
+    # Up to 3 s: ready when the probe gets our echo header back (so a foreign
+    # server on that port is never mistaken for ours); give up on the port
+    # when nginx exits or says the address is in use.
+    for _ in $(seq 30); do
+        if ! kill -0 "$nginx_pid" 2>/dev/null || grep -q 'in use' "$tmp/error.log"; then break; fi
+        if probe "$try" | grep -q '^X-Xy: 3 2'; then port=$try; break; fi
+        sleep 0.1
+    done
+    [ -n "$port" ] && break
+    kill -TERM "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+    nginx_pid=
+done
+if [ -z "$port" ]; then
+    echo "bench_table: nginx did not start; its log:" >&2
+    cat "$tmp/error.log" >&2
+    exit 1
+fi
+reply=$(probe "$port")
+case $reply in
+    *"Content-Type: application/json"*'{"value":["vector<vector<float8>>",[['*) ;;
+    *) echo "bench_table: unexpected reply from nginx:" >&2; echo "$reply" >&2; exit 1 ;;
+esac
+nginx_worker=$(ps -o pid= --ppid "$nginx_pid" | head -n 1 | tr -d ' ')
+hz=$(getconf CLK_TCK)
+export BIG_TABLE=$big   # read by wrk_table.lua
+
+# CPU seconds the nginx worker has used so far (utime + stime, /proc/PID/stat).
+nginx_cpu() {
+    local stat
+    stat=$(cat "/proc/$nginx_worker/stat")
+    stat=${stat##*) }   # drop "pid (comm) "; fields now start at state (field 3)
+    set -- $stat
+    awk -v u="${12}" -v s="${13}" -v hz="$hz" 'BEGIN { printf "%.2f", (u + s) / hz }'
+}
+
+# --- 3. the load --------------------------------------------------------------
+
+# Runs one client, bounded by its own duration and, in case it hangs, by
+# `timeout`; GNU time writes "user sys maxrss_kB" to $out.time.
+# $1 = name (throng|wrk), $2 = output prefix; the rest is the command.
+run_client() {
+    local name=$1 out=$2 rc=0
+    shift 2
+    local before after
+    before=$(nginx_cpu)
+    timeout -k 5 $((duration + 30)) /usr/bin/time -f '%U %S %M' -o "$out.time" "$@" \
+        >"$out.out" 2>"$out.err" &
+    client_pid=$!
+    wait "$client_pid" || rc=$?
+    client_pid=
+    after=$(nginx_cpu)
+    echo "$before $after" >"$out.nginx"
+    echo "$rc" >"$out.rc"
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        echo "bench_table: $name did not stop within $((duration + 30)) s; killed" >&2
+    fi
+}
+
+run_throng() {
+    run_client throng "$1" "$throng" run -s "127.0.0.1:$port" -c "$clients" -t 1 \
+        --big-table "$big" --request-count 1000000 --slow-down 0 -d "${duration}s" -q -- method=GET
+}
+
+run_wrk() {
+    run_client wrk "$1" "$wrk" -t1 -c"$clients" -d"${duration}s" \
+        -s "$here/wrk_table.lua" "http://127.0.0.1:$port"
+}
+
+# Prints the raw results of one run, fields separated by '|':
+# client|requests|req/s|user_s|sys_s|maxrss_kB|nginx_cpu_s|failures|notes
+result_row() {
+    local name=$1 out=$2 requests rate failures note="" u s m nb na
+    if [ -s "$out.time" ] && read -r u s m < <(tail -n 1 "$out.time") && [ -n "${m:-}" ]; then :
+    else u=0 s=0 m=0; note="no CPU figures (killed?)"; fi
+    read -r nb na <"$out.nginx"
+    if [ "$name" = throng ]; then
+        # "  requests   628889 (314189.2/s)   sessions 0 ..."
+        requests=$(awk '$1 == "requests" { print $2; exit }' "$out.out")
+        rate=$(awk '$1 == "requests" { gsub(/[(]|\/s[)]/, "", $3); print $3; exit }' "$out.out")
+        # "  faults     none", or one line per kind:
+        # "  faults     invalid            12   sample message"
+        # "             busy                3   sample message"
+        local faults
+        faults=$(awk '
+            $1 == "faults" { if ($2 == "none") { print "none"; exit } on = 1; $1 = ""; $0 = $0 }
+            on && $1 ~ /^(not-connected|timed-out|abandoned|closed|busy|invalid|http-error|script-error|aborted)$/ { printf "%s%s %s", sep, $1, $2; sep = ", "; next }
+            on { exit }' "$out.out")
+        failures=$(awk '$1 == "faults" { $1 = ""; $0 = $0 }
+            $1 == "invalid" && $2 ~ /^[0-9]+$/ { print $2; exit }' "$out.out")
+        [ -n "$failures" ] || failures=0
+        [ -n "$faults" ] || { faults="?"; failures="?"; }
+        [ "$faults" = none ] || note="faults: $faults (exit $(cat "$out.rc"))"
+    else
+        # "  123456 requests in 5.00s, 12.34MB read" / "Requests/sec:  24691.23"
+        requests=$(awk '$2 == "requests" && $3 == "in" { print $1; exit }' "$out.out")
+        rate=$(awk '$1 == "Requests/sec:" { print $2; exit }' "$out.out")
+        failures=$(awk '$1 == "wrk_table:" && $2 == "checked" { print $5; exit }' "$out.out")
+        local checked unanswered errs
+        checked=$(awk '$1 == "wrk_table:" && $2 == "checked" { print $3; exit }' "$out.out")
+        unanswered=$(awk '$1 == "wrk_table:" && $2 == "checked" { print $7; exit }' "$out.out")
+        [ -n "$failures" ] || { failures="?"; note="no validation line from wrk_table.lua"; }
+        if [ -n "$checked" ] && [ "$checked" != "$requests" ]; then
+            note="$note checked $checked of $requests"
+        fi
+        if [ -n "$unanswered" ] && [ "$unanswered" -gt "$clients" ]; then
+            note="$note $unanswered requests unanswered (more than $clients connections)"
+        fi
+        errs=$(grep -E 'Socket errors|Non-2xx' "$out.out" | tr -s ' ' | tr '\n' ';' || true)
+        [ -z "$errs" ] || note="$note $errs"
+        grep -q '^wrk_table: first failure' "$out.out" &&
+            note="$note $(sed -n 's/^wrk_table: first failure: //p' "$out.out" | head -n 1)"
+    fi
+    [ "$(cat "$out.rc")" = 0 ] || [ "$name" = throng ] || note="$note exit $(cat "$out.rc")"
+    echo "$name|${requests:-0}|${rate:-0}|$u|$s|$m|$(awk -v a="$na" -v b="$nb" 'BEGIN { print a - b }')|$failures|$note"
+}
+
+# Formats raw rows (with the round in front) as Markdown table rows.
+show_rows() {
+    awk -F'|' '{
+        r = $3; cpu = $5 + $6
+        printf "| %s | %s | %d | %.0f | %.2f = %.2fu + %.2fs | %.2f | %.1f | %.2f | %s | %s |\n",
+            $1, $2, r, $4, cpu, $5, $6, (r > 0 ? cpu * 1e6 / r : 0), $7 / 1024,
+            (r > 0 ? $8 * 1e6 / r : 0), $9, $10
+    }'
+}
+
+header='| round | client | requests | req/s | client CPU s (user + sys) | client CPU µs/req | max RSS MB | nginx CPU µs/req | validation failures | notes |'
+rule='|---|---|---:|---:|---:|---:|---:|---:|---:|---|'
+
+echo "# bench_table: throng vs wrk, table persona (GET /Xy, x,y in 1..$big), validation on"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+echo "- target: nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///'), 1 worker, 127.0.0.1:$port"
+echo "- throng: $throng ($("$throng" --version 2>/dev/null | head -n 1 || echo '?'))"
+echo "- wrk: $("$wrk" --version 2>&1 | head -n 1 | sed 's/ Copyright.*//')"
+echo "- load: $clients connections, 1 thread, ${duration} s per run, $rounds rounds"
+echo "- throng: throng run -s 127.0.0.1:PORT -c $clients -t 1 --big-table $big --request-count 1000000 --slow-down 0 -d ${duration}s -q -- method=GET"
+echo "- wrk: BIG_TABLE=$big wrk -t1 -c$clients -d${duration}s -s tests/bench/wrk_table.lua http://127.0.0.1:PORT"
+echo
+
+all="$tmp/results"
+: >"$all"
+for round in $(seq "$rounds"); do
+    # Alternate who goes first, so drift on a noisy machine hits both.
+    if [ $((round % 2)) = 1 ]; then order="throng wrk"; else order="wrk throng"; fi
+    for name in $order; do
+        "run_$name" "$tmp/r$round.$name"
+    done
+    echo "## round $round ($order)"
+    echo
+    echo "$header"
+    echo "$rule"
+    for name in throng wrk; do
+        echo "$round|$(result_row "$name" "$tmp/r$round.$name")"
+    done | tee -a "$all" | show_rows
+    echo
+done
+
+# --- 4. summary -----------------------------------------------------------------
+
+echo "## summary over $rounds rounds"
+echo
+awk -F'|' '
+    # $1 round, $2 client, $3 requests, $4 req/s, $5 user s, $6 sys s,
+    # $7 max RSS kB, $8 nginx CPU s, $9 validation failures
+    { c = $2; n[c]++; req[c] += $3; rate[c] += $4; us[c] += $5; sy[c] += $6
+      if ($7 > rss[c]) rss[c] = $7
+      ng[c] += $8; if ($9 == "?") bad[c] = 1; else fail[c] += $9
+      per[c, $1] = $3 > 0 ? ($5 + $6) / $3 : 0; r[c, $1] = $4; rounds[$1] = 1 }
+    END {
+        print "| client | requests | mean req/s | client CPU µs/req (user + sys) | max RSS MB | nginx CPU µs/req | validation failures |"
+        print "|---|---:|---:|---:|---:|---:|---:|"
+        for (i = 1; i <= 2; i++) {
+            c = i == 1 ? "throng" : "wrk"
+            q = req[c] > 0 ? 1e6 / req[c] : 0
+            cu[c] = (us[c] + sy[c]) * q
+            mr[c] = n[c] ? rate[c] / n[c] : 0
+            printf "| %s | %d | %.0f | %.2f = %.2fu + %.2fs | %.1f | %.2f | %s |\n", c, req[c], mr[c],
+                cu[c], us[c] * q, sy[c] * q, rss[c] / 1024, ng[c] * q, (bad[c] ? "?" : fail[c])
+        }
+        print ""
+        lo = 1e9; hi = 0; rlo = 1e9; rhi = 0
+        for (k in rounds) {
+            if (per["wrk", k] > 0) { x = per["throng", k] / per["wrk", k]; if (x < lo) lo = x; if (x > hi) hi = x }
+            if (r["wrk", k] > 0) { x = r["throng", k] / r["wrk", k]; if (x < rlo) rlo = x; if (x > rhi) rhi = x }
+        }
+        if (mr["wrk"] > 0 && cu["wrk"] > 0) {
+            printf "- rate ratio throng/wrk: %.2f (per round %.2f..%.2f)\n", mr["throng"] / mr["wrk"], rlo, rhi
+            printf "- CPU per request ratio throng/wrk: %.2f (per round %.2f..%.2f); below 1: throng spends less client CPU per validated request\n", cu["throng"] / cu["wrk"], lo, hi
+        }
+        print "- client CPU per request: user+sys CPU summed over the rounds / requests summed over the rounds (GNU time, 10 ms resolution); nginx CPU: its worker'"'"'s utime+stime from /proc while that client ran"
+    }' "$all"
