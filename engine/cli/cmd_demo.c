@@ -59,8 +59,7 @@ int cmd_demo(int argc, char **argv)
         throng_server_free(server);
         return CLI_EXIT_USAGE;
     }
-    char address[64];
-    snprintf(address, sizeof address, "127.0.0.1:%d", throng_server_port(server));
+    const char *address = throng_server_address(server);
     cfg.server = address;
     printf("throng demo: table service on %s; %u table clients for %gs\n\n", address, group.clients,
            cfg.duration);

@@ -1,6 +1,143 @@
-/* placeholder */
+/* cmd_serve.c - `throng serve`: runs the demonstration table service until
+ * SIGINT or SIGTERM, then prints its counters. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "commands.h"
+#include "options.h"
+#include "throng.h"
+
+/* The server the signal handler stops: a handler can reach nothing else. */
+static throng_server_t *volatile serving;
+
+/* Only the async-signal-safe stop: the main thread prints after the wait. */
+static void on_signal(int sig)
+{
+    throng_server_stop(serving);
+}
+
+/* --help comes from the same table the parser reads. */
+static void print_help(const cli_option_t *opts)
+{
+    printf("usage: throng serve [flags]\n"
+           "\n"
+           "Runs the demonstration table service: POST /Xy with {\"value\":{\"x\":X,\"y\":Y}}\n"
+           "or GET /Xy?x=X&y=Y answers a table of Y rows of X numbers; GET /status\n"
+           "answers the counters. Runs until SIGINT or SIGTERM.\n"
+           "\n"
+           "flags:\n");
+    cli_print_options(stdout, opts);
+}
+
+/* Installs the stopping handler for SIGINT and SIGTERM. */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* One line on stderr, so stdout keeps only the listening line. */
+static void print_summary(const throng_server_t *server)
+{
+    throng_server_stats_t st;
+    throng_server_stats(server, &st);
+    fprintf(stderr,
+            "throng serve: stopped after %.1fs: %llu requests, %llu tables, %llu busy, "
+            "%llu bad, %llu connections\n",
+            st.uptime, (unsigned long long)st.requests, (unsigned long long)st.tables,
+            (unsigned long long)st.busy, (unsigned long long)st.bad,
+            (unsigned long long)st.connections);
+}
+
+/* Serves until stopped; the library reports why it could not start. */
+static int serve(const throng_server_config_t *config)
+{
+    throng_server_t *server = throng_server_new();
+    if (!server) {
+        fprintf(stderr, "throng serve: out of memory\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (throng_server_start(server, config) != 0) {
+        fprintf(stderr, "throng serve: %s\n", throng_server_errmsg(server));
+        throng_server_free(server);
+        return CLI_EXIT_USAGE;
+    }
+    serving = server;
+    catch_stop_signals();
+    printf("throng serve: listening on %s\n", throng_server_address(server));
+    fflush(stdout);
+    int rc = throng_server_wait(server);
+    if (rc != 0) fprintf(stderr, "throng serve: %s\n", throng_server_errmsg(server));
+    print_summary(server);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    serving = NULL;
+    throng_server_free(server);
+    return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAULTS;
+}
+
+/* `throng serve [flags]`: exit 0 after a stop, 2 when it cannot start. */
 int cmd_serve(int argc, char **argv)
 {
-    return CLI_EXIT_USAGE;
+    throng_server_config_t config;
+    throng_server_config_init(&config);
+    cli_option_t opts[] = {
+        {.name = "listen",
+         .kind = CLI_STRING,
+         .target = &config.listen,
+         .metavar = "HOST:PORT",
+         .help = "address to listen on; port 0 picks a free one (127.0.0.1:5050)"},
+        {.name = "threads",
+         .short_name = 't',
+         .kind = CLI_UINT,
+         .target = &config.threads,
+         .metavar = "N",
+         .help = "threads, each accepting on the same port (1)",
+         .min = 1,
+         .max = 256},
+        {.name = "latency",
+         .kind = CLI_DURATION,
+         .target = &config.latency,
+         .metavar = "DURATION",
+         .help = "service time added before each table answer, e.g. 20ms"},
+        {.name = "busy",
+         .kind = CLI_SHARE,
+         .target = &config.busy,
+         .metavar = "SHARE",
+         .help = "share of table requests answered Busy with status 500 (0)"},
+        {.name = "wrong-size",
+         .kind = CLI_SHARE,
+         .target = &config.wrong_size,
+         .metavar = "SHARE",
+         .help = "share of table requests answered with a table of the wrong size (0)"},
+        {.name = "drop",
+         .kind = CLI_SHARE,
+         .target = &config.drop,
+         .metavar = "SHARE",
+         .help = "share of table requests whose connection is closed unanswered (0)"},
+        {.name = "seed",
+         .kind = CLI_U64,
+         .target = &config.seed,
+         .metavar = "N",
+         .help = "seed of the server's choices; 0 = random (0)"},
+        {.name = NULL},
+    };
+    char *positional[argc > 0 ? argc : 1];
+    cli_args_t args = {.positional = positional};
+    if (cli_parse("throng serve", opts, argc, argv, &args) != 0) return CLI_EXIT_USAGE;
+    if (args.help) {
+        print_help(opts);
+        return CLI_EXIT_OK;
+    }
+    if (args.npositional > 0 || args.nrest > 0) {
+        fprintf(stderr, "throng serve: unexpected argument '%s' (see throng serve --help)\n",
+                args.npositional > 0 ? args.positional[0] : args.rest[0]);
+        return CLI_EXIT_USAGE;
+    }
+    return serve(&config);
 }

@@ -240,7 +240,8 @@ THRONG_API int throng_report_text(const throng_engine_t *engine, char **out);
 typedef struct throng_server throng_server_t;
 
 typedef struct throng_server_config {
-    const char *listen; /* "host:port"; port 0 picks a free one (default "127.0.0.1:5050") */
+    const char *listen; /* "host:port" (port 5050 when left out; port 0 picks a free one);
+                           default "127.0.0.1:5050" */
     unsigned threads;   /* default 1 */
     double latency;     /* service time added to every answer, seconds */
     double busy;        /* share (0..1) of table requests answered Busy */
@@ -255,7 +256,7 @@ typedef struct throng_server_stats {
     uint64_t requests;    /* requests answered, /status excluded */
     uint64_t tables;      /* table answers */
     uint64_t busy;        /* Busy answers */
-    uint64_t bad;         /* malformed requests answered 400 (or 404/405) */
+    uint64_t bad;         /* requests refused: 400, 404, 405, 413, 414, 415 or 431 */
     uint64_t connections; /* connections accepted */
 } throng_server_stats_t;
 
@@ -269,6 +270,10 @@ THRONG_API int throng_server_start(throng_server_t *server, const throng_server_
 
 /* The port actually listened on (useful after asking for port 0). */
 THRONG_API int throng_server_port(const throng_server_t *server);
+
+/* The address actually listened on, as "127.0.0.1:PORT" or "[::1]:PORT";
+ * NULL when the server is not listening. Valid until the server is freed. */
+THRONG_API const char *throng_server_address(const throng_server_t *server);
 
 THRONG_API void throng_server_stats(const throng_server_t *server, throng_server_stats_t *stats);
 

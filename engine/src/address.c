@@ -11,15 +11,16 @@
 
 /* Strips "http://" and a trailing "/"; refuses other schemes and paths,
  * which a persona sets, not the address. */
-static int strip_url(const char *text, char *out, size_t cap, int *default_port, char *err)
+static int strip_url(const char *text, const char *what, char *out, size_t cap, int *default_port,
+                     char *err)
 {
     const char *p = text;
     const char *scheme_end = strstr(text, "://");
     if (scheme_end) {
         size_t n = (size_t)(scheme_end - text);
         if (n != 4 || strncasecmp(text, "http", 4) != 0)
-            return throng__fail(err, THRONG_EADDR,
-                                "server '%s': only http:// is supported (no TLS)", text);
+            return throng__fail(err, THRONG_EADDR, "%s '%s': only http:// is supported (no TLS)",
+                                what, text);
         p = scheme_end + 3;
         *default_port = 80;
     }
@@ -28,12 +29,12 @@ static int strip_url(const char *text, char *out, size_t cap, int *default_port,
     if (slash) {
         if (strcmp(slash, "/") != 0)
             return throng__fail(err, THRONG_EADDR,
-                                "server '%s': give only host and port; paths come from the persona",
-                                text);
+                                "%s '%s': give only host and port; paths come from the persona",
+                                what, text);
         len = (size_t)(slash - p);
     }
     if (len == 0 || len >= cap)
-        return throng__fail(err, THRONG_EADDR, "server '%s': missing or overlong host", text);
+        return throng__fail(err, THRONG_EADDR, "%s '%s': missing or overlong host", what, text);
     memcpy(out, p, len);
     out[len] = '\0';
     return 0;
@@ -48,30 +49,31 @@ static int parse_port(const char *s, int *port)
     return 0;
 }
 
-int throng__address_parse(const char *text, int default_port, throng__address_t *a, char *err)
+int throng__address_parse(const char *text, int default_port, const char *what,
+                          throng__address_t *a, char *err)
 {
     char hp[300];
     memset(a, 0, sizeof *a);
-    if (!text || !*text) return throng__fail(err, THRONG_EADDR, "server address is empty");
-    int rc = strip_url(text, hp, sizeof hp, &default_port, err);
+    if (!text || !*text) return throng__fail(err, THRONG_EADDR, "%s is empty", what);
+    int rc = strip_url(text, what, hp, sizeof hp, &default_port, err);
     if (rc) return rc;
 
     const char *host = hp, *port = NULL;
     char *close;
     if (hp[0] == '[') { /* [v6]:port */
         close = strchr(hp, ']');
-        if (!close) return throng__fail(err, THRONG_EADDR, "server '%s': missing ']'", text);
+        if (!close) return throng__fail(err, THRONG_EADDR, "%s '%s': missing ']'", what, text);
         *close = '\0';
         host = hp + 1;
         if (close[1] == ':')
             port = close + 2;
         else if (close[1])
-            return throng__fail(err, THRONG_EADDR, "server '%s': expected ':' after ']'", text);
+            return throng__fail(err, THRONG_EADDR, "%s '%s': expected ':' after ']'", what, text);
     } else {
         char *colon = strrchr(hp, ':');
         if (colon && strchr(hp, ':') != colon)
             return throng__fail(err, THRONG_EADDR,
-                                "server '%s': write IPv6 addresses in brackets, as [::1]:5050",
+                                "%s '%s': write IPv6 addresses in brackets, as [::1]:5050", what,
                                 text);
         if (colon) {
             *colon = '\0';
@@ -80,10 +82,10 @@ int throng__address_parse(const char *text, int default_port, throng__address_t 
     }
     a->port = default_port;
     if (port && parse_port(port, &a->port) != 0)
-        return throng__fail(err, THRONG_EADDR, "server '%s': '%s' is not a port number", text,
+        return throng__fail(err, THRONG_EADDR, "%s '%s': '%s' is not a port number", what, text,
                             port);
     if (!*host || strlen(host) >= sizeof a->host)
-        return throng__fail(err, THRONG_EADDR, "server '%s': missing host", text);
+        return throng__fail(err, THRONG_EADDR, "%s '%s': missing host", what, text);
     snprintf(a->host, sizeof a->host, "%s", host);
     snprintf(a->authority, sizeof a->authority, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host,
              a->port);
@@ -92,18 +94,31 @@ int throng__address_parse(const char *text, int default_port, throng__address_t 
 
 int throng__address_resolve(throng__address_t *a, char *err)
 {
-    struct addrinfo hints = {0}, *res = NULL;
+    struct addrinfo hints = {0}, *res = NULL, *pick = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     char port[8];
     snprintf(port, sizeof port, "%d", a->port);
     int rc = getaddrinfo(a->host, port, &hints, &res);
     if (rc != 0 || !res)
-        return throng__fail(err, THRONG_ERESOLVE, "server '%s': %s", a->host, gai_strerror(rc));
-    memcpy(&a->sa, res->ai_addr, res->ai_addrlen);
-    a->salen = res->ai_addrlen;
+        return throng__fail(err, THRONG_ERESOLVE, "cannot resolve '%s': %s", a->host,
+                            gai_strerror(rc));
+    for (struct addrinfo *ai = res; ai && !pick; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET) pick = ai;
+    if (!pick) pick = res;
+    memset(&a->sa, 0, sizeof a->sa);
+    memcpy(&a->sa, pick->ai_addr, pick->ai_addrlen);
+    a->salen = pick->ai_addrlen;
     freeaddrinfo(res);
     return 0;
+}
+
+void throng__sockaddr_set_port(struct sockaddr_storage *ss, int port)
+{
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
 }
 
 void throng__sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)

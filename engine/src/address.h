@@ -14,12 +14,18 @@ typedef struct throng__address {
 } throng__address_t;
 
 /* Parses text; without a port, default_port is used. Returns 0 or THRONG_EADDR
- * with a message in err (THRONG__ERRMSG_LEN bytes) naming what is wrong. */
-int throng__address_parse(const char *text, int default_port, throng__address_t *a, char *err);
+ * with a message in err (THRONG__ERRMSG_LEN bytes) naming what is wrong;
+ * `what` names the address in it ("server", "listen address"). */
+int throng__address_parse(const char *text, int default_port, const char *what,
+                          throng__address_t *a, char *err);
 
-/* Resolves a->host (first address found, IPv4 or IPv6) into a->sa.
+/* Resolves a->host into a->sa, preferring IPv4 when a name has both (so
+ * that "localhost" means 127.0.0.1 on the client and server sides alike).
  * Returns 0 or THRONG_ERESOLVE with a message in err. */
 int throng__address_resolve(throng__address_t *a, char *err);
+
+/* Sets the port of an IPv4 or IPv6 socket address. */
+void throng__sockaddr_set_port(struct sockaddr_storage *ss, int port);
 
 /* "127.0.0.1:5050" or "[::1]:5050" for a socket address. */
 void throng__sockaddr_text(const struct sockaddr *sa, char *buf, size_t len);

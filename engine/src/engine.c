@@ -159,8 +159,8 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
 {
     throng__worker_settings_t *s = &g->set;
     const char *server = g->cfg.server ? g->cfg.server : e->cfg.server;
-    int rc =
-        throng__address_parse(server ? server : "127.0.0.1:5050", 5050, &s->address, e->errmsg);
+    int rc = throng__address_parse(server ? server : "127.0.0.1:5050", 5050, "server", &s->address,
+                                   e->errmsg);
     if (rc == 0) rc = throng__address_resolve(&s->address, e->errmsg);
     if (rc) return rc;
     s->timeout = e->cfg.timeout;

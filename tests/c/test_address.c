@@ -19,7 +19,7 @@ static void check_parsed(const char *text, int default_port, const char *host, i
 {
     throng__address_t a;
     err[0] = '\0';
-    int rc = throng__address_parse(text, default_port, &a, err);
+    int rc = throng__address_parse(text, default_port, "server", &a, err);
     if (rc != 0 || strcmp(a.host, host) != 0 || a.port != port ||
         strcmp(a.authority, authority) != 0) {
         fprintf(stderr, "'%s' -> rc %d host '%s' port %d authority '%s' (%s)\n", text, rc, a.host,
@@ -33,7 +33,7 @@ static void check_refused(const char *text, const char *want)
 {
     throng__address_t a;
     err[0] = '\0';
-    int rc = throng__address_parse(text, 5050, &a, err);
+    int rc = throng__address_parse(text, 5050, "server", &a, err);
     if (rc != THRONG_EADDR || !strstr(err, want)) {
         fprintf(stderr, "'%s' -> rc %d, message '%s'; expected EADDR naming '%s'\n",
                 text ? text : "(null)", rc, err, want);
@@ -94,20 +94,20 @@ static void test_resolve(void)
     throng__address_t a;
     char text[64];
 
-    CHECK_INT(throng__address_parse("127.0.0.1:5050", 1, &a, err), 0);
+    CHECK_INT(throng__address_parse("127.0.0.1:5050", 1, "server", &a, err), 0);
     CHECK_INT(throng__address_resolve(&a, err), 0);
     CHECK_INT(a.sa.ss_family, AF_INET);
     CHECK_INT(a.salen, sizeof(struct sockaddr_in));
     throng__sockaddr_text((struct sockaddr *)&a.sa, text, sizeof text);
     CHECK_STR(text, "127.0.0.1:5050");
 
-    CHECK_INT(throng__address_parse("localhost:81", 1, &a, err), 0);
+    CHECK_INT(throng__address_parse("localhost:81", 1, "server", &a, err), 0);
     CHECK_INT(throng__address_resolve(&a, err), 0);
     throng__sockaddr_text((struct sockaddr *)&a.sa, text, sizeof text);
     CHECK(strcmp(text, "127.0.0.1:81") == 0 || strcmp(text, "[::1]:81") == 0);
 
     if (has_ipv6_loopback()) {
-        CHECK_INT(throng__address_parse("[::1]:5050", 1, &a, err), 0);
+        CHECK_INT(throng__address_parse("[::1]:5050", 1, "server", &a, err), 0);
         CHECK_INT(throng__address_resolve(&a, err), 0);
         CHECK_INT(a.sa.ss_family, AF_INET6);
         CHECK_INT(a.salen, sizeof(struct sockaddr_in6));
@@ -117,7 +117,7 @@ static void test_resolve(void)
         printf("test_address: no IPv6 loopback here, [::1] not resolved\n");
     }
 
-    CHECK_INT(throng__address_parse("no-such-host.invalid:80", 1, &a, err), 0);
+    CHECK_INT(throng__address_parse("no-such-host.invalid:80", 1, "server", &a, err), 0);
     err[0] = '\0';
     CHECK_INT(throng__address_resolve(&a, err), THRONG_ERESOLVE);
     CHECK(strstr(err, "no-such-host.invalid") != NULL);

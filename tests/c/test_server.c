@@ -1,0 +1,277 @@
+/* test_server.c - the demonstration server: its wire format helpers (table
+ * bodies of exactly the announced length and shape, written in pieces;
+ * requests read from JSON and from queries, refusals included), settings
+ * refused with a message naming them, and a live server on a free loopback
+ * port answering over plain sockets, counting, and stopping from another
+ * thread with every loop closed. */
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "rng.h"
+#include "server_table.h"
+#include "shape.h"
+#include "throng.h"
+
+/* Writes a whole table body through pieces of at most cap bytes. */
+static size_t write_table(const throng__table_pool_t *pool, unsigned cols, unsigned rows,
+                          size_t cap, char *out)
+{
+    throng__table_cursor_t cur;
+    char *piece = malloc(cap);
+    size_t len = 0, n;
+    throng__table_cursor_init(&cur, cols, rows, 5);
+    while ((n = throng__table_write(pool, &cur, piece, cap)) > 0) {
+        memcpy(out + len, piece, n);
+        len += n;
+    }
+    free(piece);
+    return len;
+}
+
+static void check_table(const throng__table_pool_t *pool, unsigned cols, unsigned rows, size_t cap)
+{
+    size_t want = throng__table_body_len(cols, rows);
+    char *body = malloc(want + 1);
+    size_t len = write_table(pool, cols, rows, cap, body);
+    CHECK_INT(len, want);
+    throng__shape_t shape;
+    CHECK_INT(throng__table_shape(body, len, &shape), 0);
+    CHECK_INT(shape.rows, rows);
+    CHECK_INT(shape.cols, cols);
+    free(body);
+}
+
+static void test_table_bodies(void)
+{
+    static throng__table_pool_t pool;
+    throng__rng_t rng;
+    throng__rng_seed(&rng, 1);
+    throng__table_pool_init(&pool, &rng);
+    check_table(&pool, 1, 1, 1 << 20);
+    check_table(&pool, 3, 2, 1 << 20);
+    check_table(&pool, 100, 100, 1 << 20);
+    check_table(&pool, 10000, 1, THRONG__TABLE_UNIT_MAX);
+    check_table(&pool, 10000, 7, THRONG__TABLE_UNIT_MAX);
+    check_table(&pool, 1, 10000, 4096 + THRONG__TABLE_UNIT_MAX);
+}
+
+static void check_json(const char *body, int rc, unsigned x, unsigned y)
+{
+    unsigned gx = 0, gy = 0;
+    const char *why = NULL;
+    int got = throng__table_parse_json(body, strlen(body), &gx, &gy, &why);
+    CHECK_INT(got, rc);
+    if (rc == 0 && got == 0) {
+        CHECK_INT(gx, x);
+        CHECK_INT(gy, y);
+    }
+    if (rc != 0) CHECK(why && *why);
+}
+
+static void check_query(const char *query, int rc, unsigned x, unsigned y)
+{
+    unsigned gx = 0, gy = 0;
+    const char *why = NULL;
+    int got = throng__table_parse_query(query, strlen(query), &gx, &gy, &why);
+    CHECK_INT(got, rc);
+    if (rc == 0 && got == 0) {
+        CHECK_INT(gx, x);
+        CHECK_INT(gy, y);
+    }
+    if (rc != 0) CHECK(why && *why);
+}
+
+static void test_requests(void)
+{
+    check_json("{\"value\":{\"x\":3,\"y\":2}}", 0, 3, 2);
+    check_json(" { \"value\" : { \"y\" : 10000 , \"x\" : 1, \"z\": [] } } ", 0, 1, 10000);
+    check_json("{\"value\":{\"x\":3,\"y\":2}", -1, 0, 0);
+    check_json("{\"value\":{\"x\":0,\"y\":2}}", -1, 0, 0);
+    check_json("{\"value\":{\"x\":10001,\"y\":2}}", -1, 0, 0);
+    check_json("{\"value\":{\"x\":2.5,\"y\":2}}", -1, 0, 0);
+    check_json("{\"value\":{\"x\":\"2\",\"y\":2}}", -1, 0, 0);
+    check_json("{\"value\":{\"x\":2}}", -1, 0, 0);
+    check_json("{\"x\":2,\"y\":2}", -1, 0, 0);
+    check_json("[]", -1, 0, 0);
+    check_json("", -1, 0, 0);
+
+    check_query("x=3&y=2", 0, 3, 2);
+    check_query("y=7&debug=1&x=10000", 0, 10000, 7);
+    check_query("x=3", -1, 0, 0);
+    check_query("x=3&y=", -1, 0, 0);
+    check_query("x=3&y=0", -1, 0, 0);
+    check_query("x=3&y=2a", -1, 0, 0);
+    check_query("x=-3&y=2", -1, 0, 0);
+    check_query("x=99999999999&y=2", -1, 0, 0);
+    check_query("", -1, 0, 0);
+}
+
+static void test_status_body(void)
+{
+    throng_server_stats_t s = {
+        .uptime = 1.5, .requests = 12, .tables = 10, .busy = 2, .connections = 3};
+    char buf[512];
+    size_t n = throng__table_status_json(buf, sizeof buf, &s, 4);
+    cJSON *j = cJSON_ParseWithLength(buf, n);
+    CHECK(j != NULL);
+    CHECK_INT(cJSON_GetObjectItem(j, "requests")->valuedouble, 12);
+    CHECK_INT(cJSON_GetObjectItem(j, "busy")->valuedouble, 2);
+    CHECK_INT(cJSON_GetObjectItem(j, "dropped")->valuedouble, 4);
+    cJSON_Delete(j);
+}
+
+/* Starting with one setting changed must fail with want, naming the setting. */
+static void check_refused(throng_server_config_t *c, int want, const char *word)
+{
+    throng_server_t *s = throng_server_new();
+    int rc = throng_server_start(s, c);
+    CHECK_INT(rc, want);
+    if (!strstr(throng_server_errmsg(s), word)) {
+        fprintf(stderr, "message '%s' does not name '%s'\n", throng_server_errmsg(s), word);
+        CHECK(!"the message names the setting");
+    }
+    CHECK_INT(throng_server_port(s), 0);
+    throng_server_free(s);
+}
+
+static void test_refusals(int busy_port)
+{
+    throng_server_config_t c;
+    char addr[64];
+    throng_server_config_init(&c);
+    c.busy = 1.5;
+    check_refused(&c, THRONG_EINVAL, "busy");
+    throng_server_config_init(&c);
+    c.drop = -0.1;
+    check_refused(&c, THRONG_EINVAL, "drop");
+    throng_server_config_init(&c);
+    c.latency = -1;
+    check_refused(&c, THRONG_EINVAL, "latency");
+    throng_server_config_init(&c);
+    c.listen = "127.0.0.1:http";
+    check_refused(&c, THRONG_EADDR, "127.0.0.1:http");
+    c.listen = "::1:80";
+    check_refused(&c, THRONG_EADDR, "::1:80");
+    c.listen = "127.0.0.1:65536";
+    check_refused(&c, THRONG_EADDR, "65536");
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", busy_port);
+    c.listen = addr;
+    check_refused(&c, THRONG_ELISTEN, addr);
+    c.threads = 3;
+    check_refused(&c, THRONG_ELISTEN, addr);
+
+    /* Stopping or freeing a server that never ran is harmless. */
+    throng_server_t *s = throng_server_new();
+    throng_server_stop(s);
+    CHECK_INT(throng_server_wait(s), THRONG_ESTATE);
+    throng_server_free(s);
+    throng_server_free(NULL);
+}
+
+/* Sends request on a new connection and reads until the server closes it
+ * (requests here end with Connection: close). Returns the bytes read. */
+static size_t exchange(int port, const char *request, char *out, size_t cap)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t len = 0;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        write(fd, request, strlen(request)) == (ssize_t)strlen(request)) {
+        ssize_t n;
+        while (len + 1 < cap && (n = read(fd, out + len, cap - 1 - len)) > 0)
+            len += (size_t)n;
+    }
+    out[len] = '\0';
+    close(fd);
+    return len;
+}
+
+/* Counts the answers with the given status line prefix in a reply stream. */
+static int count(const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what))
+        n++;
+    return n;
+}
+
+static void *stop_later(void *server)
+{
+    usleep(50 * 1000);
+    throng_server_stop(server);
+    return NULL;
+}
+
+static void test_live(throng_server_t *s, int port)
+{
+    static char reply[1 << 16];
+    exchange(port,
+             "POST /Xy HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 23\r\n"
+             "Connection: close\r\n\r\n{\"value\":{\"x\":4,\"y\":3}}",
+             reply, sizeof reply);
+    CHECK(strncmp(reply, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    const char *body = strstr(reply, "\r\n\r\n");
+    throng__shape_t shape = {0};
+    CHECK(body && throng__table_shape(body + 4, strlen(body + 4), &shape) == 0);
+    CHECK_INT(shape.rows, 3);
+    CHECK_INT(shape.cols, 4);
+
+    /* Pipelined requests on one connection, the last one closing it. */
+    exchange(port,
+             "GET /Xy?x=1&y=1 HTTP/1.1\r\n\r\nGET /nowhere HTTP/1.1\r\n\r\n"
+             "GET /Xy?x=2&y=2 HTTP/1.1\r\n\r\nGET /status HTTP/1.1\r\nConnection: close\r\n\r\n",
+             reply, sizeof reply);
+    CHECK_INT(count(reply, "HTTP/1.1 200 OK"), 3);
+    CHECK_INT(count(reply, "HTTP/1.1 404 "), 1);
+    CHECK(strstr(reply, "\"requests\":4,\"tables\":3,\"busy\":0,\"bad\":1") != NULL);
+
+    exchange(port, "\x01\x02garbage\r\n\r\n", reply, sizeof reply);
+    CHECK(strncmp(reply, "HTTP/1.1 400 ", 13) == 0);
+
+    throng_server_stats_t st;
+    throng_server_stats(s, &st);
+    CHECK_INT(st.requests, 5);
+    CHECK_INT(st.tables, 3);
+    CHECK_INT(st.bad, 2);
+    CHECK_INT(st.connections, 3);
+    CHECK(st.uptime > 0);
+
+    pthread_t stopper;
+    pthread_create(&stopper, NULL, stop_later, s);
+    CHECK_INT(throng_server_wait(s), 0);
+    pthread_join(stopper, NULL);
+    CHECK_INT(throng_server_wait(s), 0);
+}
+
+int main(void)
+{
+    test_table_bodies();
+    test_requests();
+    test_status_body();
+
+    throng_server_t *s = throng_server_new();
+    throng_server_config_t c;
+    throng_server_config_init(&c);
+    c.listen = "127.0.0.1:0";
+    c.threads = 2;
+    c.seed = 42;
+    CHECK_INT(throng_server_start(s, &c), 0);
+    int port = throng_server_port(s);
+    CHECK(port > 0);
+    CHECK_INT(throng_server_start(s, &c), THRONG_ESTATE);
+    test_refusals(port);
+    test_live(s, port);
+    throng_server_free(s);
+    return check_result("test_server");
+}
