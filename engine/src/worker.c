@@ -1,5 +1,6 @@
 /* worker.c - one worker thread: its loop, its Lua state, its clients, and
  * the orderly end of all three. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -85,7 +86,19 @@ int throng__worker_start(throng__worker_t *w, char *err)
     /* The async handle was created without a callback so that a stop
      * cannot arrive before the thread runs; give it one now. */
     w->wake.async_cb = on_wake;
+    /* Worker threads take no process signals: a write to a connection the
+     * server closed must fail with EPIPE, not kill the embedding program
+     * with SIGPIPE, and SIGINT/SIGTERM belong to the program's own thread.
+     * The thread inherits the mask it is created with. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPIPE);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0)
         return throng__fail(err, THRONG_ESYS, "cannot start a worker thread: %s", strerror(rc));
     return 0;
