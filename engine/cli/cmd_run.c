@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "log.h"
 #include "options.h"
 #include "run_engine.h"
 
@@ -47,7 +48,7 @@ int cmd_run(int argc, char **argv)
     throng_config_init(&cfg);
     throng_group_init(&group);
     cfg.duration = DEFAULT_DURATION;
-    int on_fault = THRONG_ON_FAULT_DROP, quiet = 0;
+    int on_fault = THRONG_ON_FAULT_DROP, quiet = 0, log_level = THRONG_LOG_WARN;
 
     cli_option_t opts[] = {
         {"server", 's', CLI_STRING, &cfg.server, "URL", "server to load (default 127.0.0.1:5050)"},
@@ -69,6 +70,8 @@ int cmd_run(int argc, char **argv)
         {"big-table", 0, CLI_UINT, &group.big_table, "N",
          "largest table side the table persona asks for (default 100)", NULL, 1, 10000},
         {"seed", 0, CLI_U64, &cfg.seed, "N", "seed for the clients' random choices"},
+        {"log-level", 0, CLI_CHOICE, &log_level, "LEVEL",
+         "log lines to stderr: error, warn (default), info, debug, trace", cli_log_levels},
         {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress line"},
         {NULL},
     };
@@ -103,6 +106,7 @@ int cmd_run(int argc, char **argv)
     group.args = (const char *const *)args.rest;
     group.nargs = (size_t)args.nrest;
     cfg.on_fault = (throng_on_fault_t)on_fault;
+    cli_log_setup(&cfg, stderr, (throng_log_level_t)log_level);
 
     cli_progress_t progress;
     cli_progress_setup(&cfg, &progress, quiet);

@@ -1,5 +1,5 @@
-/* cmd_serve.c - `throng serve`: runs the demonstration table service until
- * SIGINT or SIGTERM, then prints its counters. */
+/* cmd_serve.c - `throng serve`: runs the demonstration table service (with
+ * its crunch operations) until SIGINT or SIGTERM, then prints its counters. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,8 +23,10 @@ static void print_help(const cli_option_t *opts)
     printf("usage: throng serve [flags]\n"
            "\n"
            "Runs the demonstration table service: POST /Xy with {\"value\":{\"x\":X,\"y\":Y}}\n"
-           "or GET /Xy?x=X&y=Y answers a table of Y rows of X numbers; GET /status\n"
-           "answers the counters. Runs until SIGINT or SIGTERM.\n"
+           "or GET /Xy?x=X&y=Y answers a table of Y rows of X numbers; POST /Multiply\n"
+           "and POST /Divide with the same body answer x*y and x/y (a division by zero\n"
+           "answers the Faulted envelope, status 500); GET /status answers the counters.\n"
+           "Runs until SIGINT or SIGTERM.\n"
            "\n"
            "flags:\n");
     cli_print_options(stdout, opts);
@@ -47,11 +49,11 @@ static void print_summary(const throng_server_t *server)
     throng_server_stats_t st;
     throng_server_stats(server, &st);
     fprintf(stderr,
-            "throng serve: stopped after %.1fs: %llu requests, %llu tables, %llu busy, "
-            "%llu bad, %llu connections\n",
+            "throng serve: stopped after %.1fs: %llu requests, %llu tables, %llu crunch, "
+            "%llu busy, %llu bad, %llu dropped, %llu connections\n",
             st.uptime, (unsigned long long)st.requests, (unsigned long long)st.tables,
-            (unsigned long long)st.busy, (unsigned long long)st.bad,
-            (unsigned long long)st.connections);
+            (unsigned long long)st.crunch, (unsigned long long)st.busy, (unsigned long long)st.bad,
+            (unsigned long long)st.dropped, (unsigned long long)st.connections);
 }
 
 /* Serves until stopped; the library reports why it could not start. */
@@ -104,22 +106,22 @@ int cmd_serve(int argc, char **argv)
          .kind = CLI_DURATION,
          .target = &config.latency,
          .metavar = "DURATION",
-         .help = "service time added before each table answer, e.g. 20ms"},
+         .help = "service time added before each table or crunch answer, e.g. 20ms"},
         {.name = "busy",
          .kind = CLI_SHARE,
          .target = &config.busy,
          .metavar = "SHARE",
-         .help = "share of table requests answered Busy with status 500 (0)"},
+         .help = "share of table and crunch requests answered Busy with status 500 (0)"},
         {.name = "wrong-size",
          .kind = CLI_SHARE,
          .target = &config.wrong_size,
          .metavar = "SHARE",
-         .help = "share of table requests answered with a table of the wrong size (0)"},
+         .help = "share answered wrong: a table of the wrong size, or a wrong result (0)"},
         {.name = "drop",
          .kind = CLI_SHARE,
          .target = &config.drop,
          .metavar = "SHARE",
-         .help = "share of table requests whose connection is closed unanswered (0)"},
+         .help = "share of table and crunch requests whose connection is closed unanswered (0)"},
         {.name = "seed",
          .kind = CLI_U64,
          .target = &config.seed,

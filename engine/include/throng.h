@@ -119,6 +119,21 @@ typedef struct throng_progress {
  * throng_stop(). */
 typedef void (*throng_progress_cb)(const throng_progress_t *progress, void *data);
 
+/* Log levels, most severe first. */
+typedef enum {
+    THRONG_LOG_ERROR,
+    THRONG_LOG_WARN,
+    THRONG_LOG_INFO,
+    THRONG_LOG_DEBUG,
+    THRONG_LOG_TRACE
+} throng_log_level_t;
+
+/* Receives log lines (personas' throng.log among them). It is called from
+ * the worker threads, so it must be thread-safe; message has no newline.
+ * client is the client's id, or 0 for lines about the run. */
+typedef void (*throng_log_cb)(throng_log_level_t level, uint64_t client, const char *message,
+                              void *data);
+
 /* Engine-wide settings. Initialise with throng_config_init(), then change
  * what you need. */
 typedef struct throng_config {
@@ -133,6 +148,9 @@ typedef struct throng_config {
     throng_progress_cb progress;
     void *progress_data;
     double progress_interval; /* seconds between progress calls (default 1) */
+    throng_log_cb log;        /* NULL: log lines are dropped */
+    void *log_data;
+    throng_log_level_t log_level; /* lines above this level are dropped (default WARN) */
 } throng_config_t;
 
 THRONG_API void throng_config_init(throng_config_t *config);
@@ -236,7 +254,8 @@ THRONG_API int throng_report_text(const throng_engine_t *engine, char **out);
 /* ---------------------------------------------------- demonstration server */
 
 /* The demonstration table service: answers the layer-cake wire format
- * (POST /Xy with {"value":{"x":X,"y":Y}}, GET /Xy?x=X&y=Y) and GET /status. */
+ * (POST /Xy with {"value":{"x":X,"y":Y}}, GET /Xy?x=X&y=Y), the crunch
+ * operations POST /Multiply and POST /Divide, and GET /status. */
 typedef struct throng_server throng_server_t;
 
 typedef struct throng_server_config {
@@ -244,8 +263,9 @@ typedef struct throng_server_config {
                            default "127.0.0.1:5050" */
     unsigned threads;   /* default 1 */
     double latency;     /* service time added to every answer, seconds */
-    double busy;        /* share (0..1) of table requests answered Busy */
-    double wrong_size;  /* share (0..1) answered with a table of the wrong size */
+    double busy;        /* share (0..1) of table and crunch requests answered Busy */
+    double wrong_size;  /* share (0..1) answered wrongly: a table of the wrong size, a
+                           crunch result off by one */
     double drop;        /* share (0..1) whose connection is closed without an answer */
     uint64_t seed;      /* 0 = random */
 } throng_server_config_t;
@@ -255,8 +275,10 @@ typedef struct throng_server_stats {
     double uptime;        /* seconds */
     uint64_t requests;    /* requests answered, /status excluded */
     uint64_t tables;      /* table answers */
+    uint64_t crunch;      /* Multiply and Divide answers, Output and Faulted */
     uint64_t busy;        /* Busy answers */
     uint64_t bad;         /* requests refused: 400, 404, 405, 413, 414, 415 or 431 */
+    uint64_t dropped;     /* connections closed instead of answering (--drop) */
     uint64_t connections; /* connections accepted */
 } throng_server_stats_t;
 

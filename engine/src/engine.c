@@ -19,6 +19,7 @@ void throng_config_init(throng_config_t *c)
     c->connect_timeout = 5;
     c->on_fault = THRONG_ON_FAULT_DROP;
     c->progress_interval = 1;
+    c->log_level = THRONG_LOG_WARN;
 }
 
 void throng_group_init(throng_group_t *g)
@@ -168,6 +169,9 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     s->on_fault = e->cfg.on_fault;
     s->request_count = g->cfg.request_count;
     s->slow_down = g->cfg.slow_down;
+    s->log = e->cfg.log;
+    s->log_data = e->cfg.log_data;
+    s->log_level = e->cfg.log_level;
     if (g->cfg.threads > g->cfg.clients) g->cfg.threads = g->cfg.clients; /* no idle threads */
     return 0;
 }
@@ -193,7 +197,7 @@ static int create_workers(throng_engine_t *e)
     e->workers = calloc(e->nworkers, sizeof *e->workers);
     if (!e->workers) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
     unsigned wi = 0;
-    uint64_t client_id = 0;
+    uint64_t client_id = 0; /* clients are numbered from 1 */
     for (unsigned gi = 0; gi < e->ngroups; gi++) {
         throng__group_t *g = &e->groups[gi];
         throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
@@ -206,9 +210,10 @@ static int create_workers(throng_engine_t *e)
             unsigned n = g->cfg.clients / g->cfg.threads + (t < g->cfg.clients % g->cfg.threads);
             throng__worker_t *w = e->workers[wi] = calloc(1, sizeof *w);
             if (!w) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-            int rc =
-                throng__worker_init(w, &g->set, &spec, &params, n, client_id, e->seed, e->errmsg);
+            int rc = throng__worker_init(w, &g->set, &spec, &params, n, client_id + 1, e->seed,
+                                         e->errmsg);
             if (rc) return rc;
+            g->session_style = throng__persona_session_style(&w->persona);
             w->budget = budget_share(e->cfg.max_requests, client_id, client_id + n, total_clients);
             w->notify_fd = e->pipe[1];
             client_id += n;

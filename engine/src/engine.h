@@ -17,6 +17,7 @@ typedef struct throng__group {
     char label[160]; /* "table", or the script's file name */
     throng__worker_settings_t set;
     unsigned first_worker, nworkers;
+    int session_style; /* the persona has a session function */
 } throng__group_t;
 
 typedef enum { THRONG__IDLE, THRONG__RUNNING, THRONG__ENDED } throng__engine_state_t;

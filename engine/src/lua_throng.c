@@ -7,9 +7,11 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "buf.h"
+#include "lua_json.h"
 #include "lua_throng.h"
-#include "throng.h"
 #include "shape.h"
+#include "throng.h"
 
 #if defined(__GNUC__)
 #define THRONG_LUA_EXPORT __attribute__((visibility("default")))
@@ -32,7 +34,7 @@ static throng__lua_ctx_t *ctx_of(lua_State *L)
 static int l_spread_out(lua_State *L)
 {
     double s = luaL_checknumber(L, 1);
-    lua_pushnumber(L, s * (0.75 + 0.5 * throng__rng_double(ctx_of(L)->rng)));
+    lua_pushnumber(L, s * (0.75 + 0.5 * throng__rng_double(&ctx_of(L)->who->rng)));
     return 1;
 }
 
@@ -40,7 +42,7 @@ static int l_spread_out(lua_State *L)
  * generator, so each client has its own sequence and --seed repeats them. */
 static int l_random(lua_State *L)
 {
-    throng__rng_t *rng = ctx_of(L)->rng;
+    throng__rng_t *rng = &ctx_of(L)->who->rng;
     int n = lua_gettop(L);
     if (n == 0) {
         lua_pushnumber(L, throng__rng_double(rng));
@@ -118,6 +120,38 @@ static int l_now(lua_State *L)
     return 1;
 }
 
+static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
+
+/* throng.log(level, ...): one line of the values given, joined by spaces,
+ * tagged with the client; dropped when the run's log level is lower. */
+static int l_log(lua_State *L)
+{
+    throng__lua_ctx_t *ctx = ctx_of(L);
+    int level = luaL_checkoption(L, 1, NULL, log_levels);
+    if (level > ctx->log_level) return 0;
+    int n = lua_gettop(L);
+    lua_getglobal(L, "tostring");
+    for (int i = 2; i <= n; i++) {
+        lua_pushvalue(L, n + 1);
+        lua_pushvalue(L, i);
+        lua_call(L, 1, 1);
+        if (!lua_isstring(L, -1)) return luaL_error(L, "'tostring' must return a string");
+        lua_replace(L, i);
+    }
+    lua_settop(L, n);
+    for (int i = 2; i <= n; i++) {
+        if (i > 2) lua_pushliteral(L, " ");
+        lua_pushvalue(L, i);
+    }
+    lua_concat(L, n > 1 ? 2 * (n - 1) - 1 : 0);
+    const char *msg = lua_tostring(L, -1);
+    if (ctx->log)
+        ctx->log(ctx->log_data, level, ctx->who->id, msg);
+    else
+        fprintf(stderr, "%s: %s\n", log_levels[level], msg);
+    return 0;
+}
+
 /* ----------------------------------------------------- response object */
 
 static throng__lua_response_t *check_response(lua_State *L)
@@ -147,6 +181,17 @@ static void push_headers(lua_State *L, const throng__lua_response_t *r)
     }
 }
 
+/* res:json(): the body decoded, or nil and why. */
+static int response_json(lua_State *L)
+{
+    throng__lua_response_t *r = check_response(L);
+    char msg[160];
+    if (throng__json_decode(L, r->body, r->body_len, msg, sizeof msg) == 0) return 1;
+    lua_pushnil(L);
+    lua_pushfstring(L, "response body is %s", msg);
+    return 2;
+}
+
 static int response_index(lua_State *L)
 {
     throng__lua_response_t *r = check_response(L);
@@ -159,9 +204,21 @@ static int response_index(lua_State *L)
         lua_pushnumber(L, r->latency);
     else if (strcmp(key, "headers") == 0)
         push_headers(L, r);
+    else if (strcmp(key, "json") == 0)
+        lua_pushcfunction(L, response_json);
     else
         lua_pushnil(L);
     return 1;
+}
+
+/* Gives an owned buffer back to its pool when the object is collected. */
+static int response_gc(lua_State *L)
+{
+    throng__lua_response_t *r = luaL_checkudata(L, 1, THRONG__LUA_RESPONSE);
+    if (r->owned) throng__bufpool_put(r->pool, r->owned);
+    r->owned = NULL;
+    r->valid = 0;
+    return 0;
 }
 
 static int response_tostring(lua_State *L)
@@ -186,8 +243,13 @@ throng__lua_response_t *throng__lua_new_response(lua_State *L)
 /* -------------------------------------------------------------- module */
 
 static const luaL_Reg functions[] = {
-    {"spread_out", l_spread_out},   {"random", l_random}, {"fault", l_fault},
-    {"table_shape", l_table_shape}, {"now", l_now},       {NULL, NULL},
+    {"spread_out", l_spread_out},
+    {"random", l_random},
+    {"fault", l_fault},
+    {"table_shape", l_table_shape},
+    {"now", l_now},
+    {"log", l_log},
+    {NULL, NULL},
 };
 
 throng__lua_ctx_t *throng__lua_ctx(lua_State *L)
@@ -207,8 +269,10 @@ static throng__lua_ctx_t *open_ctx(lua_State *L)
         return ctx;
     }
     ctx = lua_newuserdata(L, sizeof *ctx);
-    throng__rng_seed(&ctx->own, throng__fresh_seed());
-    ctx->rng = &ctx->own;
+    memset(ctx, 0, sizeof *ctx);
+    throng__rng_seed(&ctx->own.rng, throng__fresh_seed());
+    ctx->who = &ctx->own;
+    ctx->log_level = 2; /* info */
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, THRONG__LUA_CTX);
     return ctx;
@@ -221,6 +285,8 @@ THRONG_LUA_EXPORT int luaopen_throng(lua_State *L)
         lua_setfield(L, -2, "__index");
         lua_pushcfunction(L, response_tostring);
         lua_setfield(L, -2, "__tostring");
+        lua_pushcfunction(L, response_gc);
+        lua_setfield(L, -2, "__gc");
     }
     lua_pop(L, 1);
 
@@ -229,5 +295,7 @@ THRONG_LUA_EXPORT int luaopen_throng(lua_State *L)
     luaL_setfuncs(L, functions, 1);
     lua_pushliteral(L, THRONG_VERSION_STRING);
     lua_setfield(L, -2, "version");
+    throng__json_push_module(L);
+    lua_setfield(L, -2, "json");
     return 1;
 }

@@ -8,14 +8,21 @@
 
 #include <lua.h>
 
+#include <stdint.h>
+
 #include "rng.h"
 
 #define THRONG__LUA_RESPONSE "throng.response"
 #define THRONG__LUA_CTX "throng.ctx"
 
-/* The response a persona's response hook receives. The engine fills it in
- * place before each call and clears `valid` after; the fields point into
- * the connection's response buffer, so nothing is copied unless asked. */
+struct throng__buf;
+struct throng__bufpool;
+
+/* A response as Lua sees it. The request style's response hook gets one
+ * object per thread, filled in place before each call and expired after,
+ * pointing into the connection's buffer; the session style's responses
+ * each own their buffer, given back to the pool when collected. Either
+ * way the body becomes a Lua string only when asked for. */
 typedef struct throng__lua_response {
     int valid;
     int status;
@@ -24,12 +31,26 @@ typedef struct throng__lua_response {
     size_t body_len;
     const char *headers; /* "name\0value\0" pairs */
     size_t headers_len;
+    struct throng__buf *owned;    /* the buffer this object owns, or NULL */
+    struct throng__bufpool *pool; /* where owned goes back */
 } throng__lua_response_t;
 
-/* Per Lua state: which generator throng.random draws from. */
+/* Who is calling into Lua: a client's generator and id. */
+typedef struct throng__lua_caller {
+    throng__rng_t rng;
+    uint64_t id;
+} throng__lua_caller_t;
+
+/* Where throng.log lines go: level is a throng_log_level_t. */
+typedef void (*throng__lua_log_fn)(void *data, int level, uint64_t client, const char *msg);
+
+/* Per Lua state: who the current caller is, and where logs go. */
 typedef struct throng__lua_ctx {
-    throng__rng_t own;  /* draws made outside any client (load time, specs) */
-    throng__rng_t *rng; /* the current client's generator, or &own */
+    throng__lua_caller_t own;  /* calls made outside any client (load time, specs) */
+    throng__lua_caller_t *who; /* the current client, or &own */
+    throng__lua_log_fn log;    /* NULL: throng.log prints to stderr (the Lua module) */
+    void *log_data;
+    int log_level; /* lines above this level are dropped */
 } throng__lua_ctx_t;
 
 /* The module loader (also the entry point of the standalone Lua C module). */

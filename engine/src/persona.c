@@ -13,22 +13,20 @@
 #include "error.h"
 #include "http.h"
 #include "lua_embedded.h"
+#include "lua_request.h"
 #include "persona.h"
 
 #define HANDLER 1 /* stack slot of the message handler */
 
-/* Message handler: the error, then up to three Lua frames, on one line. */
-static int traceback(lua_State *L)
+void throng__lua_traceback(lua_State *L, lua_State *L1, const char *msg, int level)
 {
-    const char *msg = lua_tostring(L, 1);
-    if (!msg) msg = lua_isnoneornil(L, 1) ? "error (nil)" : luaL_typename(L, 1);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     luaL_addstring(&b, msg);
     lua_Debug ar;
     int shown = 0;
-    for (int level = 1; shown < 3 && lua_getstack(L, level, &ar); level++) {
-        if (!lua_getinfo(L, "Sln", &ar) || ar.currentline <= 0) continue;
+    for (; shown < 3 && lua_getstack(L1, level, &ar); level++) {
+        if (!lua_getinfo(L1, "Sln", &ar) || ar.currentline <= 0) continue;
         luaL_addstring(&b, shown ? " < " : " [in ");
         lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
         luaL_addvalue(&b);
@@ -40,6 +38,14 @@ static int traceback(lua_State *L)
     }
     if (shown) luaL_addchar(&b, ']');
     luaL_pushresult(&b);
+}
+
+/* Message handler: the error, then up to three Lua frames, on one line. */
+static int traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) msg = lua_isnoneornil(L, 1) ? "error (nil)" : luaL_typename(L, 1);
+    throng__lua_traceback(L, L, msg, 1);
     return 1;
 }
 
@@ -150,6 +156,7 @@ static void clear_refs(throng__persona_t *p)
 {
     p->table_ref = p->meta_ref = p->args_ref = p->res_ref = LUA_NOREF;
     p->init_ref = p->request_ref = p->response_ref = p->delay_ref = p->done_ref = LUA_NOREF;
+    p->session_ref = LUA_NOREF;
 }
 
 /* Runs the chunk, checks it returned a table of hooks, keeps the refs. */
@@ -160,20 +167,31 @@ static int bind_hooks(throng__persona_t *p, char *err)
         return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
     if (!lua_istable(L, -1))
         return throng__fail(err, THRONG_ESCRIPT,
-                            "%s must return a table of hooks (init, request, response, delay), "
-                            "not a %s",
+                            "%s must return a table of hooks (init, request, response, delay, "
+                            "done, or session), not a %s",
                             p->label, luaL_typename(L, -1));
     int rc;
     if ((rc = hook_ref(L, p, "init", &p->init_ref, err)) ||
         (rc = hook_ref(L, p, "request", &p->request_ref, err)) ||
         (rc = hook_ref(L, p, "response", &p->response_ref, err)) ||
         (rc = hook_ref(L, p, "delay", &p->delay_ref, err)) ||
-        (rc = hook_ref(L, p, "done", &p->done_ref, err)))
+        (rc = hook_ref(L, p, "done", &p->done_ref, err)) ||
+        (rc = hook_ref(L, p, "session", &p->session_ref, err)))
         return rc;
-    if (p->request_ref == LUA_NOREF)
+    if (p->request_ref == LUA_NOREF && p->session_ref == LUA_NOREF)
         return throng__fail(err, THRONG_ESCRIPT,
-                            "%s has no request hook: a persona returns a "
-                            "table with at least a request function",
+                            "%s has neither a request nor a session function: a persona "
+                            "returns a table of hooks (init, request, response, delay, done) "
+                            "or a session function",
+                            p->label);
+    if (p->request_ref != LUA_NOREF && p->session_ref != LUA_NOREF)
+        return throng__fail(err, THRONG_ESCRIPT,
+                            "%s has both a request and a session function: choose one style",
+                            p->label);
+    if (p->session_ref != LUA_NOREF && (p->response_ref != LUA_NOREF || p->delay_ref != LUA_NOREF))
+        return throng__fail(err, THRONG_ESCRIPT,
+                            "%s: response and delay hooks belong to the request style; a "
+                            "session function checks its responses and sleeps itself",
                             p->label);
     lua_newtable(L); /* the instances' metatable: {__index = persona} */
     lua_pushvalue(L, -2);
@@ -216,14 +234,14 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
     return rc;
 }
 
-int throng__persona_instance(throng__persona_t *p, throng__rng_t *rng, int *ref, char *err)
+int throng__persona_instance(throng__persona_t *p, throng__lua_caller_t *who, int *ref, char *err)
 {
     lua_State *L = p->L;
     lua_newtable(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->meta_ref);
     lua_setmetatable(L, -2);
     if (p->init_ref != LUA_NOREF) {
-        p->ctx->rng = rng;
+        p->ctx->who = who;
         lua_rawgeti(L, LUA_REGISTRYINDEX, p->init_ref);
         lua_pushvalue(L, -2);
         /* Each instance gets its own copy of args, so one cannot change another's. */
@@ -237,7 +255,7 @@ int throng__persona_instance(throng__persona_t *p, throng__rng_t *rng, int *ref,
         }
         lua_pop(L, 1);
         int rc = lua_pcall(L, 2, 0, HANDLER);
-        p->ctx->rng = &p->ctx->own;
+        p->ctx->who = &p->ctx->own;
         if (rc != 0) {
             rc = throng__fail(err, THRONG_ESCRIPT, "%s: init failed: %s", p->label,
                               lua_tostring(L, -1));
@@ -258,114 +276,24 @@ void throng__persona_close(throng__persona_t *p)
 
 /* Calls a hook with self (and the response object when with_res), with the
  * client's generator current so throng.random draws from it. */
-static int call_hook(throng__persona_t *p, int hook, int self, throng__rng_t *rng, int with_res,
-                     int nresults)
+static int call_hook(throng__persona_t *p, int hook, int self, throng__lua_caller_t *who,
+                     int with_res, int nresults)
 {
     lua_State *L = p->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, hook);
     lua_rawgeti(L, LUA_REGISTRYINDEX, self);
     if (with_res) lua_rawgeti(L, LUA_REGISTRYINDEX, p->res_ref);
-    p->ctx->rng = rng;
+    p->ctx->who = who;
     int rc = lua_pcall(L, with_res ? 2 : 1, nresults, HANDLER);
-    p->ctx->rng = &p->ctx->own;
+    p->ctx->who = &p->ctx->own;
     return rc;
 }
 
-/* A string field of the request table, checked for line breaks. */
-static int text_field(lua_State *L, const char *field, const char *dflt, const char **s,
-                      size_t *len, char *msg, size_t msglen)
-{
-    lua_getfield(L, -1, field);
-    if (lua_isnil(L, -1)) {
-        *s = dflt;
-        *len = dflt ? strlen(dflt) : 0;
-    } else if (lua_type(L, -1) == LUA_TSTRING) {
-        *s = lua_tolstring(L, -1, len);
-    } else {
-        snprintf(msg, msglen, "request.%s must be a string, not a %s", field, luaL_typename(L, -1));
-        return -1;
-    }
-    lua_pop(L, 1); /* the string stays referenced by the request table */
-    return 0;
-}
-
-/* Writes request.headers; *has_host tells whether the persona set Host. */
-static int write_headers(lua_State *L, throng__buf_t *out, int *has_host, char *msg, size_t msglen)
-{
-    lua_getfield(L, -1, "headers");
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    if (!lua_istable(L, -1)) {
-        snprintf(msg, msglen, "request.headers must be a table, not a %s", luaL_typename(L, -1));
-        return -1;
-    }
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        size_t nlen, vlen;
-        if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1)) {
-            snprintf(msg, msglen, "request.headers must map names to strings");
-            return -1;
-        }
-        const char *name = lua_tolstring(L, -2, &nlen);
-        const char *value = lua_tolstring(L, -1, &vlen);
-        if (!throng__http_token_ok(name, nlen) || !throng__http_text_ok(value, vlen)) {
-            snprintf(msg, msglen, "request header '%.40s' has a bad name or a line break", name);
-            return -1;
-        }
-        if (nlen == 4 && strncasecmp(name, "host", 4) == 0) *has_host = 1;
-        if (throng__http_header(out, name, nlen, value, vlen) != 0) goto nomem;
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    return 0;
-nomem:
-    snprintf(msg, msglen, "out of memory writing a request");
-    return -1;
-}
-
-/* Turns the request table on the stack top into HTTP in req->out. */
-static int encode_request(lua_State *L, throng__request_out_t *req, char *msg, size_t msglen)
-{
-    const char *method, *path, *body;
-    size_t mlen, plen, blen;
-    if (text_field(L, "method", "GET", &method, &mlen, msg, msglen) ||
-        text_field(L, "path", "/", &path, &plen, msg, msglen) ||
-        text_field(L, "body", NULL, &body, &blen, msg, msglen))
-        return -1;
-    if (!throng__http_token_ok(method, mlen)) {
-        snprintf(msg, msglen, "request.method '%.40s' is not an HTTP method", method);
-        return -1;
-    }
-    if (plen == 0 || path[0] != '/' || !throng__http_text_ok(path, plen) ||
-        memchr(path, ' ', plen)) {
-        snprintf(msg, msglen, "request.path '%.60s' must start with / and hold no spaces", path);
-        return -1;
-    }
-    lua_getfield(L, -1, "timeout");
-    req->timeout = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;
-    lua_pop(L, 1);
-    req->head = (mlen == 4 && memcmp(method, "HEAD", 4) == 0);
-
-    int has_host = 0;
-    if (throng__http_begin(req->out, method, mlen, path, plen) != 0) goto nomem;
-    if (write_headers(L, req->out, &has_host, msg, msglen) != 0) return -1;
-    if (!has_host &&
-        throng__http_header(req->out, "Host", 4, req->authority, strlen(req->authority)) != 0)
-        goto nomem;
-    if (throng__http_finish(req->out, method, mlen, body, blen) != 0) goto nomem;
-    return 0;
-nomem:
-    snprintf(msg, msglen, "out of memory writing a request");
-    return -1;
-}
-
-throng__hook_t throng__persona_request(throng__persona_t *p, int self, throng__rng_t *rng,
+throng__hook_t throng__persona_request(throng__persona_t *p, int self, throng__lua_caller_t *who,
                                        throng__request_out_t *req, char *msg, size_t msglen)
 {
     lua_State *L = p->L;
-    if (call_hook(p, p->request_ref, self, rng, 0, 1) != 0) return script_error(L, msg, msglen);
+    if (call_hook(p, p->request_ref, self, who, 0, 1) != 0) return script_error(L, msg, msglen);
     throng__hook_t r = THRONG__HOOK_OK;
     int t = lua_type(L, -1);
     req->head = 0;
@@ -376,12 +304,15 @@ throng__hook_t throng__persona_request(throng__persona_t *p, int self, throng__r
         size_t len;
         const char *s = lua_tolstring(L, -1, &len);
         req->head = len > 5 && memcmp(s, "HEAD ", 5) == 0;
+        req->name = "raw";
+        req->name_len = 3;
         if (throng__buf_append(req->out, s, len) != 0) {
             snprintf(msg, msglen, "out of memory writing a request");
             r = THRONG__HOOK_ERROR;
         }
     } else if (t == LUA_TTABLE) {
-        if (encode_request(L, req, msg, msglen) != 0) r = THRONG__HOOK_ERROR;
+        if (throng__lua_encode_request(L, -1, NULL, NULL, req, msg, msglen) != 0)
+            r = THRONG__HOOK_ERROR;
     } else {
         snprintf(msg, msglen,
                  "%s: request hook must return a request table, a string or nil, "
@@ -432,13 +363,13 @@ static throng__hook_t response_result(throng__persona_t *p, throng_fault_t *kind
     return THRONG__HOOK_FAULT;
 }
 
-throng__hook_t throng__persona_response(throng__persona_t *p, int self, throng__rng_t *rng,
+throng__hook_t throng__persona_response(throng__persona_t *p, int self, throng__lua_caller_t *who,
                                         throng_fault_t *kind, char *msg, size_t msglen)
 {
     if (p->response_ref == LUA_NOREF) return THRONG__HOOK_OK;
     lua_State *L = p->L;
     p->res->valid = 1;
-    int rc = call_hook(p, p->response_ref, self, rng, 1, 3);
+    int rc = call_hook(p, p->response_ref, self, who, 1, 3);
     p->res->valid = 0;
     if (rc != 0) return script_error(L, msg, msglen);
     throng__hook_t r = response_result(p, kind, msg, msglen);
@@ -446,13 +377,13 @@ throng__hook_t throng__persona_response(throng__persona_t *p, int self, throng__
     return r;
 }
 
-throng__hook_t throng__persona_delay(throng__persona_t *p, int self, throng__rng_t *rng,
+throng__hook_t throng__persona_delay(throng__persona_t *p, int self, throng__lua_caller_t *who,
                                      double *seconds, char *msg, size_t msglen)
 {
     *seconds = 0;
     if (p->delay_ref == LUA_NOREF) return THRONG__HOOK_OK;
     lua_State *L = p->L;
-    if (call_hook(p, p->delay_ref, self, rng, 0, 1) != 0) return script_error(L, msg, msglen);
+    if (call_hook(p, p->delay_ref, self, who, 0, 1) != 0) return script_error(L, msg, msglen);
     throng__hook_t r = THRONG__HOOK_OK;
     if (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 0) {
         *seconds = lua_tonumber(L, -1);
@@ -464,4 +395,31 @@ throng__hook_t throng__persona_delay(throng__persona_t *p, int self, throng__rng
     }
     lua_settop(L, HANDLER);
     return r;
+}
+
+throng__hook_t throng__persona_done(throng__persona_t *p, int self, throng__lua_caller_t *who,
+                                    const throng__session_info_t *info, char *msg, size_t msglen)
+{
+    if (p->done_ref == LUA_NOREF) return THRONG__HOOK_OK;
+    lua_State *L = p->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->done_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, self);
+    lua_createtable(L, 0, 4);
+    lua_pushnumber(L, info->requests);
+    lua_setfield(L, -2, "requests");
+    lua_pushnumber(L, info->elapsed);
+    lua_setfield(L, -2, "elapsed");
+    lua_pushboolean(L, info->fault < 0);
+    lua_setfield(L, -2, "ok");
+    if (info->fault >= 0) {
+        lua_pushstring(L, throng__fault_names[info->fault]);
+        lua_setfield(L, -2, "fault");
+        lua_pushstring(L, info->message ? info->message : "");
+        lua_setfield(L, -2, "message");
+    }
+    p->ctx->who = who;
+    int rc = lua_pcall(L, 2, 0, HANDLER);
+    p->ctx->who = &p->ctx->own;
+    if (rc != 0) return script_error(L, msg, msglen);
+    return THRONG__HOOK_OK;
 }

@@ -117,12 +117,15 @@ static void text_header(throng__buf_t *b, const throng_engine_t *e, const throng
 {
     for (unsigned i = 0; i < e->ngroups; i++) {
         const throng__group_t *g = &e->groups[i];
-        throng__buf_printf(b,
-                           "%s: %u client%s on %u thread%s against %s, %u request%s per "
-                           "session, slow down %gs\n",
+        char shape[64];
+        if (g->session_style)
+            snprintf(shape, sizeof shape, "session persona");
+        else
+            snprintf(shape, sizeof shape, "%u request%s per session", g->cfg.request_count,
+                     g->cfg.request_count == 1 ? "" : "s");
+        throng__buf_printf(b, "%s: %u client%s on %u thread%s against %s, %s, slow down %gs\n",
                            g->label, g->cfg.clients, g->cfg.clients == 1 ? "" : "s", g->cfg.threads,
-                           g->cfg.threads == 1 ? "" : "s", g->set.address.authority,
-                           g->cfg.request_count, g->cfg.request_count == 1 ? "" : "s",
+                           g->cfg.threads == 1 ? "" : "s", g->set.address.authority, shape,
                            g->cfg.slow_down);
     }
     throng__buf_printf(b, "ended: %s after %.2fs\n\n", ending_text(r->ending), r->elapsed);

@@ -403,10 +403,9 @@ void throng_server_free(throng_server_t *s)
 
 /* Counters are per thread (no shared cache line on the hot path) and are
  * summed only when asked for. */
-void throng__server_totals(const throng_server_t *s, throng_server_stats_t *st, uint64_t *dropped)
+void throng__server_totals(const throng_server_t *s, throng_server_stats_t *st)
 {
     memset(st, 0, sizeof *st);
-    *dropped = 0;
     if (!s->threads) return;
     for (unsigned i = 0; i < s->nthreads; i++) {
         const throng__server_counters_t *c = &s->threads[i]->counters;
@@ -415,13 +414,13 @@ void throng__server_totals(const throng_server_t *s, throng_server_stats_t *st, 
         st->busy += atomic_load_explicit(&c->busy, memory_order_relaxed);
         st->bad += atomic_load_explicit(&c->bad, memory_order_relaxed);
         st->connections += atomic_load_explicit(&c->connections, memory_order_relaxed);
-        *dropped += atomic_load_explicit(&c->dropped, memory_order_relaxed);
+        st->dropped += atomic_load_explicit(&c->dropped, memory_order_relaxed);
+        st->crunch += atomic_load_explicit(&c->crunch, memory_order_relaxed);
     }
     uint64_t end = atomic_load(&s->stopped_ns);
     st->uptime = (double)((end ? end : uv_hrtime()) - s->started_ns) / 1e9;
 }
 
-/* The public view of the totals, without the drops it has no field for. */
 const char *throng_server_address(const throng_server_t *server)
 {
     return server && server->port ? server->address : NULL;
@@ -429,6 +428,5 @@ const char *throng_server_address(const throng_server_t *server)
 
 void throng_server_stats(const throng_server_t *server, throng_server_stats_t *stats)
 {
-    uint64_t dropped;
-    throng__server_totals(server, stats, &dropped);
+    throng__server_totals(server, stats);
 }

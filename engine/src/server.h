@@ -19,14 +19,14 @@
 
 /* What every connection of the server must know, fixed at start. */
 typedef struct throng__server_settings {
-    uint64_t latency_ms; /* delay before a table answer; 0 = none */
+    uint64_t latency_ms; /* delay before a table or crunch answer; 0 = none */
     double busy, wrong_size, drop;
 } throng__server_settings_t;
 
 /* A thread's counters. Only the owning thread writes them (throng__count);
  * throng_server_stats() reads them from anywhere, hence the atomics. */
 typedef struct throng__server_counters {
-    _Atomic uint64_t requests, tables, busy, bad, dropped, connections;
+    _Atomic uint64_t requests, tables, crunch, busy, bad, dropped, connections;
 } throng__server_counters_t;
 
 typedef struct throng__server_conn throng__server_conn_t;
@@ -59,10 +59,8 @@ static inline void throng__count(_Atomic uint64_t *counter)
                           memory_order_relaxed);
 }
 
-/* The counters of every thread summed, and the drops that
- * throng_server_stats_t has no field for (server.c). */
-void throng__server_totals(const throng_server_t *server, throng_server_stats_t *stats,
-                           uint64_t *dropped);
+/* The counters of every thread summed (server.c). */
+void throng__server_totals(const throng_server_t *server, throng_server_stats_t *stats);
 
 /* The listening socket's connection callback (server_conn.c). */
 void throng__server_accept(uv_stream_t *listener, int status);

@@ -1,5 +1,6 @@
 /* server_conn.c - one connection of the demonstration server: HTTP/1.1
- * requests parsed with llhttp, answered one at a time and in order
+ * requests parsed with llhttp, routed to a table (/Xy), a crunch
+ * (/Multiply, /Divide) or /status, answered one at a time and in order
  * (keep-alive and pipelining), delayed by the latency timer when asked,
  * written straight from the thread's scratch buffer when the socket takes
  * them at once. */
@@ -26,7 +27,7 @@ typedef enum {
     CONN_CLOSED     /* handles are closing; freed in the last close callback */
 } conn_state_t;
 
-/* What the dice said a table request gets. */
+/* What the dice said a table or crunch request gets. */
 typedef enum { FATE_TABLE, FATE_WRONG_SIZE, FATE_BUSY, FATE_DROP } conn_fate_t;
 
 /* The request headers the server looks at. */
@@ -63,7 +64,10 @@ struct throng__server_conn {
 
     /* The answer. */
     conn_fate_t fate;
-    unsigned x, y;
+    int crunch;                   /* a crunch, answered with result or fault, not a table */
+    unsigned x, y;                /* a table's shape */
+    double result;                /* a crunch's result, unless it faulted */
+    const char *fault;            /* a crunch's fault condition (static), or NULL */
     throng__table_cursor_t table; /* the rest of a table answer's body */
     char *out;                    /* unsent bytes, when the socket was full */
     size_t out_cap;
@@ -340,20 +344,40 @@ static void answer_table(throng__server_conn_t *c, unsigned cols, unsigned rows)
     conn_send(c, t->scratch, head + body);
 }
 
+/* Answers a crunch with its result, made wrong when asked so that clients'
+ * checks can be tested, or with its fault and status 500. */
+static void answer_crunch(throng__server_conn_t *c, int wrong)
+{
+    throng__server_thread_t *t = c->thread;
+    char body[256];
+    size_t n;
+    int status = 200;
+    if (c->fault) {
+        n = throng__crunch_fault_json(body, sizeof body, c->fault);
+        status = 500;
+    } else {
+        double v = wrong ? throng__crunch_wrong(c->result) : c->result;
+        n = throng__crunch_output_json(body, sizeof body, v);
+    }
+    throng__count(&t->counters.requests);
+    throng__count(&t->counters.crunch);
+    answer_body(c, status, "application/json", body, n);
+}
+
 /* GET /status: the counters of every thread, never delayed nor counted. */
 static void answer_status(throng__server_conn_t *c)
 {
     throng_server_stats_t stats;
-    uint64_t dropped;
     char body[512];
-    throng__server_totals(c->thread->server, &stats, &dropped);
-    size_t n = throng__table_status_json(body, sizeof body, &stats, dropped);
+    throng__server_totals(c->thread->server, &stats);
+    size_t n = throng__table_status_json(body, sizeof body, &stats);
     answer_body(c, 200, "application/json", body, n);
 }
 
 /* ------------------------------------------------------------- answering */
 
-/* Gives a table request the answer its fate says, after any latency. */
+/* Gives a table or crunch request the answer its fate says, after any
+ * latency. */
 static void conn_deliver(throng__server_conn_t *c)
 {
     throng__server_thread_t *t = c->thread;
@@ -368,10 +392,16 @@ static void conn_deliver(throng__server_conn_t *c)
         answer_body(c, 500, "application/json", throng__table_busy_body, throng__table_busy_len);
         break;
     case FATE_WRONG_SIZE:
-        answer_table(c, c->x, c->y + 1);
+        if (c->crunch)
+            answer_crunch(c, 1);
+        else
+            answer_table(c, c->x, c->y + 1);
         break;
     case FATE_TABLE:
-        answer_table(c, c->x, c->y);
+        if (c->crunch)
+            answer_crunch(c, 0);
+        else
+            answer_table(c, c->x, c->y);
         break;
     }
 }
@@ -389,8 +419,9 @@ static void on_timer(uv_timer_t *timer)
 }
 
 /* Decides with the thread's generator whether the request is dropped,
- * answered Busy, or given a table of the wrong size; each share is drawn on
- * its own so that each flag alone means exactly its share. */
+ * answered Busy, or answered wrong (a table of the wrong size, a wrong
+ * result); each share is drawn on its own so that each flag alone means
+ * exactly its share. */
 static conn_fate_t draw_fate(throng__server_thread_t *t)
 {
     const throng__server_settings_t *s = t->settings;
@@ -400,12 +431,11 @@ static conn_fate_t draw_fate(throng__server_thread_t *t)
     return FATE_TABLE;
 }
 
-/* A valid table request: its fate is drawn now, answered after the latency. */
-static void answer_table_request(throng__server_conn_t *c, unsigned x, unsigned y)
+/* A valid table or crunch request: its fate is drawn now, answered after
+ * the latency. */
+static void conn_schedule(throng__server_conn_t *c)
 {
     throng__server_thread_t *t = c->thread;
-    c->x = x;
-    c->y = y;
     c->fate = draw_fate(t);
     if (t->settings->latency_ms == 0) {
         conn_deliver(c);
@@ -432,10 +462,45 @@ static void route_table(throng__server_conn_t *c, const char *query, size_t quer
         answer_error(c, 405, "/Xy takes POST or GET");
         return;
     }
-    if (rc != 0)
+    if (rc != 0) {
         answer_error(c, 400, why);
-    else
-        answer_table_request(c, x, y);
+        return;
+    }
+    c->crunch = 0;
+    c->x = x;
+    c->y = y;
+    conn_schedule(c);
+}
+
+/* POST /Multiply or /Divide with a JSON body: the crunch operations of the
+ * described system. Their result is computed now; a fault it raises (a
+ * division by zero) is an answer like any other, Busy or delay included. */
+static void route_crunch(throng__server_conn_t *c, throng__crunch_op_t op, const char *takes)
+{
+    double x, y;
+    const char *why;
+    if (c->parser.method != HTTP_POST) {
+        answer_error(c, 405, takes);
+        return;
+    }
+    if (!c->json_body) {
+        answer_error(c, 415, "the body must be sent as Content-Type: application/json");
+        return;
+    }
+    if (throng__crunch_parse_json(c->body, c->body_len, &x, &y, &why) != 0) {
+        answer_error(c, 400, why);
+        return;
+    }
+    c->crunch = 1;
+    c->fault = NULL;
+    throng__crunch_compute(op, x, y, &c->result, &c->fault);
+    conn_schedule(c);
+}
+
+/* Whether the request's path, path[0..len), is want. */
+static int path_is(const char *path, size_t len, const char *want)
+{
+    return len == strlen(want) && memcmp(path, want, len) == 0;
 }
 
 /* Answers a complete request: the parser is paused on it until then. */
@@ -445,15 +510,20 @@ static void conn_dispatch(throng__server_conn_t *c)
     const char *query = memchr(c->url, '?', c->url_len);
     size_t path_len = query ? (size_t)(query - c->url) : c->url_len;
     size_t query_len = query ? c->url_len - path_len - 1 : 0;
-    if (path_len == 3 && memcmp(c->url, "/Xy", 3) == 0) {
+    if (path_is(c->url, path_len, "/Xy")) {
         route_table(c, query ? query + 1 : "", query_len);
-    } else if (path_len == 7 && memcmp(c->url, "/status", 7) == 0) {
+    } else if (path_is(c->url, path_len, "/Multiply")) {
+        route_crunch(c, THRONG__CRUNCH_MULTIPLY, "/Multiply takes POST");
+    } else if (path_is(c->url, path_len, "/Divide")) {
+        route_crunch(c, THRONG__CRUNCH_DIVIDE, "/Divide takes POST");
+    } else if (path_is(c->url, path_len, "/status")) {
         if (c->parser.method == HTTP_GET)
             answer_status(c);
         else
             answer_error(c, 405, "/status takes GET");
     } else {
-        answer_error(c, 404, "no such path: the service answers /Xy and /status");
+        answer_error(c, 404,
+                     "no such path: the service answers /Xy, /Multiply, /Divide and /status");
     }
 }
 

@@ -1,9 +1,10 @@
-/* server_table.c - the demonstration service's wire format: table requests
- * in, tables, Busy and /status out. */
+/* server_table.c - the demonstration service's wire format: table and
+ * crunch requests in, tables, Output, Faulted, Busy and /status out. */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server_table.h"
@@ -93,18 +94,11 @@ size_t throng__table_write(const throng__table_pool_t *pool, throng__table_curso
     return used;
 }
 
-/* A side must be a whole number in 1..THRONG__TABLE_SIDE_MAX. */
-static int side_from_json(const cJSON *item, unsigned *side)
-{
-    if (!cJSON_IsNumber(item)) return -1;
-    double v = item->valuedouble;
-    if (!(v >= 1 && v <= THRONG__TABLE_SIDE_MAX) || floor(v) != v) return -1;
-    *side = (unsigned)v;
-    return 0;
-}
-
-int throng__table_parse_json(const char *body, size_t len, unsigned *x, unsigned *y,
-                             const char **why)
+/* Reads the operands of {"value":{"x":X,"y":Y}}, for tables and crunch
+ * alike: an operand that is missing or not a number reads as NaN, for the
+ * caller to refuse with its own sentence. Returns 0, or -1 with *why set
+ * when the body has not that shape. */
+static int read_operands(const char *body, size_t len, double *x, double *y, const char **why)
 {
     cJSON *root = cJSON_ParseWithLength(body, len);
     if (!root) {
@@ -115,14 +109,35 @@ int throng__table_parse_json(const char *body, size_t len, unsigned *x, unsigned
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(root, "value");
     if (!cJSON_IsObject(value)) {
         *why = "the body must be {\"value\":{\"x\":X,\"y\":Y}}";
-    } else if (side_from_json(cJSON_GetObjectItemCaseSensitive(value, "x"), x) != 0 ||
-               side_from_json(cJSON_GetObjectItemCaseSensitive(value, "y"), y) != 0) {
-        *why = "x and y must be whole numbers between 1 and 10000";
     } else {
+        const cJSON *ix = cJSON_GetObjectItemCaseSensitive(value, "x");
+        const cJSON *iy = cJSON_GetObjectItemCaseSensitive(value, "y");
+        *x = cJSON_IsNumber(ix) ? ix->valuedouble : NAN;
+        *y = cJSON_IsNumber(iy) ? iy->valuedouble : NAN;
         rc = 0;
     }
     cJSON_Delete(root);
     return rc;
+}
+
+/* A side must be a whole number in 1..THRONG__TABLE_SIDE_MAX; NaN is not. */
+static int side_from_double(double v, unsigned *side)
+{
+    if (!(v >= 1 && v <= THRONG__TABLE_SIDE_MAX) || floor(v) != v) return -1;
+    *side = (unsigned)v;
+    return 0;
+}
+
+int throng__table_parse_json(const char *body, size_t len, unsigned *x, unsigned *y,
+                             const char **why)
+{
+    double dx, dy;
+    if (read_operands(body, len, &dx, &dy, why) != 0) return -1;
+    if (side_from_double(dx, x) != 0 || side_from_double(dy, y) != 0) {
+        *why = "x and y must be whole numbers between 1 and 10000";
+        return -1;
+    }
+    return 0;
 }
 
 /* Reads a side from the decimal digits s[0..len); -1 if it is anything else. */
@@ -164,14 +179,92 @@ int throng__table_parse_query(const char *query, size_t len, unsigned *x, unsign
     return 0;
 }
 
-size_t throng__table_status_json(char *dst, size_t cap, const throng_server_stats_t *s,
-                                 uint64_t dropped)
+/* ---------------------------------------------------------------- crunch */
+
+/* Any finite number will do (cJSON reads 1e999 as infinity: refused). */
+int throng__crunch_parse_json(const char *body, size_t len, double *x, double *y, const char **why)
 {
+    if (read_operands(body, len, x, y, why) != 0) return -1;
+    if (!isfinite(*x) || !isfinite(*y)) {
+        *why = "x and y must be finite numbers";
+        return -1;
+    }
+    return 0;
+}
+
+/* Faults a described system raises: the client sees them as Faulted, not as
+ * a refused request. */
+int throng__crunch_compute(throng__crunch_op_t op, double x, double y, double *result,
+                           const char **condition)
+{
+    if (op == THRONG__CRUNCH_DIVIDE && y == 0) {
+        *condition = "division by zero";
+        return -1;
+    }
+    double v = op == THRONG__CRUNCH_DIVIDE ? x / y : x * y;
+    if (!isfinite(v)) {
+        *condition = "result out of range";
+        return -1;
+    }
+    *result = v;
+    return 0;
+}
+
+/* One more, unless v is too large for that to change it: then the next
+ * double towards zero, which stays finite. */
+double throng__crunch_wrong(double v)
+{
+    double w = v + 1;
+    return w != v ? w : nextafter(v, 0);
+}
+
+/* Clients compare results exactly, so the text must read back as the very
+ * same double; the shortest such text is also the friendliest. */
+size_t throng__crunch_number(char *dst, size_t cap, double v)
+{
+    int n = 0;
+    if (v == floor(v) && fabs(v) < 1e17) {
+        n = snprintf(dst, cap, "%.0f", v);
+    } else {
+        for (int prec = 15; prec <= 17; prec++) {
+            n = snprintf(dst, cap, "%.*g", prec, v);
+            if (n < 0 || (size_t)n >= cap || strtod(dst, NULL) == v) break;
+        }
+    }
+    if (n < 0) return 0;
+    return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+size_t throng__crunch_output_json(char *dst, size_t cap, double v)
+{
+    char number[40];
+    throng__crunch_number(number, sizeof number, v);
+    int n = snprintf(dst, cap, "{\"value\":[\"Output\",{\"value\":%s},[]]}", number);
+    if (n < 0) return 0;
+    return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+size_t throng__crunch_fault_json(char *dst, size_t cap, const char *condition)
+{
+    int n = snprintf(dst, cap,
+                     "{\"value\":[\"layer_cake.point_runtime.Faulted\",{\"condition\":\"%s\","
+                     "\"explanation\":null,\"error_code\":null,\"exit_status\":null},[]]}",
+                     condition);
+    if (n < 0) return 0;
+    return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* ---------------------------------------------------------------- status */
+
+size_t throng__table_status_json(char *dst, size_t cap, const throng_server_stats_t *s)
+{
+    /* crunch comes last: readers matching the older fields in order still work. */
     int n = snprintf(dst, cap,
                      "{\"uptime\":%.3f,\"requests\":%" PRIu64 ",\"tables\":%" PRIu64
                      ",\"busy\":%" PRIu64 ",\"bad\":%" PRIu64 ",\"dropped\":%" PRIu64
-                     ",\"connections\":%" PRIu64 "}",
-                     s->uptime, s->requests, s->tables, s->busy, s->bad, dropped, s->connections);
+                     ",\"connections\":%" PRIu64 ",\"crunch\":%" PRIu64 "}",
+                     s->uptime, s->requests, s->tables, s->busy, s->bad, s->dropped, s->connections,
+                     s->crunch);
     if (n < 0) return 0;
     return (size_t)n < cap ? (size_t)n : cap - 1;
 }

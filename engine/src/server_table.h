@@ -1,6 +1,7 @@
 /* server_table.h - the demonstration service's wire format: reading a table
- * request (POST JSON body or GET query) and writing the answers (tables,
- * Busy, /status), with no allocation on the answer path. */
+ * request (POST JSON body or GET query) or a crunch request (/Multiply,
+ * /Divide) and writing the answers (tables, Output, Faulted, Busy, /status),
+ * with no allocation on the answer path. */
 #ifndef THRONG_SERVER_TABLE_H
 #define THRONG_SERVER_TABLE_H
 
@@ -58,12 +59,41 @@ int throng__table_parse_json(const char *body, size_t len, unsigned *x, unsigned
 int throng__table_parse_query(const char *query, size_t len, unsigned *x, unsigned *y,
                               const char **why);
 
+/* The crunch operations, answered with one number. */
+typedef enum { THRONG__CRUNCH_MULTIPLY, THRONG__CRUNCH_DIVIDE } throng__crunch_op_t;
+
+/* Reads x and y, any finite JSON numbers, from {"value":{"x":X,"y":Y}}.
+ * Returns 0, or -1 with *why set to a static sentence for the client. */
+int throng__crunch_parse_json(const char *body, size_t len, double *x, double *y, const char **why);
+
+/* Computes x*y or x/y into *result. Returns 0, or -1 with *condition set to
+ * the static condition of the fault to answer (division by zero, a result
+ * out of range). */
+int throng__crunch_compute(throng__crunch_op_t op, double x, double y, double *result,
+                           const char **condition);
+
+/* A result that is certainly wrong, yet finite: for --wrong-size. */
+double throng__crunch_wrong(double v);
+
+/* Formats a finite v into dst (cap bytes) as a JSON number that reads back
+ * as exactly v: the shortest of %.15g, %.16g and %.17g that does, or no
+ * exponent for whole numbers below 1e17. Returns its length. */
+size_t throng__crunch_number(char *dst, size_t cap, double v);
+
+/* Formats the Output envelope {"value":["Output",{"value":V},[]]} into dst
+ * (cap bytes); returns its length. */
+size_t throng__crunch_output_json(char *dst, size_t cap, double v);
+
+/* Formats the Faulted envelope with the given condition (static text with
+ * nothing to escape) into dst (cap bytes); returns its length. */
+size_t throng__crunch_fault_json(char *dst, size_t cap, const char *condition);
+
 /* The Busy envelope that a layer-cake server answers with status 500. */
 extern const char throng__table_busy_body[];
 extern const size_t throng__table_busy_len;
 
-/* Formats the /status body into dst (cap bytes); returns its length. */
-size_t throng__table_status_json(char *dst, size_t cap, const throng_server_stats_t *stats,
-                                 uint64_t dropped);
+/* Formats the /status body into dst (cap bytes); returns its length.
+ * dropped and crunch are the counts throng_server_stats_t has no field for. */
+size_t throng__table_status_json(char *dst, size_t cap, const throng_server_stats_t *stats);
 
 #endif

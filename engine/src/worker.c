@@ -1,14 +1,19 @@
 /* worker.c - one worker thread: its loop, its Lua state, its clients, and
  * the orderly end of all three. */
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "session.h"
 #include "worker.h"
 
 #define TICK_MS 250 /* how often the progress snapshot is refreshed */
+
+static void lua_log(void *data, int level, uint64_t client, const char *msg);
 
 int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *set,
                         const throng__persona_spec_t *spec, const throng__persona_params_t *params,
@@ -33,6 +38,10 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     w->loop_ready = 1;
 
     if ((rc = throng__persona_open(&w->persona, spec, params, err)) != 0) return rc;
+    throng__session_open(w->persona.L);
+    w->persona.ctx->log = lua_log;
+    w->persona.ctx->log_data = w;
+    w->persona.ctx->log_level = set->log ? (int)set->log_level : -1;
     w->clients = calloc(nclients ? nclients : 1, sizeof *w->clients);
     if (!w->clients)
         return throng__fail(err, THRONG_ENOMEM, "out of memory for %u clients", nclients);
@@ -40,10 +49,55 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
         throng__client_t *c = &w->clients[i];
         throng__client_init(c, w, first_id + i);
         w->ninit = i + 1;
-        throng__rng_seed(&c->rng, throng__mix64(seed ^ throng__mix64(first_id + i)));
-        if ((rc = throng__persona_instance(&w->persona, &c->rng, &c->self, err)) != 0) return rc;
+        throng__rng_seed(&c->who.rng, throng__mix64(seed ^ throng__mix64(first_id + i)));
+        if ((rc = throng__persona_instance(&w->persona, &c->who, &c->self, err)) != 0) return rc;
     }
     return 0;
+}
+
+/* throng.log's lines, through the run's log callback. */
+static void lua_log(void *data, int level, uint64_t client, const char *msg)
+{
+    throng__worker_t *w = data;
+    if (w->set->log) w->set->log((throng_log_level_t)level, client, msg, w->set->log_data);
+}
+
+void throng__worker_log(throng__worker_t *w, throng_log_level_t level, uint64_t client,
+                        const char *fmt, ...)
+{
+    if (!w->set->log || level > w->set->log_level) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    w->set->log(level, client, msg, w->set->log_data);
+}
+
+const throng__address_t *throng__worker_resolve(throng__worker_t *w, const char *server, char *err)
+{
+    for (unsigned i = 0; i < w->ntargets; i++)
+        if (strcmp(w->target_names[i], server) == 0) return w->targets[i];
+    throng__address_t a;
+    if (throng__address_parse(server, 80, "server", &a, err) != 0 ||
+        throng__address_resolve(&a, err) != 0)
+        return NULL;
+    throng__address_t **targets = realloc(w->targets, (w->ntargets + 1) * sizeof *targets);
+    if (targets) w->targets = targets;
+    char **names = realloc(w->target_names, (w->ntargets + 1) * sizeof *names);
+    if (names) w->target_names = names;
+    throng__address_t *copy = malloc(sizeof *copy);
+    char *name = strdup(server);
+    if (!targets || !names || !copy || !name) {
+        free(copy);
+        free(name);
+        snprintf(err, THRONG__ERRMSG_LEN, "out of memory resolving %s", server);
+        return NULL;
+    }
+    *copy = a;
+    w->targets[w->ntargets] = copy;
+    w->target_names[w->ntargets++] = name;
+    return copy;
 }
 
 static void publish(throng__worker_t *w)
@@ -153,8 +207,10 @@ static void close_unstarted(throng__worker_t *w)
 {
     if (w->stopping) return;
     w->stopping = 1;
-    for (unsigned i = 0; i < w->ninit; i++)
+    for (unsigned i = 0; i < w->ninit; i++) {
         uv_close((uv_handle_t *)&w->clients[i].timer, NULL);
+        throng__conn_stop(&w->clients[i].conn);
+    }
     uv_close((uv_handle_t *)&w->tick, NULL);
     uv_close((uv_handle_t *)&w->wake, NULL);
     uv_run(&w->loop, UV_RUN_DEFAULT);
@@ -168,11 +224,17 @@ int throng__worker_destroy(throng__worker_t *w)
         rc = uv_loop_close(&w->loop); /* UV_EBUSY would mean a handle left open */
     }
     for (unsigned i = 0; i < w->ninit; i++)
-        free(w->clients[i].pending);
+        throng__client_free(&w->clients[i]);
     free(w->clients);
-    throng__persona_close(&w->persona);
+    throng__persona_close(&w->persona); /* collects responses: before the pool goes */
     throng__bufpool_destroy(&w->pool);
-    throng__buf_free(&w->scratch);
+    throng__buf_free(&w->json);
+    for (unsigned i = 0; i < w->ntargets; i++) {
+        free(w->targets[i]);
+        free(w->target_names[i]);
+    }
+    free(w->targets);
+    free(w->target_names);
     pthread_mutex_destroy(&w->lock);
     return rc;
 }

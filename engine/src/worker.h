@@ -23,6 +23,9 @@ typedef struct throng__worker_settings {
     throng_on_fault_t on_fault;
     unsigned request_count;
     double slow_down;
+    throng_log_cb log; /* where log lines go (NULL: dropped) */
+    void *log_data;
+    throng_log_level_t log_level;
 } throng__worker_settings_t;
 
 #define THRONG__READ_BUFFER (64 * 1024)
@@ -43,9 +46,12 @@ struct throng__worker {
     int loop_ready;     /* the loop and the worker's own handles exist */
     unsigned in_flight; /* requests awaiting a response */
 
-    throng__bufpool_t pool; /* response buffers, lent to clients */
-    throng__buf_t scratch;  /* where each request is written */
-    char msg[512];          /* fault messages are formatted here */
+    throng__bufpool_t pool;      /* response buffers, lent to clients */
+    throng__buf_t json;          /* scratch for encoding request.json */
+    throng__address_t **targets; /* client:connect()'s servers, resolved once each */
+    char **target_names;
+    unsigned ntargets;
+    char msg[512]; /* fault messages are formatted here */
     throng__stats_t stats;
     char read_buffer[THRONG__READ_BUFFER]; /* every read of this thread lands here */
 
@@ -89,6 +95,14 @@ void throng__worker_shutdown(throng__worker_t *w, throng_ending_t reason);
 /* Ends the run when nothing is left to do: every client gone, or the
  * request budget spent with no request in flight. */
 void throng__worker_check_done(throng__worker_t *w);
+
+/* The address of server text, resolved on first use and kept for the
+ * run (client:connect). NULL with the reason in err when it cannot be. */
+const throng__address_t *throng__worker_resolve(throng__worker_t *w, const char *server, char *err);
+
+/* Writes a log line through the run's log callback (a client's, or the run's with id 0). */
+void throng__worker_log(throng__worker_t *w, throng_log_level_t level, uint64_t client,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* 1 when the request budget is spent. */
 static inline int throng__worker_budget_spent(const throng__worker_t *w)

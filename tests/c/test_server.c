@@ -1,11 +1,14 @@
 /* test_server.c - the demonstration server: its wire format helpers (table
  * bodies of exactly the announced length and shape, written in pieces;
- * requests read from JSON and from queries, refusals included), settings
+ * requests read from JSON and from queries, refusals included; crunch
+ * operands, results that read back exactly, faults), settings
  * refused with a message naming them, and a live server on a free loopback
  * port answering over plain sockets, counting, and stopping from another
  * thread with every loop closed. */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <float.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -114,17 +117,152 @@ static void test_requests(void)
     check_query("", -1, 0, 0);
 }
 
+static void check_crunch_json(const char *body, int rc, double x, double y)
+{
+    double gx = 0, gy = 0;
+    const char *why = NULL;
+    int got = throng__crunch_parse_json(body, strlen(body), &gx, &gy, &why);
+    CHECK_INT(got, rc);
+    if (rc == 0 && got == 0) {
+        CHECK(gx == x);
+        CHECK(gy == y);
+    }
+    if (rc != 0) CHECK(why && *why);
+}
+
+static void test_crunch_requests(void)
+{
+    check_crunch_json("{\"value\":{\"x\":6,\"y\":7}}", 0, 6, 7);
+    check_crunch_json("{\"value\":{\"y\":-0.25,\"x\":1e-300,\"z\":1}}", 0, 1e-300, -0.25);
+    check_crunch_json("{\"value\":{\"x\":0.1,\"y\":0}}", 0, 0.1, 0);
+    check_crunch_json("{\"value\":{\"x\":\"6\",\"y\":7}}", -1, 0, 0);
+    check_crunch_json("{\"value\":{\"x\":6}}", -1, 0, 0);
+    check_crunch_json("{\"value\":{\"x\":null,\"y\":7}}", -1, 0, 0);
+    check_crunch_json("{\"value\":{\"x\":1e999,\"y\":7}}", -1, 0, 0);
+    check_crunch_json("{\"value\":[6,7]}", -1, 0, 0);
+    check_crunch_json("{\"value\":{\"x\":6,", -1, 0, 0);
+    check_crunch_json("", -1, 0, 0);
+}
+
+/* Whether the Output envelope in text carries exactly v, read back by a JSON
+ * parser as a client would. */
+static int output_reads_back(const char *text, size_t len, double v)
+{
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    const cJSON *value = cJSON_GetObjectItem(j, "value");
+    const cJSON *name = cJSON_GetArrayItem(value, 0);
+    const cJSON *number = cJSON_GetObjectItem(cJSON_GetArrayItem(value, 1), "value");
+    const cJSON *rest = cJSON_GetArrayItem(value, 2);
+    int ok = cJSON_GetArraySize(value) == 3 && cJSON_IsString(name) &&
+             strcmp(name->valuestring, "Output") == 0 && cJSON_IsNumber(number) &&
+             number->valuedouble == v && signbit(number->valuedouble) == signbit(v) &&
+             cJSON_IsArray(rest) && cJSON_GetArraySize(rest) == 0;
+    cJSON_Delete(j);
+    return ok;
+}
+
+static void check_number(double v, const char *want)
+{
+    char buf[64];
+    size_t n = throng__crunch_number(buf, sizeof buf, v);
+    CHECK_INT(n, strlen(buf));
+    if (want) CHECK_STR(buf, want);
+    CHECK(strtod(buf, NULL) == v);
+    n = throng__crunch_output_json(buf, sizeof buf, v);
+    if (!output_reads_back(buf, n, v)) {
+        fprintf(stderr, "%.17g came out as %s\n", v, buf);
+        CHECK(!"the Output envelope reads back exactly");
+    }
+}
+
+static void test_crunch_numbers(void)
+{
+    check_number(42, "42");
+    check_number(0.25, "0.25");
+    check_number(-3, "-3");
+    check_number(1e15, "1000000000000000");
+    check_number(0.1 * 3, "0.30000000000000004");
+    check_number(1.0 / 3, "0.3333333333333333");
+    check_number(1e20, "1e+20");
+    check_number(-0.0, "-0");
+    check_number(DBL_MAX, NULL);
+    check_number(-DBL_MIN, NULL);
+    check_number(4.9e-324, NULL);
+    check_number(9007199254740993.0, NULL);
+    throng__rng_t rng;
+    throng__rng_seed(&rng, 3);
+    for (int i = 0; i < 20000; i++) {
+        uint64_t bits = throng__rng_next(&rng);
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        if (isfinite(v)) check_number(v, NULL);
+        check_number((throng__rng_double(&rng) - 0.5) * 1e6, NULL);
+    }
+}
+
+static void check_compute(throng__crunch_op_t op, double x, double y, double want,
+                          const char *fault)
+{
+    double got = 12345;
+    const char *condition = NULL;
+    int rc = throng__crunch_compute(op, x, y, &got, &condition);
+    CHECK_INT(rc, fault ? -1 : 0);
+    if (fault)
+        CHECK_STR(condition, fault);
+    else
+        CHECK(got == want);
+}
+
+static void test_crunch_answers(void)
+{
+    check_compute(THRONG__CRUNCH_MULTIPLY, 6, 7, 42, NULL);
+    check_compute(THRONG__CRUNCH_DIVIDE, 1, 4, 0.25, NULL);
+    check_compute(THRONG__CRUNCH_DIVIDE, 0, 5, 0, NULL);
+    check_compute(THRONG__CRUNCH_DIVIDE, 1, 0, 0, "division by zero");
+    check_compute(THRONG__CRUNCH_DIVIDE, 0, -0.0, 0, "division by zero");
+    check_compute(THRONG__CRUNCH_MULTIPLY, 1e300, -1e300, 0, "result out of range");
+    check_compute(THRONG__CRUNCH_DIVIDE, 1e300, 1e-300, 0, "result out of range");
+
+    /* A wrong result differs and stays a number JSON can carry. */
+    const double values[] = {0, 42, -0.25, 1e300, -DBL_MAX, DBL_MAX, 4.9e-324};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        double w = throng__crunch_wrong(values[i]);
+        CHECK(w != values[i] && isfinite(w));
+    }
+    CHECK(throng__crunch_wrong(42) == 43);
+
+    char buf[256];
+    size_t n = throng__crunch_fault_json(buf, sizeof buf, "division by zero");
+    CHECK_INT(n, strlen(buf));
+    CHECK_STR(buf, "{\"value\":[\"layer_cake.point_runtime.Faulted\",{\"condition\":\"division "
+                   "by zero\",\"explanation\":null,\"error_code\":null,\"exit_status\":null},[]]}");
+    n = throng__crunch_output_json(buf, sizeof buf, 42);
+    CHECK_STR(buf, "{\"value\":[\"Output\",{\"value\":42},[]]}");
+    /* A short buffer gets a truncated, terminated text, never an overrun. */
+    n = throng__crunch_output_json(buf, 10, 42);
+    CHECK_INT(n, 9);
+    CHECK_INT(strlen(buf), 9);
+}
+
 static void test_status_body(void)
 {
-    throng_server_stats_t s = {
-        .uptime = 1.5, .requests = 12, .tables = 10, .busy = 2, .connections = 3};
+    throng_server_stats_t s = {.uptime = 1.5,
+                               .requests = 12,
+                               .tables = 10,
+                               .busy = 2,
+                               .dropped = 4,
+                               .crunch = 5,
+                               .connections = 3};
     char buf[512];
-    size_t n = throng__table_status_json(buf, sizeof buf, &s, 4);
+    size_t n = throng__table_status_json(buf, sizeof buf, &s);
     cJSON *j = cJSON_ParseWithLength(buf, n);
     CHECK(j != NULL);
     CHECK_INT(cJSON_GetObjectItem(j, "requests")->valuedouble, 12);
+    CHECK_INT(cJSON_GetObjectItem(j, "tables")->valuedouble, 10);
     CHECK_INT(cJSON_GetObjectItem(j, "busy")->valuedouble, 2);
     CHECK_INT(cJSON_GetObjectItem(j, "dropped")->valuedouble, 4);
+    CHECK_INT(cJSON_GetObjectItem(j, "connections")->valuedouble, 3);
+    CHECK_INT(cJSON_GetObjectItem(j, "crunch")->valuedouble, 5);
     cJSON_Delete(j);
 }
 
@@ -239,12 +377,28 @@ static void test_live(throng_server_t *s, int port)
     exchange(port, "\x01\x02garbage\r\n\r\n", reply, sizeof reply);
     CHECK(strncmp(reply, "HTTP/1.1 400 ", 13) == 0);
 
+    /* Crunches: a result, a fault, a GET refused; /status counts them. */
+    exchange(port,
+             "POST /Multiply HTTP/1.1\r\nContent-Type: application/json\r\n"
+             "Content-Length: 23\r\n\r\n{\"value\":{\"x\":6,\"y\":7}}"
+             "POST /Divide HTTP/1.1\r\nContent-Type: application/json\r\n"
+             "Content-Length: 23\r\n\r\n{\"value\":{\"x\":1,\"y\":0}}"
+             "GET /Divide HTTP/1.1\r\n\r\nGET /status HTTP/1.1\r\nConnection: close\r\n\r\n",
+             reply, sizeof reply);
+    CHECK(strstr(reply, "HTTP/1.1 200 OK") == reply);
+    CHECK(strstr(reply, "{\"value\":[\"Output\",{\"value\":42},[]]}") != NULL);
+    CHECK_INT(count(reply, "HTTP/1.1 500 "), 1);
+    CHECK_INT(count(reply, "\"condition\":\"division by zero\""), 1);
+    CHECK_INT(count(reply, "HTTP/1.1 405 "), 1);
+    CHECK(strstr(reply, "\"requests\":8,\"tables\":3,\"busy\":0,\"bad\":3") != NULL);
+    CHECK(strstr(reply, "\"crunch\":2}") != NULL);
+
     throng_server_stats_t st;
     throng_server_stats(s, &st);
-    CHECK_INT(st.requests, 5);
+    CHECK_INT(st.requests, 8);
     CHECK_INT(st.tables, 3);
-    CHECK_INT(st.bad, 2);
-    CHECK_INT(st.connections, 3);
+    CHECK_INT(st.bad, 3);
+    CHECK_INT(st.connections, 4);
     CHECK(st.uptime > 0);
 
     pthread_t stopper;
@@ -258,6 +412,9 @@ int main(void)
 {
     test_table_bodies();
     test_requests();
+    test_crunch_requests();
+    test_crunch_numbers();
+    test_crunch_answers();
     test_status_body();
 
     throng_server_t *s = throng_server_new();

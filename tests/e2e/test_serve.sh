@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_serve.sh - `throng serve`, the demonstration table service, driven
-# from outside with curl and raw sockets: the wire format, errors, /status,
+# from outside with curl and raw sockets: the wire format, the crunch
+# operations (/Multiply, /Divide) and their faults, errors, /status,
 # keep-alive and pipelining, hostile input, the fault-injection flags, the
 # listening line and a clean stop on SIGINT.
 #
@@ -67,6 +68,21 @@ post_table() { # x y [curl flags...]
     req -H 'Content-Type: application/json' -d "{\"value\":{\"x\":$x,\"y\":$y}}" "$@" "$URL/Xy"
 }
 
+post_crunch() { # operation x y [curl flags...]
+    local op=$1 x=$2 y=$3
+    shift 3
+    req -H 'Content-Type: application/json' -d "{\"value\":{\"x\":$x,\"y\":$y}}" "$@" "$URL/$op"
+}
+
+# The number of an Output envelope read on stdin, or "bad".
+output_value() {
+    sed -n 's/^{"value":\["Output",{"value":\(-\{0,1\}[0-9][0-9.e+-]*\)},\[\]\]}$/\1/p' | grep . || echo bad
+}
+
+faulted() { # condition: the Faulted envelope the service answers with it
+    echo "{\"value\":[\"layer_cake.point_runtime.Faulted\",{\"condition\":\"$1\",\"explanation\":null,\"error_code\":null,\"exit_status\":null},[]]}"
+}
+
 # Prints "ROWS COLS" of a layer-cake table body read on stdin, or "bad".
 shape() {
     awk '
@@ -96,6 +112,11 @@ shape() {
 # The "requests" counter of GET /status.
 status_requests() {
     req "$URL/status" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p'
+}
+
+# The "crunch" counter of GET /status.
+status_crunch() {
+    req "$URL/status" | sed -n 's/.*"crunch":\([0-9]*\).*/\1/p'
 }
 
 # Sends raw bytes (from stdin) on a new connection and prints what comes
@@ -131,6 +152,74 @@ got=$(post_table 1 1 | shape)
 [ "$got" = "1 1" ] && pass "POST 1 x 1" || fail "POST x=1 y=1 gave '$got'"
 got=$(req "$URL/Xy?x=1500&y=300" | shape)
 [ "$got" = "300 1500" ] && pass "a large table (1500 x 300) comes whole" || fail "large table gave '$got'"
+
+# ---------------------------------------------------------------- crunches
+
+crunch_before=$(status_crunch)
+got=$(post_crunch Multiply 6 7 -o "$WORK/body" -w '%{http_code} %{content_type}')
+[ "$got" = "200 application/json" ] && pass "POST /Multiply answers 200 application/json" ||
+    fail "POST /Multiply: expected 200 application/json, got: $got"
+[ "$(cat "$WORK/body")" = '{"value":["Output",{"value":42},[]]}' ] ||
+    [ "$(cat "$WORK/body")" = '{"value":["Output",{"value":42.0},[]]}' ] &&
+    pass "Multiply 6 * 7 is 42" || fail "Multiply 6 * 7 answered: $(cat "$WORK/body")"
+got=$(post_crunch Divide 1 4 | output_value)
+awk -v v="$got" 'BEGIN { exit !(v == 0.25) }' && pass "Divide 1 / 4 is 0.25 ($got)" ||
+    fail "Divide 1 / 4 answered '$got'"
+got=$(post_crunch Multiply 0.1 3 | output_value)
+[ "$got" = 0.30000000000000004 ] && pass "Multiply 0.1 * 3 reads back exactly ($got)" ||
+    fail "Multiply 0.1 * 3 answered '$got'"
+got=$(post_crunch Divide -7.5 2.5 | output_value)
+awk -v v="$got" 'BEGIN { exit !(v == -3) }' && pass "Divide -7.5 / 2.5 is -3 ($got)" ||
+    fail "Divide -7.5 / 2.5 answered '$got'"
+
+got=$(post_crunch Divide 1 0 -w ' %{http_code} %{content_type}')
+[ "$got" = "$(faulted 'division by zero') 500 application/json" ] &&
+    pass "Divide by zero answers the Faulted envelope with 500" ||
+    fail "Divide 1 / 0 answered: $got"
+got=$(post_crunch Multiply 1e300 1e300 -w ' %{http_code}')
+[ "$got" = "$(faulted 'result out of range') 500" ] &&
+    pass "an infinite product answers Faulted: result out of range" ||
+    fail "Multiply 1e300 * 1e300 answered: $got"
+
+refused=0
+for body in '{"value":{"x":6,' '{"value":{"x":"6","y":7}}' '{"value":{"x":6}}' \
+    '{"value":{"x":1e999,"y":2}}' '[6,7]'; do
+    got=$(req -w ' %{http_code} %{content_type}' -H 'Content-Type: application/json' \
+        -d "$body" "$URL/Multiply")
+    case "$got" in
+    ?*" 400 text/plain") refused=$((refused + 1)) ;;
+    *) fail "Multiply with body '$body' answered: $got" ;;
+    esac
+done
+[ "$refused" = 5 ] && pass "bad crunch bodies get 400 with a message"
+code=$(req -o /dev/null -w '%{http_code}' -d '{"value":{"x":6,"y":7}}' "$URL/Divide")
+[ "$code" = 415 ] && pass "a crunch without Content-Type: application/json gets 415" ||
+    fail "Divide without the JSON type got $code"
+got=$(req -w ' %{http_code}' "$URL/Multiply")
+[ "$got" = "/Multiply takes POST
+ 405" ] && pass "GET /Multiply gets 405" || fail "GET /Multiply answered: $got"
+code=$(req -o /dev/null -w '%{http_code}' "$URL/Divide?x=1&y=4")
+[ "$code" = 405 ] && pass "GET /Divide gets 405" || fail "GET /Divide got $code"
+
+crunch_after=$(status_crunch)
+if [ -n "$crunch_before" ] && [ -n "$crunch_after" ] &&
+    [ "$crunch_after" -eq $((crunch_before + 6)) ]; then
+    pass "/status counts the six crunch answers, faults included ($crunch_before -> $crunch_after)"
+else
+    fail "/status crunch went from '$crunch_before' to '$crunch_after', expected +6"
+fi
+
+answers=$(printf '%s' \
+    $'POST /Multiply HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 23\r\n\r\n' \
+    '{"value":{"x":2,"y":3}}' \
+    $'GET /Xy?x=2&y=1 HTTP/1.1\r\nHost: t\r\n\r\n' \
+    $'POST /Divide HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 23\r\n' \
+    $'Connection: close\r\n\r\n{"value":{"x":9,"y":2}}' | raw)
+order=$(grep -o '"value":[0-9.]*}\|\[\[[0-9.,]*\]\]' <<<"$answers" | tr '\n' ' ')
+case "$order" in
+'"value":6} [['*']] "value":4.5} ') pass "pipelined crunches and tables are answered in order" ;;
+*) fail "pipelined crunches: answers '$order'" ;;
+esac
 
 # ------------------------------------------------------------------ errors
 
@@ -223,6 +312,10 @@ got=$(post_table 3 2 -w ' %{http_code} %{content_type}')
 [ "$got" = "$busy 500 application/json" ] && pass "--busy 1 answers the Busy envelope with 500" ||
     fail "--busy 1 answered: $got"
 req "$URL/status" | grep -q '"busy":1,' || fail "/status does not count the Busy answer"
+got=$(post_crunch Multiply 6 7 -w ' %{http_code}')
+[ "$got" = "$busy 500" ] && pass "--busy 1 answers a crunch Busy too" ||
+    fail "--busy 1 crunch answered: $got"
+req "$URL/status" | grep -q '"busy":2,.*"crunch":0}' || fail "/status counts a Busy crunch wrongly"
 stop_server
 
 start_server --wrong-size 1
@@ -232,6 +325,14 @@ if [ "$got" != "5 4" ] && [ "$got" != bad ] && [ -n "$got" ]; then
 else
     fail "--wrong-size 1 answered shape '$got'"
 fi
+got=$(post_crunch Multiply 6 7 | output_value)
+if [ "$got" != bad ] && awk -v v="$got" 'BEGIN { exit !(v != 42) }'; then
+    pass "--wrong-size 1 answers a wrong crunch result ($got)"
+else
+    fail "--wrong-size 1 crunch answered '$got'"
+fi
+got=$(post_crunch Divide 6 0 -w ' %{http_code}')
+[ "$got" = "$(faulted 'division by zero') 500" ] || fail "--wrong-size 1 changed a fault: $got"
 stop_server
 
 start_server --drop 1
@@ -239,12 +340,20 @@ req -o /dev/null "$URL/Xy?x=4&y=5"
 rc=$?
 [ "$rc" = 52 ] || [ "$rc" = 56 ] && pass "--drop 1 closes without an answer" ||
     fail "--drop 1: curl exit status $rc"
+post_crunch Divide 1 4 -o /dev/null
+rc=$?
+[ "$rc" = 52 ] || [ "$rc" = 56 ] && pass "--drop 1 drops a crunch too" ||
+    fail "--drop 1 crunch: curl exit status $rc"
+req "$URL/status" | grep -q '"dropped":2,.*"crunch":0}' || fail "/status: $(req "$URL/status")"
 stop_server
 
 start_server --latency 300ms -t 3
 t=$(req -o /dev/null -w '%{time_total}' "$URL/Xy?x=2&y=2")
 awk -v t="$t" 'BEGIN { exit !(t >= 0.29) }' && pass "--latency 300ms delays the answer (${t}s)" ||
     fail "--latency 300ms answered in ${t}s"
+got=$(post_crunch Multiply 6 7 -o /dev/null -w '%{http_code} %{time_total}')
+awk -v c="${got% *}" -v t="${got#* }" 'BEGIN { exit !(c == 200 && t >= 0.29) }' &&
+    pass "--latency 300ms delays a crunch (${got#* }s)" || fail "--latency 300ms crunch: $got"
 # Leaves a delayed request behind: the client goes away mid-timer.
 req --max-time 0.1 -o /dev/null "$URL/Xy?x=2&y=2"
 for i in 1 2 3 4 5 6; do req -o /dev/null -w '%{http_code}\n' "$URL/Xy?x=$i&y=2" & done >"$WORK/codes"
