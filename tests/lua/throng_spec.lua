@@ -161,3 +161,56 @@ describe("throng.now", function()
     assert.is_true(last - t0 < 1)
   end)
 end)
+
+describe("throng.json", function()
+  local json = throng.json
+
+  it("round-trips objects, arrays, numbers, strings, booleans and null", function()
+    local value = { value = { x = 3, y = 0.25 }, list = { 1, 2, 3 }, ok = true,
+                    name = "layer \"cake\"", none = json.null }
+    local back = json.decode(json.encode(value))
+    assert.are.same({ x = 3, y = 0.25 }, back.value)
+    assert.are.same({ 1, 2, 3 }, back.list)
+    assert.is_true(back.ok)
+    assert.are.equal('layer "cake"', back.name)
+    assert.are.equal(json.null, back.none)
+  end)
+
+  it("writes the wire format's request body", function()
+    local text = json.encode({ value = { x = 7 } })
+    assert.are.equal('{"value":{"x":7}}', text)
+  end)
+
+  it("tells arrays from objects", function()
+    assert.are.equal("[1,2]", json.encode({ 1, 2 }))
+    assert.are.equal("{}", json.encode({}))
+    -- A table with holes is neither: refused rather than guessed at.
+    assert.has_error(function() json.encode({ [1] = 1, [3] = 3 }) end,
+                     "cannot encode a table with a number key as JSON")
+  end)
+
+  it("refuses what JSON cannot hold, saying what", function()
+    assert.has_error(function() json.encode({ f = print }) end, "cannot encode a function as JSON")
+    assert.has_error(function() json.encode(0 / 0) end)
+    local cycle = {}
+    cycle.self = cycle
+    assert.has_error(function() json.encode(cycle) end)
+    assert.has_error(function() json.encode({ [true] = 1 }) end)
+  end)
+
+  it("returns nil and why for text that is not JSON", function()
+    local v, why = json.decode("{not json")
+    assert.is_nil(v)
+    assert.truthy(why:find("not JSON", 1, true))
+    assert.is_nil((json.decode(string.rep("[", 500) .. string.rep("]", 500))))
+  end)
+end)
+
+describe("throng.log", function()
+  it("accepts the five levels and refuses others", function()
+    for _, level in ipairs({ "error", "warn", "info", "debug", "trace" }) do
+      assert.has_no.errors(function() throng.log(level, "spec", 1, nil, true) end)
+    end
+    assert.has_error(function() throng.log("loud", "x") end)
+  end)
+end)

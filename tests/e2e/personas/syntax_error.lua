@@ -1,0 +1,5 @@
+local P = {}
+function P:request()
+  return { path = "/status" 
+end
+return P

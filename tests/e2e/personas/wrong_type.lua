@@ -1,0 +1,3 @@
+local P = {}
+function P:request() return 42 end
+return P
