@@ -25,9 +25,17 @@
 static void send_next(throng__client_t *c);
 static void start_session(throng__client_t *c);
 
+static const char *timer_purpose(const throng__client_t *c)
+{
+    return c->state == THRONG__CLIENT_THINKING  ? "think time"
+           : c->state == THRONG__CLIENT_RESTING ? "rest"
+                                                : "sleep";
+}
+
 static void on_timer(uv_timer_t *t)
 {
     throng__client_t *c = t->data;
+    THRONG__DEBUG(c->w, c->who.id, "timer fired (%s)", timer_purpose(c));
     switch (c->state) {
     case THRONG__CLIENT_THINKING:
         send_next(c);
@@ -46,6 +54,7 @@ static void on_timer(uv_timer_t *t)
 static void timer_start(throng__client_t *c, double seconds)
 {
     uint64_t ms = seconds <= 0 ? 0 : (uint64_t)llround(seconds * 1000.0);
+    THRONG__DEBUG(c->w, c->who.id, "timer started (%s, %.3fs)", timer_purpose(c), seconds);
     uv_timer_start(&c->timer, on_timer, ms, 0);
 }
 
@@ -80,6 +89,7 @@ void throng__client_finish(throng__client_t *c)
     throng__conn_close(&c->conn);
     uv_timer_stop(&c->timer);
     c->state = THRONG__CLIENT_DONE;
+    THRONG__DEBUG(c->w, c->who.id, "done: the request limit is reached");
     throng__worker_check_done(c->w);
 }
 
@@ -88,6 +98,8 @@ void throng__client_end_session(throng__client_t *c)
     throng__worker_t *w = c->w;
     w->stats.n.sessions++;
     c->failures = 0;
+    THRONG__DEBUG(w, c->who.id, "session completed: %u exchanges in %.3fs", c->exchanges,
+                  (double)(uv_hrtime() - c->session_start) * 1e-9);
     session_over(c, -1, NULL);
     if (throng__worker_budget_spent(w)) {
         throng__client_finish(c); /* ends the worker's run once nothing is in flight */
@@ -102,6 +114,7 @@ void throng__client_fault(throng__client_t *c, throng_fault_t kind, const char *
     char copy[sizeof w->msg]; /* msg may point into w->msg, which hooks reuse */
     snprintf(copy, sizeof copy, "%s", msg);
     throng__stats_fault(&w->stats, kind, copy);
+    THRONG__DEBUG(w, c->who.id, "faulted %s: %s", throng__fault_names[kind], copy);
     uv_timer_stop(&c->timer);
     session_over(c, (int)kind, copy);
 
@@ -115,6 +128,7 @@ void throng__client_fault(throng__client_t *c, throng_fault_t kind, const char *
         c->failures++;
         rest(c, base * (0.5 + throng__rng_double(&c->who.rng)));
     } else {
+        THRONG__DEBUG(w, c->who.id, "leaves the run");
         c->state = THRONG__CLIENT_GONE;
         w->stats.n.clients_active--;
         w->stats.n.clients_faulted++;
@@ -161,7 +175,8 @@ static void send_next(throng__client_t *c)
         break;
     }
     c->state = THRONG__CLIENT_BUSY;
-    throng__conn_send(&c->conn, req.timeout > 0 ? req.timeout : w->set->timeout, req.head);
+    throng__conn_send(&c->conn, req.timeout > 0 ? req.timeout : w->set->timeout, req.head, req.name,
+                      req.name_len);
 }
 
 /* After an exchange: think, then the next request. */
@@ -208,6 +223,11 @@ static void on_exchange(throng__conn_t *conn, int kind, const char *msg)
     throng__client_count_response(c, conn);
     throng_fault_t fault = THRONG_FAULT_INVALID;
     throng__hook_t verdict = judge(c, conn, &fault);
+    THRONG__DEBUG(w, c->who.id, "response judged: %s%s%s",
+                  verdict == THRONG__HOOK_OK      ? "ok"
+                  : verdict == THRONG__HOOK_ERROR ? "script error"
+                                                  : throng__fault_names[fault],
+                  verdict == THRONG__HOOK_OK ? "" : ": ", verdict == THRONG__HOOK_OK ? "" : w->msg);
     if (verdict == THRONG__HOOK_ERROR) {
         throng__client_fault(c, THRONG_FAULT_SCRIPT_ERROR, w->msg);
         return;
@@ -237,6 +257,9 @@ static void start_session(throng__client_t *c)
         throng__client_finish(c);
         return;
     }
+    THRONG__DEBUG(w, c->who.id,
+                  c->state == THRONG__CLIENT_NEW ? "session started"
+                                                 : "restarted: session started");
     c->left = w->set->request_count;
     c->exchanges = 0;
     c->session_start = uv_hrtime();
@@ -255,10 +278,12 @@ void throng__client_init(throng__client_t *c, throng__worker_t *w, uint64_t id)
     c->state = THRONG__CLIENT_NEW;
     uv_timer_init(&w->loop, &c->timer);
     c->timer.data = c;
-    throng__conn_init(
-        &c->conn, w, &w->set->address,
-        throng__persona_session_style(&w->persona) ? throng__session_on_exchange : on_exchange, c);
+    throng__conn_init(&c->conn, w, &w->set->address,
+                      throng__persona_session_style(&w->persona) ? throng__session_on_exchange
+                                                                 : on_exchange,
+                      c, id);
     throng__session_init(c);
+    THRONG__DEBUG(w, id, "created");
 }
 
 void throng__client_start(throng__client_t *c)

@@ -35,6 +35,7 @@ static void on_tcp_closed(uv_handle_t *h)
 static void close_tcp(throng__conn_t *c)
 {
     if (c->tcp_open && !c->tcp_closing) {
+        THRONG__DEBUG(c->w, c->client, "closing the connection to %s", c->address->authority);
         c->tcp_closing = 1;
         uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
     }
@@ -65,8 +66,13 @@ static void complete(throng__conn_t *c, int keep_alive)
     c->w->in_flight--;
     c->state = THRONG__CONN_IDLE;
     uv_timer_stop(&c->timer);
+    THRONG__DEBUG(c->w, c->client, "response received: status %d, %zu bytes, %.3fms", c->res.status,
+                  c->res.buf ? c->res.buf->len - c->res.body_off : (size_t)0,
+                  (double)c->latency * 1e-6);
     if (!keep_alive && c->tcp_open && !c->tcp_closing) {
         /* Close the socket but keep the response for the owner. */
+        THRONG__DEBUG(c->w, c->client, "closing the connection to %s (no keep-alive)",
+                      c->address->authority);
         c->tcp_closing = 1;
         uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
     }
@@ -123,6 +129,16 @@ static void write_request(throng__conn_t *c)
         return;
     }
     uv_timer_start(&c->timer, on_timer, ms_of(c->timeout), 0);
+    if (THRONG_LOG_DEBUG <= w->log_level) {
+        /* The request line without its " HTTP/1.1". */
+        const char *line = c->out.data, *eol = memchr(line, '\r', c->out.len);
+        int n = eol ? (int)(eol - line) : 0;
+        while (n > 0 && line[n - 1] != ' ')
+            n--;
+        if (n > 0) n--;
+        THRONG__DEBUG(w, c->client, "request sent: %.*s (name %s, %zu bytes, timeout %gs)", n, line,
+                      c->name, c->out.len, c->timeout);
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -136,7 +152,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void on_read_end(throng__conn_t *c, ssize_t err)
 {
     if (c->state != THRONG__CONN_WAITING) {
-        close_tcp(c); /* an idle connection closed: reopen when needed */
+        THRONG__DEBUG(c->w, c->client, "the server closed the idle connection: %s",
+                      uv_strerror((int)err));
+        close_tcp(c); /* reopened when needed */
         return;
     }
     if (err == UV_EOF) {
@@ -179,6 +197,20 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
 }
 
+/* "connected from 127.0.0.1:40312 to 127.0.0.1:5050 in 85us" */
+static void log_connected(throng__conn_t *c)
+{
+    struct sockaddr_storage local, remote;
+    int llen = sizeof local, rlen = sizeof remote;
+    char ltext[64] = "?", rtext[64] = "?";
+    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &llen) == 0)
+        throng__sockaddr_text((struct sockaddr *)&local, ltext, sizeof ltext);
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&remote, &rlen) == 0)
+        throng__sockaddr_text((struct sockaddr *)&remote, rtext, sizeof rtext);
+    THRONG__DEBUG(c->w, c->client, "connected from %s to %s in %.0fus", ltext, rtext,
+                  (double)(uv_hrtime() - c->started) * 1e-3);
+}
+
 static void on_connect(uv_connect_t *req, int status)
 {
     throng__conn_t *c = req->data;
@@ -192,6 +224,7 @@ static void on_connect(uv_connect_t *req, int status)
     }
     w->stats.n.connects++;
     throng__hist_record(&w->stats.connect, uv_hrtime() - c->started);
+    if (THRONG_LOG_DEBUG <= w->log_level) log_connected(c);
     uv_tcp_nodelay(&c->tcp, 1);
     int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     if (rc < 0) {
@@ -211,6 +244,7 @@ static void connect_now(throng__conn_t *c)
         return;
     }
     c->started = uv_hrtime();
+    THRONG__DEBUG(w, c->client, "connecting to %s", c->address->authority);
     uv_tcp_init(&w->loop, &c->tcp);
     c->tcp.data = c;
     c->tcp_open = 1;
@@ -226,9 +260,10 @@ static void connect_now(throng__conn_t *c)
 }
 
 void throng__conn_init(throng__conn_t *c, throng__worker_t *w, const throng__address_t *address,
-                       throng__conn_cb on_done, void *owner)
+                       throng__conn_cb on_done, void *owner, uint64_t client)
 {
     memset(c, 0, sizeof *c);
+    c->client = client;
     c->w = w;
     c->address = address;
     c->on_done = on_done;
@@ -238,8 +273,11 @@ void throng__conn_init(throng__conn_t *c, throng__worker_t *w, const throng__add
     throng__http_response_init(&c->res, &w->pool);
 }
 
-void throng__conn_send(throng__conn_t *c, double timeout, int head)
+void throng__conn_send(throng__conn_t *c, double timeout, int head, const char *name,
+                       size_t name_len)
 {
+    if (THRONG_LOG_DEBUG <= c->w->log_level)
+        snprintf(c->name, sizeof c->name, "%.*s", (int)name_len, name);
     /* Counted when issued, so the request limit holds while connecting. */
     c->w->stats.n.sent++;
     c->w->in_flight++;

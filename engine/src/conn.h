@@ -49,16 +49,20 @@ struct throng__conn {
     double timeout;   /* this exchange's timeout, seconds */
     uint64_t started; /* uv_hrtime() when the connect or the request began */
     uint64_t latency; /* ns from the request written to the response complete */
+    uint64_t client;  /* the owner's id, for log lines */
+    char name[48];    /* the request's name, kept for debug log lines only */
     unsigned slot;    /* session style: where this exchange's response goes */
     int role;         /* session style: what an extra connection serves this session */
 };
 
 void throng__conn_init(throng__conn_t *c, throng__worker_t *w, const throng__address_t *address,
-                       throng__conn_cb on_done, void *owner);
+                       throng__conn_cb on_done, void *owner, uint64_t client);
 
 /* Sends the request in c->out, connecting first when needed; on_done is
- * called once, later, with the outcome. The conn must be idle. */
-void throng__conn_send(throng__conn_t *c, double timeout, int head);
+ * called once, later, with the outcome. The conn must be idle. name is the
+ * request's label (for log lines). */
+void throng__conn_send(throng__conn_t *c, double timeout, int head, const char *name,
+                       size_t name_len);
 
 /* Closes the connection (the next send reconnects). An exchange in flight
  * is dropped without a callback; the owner decides what it was. */

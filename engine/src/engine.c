@@ -1,6 +1,8 @@
 /* engine.c - the engine's lifecycle: configuration, groups, start, the
  * control loop of throng_wait(), stop, and cleanup. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -237,6 +239,19 @@ static int destroy_workers(throng_engine_t *e)
     return bad;
 }
 
+/* A line about the run (client 0) through the log callback, at info. */
+static void run_log(throng_engine_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void run_log(throng_engine_t *e, const char *fmt, ...)
+{
+    if (!e->cfg.log || e->cfg.log_level < THRONG_LOG_INFO) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    e->cfg.log(THRONG_LOG_INFO, 0, msg, e->cfg.log_data);
+}
+
 static uint64_t now_ns(void)
 {
     return uv_hrtime();
@@ -272,6 +287,11 @@ int throng_start(throng_engine_t *e)
         return rc;
     }
     atomic_store(&e->state, THRONG__RUNNING);
+    for (unsigned i = 0; i < e->ngroups; i++) {
+        const throng__group_t *g = &e->groups[i];
+        run_log(e, "run started: %s, %u clients on %u threads against %s", g->label, g->cfg.clients,
+                g->cfg.threads, g->set.address.authority);
+    }
     return 0;
 }
 
@@ -345,9 +365,11 @@ static throng_ending_t control_loop(throng_engine_t *e)
         elapsed = (double)(now_ns() - e->started_ns) * 1e-9;
         if (ending == THRONG_END_NONE && atomic_load(&e->stop_requested)) {
             ending = THRONG_END_STOPPED;
+            run_log(e, "stopping: asked to stop after %.2fs", elapsed);
             stop_workers(e, ending);
         } else if (ending == THRONG_END_NONE && e->cfg.duration > 0 && elapsed >= e->cfg.duration) {
             ending = THRONG_END_DURATION;
+            run_log(e, "stopping: the duration (%gs) is reached", e->cfg.duration);
             stop_workers(e, ending);
         }
         if (e->cfg.progress && elapsed >= next_progress && finished < e->nworkers) {
@@ -379,6 +401,8 @@ int throng_wait(throng_engine_t *e)
     if (destroy_workers(e) != 0)
         rc = throng__fail(e->errmsg, THRONG_ESYS, "a worker's event loop kept a handle open");
     throng__report_build(e, elapsed, ending);
+    run_log(e, "run ended after %.2fs: %llu requests, %llu failures", elapsed,
+            (unsigned long long)e->report.requests, (unsigned long long)e->report.failures);
     atomic_store(&e->state, THRONG__ENDED);
     return rc;
 }

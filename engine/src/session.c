@@ -225,7 +225,7 @@ static throng__conn_t *extra_conn(lua_State *L, throng__client_t *c, int role, u
         if (!grown) luaL_error(L, "out of memory for a connection");
         s->extra = grown;
         if (!(conn = malloc(sizeof *conn))) luaL_error(L, "out of memory for a connection");
-        throng__conn_init(conn, c->w, address, throng__session_on_exchange, c);
+        throng__conn_init(conn, c->w, address, throng__session_on_exchange, c, c->who.id);
         s->extra[s->nextra++] = conn;
     }
     conn->role = role;
@@ -244,9 +244,9 @@ static throng__client_t *check_client(lua_State *L)
 }
 
 /* Writes the request (table at idx, or method and path) into conn->out,
- * or raises the reason. */
+ * or raises the reason; req tells its timeout, method and name. */
 static void prepare(lua_State *L, throng__client_t *c, throng__conn_t *conn, int idx,
-                    const char *method, const char *path, double *timeout, int *head)
+                    const char *method, const char *path, throng__request_out_t *req)
 {
     throng__worker_t *w = c->w;
     if (throng__worker_budget_spent(w)) {
@@ -254,28 +254,31 @@ static void prepare(lua_State *L, throng__client_t *c, throng__conn_t *conn, int
         lua_error(L);
     }
     conn->out.len = 0;
-    throng__request_out_t req = {
+    *req = (throng__request_out_t){
         .out = &conn->out, .json = &w->json, .authority = conn->address->authority};
     char msg[256];
-    if (throng__lua_encode_request(L, idx, method, path, &req, msg, sizeof msg) != 0)
+    if (throng__lua_encode_request(L, idx, method, path, req, msg, sizeof msg) != 0)
         luaL_error(L, "%s", msg);
-    *timeout = req.timeout > 0 ? req.timeout : w->set->timeout;
-    *head = req.head;
+    if (req->timeout <= 0) req->timeout = w->set->timeout;
+}
+
+static void send_on(throng__conn_t *conn, const throng__request_out_t *req, unsigned slot)
+{
+    conn->slot = slot;
+    throng__conn_send(conn, req->timeout, req->head, req->name, req->name_len);
 }
 
 /* Starts one exchange whose response the coroutine waits for. */
 static int exchange(lua_State *L, throng__client_t *c, throng__conn_t *conn, int idx,
                     const char *method, const char *path)
 {
-    double timeout;
-    int head;
-    prepare(L, c, conn, idx, method, path, &timeout, &head);
+    throng__request_out_t req;
+    prepare(L, c, conn, idx, method, path, &req);
     lua_createtable(L, 1, 0);
     c->s.results_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     c->s.nresults = 1;
     c->s.waiting = 1;
-    conn->slot = 0;
-    throng__conn_send(conn, timeout, head);
+    send_on(conn, &req, 0);
     return lua_yield(L, 0);
 }
 
@@ -316,22 +319,19 @@ static int c_concurrently(lua_State *L)
     int n = lua_gettop(L) - 1;
     luaL_argcheck(L, n >= 1, 2, "at least one request");
     throng__conn_t *conns[64];
-    double timeouts[64];
-    int heads[64];
+    throng__request_out_t reqs[64];
     luaL_argcheck(L, n <= 64, 66, "at most 64 requests at once");
     for (int i = 0; i < n; i++) {
         luaL_checktype(L, i + 2, LUA_TTABLE);
         conns[i] = extra_conn(L, c, ROLE_CONCURRENT, (unsigned)i, &c->w->set->address);
-        prepare(L, c, conns[i], i + 2, NULL, NULL, &timeouts[i], &heads[i]);
+        prepare(L, c, conns[i], i + 2, NULL, NULL, &reqs[i]);
     }
     lua_createtable(L, n, 0);
     c->s.results_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     c->s.nresults = (unsigned)n;
     c->s.waiting = (unsigned)n;
-    for (int i = 0; i < n && !c->s.faulted; i++) {
-        conns[i]->slot = (unsigned)i;
-        throng__conn_send(conns[i], timeouts[i], heads[i]);
-    }
+    for (int i = 0; i < n && !c->s.faulted; i++)
+        send_on(conns[i], &reqs[i], (unsigned)i);
     return lua_yield(L, 0);
 }
 

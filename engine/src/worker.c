@@ -41,7 +41,8 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     throng__session_open(w->persona.L);
     w->persona.ctx->log = lua_log;
     w->persona.ctx->log_data = w;
-    w->persona.ctx->log_level = set->log ? (int)set->log_level : -1;
+    w->log_level = set->log ? (int)set->log_level : -1;
+    w->persona.ctx->log_level = w->log_level;
     w->clients = calloc(nclients ? nclients : 1, sizeof *w->clients);
     if (!w->clients)
         return throng__fail(err, THRONG_ENOMEM, "out of memory for %u clients", nclients);
@@ -65,7 +66,7 @@ static void lua_log(void *data, int level, uint64_t client, const char *msg)
 void throng__worker_log(throng__worker_t *w, throng_log_level_t level, uint64_t client,
                         const char *fmt, ...)
 {
-    if (!w->set->log || level > w->set->log_level) return;
+    if ((int)level > w->log_level) return;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);

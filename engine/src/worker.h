@@ -55,6 +55,7 @@ struct throng__worker {
     throng__stats_t stats;
     char read_buffer[THRONG__READ_BUFFER]; /* every read of this thread lands here */
 
+    int log_level; /* the run's log level, or -1 without a log callback */
     int stopping;
     throng_ending_t ending; /* why this worker ended */
     _Atomic int stop_reason;
@@ -103,6 +104,15 @@ const throng__address_t *throng__worker_resolve(throng__worker_t *w, const char 
 /* Writes a log line through the run's log callback (a client's, or the run's with id 0). */
 void throng__worker_log(throng__worker_t *w, throng_log_level_t level, uint64_t client,
                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Logs when the level is wanted; below it the arguments are not even
+ * evaluated, so debug lines cost nothing on the hot path. */
+#define THRONG__LOG(w, level, client, ...)                                                         \
+    do {                                                                                           \
+        if ((int)(level) <= (w)->log_level)                                                        \
+            throng__worker_log((w), (level), (client), __VA_ARGS__);                               \
+    } while (0)
+#define THRONG__DEBUG(w, client, ...) THRONG__LOG(w, THRONG_LOG_DEBUG, client, __VA_ARGS__)
 
 /* 1 when the request budget is spent. */
 static inline int throng__worker_budget_spent(const throng__worker_t *w)
