@@ -17,9 +17,10 @@ static void usage(FILE *out, const cli_option_t *opts)
     fprintf(out, "usage: throng run [PERSONA] [flags] [-- key=value ...]\n"
                  "\n"
                  "Loads a server with clients that each run PERSONA: the built-in 'table'\n"
-                 "persona (the default) or a persona script (a path ending in .lua). Each\n"
-                 "client runs sessions: connect, --request-count exchanges with think time\n"
-                 "between them, close, rest for --slow-down, start again.\n"
+                 "persona (the default) or a persona script (a path ending in .lua; see\n"
+                 "scripts/README.md). Each client runs sessions: connect, --request-count\n"
+                 "exchanges with think time between them (or the script's session\n"
+                 "function), close, rest for --slow-down, start again.\n"
                  "\n"
                  "flags:\n");
     cli_print_options(out, opts);

@@ -288,7 +288,6 @@ void throng__client_init(throng__client_t *c, throng__worker_t *w, uint64_t id)
 
 void throng__client_start(throng__client_t *c)
 {
-    c->w->stats.n.clients_active++;
     start_session(c);
 }
 

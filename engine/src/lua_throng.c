@@ -65,7 +65,15 @@ static int l_random(lua_State *L)
  * Returns false, message, kind; no table is made. */
 static int l_fault(lua_State *L)
 {
-    int kind = luaL_checkoption(L, 1, NULL, throng__fault_names);
+    const char *name = luaL_checkstring(L, 1);
+    int kind = 0;
+    while (throng__fault_names[kind] && strcmp(throng__fault_names[kind], name) != 0)
+        kind++;
+    if (!throng__fault_names[kind])
+        return luaL_error(L,
+                          "throng.fault: unknown fault kind '%s' (not-connected, timed-out, "
+                          "abandoned, closed, busy, invalid, http-error, script-error, aborted)",
+                          name);
     const char *msg = luaL_optstring(L, 2, throng__fault_names[kind]);
     lua_pushboolean(L, 0);
     lua_pushstring(L, msg);

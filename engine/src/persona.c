@@ -388,8 +388,8 @@ throng__hook_t throng__persona_delay(throng__persona_t *p, int self, throng__lua
     if (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 0) {
         *seconds = lua_tonumber(L, -1);
     } else if (!lua_isnil(L, -1)) {
-        snprintf(msg, msglen, "%s: delay hook must return a number of seconds (>= 0), not %s",
-                 p->label,
+        snprintf(msg, msglen, "%s: delay hook must return a number of seconds (>= 0), not %s%s",
+                 p->label, lua_type(L, -1) == LUA_TNUMBER ? "" : "a ",
                  lua_type(L, -1) == LUA_TNUMBER ? "a negative number" : luaL_typename(L, -1));
         r = THRONG__HOOK_ERROR;
     }

@@ -122,6 +122,9 @@ static void on_wake(uv_async_t *a)
 static void *worker_main(void *arg)
 {
     throng__worker_t *w = arg;
+    /* Every client counts as active before any starts, so that one faulting
+     * at once does not look like the last one leaving. */
+    w->stats.n.clients_active = w->nclients;
     for (unsigned i = 0; i < w->nclients && !w->stopping; i++)
         throng__client_start(&w->clients[i]);
     if (!w->stopping) uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
