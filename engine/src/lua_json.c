@@ -1,6 +1,7 @@
 /* lua_json.c - converting between Lua values and JSON through cJSON trees. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -37,6 +38,23 @@ static size_t array_length(lua_State *L, int idx)
 }
 
 static cJSON *to_json(lua_State *L, int idx, int depth, char *msg, size_t msglen);
+
+/* A number written so that it reads back exactly: cJSON's own printing
+ * keeps 15 digits when they read back only approximately. Whole numbers are
+ * written without a fraction or exponent. */
+static cJSON *number_to_json(double v)
+{
+    char text[32];
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(text, sizeof text, "%.0f", v);
+    } else {
+        for (int digits = 15; digits <= 17; digits++) {
+            snprintf(text, sizeof text, "%.*g", digits, v);
+            if (strtod(text, NULL) == v) break;
+        }
+    }
+    return cJSON_CreateRaw(text);
+}
 
 static cJSON *table_to_json(lua_State *L, int idx, int depth, char *msg, size_t msglen)
 {
@@ -92,7 +110,7 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *msg, size_t msglen
             snprintf(msg, msglen, "cannot encode %g as JSON", v);
             return NULL;
         }
-        return cJSON_CreateNumber(v);
+        return number_to_json(v);
     }
     case LUA_TSTRING:
         return cJSON_CreateString(lua_tostring(L, idx));

@@ -176,6 +176,14 @@ describe("throng.json", function()
     assert.are.equal(json.null, back.none)
   end)
 
+  it("writes numbers that read back exactly", function()
+    for _ = 1, 2000 do
+      local v = (math.random() - 0.5) * 10 ^ math.random(-20, 20)
+      assert.are.equal(v, json.decode(json.encode({ v }))[1])
+    end
+    assert.are.equal("[42,-7,0.1,9007199254740991]", json.encode({ 42, -7, 0.1, 2 ^ 53 - 1 }))
+  end)
+
   it("writes the wire format's request body", function()
     local text = json.encode({ value = { x = 7 } })
     assert.are.equal('{"value":{"x":7}}', text)
