@@ -1,18 +1,33 @@
 /* cmd_run.c - `throng run [persona] [flags] [-- key=value ...]`. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "described.h"
 #include "log.h"
 #include "options.h"
 #include "run_engine.h"
 
 #define DEFAULT_DURATION 10.0
+#define CMD "throng run"
 
 static const char *const on_fault_choices[] = {"drop", "restart", NULL};
 
-static void usage(FILE *out, const cli_option_t *opts)
+/* Everything the flags say, before it becomes an engine. */
+typedef struct run_flags {
+    throng_config_t cfg;
+    throng_group_t group;
+    int on_fault, quiet, log_level, once, print, show_config;
+    const char *log_file;
+    /* the described system's flags */
+    unsigned process_count, thread_count;
+    const char *client_type, *server_address, *debug_level;
+    char address[300];
+} run_flags_t;
+
+static void usage(FILE *out, const cli_option_t *opts, const cli_option_t *described)
 {
     fprintf(out, "usage: throng run [PERSONA] [flags] [-- key=value ...]\n"
                  "\n"
@@ -25,14 +40,19 @@ static void usage(FILE *out, const cli_option_t *opts)
                  "flags:\n");
     cli_print_options(out, opts);
     fprintf(out, "\n"
+                 "flags of the layer-cake testing clients, accepted as they are given there:\n");
+    cli_print_options(out, described);
+    fprintf(out, "\n"
                  "Persona arguments after -- reach the persona's init (numbers converted);\n"
                  "the table persona takes method=GET to ask with GET /Xy?x=&y=.\n"
                  "\n"
                  "The run ends when the duration is reached, the request limit is reached,\n"
-                 "every client has faulted out (--on-fault drop), or on SIGINT/SIGTERM.\n"
+                 "every client has faulted out (--on-fault drop), every client has run its\n"
+                 "one session (--once), every worker process has ended, or on SIGINT/SIGTERM.\n"
                  "\n"
                  "exit status: 0 no faults (Busy replies are not faults), 1 faults seen or\n"
-                 "every client faulted out, 2 usage error (nothing ran), 3 aborted.\n");
+                 "every client faulted out, 2 usage error (nothing ran), 3 aborted,\n"
+                 "4 every worker process ended before the run did.\n");
 }
 
 /* A persona argument is a script when it looks like a path. */
@@ -42,89 +62,223 @@ static int looks_like_path(const char *s)
     return strchr(s, '/') || (n > 4 && strcmp(s + n - 4, ".lua") == 0);
 }
 
-int cmd_run(int argc, char **argv)
+static void set_persona(run_flags_t *f, const char *name)
 {
-    throng_config_t cfg;
-    throng_group_t group;
-    throng_config_init(&cfg);
-    throng_group_init(&group);
-    cfg.duration = DEFAULT_DURATION;
-    int on_fault = THRONG_ON_FAULT_DROP, quiet = 0, log_level = THRONG_LOG_WARN;
+    if (looks_like_path(name))
+        f->group.persona_path = name;
+    else
+        f->group.persona = name;
+}
 
-    cli_option_t opts[] = {
-        {"server", 's', CLI_STRING, &cfg.server, "URL", "server to load (default 127.0.0.1:5050)"},
-        {"clients", 'c', CLI_UINT, &group.clients, "N", "clients (default 10)", NULL, 1, 1000000},
-        {"threads", 't', CLI_UINT, &group.threads, "N", "worker threads (default 1)", NULL, 1,
-         1024},
-        {"duration", 'd', CLI_DURATION, &cfg.duration, "TIME",
-         "how long to run: 30s, 5m, 1h (default 10s; 0 = until stopped)"},
-        {"requests", 'n', CLI_U64, &cfg.max_requests, "N", "stop after N requests in all"},
-        {"timeout", 0, CLI_DURATION, &cfg.timeout, "TIME", "per-request timeout (default 5s)"},
-        {"connect-timeout", 0, CLI_DURATION, &cfg.connect_timeout, "TIME",
-         "connect timeout (default 5s)"},
-        {"on-fault", 0, CLI_CHOICE, &on_fault, "drop|restart",
-         "a faulted client leaves (drop, default) or reconnects with backoff", on_fault_choices},
-        {"request-count", 0, CLI_UINT, &group.request_count, "N",
-         "exchanges per session (default 1)", NULL, 1, 100000000},
-        {"slow-down", 0, CLI_DURATION, &group.slow_down, "TIME",
-         "think time between exchanges and sessions (default 0.5s)"},
-        {"big-table", 0, CLI_UINT, &group.big_table, "N",
-         "largest table side the table persona asks for (default 100)", NULL, 1, 10000},
-        {"seed", 0, CLI_U64, &cfg.seed, "N", "seed for the clients' random choices"},
-        {"log-level", 0, CLI_CHOICE, &log_level, "LEVEL",
-         "log lines to stderr: error, warn (default), info, debug, trace", cli_log_levels},
-        {"quiet", 'q', CLI_FLAG, &quiet, NULL, "no progress line"},
-        {NULL},
-    };
-    char **positional = calloc((size_t)argc + 1, sizeof *positional);
-    cli_args_t args = {.positional = positional};
-    if (!positional || cli_parse("throng run", opts, argc, argv, &args) != 0) {
-        free(positional);
-        return CLI_EXIT_USAGE;
-    }
-    if (args.help) {
-        usage(stdout, opts);
-        free(positional);
-        return CLI_EXIT_OK;
-    }
-    if (!(cfg.timeout > 0) || !(cfg.connect_timeout > 0)) {
-        fprintf(stderr, "throng run: %s must be more than 0\n",
-                cfg.timeout > 0 ? "--connect-timeout" : "--timeout");
-        free(positional);
-        return CLI_EXIT_USAGE;
-    }
-    if (args.npositional > 1) {
-        fprintf(stderr, "throng run: one persona at a time; unexpected '%s'\n", positional[1]);
-        free(positional);
-        return CLI_EXIT_USAGE;
-    }
-    if (args.npositional == 1) {
-        if (looks_like_path(positional[0]))
-            group.persona_path = positional[0];
-        else
-            group.persona = positional[0];
-    }
-    group.args = (const char *const *)args.rest;
-    group.nargs = (size_t)args.nrest;
-    cfg.on_fault = (throng_on_fault_t)on_fault;
-    cli_log_setup(&cfg, stderr, (throng_log_level_t)log_level);
+static int usage_error(const char *fmt, const char *value)
+{
+    fprintf(stderr, CMD ": ");
+    fprintf(stderr, fmt, value);
+    fputc('\n', stderr);
+    return -1;
+}
 
+/* Turns the described system's flags into throng's; checks what the
+ * parser alone cannot. */
+static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *args)
+{
+    if (!(f->cfg.timeout > 0)) return usage_error("--timeout must be more than 0%s", "");
+    if (!(f->cfg.connect_timeout > 0))
+        return usage_error("--connect-timeout must be more than 0%s", "");
+    if (args->npositional > 1)
+        return usage_error("one persona at a time; unexpected '%s'", args->positional[1]);
+    if (args->npositional == 1) set_persona(f, args->positional[0]);
+    if (f->client_type) {
+        const char *persona = cli_described_client_type(f->client_type);
+        if (!persona)
+            return usage_error("--client-type '%s' is not a persona: give a persona name (table) "
+                               "or a script path",
+                               f->client_type);
+        set_persona(f, persona);
+    }
+    if (f->server_address) {
+        if (cli_described_address(f->server_address, f->address, sizeof f->address) != 0)
+            return usage_error("--server-address '%s' is neither host:port nor "
+                               "{\"host\":...,\"port\":...}",
+                               f->server_address);
+        f->cfg.server = f->address;
+    }
+    if (f->debug_level) {
+        int level = cli_described_level(f->debug_level);
+        if (level < 0)
+            return usage_error("--debug-level '%s' is not one of DEBUG, TRACE, INFO, WARNING, "
+                               "ERROR",
+                               f->debug_level);
+        f->log_level = level;
+    }
+    if (f->process_count) f->cfg.processes = f->process_count;
+    /* There, every client had its own thread: --thread-count is clients per process. */
+    if (f->thread_count) f->group.clients = f->thread_count * f->cfg.processes;
+    if (f->once) {
+        for (const cli_option_t *o = opts; o->name; o++)
+            if (o->seen && (o->target == &f->group.clients || o->target == &f->cfg.processes ||
+                            o->target == &f->group.threads))
+                return usage_error("--once runs one client in one process and thread; drop "
+                                   "--%s",
+                                   o->name);
+        f->group.clients = f->group.threads = f->cfg.processes = 1;
+        f->cfg.once = 1;
+        f->cfg.duration = 0; /* the session decides */
+    }
+    if (f->print) f->cfg.keep_last_reply = 1;
+    if (f->group.clients < f->cfg.processes)
+        f->cfg.processes = f->group.clients; /* no process without a client */
+    f->cfg.on_fault = (throng_on_fault_t)f->on_fault;
+    return 0;
+}
+
+/* --show-config: the settings the run would use, one per line, so that
+ * two command lines can be compared. */
+static void show_config(const run_flags_t *f)
+{
+    const throng_config_t *c = &f->cfg;
+    const throng_group_t *g = &f->group;
+    printf("persona          %s\n", g->persona_path ? g->persona_path
+                                    : g->persona    ? g->persona
+                                                    : "table");
+    printf("server           %s\n", c->server);
+    printf("processes        %u\n", c->processes);
+    printf("threads          %u per process\n", g->threads);
+    printf("clients          %u\n", g->clients);
+    printf("request count    %u\n", g->request_count);
+    printf("slow down        %gs\n", g->slow_down);
+    printf("big table        %u\n", g->big_table);
+    printf("duration         %gs%s\n", c->duration, c->duration > 0 ? "" : " (no limit)");
+    printf("requests         %llu%s\n", (unsigned long long)c->max_requests,
+           c->max_requests ? "" : " (no limit)");
+    printf("timeout          %gs\n", c->timeout);
+    printf("connect timeout  %gs\n", c->connect_timeout);
+    printf("on fault         %s\n", on_fault_choices[f->on_fault]);
+    printf("once             %s\n", c->once ? "yes" : "no");
+    printf("log level        %s\n", cli_log_levels[f->log_level]);
+    printf("seed             %llu%s\n", (unsigned long long)c->seed, c->seed ? "" : " (fresh)");
+    for (size_t i = 0; i < g->nargs; i++)
+        printf("argument         %s\n", g->args[i]);
+}
+
+/* Runs the engine; with --print, shows the last reply after the report. */
+static int run(run_flags_t *f, FILE *log)
+{
+    cli_log_setup(&f->cfg, log, (throng_log_level_t)f->log_level);
     cli_progress_t progress;
-    cli_progress_setup(&cfg, &progress, quiet);
-    throng_engine_t *e = throng_engine_new(&cfg);
+    cli_progress_setup(&f->cfg, &progress, f->quiet);
+    throng_engine_t *e = throng_engine_new(&f->cfg);
     if (!e) {
-        fprintf(stderr, "throng run: out of memory\n");
-        free(positional);
+        fprintf(stderr, CMD ": out of memory\n");
         return CLI_EXIT_USAGE;
     }
     int status;
-    if (throng_add_group(e, &group) != 0) {
-        fprintf(stderr, "throng run: %s\n", throng_errmsg(e));
+    if (throng_add_group(e, &f->group) != 0) {
+        fprintf(stderr, CMD ": %s\n", throng_errmsg(e));
         status = CLI_EXIT_USAGE;
     } else {
-        status = cli_run_engine("throng run", e, &progress);
+        status = cli_run_engine(CMD, e, &progress);
+        const char *body;
+        size_t len;
+        int code;
+        if (f->print && throng_report_last_reply(e, &code, &body, &len) == 0) {
+            printf("\nlast reply: status %d, %zu bytes\n", code, len);
+            fwrite(body, 1, len, stdout);
+            if (len && body[len - 1] != '\n') putchar('\n');
+        }
     }
     throng_engine_free(e);
+    return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_flags_t f;
+    memset(&f, 0, sizeof f);
+    throng_config_init(&f.cfg);
+    throng_group_init(&f.group);
+    f.cfg.duration = DEFAULT_DURATION;
+    f.log_level = THRONG_LOG_WARN;
+
+    cli_option_t opts[] = {
+        {"server", 's', CLI_STRING, &f.cfg.server, "URL",
+         "server to load (default 127.0.0.1:5050)"},
+        {"clients", 'c', CLI_UINT, &f.group.clients, "N", "clients in all (default 10)", NULL, 1,
+         1000000},
+        {"threads", 't', CLI_UINT, &f.group.threads, "N", "worker threads per process (default 1)",
+         NULL, 1, 1024},
+        {"processes", 'p', CLI_UINT, &f.cfg.processes, "N",
+         "worker processes sharing the clients (default 1)", NULL, 1, 4096},
+        {"duration", 'd', CLI_DURATION, &f.cfg.duration, "TIME",
+         "how long to run: 30s, 5m, 1h (default 10s; 0 = until stopped)"},
+        {"requests", 'n', CLI_U64, &f.cfg.max_requests, "N", "stop after N requests in all"},
+        {"once", 0, CLI_FLAG, &f.once, NULL,
+         "one client, one session, one process: succeed or fail"},
+        {"print", 0, CLI_FLAG, &f.print, NULL, "print the last reply after the report"},
+        {"timeout", 0, CLI_DURATION, &f.cfg.timeout, "TIME", "per-request timeout (default 5s)"},
+        {"connect-timeout", 0, CLI_DURATION, &f.cfg.connect_timeout, "TIME",
+         "connect timeout (default 5s)"},
+        {"on-fault", 0, CLI_CHOICE, &f.on_fault, "drop|restart",
+         "a faulted client leaves (drop, default) or reconnects with backoff", on_fault_choices},
+        {"request-count", 0, CLI_UINT, &f.group.request_count, "N",
+         "exchanges per session (default 1)", NULL, 1, 100000000},
+        {"slow-down", 0, CLI_DURATION, &f.group.slow_down, "TIME",
+         "think time between exchanges and sessions (default 0.5s)"},
+        {"big-table", 0, CLI_UINT, &f.group.big_table, "N",
+         "largest table side the table persona asks for (default 100)", NULL, 1, 10000},
+        {"seed", 0, CLI_U64, &f.cfg.seed, "N", "seed for the clients' random choices"},
+        {"log-level", 0, CLI_CHOICE, &f.log_level, "LEVEL",
+         "error, warn (default), info, debug (every client event), trace", cli_log_levels},
+        {"log", 0, CLI_STRING, &f.log_file, "FILE", "write log lines to FILE (default stderr)"},
+        {"show-config", 0, CLI_FLAG, &f.show_config, NULL,
+         "print the settings the run would use, and stop"},
+        {"quiet", 'q', CLI_FLAG, &f.quiet, NULL, "no progress line"},
+        /* The described system's flags (printed apart by usage()). */
+        {"process-count", 0, CLI_UINT, &f.process_count, "N", "worker processes (= --processes)",
+         NULL, 1, 4096},
+        {"thread-count", 0, CLI_UINT, &f.thread_count, "N",
+         "clients per process (there, a thread per client)", NULL, 1, 1000000},
+        {"client-type", 0, CLI_STRING, &f.client_type, "TYPE",
+         "persona name or script path (= PERSONA)"},
+        {"server-address", 0, CLI_STRING, &f.server_address, "ADDR",
+         "host:port or {\"host\":\"127.0.0.1\",\"port\":5050} (= --server)"},
+        {"debug-level", 0, CLI_STRING, &f.debug_level, "LEVEL",
+         "DEBUG, TRACE, INFO, WARNING or ERROR (= --log-level)"},
+        {NULL},
+    };
+    /* The described system's flags start at --process-count. */
+    size_t first_described = 0;
+    while (strcmp(opts[first_described].name, "process-count") != 0)
+        first_described++;
+
+    char **positional = calloc((size_t)argc + 1, sizeof *positional);
+    cli_args_t args = {.positional = positional};
+    int status = CLI_EXIT_USAGE;
+    if (!positional || cli_parse(CMD, opts, argc, argv, &args) != 0) goto done;
+    if (args.help) {
+        cli_option_t own[first_described + 1];
+        memcpy(own, opts, first_described * sizeof *opts);
+        own[first_described] = (cli_option_t){NULL};
+        usage(stdout, own, opts + first_described);
+        status = CLI_EXIT_OK;
+        goto done;
+    }
+    f.group.args = (const char *const *)args.rest;
+    f.group.nargs = (size_t)args.nrest;
+    if (settle(&f, opts, &args) != 0) goto done;
+    if (f.show_config) {
+        show_config(&f);
+        status = CLI_EXIT_OK;
+        goto done;
+    }
+    FILE *log = stderr;
+    if (f.log_file && !(log = fopen(f.log_file, "a"))) {
+        fprintf(stderr, CMD ": --log %s: %s\n", f.log_file, strerror(errno));
+        goto done;
+    }
+    status = run(&f, log);
+    if (log != stderr) fclose(log);
+done:
     free(positional);
     return status;
 }

@@ -46,7 +46,8 @@ void cli_progress_setup(throng_config_t *config, cli_progress_t *progress, int q
 static int exit_status(const throng_report_t *r)
 {
     if (r->ending == THRONG_END_STOPPED) return CLI_EXIT_ABORTED;
-    if (r->failures || r->ending == THRONG_END_CLIENTS) return CLI_EXIT_FAULTS;
+    if (r->ending == THRONG_END_PROCESSES) return CLI_EXIT_PROCESSES;
+    if (r->failures || r->processes_lost || r->ending == THRONG_END_CLIENTS) return CLI_EXIT_FAULTS;
     return CLI_EXIT_OK;
 }
 

@@ -101,7 +101,9 @@ typedef enum {
     THRONG_END_DURATION, /* the duration was reached */
     THRONG_END_REQUESTS, /* the request limit was reached */
     THRONG_END_CLIENTS,  /* every client faulted out: "number of clients declined to zero" */
-    THRONG_END_STOPPED   /* throng_stop() was called (SIGINT in the CLI): aborted */
+    THRONG_END_STOPPED,  /* throng_stop() was called (SIGINT in the CLI): aborted */
+    THRONG_END_ONCE,     /* config.once: every client ran its one session */
+    THRONG_END_PROCESSES /* every worker process ended before the run did (crashed, killed) */
 } throng_ending_t;
 
 /* A sample of a running engine's progress, given to the progress callback. */
@@ -144,6 +146,12 @@ typedef struct throng_config {
     double timeout;             /* per-request timeout, seconds (default 5) */
     double connect_timeout;     /* connect timeout, seconds (default 5) */
     throng_on_fault_t on_fault; /* what a faulted client does */
+    unsigned processes;         /* worker processes (default 1: the calling process itself).
+                                   Above 1 the engine forks them in throng_start(), before it
+                                   creates any thread or Lua state, and each runs its share of
+                                   every group's clients; call it from a program that may fork */
+    int once;                   /* each client runs one session, then the run ends */
+    int keep_last_reply;        /* keep the last response for throng_report_last_reply() */
     uint64_t seed;              /* 0 = a fresh random seed per run */
     throng_progress_cb progress;
     void *progress_data;
@@ -238,12 +246,21 @@ typedef struct throng_report {
     uint64_t clients_active;  /* still running at the end */
     uint64_t clients_faulted; /* left after a fault */
     uint64_t cancelled;       /* exchanges in flight when a time or request limit ended the run */
-    throng_latency_t latency; /* request sent to response complete */
-    throng_latency_t connect; /* connect time */
+    uint64_t processes;       /* worker processes started (0: the run used its caller's process) */
+    uint64_t processes_lost;  /* worker processes that ended before the run did */
+    char process_sample[THRONG_SAMPLE_LEN]; /* what happened to the first one lost */
+    throng_latency_t latency;               /* request sent to response complete */
+    throng_latency_t connect;               /* connect time */
 } throng_report_t;
 
 /* The report of the last run, or NULL before a run has ended. */
 THRONG_API const throng_report_t *throng_report(const throng_engine_t *engine);
+
+/* The last response of the run (with config.keep_last_reply): its status,
+ * and its body (not NUL-terminated; valid until the engine is freed).
+ * THRONG_ESTATE when there is none. */
+THRONG_API int throng_report_last_reply(const throng_engine_t *engine, int *status,
+                                        const char **body, size_t *len);
 
 /* Latency in seconds at percentile p (0..100) of the last run. */
 THRONG_API double throng_report_percentile(const throng_engine_t *engine, double p);

@@ -88,8 +88,10 @@ void throng__client_finish(throng__client_t *c)
     if (session_style(c)) throng__session_end(c);
     throng__conn_close(&c->conn);
     uv_timer_stop(&c->timer);
+    if (c->state != THRONG__CLIENT_DONE) c->w->clients_done++;
     c->state = THRONG__CLIENT_DONE;
-    THRONG__DEBUG(c->w, c->who.id, "done: the request limit is reached");
+    THRONG__DEBUG(c->w, c->who.id, "done: %s",
+                  c->w->set->once ? "its one session ended" : "the request limit is reached");
     throng__worker_check_done(c->w);
 }
 
@@ -101,7 +103,7 @@ void throng__client_end_session(throng__client_t *c)
     THRONG__DEBUG(w, c->who.id, "session completed: %u exchanges in %.3fs", c->exchanges,
                   (double)(uv_hrtime() - c->session_start) * 1e-9);
     session_over(c, -1, NULL);
-    if (throng__worker_budget_spent(w)) {
+    if (w->set->once || throng__worker_budget_spent(w)) {
         throng__client_finish(c); /* ends the worker's run once nothing is in flight */
         return;
     }
@@ -118,7 +120,12 @@ void throng__client_fault(throng__client_t *c, throng_fault_t kind, const char *
     uv_timer_stop(&c->timer);
     session_over(c, (int)kind, copy);
 
-    if (kind == THRONG_FAULT_TIMED_OUT) {
+    if (w->set->once) {
+        /* One session, and it failed: nothing to restart. */
+        c->state = THRONG__CLIENT_GONE;
+        w->stats.n.clients_active--;
+        w->stats.n.clients_faulted++;
+    } else if (kind == THRONG_FAULT_TIMED_OUT) {
         /* A slow server is measured, not a reason to leave. */
         rest(c, w->set->slow_down);
     } else if (w->set->on_fault == THRONG_ON_FAULT_RESTART) {
@@ -149,6 +156,14 @@ void throng__client_count_response(throng__client_t *c, throng__conn_t *conn)
     throng__hist_record(&w->stats.latency, conn->latency);
     throng__stats_status(&w->stats, conn->res.status);
     c->exchanges++;
+    if (w->set->keep_last_reply) {
+        size_t len;
+        const char *body = throng__http_response_body(&conn->res, &len);
+        w->last_reply.len = 0;
+        throng__buf_append(&w->last_reply, body, len);
+        w->last_status = conn->res.status;
+        w->last_at = uv_hrtime();
+    }
 }
 
 /* ------------------------------------------------------- request style */

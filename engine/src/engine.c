@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "engine.h"
+#include "proc.h"
 
 void throng_config_init(throng_config_t *c)
 {
@@ -22,6 +23,7 @@ void throng_config_init(throng_config_t *c)
     c->on_fault = THRONG_ON_FAULT_DROP;
     c->progress_interval = 1;
     c->log_level = THRONG_LOG_WARN;
+    c->processes = 1;
 }
 
 void throng_group_init(throng_group_t *g)
@@ -152,8 +154,9 @@ static int check_config(throng_engine_t *e)
         return throng__fail(e->errmsg, THRONG_EINVAL, "on_fault must be drop or restart");
     if (e->ngroups == 0)
         return throng__fail(e->errmsg, THRONG_EINVAL,
-                            "no group to run: add one with "
-                            "throng_add_group()");
+                            "no group to run: add one with throng_add_group()");
+    if (c->processes == 0 || c->processes > 4096)
+        return throng__fail(e->errmsg, THRONG_EINVAL, "processes must be between 1 and 4096");
     return 0;
 }
 
@@ -171,10 +174,11 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     s->on_fault = e->cfg.on_fault;
     s->request_count = g->cfg.request_count;
     s->slow_down = g->cfg.slow_down;
+    s->once = e->cfg.once;
+    s->keep_last_reply = e->cfg.keep_last_reply;
     s->log = e->cfg.log;
     s->log_data = e->cfg.log_data;
     s->log_level = e->cfg.log_level;
-    if (g->cfg.threads > g->cfg.clients) g->cfg.threads = g->cfg.clients; /* no idle threads */
     return 0;
 }
 
@@ -188,38 +192,53 @@ static uint64_t budget_share(uint64_t limit, uint64_t from, uint64_t to, uint64_
     return (uint64_t)(b - a);
 }
 
-/* Creates every worker of every group; each loads its persona. */
-static int create_workers(throng_engine_t *e)
+/* [*from, from + result) of n items split in parts: part i's share, the
+ * first (n % parts) one larger, so nothing is lost to rounding. */
+static unsigned share(unsigned n, unsigned parts, unsigned i, unsigned *from)
+{
+    unsigned base = n / parts, extra = n % parts;
+    *from = i * base + (i < extra ? i : extra);
+    return base + (i < extra);
+}
+
+/* The threads a group runs in one process: no more than its clients there. */
+unsigned throng__group_threads(const throng__group_t *g, unsigned nprocs, unsigned proc)
+{
+    unsigned from, n = share(g->cfg.clients, nprocs, proc, &from);
+    return g->cfg.threads < n ? g->cfg.threads : n;
+}
+
+int throng__engine_create_workers(throng_engine_t *e, unsigned proc, unsigned nprocs)
 {
     uint64_t total_clients = 0;
     for (unsigned i = 0; i < e->ngroups; i++) {
-        e->nworkers += e->groups[i].cfg.threads;
+        e->nworkers += throng__group_threads(&e->groups[i], nprocs, proc);
         total_clients += e->groups[i].cfg.clients;
     }
-    e->workers = calloc(e->nworkers, sizeof *e->workers);
+    e->workers = calloc(e->nworkers ? e->nworkers : 1, sizeof *e->workers);
     if (!e->workers) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
     unsigned wi = 0;
-    uint64_t client_id = 0; /* clients are numbered from 1 */
+    uint64_t group_base = 0; /* clients of the groups before, across all processes */
     for (unsigned gi = 0; gi < e->ngroups; gi++) {
         throng__group_t *g = &e->groups[gi];
         throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
         throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down, g->cfg.big_table,
                                            g->cfg.args, g->cfg.nargs};
-        g->first_worker = wi;
-        g->nworkers = g->cfg.threads;
-        for (unsigned t = 0; t < g->cfg.threads; t++, wi++) {
-            /* Spread clients evenly: the first (clients % threads) get one more. */
-            unsigned n = g->cfg.clients / g->cfg.threads + (t < g->cfg.clients % g->cfg.threads);
+        unsigned pfrom, pclients = share(g->cfg.clients, nprocs, proc, &pfrom);
+        unsigned threads = throng__group_threads(g, nprocs, proc);
+        for (unsigned t = 0; t < threads; t++, wi++) {
+            unsigned tfrom, n = share(pclients, threads, t, &tfrom);
+            uint64_t first = group_base + pfrom + tfrom; /* the worker's first client, from 0 */
             throng__worker_t *w = e->workers[wi] = calloc(1, sizeof *w);
             if (!w) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-            int rc = throng__worker_init(w, &g->set, &spec, &params, n, client_id + 1, e->seed,
-                                         e->errmsg);
+            int rc =
+                throng__worker_init(w, &g->set, &spec, &params, n, first + 1, e->seed, e->errmsg);
             if (rc) return rc;
             g->session_style = throng__persona_session_style(&w->persona);
-            w->budget = budget_share(e->cfg.max_requests, client_id, client_id + n, total_clients);
+            w->budget = budget_share(e->cfg.max_requests, first, first + n, total_clients);
             w->notify_fd = e->pipe[1];
-            client_id += n;
         }
+        group_base += g->cfg.clients;
     }
     return 0;
 }
@@ -239,22 +258,62 @@ static int destroy_workers(throng_engine_t *e)
     return bad;
 }
 
-/* A line about the run (client 0) through the log callback, at info. */
-static void run_log(throng_engine_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void run_log(throng_engine_t *e, const char *fmt, ...)
+void throng__engine_log(throng_engine_t *e, throng_log_level_t level, const char *fmt, ...)
 {
-    if (!e->cfg.log || e->cfg.log_level < THRONG_LOG_INFO) return;
+    if (!e->cfg.log || e->cfg.log_level < level) return;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    e->cfg.log(THRONG_LOG_INFO, 0, msg, e->cfg.log_data);
+    e->cfg.log(level, 0, msg, e->cfg.log_data);
 }
 
-static uint64_t now_ns(void)
+uint64_t throng__now_ns(void)
 {
     return uv_hrtime();
+}
+
+double throng__engine_elapsed(const throng_engine_t *e)
+{
+    return (double)(throng__now_ns() - e->started_ns) * 1e-9;
+}
+
+int throng__engine_start_workers(throng_engine_t *e)
+{
+    unsigned started = 0;
+    int rc = 0;
+    for (; rc == 0 && started < e->nworkers; started++)
+        rc = throng__worker_start(e->workers[started], e->errmsg);
+    if (rc) {
+        /* Stop what already runs, then undo everything. */
+        for (unsigned i = 0; i + 1 < started; i++)
+            throng__worker_request_stop(e->workers[i], THRONG_END_STOPPED);
+        for (unsigned i = 0; i + 1 < started; i++)
+            throng__worker_join(e->workers[i]);
+        destroy_workers(e);
+    }
+    return rc;
+}
+
+/* With worker processes, each persona is loaded once here first, with one
+ * instance, so that a script error stops the run before anything forks. */
+static int check_personas(throng_engine_t *e)
+{
+    for (unsigned i = 0; i < e->ngroups; i++) {
+        throng__group_t *g = &e->groups[i];
+        throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
+        throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down, g->cfg.big_table,
+                                           g->cfg.args, g->cfg.nargs};
+        throng__persona_t p;
+        throng__lua_caller_t who = {0};
+        int ref, rc = throng__persona_open(&p, &spec, &params, e->errmsg);
+        if (rc == 0) rc = throng__persona_instance(&p, &who, &ref, e->errmsg);
+        if (rc == 0) g->session_style = throng__persona_session_style(&p);
+        throng__persona_close(&p);
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 int throng_start(throng_engine_t *e)
@@ -271,26 +330,26 @@ int throng_start(throng_engine_t *e)
         return throng__fail(e->errmsg, THRONG_ESYS, "cannot create a pipe: %s", strerror(errno));
     e->seed = e->cfg.seed ? e->cfg.seed : throng__fresh_seed();
     if (!(e->total = malloc(sizeof *e->total)))
-        rc = throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-    if (rc == 0) rc = create_workers(e);
-    e->started_ns = now_ns();
-    unsigned started = 0;
-    for (; rc == 0 && started < e->nworkers; started++)
-        rc = throng__worker_start(e->workers[started], e->errmsg);
-    if (rc) {
-        /* Stop what already runs, then undo everything. */
-        for (unsigned i = 0; i < started; i++)
-            throng__worker_request_stop(e->workers[i], THRONG_END_STOPPED);
-        for (unsigned i = 0; i < started; i++)
-            throng__worker_join(e->workers[i]);
-        destroy_workers(e);
-        return rc;
+        return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+    throng__stats_init(e->total);
+    e->started_ns = throng__now_ns();
+    if (e->cfg.processes > 1) {
+        if ((rc = check_personas(e)) != 0 || (rc = throng__proc_spawn(e)) != 0) return rc;
+    } else {
+        if ((rc = throng__engine_create_workers(e, 0, 1)) != 0) {
+            destroy_workers(e);
+            return rc;
+        }
+        if ((rc = throng__engine_start_workers(e)) != 0) return rc;
     }
     atomic_store(&e->state, THRONG__RUNNING);
     for (unsigned i = 0; i < e->ngroups; i++) {
         const throng__group_t *g = &e->groups[i];
-        run_log(e, "run started: %s, %u clients on %u threads against %s", g->label, g->cfg.clients,
-                g->cfg.threads, g->set.address.authority);
+        throng__engine_log(
+            e, THRONG_LOG_INFO, "run started: %s, %u client%s on %u thread%s%s against %s",
+            g->label, g->cfg.clients, g->cfg.clients == 1 ? "" : "s", g->cfg.threads,
+            g->cfg.threads == 1 ? "" : "s", e->cfg.processes > 1 ? " in each worker process" : "",
+            g->set.address.authority);
     }
     return 0;
 }
@@ -304,15 +363,31 @@ void throng_stop(throng_engine_t *e)
     (void)n; /* a full pipe already holds a wake-up */
 }
 
-static void stop_workers(throng_engine_t *e, throng_ending_t reason)
+void throng__engine_stop_workers(throng_engine_t *e, throng_ending_t reason)
 {
     for (unsigned i = 0; i < e->nworkers; i++)
         throng__worker_request_stop(e->workers[i], reason);
 }
 
+void throng__engine_progress(throng_engine_t *e, const throng__counts_t *sum, double elapsed,
+                             uint64_t *last_requests, double *last_at)
+{
+    throng_progress_t p = {0};
+    p.elapsed = elapsed;
+    p.requests = sum->requests;
+    p.failures = throng__counts_failures(sum);
+    p.clients_active = sum->clients_active;
+    p.clients_faulted = sum->clients_faulted;
+    double dt = elapsed - *last_at;
+    p.rate = dt > 0 ? (double)(sum->requests - *last_requests) / dt : 0;
+    *last_requests = sum->requests;
+    *last_at = elapsed;
+    e->cfg.progress(&p, e->cfg.progress_data);
+}
+
 /* Sums the workers' latest snapshots for the progress callback. */
-static void report_progress(throng_engine_t *e, double elapsed, uint64_t *last_requests,
-                            double *last_at)
+static void local_progress(throng_engine_t *e, double elapsed, uint64_t *last_requests,
+                           double *last_at)
 {
     throng__counts_t sum, one;
     memset(&sum, 0, sizeof sum);
@@ -320,69 +395,124 @@ static void report_progress(throng_engine_t *e, double elapsed, uint64_t *last_r
         throng__worker_snapshot(e->workers[i], &one);
         throng__counts_add(&sum, &one);
     }
-    throng_progress_t p = {0};
-    p.elapsed = elapsed;
-    p.requests = sum.requests;
-    p.failures = throng__counts_failures(&sum);
-    p.clients_active = sum.clients_active;
-    p.clients_faulted = sum.clients_faulted;
-    double dt = elapsed - *last_at;
-    p.rate = dt > 0 ? (double)(sum.requests - *last_requests) / dt : 0;
-    *last_requests = sum.requests;
-    *last_at = elapsed;
-    e->cfg.progress(&p, e->cfg.progress_data);
+    throng__engine_progress(e, &sum, elapsed, last_requests, last_at);
+}
+
+/* In a worker process: the workers' latest published stats, to the parent. */
+static void send_snapshot(throng_engine_t *e, const throng__link_t *link)
+{
+    throng__stats_t *sum = malloc(sizeof *sum);
+    if (!sum) return;
+    throng__stats_init(sum);
+    for (unsigned i = 0; i < e->nworkers; i++)
+        throng__worker_merge_published(e->workers[i], sum);
+    throng__proc_send(link, 'S', THRONG_END_NONE, sum);
+    free(sum);
+}
+
+/* Reads the parent's stop request: 1 when it came, or the parent is gone. */
+static int parent_says_stop(const throng__link_t *link, throng_ending_t *reason)
+{
+    unsigned char msg[2];
+    ssize_t n = read(link->ctl_fd, msg, sizeof msg);
+    if (n == 2) {
+        *reason = (throng_ending_t)msg[1];
+        return 1;
+    }
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        *reason = THRONG_END_STOPPED; /* the parent is gone */
+        return 1;
+    }
+    return 0;
 }
 
 /* Milliseconds until the next thing the control loop must do. */
-static int next_wakeup(const throng_engine_t *e, double elapsed, double next_progress, int stopping)
+static int next_wakeup(const throng_engine_t *e, double elapsed, double next_tick, int stopping)
 {
-    double until = 1.0;
-    if (e->cfg.progress && next_progress - elapsed < until) until = next_progress - elapsed;
+    double until = next_tick - elapsed;
+    if (until > 1) until = 1;
     if (!stopping && e->cfg.duration > 0 && e->cfg.duration - elapsed < until)
         until = e->cfg.duration - elapsed;
     if (until < 0) until = 0;
     return (int)(until * 1000) + 1;
 }
 
-/* The control loop: wakes for stop requests, finished workers, the end of
- * the duration and progress samples. */
-static throng_ending_t control_loop(throng_engine_t *e)
+/* Why a run whose workers all ended on their own ended. */
+throng_ending_t throng__engine_own_ending(const throng_ending_t *endings, unsigned n)
+{
+    int all_clients = n > 0, any_once = 0;
+    for (unsigned i = 0; i < n; i++) {
+        all_clients &= endings[i] == THRONG_END_CLIENTS;
+        any_once |= endings[i] == THRONG_END_ONCE;
+    }
+    return all_clients ? THRONG_END_CLIENTS : any_once ? THRONG_END_ONCE : THRONG_END_REQUESTS;
+}
+
+throng_ending_t throng__engine_control(throng_engine_t *e, const throng__link_t *link)
 {
     unsigned finished = 0;
     throng_ending_t ending = THRONG_END_NONE;
-    double interval = e->cfg.progress_interval > 0 ? e->cfg.progress_interval : 1;
-    double next_progress = interval, last_at = 0;
+    double interval = link ? 1 : e->cfg.progress_interval > 0 ? e->cfg.progress_interval : 1;
+    double next_tick = interval, last_at = 0;
     uint64_t last_requests = 0;
     while (finished < e->nworkers) {
-        double elapsed = (double)(now_ns() - e->started_ns) * 1e-9;
-        struct pollfd pfd = {e->pipe[0], POLLIN, 0};
-        poll(&pfd, 1, next_wakeup(e, elapsed, next_progress, ending != THRONG_END_NONE));
+        struct pollfd pfd[2] = {{e->pipe[0], POLLIN, 0}, {link ? link->ctl_fd : -1, POLLIN, 0}};
+        poll(pfd, link ? 2 : 1,
+             next_wakeup(e, throng__engine_elapsed(e), next_tick, ending != THRONG_END_NONE));
         char buf[64];
         ssize_t n;
         while ((n = read(e->pipe[0], buf, sizeof buf)) > 0)
             for (ssize_t i = 0; i < n; i++)
                 finished += buf[i] == 'f';
-        elapsed = (double)(now_ns() - e->started_ns) * 1e-9;
-        if (ending == THRONG_END_NONE && atomic_load(&e->stop_requested)) {
+        double elapsed = throng__engine_elapsed(e);
+        throng_ending_t asked;
+        if (ending == THRONG_END_NONE && link && (pfd[1].revents & (POLLIN | POLLHUP)) &&
+            parent_says_stop(link, &asked)) {
+            ending = asked;
+            throng__engine_stop_workers(e, ending);
+        } else if (ending == THRONG_END_NONE && atomic_load(&e->stop_requested)) {
             ending = THRONG_END_STOPPED;
-            run_log(e, "stopping: asked to stop after %.2fs", elapsed);
-            stop_workers(e, ending);
+            throng__engine_log(e, THRONG_LOG_INFO, "stopping: asked to stop after %.2fs", elapsed);
+            throng__engine_stop_workers(e, ending);
         } else if (ending == THRONG_END_NONE && e->cfg.duration > 0 && elapsed >= e->cfg.duration) {
             ending = THRONG_END_DURATION;
-            run_log(e, "stopping: the duration (%gs) is reached", e->cfg.duration);
-            stop_workers(e, ending);
+            throng__engine_log(e, THRONG_LOG_INFO, "stopping: the duration (%gs) is reached",
+                               e->cfg.duration);
+            throng__engine_stop_workers(e, ending);
         }
-        if (e->cfg.progress && elapsed >= next_progress && finished < e->nworkers) {
-            report_progress(e, elapsed, &last_requests, &last_at);
-            while (next_progress <= elapsed)
-                next_progress += interval;
+        if (elapsed >= next_tick && finished < e->nworkers) {
+            if (link)
+                send_snapshot(e, link);
+            else if (e->cfg.progress)
+                local_progress(e, elapsed, &last_requests, &last_at);
+            while (next_tick <= elapsed)
+                next_tick += interval;
         }
     }
     if (ending != THRONG_END_NONE) return ending;
-    /* The workers ended on their own: all clients gone, or the limit reached. */
+    throng_ending_t endings[e->nworkers ? e->nworkers : 1];
     for (unsigned i = 0; i < e->nworkers; i++)
-        if (e->workers[i]->ending != THRONG_END_CLIENTS) return THRONG_END_REQUESTS;
-    return THRONG_END_CLIENTS;
+        endings[i] = e->workers[i]->ending;
+    return throng__engine_own_ending(endings, e->nworkers);
+}
+
+int throng__engine_join_workers(throng_engine_t *e)
+{
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        throng__worker_join(e->workers[i]);
+        throng__stats_merge(e->total, &e->workers[i]->stats);
+        const throng__worker_t *w = e->workers[i];
+        if (w->last_at && w->last_at >= e->last_at) {
+            e->last_reply.len = 0;
+            throng__buf_append(&e->last_reply, w->last_reply.data ? w->last_reply.data : "",
+                               w->last_reply.len);
+            e->last_status = w->last_status;
+            e->last_at = w->last_at;
+        }
+    }
+    return destroy_workers(e)
+               ? throng__fail(e->errmsg, THRONG_ESYS, "a worker's event loop kept a handle open")
+               : 0;
 }
 
 int throng_wait(throng_engine_t *e)
@@ -390,19 +520,19 @@ int throng_wait(throng_engine_t *e)
     if (!e) return THRONG_EINVAL;
     if (atomic_load(&e->state) != THRONG__RUNNING)
         return throng__fail(e->errmsg, THRONG_ESTATE, "throng_wait() needs a started engine");
-    throng_ending_t ending = control_loop(e);
-    double elapsed = (double)(now_ns() - e->started_ns) * 1e-9;
-    throng__stats_init(e->total);
     int rc = 0;
-    for (unsigned i = 0; i < e->nworkers; i++) {
-        throng__worker_join(e->workers[i]);
-        throng__stats_merge(e->total, &e->workers[i]->stats);
+    throng_ending_t ending;
+    if (e->nprocs) {
+        ending = throng__proc_control(e);
+    } else {
+        ending = throng__engine_control(e, NULL);
+        rc = throng__engine_join_workers(e);
     }
-    if (destroy_workers(e) != 0)
-        rc = throng__fail(e->errmsg, THRONG_ESYS, "a worker's event loop kept a handle open");
+    double elapsed = throng__engine_elapsed(e);
     throng__report_build(e, elapsed, ending);
-    run_log(e, "run ended after %.2fs: %llu requests, %llu failures", elapsed,
-            (unsigned long long)e->report.requests, (unsigned long long)e->report.failures);
+    throng__engine_log(e, THRONG_LOG_INFO, "run ended after %.2fs: %llu requests, %llu failures",
+                       elapsed, (unsigned long long)e->report.requests,
+                       (unsigned long long)e->report.failures);
     atomic_store(&e->state, THRONG__ENDED);
     return rc;
 }
@@ -421,11 +551,13 @@ void throng_engine_free(throng_engine_t *e)
         throng_wait(e);
     }
     destroy_workers(e);
+    throng__proc_free(e);
     for (unsigned i = 0; i < e->ngroups; i++)
         free_group(&e->groups[i]);
     free(e->groups);
     if (e->pipe[0] >= 0) close(e->pipe[0]);
     if (e->pipe[1] >= 0) close(e->pipe[1]);
+    throng__buf_free(&e->last_reply);
     free(e->total);
     free(e->server);
     free(e);

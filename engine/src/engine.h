@@ -16,7 +16,6 @@ typedef struct throng__group {
     char **args;
     char label[160]; /* "table", or the script's file name */
     throng__worker_settings_t set;
-    unsigned first_worker, nworkers;
     int session_style; /* the persona has a session function */
 } throng__group_t;
 
@@ -27,8 +26,11 @@ struct throng_engine {
     char *server; /* owned copy of cfg.server */
     throng__group_t *groups;
     unsigned ngroups;
-    throng__worker_t **workers;
+    throng__worker_t **workers; /* this process's worker threads */
     unsigned nworkers;
+    struct throng__proc *procs; /* worker processes, when config.processes > 1 */
+    unsigned nprocs;
+    char proc_sample[THRONG_SAMPLE_LEN]; /* what happened to the first process lost */
 
     int pipe[2]; /* workers write 'f' when done, throng_stop() writes 's' */
     _Atomic int state;
@@ -37,11 +39,47 @@ struct throng_engine {
     uint64_t started_ns;
 
     throng_report_t report;
-    throng__stats_t *total; /* every worker's stats merged */
+    throng__stats_t *total;   /* every worker's stats merged */
+    throng__buf_t last_reply; /* keep_last_reply: the latest response's body */
+    int last_status;
+    uint64_t last_at;
     char errmsg[THRONG__ERRMSG_LEN];
 };
 
+struct throng__link;
+
 /* Fills e->report from e->total (report.c). */
 void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t ending);
+
+/* ---- shared with proc.c, which runs the same steps in each worker process ---- */
+
+/* Creates this process's workers: its share (proc of nprocs) of every
+ * group's clients, spread over the group's threads. */
+int throng__engine_create_workers(throng_engine_t *e, unsigned proc, unsigned nprocs);
+int throng__engine_start_workers(throng_engine_t *e);
+
+/* Waits for the workers; with a link (in a worker process) also obeys the
+ * parent and sends it statistics every second. Returns why the run ended. */
+throng_ending_t throng__engine_control(throng_engine_t *e, const struct throng__link *link);
+
+/* Joins the workers, merges their stats into e->total, frees them. */
+int throng__engine_join_workers(throng_engine_t *e);
+
+void throng__engine_stop_workers(throng_engine_t *e, throng_ending_t reason);
+
+/* Calls the progress callback with sum. */
+void throng__engine_progress(throng_engine_t *e, const throng__counts_t *sum, double elapsed,
+                             uint64_t *last_requests, double *last_at);
+
+/* Why a run ended whose workers (or processes) ended on their own. */
+throng_ending_t throng__engine_own_ending(const throng_ending_t *endings, unsigned n);
+
+/* The threads a group runs in process proc of nprocs. */
+unsigned throng__group_threads(const throng__group_t *g, unsigned nprocs, unsigned proc);
+
+void throng__engine_log(throng_engine_t *e, throng_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+uint64_t throng__now_ns(void);
+double throng__engine_elapsed(const throng_engine_t *e);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "proc.h"
 #include "lua_throng.h"
 
 const char *throng_fault_name(throng_fault_t kind)
@@ -46,6 +47,10 @@ void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t en
     r->clients_active = n->clients_active;
     r->clients_faulted = n->clients_faulted;
     r->cancelled = n->cancelled;
+    r->processes = e->nprocs;
+    for (unsigned i = 0; i < e->nprocs; i++)
+        r->processes_lost += e->procs[i].lost;
+    memcpy(r->process_sample, e->proc_sample, sizeof r->process_sample);
     latency_of(&e->total->latency, &r->latency);
     latency_of(&e->total->connect, &r->connect);
 }
@@ -54,6 +59,15 @@ const throng_report_t *throng_report(const throng_engine_t *e)
 {
     if (!e || atomic_load(&e->state) != THRONG__ENDED) return NULL;
     return &e->report;
+}
+
+int throng_report_last_reply(const throng_engine_t *e, int *status, const char **body, size_t *len)
+{
+    if (!e || atomic_load(&e->state) != THRONG__ENDED || !e->last_at) return THRONG_ESTATE;
+    if (status) *status = e->last_status;
+    if (body) *body = e->last_reply.data ? e->last_reply.data : "";
+    if (len) *len = e->last_reply.len;
+    return 0;
 }
 
 double throng_report_percentile(const throng_engine_t *e, double p)
@@ -95,6 +109,10 @@ static const char *ending_text(throng_ending_t e)
         return "number of clients declined to zero";
     case THRONG_END_STOPPED:
         return "aborted";
+    case THRONG_END_ONCE:
+        return "every client ran its one session";
+    case THRONG_END_PROCESSES:
+        return "every worker process has ended";
     default:
         return "running";
     }
@@ -115,18 +133,24 @@ static void text_latency(throng__buf_t *b, const char *what, const throng_latenc
 
 static void text_header(throng__buf_t *b, const throng_engine_t *e, const throng_report_t *r)
 {
+    unsigned procs = e->cfg.processes;
     for (unsigned i = 0; i < e->ngroups; i++) {
         const throng__group_t *g = &e->groups[i];
-        char shape[64];
+        char shape[64], where[64] = "";
         if (g->session_style)
             snprintf(shape, sizeof shape, "session persona");
         else
             snprintf(shape, sizeof shape, "%u request%s per session", g->cfg.request_count,
                      g->cfg.request_count == 1 ? "" : "s");
-        throng__buf_printf(b, "%s: %u client%s on %u thread%s against %s, %s, slow down %gs\n",
-                           g->label, g->cfg.clients, g->cfg.clients == 1 ? "" : "s", g->cfg.threads,
-                           g->cfg.threads == 1 ? "" : "s", g->set.address.authority, shape,
-                           g->cfg.slow_down);
+        unsigned threads = throng__group_threads(g, procs, 0);
+        if (procs > 1)
+            snprintf(where, sizeof where, " in %u processes of %u thread%s", procs, threads,
+                     threads == 1 ? "" : "s");
+        else
+            snprintf(where, sizeof where, " on %u thread%s", threads, threads == 1 ? "" : "s");
+        throng__buf_printf(b, "%s: %u client%s%s against %s, %s, slow down %gs\n", g->label,
+                           g->cfg.clients, g->cfg.clients == 1 ? "" : "s", where,
+                           g->set.address.authority, shape, g->cfg.slow_down);
     }
     throng__buf_printf(b, "ended: %s after %.2fs\n\n", ending_text(r->ending), r->elapsed);
 }
@@ -173,6 +197,10 @@ static void text_faults(throng__buf_t *b, const throng_report_t *r)
     throng__buf_printf(b, "  %-10s %llu running, %llu faulted out, of %llu\n", "clients",
                        (unsigned long long)r->clients_active,
                        (unsigned long long)r->clients_faulted, (unsigned long long)r->clients);
+    if (r->processes)
+        throng__buf_printf(b, "  %-10s %llu started, %llu lost%s%s\n", "processes",
+                           (unsigned long long)r->processes, (unsigned long long)r->processes_lost,
+                           r->process_sample[0] ? ": " : "", r->process_sample);
 }
 
 int throng_report_text(const throng_engine_t *e, char **out)

@@ -44,3 +44,51 @@ uint64_t throng__counts_failures(const throng__counts_t *n)
         if (k != THRONG_FAULT_BUSY) f += n->faults[k];
     return f;
 }
+
+/* One histogram as its length (4 bytes) and compact form. */
+static int put_hist(const throng__hist_t *h, throng__buf_t *out)
+{
+    size_t need = throng__hist_serialize(h, NULL, 0);
+    uint32_t len = (uint32_t)need;
+    if (throng__buf_append(out, &len, sizeof len) != 0 || throng__buf_reserve(out, need) != 0)
+        return -1;
+    throng__hist_serialize(h, (uint8_t *)out->data + out->len, need);
+    out->len += need;
+    return 0;
+}
+
+static int get_hist(throng__hist_t *h, const char **p, const char *end)
+{
+    uint32_t len;
+    if ((size_t)(end - *p) < sizeof len) return -1;
+    memcpy(&len, *p, sizeof len);
+    *p += sizeof len;
+    if ((size_t)(end - *p) < len) return -1;
+    if (throng__hist_deserialize(h, (const uint8_t *)*p, len) != 0) return -1;
+    *p += len;
+    return 0;
+}
+
+/* The counts and samples travel as they are in memory: both ends are the
+ * same program, forked. */
+int throng__stats_serialize(const throng__stats_t *s, throng__buf_t *out)
+{
+    if (throng__buf_append(out, &s->n, sizeof s->n) != 0 ||
+        throng__buf_append(out, s->sample, sizeof s->sample) != 0)
+        return -1;
+    return put_hist(&s->latency, out) || put_hist(&s->connect, out) ? -1 : 0;
+}
+
+int throng__stats_deserialize(throng__stats_t *s, const char *data, size_t len)
+{
+    const char *p = data, *end = data + len;
+    if (len < sizeof s->n + sizeof s->sample) return -1;
+    memcpy(&s->n, p, sizeof s->n);
+    p += sizeof s->n;
+    memcpy(s->sample, p, sizeof s->sample);
+    p += sizeof s->sample;
+    for (int k = 0; k < THRONG_FAULT_KINDS; k++)
+        s->sample[k][THRONG_SAMPLE_LEN - 1] = '\0';
+    if (get_hist(&s->latency, &p, end) != 0 || get_hist(&s->connect, &p, end) != 0) return -1;
+    return p == end ? 0 : -1;
+}

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "hist.h"
 #include "throng.h"
 
@@ -40,6 +41,14 @@ static inline void throng__stats_status(throng__stats_t *s, int status)
 /* Adds from into into (counts, samples still missing, histograms). */
 void throng__stats_merge(throng__stats_t *into, const throng__stats_t *from);
 void throng__counts_add(throng__counts_t *into, const throng__counts_t *from);
+
+/* Appends s's whole state to out (counts, samples, both histograms), for a
+ * worker process to send its parent. 0, or -1 when memory runs out. */
+int throng__stats_serialize(const throng__stats_t *s, throng__buf_t *out);
+
+/* Rebuilds s from exactly len bytes of serialize's output; -1 when
+ * malformed, never reading outside data[0..len). */
+int throng__stats_deserialize(throng__stats_t *s, const char *data, size_t len);
 
 /* Faults that count as failures: every kind but busy. */
 uint64_t throng__counts_failures(const throng__counts_t *n);

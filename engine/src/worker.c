@@ -101,16 +101,20 @@ const throng__address_t *throng__worker_resolve(throng__worker_t *w, const char 
     return copy;
 }
 
-static void publish(throng__worker_t *w)
+/* Counts for the progress line every tick; in a worker process, the whole
+ * stats every fourth tick (a second), for the reports to the parent. */
+static void publish(throng__worker_t *w, int whole)
 {
     pthread_mutex_lock(&w->lock);
     w->snapshot = w->stats.n;
+    if (whole && w->published) *w->published = w->stats;
     pthread_mutex_unlock(&w->lock);
 }
 
 static void on_tick(uv_timer_t *t)
 {
-    publish(t->data);
+    throng__worker_t *w = t->data;
+    publish(w, ++w->ticks % 4 == 0);
 }
 
 static void on_wake(uv_async_t *a)
@@ -129,7 +133,7 @@ static void *worker_main(void *arg)
         throng__client_start(&w->clients[i]);
     if (!w->stopping) uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
     uv_run(&w->loop, UV_RUN_DEFAULT);
-    publish(w);
+    publish(w, 1);
     if (w->notify_fd >= 0) {
         ssize_t n;
         do
@@ -171,6 +175,13 @@ void throng__worker_request_stop(throng__worker_t *w, throng_ending_t reason)
     pthread_mutex_unlock(&w->lock);
 }
 
+void throng__worker_merge_published(throng__worker_t *w, throng__stats_t *into)
+{
+    pthread_mutex_lock(&w->lock);
+    if (w->published) throng__stats_merge(into, w->published);
+    pthread_mutex_unlock(&w->lock);
+}
+
 void throng__worker_snapshot(throng__worker_t *w, throng__counts_t *out)
 {
     pthread_mutex_lock(&w->lock);
@@ -197,8 +208,10 @@ void throng__worker_check_done(throng__worker_t *w)
     if (w->stopping) return;
     if (w->stats.n.clients_active == 0)
         throng__worker_shutdown(w, THRONG_END_CLIENTS);
-    else if (throng__worker_budget_spent(w) && w->in_flight == 0)
+    else if (w->in_flight == 0 && throng__worker_budget_spent(w))
         throng__worker_shutdown(w, THRONG_END_REQUESTS);
+    else if (w->in_flight == 0 && w->clients_done == w->stats.n.clients_active)
+        throng__worker_shutdown(w, w->set->once ? THRONG_END_ONCE : THRONG_END_REQUESTS);
 }
 
 void throng__worker_join(throng__worker_t *w)
@@ -233,6 +246,8 @@ int throng__worker_destroy(throng__worker_t *w)
     throng__persona_close(&w->persona); /* collects responses: before the pool goes */
     throng__bufpool_destroy(&w->pool);
     throng__buf_free(&w->json);
+    throng__buf_free(&w->last_reply);
+    free(w->published);
     for (unsigned i = 0; i < w->ntargets; i++) {
         free(w->targets[i]);
         free(w->target_names[i]);

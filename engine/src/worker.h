@@ -23,7 +23,9 @@ typedef struct throng__worker_settings {
     throng_on_fault_t on_fault;
     unsigned request_count;
     double slow_down;
-    throng_log_cb log; /* where log lines go (NULL: dropped) */
+    int once;            /* each client runs one session, then is done */
+    int keep_last_reply; /* keep the last response's status and body */
+    throng_log_cb log;   /* where log lines go (NULL: dropped) */
     void *log_data;
     throng_log_level_t log_level;
 } throng__worker_settings_t;
@@ -42,9 +44,10 @@ struct throng__worker {
     throng__persona_t persona;
     throng__client_t *clients;
     unsigned nclients;
-    unsigned ninit;     /* clients whose handles exist */
-    int loop_ready;     /* the loop and the worker's own handles exist */
-    unsigned in_flight; /* requests awaiting a response */
+    unsigned ninit;        /* clients whose handles exist */
+    int loop_ready;        /* the loop and the worker's own handles exist */
+    unsigned in_flight;    /* requests issued and not yet answered */
+    unsigned clients_done; /* clients with nothing more to do (once, request limit) */
 
     throng__bufpool_t pool;      /* response buffers, lent to clients */
     throng__buf_t json;          /* scratch for encoding request.json */
@@ -60,8 +63,15 @@ struct throng__worker {
     throng_ending_t ending; /* why this worker ended */
     _Atomic int stop_reason;
 
+    throng__buf_t last_reply; /* keep_last_reply: the last response's body */
+    int last_status;
+    uint64_t last_at; /* uv_hrtime() of that response */
+
+    int publish_stats; /* a worker process's worker: publish whole stats every second */
+    unsigned ticks;
     pthread_mutex_t lock; /* guards what follows */
     throng__counts_t snapshot;
+    throng__stats_t *published; /* with publish_stats */
     int wake_closed;
 };
 
@@ -79,6 +89,9 @@ void throng__worker_request_stop(throng__worker_t *w, throng_ending_t reason);
 
 /* Copies the latest progress snapshot. */
 void throng__worker_snapshot(throng__worker_t *w, throng__counts_t *out);
+
+/* Merges the worker's latest published stats into into (publish_stats). */
+void throng__worker_merge_published(throng__worker_t *w, throng__stats_t *into);
 
 void throng__worker_join(throng__worker_t *w);
 

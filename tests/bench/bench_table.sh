@@ -73,174 +73,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 2
 fi
 
-# --- clean-up: stop everything this script started ---------------------------
+# --- the target: table replies, nginx, clean-up, run_client -------------------
 
-tmp=$(mktemp -d /tmp/bench_table.XXXXXX)
-nginx_pid=
-client_pid=
-
-cleanup() {
-    # A client runs under `timeout`, which is the leader of its own process
-    # group (GNU time and the client are in it): signal the whole group.
-    if [ -n "$client_pid" ]; then
-        kill -TERM -- "-$client_pid" 2>/dev/null || true
-        wait "$client_pid" 2>/dev/null || true
-    fi
-    if [ -n "$nginx_pid" ]; then
-        kill -TERM "$nginx_pid" 2>/dev/null || true   # the master stops its worker
-        wait "$nginx_pid" 2>/dev/null || true
-    fi
-    if [ "$keep" = 1 ]; then echo "bench_table: kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'echo "bench_table: interrupted" >&2; exit 130' INT TERM
-
-# --- 1. the table replies -------------------------------------------------------
-
-# One file per size, www/t/X/Y.json: Y rows of X numbers in the layer-cake
-# envelope. The numbers are random-looking signed floats of varying length,
-# the way a real service would print doubles; fixed seed, so every run
-# serves the same bytes.
-mkdir -p "$tmp/www/t" "$tmp/nginx"
-awk -v big="$big" -v dir="$tmp/www/t" 'BEGIN {
-    srand(20240601)
-    for (x = 1; x <= big; x++) {
-        system("mkdir -p " dir "/" x)
-        for (y = 1; y <= big; y++) {
-            f = dir "/" x "/" y ".json"
-            s = "{\"value\":[\"vector<vector<float8>>\",["
-            for (r = 1; r <= y; r++) {
-                s = s (r > 1 ? "," : "") "["
-                for (c = 1; c <= x; c++)
-                    s = s (c > 1 ? "," : "") sprintf("%.*g", 4 + int(rand() * 13), rand() * 200 - 100)
-                s = s "]"
-            }
-            printf "%s],[]]}", s > f
-            close(f)
-        }
-    }
-}'
-if [ "$corrupt" = 1 ]; then
-    cp "$tmp/www/t/2/3.json" "$tmp/www/t/3/2.json"
-fi
-# When run as root, nginx workers run as nobody and must be able to read.
-chmod -R a+rX "$tmp"
-
-# --- 2. nginx on a free loopback port ---------------------------------------------
-
-# nginx creates its compiled-in temp directories (/var/lib/nginx/...) at
-# start-up: point every one this build knows about into the tmp dir.
-temp_paths=
-for kind in $("$nginx" -V 2>&1 | grep -o 'http-[a-z-]*-temp-path' | sed 's/^http-//; s/-temp-path$//'); do
-    temp_paths="$temp_paths    ${kind//-/_}_temp_path $tmp/nginx/$kind;
-"
-done
-user_line=
-[ "$(id -u)" = 0 ] && user_line="user nobody nogroup;"
-
-write_nginx_conf() {  # $1 = port
-    cat >"$tmp/nginx.conf" <<EOF
-# written by tests/bench/bench_table.sh
-$user_line
-worker_processes 1;
-daemon off;
-pid $tmp/nginx.pid;
-lock_file $tmp/nginx.lock;
-error_log $tmp/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    types { }
-    default_type application/json;
-    keepalive_requests 1000000;
-    keepalive_timeout 120s;
-$temp_paths
-    server {
-        listen 127.0.0.1:$1 reuseport;
-        root $tmp/www;
-        location = /Xy {
-            # wrk's response() cannot tell which request it answers: echo the size.
-            add_header X-Xy "\$arg_x \$arg_y" always;
-            try_files /t/\$arg_x/\$arg_y.json =404;
-        }
-        location / { return 404; }
-    }
-}
-EOF
-}
-
-# GET /Xy?x=3&y=2 over bash's /dev/tcp; prints the raw response.
-probe() {
-    timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-        printf "GET /Xy?x=3&y=2 HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n" >&3
-        cat <&3' probe "$1" 2>/dev/null || true
-}
-
-port=
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-    try=$(shuf -i 20000-60000 -n 1)
-    write_nginx_conf "$try"
-    : >"$tmp/error.log"
-    "$nginx" -p "$tmp/nginx" -c "$tmp/nginx.conf" -e "$tmp/error.log" 2>>"$tmp/error.log" &
-    nginx_pid=$!
-    # Up to 3 s: ready when the probe gets our echo header back (so a foreign
-    # server on that port is never mistaken for ours); give up on the port
-    # when nginx exits or says the address is in use.
-    for _ in $(seq 30); do
-        if ! kill -0 "$nginx_pid" 2>/dev/null || grep -q 'in use' "$tmp/error.log"; then break; fi
-        if probe "$try" | grep -q '^X-Xy: 3 2'; then port=$try; break; fi
-        sleep 0.1
-    done
-    [ -n "$port" ] && break
-    kill -TERM "$nginx_pid" 2>/dev/null || true
-    wait "$nginx_pid" 2>/dev/null || true
-    nginx_pid=
-done
-if [ -z "$port" ]; then
-    echo "bench_table: nginx did not start; its log:" >&2
-    cat "$tmp/error.log" >&2
-    exit 1
-fi
-reply=$(probe "$port")
-case $reply in
-    *"Content-Type: application/json"*'{"value":["vector<vector<float8>>",[['*) ;;
-    *) echo "bench_table: unexpected reply from nginx:" >&2; echo "$reply" >&2; exit 1 ;;
-esac
-nginx_worker=$(ps -o pid= --ppid "$nginx_pid" | head -n 1 | tr -d ' ')
-hz=$(getconf CLK_TCK)
+prog=bench_table
+. "$here/table_target.sh"
 export BIG_TABLE=$big   # read by wrk_table.lua
-
-# CPU seconds the nginx worker has used so far (utime + stime, /proc/PID/stat).
-nginx_cpu() {
-    local stat
-    stat=$(cat "/proc/$nginx_worker/stat")
-    stat=${stat##*) }   # drop "pid (comm) "; fields now start at state (field 3)
-    set -- $stat
-    awk -v u="${12}" -v s="${13}" -v hz="$hz" 'BEGIN { printf "%.2f", (u + s) / hz }'
-}
-
-# --- 3. the load --------------------------------------------------------------
-
-# Runs one client, bounded by its own duration and, in case it hangs, by
-# `timeout`; GNU time writes "user sys maxrss_kB" to $out.time.
-# $1 = name (throng|wrk), $2 = output prefix; the rest is the command.
-run_client() {
-    local name=$1 out=$2 rc=0
-    shift 2
-    local before after
-    before=$(nginx_cpu)
-    timeout -k 5 $((duration + 30)) /usr/bin/time -f '%U %S %M' -o "$out.time" "$@" \
-        >"$out.out" 2>"$out.err" &
-    client_pid=$!
-    wait "$client_pid" || rc=$?
-    client_pid=
-    after=$(nginx_cpu)
-    echo "$before $after" >"$out.nginx"
-    echo "$rc" >"$out.rc"
-    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        echo "bench_table: $name did not stop within $((duration + 30)) s; killed" >&2
-    fi
-}
 
 run_throng() {
     run_client throng "$1" "$throng" run -s "127.0.0.1:$port" -c "$clients" -t 1 \
@@ -260,20 +97,11 @@ result_row() {
     else u=0 s=0 m=0; note="no CPU figures (killed?)"; fi
     read -r nb na <"$out.nginx"
     if [ "$name" = throng ]; then
-        # "  requests   628889 (314189.2/s)   sessions 0 ..."
-        requests=$(awk '$1 == "requests" { print $2; exit }' "$out.out")
-        rate=$(awk '$1 == "requests" { gsub(/[(]|\/s[)]/, "", $3); print $3; exit }' "$out.out")
-        # "  faults     none", or one line per kind:
-        # "  faults     invalid            12   sample message"
-        # "             busy                3   sample message"
+        requests=$(throng_requests "$out")
+        rate=$(throng_rate "$out")
         local faults
-        faults=$(awk '
-            $1 == "faults" { if ($2 == "none") { print "none"; exit } on = 1; $1 = ""; $0 = $0 }
-            on && $1 ~ /^(not-connected|timed-out|abandoned|closed|busy|invalid|http-error|script-error|aborted)$/ { printf "%s%s %s", sep, $1, $2; sep = ", "; next }
-            on { exit }' "$out.out")
-        failures=$(awk '$1 == "faults" { $1 = ""; $0 = $0 }
-            $1 == "invalid" && $2 ~ /^[0-9]+$/ { print $2; exit }' "$out.out")
-        [ -n "$failures" ] || failures=0
+        faults=$(throng_faults "$out")
+        failures=$(throng_invalid "$out")
         [ -n "$faults" ] || { faults="?"; failures="?"; }
         [ "$faults" = none ] || note="faults: $faults (exit $(cat "$out.rc"))"
     else
