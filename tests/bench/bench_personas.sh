@@ -107,6 +107,7 @@ fi
 # --- the target: table replies, nginx, clean-up, run_client -------------------
 
 prog=bench_personas
+# shellcheck source=tests/bench/table_target.sh
 . "$here/table_target.sh"
 
 # The persona argument of `throng run` for each name, and what follows `--`.

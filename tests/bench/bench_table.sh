@@ -76,6 +76,7 @@ fi
 # --- the target: table replies, nginx, clean-up, run_client -------------------
 
 prog=bench_table
+# shellcheck source=tests/bench/table_target.sh
 . "$here/table_target.sh"
 export BIG_TABLE=$big   # read by wrk_table.lua
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # table_target.sh - sourced by bench_table.sh and bench_personas.sh: the
 # nginx target both benchmarks load, and the helpers that run a client.
 #
@@ -127,7 +128,7 @@ probe() {
 }
 
 port=
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
+for _ in 1 2 3 4 5 6 7 8 9 10; do
     try=$(shuf -i 20000-60000 -n 1)
     write_nginx_conf "$try"
     : >"$tmp/error.log"
