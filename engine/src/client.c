@@ -177,8 +177,10 @@ static void send_next(throng__client_t *c)
         return;
     }
     c->conn.out.len = 0;
-    throng__request_out_t req = {
-        .out = &c->conn.out, .json = &w->json, .authority = c->conn.address->authority};
+    throng__request_out_t req = {.ctx = w->persona.ctx,
+                                 .out = &c->conn.out,
+                                 .json = &w->json,
+                                 .authority = c->conn.address->authority};
     switch (throng__persona_request(&w->persona, c->self, &c->who, &req, w->msg, sizeof w->msg)) {
     case THRONG__HOOK_END:
         throng__client_end_session(c);

@@ -9,15 +9,29 @@
 #include "http.h"
 #include "lua_json.h"
 #include "lua_request.h"
+#include "lua_throng.h"
+
+enum { KEY_METHOD, KEY_PATH, KEY_HEADERS, KEY_BODY, KEY_JSON, KEY_TIMEOUT, KEY_NAME };
+static const char *const key_names[] = {"method", "path",    "headers", "body",
+                                        "json",   "timeout", "name"};
+
+/* Pushes field key of the table at idx. The names were interned once per
+ * state (lua_throng.c), so no string is hashed per request. */
+static void get_field(lua_State *L, int idx, const throng__request_out_t *req, int key)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, req->ctx->request_keys[key]);
+    lua_gettable(L, idx);
+}
 
 /* A string field of the request table at idx, or dflt when absent. */
-static int text_field(lua_State *L, int idx, const char *field, const char *dflt, const char **s,
-                      size_t *len, char *msg, size_t msglen)
+static int text_field(lua_State *L, int idx, const throng__request_out_t *req, int key,
+                      const char *dflt, const char **s, size_t *len, char *msg, size_t msglen)
 {
+    const char *field = key_names[key];
     *s = dflt;
     *len = dflt ? strlen(dflt) : 0;
     if (!idx) return 0;
-    lua_getfield(L, idx, field);
+    get_field(L, idx, req, key);
     int t = lua_type(L, -1);
     if (t == LUA_TSTRING)
         *s = lua_tolstring(L, -1, len);
@@ -31,11 +45,12 @@ static int text_field(lua_State *L, int idx, const char *field, const char *dflt
 }
 
 /* Writes request.headers; tells whether Host and Content-Type were set. */
-static int write_headers(lua_State *L, int idx, throng__buf_t *out, int *has_host, int *has_type,
-                         char *msg, size_t msglen)
+static int write_headers(lua_State *L, int idx, const throng__request_out_t *req, int *has_host,
+                         int *has_type, char *msg, size_t msglen)
 {
+    throng__buf_t *out = req->out;
     if (!idx) return 0;
-    lua_getfield(L, idx, "headers");
+    get_field(L, idx, req, KEY_HEADERS);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         return 0;
@@ -78,9 +93,9 @@ static int body_of(lua_State *L, int idx, throng__request_out_t *req, const char
                    size_t *blen, int *is_json, char *msg, size_t msglen)
 {
     *is_json = 0;
-    if (text_field(L, idx, "body", NULL, body, blen, msg, msglen) != 0) return -1;
+    if (text_field(L, idx, req, KEY_BODY, NULL, body, blen, msg, msglen) != 0) return -1;
     if (!idx) return 0;
-    lua_getfield(L, idx, "json");
+    get_field(L, idx, req, KEY_JSON);
     int has_json = !lua_isnil(L, -1);
     if (has_json && *body) {
         lua_pop(L, 1);
@@ -110,7 +125,7 @@ static int options_of(lua_State *L, int idx, const char *path, size_t plen,
     req->name = path;
     req->name_len = q ? (size_t)(q - path) : plen;
     if (!idx) return 0;
-    lua_getfield(L, idx, "timeout");
+    get_field(L, idx, req, KEY_TIMEOUT);
     int t = lua_type(L, -1);
     if (t == LUA_TNUMBER && lua_tonumber(L, -1) > 0)
         req->timeout = lua_tonumber(L, -1);
@@ -120,7 +135,7 @@ static int options_of(lua_State *L, int idx, const char *path, size_t plen,
         return -1;
     }
     lua_pop(L, 1);
-    return text_field(L, idx, "name", req->name, &req->name, &req->name_len, msg, msglen);
+    return text_field(L, idx, req, KEY_NAME, req->name, &req->name, &req->name_len, msg, msglen);
 }
 
 int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,
@@ -132,11 +147,11 @@ int throng__lua_encode_request(lua_State *L, int idx, const char *method, const 
     if (idx < 0) idx = lua_gettop(L) + idx + 1;
     if (method)
         mlen = strlen(method);
-    else if (text_field(L, idx, "method", "GET", &method, &mlen, msg, msglen) != 0)
+    else if (text_field(L, idx, req, KEY_METHOD, "GET", &method, &mlen, msg, msglen) != 0)
         return -1;
     if (path)
         plen = strlen(path);
-    else if (text_field(L, idx, "path", "/", &path, &plen, msg, msglen) != 0)
+    else if (text_field(L, idx, req, KEY_PATH, "/", &path, &plen, msg, msglen) != 0)
         return -1;
     if (!throng__http_token_ok(method, mlen)) {
         snprintf(msg, msglen, "request.method '%.40s' is not an HTTP method", method);
@@ -153,7 +168,7 @@ int throng__lua_encode_request(lua_State *L, int idx, const char *method, const 
     req->head = (mlen == 4 && memcmp(method, "HEAD", 4) == 0);
 
     if (throng__http_begin(req->out, method, mlen, path, plen) != 0) goto nomem;
-    if (write_headers(L, idx, req->out, &has_host, &has_type, msg, msglen) != 0) return -1;
+    if (write_headers(L, idx, req, &has_host, &has_type, msg, msglen) != 0) return -1;
     if (!has_host &&
         throng__http_header(req->out, "Host", 4, req->authority, strlen(req->authority)) != 0)
         goto nomem;

@@ -8,13 +8,16 @@
 
 #include "buf.h"
 
+struct throng__lua_ctx;
+
 typedef struct throng__request_out {
-    throng__buf_t *out;    /* the request's bytes are appended here */
-    throng__buf_t *json;   /* scratch for a json body (reused) */
-    const char *authority; /* the Host header unless the persona sets one */
-    int head;              /* the method is HEAD */
-    double timeout;        /* seconds; 0 = the run's timeout */
-    const char *name;      /* stats label: request.name, or the path without its query */
+    const struct throng__lua_ctx *ctx; /* the state's interned field names */
+    throng__buf_t *out;                /* the request's bytes are appended here */
+    throng__buf_t *json;               /* scratch for a json body (reused) */
+    const char *authority;             /* the Host header unless the persona sets one */
+    int head;                          /* the method is HEAD */
+    double timeout;                    /* seconds; 0 = the run's timeout */
+    const char *name; /* stats label: request.name, or the path without its query */
     size_t name_len;
 } throng__request_out_t;
 

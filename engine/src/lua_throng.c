@@ -84,7 +84,7 @@ static int l_fault(lua_State *L)
 /* The body of a response object, a string, or a table with a body field. */
 static const char *body_arg(lua_State *L, int idx, size_t *len)
 {
-    throng__lua_response_t *r = luaL_testudata(L, idx, THRONG__LUA_RESPONSE);
+    throng__lua_response_t *r = throng__lua_to_response(L, idx, ctx_of(L));
     if (r) {
         if (!r->valid) luaL_error(L, "response used after its response hook returned");
         *len = r->body_len;
@@ -162,9 +162,27 @@ static int l_log(lua_State *L)
 
 /* ----------------------------------------------------- response object */
 
+throng__lua_response_t *throng__lua_to_response(lua_State *L, int idx, const throng__lua_ctx_t *ctx)
+{
+    throng__lua_response_t *r = lua_touserdata(L, idx);
+    if (!r || !lua_getmetatable(L, idx)) return NULL;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->response_mt);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same ? r : NULL;
+}
+
+/* The response at argument 1 of a method (a closure over the context). */
+static throng__lua_response_t *response_arg(lua_State *L)
+{
+    throng__lua_response_t *r = throng__lua_to_response(L, 1, ctx_of(L));
+    if (!r) luaL_typerror(L, 1, "response");
+    return r;
+}
+
 static throng__lua_response_t *check_response(lua_State *L)
 {
-    throng__lua_response_t *r = luaL_checkudata(L, 1, THRONG__LUA_RESPONSE);
+    throng__lua_response_t *r = response_arg(L);
     if (!r->valid) luaL_error(L, "response used after its response hook returned");
     return r;
 }
@@ -213,7 +231,7 @@ static int response_index(lua_State *L)
     else if (strcmp(key, "headers") == 0)
         push_headers(L, r);
     else if (strcmp(key, "json") == 0)
-        lua_pushcfunction(L, response_json);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ctx_of(L)->response_json);
     else
         lua_pushnil(L);
     return 1;
@@ -222,7 +240,7 @@ static int response_index(lua_State *L)
 /* Gives an owned buffer back to its pool when the object is collected. */
 static int response_gc(lua_State *L)
 {
-    throng__lua_response_t *r = luaL_checkudata(L, 1, THRONG__LUA_RESPONSE);
+    throng__lua_response_t *r = response_arg(L);
     if (r->owned) throng__bufpool_put(r->pool, r->owned);
     r->owned = NULL;
     r->valid = 0;
@@ -231,7 +249,7 @@ static int response_gc(lua_State *L)
 
 static int response_tostring(lua_State *L)
 {
-    throng__lua_response_t *r = luaL_checkudata(L, 1, THRONG__LUA_RESPONSE);
+    throng__lua_response_t *r = response_arg(L);
     if (r->valid)
         lua_pushfstring(L, "throng.response (status %d, %d bytes)", r->status, (int)r->body_len);
     else
@@ -239,11 +257,11 @@ static int response_tostring(lua_State *L)
     return 1;
 }
 
-throng__lua_response_t *throng__lua_new_response(lua_State *L)
+throng__lua_response_t *throng__lua_new_response(lua_State *L, const throng__lua_ctx_t *ctx)
 {
     throng__lua_response_t *r = lua_newuserdata(L, sizeof *r);
     memset(r, 0, sizeof *r);
-    luaL_getmetatable(L, THRONG__LUA_RESPONSE);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->response_mt);
     lua_setmetatable(L, -2);
     return r;
 }
@@ -286,24 +304,52 @@ static throng__lua_ctx_t *open_ctx(lua_State *L)
     return ctx;
 }
 
+/* The response objects' metatable: every metamethod closes over the context. */
+static void open_response_mt(lua_State *L, throng__lua_ctx_t *ctx, int ctx_index)
+{
+    static const luaL_Reg metamethods[] = {
+        {"__index", response_index},
+        {"__tostring", response_tostring},
+        {"__gc", response_gc},
+        {NULL, NULL},
+    };
+    if (luaL_newmetatable(L, THRONG__LUA_RESPONSE)) {
+        lua_pushvalue(L, ctx_index);
+        luaL_setfuncs(L, metamethods, 1);
+    }
+    ctx->response_mt = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, ctx_index);
+    lua_pushcclosure(L, response_json, 1);
+    ctx->response_json = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* Interned once: the request fields lua_request.c reads on every request. */
+static void open_request_keys(lua_State *L, throng__lua_ctx_t *ctx)
+{
+    static const char *const keys[] = {"method", "path",    "headers", "body",
+                                       "json",   "timeout", "name"};
+    for (int i = 0; i < 7; i++) {
+        lua_pushstring(L, keys[i]);
+        ctx->request_keys[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+}
+
 THRONG_LUA_EXPORT int luaopen_throng(lua_State *L)
 {
-    if (luaL_newmetatable(L, THRONG__LUA_RESPONSE)) {
-        lua_pushcfunction(L, response_index);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, response_tostring);
-        lua_setfield(L, -2, "__tostring");
-        lua_pushcfunction(L, response_gc);
-        lua_setfield(L, -2, "__gc");
+    int fresh = throng__lua_ctx(L) == NULL;
+    throng__lua_ctx_t *ctx = open_ctx(L); /* upvalue of every function */
+    int ctx_index = lua_gettop(L);
+    if (fresh) {
+        open_response_mt(L, ctx, ctx_index);
+        open_request_keys(L, ctx);
     }
-    lua_pop(L, 1);
-
     lua_newtable(L);
-    open_ctx(L); /* upvalue of every function */
+    lua_pushvalue(L, ctx_index);
     luaL_setfuncs(L, functions, 1);
     lua_pushliteral(L, THRONG_VERSION_STRING);
     lua_setfield(L, -2, "version");
     throng__json_push_module(L);
     lua_setfield(L, -2, "json");
+    lua_remove(L, ctx_index);
     return 1;
 }

@@ -48,6 +48,9 @@ typedef void (*throng__lua_log_fn)(void *data, int level, uint64_t client, const
 typedef struct throng__lua_ctx {
     throng__lua_caller_t own;  /* calls made outside any client (load time, specs) */
     throng__lua_caller_t *who; /* the current client, or &own */
+    int response_mt;           /* the response objects' metatable (registry reference) */
+    int response_json;         /* res:json, made once (registry reference) */
+    int request_keys[7];       /* request fields' names (registry references), see lua_request.c */
     throng__lua_log_fn log;    /* NULL: throng.log prints to stderr (the Lua module) */
     void *log_data;
     int log_level; /* lines above this level are dropped */
@@ -59,8 +62,13 @@ int luaopen_throng(lua_State *L);
 /* The context of a state where the module has been opened, or NULL. */
 throng__lua_ctx_t *throng__lua_ctx(lua_State *L);
 
-/* Pushes a new response object (used by the engine once per thread). */
-throng__lua_response_t *throng__lua_new_response(lua_State *L);
+/* Pushes a new response object. */
+throng__lua_response_t *throng__lua_new_response(lua_State *L, const throng__lua_ctx_t *ctx);
+
+/* The response object at idx, or NULL: the metatable is compared by
+ * reference, which costs no string lookup. */
+throng__lua_response_t *throng__lua_to_response(lua_State *L, int idx,
+                                                const throng__lua_ctx_t *ctx);
 
 /* Names of fault kinds a persona may raise with throng.fault, in
  * throng_fault_t order. */

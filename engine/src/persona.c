@@ -222,7 +222,7 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
     if (lua_pcall(L, 1, 0, HANDLER) != 0)
         return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
     p->ctx = throng__lua_ctx(L);
-    p->res = throng__lua_new_response(L);
+    p->res = throng__lua_new_response(L, p->ctx);
     p->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
     if (spec->path) add_script_dir(L, spec->path);

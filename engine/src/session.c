@@ -30,10 +30,6 @@ static const char stop_marker = 0;
 
 enum { ROLE_NONE, ROLE_CONCURRENT, ROLE_LINK };
 
-typedef struct client_obj {
-    throng__client_t *c;
-} client_obj_t;
-
 typedef struct conn_obj {
     throng__client_t *c;
     throng__conn_t *conn;
@@ -44,11 +40,16 @@ static void run(throng__client_t *c, int nargs);
 
 /* ------------------------------------------------------------- results */
 
-/* Pushes the responses the coroutine waited for onto its stack. */
+/* Pushes the responses the coroutine waited for onto its stack (a single
+ * response is there already). */
 static int push_results(throng__client_t *c)
 {
     lua_State *co = c->s.co;
     int n = (int)c->s.nresults;
+    if (c->s.results_ref == LUA_NOREF) {
+        c->s.nresults = 0;
+        return n;
+    }
     lua_checkstack(co, n + 2);
     lua_rawgeti(co, LUA_REGISTRYINDEX, c->s.results_ref);
     int t = lua_gettop(co);
@@ -61,14 +62,16 @@ static int push_results(throng__client_t *c)
     return n;
 }
 
-/* Turns conn's response into a response object that owns its buffer, in
- * the results table at the conn's slot. */
+/* Turns conn's response into a response object that owns its buffer: on
+ * the waiting coroutine's stack for a single request, else in the results
+ * table at the conn's slot. */
 static void store_response(throng__client_t *c, throng__conn_t *conn)
 {
     throng__worker_t *w = c->w;
-    lua_State *L = w->persona.L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, c->s.results_ref);
-    throng__lua_response_t *r = throng__lua_new_response(L);
+    int single = c->s.results_ref == LUA_NOREF;
+    lua_State *L = single ? c->s.co : w->persona.L;
+    if (!single) lua_rawgeti(L, LUA_REGISTRYINDEX, c->s.results_ref);
+    throng__lua_response_t *r = throng__lua_new_response(L, w->persona.ctx);
     r->valid = 1;
     r->status = conn->res.status;
     r->latency = (double)conn->latency * 1e-9;
@@ -77,6 +80,7 @@ static void store_response(throng__client_t *c, throng__conn_t *conn)
     r->owned = conn->res.buf; /* the pointers above stay valid: the buffer moves whole */
     r->pool = &w->pool;
     conn->res.buf = NULL;
+    if (single) return;
     lua_rawseti(L, -2, (int)conn->slot + 1);
     lua_pop(L, 1);
 }
@@ -190,8 +194,13 @@ void throng__session_start(throng__client_t *c)
     lua_State *L = w->persona.L;
     c->s.generation++;
     if (c->s.object_ref == LUA_NOREF) {
-        client_obj_t *o = lua_newuserdata(L, sizeof *o);
-        o->c = c;
+        /* A table, so that client.id is a plain field and client:get a plain
+         * lookup in the methods table; [1] leads back to the C client. */
+        lua_createtable(L, 1, 1);
+        lua_pushlightuserdata(L, c);
+        lua_rawseti(L, -2, 1);
+        lua_pushnumber(L, (lua_Number)c->who.id);
+        lua_setfield(L, -2, "id");
         luaL_getmetatable(L, CLIENT_MT);
         lua_setmetatable(L, -2);
         c->s.object_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -235,12 +244,25 @@ static throng__conn_t *extra_conn(lua_State *L, throng__client_t *c, int role, u
 
 /* ------------------------------------------------------------- methods */
 
+/* 1 when the value at idx has the metatable in the function's upvalue 1:
+ * compared by reference, with no string lookup. */
+static int has_own_metatable(lua_State *L, int idx)
+{
+    if (!lua_getmetatable(L, idx)) return 0;
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    return same;
+}
+
 static throng__client_t *check_client(lua_State *L)
 {
-    client_obj_t *o = luaL_checkudata(L, 1, CLIENT_MT);
-    if (o->c->s.co != L)
+    if (!has_own_metatable(L, 1)) luaL_typerror(L, 1, "client (call methods with ':')");
+    lua_rawgeti(L, 1, 1);
+    throng__client_t *c = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (c->s.co != L)
         luaL_error(L, "client methods are called from the client's own session function");
-    return o->c;
+    return c;
 }
 
 /* Writes the request (table at idx, or method and path) into conn->out,
@@ -254,8 +276,10 @@ static void prepare(lua_State *L, throng__client_t *c, throng__conn_t *conn, int
         lua_error(L);
     }
     conn->out.len = 0;
-    *req = (throng__request_out_t){
-        .out = &conn->out, .json = &w->json, .authority = conn->address->authority};
+    *req = (throng__request_out_t){.ctx = w->persona.ctx,
+                                   .out = &conn->out,
+                                   .json = &w->json,
+                                   .authority = conn->address->authority};
     char msg[256];
     if (throng__lua_encode_request(L, idx, method, path, req, msg, sizeof msg) != 0)
         luaL_error(L, "%s", msg);
@@ -274,9 +298,7 @@ static int exchange(lua_State *L, throng__client_t *c, throng__conn_t *conn, int
 {
     throng__request_out_t req;
     prepare(L, c, conn, idx, method, path, &req);
-    lua_createtable(L, 1, 0);
-    c->s.results_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    c->s.nresults = 1;
+    c->s.nresults = 1; /* the response goes straight onto the coroutine's stack */
     c->s.waiting = 1;
     send_on(conn, &req, 0);
     return lua_yield(L, 0);
@@ -416,25 +438,12 @@ static int c_connect(lua_State *L)
     return 1;
 }
 
-/* client.id: the client's number in the run. */
-static int client_index(lua_State *L)
-{
-    client_obj_t *o = luaL_checkudata(L, 1, CLIENT_MT);
-    const char *key = lua_tostring(L, 2);
-    if (key && strcmp(key, "id") == 0) {
-        lua_pushnumber(L, (lua_Number)o->c->who.id);
-        return 1;
-    }
-    lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(1));
-    return 1;
-}
-
 /* ------------------------------------------------ connection methods */
 
 static conn_obj_t *check_conn(lua_State *L)
 {
-    conn_obj_t *o = luaL_checkudata(L, 1, CONNECTION_MT);
+    if (!has_own_metatable(L, 1)) luaL_typerror(L, 1, "connection (call methods with ':')");
+    conn_obj_t *o = lua_touserdata(L, 1);
     if (o->generation != o->c->s.generation || !o->c->s.co)
         luaL_error(L, "connection used after the session that opened it ended");
     if (o->c->s.co != L) luaL_error(L, "connections are used from their client's session");
@@ -499,6 +508,20 @@ static const char runner_source[] =
     "local xpcall, handler = xpcall, ...\n"
     "return function(session, self, client) return xpcall(session, handler, self, client) end\n";
 
+/* A metatable whose __index is the methods table, each method closing
+ * over the metatable itself (has_own_metatable). */
+static void open_methods(lua_State *L, const char *name, const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, name);
+    lua_newtable(L);
+    lua_pushvalue(L, -2);
+    luaL_setfuncs(L, methods, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__metatable"); /* getmetatable() from Lua sees only the name */
+    lua_pop(L, 1);
+}
+
 void throng__session_open(lua_State *L)
 {
     if (luaL_loadbuffer(L, runner_source, sizeof runner_source - 1, "=session runner") == 0) {
@@ -507,18 +530,8 @@ void throng__session_open(lua_State *L)
     }
     lua_settop(L, 1); /* the state's message handler stays in slot 1 */
 
-    luaL_newmetatable(L, CLIENT_MT);
-    lua_newtable(L);
-    luaL_setfuncs(L, client_methods, 0);
-    lua_pushcclosure(L, client_index, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
-
-    luaL_newmetatable(L, CONNECTION_MT);
-    lua_newtable(L);
-    luaL_setfuncs(L, conn_methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    open_methods(L, CLIENT_MT, client_methods);
+    open_methods(L, CONNECTION_MT, conn_methods);
 
     luaL_newmetatable(L, FAULT_MT);
     lua_pushliteral(L, "throng fault");
