@@ -80,7 +80,7 @@ static void session_over(throng__client_t *c, int fault, const char *msg)
                                    fault, msg};
     if (throng__persona_done(&w->persona, c->self, &c->who, &info, w->msg, sizeof w->msg) ==
         THRONG__HOOK_ERROR)
-        throng__stats_fault(&w->stats, THRONG_FAULT_SCRIPT_ERROR, w->msg);
+        throng__worker_fault(w, -1, THRONG_FAULT_SCRIPT_ERROR, w->msg);
 }
 
 void throng__client_finish(throng__client_t *c)
@@ -110,12 +110,12 @@ void throng__client_end_session(throng__client_t *c)
     rest(c, w->set->slow_down);
 }
 
-void throng__client_fault(throng__client_t *c, throng_fault_t kind, const char *msg)
+void throng__client_fault(throng__client_t *c, int name, throng_fault_t kind, const char *msg)
 {
     throng__worker_t *w = c->w;
     char copy[sizeof w->msg]; /* msg may point into w->msg, which hooks reuse */
     snprintf(copy, sizeof copy, "%s", msg);
-    throng__stats_fault(&w->stats, kind, copy);
+    throng__worker_fault(w, name, kind, copy);
     THRONG__DEBUG(w, c->who.id, "faulted %s: %s", throng__fault_names[kind], copy);
     uv_timer_stop(&c->timer);
     session_over(c, (int)kind, copy);
@@ -152,9 +152,7 @@ void throng__client_sleep(throng__client_t *c, double seconds)
 void throng__client_count_response(throng__client_t *c, throng__conn_t *conn)
 {
     throng__worker_t *w = c->w;
-    w->stats.n.requests++;
-    throng__hist_record(&w->stats.latency, conn->latency);
-    throng__stats_status(&w->stats, conn->res.status);
+    throng__worker_response(w, conn->name_idx, conn->res.status, conn->latency, conn->ttfb);
     c->exchanges++;
     if (w->set->keep_last_reply) {
         size_t len;
@@ -186,7 +184,7 @@ static void send_next(throng__client_t *c)
         throng__client_end_session(c);
         return;
     case THRONG__HOOK_ERROR:
-        throng__client_fault(c, THRONG_FAULT_SCRIPT_ERROR, w->msg);
+        throng__client_fault(c, -1, THRONG_FAULT_SCRIPT_ERROR, w->msg);
         return;
     default:
         break;
@@ -203,7 +201,7 @@ static void think(throng__client_t *c)
     double seconds;
     if (throng__persona_delay(&w->persona, c->self, &c->who, &seconds, w->msg, sizeof w->msg) ==
         THRONG__HOOK_ERROR) {
-        throng__client_fault(c, THRONG_FAULT_SCRIPT_ERROR, w->msg);
+        throng__client_fault(c, -1, THRONG_FAULT_SCRIPT_ERROR, w->msg);
         return;
     }
     c->state = THRONG__CLIENT_THINKING;
@@ -234,7 +232,7 @@ static void on_exchange(throng__conn_t *conn, int kind, const char *msg)
     throng__client_t *c = conn->owner;
     throng__worker_t *w = c->w;
     if (kind != THRONG__CONN_OK) {
-        throng__client_fault(c, (throng_fault_t)kind, msg);
+        throng__client_fault(c, conn->name_idx, (throng_fault_t)kind, msg);
         return;
     }
     throng__client_count_response(c, conn);
@@ -246,16 +244,16 @@ static void on_exchange(throng__conn_t *conn, int kind, const char *msg)
                                                   : throng__fault_names[fault],
                   verdict == THRONG__HOOK_OK ? "" : ": ", verdict == THRONG__HOOK_OK ? "" : w->msg);
     if (verdict == THRONG__HOOK_ERROR) {
-        throng__client_fault(c, THRONG_FAULT_SCRIPT_ERROR, w->msg);
+        throng__client_fault(c, conn->name_idx, THRONG_FAULT_SCRIPT_ERROR, w->msg);
         return;
     }
     if (verdict == THRONG__HOOK_FAULT) {
         if (fault != THRONG_FAULT_BUSY) {
-            throng__client_fault(c, fault, w->msg);
+            throng__client_fault(c, conn->name_idx, fault, w->msg);
             return;
         }
-        throng__stats_fault(&w->stats, THRONG_FAULT_BUSY,
-                            w->msg); /* counted; the session goes on */
+        throng__worker_fault(w, conn->name_idx, THRONG_FAULT_BUSY,
+                             w->msg); /* counted; the session goes on */
     }
     if (--c->left == 0) {
         throng__client_end_session(c);
@@ -308,17 +306,23 @@ void throng__client_start(throng__client_t *c)
     start_session(c);
 }
 
-void throng__client_stop(throng__client_t *c, throng_ending_t reason)
+/* Counts an exchange still under way on conn when the run ends. */
+static void count_unfinished(throng__client_t *c, throng__conn_t *conn, throng_ending_t reason)
 {
     throng__worker_t *w = c->w;
-    unsigned in_flight = (unsigned)throng__conn_stop(&c->conn) + throng__session_stop(c);
-    for (unsigned i = 0; i < in_flight; i++) {
-        if (reason == THRONG_END_STOPPED)
-            throng__stats_fault(&w->stats, THRONG_FAULT_ABORTED,
-                                "stopped while waiting for a response");
-        else
-            w->stats.n.cancelled++;
-    }
+    int name = conn->name_idx;
+    if (!throng__conn_stop(conn)) return;
+    if (reason == THRONG_END_STOPPED)
+        throng__worker_fault(w, name, THRONG_FAULT_ABORTED, "stopped while waiting for a response");
+    else
+        w->stats.n.cancelled++;
+}
+
+void throng__client_stop(throng__client_t *c, throng_ending_t reason)
+{
+    count_unfinished(c, &c->conn, reason);
+    for (unsigned i = 0; i < c->s.nextra; i++)
+        count_unfinished(c, c->s.extra[i], reason);
     if (c->state != THRONG__CLIENT_GONE) c->state = THRONG__CLIENT_DONE;
     uv_close((uv_handle_t *)&c->timer, NULL);
 }

@@ -40,6 +40,7 @@ typedef struct throng__session {
     unsigned faulted : 1;  /* an exchange it waits for faulted */
     unsigned sleeping : 1; /* waiting for client:sleep */
     int fault_kind;
+    int fault_name;
     char fault_msg[256];
     throng__conn_t **extra; /* connections beyond the first: concurrently, connect() */
     unsigned nextra;
@@ -79,8 +80,9 @@ void throng__client_free(throng__client_t *c);
 /* The session ended well: count it, call done, rest, start again. */
 void throng__client_end_session(throng__client_t *c);
 
-/* The session ended with a fault: count it and decide the client's fate. */
-void throng__client_fault(throng__client_t *c, throng_fault_t kind, const char *msg);
+/* The session ended with a fault: count it (for request name index name,
+ * or -1) and decide the client's fate. */
+void throng__client_fault(throng__client_t *c, int name, throng_fault_t kind, const char *msg);
 
 /* The request limit is spent: the client has nothing more to do. */
 void throng__client_finish(throng__client_t *c);

@@ -122,7 +122,8 @@ static void write_request(throng__conn_t *c)
     throng__http_response_reset(&c->res, c->head);
     c->state = THRONG__CONN_WAITING;
     c->started = uv_hrtime();
-    w->stats.n.bytes_sent += c->out.len;
+    c->ttfb = 0;
+    throng__stats_bytes(&w->stats, c->name_idx, c->out.len, 0);
     int rc = write_out(c);
     if (rc < 0) {
         fail(c, THRONG_FAULT_ABANDONED, "sending the request failed: %s", uv_strerror(rc));
@@ -178,14 +179,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         on_read_end(c, nread);
         return;
     }
-    c->w->stats.n.bytes_received += (uint64_t)nread;
+    throng__stats_bytes(&c->w->stats, c->name_idx, 0, (uint64_t)nread);
     if (c->state != THRONG__CONN_WAITING) {
         /* Nobody asked: the connection cannot be trusted any more. */
-        throng__stats_fault(&c->w->stats, THRONG_FAULT_HTTP_ERROR,
-                            "the server sent data while no request was waiting");
+        throng__worker_fault(c->w, -1, THRONG_FAULT_HTTP_ERROR,
+                             "the server sent data while no request was waiting");
         close_tcp(c);
         return;
     }
+    if (!c->ttfb) c->ttfb = uv_hrtime() - c->started;
     size_t used = 0;
     int rc = throng__http_response_feed(&c->res, buf->base, (size_t)nread, &used);
     if (rc < 0) {
@@ -279,7 +281,8 @@ void throng__conn_send(throng__conn_t *c, double timeout, int head, const char *
     if (THRONG_LOG_DEBUG <= c->w->log_level)
         snprintf(c->name, sizeof c->name, "%.*s", (int)name_len, name);
     /* Counted when issued, so the request limit holds while connecting. */
-    c->w->stats.n.sent++;
+    c->name_idx = throng__stats_name(&c->w->stats, name, name_len);
+    throng__stats_sent(&c->w->stats, c->name_idx);
     c->w->in_flight++;
     c->timeout = timeout;
     c->head = head ? 1 : 0;

@@ -49,6 +49,8 @@ struct throng__conn {
     double timeout;   /* this exchange's timeout, seconds */
     uint64_t started; /* uv_hrtime() when the connect or the request began */
     uint64_t latency; /* ns from the request written to the response complete */
+    uint64_t ttfb;    /* ns from the request written to the response's first byte */
+    int name_idx;     /* the request name's index in the worker's stats */
     uint64_t client;  /* the owner's id, for log lines */
     char name[48];    /* the request's name, kept for debug log lines only */
     unsigned slot;    /* session style: where this exchange's response goes */

@@ -90,7 +90,7 @@ static void deliver(throng__client_t *c)
 {
     if (c->s.faulted) {
         c->s.faulted = 0;
-        throng__client_fault(c, (throng_fault_t)c->s.fault_kind, c->s.fault_msg);
+        throng__client_fault(c, c->s.fault_name, (throng_fault_t)c->s.fault_kind, c->s.fault_msg);
         return;
     }
     run(c, push_results(c));
@@ -105,6 +105,7 @@ void throng__session_on_exchange(throng__conn_t *conn, int kind, const char *msg
         if (!c->s.faulted) {
             c->s.faulted = 1;
             c->s.fault_kind = kind;
+            c->s.fault_name = conn->name_idx;
             snprintf(c->s.fault_msg, sizeof c->s.fault_msg, "%s", msg);
         }
     } else {
@@ -146,7 +147,7 @@ static void session_error(throng__client_t *c, lua_State *co)
             lua_getfield(co, -2, "message");
             snprintf(w->msg, sizeof w->msg, "%s", lua_tostring(co, -1));
             int kind = (int)lua_tointeger(co, -2);
-            throng__client_fault(c, (throng_fault_t)kind, w->msg);
+            throng__client_fault(c, -1, (throng_fault_t)kind, w->msg);
             return;
         }
     }
@@ -154,7 +155,7 @@ static void session_error(throng__client_t *c, lua_State *co)
     const char *msg = lua_tostring(co, -1);
     snprintf(w->msg, sizeof w->msg, "%s", msg ? msg : luaL_typename(co, -1));
     (void)L;
-    throng__client_fault(c, THRONG_FAULT_SCRIPT_ERROR, w->msg);
+    throng__client_fault(c, -1, THRONG_FAULT_SCRIPT_ERROR, w->msg);
 }
 
 /* Resumes the coroutine with nargs values on its stack, and again for as
@@ -403,7 +404,7 @@ static int c_fault(lua_State *L)
     int kind = luaL_checkoption(L, 2, NULL, throng__fault_names);
     const char *msg = luaL_optstring(L, 3, throng__fault_names[kind]);
     if (kind == THRONG_FAULT_BUSY) {
-        throng__stats_fault(&c->w->stats, THRONG_FAULT_BUSY, msg);
+        throng__worker_fault(c->w, -1, THRONG_FAULT_BUSY, msg);
         return 0;
     }
     return raise_fault(L, kind, msg);
@@ -561,14 +562,6 @@ void throng__session_end(throng__client_t *c)
         throng__conn_close(s->extra[i]);
         s->extra[i]->role = ROLE_NONE;
     }
-}
-
-unsigned throng__session_stop(throng__client_t *c)
-{
-    unsigned in_flight = 0;
-    for (unsigned i = 0; i < c->s.nextra; i++)
-        in_flight += (unsigned)throng__conn_stop(c->s.extra[i]);
-    return in_flight;
 }
 
 void throng__session_free(throng__client_t *c)

@@ -26,10 +26,6 @@ void throng__session_wake(throng__client_t *c);
  * connections (the client's first connection is the caller's). */
 void throng__session_end(throng__client_t *c);
 
-/* The run is over: closes the extra connections for good. Returns how many
- * had an exchange in flight. */
-unsigned throng__session_stop(throng__client_t *c);
-
 /* Frees the extra connections (after the loop ended). */
 void throng__session_free(throng__client_t *c);
 

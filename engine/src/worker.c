@@ -107,14 +107,66 @@ static void publish(throng__worker_t *w, int whole)
 {
     pthread_mutex_lock(&w->lock);
     w->snapshot = w->stats.n;
-    if (whole && w->published) *w->published = w->stats;
+    if (whole && w->published) throng__stats_copy(w->published, &w->stats);
     pthread_mutex_unlock(&w->lock);
 }
 
 static void on_tick(uv_timer_t *t)
 {
     throng__worker_t *w = t->data;
+    throng__worker_second(w);
     publish(w, ++w->ticks % 4 == 0);
+}
+
+/* The second of the run the loop's clock is in, from 1. */
+static uint64_t current_second(throng__worker_t *w)
+{
+    return (uv_now(&w->loop) - w->run_start_ms) / 1000 + 1;
+}
+
+void throng__worker_second(throng__worker_t *w)
+{
+    uint64_t t = current_second(w);
+    throng__second_t *cur = &w->stats.second;
+    if (cur->t == t) return;
+    if (cur->t) {
+        pthread_mutex_lock(&w->lock);
+        if (w->nseconds == THRONG__SECONDS_KEPT) { /* nobody took them: drop the oldest */
+            memmove(w->seconds, w->seconds + 1, (THRONG__SECONDS_KEPT - 1) * sizeof *w->seconds);
+            w->nseconds--;
+        }
+        w->seconds[w->nseconds++] = *cur;
+        pthread_mutex_unlock(&w->lock);
+        /* Seconds with nothing in them still count, so the series has no holes. */
+        for (uint64_t gap = cur->t + 1; gap < t && w->nseconds < THRONG__SECONDS_KEPT; gap++) {
+            pthread_mutex_lock(&w->lock);
+            throng__second_reset(&w->seconds[w->nseconds++], gap);
+            pthread_mutex_unlock(&w->lock);
+        }
+    }
+    throng__second_reset(cur, t);
+}
+
+void throng__worker_take_seconds(throng__worker_t *w, throng__series_t *series)
+{
+    pthread_mutex_lock(&w->lock);
+    for (unsigned i = 0; i < w->nseconds; i++)
+        throng__series_add(series, &w->seconds[i]);
+    w->nseconds = 0;
+    pthread_mutex_unlock(&w->lock);
+}
+
+void throng__worker_response(throng__worker_t *w, int name, int status, uint64_t latency_ns,
+                             uint64_t ttfb_ns)
+{
+    throng__worker_second(w);
+    throng__stats_response(&w->stats, name, status, latency_ns, ttfb_ns);
+}
+
+void throng__worker_fault(throng__worker_t *w, int name, throng_fault_t kind, const char *msg)
+{
+    throng__worker_second(w);
+    throng__stats_fault(&w->stats, name, kind, msg);
 }
 
 static void on_wake(uv_async_t *a)
@@ -126,6 +178,7 @@ static void on_wake(uv_async_t *a)
 static void *worker_main(void *arg)
 {
     throng__worker_t *w = arg;
+    throng__worker_second(w);
     /* Every client counts as active before any starts, so that one faulting
      * at once does not look like the last one leaving. */
     w->stats.n.clients_active = w->nclients;
@@ -133,6 +186,12 @@ static void *worker_main(void *arg)
         throng__client_start(&w->clients[i]);
     if (!w->stopping) uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    /* The last second, cut short by the end of the run. */
+    pthread_mutex_lock(&w->lock);
+    if (w->nseconds == THRONG__SECONDS_KEPT) w->nseconds--;
+    w->seconds[w->nseconds++] = w->stats.second;
+    pthread_mutex_unlock(&w->lock);
+    throng__second_reset(&w->stats.second, 0);
     publish(w, 1);
     if (w->notify_fd >= 0) {
         ssize_t n;
@@ -247,6 +306,8 @@ int throng__worker_destroy(throng__worker_t *w)
     throng__bufpool_destroy(&w->pool);
     throng__buf_free(&w->json);
     throng__buf_free(&w->last_reply);
+    throng__stats_free(&w->stats);
+    if (w->published) throng__stats_free(w->published);
     free(w->published);
     for (unsigned i = 0; i < w->ntargets; i++) {
         free(w->targets[i]);

@@ -31,11 +31,14 @@ typedef struct throng__worker_settings {
 } throng__worker_settings_t;
 
 #define THRONG__READ_BUFFER (64 * 1024)
+#define THRONG__SECONDS_KEPT 8 /* finished seconds waiting for the engine to take them */
 
 struct throng__worker {
     const throng__worker_settings_t *set;
-    uint64_t budget; /* requests this worker may send; UINT64_MAX = no limit */
-    int notify_fd;   /* the engine's pipe: one 'f' when the loop has ended */
+    unsigned group;        /* the group's index in the engine */
+    uint64_t run_start_ms; /* the run's start, on the loop's clock (uv_now) */
+    uint64_t budget;       /* requests this worker may send; UINT64_MAX = no limit */
+    int notify_fd;         /* the engine's pipe: one 'f' when the loop has ended */
 
     pthread_t thread;
     uv_loop_t loop;
@@ -71,7 +74,9 @@ struct throng__worker {
     unsigned ticks;
     pthread_mutex_t lock; /* guards what follows */
     throng__counts_t snapshot;
-    throng__stats_t *published; /* with publish_stats */
+    throng__stats_t *published;                     /* with publish_stats */
+    throng__second_t seconds[THRONG__SECONDS_KEPT]; /* finished seconds, oldest first */
+    unsigned nseconds;
     int wake_closed;
 };
 
@@ -92,6 +97,22 @@ void throng__worker_snapshot(throng__worker_t *w, throng__counts_t *out);
 
 /* Merges the worker's latest published stats into into (publish_stats). */
 void throng__worker_merge_published(throng__worker_t *w, throng__stats_t *into);
+
+/* Hands the worker's finished seconds to series (from the engine's thread). */
+void throng__worker_take_seconds(throng__worker_t *w, throng__series_t *series);
+
+/* ---- counting, from the worker's own thread ---- */
+
+/* Moves the current second into the finished ones when the clock has
+ * passed it. */
+void throng__worker_second(throng__worker_t *w);
+
+/* Counts a response (stats and the current second). */
+void throng__worker_response(throng__worker_t *w, int name, int status, uint64_t latency_ns,
+                             uint64_t ttfb_ns);
+
+/* Counts a fault; name is the request's (-1 for none). */
+void throng__worker_fault(throng__worker_t *w, int name, throng_fault_t kind, const char *msg);
 
 void throng__worker_join(throng__worker_t *w);
 
