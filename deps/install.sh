@@ -6,8 +6,8 @@ set -eu
 # Build: compiler, CMake, pkg-config and the libraries the engine links.
 BUILD="gcc make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjson-dev node-llhttp"
 # Tests: the busted runner under LuaJIT, curl for end-to-end checks,
-# clang's sanitizer runtime for the ASan/UBSan build.
-TEST="luajit2 lua-busted curl procps clang libclang-rt-14-dev"
+# Python's jsonschema to check JSON reports against their schema.
+TEST="luajit2 lua-busted curl procps python3 python3-jsonschema"
 # Benchmarks: peers and a target to compare against.
 BENCH="wrk nginx-light python3-locust time"
 

@@ -65,8 +65,8 @@ int cmd_demo(int argc, char **argv)
            cfg.duration);
     fflush(stdout);
 
-    cli_progress_t progress;
-    cli_progress_setup(&cfg, &progress, quiet);
+    cli_output_t out = {.quiet = quiet};
+    cli_output_setup(&cfg, &out);
     throng_engine_t *e = throng_engine_new(&cfg);
     int status = CLI_EXIT_USAGE;
     if (!e)
@@ -74,7 +74,7 @@ int cmd_demo(int argc, char **argv)
     else if (throng_add_group(e, &group) != 0)
         fprintf(stderr, "throng demo: %s\n", throng_errmsg(e));
     else
-        status = cli_run_engine("throng demo", e, &progress);
+        status = cli_run_engine("throng demo", e, &out);
     throng_engine_free(e);
 
     throng_server_stats_t st;

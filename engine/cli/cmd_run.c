@@ -19,8 +19,10 @@ static const char *const on_fault_choices[] = {"drop", "restart", NULL};
 typedef struct run_flags {
     throng_config_t cfg;
     throng_group_t group;
-    int on_fault, quiet, log_level, once, print, show_config;
+    int on_fault, log_level, once, print, show_config, latency;
     const char *log_file;
+    cli_list_t thresholds;
+    cli_output_t out;
     /* the described system's flags */
     unsigned process_count, thread_count;
     const char *client_type, *server_address, *debug_level;
@@ -52,7 +54,8 @@ static void usage(FILE *out, const cli_option_t *opts, const cli_option_t *descr
                  "\n"
                  "exit status: 0 no faults (Busy replies are not faults), 1 faults seen or\n"
                  "every client faulted out, 2 usage error (nothing ran), 3 aborted,\n"
-                 "4 every worker process ended before the run did.\n");
+                 "4 every worker process ended before the run did, 5 a threshold was not\n"
+                 "met. With --threshold, the thresholds decide between 0 and 5.\n");
 }
 
 /* A persona argument is a script when it looks like a path. */
@@ -159,25 +162,37 @@ static void show_config(const run_flags_t *f)
     printf("seed             %llu%s\n", (unsigned long long)c->seed, c->seed ? "" : " (fresh)");
     for (size_t i = 0; i < g->nargs; i++)
         printf("argument         %s\n", g->args[i]);
+    for (size_t i = 0; i < f->thresholds.n; i++)
+        printf("threshold        %s\n", f->thresholds.items[i]);
+}
+
+/* Adds the group and the thresholds; 0, or prints why not. */
+static int configure(throng_engine_t *e, const run_flags_t *f)
+{
+    int rc = throng_add_group(e, &f->group);
+    for (size_t i = 0; rc == 0 && i < f->thresholds.n; i++)
+        if ((rc = throng_add_threshold(e, f->thresholds.items[i])) != 0)
+            fprintf(stderr, CMD ": --threshold: %s\n", throng_errmsg(e));
+    if (rc && !f->thresholds.n) fprintf(stderr, CMD ": %s\n", throng_errmsg(e));
+    return rc;
 }
 
 /* Runs the engine; with --print, shows the last reply after the report. */
 static int run(run_flags_t *f, FILE *log)
 {
     cli_log_setup(&f->cfg, log, (throng_log_level_t)f->log_level);
-    cli_progress_t progress;
-    cli_progress_setup(&f->cfg, &progress, f->quiet);
+    f->out.text_flags = f->latency ? THRONG_TEXT_LATENCY : 0;
+    cli_output_setup(&f->cfg, &f->out);
     throng_engine_t *e = throng_engine_new(&f->cfg);
     if (!e) {
         fprintf(stderr, CMD ": out of memory\n");
         return CLI_EXIT_USAGE;
     }
     int status;
-    if (throng_add_group(e, &f->group) != 0) {
-        fprintf(stderr, CMD ": %s\n", throng_errmsg(e));
+    if (configure(e, f) != 0) {
         status = CLI_EXIT_USAGE;
     } else {
-        status = cli_run_engine(CMD, e, &progress);
+        status = cli_run_engine(CMD, e, &f->out);
         const char *body;
         size_t len;
         int code;
@@ -230,9 +245,16 @@ int cmd_run(int argc, char **argv)
         {"log-level", 0, CLI_CHOICE, &f.log_level, "LEVEL",
          "error, warn (default), info, debug (every client event), trace", cli_log_levels},
         {"log", 0, CLI_STRING, &f.log_file, "FILE", "write log lines to FILE (default stderr)"},
+        {"threshold", 0, CLI_LIST, &f.thresholds, "EXPR",
+         "a condition to meet, as p99<50ms, errors<1%, rate>1000, NAME:p99<20ms (repeatable)"},
+        {"json", 0, CLI_STRING, &f.out.json_file, "FILE", "write the whole report as JSON"},
+        {"html", 0, CLI_STRING, &f.out.html_file, "FILE", "write the report as an HTML page"},
+        {"latency", 0, CLI_FLAG, &f.latency, NULL, "add the latency distribution to the report"},
+        {"interval", 0, CLI_DURATION, &f.out.interval, "TIME",
+         "a progress line this often when stderr is not a terminal"},
         {"show-config", 0, CLI_FLAG, &f.show_config, NULL,
          "print the settings the run would use, and stop"},
-        {"quiet", 'q', CLI_FLAG, &f.quiet, NULL, "no progress line"},
+        {"quiet", 'q', CLI_FLAG, &f.out.quiet, NULL, "no progress line"},
         /* The described system's flags (printed apart by usage()). */
         {"process-count", 0, CLI_UINT, &f.process_count, "N", "worker processes (= --processes)",
          NULL, 1, 4096},

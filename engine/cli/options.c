@@ -109,6 +109,15 @@ static int set_value(const char *cmd, cli_option_t *o, const char *flag, const c
     case CLI_STRING:
         *(const char **)o->target = val;
         return 0;
+    case CLI_LIST: {
+        cli_list_t *list = o->target;
+        if (list->n == CLI_LIST_MAX) {
+            fprintf(stderr, "%s: %s given more than %d times\n", cmd, flag, CLI_LIST_MAX);
+            return -1;
+        }
+        list->items[list->n++] = val;
+        return 0;
+    }
     case CLI_CHOICE:
         for (int i = 0; o->choices[i]; i++) {
             if (strcasecmp(o->choices[i], val) == 0) {

@@ -13,8 +13,17 @@ typedef enum {
     CLI_DURATION, /* "250ms", "30s", "5m", "1h", bare seconds; target is double seconds */
     CLI_SHARE,    /* "0.1" or "10%"; target is double in 0..1 */
     CLI_STRING,   /* target is const char * (points into argv) */
-    CLI_CHOICE    /* one of choices; target is int, set to the index */
+    CLI_CHOICE,   /* one of choices; target is int, set to the index */
+    CLI_LIST      /* may be given many times; target is cli_list_t */
 } cli_kind_t;
+
+#define CLI_LIST_MAX 64
+
+/* The values of a flag given several times, in order (point into argv). */
+typedef struct cli_list {
+    const char *items[CLI_LIST_MAX];
+    size_t n;
+} cli_list_t;
 
 typedef struct cli_option {
     const char *name; /* long name, without the dashes */

@@ -1,4 +1,5 @@
 /* run_engine.c - running an engine from the command line. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,39 +20,88 @@ static void on_signal(int sig)
     signal(sig, SIG_DFL);
 }
 
+/* "1.23ms": the progress line's latency. */
+static void fmt_latency(char *buf, size_t len, double s)
+{
+    if (!(s > 0))
+        snprintf(buf, len, "-");
+    else if (s < 999.5e-6)
+        snprintf(buf, len, "%.0fus", s * 1e6);
+    else if (s < 0.9995)
+        snprintf(buf, len, "%.3gms", s * 1e3);
+    else
+        snprintf(buf, len, "%.2fs", s);
+}
+
 static void on_progress(const throng_progress_t *p, void *data)
 {
-    const cli_progress_t *cp = data;
-    char when[32];
-    if (cp->duration > 0)
-        snprintf(when, sizeof when, "%.0fs/%.0fs", p->elapsed, cp->duration);
+    const cli_output_t *o = data;
+    char when[32], p99[16];
+    if (o->duration > 0)
+        snprintf(when, sizeof when, "%.0fs/%.0fs", p->elapsed, o->duration);
     else
         snprintf(when, sizeof when, "%.0fs", p->elapsed);
-    fprintf(stderr, "\r\033[K%s  %llu requests  %.0f/s  %llu failures  %llu clients", when,
-            (unsigned long long)p->requests, p->rate, (unsigned long long)p->failures,
-            (unsigned long long)p->clients_active);
+    fmt_latency(p99, sizeof p99, p->p99);
+    fprintf(stderr, "%s%s  %llu requests  %.0f/s  p99 %s  %llu failures  %llu clients%s",
+            o->tty ? "\r\033[K" : "progress: ", when, (unsigned long long)p->requests, p->rate, p99,
+            (unsigned long long)p->failures, (unsigned long long)p->clients_active,
+            o->tty ? "" : "\n");
     fflush(stderr);
 }
 
-void cli_progress_setup(throng_config_t *config, cli_progress_t *progress, int quiet)
+void cli_output_setup(throng_config_t *config, cli_output_t *o)
 {
-    progress->enabled = !quiet && isatty(STDERR_FILENO);
-    progress->duration = config->duration;
-    if (progress->enabled) {
-        config->progress = on_progress;
-        config->progress_data = progress;
-    }
+    o->tty = isatty(STDERR_FILENO);
+    o->duration = config->duration;
+    if (o->quiet || (!o->tty && !(o->interval > 0))) return;
+    config->progress = on_progress;
+    config->progress_data = o;
+    config->progress_interval = o->tty ? 1 : o->interval;
 }
 
 static int exit_status(const throng_report_t *r)
 {
     if (r->ending == THRONG_END_STOPPED) return CLI_EXIT_ABORTED;
     if (r->ending == THRONG_END_PROCESSES) return CLI_EXIT_PROCESSES;
+    /* With thresholds, they decide: they say how many faults are acceptable. */
+    if (r->thresholds) return r->thresholds_failed ? CLI_EXIT_THRESHOLDS : CLI_EXIT_OK;
     if (r->failures || r->processes_lost || r->ending == THRONG_END_CLIENTS) return CLI_EXIT_FAULTS;
     return CLI_EXIT_OK;
 }
 
-int cli_run_engine(const char *cmd, throng_engine_t *e, cli_progress_t *progress)
+int cli_write_file(const char *cmd, const char *flag, const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "%s: %s %s: %s\n", cmd, flag, path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* --json and --html, once the run has ended. */
+static int write_reports(const char *cmd, throng_engine_t *e, const cli_output_t *o)
+{
+    if (!o->json_file && !o->html_file) return 0;
+    char *json = NULL, *html = NULL, err[256];
+    int bad = 0;
+    if (throng_report_json(e, &json) != 0) {
+        fprintf(stderr, "%s: cannot make the JSON report\n", cmd);
+        return -1;
+    }
+    if (o->json_file) bad |= cli_write_file(cmd, "--json", o->json_file, json);
+    if (o->html_file) {
+        if (throng_render(json, strlen(json), THRONG_RENDER_HTML, 0, &html, err, sizeof err) == 0)
+            bad |= cli_write_file(cmd, "--html", o->html_file, html);
+        else
+            fprintf(stderr, "%s: --html: %s\n", cmd, err), bad = 1;
+    }
+    throng_free(json);
+    throng_free(html);
+    return bad ? -1 : 0;
+}
+
+int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
 {
     int rc = throng_start(e);
     if (rc) {
@@ -69,15 +119,17 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_progress_t *progress
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     running_engine = NULL;
-    if (progress->enabled) fprintf(stderr, "\r\033[K");
+    if (o->tty && !o->quiet) fprintf(stderr, "\r\033[K");
     if (rc) fprintf(stderr, "%s: %s\n", cmd, throng_errmsg(e));
 
     char *text = NULL;
-    if (throng_report_text(e, &text) == 0) {
+    if (throng_report_text(e, o->text_flags, &text) == 0) {
         fputs(text, stdout);
         fflush(stdout);
         throng_free(text);
     }
+    int written = write_reports(cmd, e, o);
     const throng_report_t *r = throng_report(e);
-    return r ? exit_status(r) : CLI_EXIT_FAULTS;
+    int status = r ? exit_status(r) : CLI_EXIT_FAULTS;
+    return status == CLI_EXIT_OK && written != 0 ? CLI_EXIT_FAULTS : status;
 }

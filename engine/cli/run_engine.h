@@ -1,23 +1,32 @@
 /* run_engine.h - what `throng run` and `throng demo` share: running a
- * configured engine under SIGINT/SIGTERM, drawing progress, printing the
- * report and turning the outcome into an exit status. */
+ * configured engine under SIGINT/SIGTERM, showing progress, printing and
+ * writing the reports, and turning the outcome into an exit status. */
 #ifndef THRONG_CLI_RUN_ENGINE_H
 #define THRONG_CLI_RUN_ENGINE_H
 
 #include "throng.h"
 
-/* Progress line settings for cli_progress_setup(). */
-typedef struct cli_progress {
-    int enabled;
-    double duration; /* for "elapsed / duration"; 0 when open-ended */
-} cli_progress_t;
+typedef struct cli_output {
+    int quiet;             /* no progress at all */
+    double interval;       /* when stderr is not a terminal: a plain line this often (0: none) */
+    unsigned text_flags;   /* THRONG_TEXT_LATENCY */
+    const char *json_file; /* --json */
+    const char *html_file; /* --html */
+    /* set up by cli_output_setup */
+    int tty;
+    double duration;
+} cli_output_t;
 
-/* Sets config's progress callback when stderr is a terminal and not quiet. */
-void cli_progress_setup(throng_config_t *config, cli_progress_t *progress, int quiet);
+/* Sets config's progress callback as out asks: redrawn each second on a
+ * terminal, a plain line every interval seconds otherwise. */
+void cli_output_setup(throng_config_t *config, cli_output_t *out);
 
 /* Starts e, waits for it with SIGINT/SIGTERM wired to throng_stop(),
- * prints the report on stdout and returns the exit status. cmd prefixes
- * error lines. */
-int cli_run_engine(const char *cmd, throng_engine_t *e, cli_progress_t *progress);
+ * prints the report on stdout, writes --json and --html, and returns the
+ * exit status. cmd prefixes error lines. */
+int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *out);
+
+/* Writes text to path; prints the error (naming flag and path) otherwise. */
+int cli_write_file(const char *cmd, const char *flag, const char *path, const char *text);
 
 #endif

@@ -112,6 +112,7 @@ typedef struct throng_progress {
     uint64_t requests;        /* exchanges completed so far */
     uint64_t failures;        /* faults so far, busy replies excluded */
     double rate;              /* exchanges per second over the last interval */
+    double p99;               /* latency p99 of the latest whole second, seconds */
     uint64_t clients_active;  /* clients still in the run */
     uint64_t clients_faulted; /* clients that left after a fault */
 } throng_progress_t;
@@ -203,6 +204,13 @@ THRONG_API const char *throng_errmsg(const throng_engine_t *engine);
 /* Adds a group. Everything it points to is copied. Before throng_start(). */
 THRONG_API int throng_add_group(throng_engine_t *engine, const throng_group_t *group);
 
+/* Adds a threshold the run must meet: "p99<50ms", "p99.9<=200ms",
+ * "errors<1%", "rate>1000", "requests>=500", "mean<10ms", optionally for one
+ * request name: "table:p99<20ms". Its result is in the report; a failed
+ * threshold makes throng_report()->thresholds_failed non-zero. Before
+ * throng_start(); THRONG_EINVAL with the reason for a malformed one. */
+THRONG_API int throng_add_threshold(throng_engine_t *engine, const char *expression);
+
 /* Resolves addresses, loads every persona (a script error is reported here,
  * before any load starts) and starts the worker threads. */
 THRONG_API int throng_start(throng_engine_t *engine);
@@ -249,6 +257,8 @@ typedef struct throng_report {
     uint64_t processes;       /* worker processes started (0: the run used its caller's process) */
     uint64_t processes_lost;  /* worker processes that ended before the run did */
     char process_sample[THRONG_SAMPLE_LEN]; /* what happened to the first one lost */
+    uint64_t thresholds;                    /* thresholds checked */
+    uint64_t thresholds_failed;             /* thresholds not met */
     throng_latency_t latency;               /* request sent to response complete */
     throng_latency_t connect;               /* connect time */
 } throng_report_t;
@@ -265,8 +275,25 @@ THRONG_API int throng_report_last_reply(const throng_engine_t *engine, int *stat
 /* Latency in seconds at percentile p (0..100) of the last run. */
 THRONG_API double throng_report_percentile(const throng_engine_t *engine, double p);
 
+/* Flags for the text report. */
+#define THRONG_TEXT_LATENCY 1u /* add the full latency percentile distribution */
+
 /* The report as human-readable text (*out is the caller's: throng_free). */
-THRONG_API int throng_report_text(const throng_engine_t *engine, char **out);
+THRONG_API int throng_report_text(const throng_engine_t *engine, unsigned flags, char **out);
+
+/* The whole report as JSON (docs/report.md in the source tree: every count,
+ * per group and per request name, with the histograms' buckets and the
+ * per-second series, so reports can be merged later). *out: throng_free. */
+THRONG_API int throng_report_json(const throng_engine_t *engine, char **out);
+
+typedef enum { THRONG_RENDER_TEXT, THRONG_RENDER_HTML } throng_render_t;
+
+/* Draws a JSON report (as throng_report_json() writes it) as text or as a
+ * self-contained HTML page with charts. flags as for throng_report_text().
+ * *out is the caller's (throng_free). On THRONG_EINVAL, err (errlen bytes,
+ * may be NULL) says what is wrong with the document. */
+THRONG_API int throng_render(const char *json, size_t len, throng_render_t format, unsigned flags,
+                             char **out, char *err, size_t errlen);
 
 /* ---------------------------------------------------- demonstration server */
 

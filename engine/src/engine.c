@@ -231,6 +231,8 @@ int throng__engine_create_workers(throng_engine_t *e, unsigned proc, unsigned np
             uint64_t first = group_base + pfrom + tfrom; /* the worker's first client, from 0 */
             throng__worker_t *w = e->workers[wi] = calloc(1, sizeof *w);
             if (!w) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+            w->group = gi;
+            w->run_start_ms = e->started_ns / 1000000;
             int rc =
                 throng__worker_init(w, &g->set, &spec, &params, n, first + 1, e->seed, e->errmsg);
             if (rc) return rc;
@@ -329,10 +331,17 @@ int throng_start(throng_engine_t *e)
     if (pipe2(e->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return throng__fail(e->errmsg, THRONG_ESYS, "cannot create a pipe: %s", strerror(errno));
     e->seed = e->cfg.seed ? e->cfg.seed : throng__fresh_seed();
-    if (!(e->total = malloc(sizeof *e->total)))
+    if (!(e->total = malloc(sizeof *e->total)) ||
+        !(e->gstats = calloc(e->ngroups, sizeof *e->gstats)))
         return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
     throng__stats_init(e->total);
+    for (unsigned i = 0; i < e->ngroups; i++) {
+        if (!(e->gstats[i] = malloc(sizeof *e->gstats[i])))
+            return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+        throng__stats_init(e->gstats[i]);
+    }
     e->started_ns = throng__now_ns();
+    e->started_wall = time(NULL);
     if (e->cfg.processes > 1) {
         if ((rc = check_personas(e)) != 0 || (rc = throng__proc_spawn(e)) != 0) return rc;
     } else {
@@ -378,6 +387,7 @@ void throng__engine_progress(throng_engine_t *e, const throng__counts_t *sum, do
     p.failures = throng__counts_failures(sum);
     p.clients_active = sum->clients_active;
     p.clients_faulted = sum->clients_faulted;
+    p.p99 = e->last_p99;
     double dt = elapsed - *last_at;
     p.rate = dt > 0 ? (double)(sum->requests - *last_requests) / dt : 0;
     *last_requests = sum->requests;
@@ -398,16 +408,37 @@ static void local_progress(throng_engine_t *e, double elapsed, uint64_t *last_re
     throng__engine_progress(e, &sum, elapsed, last_requests, last_at);
 }
 
-/* In a worker process: the workers' latest published stats, to the parent. */
+/* In a worker process: the workers' latest published stats, by group, and
+ * their finished seconds, to the parent. */
 static void send_snapshot(throng_engine_t *e, const throng__link_t *link)
 {
-    throng__stats_t *sum = malloc(sizeof *sum);
-    if (!sum) return;
-    throng__stats_init(sum);
+    throng__stats_t *sums = calloc(e->ngroups, sizeof *sums);
+    if (!sums) return;
+    for (unsigned g = 0; g < e->ngroups; g++)
+        throng__stats_init(&sums[g]);
     for (unsigned i = 0; i < e->nworkers; i++)
-        throng__worker_merge_published(e->workers[i], sum);
-    throng__proc_send(link, 'S', THRONG_END_NONE, sum);
-    free(sum);
+        throng__worker_merge_published(e->workers[i], &sums[e->workers[i]->group]);
+    throng__proc_send(link, 'S', THRONG_END_NONE, sums, e->ngroups);
+    for (unsigned g = 0; g < e->ngroups; g++)
+        throng__stats_free(&sums[g]);
+    free(sums);
+    throng__proc_send_seconds(e, link);
+}
+
+void throng__engine_settle(throng_engine_t *e, uint64_t before)
+{
+    throng__series_settle(&e->series, before);
+    if (e->series.npoints) e->last_p99 = e->series.points[e->series.npoints - 1].p99;
+}
+
+/* Takes the workers' finished seconds and settles those surely complete. */
+static void gather_seconds(throng_engine_t *e, double elapsed)
+{
+    for (unsigned i = 0; i < e->nworkers; i++)
+        throng__worker_take_seconds(e->workers[i], &e->series);
+    /* A worker hands a second over within a tick (250 ms) of its end. */
+    double done = elapsed - 0.5;
+    if (done >= 1) throng__engine_settle(e, (uint64_t)done + 1);
 }
 
 /* Reads the parent's stop request: 1 when it came, or the parent is gone. */
@@ -481,10 +512,12 @@ throng_ending_t throng__engine_control(throng_engine_t *e, const throng__link_t 
             throng__engine_stop_workers(e, ending);
         }
         if (elapsed >= next_tick && finished < e->nworkers) {
-            if (link)
+            if (link) {
                 send_snapshot(e, link);
-            else if (e->cfg.progress)
-                local_progress(e, elapsed, &last_requests, &last_at);
+            } else {
+                gather_seconds(e, elapsed);
+                if (e->cfg.progress) local_progress(e, elapsed, &last_requests, &last_at);
+            }
             while (next_tick <= elapsed)
                 next_tick += interval;
         }
@@ -500,7 +533,8 @@ int throng__engine_join_workers(throng_engine_t *e)
 {
     for (unsigned i = 0; i < e->nworkers; i++) {
         throng__worker_join(e->workers[i]);
-        throng__stats_merge(e->total, &e->workers[i]->stats);
+        throng__stats_merge(e->gstats[e->workers[i]->group], &e->workers[i]->stats);
+        throng__worker_take_seconds(e->workers[i], &e->series);
         const throng__worker_t *w = e->workers[i];
         if (w->last_at && w->last_at >= e->last_at) {
             e->last_reply.len = 0;
@@ -513,6 +547,17 @@ int throng__engine_join_workers(throng_engine_t *e)
     return destroy_workers(e)
                ? throng__fail(e->errmsg, THRONG_ESYS, "a worker's event loop kept a handle open")
                : 0;
+}
+
+/* Checks every threshold against the run's results. */
+static void check_thresholds(throng_engine_t *e, double elapsed)
+{
+    for (unsigned i = 0; i < e->nthresholds; i++) {
+        throng__threshold_t *t = &e->thresholds[i];
+        throng__threshold_eval(t, e->total, elapsed);
+        throng__engine_log(e, t->passed ? THRONG_LOG_INFO : THRONG_LOG_WARN, "threshold %s: %s",
+                           t->expression, t->passed ? "passed" : "failed");
+    }
 }
 
 int throng_wait(throng_engine_t *e)
@@ -528,13 +573,36 @@ int throng_wait(throng_engine_t *e)
         ending = throng__engine_control(e, NULL);
         rc = throng__engine_join_workers(e);
     }
+    throng__engine_settle(e, UINT64_MAX);
+    throng__engine_totals(e);
     double elapsed = throng__engine_elapsed(e);
+    check_thresholds(e, elapsed);
     throng__report_build(e, elapsed, ending);
     throng__engine_log(e, THRONG_LOG_INFO, "run ended after %.2fs: %llu requests, %llu failures",
                        elapsed, (unsigned long long)e->report.requests,
                        (unsigned long long)e->report.failures);
     atomic_store(&e->state, THRONG__ENDED);
     return rc;
+}
+
+void throng__engine_totals(throng_engine_t *e)
+{
+    for (unsigned g = 0; g < e->ngroups; g++)
+        throng__stats_merge(e->total, e->gstats[g]);
+}
+
+int throng_add_threshold(throng_engine_t *e, const char *expression)
+{
+    if (!e) return THRONG_EINVAL;
+    if (atomic_load(&e->state) != THRONG__IDLE)
+        return throng__fail(e->errmsg, THRONG_ESTATE, "thresholds are added before throng_start()");
+    throng__threshold_t t;
+    if (throng__threshold_parse(expression, &t, e->errmsg) != 0) return THRONG_EINVAL;
+    throng__threshold_t *grown = realloc(e->thresholds, (e->nthresholds + 1) * sizeof *grown);
+    if (!grown) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+    e->thresholds = grown;
+    e->thresholds[e->nthresholds++] = t;
+    return 0;
 }
 
 int throng_run(throng_engine_t *e)
@@ -558,6 +626,14 @@ void throng_engine_free(throng_engine_t *e)
     if (e->pipe[0] >= 0) close(e->pipe[0]);
     if (e->pipe[1] >= 0) close(e->pipe[1]);
     throng__buf_free(&e->last_reply);
+    for (unsigned g = 0; g < e->ngroups && e->gstats; g++) {
+        if (e->gstats[g]) throng__stats_free(e->gstats[g]);
+        free(e->gstats[g]);
+    }
+    free(e->gstats);
+    if (e->total) throng__stats_free(e->total);
+    throng__series_free(&e->series);
+    free(e->thresholds);
     free(e->total);
     free(e->server);
     free(e);

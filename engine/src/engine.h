@@ -5,10 +5,12 @@
 #define THRONG_ENGINE_H
 
 #include <stdatomic.h>
+#include <time.h>
 
 #include "error.h"
 #include "stats.h"
 #include "throng.h"
+#include "threshold.h"
 #include "worker.h"
 
 typedef struct throng__group {
@@ -37,9 +39,15 @@ struct throng_engine {
     _Atomic int stop_requested;
     uint64_t seed;
     uint64_t started_ns;
+    time_t started_wall; /* for the report's started_at */
+    struct throng__threshold *thresholds;
+    unsigned nthresholds;
 
     throng_report_t report;
-    throng__stats_t *total;   /* every worker's stats merged */
+    throng__stats_t *total;   /* every group's stats merged */
+    throng__stats_t **gstats; /* each group's stats, merged from its workers (or processes) */
+    throng__series_t series;  /* the run's per-second points */
+    double last_p99;          /* of the latest second settled, for the progress line */
     throng__buf_t last_reply; /* keep_last_reply: the latest response's body */
     int last_status;
     uint64_t last_at;
@@ -62,8 +70,14 @@ int throng__engine_start_workers(throng_engine_t *e);
  * parent and sends it statistics every second. Returns why the run ended. */
 throng_ending_t throng__engine_control(throng_engine_t *e, const struct throng__link *link);
 
-/* Joins the workers, merges their stats into e->total, frees them. */
+/* Joins the workers, merges their stats into e->gstats, frees them. */
 int throng__engine_join_workers(throng_engine_t *e);
+
+/* Merges every group's stats into e->total, once the run has ended. */
+void throng__engine_totals(throng_engine_t *e);
+
+/* Settles the series' seconds before `before` and notes the latest p99. */
+void throng__engine_settle(throng_engine_t *e, uint64_t before);
 
 void throng__engine_stop_workers(throng_engine_t *e, throng_ending_t reason);
 

@@ -135,7 +135,14 @@ static int options_of(lua_State *L, int idx, const char *path, size_t plen,
         return -1;
     }
     lua_pop(L, 1);
-    return text_field(L, idx, req, KEY_NAME, req->name, &req->name, &req->name_len, msg, msglen);
+    const char *name;
+    size_t len;
+    if (text_field(L, idx, req, KEY_NAME, NULL, &name, &len, msg, msglen) != 0) return -1;
+    if (name) { /* else the path without its query, set above */
+        req->name = name;
+        req->name_len = len;
+    }
+    return 0;
 }
 
 int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,

@@ -56,12 +56,40 @@ static void send_frame(const throng__link_t *link, char kind, throng_ending_t en
     write_all(link->stats_fd, payload, len);
 }
 
+/* The payload: each group's serialised stats, after its length. */
 void throng__proc_send(const throng__link_t *link, char kind, throng_ending_t ending,
-                       const throng__stats_t *stats)
+                       const throng__stats_t *stats, unsigned ngroups)
 {
     throng__buf_t b = {0};
-    if (throng__stats_serialize(stats, &b) == 0) send_frame(link, kind, ending, b.data, b.len);
+    int rc = 0;
+    for (unsigned g = 0; rc == 0 && g < ngroups; g++) {
+        size_t at = b.len;
+        uint32_t len = 0;
+        rc = throng__buf_append(&b, &len, sizeof len);
+        if (rc == 0) rc = throng__stats_serialize(&stats[g], &b);
+        len = (uint32_t)(b.len - at - sizeof len);
+        if (rc == 0) memcpy(b.data + at, &len, sizeof len);
+    }
+    if (rc == 0) send_frame(link, kind, ending, b.data, b.len);
     throng__buf_free(&b);
+}
+
+/* Sends the seconds gathered in e->series (merged across this process's
+ * workers) and forgets them. */
+static void send_gathered(throng_engine_t *e, const throng__link_t *link)
+{
+    const throng__second_t *second;
+    for (size_t i = 0; (second = throng__series_pending(&e->series, i)) != NULL; i++)
+        send_frame(link, 'P', THRONG_END_NONE, second, sizeof *second);
+    throng__series_free(&e->series);
+    throng__series_init(&e->series);
+}
+
+void throng__proc_send_seconds(throng_engine_t *e, const throng__link_t *link)
+{
+    for (unsigned i = 0; i < e->nworkers; i++)
+        throng__worker_take_seconds(e->workers[i], &e->series);
+    send_gathered(e, link);
 }
 
 /* The child's whole life: never returns. */
@@ -89,8 +117,9 @@ static void child_main(throng_engine_t *e, const throng__link_t *link)
     throng__engine_log(e, THRONG_LOG_INFO, "worker process %d running %u worker thread%s",
                        (int)getpid(), e->nworkers, e->nworkers == 1 ? "" : "s");
     throng_ending_t ending = throng__engine_control(e, link);
-    throng__engine_join_workers(e);
-    throng__proc_send(link, 'F', ending, e->total);
+    throng__engine_join_workers(e); /* their last seconds go to e->series */
+    send_gathered(e, link);
+    throng__proc_send(link, 'F', ending, e->gstats[0], e->ngroups);
     _exit(0);
 }
 
@@ -169,9 +198,10 @@ int throng__proc_spawn(throng_engine_t *e)
     if (!e->procs) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
     for (unsigned i = 0; i < e->cfg.processes; i++) {
         e->procs[i].ctl_fd = e->procs[i].stats_fd = -1;
-        if (!(e->procs[i].last = malloc(sizeof *e->procs[i].last)))
+        if (!(e->procs[i].last = calloc(e->ngroups, sizeof *e->procs[i].last)))
             return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-        throng__stats_init(e->procs[i].last);
+        for (unsigned g = 0; g < e->ngroups; g++)
+            throng__stats_init(&e->procs[i].last[g]);
     }
     for (unsigned i = 0; i < e->cfg.processes; i++) {
         int rc = spawn_one(e, i);
@@ -222,9 +252,25 @@ static void child_ended(throng_engine_t *e, throng__proc_t *p)
              how);
     p->lost = 1;
     /* Its clients are neither running nor faulted out any more. */
-    p->last->n.clients_active = 0;
+    for (unsigned g = 0; g < e->ngroups; g++)
+        p->last[g].n.clients_active = 0;
     if (!e->proc_sample[0]) snprintf(e->proc_sample, sizeof e->proc_sample, "%s", msg);
     throng__engine_log(e, THRONG_LOG_ERROR, "%s", msg);
+}
+
+/* A statistics frame: each group's stats after its length. */
+static int take_stats(throng_engine_t *e, throng__proc_t *p, const char *data, size_t len)
+{
+    const char *at = data, *end = data + len;
+    for (unsigned g = 0; g < e->ngroups; g++) {
+        uint32_t n;
+        if ((size_t)(end - at) < sizeof n) return -1;
+        memcpy(&n, at, sizeof n);
+        at += sizeof n;
+        if ((size_t)(end - at) < n || throng__stats_deserialize(&p->last[g], at, n) != 0) return -1;
+        at += n;
+    }
+    return at == end ? 0 : -1;
 }
 
 /* Parses the complete frames in p->in. */
@@ -237,13 +283,17 @@ static void take_frames(throng_engine_t *e, throng__proc_t *p)
         if (p->in.len - at - sizeof h < h.len) break;
         const char *payload = p->in.data + at + sizeof h;
         if (h.kind == 'S' || h.kind == 'F') {
-            if (throng__stats_deserialize(p->last, payload, h.len) != 0)
+            if (take_stats(e, p, payload, h.len) != 0)
                 throng__engine_log(e, THRONG_LOG_ERROR,
                                    "worker process %d sent malformed statistics", (int)p->pid);
             if (h.kind == 'F') {
                 p->finished = 1;
                 p->ending = (throng_ending_t)h.ending;
             }
+        } else if (h.kind == 'P' && h.len == sizeof(throng__second_t)) {
+            throng__second_t second;
+            memcpy(&second, payload, sizeof second);
+            throng__series_add(&e->series, &second);
         } else if (h.kind == 'E') {
             throng__engine_log(e, THRONG_LOG_ERROR, "worker process %d could not start: %.*s",
                                (int)p->pid, (int)h.len, payload);
@@ -276,7 +326,8 @@ static void progress_of_children(throng_engine_t *e, double elapsed, uint64_t *l
     throng__counts_t sum;
     memset(&sum, 0, sizeof sum);
     for (unsigned i = 0; i < e->nprocs; i++)
-        throng__counts_add(&sum, &e->procs[i].last->n);
+        for (unsigned g = 0; g < e->ngroups; g++)
+            throng__counts_add(&sum, &e->procs[i].last[g].n);
     throng__engine_progress(e, &sum, elapsed, last_requests, last_at);
 }
 
@@ -339,6 +390,8 @@ throng_ending_t throng__proc_control(throng_engine_t *e)
         alive = 0;
         for (unsigned i = 0; i < e->nprocs; i++)
             alive += !e->procs[i].exited;
+        /* Seconds come from every process within about a second of their end. */
+        if (elapsed >= 2.5) throng__engine_settle(e, (uint64_t)(elapsed - 1.5));
         if (e->cfg.progress && elapsed >= next_progress && alive > 0) {
             progress_of_children(e, elapsed, &last_requests, &last_at);
             while (next_progress <= elapsed)
@@ -346,7 +399,8 @@ throng_ending_t throng__proc_control(throng_engine_t *e)
         }
     }
     for (unsigned i = 0; i < e->nprocs; i++)
-        throng__stats_merge(e->total, e->procs[i].last);
+        for (unsigned g = 0; g < e->ngroups; g++)
+            throng__stats_merge(e->gstats[g], &e->procs[i].last[g]);
     return ending != THRONG_END_NONE ? ending : children_ending(e);
 }
 
@@ -362,8 +416,11 @@ void throng__proc_free(throng_engine_t *e)
         if (p->stats_fd >= 0) close(p->stats_fd);
         throng__buf_free(&p->in);
     }
-    for (unsigned i = 0; i < e->cfg.processes && e->procs; i++)
+    for (unsigned i = 0; i < e->cfg.processes && e->procs; i++) {
+        for (unsigned g = 0; g < e->ngroups && e->procs[i].last; g++)
+            throng__stats_free(&e->procs[i].last[g]);
         free(e->procs[i].last);
+    }
     free(e->procs);
     e->procs = NULL;
     e->nprocs = 0;

@@ -40,10 +40,13 @@ int throng__proc_spawn(throng_engine_t *e);
  * why the run ended. */
 throng_ending_t throng__proc_control(throng_engine_t *e);
 
-/* In a worker process: sends the statistics (kind 'S' each second, 'F' at
- * the end with the process's ending). */
+/* In a worker process: sends the statistics of each of the ngroups groups
+ * (kind 'S' each second, 'F' at the end with the process's ending). */
 void throng__proc_send(const throng__link_t *link, char kind, throng_ending_t ending,
-                       const throng__stats_t *stats);
+                       const throng__stats_t *stats, unsigned ngroups);
+
+/* In a worker process: sends the workers' finished seconds. */
+void throng__proc_send_seconds(throng_engine_t *e, const throng__link_t *link);
 
 /* Frees what the parent kept of its processes (after throng__proc_control). */
 void throng__proc_free(throng_engine_t *e);

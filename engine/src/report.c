@@ -7,6 +7,9 @@
 #include "engine.h"
 #include "proc.h"
 #include "lua_throng.h"
+#include "render_html.h"
+#include "render_text.h"
+#include "report_json.h"
 
 const char *throng_fault_name(throng_fault_t kind)
 {
@@ -51,6 +54,9 @@ void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t en
     for (unsigned i = 0; i < e->nprocs; i++)
         r->processes_lost += e->procs[i].lost;
     memcpy(r->process_sample, e->proc_sample, sizeof r->process_sample);
+    r->thresholds = e->nthresholds;
+    for (unsigned i = 0; i < e->nthresholds; i++)
+        r->thresholds_failed += !e->thresholds[i].passed;
     latency_of(&e->total->latency, &r->latency);
     latency_of(&e->total->connect, &r->connect);
 }
@@ -76,146 +82,72 @@ double throng_report_percentile(const throng_engine_t *e, double p)
     return (double)throng__hist_percentile(&e->total->latency, p) * 1e-9;
 }
 
-/* ------------------------------------------------------------------ text */
+/* ---------------------------------------------------------- documents */
 
-/* "845us", "1.23ms", "2.01s": three significant digits, a readable unit. */
-static void fmt_time(char *buf, size_t len, double s)
+/* Hands a buffer's text to the caller as a NUL-terminated string. */
+static int give(throng__buf_t *b, char **out)
 {
-    if (s < 1e-3)
-        snprintf(buf, len, "%.0fus", s * 1e6);
-    else if (s < 1)
-        snprintf(buf, len, "%.3gms", s * 1e3);
-    else
-        snprintf(buf, len, "%.2fs", s);
-}
-
-static void fmt_bytes(char *buf, size_t len, double b)
-{
-    const char *unit[] = {"B", "KB", "MB", "GB", "TB"};
-    int i = 0;
-    while (b >= 1000 && i < 4)
-        b /= 1000, i++;
-    snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", b, unit[i]);
-}
-
-static const char *ending_text(throng_ending_t e)
-{
-    switch (e) {
-    case THRONG_END_DURATION:
-        return "duration reached";
-    case THRONG_END_REQUESTS:
-        return "request limit reached";
-    case THRONG_END_CLIENTS:
-        return "number of clients declined to zero";
-    case THRONG_END_STOPPED:
-        return "aborted";
-    case THRONG_END_ONCE:
-        return "every client ran its one session";
-    case THRONG_END_PROCESSES:
-        return "every worker process has ended";
-    default:
-        return "running";
-    }
-}
-
-static void text_latency(throng__buf_t *b, const char *what, const throng_latency_t *l)
-{
-    char mean[16], p50[16], p90[16], p99[16], p999[16], max[16];
-    fmt_time(mean, sizeof mean, l->mean);
-    fmt_time(p50, sizeof p50, l->p50);
-    fmt_time(p90, sizeof p90, l->p90);
-    fmt_time(p99, sizeof p99, l->p99);
-    fmt_time(p999, sizeof p999, l->p999);
-    fmt_time(max, sizeof max, l->max);
-    throng__buf_printf(b, "  %-10s mean %s  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", what, mean,
-                       p50, p90, p99, p999, max);
-}
-
-static void text_header(throng__buf_t *b, const throng_engine_t *e, const throng_report_t *r)
-{
-    unsigned procs = e->cfg.processes;
-    for (unsigned i = 0; i < e->ngroups; i++) {
-        const throng__group_t *g = &e->groups[i];
-        char shape[64], where[64] = "";
-        if (g->session_style)
-            snprintf(shape, sizeof shape, "session persona");
-        else
-            snprintf(shape, sizeof shape, "%u request%s per session", g->cfg.request_count,
-                     g->cfg.request_count == 1 ? "" : "s");
-        unsigned threads = throng__group_threads(g, procs, 0);
-        if (procs > 1)
-            snprintf(where, sizeof where, " in %u processes of %u thread%s", procs, threads,
-                     threads == 1 ? "" : "s");
-        else
-            snprintf(where, sizeof where, " on %u thread%s", threads, threads == 1 ? "" : "s");
-        throng__buf_printf(b, "%s: %u client%s%s against %s, %s, slow down %gs\n", g->label,
-                           g->cfg.clients, g->cfg.clients == 1 ? "" : "s", where,
-                           g->set.address.authority, shape, g->cfg.slow_down);
-    }
-    throng__buf_printf(b, "ended: %s after %.2fs\n\n", ending_text(r->ending), r->elapsed);
-}
-
-static void text_counts(throng__buf_t *b, const throng_report_t *r)
-{
-    double rate = r->elapsed > 0 ? (double)r->requests / r->elapsed : 0;
-    throng__buf_printf(b, "  %-10s %llu (%.1f/s)   sessions %llu   connections %llu\n", "requests",
-                       (unsigned long long)r->requests, rate, (unsigned long long)r->sessions,
-                       (unsigned long long)r->connects);
-    if (r->latency.count) text_latency(b, "latency", &r->latency);
-    if (r->connect.count) text_latency(b, "connect", &r->connect);
-    throng__buf_printf(b, "  %-10s", "status");
-    static const char *classes[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
-    int any = 0;
-    for (int i = 1; i <= 6; i++) {
-        int k = i % 6; /* 1xx..5xx, then other */
-        if (r->status[k]) {
-            throng__buf_printf(b, " %s %llu ", classes[k], (unsigned long long)r->status[k]);
-            any = 1;
-        }
-    }
-    throng__buf_printf(b, "%s\n", any ? "" : " none");
-    char sent[24], recv[24];
-    fmt_bytes(sent, sizeof sent, (double)r->bytes_sent);
-    fmt_bytes(recv, sizeof recv, (double)r->bytes_received);
-    throng__buf_printf(b, "  %-10s sent %s, received %s\n", "data", sent, recv);
-}
-
-static void text_faults(throng__buf_t *b, const throng_report_t *r)
-{
-    int any = 0;
-    for (int k = 0; k < THRONG_FAULT_KINDS; k++) {
-        if (!r->faults[k]) continue;
-        throng__buf_printf(b, "  %-10s %-14s %8llu   %s\n", any ? "" : "faults",
-                           throng_fault_name((throng_fault_t)k), (unsigned long long)r->faults[k],
-                           r->fault_sample[k]);
-        any = 1;
-    }
-    if (!any) throng__buf_printf(b, "  %-10s none\n", "faults");
-    if (r->cancelled)
-        throng__buf_printf(b, "  %-10s %llu in flight when the run ended (not faults)\n",
-                           "cancelled", (unsigned long long)r->cancelled);
-    throng__buf_printf(b, "  %-10s %llu running, %llu faulted out, of %llu\n", "clients",
-                       (unsigned long long)r->clients_active,
-                       (unsigned long long)r->clients_faulted, (unsigned long long)r->clients);
-    if (r->processes)
-        throng__buf_printf(b, "  %-10s %llu started, %llu lost%s%s\n", "processes",
-                           (unsigned long long)r->processes, (unsigned long long)r->processes_lost,
-                           r->process_sample[0] ? ": " : "", r->process_sample);
-}
-
-int throng_report_text(const throng_engine_t *e, char **out)
-{
-    if (!e || !out) return THRONG_EINVAL;
-    const throng_report_t *r = throng_report(e);
-    if (!r) return THRONG_ESTATE;
-    throng__buf_t b = {0};
-    text_header(&b, e, r);
-    text_counts(&b, r);
-    text_faults(&b, r);
-    if (!b.data || throng__buf_append(&b, "", 1) != 0) {
-        throng__buf_free(&b);
+    if (throng__buf_append(b, "", 1) != 0) {
+        throng__buf_free(b);
         return THRONG_ENOMEM;
     }
-    *out = b.data;
+    *out = b->data;
     return 0;
+}
+
+int throng_report_json(const throng_engine_t *e, char **out)
+{
+    if (!e || !out) return THRONG_EINVAL;
+    if (!throng_report(e)) return THRONG_ESTATE;
+    cJSON *doc = throng__report_json(e);
+    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!text) return THRONG_ENOMEM;
+    *out = text;
+    return 0;
+}
+
+/* Draws a parsed report in the format asked for. */
+static int render(const cJSON *doc, throng_render_t format, unsigned flags, char **out, char *err)
+{
+    throng__buf_t b = {0};
+    int rc = format == THRONG_RENDER_HTML ? throng__render_html(doc, &b, err)
+                                          : throng__render_text(doc, flags, &b, err);
+    if (rc != 0) {
+        throng__buf_free(&b);
+        return rc < 0 ? rc : THRONG_EINVAL;
+    }
+    return give(&b, out);
+}
+
+int throng_report_text(const throng_engine_t *e, unsigned flags, char **out)
+{
+    if (!e || !out) return THRONG_EINVAL;
+    if (!throng_report(e)) return THRONG_ESTATE;
+    cJSON *doc = throng__report_json(e);
+    if (!doc) return THRONG_ENOMEM;
+    char err[THRONG__ERRMSG_LEN];
+    int rc = render(doc, THRONG_RENDER_TEXT, flags, out, err);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+int throng_render(const char *json, size_t len, throng_render_t format, unsigned flags, char **out,
+                  char *err, size_t errlen)
+{
+    char msg[THRONG__ERRMSG_LEN] = "";
+    int rc = THRONG_EINVAL;
+    if (!json || !out || (format != THRONG_RENDER_TEXT && format != THRONG_RENDER_HTML)) {
+        snprintf(msg, sizeof msg, "invalid argument");
+    } else {
+        const char *end = NULL;
+        cJSON *doc = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+        if (!doc)
+            snprintf(msg, sizeof msg, "not JSON (at byte %zu)", end ? (size_t)(end - json) : 0);
+        else
+            rc = render(doc, format, flags, out, msg);
+        cJSON_Delete(doc);
+    }
+    if (rc != 0 && err && errlen) snprintf(err, errlen, "%s", msg);
+    return rc;
 }

@@ -178,6 +178,7 @@ static void on_wake(uv_async_t *a)
 static void *worker_main(void *arg)
 {
     throng__worker_t *w = arg;
+    uv_update_time(&w->loop);
     throng__worker_second(w);
     /* Every client counts as active before any starts, so that one faulting
      * at once does not look like the last one leaving. */

@@ -104,7 +104,7 @@ static void test_refusals(void)
     CHECK_INT(throng_wait(e), THRONG_ESTATE);
     CHECK(throng_report(e) == NULL);
     char *text = NULL;
-    CHECK(throng_report_text(e, &text) < 0);
+    CHECK(throng_report_text(e, 0, &text) < 0);
     CHECK(text == NULL);
     throng_stop(e); /* idle: nothing happens */
     CHECK_INT(throng_start(e), THRONG_EINVAL);
@@ -336,7 +336,7 @@ static void test_stop(void)
 
     /* (d) The text report names what was measured and how it ended. */
     char *text = NULL;
-    CHECK_INT(throng_report_text(e, &text), 0);
+    CHECK_INT(throng_report_text(e, 0, &text), 0);
     CHECK(contains(text, "requests"));
     CHECK(contains(text, "aborted"));
     CHECK(contains(text, server_addr));

@@ -1,0 +1,93 @@
+# Reports: latency measured against a service of known latency, per-name
+# counts, the JSON report against its schema, `throng report` reproducing
+# the text, the HTML page, thresholds and their exit status, progress lines.
+. "$(dirname "$0")/lib.sh"
+SCHEMA="${THRONG_SOURCE:?}/docs/report-schema.json"
+PERSONAS="$(cd "$(dirname "$0")" && pwd)/personas"
+
+# py SCRIPT JSON: runs a check written in Python on a JSON report.
+py() {
+    python3 -c "import json, sys; doc = json.load(open(sys.argv[1])); $1" "$2"
+}
+
+# A service that takes 20 ms: the measured median is 20 ms within a few percent.
+start_server SLOW --latency 20ms
+run_throng "$WORK/slow.out" run -s "$SLOW_ADDR" -c 4 -d 2 --request-count 5 --slow-down 0 -q \
+    --json "$WORK/slow.json"
+expect_rc 0 "$WORK/slow.out"
+py 'p50 = doc["totals"]["latency"]["p50"]
+assert 0.0195 <= p50 <= 0.0215, "p50 %f is not 20 ms" % p50
+assert doc["totals"]["latency"]["min"] >= 0.018, doc["totals"]["latency"]["min"]' "$WORK/slow.json" ||
+    fail "latency against a 20 ms service: $(cat "$WORK/slow.out")"
+
+# Several request names: their counts add up to the total, and the JSON is
+# what the schema says.
+start_server S
+run_throng "$WORK/tour.out" run "$PERSONAS/session_tour.lua" -s "$S_ADDR" -c 3 -d 2 \
+    --slow-down 10ms -q --json "$WORK/tour.json" --html "$WORK/tour.html" --latency \
+    -- other="$S_ADDR"
+expect_rc 0 "$WORK/tour.out"
+expect_grep "divide" "$WORK/tour.out"
+expect_grep "/Multiply" "$WORK/tour.out"
+expect_grep "latency distribution" "$WORK/tour.out"
+py 'g = doc["groups"][0]
+names = {n["name"]: n for n in g["names"]}
+assert set(names) == {"divide", "/Multiply", "/Xy", "/status", "/Divide"}, sorted(names)
+assert sum(n["requests"] for n in names.values()) == doc["totals"]["requests"]
+assert sum(n["sent"] for n in names.values()) == doc["totals"]["sent"]
+assert names["/Divide"]["status"] == {"500": names["/Divide"]["requests"]}
+assert abs(sum(p["requests"] for p in doc["series"]) - doc["totals"]["requests"]) <= 0
+assert len(doc["series"]) >= 2' "$WORK/tour.json" || fail "per-name counts: $(cat "$WORK/tour.out")"
+python3 - "$SCHEMA" "$WORK/tour.json" <<'PY' || fail "the JSON report does not match docs/report-schema.json"
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
+PY
+
+# `throng report` prints the same text again.
+"$THRONG" report "$WORK/tour.json" --latency >"$WORK/again.out" || fail "throng report failed"
+cmp -s "$WORK/tour.out" "$WORK/again.out" ||
+    fail "throng report differs: $(diff "$WORK/tour.out" "$WORK/again.out")"
+run_throng "$WORK/notjson.out" report "$WORK/tour.out"
+expect_rc 2 "$WORK/notjson.out"
+expect_grep "not JSON" "$WORK/notjson.out"
+
+# The HTML page: three charts, nothing fetched from anywhere.
+[ "$(grep -o '<svg' "$WORK/tour.html" | wc -l)" = 3 ] || fail "expected 3 charts in the HTML report"
+grep -qiE 'https?://|src=|<link|@import|url\(' "$WORK/tour.html" && fail "the HTML report refers outside itself"
+expect_grep "divide" "$WORK/tour.html"
+"$THRONG" report "$WORK/tour.json" --html "$WORK/again.html" >/dev/null || fail "report --html"
+cmp -s "$WORK/tour.html" "$WORK/again.html" || fail "report --html draws another page"
+
+# Thresholds: passing ones exit 0 (even with faults), a failing one exits 5.
+start_server BUSY --busy 0.2
+run_throng "$WORK/pass.out" run -s "$BUSY_ADDR" -c 2 -n 200 --slow-down 0 -q \
+    --threshold 'p99<1s' --threshold 'errors<1%' --threshold 'table:rate>10' --json "$WORK/pass.json"
+expect_rc 0 "$WORK/pass.out"
+expect_grep "p99<1s                   passed" "$WORK/pass.out"
+run_throng "$WORK/fail.out" run -s "$SLOW_ADDR" -c 2 -n 20 --slow-down 0 -q \
+    --threshold 'p99<5ms' --threshold 'requests>=20' --json "$WORK/fail.json"
+expect_rc 5 "$WORK/fail.out"
+expect_grep "p99<5ms                  FAILED" "$WORK/fail.out"
+expect_grep "requests>=20             passed" "$WORK/fail.out"
+py 't = {x["expression"]: x for x in doc["thresholds"]}
+assert t["p99<5ms"]["passed"] is False and t["p99<5ms"]["value"] > 0.019
+assert t["requests>=20"]["passed"] is True and t["requests>=20"]["value"] == 20' "$WORK/fail.json" ||
+    fail "thresholds in the JSON"
+start_server WRONG --wrong-size 1
+run_throng "$WORK/errs.out" run -s "$WRONG_ADDR" -c 2 -d 5 -q --threshold 'errors<10%'
+expect_rc 5 "$WORK/errs.out"
+run_throng "$WORK/bad.out" run -s "$S_ADDR" --threshold 'p99<fast'
+expect_rc 2 "$WORK/bad.out"
+expect_grep "--threshold: threshold 'p99<fast'" "$WORK/bad.out"
+run_throng "$WORK/bad2.out" run -s "$S_ADDR" --threshold 'p99<50'
+expect_rc 2 "$WORK/bad2.out"
+expect_grep "give the time with a unit" "$WORK/bad2.out"
+
+# Progress: a plain line every --interval when stderr is not a terminal.
+timeout 30 "$THRONG" run -s "$S_ADDR" -c 2 -d 2.5 --interval 1s >/dev/null 2>"$WORK/progress.err"
+[ "$(grep -c '^progress: ' "$WORK/progress.err")" -ge 2 ] || fail "progress lines: $(cat "$WORK/progress.err")"
+grep -q "^progress: 1s/2s  [0-9]* requests  [0-9]*/s  p99 " "$WORK/progress.err" ||
+    fail "progress line format: $(cat "$WORK/progress.err")"
+timeout 30 "$THRONG" run -s "$S_ADDR" -c 2 -d 1.5 >/dev/null 2>"$WORK/quiet.err"
+[ ! -s "$WORK/quiet.err" ] || fail "no progress expected without a terminal or --interval"
+echo "ok"
