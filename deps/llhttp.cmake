@@ -12,7 +12,9 @@ if(NOT EXISTS "${LLHTTP_INCLUDE_DIR}/llhttp.h")
   message(FATAL_ERROR "llhttp.h not found in ${LLHTTP_INCLUDE_DIR}: install node-llhttp")
 endif()
 
-add_library(throng_llhttp STATIC
+# An object library: its objects go into libthrong itself (static and
+# shared), so an installed libthrong needs no llhttp of its own.
+add_library(throng_llhttp OBJECT
   ${LLHTTP_SOURCE_DIR}/llhttp.c ${LLHTTP_SOURCE_DIR}/api.c ${LLHTTP_SOURCE_DIR}/http.c)
 target_include_directories(throng_llhttp PUBLIC ${LLHTTP_INCLUDE_DIR})
 set_target_properties(throng_llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)

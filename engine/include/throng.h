@@ -174,7 +174,8 @@ typedef struct throng_group {
     const char *persona_source; /* a persona script's text */
     const char *server;         /* overrides throng_config_t.server when not NULL */
     unsigned clients;           /* default 10 */
-    unsigned threads;           /* worker threads for this group (default 1) */
+    unsigned threads;           /* worker threads per process for this group (default 1) */
+    unsigned processes;         /* worker processes sharing its clients (0: config.processes) */
     unsigned request_count;     /* exchanges per session (default 1) */
     double slow_down;           /* think time between exchanges, seconds (default 0.5) */
     unsigned big_table;         /* largest table side the table persona asks for (100) */
@@ -203,6 +204,22 @@ THRONG_API const char *throng_errmsg(const throng_engine_t *engine);
 
 /* Adds a group. Everything it points to is copied. Before throng_start(). */
 THRONG_API int throng_add_group(throng_engine_t *engine, const throng_group_t *group);
+
+/* A C function personas can call as throng.NAME(...): a lua_CFunction of
+ * LuaJIT (include <lua.h>, from `pkg-config --cflags luajit`). It runs on
+ * the worker threads, several at once, so it must be thread-safe; the data
+ * given at registration is its first upvalue:
+ *     void *data = lua_touserdata(L, lua_upvalueindex(1));
+ * A Lua error it raises (luaL_error) becomes the calling client's
+ * script-error fault, as any error in a persona. */
+struct lua_State;
+typedef int (*throng_lua_function)(struct lua_State *L);
+
+/* Makes fn available to every persona of the engine as throng.<name>.
+ * name is a Lua identifier that is not already in the module. Before
+ * throng_start(). */
+THRONG_API int throng_register_function(throng_engine_t *engine, const char *name,
+                                        throng_lua_function fn, void *data);
 
 /* Adds a threshold the run must meet: "p99<50ms", "p99.9<=200ms",
  * "errors<1%", "rate>1000", "requests>=500", "mean<10ms", optionally for one

@@ -16,6 +16,7 @@
 
 void throng_config_init(throng_config_t *c)
 {
+    if (!c) return;
     memset(c, 0, sizeof *c);
     c->server = "127.0.0.1:5050";
     c->timeout = 5;
@@ -28,6 +29,7 @@ void throng_config_init(throng_config_t *c)
 
 void throng_group_init(throng_group_t *g)
 {
+    if (!g) return;
     memset(g, 0, sizeof *g);
     g->clients = 10;
     g->threads = 1;
@@ -100,6 +102,8 @@ static int check_group(throng_engine_t *e, const throng_group_t *g)
     if (g->big_table == 0)
         return throng__fail(e->errmsg, THRONG_EINVAL, "big_table must be at least 1");
     if (g->nargs && !g->args) return throng__fail(e->errmsg, THRONG_EINVAL, "nargs without args");
+    if (g->processes > 4096)
+        return throng__fail(e->errmsg, THRONG_EINVAL, "processes must be at most 4096");
     return 0;
 }
 
@@ -179,6 +183,9 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     s->log = e->cfg.log;
     s->log_data = e->cfg.log_data;
     s->log_level = e->cfg.log_level;
+    g->procs = g->cfg.processes ? g->cfg.processes : e->cfg.processes;
+    if (g->procs > g->cfg.clients) g->procs = g->cfg.clients; /* no process without a client */
+    if (g->procs > e->forks) e->forks = g->procs;
     return 0;
 }
 
@@ -201,18 +208,26 @@ static unsigned share(unsigned n, unsigned parts, unsigned i, unsigned *from)
     return base + (i < extra);
 }
 
-/* The threads a group runs in one process: no more than its clients there. */
-unsigned throng__group_threads(const throng__group_t *g, unsigned nprocs, unsigned proc)
+/* A group's clients in worker process proc: the first g->procs processes
+ * share them. */
+static unsigned group_clients(const throng__group_t *g, unsigned proc, unsigned *from)
 {
-    unsigned from, n = share(g->cfg.clients, nprocs, proc, &from);
+    *from = 0;
+    return proc < g->procs ? share(g->cfg.clients, g->procs, proc, from) : 0;
+}
+
+/* The threads a group runs in one process: no more than its clients there. */
+unsigned throng__group_threads(const throng__group_t *g, unsigned proc)
+{
+    unsigned from, n = group_clients(g, proc, &from);
     return g->cfg.threads < n ? g->cfg.threads : n;
 }
 
-int throng__engine_create_workers(throng_engine_t *e, unsigned proc, unsigned nprocs)
+int throng__engine_create_workers(throng_engine_t *e, unsigned proc)
 {
     uint64_t total_clients = 0;
     for (unsigned i = 0; i < e->ngroups; i++) {
-        e->nworkers += throng__group_threads(&e->groups[i], nprocs, proc);
+        e->nworkers += throng__group_threads(&e->groups[i], proc);
         total_clients += e->groups[i].cfg.clients;
     }
     e->workers = calloc(e->nworkers ? e->nworkers : 1, sizeof *e->workers);
@@ -223,9 +238,10 @@ int throng__engine_create_workers(throng_engine_t *e, unsigned proc, unsigned np
         throng__group_t *g = &e->groups[gi];
         throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
         throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down, g->cfg.big_table,
-                                           g->cfg.args, g->cfg.nargs};
-        unsigned pfrom, pclients = share(g->cfg.clients, nprocs, proc, &pfrom);
-        unsigned threads = throng__group_threads(g, nprocs, proc);
+                                           g->cfg.args,          g->cfg.nargs,     e->functions,
+                                           e->nfunctions};
+        unsigned pfrom, pclients = group_clients(g, proc, &pfrom);
+        unsigned threads = throng__group_threads(g, proc);
         for (unsigned t = 0; t < threads; t++, wi++) {
             unsigned tfrom, n = share(pclients, threads, t, &tfrom);
             uint64_t first = group_base + pfrom + tfrom; /* the worker's first client, from 0 */
@@ -306,7 +322,8 @@ static int check_personas(throng_engine_t *e)
         throng__group_t *g = &e->groups[i];
         throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
         throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down, g->cfg.big_table,
-                                           g->cfg.args, g->cfg.nargs};
+                                           g->cfg.args,          g->cfg.nargs,     e->functions,
+                                           e->nfunctions};
         throng__persona_t p;
         throng__lua_caller_t who = {0};
         int ref, rc = throng__persona_open(&p, &spec, &params, e->errmsg);
@@ -325,6 +342,7 @@ int throng_start(throng_engine_t *e)
         return throng__fail(e->errmsg, THRONG_ESTATE,
                             "this engine has already run; create a new engine for another run");
     int rc = check_config(e);
+    e->forks = 1;
     for (unsigned i = 0; rc == 0 && i < e->ngroups; i++)
         rc = prepare_group(e, &e->groups[i]);
     if (rc) return rc;
@@ -342,10 +360,10 @@ int throng_start(throng_engine_t *e)
     }
     e->started_ns = throng__now_ns();
     e->started_wall = time(NULL);
-    if (e->cfg.processes > 1) {
+    if (e->forks > 1) {
         if ((rc = check_personas(e)) != 0 || (rc = throng__proc_spawn(e)) != 0) return rc;
     } else {
-        if ((rc = throng__engine_create_workers(e, 0, 1)) != 0) {
+        if ((rc = throng__engine_create_workers(e, 0)) != 0) {
             destroy_workers(e);
             return rc;
         }
@@ -354,11 +372,11 @@ int throng_start(throng_engine_t *e)
     atomic_store(&e->state, THRONG__RUNNING);
     for (unsigned i = 0; i < e->ngroups; i++) {
         const throng__group_t *g = &e->groups[i];
-        throng__engine_log(
-            e, THRONG_LOG_INFO, "run started: %s, %u client%s on %u thread%s%s against %s",
-            g->label, g->cfg.clients, g->cfg.clients == 1 ? "" : "s", g->cfg.threads,
-            g->cfg.threads == 1 ? "" : "s", e->cfg.processes > 1 ? " in each worker process" : "",
-            g->set.address.authority);
+        throng__engine_log(e, THRONG_LOG_INFO,
+                           "run started: %s, %u client%s on %u thread%s%s against %s", g->label,
+                           g->cfg.clients, g->cfg.clients == 1 ? "" : "s", g->cfg.threads,
+                           g->cfg.threads == 1 ? "" : "s",
+                           g->procs > 1 ? " in each worker process" : "", g->set.address.authority);
     }
     return 0;
 }
@@ -591,6 +609,48 @@ void throng__engine_totals(throng_engine_t *e)
         throng__stats_merge(e->total, e->gstats[g]);
 }
 
+/* A Lua identifier: letters, digits and _, not starting with a digit. */
+static int is_identifier(const char *s)
+{
+    if (!s || !*s || (*s >= '0' && *s <= '9') || strlen(s) >= 64) return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_'))
+            return 0;
+    return 1;
+}
+
+static const char *const module_names[] = {"spread_out", "random", "fault", "table_shape",
+                                           "now",        "log",    "json",  "version"};
+
+int throng_register_function(throng_engine_t *e, const char *name, throng_lua_function fn,
+                             void *data)
+{
+    if (!e) return THRONG_EINVAL;
+    if (atomic_load(&e->state) != THRONG__IDLE)
+        return throng__fail(e->errmsg, THRONG_ESTATE,
+                            "functions are registered before "
+                            "throng_start()");
+    if (!fn) return throng__fail(e->errmsg, THRONG_EINVAL, "register a function, not NULL");
+    if (!is_identifier(name))
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "'%s' is not a Lua name (letters, digits and _)", name ? name : "");
+    for (size_t i = 0; i < sizeof module_names / sizeof module_names[0]; i++)
+        if (strcmp(name, module_names[i]) == 0)
+            return throng__fail(e->errmsg, THRONG_EINVAL, "throng.%s is built in", name);
+    for (size_t i = 0; i < e->nfunctions; i++)
+        if (strcmp(name, e->functions[i].name) == 0)
+            return throng__fail(e->errmsg, THRONG_EINVAL, "throng.%s is registered already", name);
+    throng__lua_function_t *grown = realloc(e->functions, (e->nfunctions + 1) * sizeof *grown);
+    if (!grown) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+    e->functions = grown;
+    throng__lua_function_t *f = &e->functions[e->nfunctions++];
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->fn = (int (*)(lua_State *))fn;
+    f->data = data;
+    return 0;
+}
+
 int throng_add_threshold(throng_engine_t *e, const char *expression)
 {
     if (!e) return THRONG_EINVAL;
@@ -634,6 +694,7 @@ void throng_engine_free(throng_engine_t *e)
     if (e->total) throng__stats_free(e->total);
     throng__series_free(&e->series);
     free(e->thresholds);
+    free(e->functions);
     free(e->total);
     free(e->server);
     free(e);

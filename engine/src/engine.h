@@ -19,6 +19,7 @@ typedef struct throng__group {
     char label[160]; /* "table", or the script's file name */
     throng__worker_settings_t set;
     int session_style; /* the persona has a session function */
+    unsigned procs;    /* worker processes its clients are spread over */
 } throng__group_t;
 
 typedef enum { THRONG__IDLE, THRONG__RUNNING, THRONG__ENDED } throng__engine_state_t;
@@ -30,7 +31,8 @@ struct throng_engine {
     unsigned ngroups;
     throng__worker_t **workers; /* this process's worker threads */
     unsigned nworkers;
-    struct throng__proc *procs; /* worker processes, when config.processes > 1 */
+    unsigned forks;             /* worker processes to start: the most any group wants (1: none) */
+    struct throng__proc *procs; /* worker processes, when forks > 1 */
     unsigned nprocs;
     char proc_sample[THRONG_SAMPLE_LEN]; /* what happened to the first process lost */
 
@@ -42,6 +44,8 @@ struct throng_engine {
     time_t started_wall; /* for the report's started_at */
     struct throng__threshold *thresholds;
     unsigned nthresholds;
+    throng__lua_function_t *functions; /* throng_register_function */
+    size_t nfunctions;
 
     throng_report_t report;
     throng__stats_t *total;   /* every group's stats merged */
@@ -61,9 +65,9 @@ void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t en
 
 /* ---- shared with proc.c, which runs the same steps in each worker process ---- */
 
-/* Creates this process's workers: its share (proc of nprocs) of every
- * group's clients, spread over the group's threads. */
-int throng__engine_create_workers(throng_engine_t *e, unsigned proc, unsigned nprocs);
+/* Creates this process's workers (process proc, 0 without processes): its
+ * share of every group's clients, spread over the group's threads. */
+int throng__engine_create_workers(throng_engine_t *e, unsigned proc);
 int throng__engine_start_workers(throng_engine_t *e);
 
 /* Waits for the workers; with a link (in a worker process) also obeys the
@@ -88,8 +92,8 @@ void throng__engine_progress(throng_engine_t *e, const throng__counts_t *sum, do
 /* Why a run ended whose workers (or processes) ended on their own. */
 throng_ending_t throng__engine_own_ending(const throng_ending_t *endings, unsigned n);
 
-/* The threads a group runs in process proc of nprocs. */
-unsigned throng__group_threads(const throng__group_t *g, unsigned nprocs, unsigned proc);
+/* The threads a group runs in worker process proc (0 without processes). */
+unsigned throng__group_threads(const throng__group_t *g, unsigned proc);
 
 void throng__engine_log(throng_engine_t *e, throng_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -152,6 +152,21 @@ static int push_args(lua_State *L, const throng__persona_params_t *pp, const cha
     return 0;
 }
 
+/* The embedding program's functions, into the loaded throng module. */
+static void add_functions(lua_State *L, const throng__persona_params_t *pp)
+{
+    if (!pp->nfunctions) return;
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "loaded");
+    lua_getfield(L, -1, "throng");
+    for (size_t i = 0; i < pp->nfunctions; i++) {
+        lua_pushlightuserdata(L, pp->functions[i].data);
+        lua_pushcclosure(L, pp->functions[i].fn, 1);
+        lua_setfield(L, -2, pp->functions[i].name);
+    }
+    lua_pop(L, 3);
+}
+
 static void clear_refs(throng__persona_t *p)
 {
     p->table_ref = p->meta_ref = p->args_ref = p->res_ref = LUA_NOREF;
@@ -222,6 +237,7 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
     if (lua_pcall(L, 1, 0, HANDLER) != 0)
         return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
     p->ctx = throng__lua_ctx(L);
+    add_functions(L, params);
     p->res = throng__lua_new_response(L, p->ctx);
     p->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 

@@ -33,6 +33,13 @@ static inline int throng__persona_session_style(const throng__persona_t *p)
     return p->session_ref != LUA_NOREF;
 }
 
+/* A C function the embedding program adds to the throng module. */
+typedef struct throng__lua_function {
+    char name[64];
+    int (*fn)(lua_State *L);
+    void *data;
+} throng__lua_function_t;
+
 /* The persona parameters every instance's init receives. */
 typedef struct throng__persona_params {
     unsigned request_count;
@@ -40,6 +47,8 @@ typedef struct throng__persona_params {
     unsigned big_table;
     const char *const *args; /* "key=value" */
     size_t nargs;
+    const throng__lua_function_t *functions; /* added to the throng module */
+    size_t nfunctions;
 } throng__persona_params_t;
 
 /* A new Lua state with the persona loaded and checked. Returns 0, or

@@ -101,7 +101,7 @@ static void child_main(throng_engine_t *e, const throng__link_t *link)
     e->cfg.progress = NULL;
     e->cfg.duration = 0; /* the parent keeps time and says when to stop */
     int rc = pipe2(e->pipe, O_CLOEXEC | O_NONBLOCK) == 0 ? 0 : THRONG_ESYS;
-    if (rc == 0) rc = throng__engine_create_workers(e, link->index, e->cfg.processes);
+    if (rc == 0) rc = throng__engine_create_workers(e, link->index);
     if (rc == 0) {
         for (unsigned i = 0; i < e->nworkers; i++)
             if (!(e->workers[i]->published = malloc(sizeof *e->workers[i]->published)))
@@ -194,16 +194,16 @@ static void stop_children(throng_engine_t *e, throng_ending_t reason)
 
 int throng__proc_spawn(throng_engine_t *e)
 {
-    e->procs = calloc(e->cfg.processes, sizeof *e->procs);
+    e->procs = calloc(e->forks, sizeof *e->procs);
     if (!e->procs) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-    for (unsigned i = 0; i < e->cfg.processes; i++) {
+    for (unsigned i = 0; i < e->forks; i++) {
         e->procs[i].ctl_fd = e->procs[i].stats_fd = -1;
         if (!(e->procs[i].last = calloc(e->ngroups, sizeof *e->procs[i].last)))
             return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
         for (unsigned g = 0; g < e->ngroups; g++)
             throng__stats_init(&e->procs[i].last[g]);
     }
-    for (unsigned i = 0; i < e->cfg.processes; i++) {
+    for (unsigned i = 0; i < e->forks; i++) {
         int rc = spawn_one(e, i);
         if (rc) {
             e->nprocs = i;
@@ -416,7 +416,7 @@ void throng__proc_free(throng_engine_t *e)
         if (p->stats_fd >= 0) close(p->stats_fd);
         throng__buf_free(&p->in);
     }
-    for (unsigned i = 0; i < e->cfg.processes && e->procs; i++) {
+    for (unsigned i = 0; i < e->forks && e->procs; i++) {
         for (unsigned g = 0; g < e->ngroups && e->procs[i].last; g++)
             throng__stats_free(&e->procs[i].last[g]);
         free(e->procs[i].last);

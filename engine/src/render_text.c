@@ -59,8 +59,9 @@ static void fmt_bytes(char *buf, size_t len, double b)
 
 /* ------------------------------------------------------------ sections */
 
-static void group_header(throng__buf_t *b, const cJSON *g, unsigned processes)
+static void group_header(throng__buf_t *b, const cJSON *g)
 {
+    unsigned processes = (unsigned)count(g, "processes");
     char shape[64], where[64];
     unsigned long long clients = count(g, "clients"), threads = count(g, "threads");
     if (strcmp(str(g, "style"), "session") == 0)
@@ -229,11 +230,10 @@ int throng__render_text(const cJSON *report, unsigned flags, throng__buf_t *out,
         return throng__fail(err, THRONG_EINVAL,
                             "not a throng report (format throng-report, "
                             "version 1)");
-    unsigned processes = (unsigned)count(obj(report, "settings"), "processes");
     int several = cJSON_GetArraySize(groups) > 1;
     tally_t all = {0};
     cJSON_ArrayForEach(g, groups) tally_group(&all, g);
-    cJSON_ArrayForEach(g, groups) group_header(out, g, processes);
+    cJSON_ArrayForEach(g, groups) group_header(out, g);
     throng__buf_printf(out, "ended: %s after %.2fs\n\n", str(report, "ending_text"),
                        num(report, "elapsed"));
     cJSON_ArrayForEach(g, groups)

@@ -141,7 +141,8 @@ static cJSON *group_json(const throng_engine_t *e, unsigned gi, double elapsed)
     cJSON_AddStringToObject(j, "server", g->set.address.authority);
     cJSON_AddStringToObject(j, "style", g->session_style ? "session" : "request");
     cJSON_AddNumberToObject(j, "clients", g->cfg.clients);
-    cJSON_AddNumberToObject(j, "threads", throng__group_threads(g, e->cfg.processes, 0));
+    cJSON_AddNumberToObject(j, "processes", g->procs);
+    cJSON_AddNumberToObject(j, "threads", throng__group_threads(g, 0));
     cJSON_AddNumberToObject(j, "request_count", g->cfg.request_count);
     cJSON_AddNumberToObject(j, "slow_down", g->cfg.slow_down);
     cJSON_AddNumberToObject(j, "sessions", (double)s->n.sessions);
