@@ -31,15 +31,18 @@ typedef struct run_flags {
 
 static void usage(FILE *out, const cli_option_t *opts, const cli_option_t *described)
 {
-    fprintf(out, "usage: throng run [PERSONA] [flags] [-- key=value ...]\n"
-                 "\n"
-                 "Loads a server with clients that each run PERSONA: the built-in 'table'\n"
-                 "persona (the default) or a persona script (a path ending in .lua; see\n"
-                 "scripts/README.md). Each client runs sessions: connect, --request-count\n"
-                 "exchanges with think time between them (or the script's session\n"
-                 "function), close, rest for --slow-down, start again.\n"
-                 "\n"
-                 "flags:\n");
+    fprintf(out,
+            "usage: throng run [PERSONA] [flags] [-- key=value ...]\n"
+            "\n"
+            "Loads a server with clients that each run PERSONA: the built-in 'table'\n"
+            "persona (the default) or a persona script (a path ending in .lua; see\n"
+            "scripts/README.md). A plan script (a table of named groups, each with its\n"
+            "persona and settings) runs all its groups at once; the flags below are\n"
+            "the settings a group leaves out. Each client runs sessions: connect, --request-count\n"
+            "exchanges with think time between them (or the script's session\n"
+            "function), close, rest for --slow-down, start again.\n"
+            "\n"
+            "flags:\n");
     cli_print_options(out, opts);
     fprintf(out, "\n"
                  "flags of the layer-cake testing clients, accepted as they are given there:\n");
@@ -169,7 +172,14 @@ static void show_config(const run_flags_t *f)
 /* Adds the group and the thresholds; 0, or prints why not. */
 static int configure(throng_engine_t *e, const run_flags_t *f)
 {
-    int rc = throng_add_group(e, &f->group);
+    int rc;
+    if (f->group.persona_path) { /* a persona script or a plan of several groups */
+        throng_group_t defaults = f->group;
+        defaults.persona_path = NULL;
+        rc = throng_add_script(e, f->group.persona_path, &defaults);
+    } else {
+        rc = throng_add_group(e, &f->group);
+    }
     for (size_t i = 0; rc == 0 && i < f->thresholds.n; i++)
         if ((rc = throng_add_threshold(e, f->thresholds.items[i])) != 0)
             fprintf(stderr, CMD ": --threshold: %s\n", throng_errmsg(e));

@@ -181,6 +181,11 @@ typedef struct throng_group {
     unsigned big_table;         /* largest table side the table persona asks for (100) */
     const char *const *args;    /* persona arguments, each "key=value" */
     size_t nargs;
+    double start_delay;            /* seconds after the run's start before its clients start */
+    double duration;               /* seconds its clients run, from their start; 0 = the run's */
+    const char *const *thresholds; /* conditions on this group's figures, as for
+                                      throng_add_threshold() ("p99<50ms") */
+    size_t nthresholds;
 } throng_group_t;
 
 THRONG_API void throng_group_init(throng_group_t *group);
@@ -220,6 +225,27 @@ typedef int (*throng_lua_function)(struct lua_State *L);
  * throng_start(). */
 THRONG_API int throng_register_function(throng_engine_t *engine, const char *name,
                                         throng_lua_function fn, void *data);
+
+/* Adds what the Lua script at path holds. A persona script (returning a
+ * table with a request or session function) becomes one group running it;
+ * a plan (returning a table of named groups) becomes all its groups:
+ *
+ *     return {
+ *       watchdog = { persona = "scripts/watchdog.lua", clients = 1, slow_down = "30s" },
+ *       typical  = { persona = "typical.lua", clients = 200, processes = 2,
+ *                    request_count = 8, args = { small_table = 5 },
+ *                    start_delay = "10s", duration = "5m",
+ *                    thresholds = { "p99<50ms" } },
+ *     }
+ *
+ * Keys: persona (a built-in name or a path, relative to the plan's folder),
+ * clients, processes, threads, request_count, slow_down, big_table, server,
+ * start_delay, duration (seconds or "30s"), thresholds, args. What a group
+ * leaves out comes from defaults (NULL: throng_group_init()'s). A plan is
+ * checked whole first: a bad key or value, or a missing persona, adds
+ * nothing and the message names the plan, the group and the key. */
+THRONG_API int throng_add_script(throng_engine_t *engine, const char *path,
+                                 const throng_group_t *defaults);
 
 /* Adds a threshold the run must meet: "p99<50ms", "p99.9<=200ms",
  * "errors<1%", "rate>1000", "requests>=500", "mean<10ms", optionally for one

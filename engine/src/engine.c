@@ -104,6 +104,12 @@ static int check_group(throng_engine_t *e, const throng_group_t *g)
     if (g->nargs && !g->args) return throng__fail(e->errmsg, THRONG_EINVAL, "nargs without args");
     if (g->processes > 4096)
         return throng__fail(e->errmsg, THRONG_EINVAL, "processes must be at most 4096");
+    if (!(g->start_delay >= 0) || !(g->duration >= 0))
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "start_delay and duration must not be "
+                            "negative");
+    if (g->nthresholds && !g->thresholds)
+        return throng__fail(e->errmsg, THRONG_EINVAL, "nthresholds without thresholds");
     return 0;
 }
 
@@ -134,6 +140,30 @@ int throng_add_group(throng_engine_t *e, const throng_group_t *g)
         free_group(ng);
         return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory adding a group");
     }
+    /* Every threshold is checked before any is kept, so a bad one adds nothing. */
+    throng__threshold_t t;
+    for (size_t i = 0; i < g->nthresholds; i++) {
+        if (throng__threshold_parse(g->thresholds[i], &t, e->errmsg) != 0) {
+            free_group(ng);
+            return THRONG_EINVAL;
+        }
+    }
+    if (g->nthresholds) {
+        throng__threshold_t *grown =
+            realloc(e->thresholds, (e->nthresholds + g->nthresholds) * sizeof *grown);
+        if (!grown) {
+            free_group(ng);
+            return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+        }
+        e->thresholds = grown;
+        for (size_t i = 0; i < g->nthresholds; i++) {
+            throng__threshold_parse(g->thresholds[i], &t, e->errmsg);
+            t.group = (int)e->ngroups;
+            e->thresholds[e->nthresholds++] = t;
+        }
+    }
+    ng->cfg.thresholds = NULL; /* kept, parsed, in e->thresholds */
+    ng->cfg.nthresholds = 0;
     const char *label = g->name             ? g->name
                         : g->persona_path   ? g->persona_path
                         : g->persona_source ? "persona source"
@@ -178,6 +208,8 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     s->on_fault = e->cfg.on_fault;
     s->request_count = g->cfg.request_count;
     s->slow_down = g->cfg.slow_down;
+    s->start_delay = g->cfg.start_delay;
+    s->duration = g->cfg.duration;
     s->once = e->cfg.once;
     s->keep_last_reply = e->cfg.keep_last_reply;
     s->log = e->cfg.log;
@@ -489,12 +521,16 @@ static int next_wakeup(const throng_engine_t *e, double elapsed, double next_tic
 /* Why a run whose workers all ended on their own ended. */
 throng_ending_t throng__engine_own_ending(const throng_ending_t *endings, unsigned n)
 {
-    int all_clients = n > 0, any_once = 0;
+    int all_clients = n > 0, all_duration = n > 0, any_once = 0;
     for (unsigned i = 0; i < n; i++) {
         all_clients &= endings[i] == THRONG_END_CLIENTS;
+        all_duration &= endings[i] == THRONG_END_DURATION; /* groups with their own duration */
         any_once |= endings[i] == THRONG_END_ONCE;
     }
-    return all_clients ? THRONG_END_CLIENTS : any_once ? THRONG_END_ONCE : THRONG_END_REQUESTS;
+    return all_clients    ? THRONG_END_CLIENTS
+           : all_duration ? THRONG_END_DURATION
+           : any_once     ? THRONG_END_ONCE
+                          : THRONG_END_REQUESTS;
 }
 
 throng_ending_t throng__engine_control(throng_engine_t *e, const throng__link_t *link)
@@ -572,7 +608,7 @@ static void check_thresholds(throng_engine_t *e, double elapsed)
 {
     for (unsigned i = 0; i < e->nthresholds; i++) {
         throng__threshold_t *t = &e->thresholds[i];
-        throng__threshold_eval(t, e->total, elapsed);
+        throng__threshold_eval(t, t->group >= 0 ? e->gstats[t->group] : e->total, elapsed);
         throng__engine_log(e, t->passed ? THRONG_LOG_INFO : THRONG_LOG_WARN, "threshold %s: %s",
                            t->expression, t->passed ? "passed" : "failed");
     }

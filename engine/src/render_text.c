@@ -189,8 +189,11 @@ static void thresholds_lines(throng__buf_t *b, const cJSON *report)
             else
                 throng__fmt_seconds(v, sizeof v, value->valuedouble);
         }
-        throng__buf_printf(b, "  %-10s %-24s %s (%s)\n", any ? "" : "thresholds",
-                           str(t, "expression"),
+        char expr[160];
+        const cJSON *group = obj(t, "group");
+        snprintf(expr, sizeof expr, "%s%s%s", cJSON_IsString(group) ? group->valuestring : "",
+                 cJSON_IsString(group) ? " " : "", str(t, "expression"));
+        throng__buf_printf(b, "  %-10s %-24s %s (%s)\n", any ? "" : "thresholds", expr,
                            cJSON_IsTrue(obj(t, "passed")) ? "passed" : "FAILED", v);
         any = 1;
     }

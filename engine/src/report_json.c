@@ -201,6 +201,10 @@ static cJSON *thresholds_json(const throng_engine_t *e)
         const throng__threshold_t *t = &e->thresholds[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "expression", t->expression);
+        if (t->group >= 0)
+            cJSON_AddStringToObject(o, "group", e->groups[t->group].label);
+        else
+            cJSON_AddNullToObject(o, "group");
         if (t->name[0])
             cJSON_AddStringToObject(o, "name", t->name);
         else

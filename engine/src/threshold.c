@@ -92,6 +92,7 @@ static int parse_limit(throng__threshold_t *t, const char *s, char *err)
 int throng__threshold_parse(const char *text, throng__threshold_t *t, char *err)
 {
     memset(t, 0, sizeof *t);
+    t->group = -1;
     if (!text || strlen(text) >= sizeof t->expression)
         return throng__fail(err, THRONG_EINVAL, "threshold '%s' is empty or too long",
                             text ? text : "");

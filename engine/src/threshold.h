@@ -19,7 +19,8 @@ typedef enum {
 
 typedef struct throng__threshold {
     char expression[96];
-    char name[THRONG__NAME_LEN]; /* "" for the whole run */
+    char name[THRONG__NAME_LEN]; /* a request name, or "" */
+    int group;                   /* the group it applies to, or -1 for the whole run */
     char metric_text[16];        /* "p99", "errors", ... as written */
     throng__metric_t metric;
     double q; /* percentile, for THRONG__METRIC_PERCENTILE */

@@ -35,6 +35,8 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     w->wake.data = w;
     uv_timer_init(&w->loop, &w->tick);
     w->tick.data = w;
+    uv_timer_init(&w->loop, &w->group_timer);
+    w->group_timer.data = w;
     w->loop_ready = 1;
 
     if ((rc = throng__persona_open(&w->persona, spec, params, err)) != 0) return rc;
@@ -175,6 +177,31 @@ static void on_wake(uv_async_t *a)
     throng__worker_shutdown(w, (throng_ending_t)atomic_load(&w->stop_reason));
 }
 
+static uint64_t ms_of(double seconds)
+{
+    return seconds > 0 ? (uint64_t)(seconds * 1000 + 0.5) : 0;
+}
+
+/* The group's own duration is over. */
+static void on_group_end(uv_timer_t *t)
+{
+    throng__worker_shutdown(t->data, THRONG_END_DURATION);
+}
+
+static void start_clients(throng__worker_t *w)
+{
+    for (unsigned i = 0; i < w->nclients && !w->stopping; i++)
+        throng__client_start(&w->clients[i]);
+    if (!w->stopping && w->set->duration > 0)
+        uv_timer_start(&w->group_timer, on_group_end, ms_of(w->set->duration), 0);
+}
+
+/* The group's start delay is over. */
+static void on_group_start(uv_timer_t *t)
+{
+    start_clients(t->data);
+}
+
 static void *worker_main(void *arg)
 {
     throng__worker_t *w = arg;
@@ -183,8 +210,10 @@ static void *worker_main(void *arg)
     /* Every client counts as active before any starts, so that one faulting
      * at once does not look like the last one leaving. */
     w->stats.n.clients_active = w->nclients;
-    for (unsigned i = 0; i < w->nclients && !w->stopping; i++)
-        throng__client_start(&w->clients[i]);
+    if (w->set->start_delay > 0)
+        uv_timer_start(&w->group_timer, on_group_start, ms_of(w->set->start_delay), 0);
+    else
+        start_clients(w);
     if (!w->stopping) uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     /* The last second, cut short by the end of the run. */
@@ -257,6 +286,7 @@ void throng__worker_shutdown(throng__worker_t *w, throng_ending_t reason)
     for (unsigned i = 0; i < w->nclients; i++)
         throng__client_stop(&w->clients[i], reason);
     uv_close((uv_handle_t *)&w->tick, NULL);
+    uv_close((uv_handle_t *)&w->group_timer, NULL);
     pthread_mutex_lock(&w->lock);
     w->wake_closed = 1;
     pthread_mutex_unlock(&w->lock);
@@ -289,6 +319,7 @@ static void close_unstarted(throng__worker_t *w)
         throng__conn_stop(&w->clients[i].conn);
     }
     uv_close((uv_handle_t *)&w->tick, NULL);
+    uv_close((uv_handle_t *)&w->group_timer, NULL);
     uv_close((uv_handle_t *)&w->wake, NULL);
     uv_run(&w->loop, UV_RUN_DEFAULT);
 }

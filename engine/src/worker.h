@@ -23,6 +23,8 @@ typedef struct throng__worker_settings {
     throng_on_fault_t on_fault;
     unsigned request_count;
     double slow_down;
+    double start_delay;  /* seconds before the group's clients start */
+    double duration;     /* seconds the group runs once started; 0 = as long as the run */
     int once;            /* each client runs one session, then is done */
     int keep_last_reply; /* keep the last response's status and body */
     throng_log_cb log;   /* where log lines go (NULL: dropped) */
@@ -42,8 +44,9 @@ struct throng__worker {
 
     pthread_t thread;
     uv_loop_t loop;
-    uv_async_t wake; /* the engine's stop request */
-    uv_timer_t tick; /* publishes the progress snapshot */
+    uv_async_t wake;        /* the engine's stop request */
+    uv_timer_t tick;        /* publishes the progress snapshot */
+    uv_timer_t group_timer; /* the group's start delay, then its duration */
     throng__persona_t persona;
     throng__client_t *clients;
     unsigned nclients;

@@ -1,0 +1,1 @@
+return { late = { persona = "table", start_delay = "soon" } }

@@ -1,0 +1,1 @@
+return { busy = { persona = "table", clients = -3 } }

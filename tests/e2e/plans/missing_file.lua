@@ -1,0 +1,1 @@
+return { ghost = { persona = "no_such_persona.lua", clients = 1 } }

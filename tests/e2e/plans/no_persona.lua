@@ -1,0 +1,1 @@
+return { lonely = { clients = 2 } }
