@@ -42,3 +42,20 @@ void throng__lua_install_searcher(lua_State *L)
     lua_rawseti(L, -2, 2);
     lua_pop(L, 2);
 }
+
+/* Puts the script's own folder first on package.path, so that a persona
+ * can require the helper modules that sit beside it. */
+void throng__lua_add_script_dir(lua_State *L, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    lua_getglobal(L, "package");
+    if (slash)
+        lua_pushlstring(L, path, (size_t)(slash - path));
+    else
+        lua_pushliteral(L, ".");
+    lua_pushliteral(L, "/?.lua;");
+    lua_getfield(L, -3, "path");
+    lua_concat(L, 3);
+    lua_setfield(L, -2, "path");
+    lua_pop(L, 1);
+}

@@ -22,4 +22,8 @@ struct lua_State;
 /* Adds a searcher to package.loaders that loads the embedded modules. */
 void throng__lua_install_searcher(struct lua_State *L);
 
+/* Puts the folder of the script at path first on package.path, so that a
+ * script can require the modules beside it. */
+void throng__lua_add_script_dir(struct lua_State *L, const char *path);
+
 #endif

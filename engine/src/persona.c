@@ -86,23 +86,6 @@ static int load_chunk(lua_State *L, const throng__persona_spec_t *spec, char *la
     return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
 }
 
-/* Puts the script's own folder first on package.path, so that a persona
- * can require the helper modules that sit beside it. */
-static void add_script_dir(lua_State *L, const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    lua_getglobal(L, "package");
-    if (slash)
-        lua_pushlstring(L, path, (size_t)(slash - path));
-    else
-        lua_pushliteral(L, ".");
-    lua_pushliteral(L, "/?.lua;");
-    lua_getfield(L, -3, "path");
-    lua_concat(L, 3);
-    lua_setfield(L, -2, "path");
-    lua_pop(L, 1);
-}
-
 /* A hook's reference: LUA_NOREF when absent; an error when present but not
  * a function. */
 static int hook_ref(lua_State *L, throng__persona_t *p, const char *name, int *ref, char *err)
@@ -241,7 +224,7 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
     p->res = throng__lua_new_response(L, p->ctx);
     p->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
-    if (spec->path) add_script_dir(L, spec->path);
+    if (spec->path) throng__lua_add_script_dir(L, spec->path);
     int rc = load_chunk(L, spec, p->label, sizeof p->label, err);
     if (rc == 0) rc = bind_hooks(p, err);
     if (rc == 0) rc = push_args(L, params, p->label, err);

@@ -300,14 +300,17 @@ static void free_plan(plan_t *p)
     free(p->groups);
 }
 
-/* 1 when the table at the stack top is a persona (has a request or session
- * function), not a plan. */
+/* 1 when the table at the stack top is a persona, not a plan: a plan holds
+ * only group tables, a persona its hook functions. */
 static int is_persona(lua_State *L)
 {
-    lua_getfield(L, -1, "request");
-    lua_getfield(L, -2, "session");
-    int yes = lua_isfunction(L, -1) || lua_isfunction(L, -2);
-    lua_pop(L, 2);
+    int yes = 0;
+    lua_pushnil(L);
+    while (!yes && lua_next(L, -2)) {
+        yes = lua_isfunction(L, -1);
+        lua_pop(L, 1);
+    }
+    if (yes) lua_pop(L, 1); /* the key lua_next left */
     return yes;
 }
 
@@ -321,6 +324,7 @@ static int run_script(lua_State *L, const char *path, char *err)
     lua_pushcfunction(L, luaopen_throng);
     lua_setfield(L, -2, "throng");
     lua_pop(L, 2);
+    throng__lua_add_script_dir(L, path);
     if (luaL_loadfile(L, path) != 0 || lua_pcall(L, 0, 1, 0) != 0)
         return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
     if (!lua_istable(L, -1))
