@@ -13,10 +13,12 @@
 
 static void usage(FILE *out, const cli_option_t *opts)
 {
-    fprintf(out, "usage: throng report FILE.json [flags]\n"
+    fprintf(out, "usage: throng report FILE.json [FILE.json ...] [flags]\n"
                  "\n"
                  "Prints the text report of a run again from the JSON report that\n"
                  "'throng run --json FILE.json' wrote; --html draws its HTML page.\n"
+                 "Several reports are merged first: of machines that loaded one service at\n"
+                 "the same time, or with --sequential of one run's successive parts.\n"
                  "\n"
                  "flags:\n");
     cli_print_options(out, opts);
@@ -49,36 +51,74 @@ static char *read_file(const char *path, size_t *len)
     return data;
 }
 
+/* The one report, or several merged; NULL after saying why. */
+static char *read_reports(char **paths, int n, int sequential, size_t *len)
+{
+    char **texts = calloc((size_t)n, sizeof *texts), *merged = NULL, err[256];
+    for (int i = 0; texts && i < n; i++) {
+        if (!(texts[i] = read_file(paths[i], len))) {
+            fprintf(stderr, CMD ": %s: %s\n", paths[i], strerror(errno));
+            goto done;
+        }
+    }
+    if (!texts) goto done;
+    if (n == 1) {
+        merged = texts[0];
+        texts[0] = NULL;
+    } else if (throng_report_merge((const char *const *)texts, (size_t)n, sequential, &merged, err,
+                                   sizeof err) != 0) {
+        fprintf(stderr, CMD ": %s\n", err);
+        merged = NULL;
+    } else {
+        *len = strlen(merged);
+    }
+done:
+    for (int i = 0; texts && i < n; i++)
+        free(texts[i]);
+    free(texts);
+    return merged;
+}
+
 int cmd_report(int argc, char **argv)
 {
-    int latency = 0;
-    const char *html = NULL;
+    int latency = 0, sequential = 0;
+    const char *html = NULL, *json_out = NULL;
     cli_option_t opts[] = {
         {"latency", 0, CLI_FLAG, &latency, NULL, "add the latency distribution"},
         {"html", 0, CLI_STRING, &html, "FILE", "write the report as an HTML page to FILE"},
+        {"json", 0, CLI_STRING, &json_out, "FILE", "write the (merged) report as JSON to FILE"},
+        {"sequential", 0, CLI_FLAG, &sequential, NULL,
+         "the reports are successive parts of one run, not machines side by side"},
         {NULL},
     };
-    char *positional[8];
+    char **positional = calloc((size_t)argc + 1, sizeof *positional);
     cli_args_t args = {.positional = positional};
-    if (argc > 8 || cli_parse(CMD, opts, argc, argv, &args) != 0) return CLI_EXIT_USAGE;
-    if (args.help) {
-        usage(stdout, opts);
-        return CLI_EXIT_OK;
-    }
-    if (args.npositional != 1) {
-        fprintf(stderr, CMD ": give one JSON report (see throng report --help)\n");
+    if (!positional || cli_parse(CMD, opts, argc, argv, &args) != 0) {
+        free(positional);
         return CLI_EXIT_USAGE;
     }
-    size_t len;
-    char *json = read_file(positional[0], &len), *out = NULL, err[256];
-    if (!json) {
-        fprintf(stderr, CMD ": %s: %s\n", positional[0], strerror(errno));
+    if (args.help || args.npositional == 0) {
+        if (!args.help)
+            fprintf(stderr, CMD ": give a JSON report (see throng report --help)\n");
+        else
+            usage(stdout, opts);
+        free(positional);
+        return args.help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    }
+    size_t len = 0;
+    char *json = read_reports(positional, args.npositional, sequential, &len), *out = NULL,
+         err[256];
+    const char *name = args.npositional == 1 ? positional[0] : "merged report";
+    free(positional);
+    if (!json) return CLI_EXIT_USAGE;
+    if (json_out && cli_write_file(CMD, "--json", json_out, json) != 0) {
+        free(json);
         return CLI_EXIT_USAGE;
     }
     int status = CLI_EXIT_OK;
     if (throng_render(json, len, THRONG_RENDER_TEXT, latency ? THRONG_TEXT_LATENCY : 0, &out, err,
                       sizeof err) != 0) {
-        fprintf(stderr, CMD ": %s: %s\n", positional[0], err);
+        fprintf(stderr, CMD ": %s: %s\n", name, err);
         status = CLI_EXIT_USAGE;
     } else {
         fputs(out, stdout);
@@ -86,7 +126,7 @@ int cmd_report(int argc, char **argv)
         out = NULL;
         if (html) {
             if (throng_render(json, len, THRONG_RENDER_HTML, 0, &out, err, sizeof err) != 0) {
-                fprintf(stderr, CMD ": %s: %s\n", positional[0], err);
+                fprintf(stderr, CMD ": %s: %s\n", name, err);
                 status = CLI_EXIT_USAGE;
             } else if (cli_write_file(CMD, "--html", html, out) != 0) {
                 status = CLI_EXIT_USAGE;

@@ -153,6 +153,8 @@ typedef struct throng_config {
                                    every group's clients; call it from a program that may fork */
     int once;                   /* each client runs one session, then the run ends */
     int keep_last_reply;        /* keep the last response for throng_report_last_reply() */
+    int live_reports;           /* throng_report_json() works while the run goes on (the
+                                   workers then publish their figures every second) */
     uint64_t seed;              /* 0 = a fresh random seed per run */
     throng_progress_cb progress;
     void *progress_data;
@@ -326,8 +328,19 @@ THRONG_API int throng_report_text(const throng_engine_t *engine, unsigned flags,
 
 /* The whole report as JSON (docs/report.md in the source tree: every count,
  * per group and per request name, with the histograms' buckets and the
- * per-second series, so reports can be merged later). *out: throng_free. */
+ * per-second series, so reports can be merged later). *out: throng_free.
+ * With config.live_reports it also works while the run goes on, from any
+ * thread, giving the figures so far (ending "none"). */
 THRONG_API int throng_report_json(const throng_engine_t *engine, char **out);
+
+/* Merges JSON reports into one (*out: throng_free): of several machines
+ * loading one service at once (sequential 0: elapsed is the longest, counts
+ * and clients add up), or of one run's successive parts (sequential 1:
+ * elapsed adds up and the series follow each other). Groups and request
+ * names are matched by name; histograms merge exactly by their buckets.
+ * On THRONG_EINVAL, err (errlen bytes, may be NULL) says which report is bad. */
+THRONG_API int throng_report_merge(const char *const *reports, size_t n, int sequential, char **out,
+                                   char *err, size_t errlen);
 
 typedef enum { THRONG_RENDER_TEXT, THRONG_RENDER_HTML } throng_render_t;
 

@@ -13,6 +13,7 @@
 
 #include "engine.h"
 #include "proc.h"
+#include "report_json.h"
 
 void throng_config_init(throng_config_t *c)
 {
@@ -52,6 +53,7 @@ throng_engine_t *throng_engine_new(const throng_config_t *config)
     }
     e->cfg.server = e->server;
     e->pipe[0] = e->pipe[1] = -1;
+    pthread_mutex_init(&e->live_lock, NULL);
     atomic_init(&e->state, THRONG__IDLE);
     atomic_init(&e->stop_requested, 0);
     return e;
@@ -286,6 +288,11 @@ int throng__engine_create_workers(throng_engine_t *e, unsigned proc)
             if (rc) return rc;
             g->session_style = throng__persona_session_style(&w->persona);
             w->budget = budget_share(e->cfg.max_requests, first, first + n, total_clients);
+            if (e->cfg.live_reports || e->forks > 1) {
+                if (!(w->published = malloc(sizeof *w->published)))
+                    return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+                throng__stats_init(w->published);
+            }
             w->notify_fd = e->pipe[1];
         }
         group_base += g->cfg.clients;
@@ -477,15 +484,19 @@ static void send_snapshot(throng_engine_t *e, const throng__link_t *link)
 
 void throng__engine_settle(throng_engine_t *e, uint64_t before)
 {
+    pthread_mutex_lock(&e->live_lock);
     throng__series_settle(&e->series, before);
     if (e->series.npoints) e->last_p99 = e->series.points[e->series.npoints - 1].p99;
+    pthread_mutex_unlock(&e->live_lock);
 }
 
 /* Takes the workers' finished seconds and settles those surely complete. */
 static void gather_seconds(throng_engine_t *e, double elapsed)
 {
+    pthread_mutex_lock(&e->live_lock);
     for (unsigned i = 0; i < e->nworkers; i++)
         throng__worker_take_seconds(e->workers[i], &e->series);
+    pthread_mutex_unlock(&e->live_lock);
     /* A worker hands a second over within a tick (250 ms) of its end. */
     double done = elapsed - 0.5;
     if (done >= 1) throng__engine_settle(e, (uint64_t)done + 1);
@@ -598,8 +609,10 @@ int throng__engine_join_workers(throng_engine_t *e)
             e->last_at = w->last_at;
         }
     }
-    return destroy_workers(e)
-               ? throng__fail(e->errmsg, THRONG_ESYS, "a worker's event loop kept a handle open")
+    pthread_mutex_lock(&e->live_lock); /* a live report may be reading the workers */
+    int bad = destroy_workers(e);
+    pthread_mutex_unlock(&e->live_lock);
+    return bad ? throng__fail(e->errmsg, THRONG_ESYS, "a worker's event loop kept a handle open")
                : 0;
 }
 
@@ -637,6 +650,43 @@ int throng_wait(throng_engine_t *e)
                        (unsigned long long)e->report.failures);
     atomic_store(&e->state, THRONG__ENDED);
     return rc;
+}
+
+/* The figures so far: the workers' published stats (or the worker
+ * processes' latest), merged by group, under the live lock. */
+cJSON *throng__engine_live_json(throng_engine_t *e)
+{
+    throng__stats_t *groups = calloc(e->ngroups, sizeof *groups), *total = malloc(sizeof *total);
+    throng__stats_t **views = calloc(e->ngroups, sizeof *views);
+    cJSON *doc = NULL;
+    if (groups && total && views) {
+        throng__stats_init(total);
+        for (unsigned g = 0; g < e->ngroups; g++) {
+            throng__stats_init(&groups[g]);
+            views[g] = &groups[g];
+        }
+        pthread_mutex_lock(&e->live_lock);
+        for (unsigned i = 0; i < e->nworkers; i++)
+            throng__worker_merge_published(e->workers[i], &groups[e->workers[i]->group]);
+        for (unsigned i = 0; i < e->nprocs; i++)
+            for (unsigned g = 0; g < e->ngroups; g++)
+                throng__stats_merge(&groups[g], &e->procs[i].last[g]);
+        for (unsigned g = 0; g < e->ngroups; g++)
+            throng__stats_merge(total, &groups[g]);
+        throng_report_t r;
+        throng__report_fill(e, &r, total, throng__engine_elapsed(e), THRONG_END_NONE);
+        r.processes_lost = 0;
+        throng__report_view_t v = {&r, views, total};
+        doc = throng__report_json(e, &v);
+        pthread_mutex_unlock(&e->live_lock);
+        for (unsigned g = 0; g < e->ngroups; g++)
+            throng__stats_free(&groups[g]);
+        throng__stats_free(total);
+    }
+    free(groups);
+    free(total);
+    free(views);
+    return doc;
 }
 
 void throng__engine_totals(throng_engine_t *e)
@@ -733,5 +783,6 @@ void throng_engine_free(throng_engine_t *e)
     free(e->functions);
     free(e->total);
     free(e->server);
+    pthread_mutex_destroy(&e->live_lock);
     free(e);
 }

@@ -48,11 +48,12 @@ struct throng_engine {
     size_t nfunctions;
 
     throng_report_t report;
-    throng__stats_t *total;   /* every group's stats merged */
-    throng__stats_t **gstats; /* each group's stats, merged from its workers (or processes) */
-    throng__series_t series;  /* the run's per-second points */
-    double last_p99;          /* of the latest second settled, for the progress line */
-    throng__buf_t last_reply; /* keep_last_reply: the latest response's body */
+    throng__stats_t *total;    /* every group's stats merged */
+    throng__stats_t **gstats;  /* each group's stats, merged from its workers (or processes) */
+    throng__series_t series;   /* the run's per-second points */
+    double last_p99;           /* of the latest second settled, for the progress line */
+    pthread_mutex_t live_lock; /* guards series and procs' stats against live reports */
+    throng__buf_t last_reply;  /* keep_last_reply: the latest response's body */
     int last_status;
     uint64_t last_at;
     char errmsg[THRONG__ERRMSG_LEN];
@@ -60,8 +61,13 @@ struct throng_engine {
 
 struct throng__link;
 
-/* Fills e->report from e->total (report.c). */
+/* Fills r from total (report.c); _build fills e->report from e->total. */
+void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const throng__stats_t *total,
+                         double elapsed, throng_ending_t ending);
 void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t ending);
+
+/* A running run's report so far (config.live_reports), as JSON. */
+struct cJSON *throng__engine_live_json(throng_engine_t *e);
 
 /* ---- shared with proc.c, which runs the same steps in each worker process ---- */
 

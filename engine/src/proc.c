@@ -102,13 +102,6 @@ static void child_main(throng_engine_t *e, const throng__link_t *link)
     e->cfg.duration = 0; /* the parent keeps time and says when to stop */
     int rc = pipe2(e->pipe, O_CLOEXEC | O_NONBLOCK) == 0 ? 0 : THRONG_ESYS;
     if (rc == 0) rc = throng__engine_create_workers(e, link->index);
-    if (rc == 0) {
-        for (unsigned i = 0; i < e->nworkers; i++)
-            if (!(e->workers[i]->published = malloc(sizeof *e->workers[i]->published)))
-                rc = THRONG_ENOMEM;
-            else
-                throng__stats_init(e->workers[i]->published);
-    }
     if (rc == 0) rc = throng__engine_start_workers(e);
     if (rc != 0) {
         send_frame(link, 'E', THRONG_END_NONE, e->errmsg, strlen(e->errmsg));
@@ -252,8 +245,10 @@ static void child_ended(throng_engine_t *e, throng__proc_t *p)
              how);
     p->lost = 1;
     /* Its clients are neither running nor faulted out any more. */
+    pthread_mutex_lock(&e->live_lock);
     for (unsigned g = 0; g < e->ngroups; g++)
         p->last[g].n.clients_active = 0;
+    pthread_mutex_unlock(&e->live_lock);
     if (!e->proc_sample[0]) snprintf(e->proc_sample, sizeof e->proc_sample, "%s", msg);
     throng__engine_log(e, THRONG_LOG_ERROR, "%s", msg);
 }
@@ -282,18 +277,22 @@ static void take_frames(throng_engine_t *e, throng__proc_t *p)
         memcpy(&h, p->in.data + at, sizeof h);
         if (p->in.len - at - sizeof h < h.len) break;
         const char *payload = p->in.data + at + sizeof h;
+        pthread_mutex_lock(&e->live_lock);
+        int bad = (h.kind == 'S' || h.kind == 'F') && take_stats(e, p, payload, h.len) != 0;
+        if (h.kind == 'P' && h.len == sizeof(throng__second_t)) {
+            throng__second_t second;
+            memcpy(&second, payload, sizeof second);
+            throng__series_add(&e->series, &second);
+        }
+        pthread_mutex_unlock(&e->live_lock);
         if (h.kind == 'S' || h.kind == 'F') {
-            if (take_stats(e, p, payload, h.len) != 0)
+            if (bad)
                 throng__engine_log(e, THRONG_LOG_ERROR,
                                    "worker process %d sent malformed statistics", (int)p->pid);
             if (h.kind == 'F') {
                 p->finished = 1;
                 p->ending = (throng_ending_t)h.ending;
             }
-        } else if (h.kind == 'P' && h.len == sizeof(throng__second_t)) {
-            throng__second_t second;
-            memcpy(&second, payload, sizeof second);
-            throng__series_add(&e->series, &second);
         } else if (h.kind == 'E') {
             throng__engine_log(e, THRONG_LOG_ERROR, "worker process %d could not start: %.*s",
                                (int)p->pid, (int)h.len, payload);

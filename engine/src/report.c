@@ -29,10 +29,10 @@ static void latency_of(const throng__hist_t *h, throng_latency_t *l)
     l->p999 = (double)throng__hist_percentile(h, 99.9) * 1e-9;
 }
 
-void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t ending)
+void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const throng__stats_t *total,
+                         double elapsed, throng_ending_t ending)
 {
-    throng_report_t *r = &e->report;
-    const throng__counts_t *n = &e->total->n;
+    const throng__counts_t *n = &total->n;
     memset(r, 0, sizeof *r);
     r->ending = ending;
     r->elapsed = elapsed;
@@ -42,7 +42,7 @@ void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t en
     r->bytes_sent = n->bytes_sent;
     r->bytes_received = n->bytes_received;
     memcpy(r->faults, n->faults, sizeof r->faults);
-    memcpy(r->fault_sample, e->total->sample, sizeof r->fault_sample);
+    memcpy(r->fault_sample, total->sample, sizeof r->fault_sample);
     r->failures = throng__counts_failures(n);
     memcpy(r->status, n->status, sizeof r->status);
     for (unsigned i = 0; i < e->ngroups; i++)
@@ -57,8 +57,13 @@ void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t en
     r->thresholds = e->nthresholds;
     for (unsigned i = 0; i < e->nthresholds; i++)
         r->thresholds_failed += !e->thresholds[i].passed;
-    latency_of(&e->total->latency, &r->latency);
-    latency_of(&e->total->connect, &r->connect);
+    latency_of(&total->latency, &r->latency);
+    latency_of(&total->connect, &r->connect);
+}
+
+void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t ending)
+{
+    throng__report_fill(e, &e->report, e->total, elapsed, ending);
 }
 
 const throng_report_t *throng_report(const throng_engine_t *e)
@@ -98,8 +103,15 @@ static int give(throng__buf_t *b, char **out)
 int throng_report_json(const throng_engine_t *e, char **out)
 {
     if (!e || !out) return THRONG_EINVAL;
-    if (!throng_report(e)) return THRONG_ESTATE;
-    cJSON *doc = throng__report_json(e);
+    cJSON *doc;
+    if (atomic_load(&e->state) == THRONG__RUNNING) {
+        if (!e->cfg.live_reports) return THRONG_ESTATE;
+        doc = throng__engine_live_json((throng_engine_t *)e);
+    } else {
+        if (!throng_report(e)) return THRONG_ESTATE;
+        throng__report_view_t v = {&e->report, e->gstats, e->total};
+        doc = throng__report_json(e, &v);
+    }
     char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
     cJSON_Delete(doc);
     if (!text) return THRONG_ENOMEM;
@@ -124,7 +136,8 @@ int throng_report_text(const throng_engine_t *e, unsigned flags, char **out)
 {
     if (!e || !out) return THRONG_EINVAL;
     if (!throng_report(e)) return THRONG_ESTATE;
-    cJSON *doc = throng__report_json(e);
+    throng__report_view_t v = {&e->report, e->gstats, e->total};
+    cJSON *doc = throng__report_json(e, &v);
     if (!doc) return THRONG_ENOMEM;
     char err[THRONG__ERRMSG_LEN];
     int rc = render(doc, THRONG_RENDER_TEXT, flags, out, err);

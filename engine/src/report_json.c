@@ -127,10 +127,11 @@ static cJSON *name_json(const throng__name_stats_t *ns, double elapsed)
     return j;
 }
 
-static cJSON *group_json(const throng_engine_t *e, unsigned gi, double elapsed)
+static cJSON *group_json(const throng_engine_t *e, const throng__report_view_t *v, unsigned gi,
+                         double elapsed)
 {
     const throng__group_t *g = &e->groups[gi];
-    const throng__stats_t *s = e->gstats[gi];
+    const throng__stats_t *s = v->gstats[gi];
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", g->label);
     cJSON_AddStringToObject(j, "persona",
@@ -222,9 +223,8 @@ static cJSON *thresholds_json(const throng_engine_t *e)
     return j;
 }
 
-static void add_header(cJSON *j, const throng_engine_t *e)
+static void add_header(cJSON *j, const throng_engine_t *e, const throng_report_t *r)
 {
-    const throng_report_t *r = &e->report;
     char when[32];
     struct tm tm;
     gmtime_r(&e->started_wall, &tm);
@@ -238,17 +238,17 @@ static void add_header(cJSON *j, const throng_engine_t *e)
     cJSON_AddStringToObject(j, "ending_text", throng__ending_text(r->ending));
 }
 
-cJSON *throng__report_json(const throng_engine_t *e)
+cJSON *throng__report_json(const throng_engine_t *e, const throng__report_view_t *v)
 {
-    const throng_report_t *r = &e->report;
+    const throng_report_t *r = v->report;
     cJSON *j = cJSON_CreateObject();
     if (!j) return NULL;
-    add_header(j, e);
+    add_header(j, e, r);
     cJSON_AddItemToObject(j, "settings", settings_json(e));
     cJSON *groups = cJSON_AddArrayToObject(j, "groups");
     for (unsigned g = 0; g < e->ngroups; g++)
-        cJSON_AddItemToArray(groups, group_json(e, g, r->elapsed));
-    cJSON_AddItemToObject(j, "totals", stats_json(e->total, r->elapsed));
+        cJSON_AddItemToArray(groups, group_json(e, v, g, r->elapsed));
+    cJSON_AddItemToObject(j, "totals", stats_json(v->total, r->elapsed));
     cJSON_AddItemToObject(j, "series", series_json(&e->series, r->elapsed));
     cJSON_AddItemToObject(j, "thresholds", thresholds_json(e));
     cJSON *procs = cJSON_AddObjectToObject(j, "processes");

@@ -6,8 +6,17 @@
 
 #include "throng.h"
 
-/* The ended run's whole report (docs/report.md); the caller deletes it. */
-cJSON *throng__report_json(const throng_engine_t *engine);
+struct throng__stats;
+
+/* What a report is made of: the ended run's figures, or a running run's so far. */
+typedef struct throng__report_view {
+    const throng_report_t *report;
+    struct throng__stats *const *gstats; /* per group */
+    const struct throng__stats *total;
+} throng__report_view_t;
+
+/* The whole report (docs/report.md); the caller deletes it. */
+cJSON *throng__report_json(const throng_engine_t *engine, const throng__report_view_t *view);
 
 /* "duration", "clients", ... as in the JSON report. */
 const char *throng__ending_name(throng_ending_t ending);
