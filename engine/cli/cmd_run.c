@@ -21,6 +21,7 @@ typedef struct run_flags {
     throng_group_t group;
     int on_fault, log_level, once, print, show_config, latency;
     const char *log_file;
+    uint64_t log_max;
     cli_list_t thresholds;
     cli_output_t out;
     /* the described system's flags */
@@ -188,7 +189,7 @@ static int configure(throng_engine_t *e, const run_flags_t *f)
 }
 
 /* Runs the engine; with --print, shows the last reply after the report. */
-static int run(run_flags_t *f, FILE *log)
+static int run(run_flags_t *f, cli_log_t *log)
 {
     cli_log_setup(&f->cfg, log, (throng_log_level_t)f->log_level);
     f->out.text_flags = f->latency ? THRONG_TEXT_LATENCY : 0;
@@ -255,6 +256,14 @@ int cmd_run(int argc, char **argv)
         {"log-level", 0, CLI_CHOICE, &f.log_level, "LEVEL",
          "error, warn (default), info, debug (every client event), trace", cli_log_levels},
         {"log", 0, CLI_STRING, &f.log_file, "FILE", "write log lines to FILE (default stderr)"},
+        {"log-max", 0, CLI_U64, &f.log_max, "BYTES",
+         "roll FILE over at this size (10M), keeping 5 old ones"},
+        {"status", 0, CLI_STRING, &f.out.status_file, "FILE",
+         "keep FILE holding the run's live figures, rewritten every second"},
+        {"snapshot", 0, CLI_STRING, &f.out.snapshot_file, "FILE",
+         "keep FILE holding the JSON report so far, rewritten every --snapshot-every"},
+        {"snapshot-every", 0, CLI_DURATION, &f.out.snapshot_every, "TIME",
+         "how often --snapshot is rewritten (default 30s)"},
         {"threshold", 0, CLI_LIST, &f.thresholds, "EXPR",
          "a condition to meet, as p99<50ms, errors<1%, rate>1000, NAME:p99<20ms (repeatable)"},
         {"json", 0, CLI_STRING, &f.out.json_file, "FILE", "write the whole report as JSON"},
@@ -303,13 +312,10 @@ int cmd_run(int argc, char **argv)
         status = CLI_EXIT_OK;
         goto done;
     }
-    FILE *log = stderr;
-    if (f.log_file && !(log = fopen(f.log_file, "a"))) {
-        fprintf(stderr, CMD ": --log %s: %s\n", f.log_file, strerror(errno));
-        goto done;
-    }
+    cli_log_t *log = f.log_file ? cli_log_open(CMD, f.log_file, f.log_max) : cli_log_stderr();
+    if (!log) goto done;
     status = run(&f, log);
-    if (log != stderr) fclose(log);
+    cli_log_close(log);
 done:
     free(positional);
     return status;

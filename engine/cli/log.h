@@ -1,5 +1,6 @@
 /* log.h - where the throng command writes log lines: one timestamped line
- * each, tagged with the process id and the client's id. */
+ * each, tagged with the process id and the client's id; to stderr, or to a
+ * file that rolls over by size so a long run cannot fill the disk. */
 #ifndef THRONG_CLI_LOG_H
 #define THRONG_CLI_LOG_H
 
@@ -10,7 +11,20 @@
 /* The names --log-level accepts, in throng_log_level_t order. */
 extern const char *const cli_log_levels[];
 
-/* Sends config's log lines at level and above to out (stderr by default). */
-void cli_log_setup(throng_config_t *config, FILE *out, throng_log_level_t level);
+#define CLI_LOG_KEEP 5 /* rolled-over files kept: FILE.1 (newest) .. FILE.5 */
+
+typedef struct cli_log cli_log_t;
+
+/* A log to path (appended), rolled over when it passes max_bytes (0: never).
+ * NULL after printing why, prefixed with cmd. */
+cli_log_t *cli_log_open(const char *cmd, const char *path, unsigned long long max_bytes);
+
+/* The log to stderr. */
+cli_log_t *cli_log_stderr(void);
+
+void cli_log_close(cli_log_t *log);
+
+/* Sends config's log lines at level and above to log. */
+void cli_log_setup(throng_config_t *config, cli_log_t *log, throng_log_level_t level);
 
 #endif

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -33,9 +34,42 @@ static void fmt_latency(char *buf, size_t len, double s)
         snprintf(buf, len, "%.2fs", s);
 }
 
-static void on_progress(const throng_progress_t *p, void *data)
+/* Writes text to path through a temporary file, so readers never see half. */
+static void replace_file(const char *path, const char *text)
 {
-    const cli_output_t *o = data;
+    size_t n = strlen(path) + 8;
+    char tmp[n];
+    snprintf(tmp, n, "%s.new", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    int ok = fputs(text, f) >= 0;
+    ok &= fclose(f) == 0;
+    if (ok) rename(tmp, path);
+}
+
+/* --status: the live figures as one line of JSON. */
+static void write_status(const cli_output_t *o, const throng_progress_t *p)
+{
+    char line[512];
+    snprintf(line, sizeof line,
+             "{\"pid\":%ld,\"started\":%lld,\"elapsed\":%.1f,\"requests\":%llu,\"rate\":%.1f,"
+             "\"p99\":%.6f,\"failures\":%llu,\"clients\":%llu}\n",
+             (long)getpid(), o->started, p->elapsed, (unsigned long long)p->requests, p->rate,
+             p->p99, (unsigned long long)p->failures, (unsigned long long)p->clients_active);
+    replace_file(o->status_file, line);
+}
+
+/* --snapshot: the report so far. */
+static void write_snapshot(const cli_output_t *o)
+{
+    char *json = NULL;
+    if (o->engine && throng_report_json(o->engine, &json) == 0)
+        replace_file(o->snapshot_file, json);
+    throng_free(json);
+}
+
+static void progress_line(const cli_output_t *o, const throng_progress_t *p)
+{
     char when[32], p99[16];
     if (o->duration > 0)
         snprintf(when, sizeof when, "%.0fs/%.0fs", p->elapsed, o->duration);
@@ -49,14 +83,34 @@ static void on_progress(const throng_progress_t *p, void *data)
     fflush(stderr);
 }
 
+/* Called about every second by the engine: whatever this run asked for. */
+static void on_progress(const throng_progress_t *p, void *data)
+{
+    cli_output_t *o = data;
+    if (!o->quiet &&
+        (o->tty || (o->interval > 0 && p->elapsed - o->last_line >= o->interval - 0.05))) {
+        progress_line(o, p);
+        o->last_line = p->elapsed;
+    }
+    if (o->status_file) write_status(o, p);
+    if (o->snapshot_file && p->elapsed - o->last_snapshot >= o->snapshot_every - 0.05) {
+        write_snapshot(o);
+        o->last_snapshot = p->elapsed;
+    }
+}
+
 void cli_output_setup(throng_config_t *config, cli_output_t *o)
 {
     o->tty = isatty(STDERR_FILENO);
     o->duration = config->duration;
-    if (o->quiet || (!o->tty && !(o->interval > 0))) return;
+    o->started = (long long)time(NULL);
+    if (!(o->snapshot_every > 0)) o->snapshot_every = 30;
+    if (o->snapshot_file) config->live_reports = 1;
+    int lines = !o->quiet && (o->tty || o->interval > 0);
+    if (!lines && !o->status_file && !o->snapshot_file) return;
     config->progress = on_progress;
     config->progress_data = o;
-    config->progress_interval = o->tty ? 1 : o->interval;
+    config->progress_interval = 1;
 }
 
 static int exit_status(const throng_report_t *r)
@@ -103,6 +157,7 @@ static int write_reports(const char *cmd, throng_engine_t *e, const cli_output_t
 
 int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
 {
+    o->engine = e;
     int rc = throng_start(e);
     if (rc) {
         fprintf(stderr, "%s: %s\n", cmd, throng_errmsg(e));
@@ -129,6 +184,7 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
         throng_free(text);
     }
     int written = write_reports(cmd, e, o);
+    if (o->snapshot_file) write_snapshot(o); /* the final figures */
     const throng_report_t *r = throng_report(e);
     int status = r ? exit_status(r) : CLI_EXIT_FAULTS;
     return status == CLI_EXIT_OK && written != 0 ? CLI_EXIT_FAULTS : status;

@@ -7,14 +7,20 @@
 #include "throng.h"
 
 typedef struct cli_output {
-    int quiet;             /* no progress at all */
-    double interval;       /* when stderr is not a terminal: a plain line this often (0: none) */
-    unsigned text_flags;   /* THRONG_TEXT_LATENCY */
-    const char *json_file; /* --json */
-    const char *html_file; /* --html */
-    /* set up by cli_output_setup */
+    int quiet;               /* no progress at all */
+    double interval;         /* when stderr is not a terminal: a plain line this often (0: none) */
+    unsigned text_flags;     /* THRONG_TEXT_LATENCY */
+    const char *json_file;   /* --json */
+    const char *html_file;   /* --html */
+    const char *status_file; /* --status: live figures, every second */
+    const char *snapshot_file; /* --snapshot: the JSON report so far */
+    double snapshot_every;     /* seconds between snapshots (default 30) */
+    /* set up by cli_output_setup and cli_run_engine */
     int tty;
     double duration;
+    double last_line, last_snapshot; /* elapsed when written */
+    long long started;               /* wall clock, for --status */
+    throng_engine_t *engine;
 } cli_output_t;
 
 /* Sets config's progress callback as out asks: redrawn each second on a
