@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "options.h"
@@ -14,6 +15,7 @@
 static void usage(FILE *out, const cli_option_t *opts)
 {
     fprintf(out, "usage: throng report FILE.json [FILE.json ...] [flags]\n"
+                 "       throng report NAME [--home DIR]\n"
                  "\n"
                  "Prints the text report of a run again from the JSON report that\n"
                  "'throng run --json FILE.json' wrote; --html draws its HTML page.\n"
@@ -82,13 +84,15 @@ done:
 int cmd_report(int argc, char **argv)
 {
     int latency = 0, sequential = 0;
-    const char *html = NULL, *json_out = NULL;
+    const char *html = NULL, *json_out = NULL, *home = NULL;
     cli_option_t opts[] = {
         {"latency", 0, CLI_FLAG, &latency, NULL, "add the latency distribution"},
         {"html", 0, CLI_STRING, &html, "FILE", "write the report as an HTML page to FILE"},
         {"json", 0, CLI_STRING, &json_out, "FILE", "write the (merged) report as JSON to FILE"},
         {"sequential", 0, CLI_FLAG, &sequential, NULL,
          "the reports are successive parts of one run, not machines side by side"},
+        {"home", 0, CLI_STRING, &home, "DIR",
+         "the home whose group NAME is reported (default .throng)"},
         {NULL},
     };
     char **positional = calloc((size_t)argc + 1, sizeof *positional);
@@ -106,8 +110,23 @@ int cmd_report(int argc, char **argv)
         return args.help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     }
     size_t len = 0;
-    char *json = read_reports(positional, args.npositional, sequential, &len), *out = NULL,
-         err[256];
+    char *json = NULL, *out = NULL, err[256];
+    /* A name that is not a file is a home's group. */
+    if (args.npositional == 1 && access(positional[0], F_OK) != 0) {
+        int rc = cli_home_report(home, positional[0], &json);
+        if (rc < 0) {
+            fprintf(stderr, CMD ": %s: no such file, nor a group in the home\n", positional[0]);
+            free(positional);
+            return CLI_EXIT_USAGE;
+        }
+        if (rc > 0) {
+            free(positional);
+            return CLI_EXIT_USAGE;
+        }
+        len = strlen(json);
+    } else {
+        json = read_reports(positional, args.npositional, sequential, &len);
+    }
     const char *name = args.npositional == 1 ? positional[0] : "merged report";
     free(positional);
     if (!json) return CLI_EXIT_USAGE;

@@ -217,7 +217,26 @@ static int run(run_flags_t *f, cli_log_t *log)
     return status;
 }
 
-int cmd_run(int argc, char **argv)
+/* The canonical tokens of a checked command line. */
+static int canonical(cli_run_canon_t *canon, const cli_option_t *opts, const cli_args_t *args)
+{
+    int n = 0, cap = CLI_RUN_TOKENS_MAX;
+    for (int i = 0; i < args->npositional && n < cap; i++)
+        canon->tokens[n++] = strdup(args->positional[i]);
+    n += cli_canonical(opts, canon->tokens + n, cap - n);
+    if (args->nrest && n < cap) canon->tokens[n++] = strdup("--");
+    for (int i = 0; i < args->nrest && n < cap; i++)
+        canon->tokens[n++] = strdup(args->rest[i]);
+    canon->ntokens = n;
+    for (int i = 0; i < n; i++)
+        if (!canon->tokens[i]) return CLI_EXIT_USAGE;
+    return n < cap ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+/* cmd_run's work; with canon set, only checks the command line and writes
+ * its canonical tokens (the persona, "--name=value" flags, then "--" and the
+ * persona arguments) into canon->tokens instead of running. */
+static int run_command(int argc, char **argv, cli_run_canon_t *canon)
 {
     run_flags_t f;
     memset(&f, 0, sizeof f);
@@ -227,6 +246,8 @@ int cmd_run(int argc, char **argv)
     f.log_level = THRONG_LOG_WARN;
 
     cli_option_t opts[] = {
+        {"name", 0, CLI_STRING, &f.group.name, "NAME",
+         "the group's name in the report (default: the persona's)"},
         {"server", 's', CLI_STRING, &f.cfg.server, "URL",
          "server to load (default 127.0.0.1:5050)"},
         {"clients", 'c', CLI_UINT, &f.group.clients, "N", "clients in all (default 10)", NULL, 1,
@@ -307,6 +328,10 @@ int cmd_run(int argc, char **argv)
     f.group.args = (const char *const *)args.rest;
     f.group.nargs = (size_t)args.nrest;
     if (settle(&f, opts, &args) != 0) goto done;
+    if (canon) {
+        status = canonical(canon, opts, &args);
+        goto done;
+    }
     if (f.show_config) {
         show_config(&f);
         status = CLI_EXIT_OK;
@@ -319,4 +344,22 @@ int cmd_run(int argc, char **argv)
 done:
     free(positional);
     return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    return run_command(argc, argv, NULL);
+}
+
+int cli_run_canonical(int argc, char **argv, cli_run_canon_t *canon)
+{
+    canon->ntokens = 0;
+    return run_command(argc, argv, canon);
+}
+
+void cli_run_canon_free(cli_run_canon_t *canon)
+{
+    for (int i = 0; i < canon->ntokens; i++)
+        free(canon->tokens[i]);
+    canon->ntokens = 0;
 }

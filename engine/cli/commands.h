@@ -14,8 +14,28 @@ enum {
 };
 
 int cmd_run(int argc, char **argv);
+
+/* A `throng run` command line, checked and spelled canonically (the home
+ * keeps its groups' settings so): the persona first when given, then each
+ * flag as --name=value, then "--" and the persona arguments. */
+#define CLI_RUN_TOKENS_MAX 256
+typedef struct cli_run_canon {
+    char *tokens[CLI_RUN_TOKENS_MAX];
+    int ntokens;
+} cli_run_canon_t;
+
+/* Checks argv as `throng run` would (printing the same errors) without
+ * running; CLI_EXIT_OK with canon filled, or CLI_EXIT_USAGE. */
+int cli_run_canonical(int argc, char **argv, cli_run_canon_t *canon);
+void cli_run_canon_free(cli_run_canon_t *canon);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_home(const char *verb, int argc, char **argv);
+
+/* The JSON report of a home's group since it was first started (its earlier
+ * processes' figures and the current one's). 0 with *json (free it), -1 when
+ * there is no such group, 1 after printing why there are no figures. */
+int cli_home_report(const char *home_dir, const char *name, char **json);
 
 #endif

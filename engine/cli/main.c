@@ -34,6 +34,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0) return cmd_report(argc - 2, argv + 2);
+    static const char *const home_verbs[] = {"create", "add", "update", "start",
+                                             "status", "log", "stop"};
+    for (size_t i = 0; i < sizeof home_verbs / sizeof home_verbs[0]; i++)
+        if (strcmp(cmd, home_verbs[i]) == 0) return cmd_home(cmd, argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("throng %s\n", throng_version());
         return CLI_EXIT_OK;

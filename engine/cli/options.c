@@ -204,8 +204,34 @@ int cli_parse(const char *cmd, cli_option_t *opts, int argc, char **argv, cli_ar
         }
         if (set_value(cmd, o, flag, val) != 0) return -1;
         o->seen = 1;
+        o->text = val;
     }
     return 0;
+}
+
+/* "--name=value" in a new string (NULL when memory runs out). */
+static char *token(const char *name, const char *value)
+{
+    size_t n = strlen(name) + (value ? strlen(value) : 0) + 4;
+    char *t = malloc(n);
+    if (t) snprintf(t, n, value ? "--%s=%s" : "--%s", name, value);
+    return t;
+}
+
+int cli_canonical(const cli_option_t *opts, char **out, int cap)
+{
+    int n = 0;
+    for (const cli_option_t *o = opts; o->name; o++) {
+        if (!o->seen) continue;
+        if (o->kind == CLI_LIST) {
+            const cli_list_t *list = o->target;
+            for (size_t i = 0; i < list->n && n < cap; i++)
+                out[n++] = token(o->name, list->items[i]);
+        } else if (n < cap) {
+            out[n++] = token(o->name, o->kind == CLI_FLAG ? NULL : o->text);
+        }
+    }
+    return n;
 }
 
 void cli_print_options(FILE *out, const cli_option_t *opts)

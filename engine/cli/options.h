@@ -34,7 +34,8 @@ typedef struct cli_option {
     const char *help;           /* one line */
     const char *const *choices; /* CLI_CHOICE: NULL-terminated */
     unsigned long long min, max;
-    int seen; /* set by the parser */
+    int seen;         /* set by the parser */
+    const char *text; /* the value as given, last time (set by the parser) */
 } cli_option_t;
 
 /* The result of parsing: positionals in order, and what followed "--". */
@@ -50,6 +51,11 @@ typedef struct cli_args {
  * On a bad flag or value prints one line naming it to stderr, prefixed with
  * cmd, and returns -1. args->positional must hold argc entries. */
 int cli_parse(const char *cmd, cli_option_t *opts, int argc, char **argv, cli_args_t *args);
+
+/* The options seen, as "--name=value" (or "--name" for flags) tokens in
+ * table order, every value of a CLI_LIST: a canonical spelling of what was
+ * given. Returns how many were written into out (at most cap). */
+int cli_canonical(const cli_option_t *opts, char **out, int cap);
 
 /* Prints each option of the table as a --help line. */
 void cli_print_options(FILE *out, const cli_option_t *opts);

@@ -104,6 +104,7 @@ void cli_output_setup(throng_config_t *config, cli_output_t *o)
     o->tty = isatty(STDERR_FILENO);
     o->duration = config->duration;
     o->started = (long long)time(NULL);
+    o->last_snapshot = -1e9; /* the first one at the first tick */
     if (!(o->snapshot_every > 0)) o->snapshot_every = 30;
     if (o->snapshot_file) config->live_reports = 1;
     int lines = !o->quiet && (o->tty || o->interval > 0);

@@ -1,0 +1,424 @@
+/* supervisor.c - keeping a home's groups going in the background.
+ *
+ * `throng start` forks twice (the supervisor belongs to no terminal and is
+ * nobody's child that could wait for it), and the supervisor takes the
+ * home's lock: a second supervisor cannot, so two starts cannot both win.
+ * Each group runs as `throng run` (execv of this very program: no shell,
+ * whatever the settings say), asks for SIGTERM should the supervisor die,
+ * and is restarted when it ends, after a backoff from 1 s to 60 s. A
+ * restart keeps the figures: the ended process's last report is merged
+ * into the group's history. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+#include "throng.h"
+
+#define BACKOFF_MIN 1.0
+#define BACKOFF_MAX 60.0
+#define STOP_GRACE 15.0 /* seconds group processes have to end before SIGKILL */
+
+typedef struct group_proc {
+    char name[HOME_NAME_MAX];
+    pid_t pid;
+    double started, restart_at, backoff;
+    int failed; /* refused its settings: not restarted */
+} group_proc_t;
+
+typedef struct supervisor {
+    const home_t *h;
+    char exe[PATH_MAX];
+    group_proc_t groups[HOME_GROUPS_MAX];
+    int ngroups;
+    int wake[2]; /* signals write here */
+    int stopping;
+    double stop_deadline;
+} supervisor_t;
+
+static int wake_fd = -1; /* the one supervisor of this process: its self-pipe */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A line to supervisor.log and, for a group's event, to the group's log. */
+static void note(const supervisor_t *s, const char *group, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note(const supervisor_t *s, const char *group, const char *fmt, ...)
+{
+    char msg[512], when[32], path[PATH_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S.000", &tm);
+    const char *files[2] = {home_path(s->h, path, sizeof path, "supervisor.log"), NULL};
+    char gpath[PATH_MAX];
+    if (group) files[1] = home_path(s->h, gpath, sizeof gpath, "logs/%s.log", group);
+    for (int i = 0; i < 2 && files[i]; i++) {
+        FILE *f = fopen(files[i], "a");
+        if (!f) continue;
+        fprintf(f, "%s [%ld] supervisor: %s%s%s\n", when, (long)getpid(), group ? group : "",
+                group ? ": " : "", msg);
+        fclose(f);
+    }
+}
+
+/* ------------------------------------------------------------ arguments */
+
+int supervisor_group_argv(const home_t *h, const char *name, char **argv, int cap)
+{
+    char *tokens[256], p[PATH_MAX];
+    int n = home_read_group(h, name, tokens, 256), k = 0, has_level = 0, has_duration = 0;
+    if (n < 0) return -1;
+    for (int i = 0; i < n; i++) {
+        has_level |=
+            !strncmp(tokens[i], "--log-level=", 12) || !strncmp(tokens[i], "--debug-level=", 14);
+        has_duration |= !strncmp(tokens[i], "--duration=", 11);
+    }
+    argv[k++] = strdup("throng");
+    argv[k++] = strdup("run");
+    int i = 0;
+    for (; i < n && strcmp(tokens[i], "--") != 0 && k < cap - 16; i++)
+        argv[k++] = tokens[i];
+    /* What the home adds, before the persona's own arguments. */
+    argv[k++] = strdup(home_path(h, p, sizeof p, "--log=%s/logs/%s.log", h->dir, name) +
+                       strlen(h->dir) + 1);
+    argv[k++] = strdup("--log-max=10M");
+    argv[k++] = strdup(home_path(h, p, sizeof p, "--status=%s/state/%s.status", h->dir, name) +
+                       strlen(h->dir) + 1);
+    argv[k++] = strdup(home_path(h, p, sizeof p, "--snapshot=%s/state/%s.json", h->dir, name) +
+                       strlen(h->dir) + 1);
+    argv[k++] = strdup("--snapshot-every=10s");
+    snprintf(p, sizeof p, "--name=%s", name);
+    argv[k++] = strdup(p);
+    argv[k++] = strdup("--quiet");
+    if (!has_level) argv[k++] = strdup("--log-level=info");
+    if (!has_duration) argv[k++] = strdup("--duration=0"); /* until stopped */
+    for (; i < n && k < cap - 1; i++)
+        argv[k++] = tokens[i];
+    argv[k] = NULL;
+    return k;
+}
+
+/* --------------------------------------------------------------- groups */
+
+/* The ended process's last report joins the group's history. */
+static void keep_figures(const supervisor_t *s, const char *name)
+{
+    char now_p[PATH_MAX], hist_p[PATH_MAX];
+    home_path(s->h, now_p, sizeof now_p, "state/%s.json", name);
+    home_path(s->h, hist_p, sizeof hist_p, "state/%s.history.json", name);
+    FILE *f = fopen(now_p, "r");
+    if (!f) return;
+    char *texts[2] = {NULL, NULL}, *merged = NULL;
+    size_t cap = 0;
+    if (getdelim(&texts[1], &cap, '\0', f) < 0) texts[1] = NULL;
+    fclose(f);
+    FILE *g = fopen(hist_p, "r");
+    cap = 0;
+    if (g && getdelim(&texts[0], &cap, '\0', g) < 0) texts[0] = NULL;
+    if (g) fclose(g);
+    const char *list[2] = {texts[0] ? texts[0] : texts[1], texts[1]};
+    int n = texts[0] ? 2 : 1;
+    char err[256];
+    if (texts[1] && throng_report_merge(list, (size_t)n, 1, &merged, err, sizeof err) == 0) {
+        char tmp[PATH_MAX + 8];
+        snprintf(tmp, sizeof tmp, "%s.new", hist_p);
+        FILE *out = fopen(tmp, "w");
+        if (out && fputs(merged, out) >= 0 && fclose(out) == 0 && rename(tmp, hist_p) == 0)
+            unlink(now_p);
+        else if (out)
+            fclose(out);
+    }
+    throng_free(merged);
+    free(texts[0]);
+    free(texts[1]);
+}
+
+/* Starts a group's process: its output to logs/NAME.out, then execv. */
+static void spawn(supervisor_t *s, group_proc_t *g)
+{
+    char *argv[300], out_p[PATH_MAX];
+    int n = supervisor_group_argv(s->h, g->name, argv, 300);
+    if (n < 0) {
+        note(s, g->name, "its settings are gone; not started");
+        g->failed = 1;
+        return;
+    }
+    home_path(s->h, out_p, sizeof out_p, "logs/%s.out", g->name);
+    pid_t parent = getpid(), pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* no group outlives its supervisor */
+        if (getppid() != parent) _exit(1);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        int fd = open(out_p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd >= 0) dup2(fd, STDOUT_FILENO), dup2(fd, STDERR_FILENO);
+        execv(s->exe, argv);
+        fprintf(stderr, "supervisor: cannot run %s: %s\n", s->exe, strerror(errno));
+        _exit(127);
+    }
+    for (int i = 0; i < n; i++)
+        free(argv[i]);
+    if (pid < 0) {
+        note(s, g->name, "cannot start a process: %s", strerror(errno));
+        g->restart_at = now_s() + g->backoff;
+        return;
+    }
+    g->pid = pid;
+    g->started = now_s();
+    note(s, g->name, "started process %d", (int)pid);
+}
+
+static void describe(int status, char *buf, size_t len)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* A group's process ended: keep its figures, and restart it unless the
+ * supervisor is stopping or the settings were refused. */
+static void ended(supervisor_t *s, group_proc_t *g, int status)
+{
+    char how[96];
+    describe(status, how, sizeof how);
+    g->pid = 0;
+    keep_figures(s, g->name);
+    if (s->stopping) {
+        note(s, g->name, "process %s", how);
+        return;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+        g->failed = 1;
+        note(s, g->name, "process %s: its settings are refused (see logs/%s.out); not restarted",
+             how, g->name);
+        return;
+    }
+    double ran = now_s() - g->started;
+    g->backoff = ran > BACKOFF_MAX ? BACKOFF_MIN : g->backoff * 2;
+    if (g->backoff < BACKOFF_MIN) g->backoff = BACKOFF_MIN;
+    if (g->backoff > BACKOFF_MAX) g->backoff = BACKOFF_MAX;
+    g->restart_at = now_s() + g->backoff;
+    note(s, g->name, "process %s after %.0fs; restarting in %.0fs", how, ran, g->backoff);
+}
+
+static void reap(supervisor_t *s)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        for (int i = 0; i < s->ngroups; i++)
+            if (s->groups[i].pid == pid) ended(s, &s->groups[i], status);
+}
+
+/* ------------------------------------------------------------------ loop */
+
+static void on_signal(int sig)
+{
+    char c = (char)sig;
+    ssize_t n = write(wake_fd, &c, 1);
+    (void)n;
+}
+
+static void begin_stop(supervisor_t *s)
+{
+    if (s->stopping) return;
+    s->stopping = 1;
+    s->stop_deadline = now_s() + STOP_GRACE;
+    note(s, NULL, "stopping every group");
+    for (int i = 0; i < s->ngroups; i++)
+        if (s->groups[i].pid) kill(s->groups[i].pid, SIGTERM);
+}
+
+static int alive(const supervisor_t *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->ngroups; i++)
+        n += s->groups[i].pid != 0;
+    return n;
+}
+
+static void run_loop(supervisor_t *s)
+{
+    for (;;) {
+        struct pollfd pfd = {s->wake[0], POLLIN, 0};
+        poll(&pfd, 1, 500);
+        char sigs[64];
+        ssize_t n = read(s->wake[0], sigs, sizeof sigs);
+        for (ssize_t i = 0; i < n; i++)
+            if (sigs[i] == SIGTERM || sigs[i] == SIGINT || sigs[i] == SIGHUP) begin_stop(s);
+        reap(s);
+        if (s->stopping) {
+            if (!alive(s)) return;
+            if (now_s() > s->stop_deadline)
+                for (int i = 0; i < s->ngroups; i++)
+                    if (s->groups[i].pid) kill(s->groups[i].pid, SIGKILL);
+            continue;
+        }
+        double t = now_s();
+        for (int i = 0; i < s->ngroups; i++) {
+            group_proc_t *g = &s->groups[i];
+            if (!g->pid && !g->failed && t >= g->restart_at) spawn(s, g);
+        }
+    }
+}
+
+/* The supervisor's whole life, in the grandchild of `throng start`. report
+ * is the pipe to tell the starter how it went. */
+static void supervise(const home_t *h, int report)
+{
+    supervisor_t *s = calloc(1, sizeof *s);
+    char p[PATH_MAX], msg[256];
+    int lock = -1;
+    if (!s) goto fail_nomem;
+    s->h = h;
+    lock = open(home_path(h, p, sizeof p, "supervisor.lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(msg, sizeof msg, "another supervisor runs this home");
+        goto fail;
+    }
+    ssize_t len = readlink("/proc/self/exe", s->exe, sizeof s->exe - 1);
+    if (len <= 0) {
+        snprintf(msg, sizeof msg, "cannot find the throng program: %s", strerror(errno));
+        goto fail;
+    }
+    s->exe[len] = '\0';
+    char names[HOME_GROUPS_MAX][HOME_NAME_MAX];
+    s->ngroups = home_groups(h, names);
+    for (int i = 0; i < s->ngroups; i++) {
+        snprintf(s->groups[i].name, HOME_NAME_MAX, "%s", names[i]);
+        s->groups[i].backoff = BACKOFF_MIN / 2;
+    }
+    if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        snprintf(msg, sizeof msg, "cannot make a pipe: %s", strerror(errno));
+        goto fail;
+    }
+    wake_fd = s->wake[1];
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGCHLD, &sa, NULL);
+    FILE *pidf = fopen(home_path(h, p, sizeof p, "supervisor.pid"), "w");
+    if (pidf) fprintf(pidf, "%ld\n", (long)getpid()), fclose(pidf);
+    note(s, NULL, "started (pid %ld) with %d group%s", (long)getpid(), s->ngroups,
+         s->ngroups == 1 ? "" : "s");
+    dprintf(report, "ok %ld\n", (long)getpid());
+    close(report);
+    run_loop(s);
+    note(s, NULL, "stopped");
+    unlink(home_path(h, p, sizeof p, "supervisor.pid"));
+    _exit(0);
+fail_nomem:
+    snprintf(msg, sizeof msg, "out of memory");
+fail:
+    dprintf(report, "error %s\n", msg);
+    _exit(1);
+}
+
+/* In the child of `throng start`: leave the terminal's session, and hand
+ * the supervisor to init so nobody has to wait for it. */
+static void detach(const home_t *h, int report)
+{
+    setsid();
+    pid_t pid = fork();
+    if (pid != 0) _exit(pid < 0);
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        if (null > STDERR_FILENO) close(null);
+    }
+    if (chdir(h->dir) != 0) _exit(1);
+    umask(077);
+    supervise(h, report);
+}
+
+int supervisor_start(const home_t *h, pid_t *pid)
+{
+    pid_t running = home_supervisor(h);
+    if (running) {
+        fprintf(stderr, "throng start: already running (supervisor pid %d)\n", (int)running);
+        return -1;
+    }
+    char names[HOME_GROUPS_MAX][HOME_NAME_MAX];
+    if (home_groups(h, names) == 0) {
+        fprintf(stderr, "throng start: no group in %s (add one with throng add)\n", h->dir);
+        return -1;
+    }
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        fprintf(stderr, "throng start: %s\n", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        close(report[0]);
+        detach(h, report[1]);
+    }
+    close(report[1]);
+    if (child > 0) waitpid(child, NULL, 0);
+    char line[300] = "";
+    FILE *f = fdopen(report[0], "r");
+    if (!f || !fgets(line, sizeof line, f))
+        snprintf(line, sizeof line, "error the supervisor did not start");
+    if (f) fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    if (strncmp(line, "ok ", 3) == 0) {
+        *pid = (pid_t)atol(line + 3);
+        return 0;
+    }
+    fprintf(stderr, "throng start: %s\n", strncmp(line, "error ", 6) == 0 ? line + 6 : line);
+    return -1;
+}
+
+int supervisor_stop(const home_t *h)
+{
+    pid_t pid = home_supervisor(h);
+    if (!pid) return 1;
+    if (kill(pid, SIGTERM) != 0) {
+        fprintf(stderr, "throng stop: cannot signal the supervisor (pid %d): %s\n", (int)pid,
+                strerror(errno));
+        return -1;
+    }
+    /* Gone when its lock is free: it holds it until its last group ended. */
+    for (int i = 0; i < 400; i++) {
+        if (!home_supervisor(h)) return 0;
+        usleep(50000);
+    }
+    fprintf(stderr, "throng stop: the supervisor (pid %d) is still running after 20s\n", (int)pid);
+    return -1;
+}

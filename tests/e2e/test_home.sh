@@ -1,0 +1,108 @@
+# The home: a composite of groups built with create/add/update, run in the
+# background under a supervisor, inspected with status, log and report,
+# and stopped with no process left behind.
+. "$(dirname "$0")/lib.sh"
+SCRIPTS="${THRONG_SOURCE:?}/scripts"
+H="$WORK/home"
+
+start_server S
+home() { timeout 60 "$THRONG" "$@" --home "$H"; }
+
+# alive PID: 0 when PID runs (a zombie waiting to be reaped does not count).
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+status_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$H/state/$1.status"; }
+wait_for() { # wait_for SECONDS COMMAND...: until COMMAND succeeds
+    local end=$(($(date +%s) + $1))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.2
+    done
+}
+cleanup_home() { timeout 30 "$THRONG" stop --home "$H" >/dev/null 2>&1; }
+trap 'cleanup_home; cleanup' EXIT
+
+# Built as the layer-cake composite is: add, then tune with update.
+home create >"$WORK/create.out" || fail "create: $(cat "$WORK/create.out")"
+[ "$(stat -c %a "$H")" = 700 ] || fail "the home is not owner-only: $(stat -c %a "$H")"
+home create >"$WORK/again.out" 2>&1 && fail "a second create should refuse"
+home add clients_as_threads.py watchdog >/dev/null || fail "add watchdog"
+home update watchdog --client-type="$SCRIPTS/watchdog.lua" --thread-count=1 --request-count=1000 \
+    --slow-down=2s --server-address="$S_ADDR" -- every=0.5 >/dev/null || fail "update watchdog"
+home add clients_as_processes.py typical >/dev/null || fail "add typical"
+home update typical --client-type="$SCRIPTS/typical.lua" --process-count=2 --thread-count=3 \
+    --request-count=8 --slow-down=0.05 --server-address="$S_ADDR" >/dev/null || fail "update typical"
+home add "$SCRIPTS/expert.lua" expert -s "$S_ADDR" -c 2 --request-count 2 --slow-down 100ms >/dev/null ||
+    fail "add expert"
+home update expert --bogus=1 >"$WORK/bad.out" 2>&1 && fail "update with a bad flag should refuse"
+expect_grep "unknown flag --bogus" "$WORK/bad.out"
+home add table expert >"$WORK/dup.out" 2>&1 && fail "a second group named expert"
+grep -q -- "--slow-down=2s" "$H/groups/watchdog" || fail "update did not keep --slow-down"
+
+# Started in the background; a second start fails.
+home start >"$WORK/start.out" || fail "start: $(cat "$WORK/start.out")"
+supervisor=$(sed -n 's/.*supervisor pid \([0-9]*\).*/\1/p' "$WORK/start.out")
+alive "$supervisor" || fail "no supervisor running"
+home start >"$WORK/start2.out" 2>&1 && fail "a second start should fail"
+expect_grep "already running" "$WORK/start2.out"
+for g in watchdog typical expert; do
+    wait_for 10 test -s "$H/state/$g.status" || fail "group $g wrote no status"
+done
+sleep 2
+
+home status >"$WORK/status.out"
+for g in watchdog typical expert; do
+    grep -Eq "^$g +<[0-9]+> [0-9]+s$" "$WORK/status.out" || fail "status of $g: $(cat "$WORK/status.out")"
+done
+home status --long >"$WORK/long.out"
+grep -Eq "^typical +<[0-9]+> [0-9]+s +[0-9.]+ requests/s +0 failures +p99 " "$WORK/long.out" ||
+    fail "status --long: $(cat "$WORK/long.out")"
+
+# Logs of a period.
+home log expert --back=1h >"$WORK/log.out" || fail "log"
+expect_grep "supervisor: expert: started process" "$WORK/log.out"
+expect_grep "info: run started" "$WORK/log.out"
+home log expert --back=bogus >/dev/null 2>&1 && fail "log --back=bogus should refuse"
+home log expert --since 00:00 >"$WORK/since.out" || fail "log --since"
+[ -s "$WORK/since.out" ] || fail "log --since 00:00 printed nothing"
+
+# A group process killed: restarted by the supervisor, and the event logged.
+victim=$(status_pid typical)
+kill -9 "$victim"
+wait_for 10 sh -c "[ \"\$(sed -n 's/.*\"pid\":\([0-9]*\).*/\1/p' '$H/state/typical.status')\" != $victim ]" ||
+    fail "typical was not restarted"
+home log typical --back=1h >"$WORK/restart.out"
+expect_grep "supervisor: typical: process killed by signal 9" "$WORK/restart.out"
+expect_grep "restarting in" "$WORK/restart.out"
+
+# The group's report since it started.
+sleep 1.5
+home report typical >"$WORK/report.out" 2>&1 || fail "report typical: $(cat "$WORK/report.out")"
+expect_grep "typical: 6 clients in 2 processes" "$WORK/report.out"
+
+# Stopped: no process left.
+pids="$supervisor $(status_pid watchdog) $(status_pid typical) $(status_pid expert)"
+pids="$pids $(pgrep -P "$(status_pid typical)")" # typical's worker processes
+home stop >"$WORK/stop.out" || fail "stop: $(cat "$WORK/stop.out")"
+expect_grep "stopped" "$WORK/stop.out"
+sleep 0.5
+for p in $pids; do alive "$p" && fail "process $p outlived throng stop"; done
+home status >"$WORK/after.out"
+expect_grep "not running" "$WORK/after.out"
+expect_grep "typical          stopped" "$WORK/after.out"
+home report typical >"$WORK/final.out" 2>&1 || fail "report after stop"
+expect_grep "ended: aborted" "$WORK/final.out"
+
+# A supervisor that died leaves a stale pid: detected, and start works again.
+home start >"$WORK/start3.out" || fail "start again: $(cat "$WORK/start3.out")"
+supervisor=$(sed -n 's/.*supervisor pid \([0-9]*\).*/\1/p' "$WORK/start3.out")
+wait_for 10 test -s "$H/state/expert.status"
+sleep 1
+kill -9 "$supervisor"
+wait_for 10 sh -c "! kill -0 $(status_pid expert) 2>/dev/null" || fail "a group outlived its killed supervisor"
+home status >"$WORK/stale.out"
+expect_grep "not running" "$WORK/stale.out"
+[ ! -e "$H/supervisor.pid" ] || fail "the stale pid file is still there"
+home start >"$WORK/start4.out" || fail "start after a crash: $(cat "$WORK/start4.out")"
+home stop >/dev/null || fail "stop"
+echo "ok"
