@@ -143,7 +143,8 @@ typedef struct throng_config {
     const char *server;         /* "host:port", "[v6]:port" or "http://host:port";
                                    default "127.0.0.1:5050" (a group may override) */
     double duration;            /* seconds; 0 = no time limit */
-    uint64_t max_requests;      /* stop after this many exchanges; 0 = no limit */
+    uint64_t max_requests;      /* stop after this many requests sent, counted across every
+                                   thread and worker process; 0 = no limit */
     double timeout;             /* per-request timeout, seconds (default 5) */
     double connect_timeout;     /* connect timeout, seconds (default 5) */
     throng_on_fault_t on_fault; /* what a faulted client does */
@@ -251,7 +252,9 @@ THRONG_API int throng_add_script(throng_engine_t *engine, const char *path,
 
 /* Adds a threshold the run must meet: "p99<50ms", "p99.9<=200ms",
  * "errors<1%", "rate>1000", "requests>=500", "mean<10ms", optionally for one
- * request name: "table:p99<20ms". Its result is in the report; a failed
+ * request name: "table:p99<20ms". Latency limits take us, ms, s or m;
+ * errors is the share of requests sent that ended in a failure (any fault
+ * but busy); rate is requests answered per second. Its result is in the report; a failed
  * threshold makes throng_report()->thresholds_failed non-zero. Before
  * throng_start(); THRONG_EINVAL with the reason for a malformed one. */
 THRONG_API int throng_add_threshold(throng_engine_t *engine, const char *expression);

@@ -170,7 +170,7 @@ void throng__client_count_response(throng__client_t *c, throng__conn_t *conn)
 static void send_next(throng__client_t *c)
 {
     throng__worker_t *w = c->w;
-    if (throng__worker_budget_spent(w)) {
+    if (!throng__worker_take_request(w)) {
         throng__client_finish(c);
         return;
     }
@@ -181,9 +181,11 @@ static void send_next(throng__client_t *c)
                                  .authority = c->conn.address->authority};
     switch (throng__persona_request(&w->persona, c->self, &c->who, &req, w->msg, sizeof w->msg)) {
     case THRONG__HOOK_END:
+        throng__worker_return_request(w);
         throng__client_end_session(c);
         return;
     case THRONG__HOOK_ERROR:
+        throng__worker_return_request(w);
         throng__client_fault(c, -1, THRONG_FAULT_SCRIPT_ERROR, w->msg);
         return;
     default:

@@ -41,6 +41,7 @@ typedef struct throng__session {
     unsigned sleeping : 1; /* waiting for client:sleep */
     int fault_kind;
     int fault_name;
+    unsigned prepared; /* client:concurrently's requests taken from the limit, not yet sent */
     char fault_msg[256];
     throng__conn_t **extra; /* connections beyond the first: concurrently, connect() */
     unsigned nextra;

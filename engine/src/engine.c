@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -104,6 +105,11 @@ static int check_group(throng_engine_t *e, const throng_group_t *g)
     if (g->big_table == 0)
         return throng__fail(e->errmsg, THRONG_EINVAL, "big_table must be at least 1");
     if (g->nargs && !g->args) return throng__fail(e->errmsg, THRONG_EINVAL, "nargs without args");
+    for (size_t i = 0; i < g->nargs; i++)
+        if (!g->args[i]) return throng__fail(e->errmsg, THRONG_EINVAL, "args[%zu] is NULL", i);
+    for (size_t i = 0; i < g->nthresholds && g->thresholds; i++)
+        if (!g->thresholds[i])
+            return throng__fail(e->errmsg, THRONG_EINVAL, "thresholds[%zu] is NULL", i);
     if (g->processes > 4096)
         return throng__fail(e->errmsg, THRONG_EINVAL, "processes must be at most 4096");
     if (!(g->start_delay >= 0) || !(g->duration >= 0))
@@ -117,7 +123,8 @@ static int check_group(throng_engine_t *e, const throng_group_t *g)
 
 int throng_add_group(throng_engine_t *e, const throng_group_t *g)
 {
-    if (!e || !g) return THRONG_EINVAL;
+    if (!e) return THRONG_EINVAL;
+    if (!g) return throng__fail(e->errmsg, THRONG_EINVAL, "no group (NULL)");
     if (atomic_load(&e->state) != THRONG__IDLE)
         return throng__fail(e->errmsg, THRONG_ESTATE, "groups are added before throng_start()");
     int rc = check_group(e, g);
@@ -223,16 +230,6 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     return 0;
 }
 
-/* Share of the request limit for a worker holding clients [from, to) of
- * total: cumulative rounding, so the shares add up to the limit exactly. */
-static uint64_t budget_share(uint64_t limit, uint64_t from, uint64_t to, uint64_t total)
-{
-    if (limit == 0) return UINT64_MAX;
-    unsigned __int128 a = (unsigned __int128)limit * from / total;
-    unsigned __int128 b = (unsigned __int128)limit * to / total;
-    return (uint64_t)(b - a);
-}
-
 /* [*from, from + result) of n items split in parts: part i's share, the
  * first (n % parts) one larger, so nothing is lost to rounding. */
 static unsigned share(unsigned n, unsigned parts, unsigned i, unsigned *from)
@@ -287,7 +284,7 @@ int throng__engine_create_workers(throng_engine_t *e, unsigned proc)
                 throng__worker_init(w, &g->set, &spec, &params, n, first + 1, e->seed, e->errmsg);
             if (rc) return rc;
             g->session_style = throng__persona_session_style(&w->persona);
-            w->budget = budget_share(e->cfg.max_requests, first, first + n, total_clients);
+            w->budget = e->budget;
             if (e->cfg.live_reports || e->forks > 1) {
                 if (!(w->published = malloc(sizeof *w->published)))
                     return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
@@ -396,6 +393,18 @@ int throng_start(throng_engine_t *e)
         if (!(e->gstats[i] = malloc(sizeof *e->gstats[i])))
             return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
         throng__stats_init(e->gstats[i]);
+    }
+    if (e->cfg.max_requests) {
+        /* Shared with the worker processes, which fork after this. */
+        e->budget = mmap(NULL, sizeof *e->budget, PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (e->budget == MAP_FAILED) {
+            e->budget = NULL;
+            return throng__fail(e->errmsg, THRONG_ESYS, "cannot share the request limit: %s",
+                                strerror(errno));
+        }
+        atomic_init(&e->budget->issued, 0);
+        e->budget->limit = e->cfg.max_requests;
     }
     e->started_ns = throng__now_ns();
     e->started_wall = time(NULL);
@@ -781,6 +790,7 @@ void throng_engine_free(throng_engine_t *e)
     throng__series_free(&e->series);
     free(e->thresholds);
     free(e->functions);
+    if (e->budget) munmap(e->budget, sizeof *e->budget);
     free(e->total);
     free(e->server);
     pthread_mutex_destroy(&e->live_lock);

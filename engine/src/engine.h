@@ -40,6 +40,7 @@ struct throng_engine {
     _Atomic int state;
     _Atomic int stop_requested;
     uint64_t seed;
+    throng__budget_t *budget; /* the request limit, shared across fork; NULL: none */
     uint64_t started_ns;
     time_t started_wall; /* for the report's started_at */
     struct throng__threshold *thresholds;

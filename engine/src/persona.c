@@ -135,6 +135,11 @@ static int push_args(lua_State *L, const throng__persona_params_t *pp, const cha
     return 0;
 }
 
+static void drop_log(void *data, int level, uint64_t client, const char *msg)
+{
+    (void)data, (void)level, (void)client, (void)msg;
+}
+
 /* The embedding program's functions, into the loaded throng module. */
 static void add_functions(lua_State *L, const throng__persona_params_t *pp)
 {
@@ -220,6 +225,7 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
     if (lua_pcall(L, 1, 0, HANDLER) != 0)
         return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
     p->ctx = throng__lua_ctx(L);
+    p->ctx->log = drop_log; /* the library never prints: the worker gives it the run's log */
     add_functions(L, params);
     p->res = throng__lua_new_response(L, p->ctx);
     p->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -42,6 +42,7 @@ struct throng_server {
 /* Zero means off for every share and the latency; the rest get defaults. */
 void throng_server_config_init(throng_server_config_t *config)
 {
+    if (!config) return;
     memset(config, 0, sizeof *config);
     config->listen = DEFAULT_LISTEN;
     config->threads = 1;
@@ -56,13 +57,14 @@ throng_server_t *throng_server_new(void)
 /* The buffer is part of the server: empty until a call fails. */
 const char *throng_server_errmsg(const throng_server_t *server)
 {
-    return server->errmsg;
+    if (!server) return "no server (NULL)";
+    return server->errmsg[0] ? server->errmsg : "no error";
 }
 
 /* Set once the sockets are bound, so that port 0 reveals the kernel's pick. */
 int throng_server_port(const throng_server_t *server)
 {
-    return server->port;
+    return server ? server->port : 0;
 }
 
 /* ------------------------------------------------------------- settings */
@@ -329,6 +331,7 @@ static int server_spawn(throng_server_t *s)
  * before any thread runs, and leaves the server as new. */
 int throng_server_start(throng_server_t *s, const throng_server_config_t *config)
 {
+    if (!s) return THRONG_EINVAL;
     throng_server_config_t defaults;
     if (!config) {
         throng_server_config_init(&defaults);
@@ -371,6 +374,7 @@ void throng_server_stop(throng_server_t *s)
 /* Joins the threads; their loops must have closed with nothing left open. */
 int throng_server_wait(throng_server_t *s)
 {
+    if (!s) return THRONG_EINVAL;
     if (s->state == SERVER_STOPPED) return 0;
     if (s->state != SERVER_RUNNING)
         return throng__fail(s->errmsg, THRONG_ESTATE, "the server is not running");
@@ -428,5 +432,10 @@ const char *throng_server_address(const throng_server_t *server)
 
 void throng_server_stats(const throng_server_t *server, throng_server_stats_t *stats)
 {
+    if (!stats) return;
+    if (!server) {
+        memset(stats, 0, sizeof *stats);
+        return;
+    }
     throng__server_totals(server, stats);
 }

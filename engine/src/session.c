@@ -134,6 +134,8 @@ static void session_error(throng__client_t *c, lua_State *co)
 {
     throng__worker_t *w = c->w;
     lua_State *L = w->persona.L;
+    for (; c->s.prepared > 0; c->s.prepared--) /* concurrently stopped half-way */
+        throng__worker_return_request(w);
     if (lua_type(co, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(co, -1) == &stop_marker) {
         throng__client_finish(c);
         return;
@@ -272,7 +274,7 @@ static void prepare(lua_State *L, throng__client_t *c, throng__conn_t *conn, int
                     const char *method, const char *path, throng__request_out_t *req)
 {
     throng__worker_t *w = c->w;
-    if (throng__worker_budget_spent(w)) {
+    if (!throng__worker_take_request(w)) {
         lua_pushlightuserdata(L, (void *)&stop_marker);
         lua_error(L);
     }
@@ -282,8 +284,10 @@ static void prepare(lua_State *L, throng__client_t *c, throng__conn_t *conn, int
                                    .json = &w->json,
                                    .authority = conn->address->authority};
     char msg[256];
-    if (throng__lua_encode_request(L, idx, method, path, req, msg, sizeof msg) != 0)
+    if (throng__lua_encode_request(L, idx, method, path, req, msg, sizeof msg) != 0) {
+        throng__worker_return_request(w);
         luaL_error(L, "%s", msg);
+    }
     if (req->timeout <= 0) req->timeout = w->set->timeout;
 }
 
@@ -344,11 +348,15 @@ static int c_concurrently(lua_State *L)
     throng__conn_t *conns[64];
     throng__request_out_t reqs[64];
     luaL_argcheck(L, n <= 64, 66, "at most 64 requests at once");
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         luaL_checktype(L, i + 2, LUA_TTABLE);
+    for (int i = 0; i < n; i++) {
         conns[i] = extra_conn(L, c, ROLE_CONCURRENT, (unsigned)i, &c->w->set->address);
+        /* A request that cannot be prepared gives back what the earlier took. */
+        c->s.prepared = (unsigned)i;
         prepare(L, c, conns[i], i + 2, NULL, NULL, &reqs[i]);
     }
+    c->s.prepared = 0;
     lua_createtable(L, n, 0);
     c->s.results_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     c->s.nresults = (unsigned)n;

@@ -128,7 +128,7 @@ int throng__threshold_parse(const char *text, throng__threshold_t *t, char *err)
 
 /* What the threshold measures on a histogram and counts. */
 static double measure(const throng__threshold_t *t, const throng__hist_t *h, uint64_t requests,
-                      uint64_t failures, double elapsed)
+                      uint64_t sent, uint64_t failures, double elapsed)
 {
     switch (t->metric) {
     case THRONG__METRIC_PERCENTILE:
@@ -140,7 +140,9 @@ static double measure(const throng__threshold_t *t, const throng__hist_t *h, uin
     case THRONG__METRIC_MAX:
         return (double)throng__hist_max(h) * 1e-9;
     case THRONG__METRIC_ERRORS:
-        return requests + failures ? (double)failures / (double)(requests + failures) : 0;
+        /* Of the exchanges tried: a refused response is both a response and
+         * a failure, a refused connection only a failure. */
+        return sent > failures ? (double)failures / (double)sent : failures > 0 ? 1 : 0;
     case THRONG__METRIC_FAILURES:
         return (double)failures;
     case THRONG__METRIC_RATE:
@@ -160,7 +162,8 @@ static int compare(const char *op, double value, double limit)
 void throng__threshold_eval(throng__threshold_t *t, const throng__stats_t *total, double elapsed)
 {
     const throng__hist_t *h = &total->latency;
-    uint64_t requests = total->n.requests, failures = throng__counts_failures(&total->n);
+    uint64_t requests = total->n.requests, sent = total->n.sent,
+             failures = throng__counts_failures(&total->n);
     t->measured = 1;
     if (t->name[0]) {
         const throng__name_stats_t *ns = NULL;
@@ -174,6 +177,7 @@ void throng__threshold_eval(throng__threshold_t *t, const throng__stats_t *total
         }
         h = &ns->latency;
         requests = ns->requests;
+        sent = ns->sent;
         failures = throng__faults_failures(ns->faults);
     }
     if (is_latency(t->metric) && throng__hist_count(h) == 0) {
@@ -181,6 +185,6 @@ void throng__threshold_eval(throng__threshold_t *t, const throng__stats_t *total
         t->passed = 0;
         return;
     }
-    t->value = measure(t, h, requests, failures, elapsed);
+    t->value = measure(t, h, requests, sent, failures, elapsed);
     t->passed = compare(t->op, t->value, t->limit);
 }

@@ -20,7 +20,6 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
                         unsigned nclients, uint64_t first_id, uint64_t seed, char *err)
 {
     w->set = set;
-    w->budget = UINT64_MAX;
     w->nclients = nclients;
     w->notify_fd = -1;
     w->ending = THRONG_END_NONE;

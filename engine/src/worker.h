@@ -16,6 +16,14 @@
 #include "persona.h"
 #include "stats.h"
 
+/* The run's request limit: one count for every thread and worker process
+ * (in memory shared across fork), so no thread's share is lost when its
+ * clients leave early. */
+typedef struct throng__budget {
+    _Atomic uint64_t issued;
+    uint64_t limit;
+} throng__budget_t;
+
 /* What a group's workers share, read-only while they run. */
 typedef struct throng__worker_settings {
     throng__address_t address;
@@ -37,10 +45,10 @@ typedef struct throng__worker_settings {
 
 struct throng__worker {
     const throng__worker_settings_t *set;
-    unsigned group;        /* the group's index in the engine */
-    uint64_t run_start_ms; /* the run's start, on the loop's clock (uv_now) */
-    uint64_t budget;       /* requests this worker may send; UINT64_MAX = no limit */
-    int notify_fd;         /* the engine's pipe: one 'f' when the loop has ended */
+    unsigned group;           /* the group's index in the engine */
+    uint64_t run_start_ms;    /* the run's start, on the loop's clock (uv_now) */
+    throng__budget_t *budget; /* the run's request limit, shared by every worker; NULL: none */
+    int notify_fd;            /* the engine's pipe: one 'f' when the loop has ended */
 
     pthread_t thread;
     uv_loop_t loop;
@@ -151,10 +159,28 @@ void throng__worker_log(throng__worker_t *w, throng_log_level_t level, uint64_t 
     } while (0)
 #define THRONG__DEBUG(w, client, ...) THRONG__LOG(w, THRONG_LOG_DEBUG, client, __VA_ARGS__)
 
-/* 1 when the request budget is spent. */
+/* 1 when the run's request limit is reached. */
 static inline int throng__worker_budget_spent(const throng__worker_t *w)
 {
-    return w->stats.n.sent >= w->budget;
+    return w->budget &&
+           atomic_load_explicit(&w->budget->issued, memory_order_relaxed) >= w->budget->limit;
+}
+
+/* Takes one request from the limit: 1 when the client may send, 0 when the
+ * limit is reached. */
+static inline int throng__worker_take_request(throng__worker_t *w)
+{
+    if (!w->budget) return 1;
+    uint64_t n = atomic_load(&w->budget->issued);
+    while (n < w->budget->limit)
+        if (atomic_compare_exchange_weak(&w->budget->issued, &n, n + 1)) return 1;
+    return 0;
+}
+
+/* Gives back a request taken but not sent. */
+static inline void throng__worker_return_request(throng__worker_t *w)
+{
+    if (w->budget) atomic_fetch_sub(&w->budget->issued, 1);
 }
 
 #endif
