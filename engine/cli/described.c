@@ -65,8 +65,20 @@ int cli_described_level(const char *text)
 const char *cli_described_client_type(const char *text)
 {
     /* connect_and_request.ConnectAndRequest and its not_threaded,
-     * named_thread and state_machine variants all speak the table protocol. */
-    if (strncmp(text, "connect_and_request", 19) == 0) return "table";
+     * named_thread and state_machine variants all speak the table protocol;
+     * the custom clients are the bundled personas of the same names. */
+    static const struct {
+        const char *prefix, *persona;
+    } known[] = {
+        {"connect_and_request", "table"}, {"watch_dog", "watchdog"}, {"watchdog", "watchdog"},
+        {"typical_user", "typical"},      {"expert_user", "expert"}, {"admin", "admin"},
+        {"administrator", "admin"},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        size_t n = strlen(known[i].prefix);
+        if (!strncmp(text, known[i].prefix, n) && (text[n] == '.' || text[n] == '_' || !text[n]))
+            return known[i].persona;
+    }
     if (strchr(text, '/') || (strlen(text) > 4 && strcmp(text + strlen(text) - 4, ".lua") == 0))
         return text;
     if (strchr(text, '.')) return NULL; /* another Python class */

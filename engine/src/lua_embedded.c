@@ -27,6 +27,21 @@ static int embedded_searcher(lua_State *L)
     return 1;
 }
 
+/* The last searcher: a module the bundled personas require (layer_cake)
+ * when no file of that name was found: a copy beside a user's script wins. */
+static int bundled_searcher(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    lua_pushfstring(L, "throng.personas.%s", name);
+    const throng__lua_chunk_t *c = throng__lua_find_chunk(lua_tostring(L, -1));
+    if (!c) {
+        lua_pushfstring(L, "\n\tno module '%s' bundled with throng", name);
+        return 1;
+    }
+    if (luaL_loadbuffer(L, c->source, c->len, c->chunkname) != 0) return lua_error(L);
+    return 1;
+}
+
 void throng__lua_install_searcher(lua_State *L)
 {
     lua_getglobal(L, "package");
@@ -40,6 +55,8 @@ void throng__lua_install_searcher(lua_State *L)
     }
     lua_pushcfunction(L, embedded_searcher);
     lua_rawseti(L, -2, 2);
+    lua_pushcfunction(L, bundled_searcher);
+    lua_rawseti(L, -2, (int)lua_objlen(L, -2) + 1);
     lua_pop(L, 2);
 }
 

@@ -74,8 +74,10 @@ static int load_chunk(lua_State *L, const throng__persona_spec_t *spec, char *la
         char module[96];
         snprintf(module, sizeof module, "throng.personas.%s", name);
         const throng__lua_chunk_t *c = throng__lua_find_chunk(module);
-        if (!c)
-            return throng__fail(err, THRONG_EPERSONA, "unknown persona '%s' (built in: table)",
+        if (!c || !strcmp(name, "layer_cake"))
+            return throng__fail(err, THRONG_EPERSONA,
+                                "unknown persona '%s' (built in: table, watchdog, admin, typical, "
+                                "expert)",
                                 name);
         snprintf(label, labellen, "%s", c->chunkname + 1);
         rc = luaL_loadbuffer(L, c->source, c->len, c->chunkname);

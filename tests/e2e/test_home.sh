@@ -27,17 +27,17 @@ home create >"$WORK/create.out" || fail "create: $(cat "$WORK/create.out")"
 [ "$(stat -c %a "$H")" = 700 ] || fail "the home is not owner-only: $(stat -c %a "$H")"
 home create >"$WORK/again.out" 2>&1 && fail "a second create should refuse"
 home add clients_as_threads.py watchdog >/dev/null || fail "add watchdog"
-home update watchdog --client-type="$SCRIPTS/watchdog.lua" --thread-count=1 --request-count=1000 \
-    --slow-down=2s --server-address="$S_ADDR" -- every=0.5 >/dev/null || fail "update watchdog"
+home update watchdog --client-type=watch_dog.ConnectAndRequest --thread-count=1 --request-count=1000 \
+    --slow-down=2.0 --server-address="$S_ADDR" -- every=0.5 >/dev/null || fail "update watchdog"
 home add clients_as_processes.py typical >/dev/null || fail "add typical"
-home update typical --client-type="$SCRIPTS/typical.lua" --process-count=2 --thread-count=3 \
+home update typical --client-type=typical_user.ConnectAndRequest --process-count=2 --thread-count=3 \
     --request-count=8 --slow-down=0.05 --server-address="$S_ADDR" >/dev/null || fail "update typical"
 home add "$SCRIPTS/expert.lua" expert -s "$S_ADDR" -c 2 --request-count 2 --slow-down 100ms >/dev/null ||
     fail "add expert"
 home update expert --bogus=1 >"$WORK/bad.out" 2>&1 && fail "update with a bad flag should refuse"
 expect_grep "unknown flag --bogus" "$WORK/bad.out"
 home add table expert >"$WORK/dup.out" 2>&1 && fail "a second group named expert"
-grep -q -- "--slow-down=2s" "$H/groups/watchdog" || fail "update did not keep --slow-down"
+grep -q -- "--slow-down=2.0" "$H/groups/watchdog" || fail "update did not keep --slow-down"
 
 # Started in the background; a second start fails.
 home start >"$WORK/start.out" || fail "start: $(cat "$WORK/start.out")"
