@@ -32,18 +32,18 @@ typedef struct run_flags {
 
 static void usage(FILE *out, const cli_option_t *opts, const cli_option_t *described)
 {
-    fprintf(out,
-            "usage: throng run [PERSONA] [flags] [-- key=value ...]\n"
-            "\n"
-            "Loads a server with clients that each run PERSONA: the built-in 'table'\n"
-            "persona (the default) or a persona script (a path ending in .lua; see\n"
-            "scripts/README.md). A plan script (a table of named groups, each with its\n"
-            "persona and settings) runs all its groups at once; the flags below are\n"
-            "the settings a group leaves out. Each client runs sessions: connect, --request-count\n"
-            "exchanges with think time between them (or the script's session\n"
-            "function), close, rest for --slow-down, start again.\n"
-            "\n"
-            "flags:\n");
+    fprintf(out, "usage: throng run [PERSONA] [flags] [-- key=value ...]\n"
+                 "\n"
+                 "Loads a server with clients that each run PERSONA: a built-in persona\n"
+                 "(table, the default, or watchdog, admin, typical, expert) or a persona\n"
+                 "script (a path ending in .lua; see scripts/README.md). Each client runs\n"
+                 "sessions: connect, --request-count exchanges with think time between them\n"
+                 "(or the script's session function), close, rest for --slow-down, again.\n"
+                 "A plan script (a table of named groups, each with its persona and\n"
+                 "settings) runs all its groups at once; the flags are then the settings a\n"
+                 "group leaves out.\n"
+                 "\n"
+                 "flags:\n");
     cli_print_options(out, opts);
     fprintf(out, "\n"
                  "flags of the layer-cake testing clients, accepted as they are given there:\n");
