@@ -4,7 +4,9 @@
 # Runs `throng run` against `throng serve` twice, with a small and a large
 # request limit, under an LD_PRELOAD library that counts malloc/calloc/
 # realloc calls; the difference divided by the difference in requests is
-# the allocations per request (the engine's goal: zero). Done for long
+# the allocations per request (the engine's goal: zero). Two counts: those
+# of the worker threads (the clients: the hot path) and the whole process
+# (which adds the report, whose size grows with the histograms' buckets). Done for long
 # sessions (one connection per client) and for one-request sessions
 # (a connection per request).
 #
@@ -28,20 +30,22 @@ for _ in $(seq 100); do
 done
 [ -n "${addr:-}" ] || { echo "bench_allocs: throng serve did not start" >&2; exit 1; }
 
-# allocs N REQUEST_COUNT: total allocations of a run of N requests.
+# allocs N REQUEST_COUNT: "workers whole" allocations of a run of N requests.
 allocs() {
     LD_PRELOAD="$work/count_allocs.so" timeout 120 "$THRONG" run -s "$addr" -n "$1" -c 10 \
         --request-count "$2" --slow-down 0 -q 2>&1 >/dev/null |
-        sed -n 's/^count_allocs: malloc \([0-9]*\) calloc \([0-9]*\) realloc \([0-9]*\)/\1 \2 \3/p' |
-        awk '{print $1 + $2 + $3}'
+        sed -n 's/^count_allocs: malloc \([0-9]*\) calloc \([0-9]*\) realloc \([0-9]*\) workers \([0-9]*\)/\1 \2 \3 \4/p' |
+        awk '{print $4, $1 + $2 + $3}'
 }
 
+per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.4f", (b - a) / n}'; }
+
 small=1000 large=51000
-printf '%-28s %10s %10s %14s\n' "sessions" "n=$small" "n=$large" "per request"
+printf '%-24s %-14s %10s %10s %12s\n' "sessions" "threads" "n=$small" "n=$large" "per request"
 for rc in 1000000 1; do
-    a=$(allocs $small $rc)
-    b=$(allocs $large $rc)
-    label="request-count $rc"
-    printf '%-28s %10s %10s %14s\n' "$label" "$a" "$b" \
-        "$(awk -v a="$a" -v b="$b" -v n=$((large - small)) 'BEGIN {printf "%.4f", (b - a) / n}')"
+    set -- $(allocs $small $rc) $(allocs $large $rc)
+    printf '%-24s %-14s %10s %10s %12s\n' "request-count $rc" "workers" "$1" "$3" \
+        "$(per "$1" "$3" $((large - small)))"
+    printf '%-24s %-14s %10s %10s %12s\n' "" "whole process" "$2" "$4" \
+        "$(per "$2" "$4" $((large - small)))"
 done
