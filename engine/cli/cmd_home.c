@@ -27,9 +27,7 @@ static const char *persona_of(const char *given, char *abs, size_t len)
         if (!strncmp(given, described[i], n) && (!given[n] || !strcmp(given + n, ".py")))
             return "table";
     }
-    size_t n = strlen(given);
-    int is_path = strchr(given, '/') || (n > 4 && !strcmp(given + n - 4, ".lua"));
-    if (!is_path) return given;
+    if (!cli_looks_like_path(given)) return given;
     return realpath(given, abs) ? abs : given; /* the supervisor runs from elsewhere */
 }
 

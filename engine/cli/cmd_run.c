@@ -62,16 +62,9 @@ static void usage(FILE *out, const cli_option_t *opts, const cli_option_t *descr
                  "met. With --threshold, the thresholds decide between 0 and 5.\n");
 }
 
-/* A persona argument is a script when it looks like a path. */
-static int looks_like_path(const char *s)
-{
-    size_t n = strlen(s);
-    return strchr(s, '/') || (n > 4 && strcmp(s + n - 4, ".lua") == 0);
-}
-
 static void set_persona(run_flags_t *f, const char *name)
 {
-    if (looks_like_path(name))
+    if (cli_looks_like_path(name))
         f->group.persona_path = name;
     else
         f->group.persona = name;

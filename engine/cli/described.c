@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "described.h"
+#include "options.h"
 #include "throng.h"
 
 /* The text after "key": in a small JSON object, past blanks and the colon. */
@@ -79,8 +80,7 @@ const char *cli_described_client_type(const char *text)
         if (!strncmp(text, known[i].prefix, n) && (text[n] == '.' || text[n] == '_' || !text[n]))
             return known[i].persona;
     }
-    if (strchr(text, '/') || (strlen(text) > 4 && strcmp(text + strlen(text) - 4, ".lua") == 0))
-        return text;
+    if (cli_looks_like_path(text)) return text;
     if (strchr(text, '.')) return NULL; /* another Python class */
     return text;
 }

@@ -8,6 +8,12 @@
 
 #include "options.h"
 
+int cli_looks_like_path(const char *s)
+{
+    size_t n = strlen(s);
+    return strchr(s, '/') || (n > 4 && strcmp(s + n - 4, ".lua") == 0);
+}
+
 int cli_parse_duration(const char *s, double *seconds)
 {
     char *end;

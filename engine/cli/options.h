@@ -60,6 +60,10 @@ int cli_canonical(const cli_option_t *opts, char **out, int cap);
 /* Prints each option of the table as a --help line. */
 void cli_print_options(FILE *out, const cli_option_t *opts);
 
+/* 1 when a persona argument names a script (a path, or a name ending in
+ * .lua) rather than a built-in persona. */
+int cli_looks_like_path(const char *persona);
+
 /* Value parsers, also used for values found outside flags. 0 on success. */
 int cli_parse_duration(const char *s, double *seconds);
 int cli_parse_share(const char *s, double *share);
