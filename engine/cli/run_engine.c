@@ -159,11 +159,7 @@ static int write_reports(const char *cmd, throng_engine_t *e, const cli_output_t
 int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
 {
     o->engine = e;
-    int rc = throng_start(e);
-    if (rc) {
-        fprintf(stderr, "%s: %s\n", cmd, throng_errmsg(e));
-        return CLI_EXIT_USAGE;
-    }
+    /* The handler goes in first: a Ctrl-C while the run starts stops it. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -171,6 +167,14 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
     running_engine = e;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    int rc = throng_start(e);
+    if (rc) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        running_engine = NULL;
+        fprintf(stderr, "%s: %s\n", cmd, throng_errmsg(e));
+        return CLI_EXIT_USAGE;
+    }
     rc = throng_wait(e);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);

@@ -260,7 +260,10 @@ THRONG_API int throng_add_script(throng_engine_t *engine, const char *path,
 THRONG_API int throng_add_threshold(throng_engine_t *engine, const char *expression);
 
 /* Resolves addresses, loads every persona (a script error is reported here,
- * before any load starts) and starts the worker threads. */
+ * before any load starts) and starts the worker threads (and processes).
+ * A mistake in the settings (THRONG_EINVAL, EADDR, ERESOLVE) can be mended
+ * and throng_start() called again; otherwise an engine runs once: after a
+ * run, or a start that failed later (a script error, ...), make a new one. */
 THRONG_API int throng_start(throng_engine_t *engine);
 
 /* Waits for a started run to end, calling the progress callback meanwhile.

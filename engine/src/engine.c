@@ -210,6 +210,9 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     const char *server = g->cfg.server ? g->cfg.server : e->cfg.server;
     int rc = throng__address_parse(server ? server : "127.0.0.1:5050", 5050, "server", &s->address,
                                    e->errmsg);
+    if (rc == 0 && s->address.port == 0)
+        rc = throng__fail(e->errmsg, THRONG_EADDR,
+                          "server '%s': port 0 is not a port to connect to", server);
     if (rc == 0) rc = throng__address_resolve(&s->address, e->errmsg);
     if (rc) return rc;
     s->timeout = e->cfg.timeout;
@@ -371,17 +374,22 @@ static int check_personas(throng_engine_t *e)
     return 0;
 }
 
-int throng_start(throng_engine_t *e)
+/* Everything throng_start() does; a failure leaves what was made for
+ * throng_engine_free(). */
+/* The settings, checked and resolved; nothing is made yet, so a mistake
+ * here can be mended and throng_start() called again. */
+static int check_run(throng_engine_t *e)
 {
-    if (!e) return THRONG_EINVAL;
-    if (atomic_load(&e->state) != THRONG__IDLE)
-        return throng__fail(e->errmsg, THRONG_ESTATE,
-                            "this engine has already run; create a new engine for another run");
     int rc = check_config(e);
     e->forks = 1;
     for (unsigned i = 0; rc == 0 && i < e->ngroups; i++)
         rc = prepare_group(e, &e->groups[i]);
-    if (rc) return rc;
+    return rc;
+}
+
+static int start_run(throng_engine_t *e)
+{
+    int rc;
     if (pipe2(e->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return throng__fail(e->errmsg, THRONG_ESYS, "cannot create a pipe: %s", strerror(errno));
     e->seed = e->cfg.seed ? e->cfg.seed : throng__fresh_seed();
@@ -417,6 +425,28 @@ int throng_start(throng_engine_t *e)
         }
         if ((rc = throng__engine_start_workers(e)) != 0) return rc;
     }
+    return 0;
+}
+
+int throng_start(throng_engine_t *e)
+{
+    if (!e) return THRONG_EINVAL;
+    int idle = THRONG__IDLE;
+    if (!atomic_compare_exchange_strong(&e->state, &idle, THRONG__STARTING))
+        return throng__fail(e->errmsg, THRONG_ESTATE,
+                            idle == THRONG__FAILED
+                                ? "this engine failed to start; create a new engine to try again"
+                                : "this engine has already run; create a new engine for another "
+                                  "run");
+    int rc = check_run(e);
+    if (rc) {
+        atomic_store(&e->state, THRONG__IDLE);
+        return rc;
+    }
+    if ((rc = start_run(e)) != 0) {
+        atomic_store(&e->state, THRONG__FAILED);
+        return rc;
+    }
     atomic_store(&e->state, THRONG__RUNNING);
     for (unsigned i = 0; i < e->ngroups; i++) {
         const throng__group_t *g = &e->groups[i];
@@ -431,11 +461,16 @@ int throng_start(throng_engine_t *e)
 
 void throng_stop(throng_engine_t *e)
 {
-    /* Only an atomic store and write(2): both async-signal-safe. */
-    if (!e || atomic_load(&e->state) != THRONG__RUNNING) return;
+    /* Only atomics and write(2): async-signal-safe. A stop during
+     * throng_start() is kept, and the run ends as soon as it begins. */
+    if (!e) return;
+    int state = atomic_load(&e->state);
+    if (state != THRONG__RUNNING && state != THRONG__STARTING) return;
     atomic_store(&e->stop_requested, 1);
-    ssize_t n = write(e->pipe[1], "s", 1);
-    (void)n; /* a full pipe already holds a wake-up */
+    if (e->pipe[1] >= 0) {
+        ssize_t n = write(e->pipe[1], "s", 1);
+        (void)n; /* a full pipe already holds a wake-up */
+    }
 }
 
 void throng__engine_stop_workers(throng_engine_t *e, throng_ending_t reason)

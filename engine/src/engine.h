@@ -22,7 +22,13 @@ typedef struct throng__group {
     unsigned procs;    /* worker processes its clients are spread over */
 } throng__group_t;
 
-typedef enum { THRONG__IDLE, THRONG__RUNNING, THRONG__ENDED } throng__engine_state_t;
+typedef enum {
+    THRONG__IDLE,
+    THRONG__STARTING, /* inside throng_start(): a stop is kept for when it runs */
+    THRONG__RUNNING,
+    THRONG__ENDED,
+    THRONG__FAILED /* throng_start() failed: the engine is done with */
+} throng__engine_state_t;
 
 struct throng_engine {
     throng_config_t cfg;

@@ -71,6 +71,9 @@ static int parse_limit(throng__threshold_t *t, const char *s, char *err)
             return throng__fail(err, THRONG_EINVAL,
                                 "threshold '%s': give the time with a unit (ms, us, s)",
                                 t->expression);
+        if (v < 0)
+            return throng__fail(err, THRONG_EINVAL, "threshold '%s': a time is not negative",
+                                t->expression);
         t->limit = v * unit;
     } else if (t->metric == THRONG__METRIC_ERRORS) {
         if (strcmp(end, "%") == 0)
@@ -79,10 +82,17 @@ static int parse_limit(throng__threshold_t *t, const char *s, char *err)
             return throng__fail(err, THRONG_EINVAL,
                                 "threshold '%s': errors are a percentage (1%%) or a share (0.01)",
                                 t->expression);
+        if (v < 0 || v > 1)
+            return throng__fail(err, THRONG_EINVAL,
+                                "threshold '%s': errors are between 0%% and 100%%", t->expression);
         t->limit = v;
     } else {
         if (*end && strcmp(end, "/s") != 0)
             return throng__fail(err, THRONG_EINVAL, "threshold '%s': '%s' takes a plain number",
+                                t->expression, t->metric_text);
+        if (v < 0 || (t->metric != THRONG__METRIC_RATE && v != floor(v)))
+            return throng__fail(err, THRONG_EINVAL,
+                                "threshold '%s': '%s' takes a whole number, not negative",
                                 t->expression, t->metric_text);
         t->limit = v;
     }
