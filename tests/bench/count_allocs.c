@@ -54,9 +54,9 @@ void *realloc(void *p, size_t size)
 __attribute__((destructor)) static void report(void)
 {
     char buf[160];
-    int n = snprintf(buf, sizeof buf,
-                     "count_allocs: malloc %lu calloc %lu realloc %lu workers %lu\n",
-                     (unsigned long)n_malloc, (unsigned long)n_calloc, (unsigned long)n_realloc,
-                     (unsigned long)n_workers);
+    int n =
+        snprintf(buf, sizeof buf, "count_allocs: malloc %lu calloc %lu realloc %lu workers %lu\n",
+                 (unsigned long)n_malloc, (unsigned long)n_calloc, (unsigned long)n_realloc,
+                 (unsigned long)n_workers);
     if (n > 0) (void)!write(2, buf, (size_t)n);
 }
