@@ -9,7 +9,7 @@
 local throng = require "throng"
 
 local decode, table_shape, spread_out = throng.json.decode, throng.table_shape, throng.spread_out
-local abs, max, format = math.abs, math.max, string.format
+local abs, max, floor, format = math.abs, math.max, math.floor, string.format
 
 local M = {}
 
@@ -100,13 +100,14 @@ function M.ask(client, req, retries, pause)
   return nil
 end
 
--- args[name] as a number of at least min, default when absent; an error
--- naming the argument otherwise.
-function M.number_arg(args, name, default, min)
+-- args[name] as a number of at least min (a whole one when whole is
+-- true), default when absent; an error naming the argument otherwise.
+function M.number_arg(args, name, default, min, whole)
   local v = args[name]
   if v == nil then return default end
-  if type(v) ~= "number" or v < min then
-    error(format("%s must be a number of at least %g, not %s", name, min, tostring(v)), 2)
+  if type(v) ~= "number" or v < min or (whole and v ~= floor(v)) then
+    error(format("%s must be a %s of at least %g, not %s", name,
+                 whole and "whole number" or "number", min, tostring(v)), 2)
   end
   return v
 end

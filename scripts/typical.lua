@@ -12,32 +12,19 @@
 --
 --   throng run scripts/typical.lua -c 100 --request-count 32 --slow-down 0.5s
 local throng = require "throng"
+local lc = require "layer_cake"
 
 local random, spread_out = throng.random, throng.spread_out
-local table_shape, fault, log = throng.table_shape, throng.fault, throng.log
+local fault, log = throng.fault, throng.log
+local number_arg = lc.number_arg
 local format = string.format
-
-local BUSY = "layer_cake.point_runtime.Busy"
 
 local P = {}
 
--- args[name] as a whole number of at least 1 (any number of at least 0
--- when not whole), default when absent; an error naming it otherwise.
-local function number_arg(args, name, default, whole)
-  local v = args[name]
-  if v == nil then return default end
-  local min = whole and 1 or 0
-  if type(v) ~= "number" or v < min or (whole and v ~= math.floor(v)) then
-    error(format("%s must be a %s of at least %d, not %s", name,
-                 whole and "whole number" or "number", min, tostring(v)), 2)
-  end
-  return v
-end
-
 function P:init(args)
-  self.side = math.min(number_arg(args, "small_table", 10, true),
-                       number_arg(args, "big_table", 100, true))
-  self.slow_down = number_arg(args, "slow_down", 0.5, false)
+  self.side = math.min(number_arg(args, "small_table", 10, 1, true),
+                       number_arg(args, "big_table", 100, 1, true))
+  self.slow_down = number_arg(args, "slow_down", 0.5, 0)
   -- One request table per client, refilled for every exchange.
   self.xy = { x = 1, y = 1 }
   self.req = { method = "POST", path = "/Xy", name = "table", json = { value = self.xy } }
@@ -49,21 +36,11 @@ function P:request()
 end
 
 function P:response(res)
-  local x, y = self.xy.x, self.xy.y
-  local rows, cols = table_shape(res)
-  if rows == nil then
-    if cols == BUSY then
-      return fault("busy", BUSY)
-    end
-    return false, format("not a table (status %d): %s", res.status, cols)
+  local ok, why = lc.check_table(res, self.xy.x, self.xy.y)
+  if not ok and lc.is_busy(res) then
+    return fault("busy", lc.BUSY)
   end
-  if rows ~= y or cols ~= x then
-    return false, format("not the matching table: asked for %dx%d, got %dx%d", x, y, cols, rows)
-  end
-  if res.status ~= 200 then
-    return false, format("the table came with status %d", res.status)
-  end
-  return true
+  return ok, why
 end
 
 function P:delay()

@@ -26,24 +26,16 @@
 --
 --   throng run scripts/watchdog.lua -c 1 --request-count 4 --slow-down 30s -d 0
 local throng = require "throng"
+local lc = require "layer_cake"
 
 local decode, spread_out = throng.json.decode, throng.spread_out
 local format = string.format
+local number_arg = lc.number_arg
 
 -- The counters every look needs, in the order they are checked.
 local COUNTERS = { "uptime", "requests", "busy", "bad", "dropped" }
 
 local P = {}
-
--- args[name] as a number of at least min, default when absent.
-local function number_arg(args, name, default, min)
-  local v = args[name]
-  if v == nil then return default end
-  if type(v) ~= "number" or v < min then
-    error(format("%s must be a number of at least %g, not %s", name, min, tostring(v)), 2)
-  end
-  return v
-end
 
 function P:init(args)
   self.every = number_arg(args, "every", 30, 0)
