@@ -8,6 +8,8 @@ local throng = require "throng"
 -- folder on package.path, and so does this spec.
 package.path = "scripts/?.lua;" .. package.path
 local P = dofile("scripts/admin.lua")
+package.path = "tests/lua/?.lua;" .. package.path
+local fake_client = require "fake_client"
 
 local encode = throng.json.encode
 
@@ -34,34 +36,6 @@ local function fake_service(opts)
   return s
 end
 
--- A client as the session sees it, every request recorded.
-local function fake_client(service)
-  local c = { requests = {}, sleeps = {}, busy = 0 }
-  local function send(req)
-    c.requests[#c.requests + 1] = req
-    return service:answer(req)
-  end
-  function c:get(path, opts)
-    local req = { method = "GET", path = path }
-    for k, v in pairs(opts or {}) do req[k] = v end
-    return send(req)
-  end
-  function c:request(req) return send(req) end
-  function c:sleep(s) self.sleeps[#self.sleeps + 1] = s end
-  function c:check(cond, msg)
-    if not cond then error({ fault = "invalid", message = msg }, 0) end
-    return cond
-  end
-  function c:fault(kind, msg)
-    if kind == "busy" then
-      self.busy = self.busy + 1
-      return
-    end
-    error({ fault = kind, message = msg }, 0)
-  end
-  return c
-end
-
 local function new(extra)
   local args = { request_count = 1, slow_down = 0.5, big_table = 100 }
   for k, v in pairs(extra or {}) do args[k] = v end
@@ -72,10 +46,7 @@ end
 
 -- One session: the client, and the fault that ended it (nil when none).
 local function session(service, extra)
-  local client = fake_client(service or fake_service())
-  local ok, err = pcall(P.session, new(extra), client)
-  if not ok and type(err) ~= "table" then error(err, 0) end
-  return client, not ok and err or nil
+  return fake_client.session(new(extra), service or fake_service())
 end
 
 describe("the administrator's session", function()
