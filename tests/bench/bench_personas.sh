@@ -197,10 +197,9 @@ fi
 # persona|requests|req/s|user_s|sys_s|maxrss_kB|nginx_cpu_s|faults|notes
 # where faults is the count of every fault kind (busy included).
 result_row() {
-    local name=$1 out=$2 requests rate faults count note="" u s m nb na
-    if [ -s "$out.time" ] && read -r u s m < <(tail -n 1 "$out.time") && [ -n "${m:-}" ]; then :
-    else u=0 s=0 m=0; note="no CPU figures (killed?)"; fi
-    read -r nb na <"$out.nginx"
+    local name=$1 out=$2 requests rate faults count note
+    run_figures "$out"
+    note=$figures_note
     requests=$(throng_requests "$out")
     rate=$(throng_rate "$out")
     faults=$(throng_faults "$out")
@@ -212,17 +211,7 @@ result_row() {
         count=$(echo "$faults" | tr ',' '\n' | awk '{ n += $2 } END { print n + 0 }')
         note="$note faults: $faults (exit $(cat "$out.rc"))"
     fi
-    echo "$name|${requests:-0}|${rate:-0}|$u|$s|$m|$(awk -v a="$na" -v b="$nb" 'BEGIN { print a - b }')|$count|$note"
-}
-
-# Formats raw rows (with the round in front) as Markdown table rows.
-show_rows() {
-    awk -F'|' '{
-        r = $3; cpu = $5 + $6
-        printf "| %s | %s | %d | %.0f | %.2f = %.2fu + %.2fs | %.2f | %.1f | %.2f | %s | %s |\n",
-            $1, $2, r, $4, cpu, $5, $6, (r > 0 ? cpu * 1e6 / r : 0), $7 / 1024,
-            (r > 0 ? $8 * 1e6 / r : 0), $9, $10
-    }'
+    echo "$name|${requests:-0}|${rate:-0}|$figures|$count|$note"
 }
 
 header='| round | persona | requests | req/s | client CPU s (user + sys) | client CPU µs/req | max RSS MB | nginx CPU µs/req | faults | notes |'
@@ -230,12 +219,8 @@ rule='|---|---|---:|---:|---:|---:|---:|---:|---:|---|'
 
 echo "# bench_personas: built-in table persona vs the same persona in Lua (GET /Xy, x,y in 1..$big)"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+print_setup "$rounds"
 echo "- commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- engine lua 2>/dev/null || echo ' (engine/lua with local changes)')"
-echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
-echo "- target: nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///'), 1 worker, 127.0.0.1:$port"
-echo "- throng: $throng ($("$throng" --version 2>/dev/null | head -n 1 || echo '?'))"
-echo "- load: $clients connections, 1 thread, ${duration} s per run, $rounds rounds"
 for name in $personas; do
     echo "- $name: $(throng_cmd "$name" | sed "s|$root/||g; s|127.0.0.1:$port|127.0.0.1:PORT|")"
 done

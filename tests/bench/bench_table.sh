@@ -93,10 +93,9 @@ run_wrk() {
 # Prints the raw results of one run, fields separated by '|':
 # client|requests|req/s|user_s|sys_s|maxrss_kB|nginx_cpu_s|failures|notes
 result_row() {
-    local name=$1 out=$2 requests rate failures note="" u s m nb na
-    if [ -s "$out.time" ] && read -r u s m < <(tail -n 1 "$out.time") && [ -n "${m:-}" ]; then :
-    else u=0 s=0 m=0; note="no CPU figures (killed?)"; fi
-    read -r nb na <"$out.nginx"
+    local name=$1 out=$2 requests rate failures note
+    run_figures "$out"
+    note=$figures_note
     if [ "$name" = throng ]; then
         requests=$(throng_requests "$out")
         rate=$(throng_rate "$out")
@@ -126,17 +125,7 @@ result_row() {
             note="$note $(sed -n 's/^wrk_table: first failure: //p' "$out.out" | head -n 1)"
     fi
     [ "$(cat "$out.rc")" = 0 ] || [ "$name" = throng ] || note="$note exit $(cat "$out.rc")"
-    echo "$name|${requests:-0}|${rate:-0}|$u|$s|$m|$(awk -v a="$na" -v b="$nb" 'BEGIN { print a - b }')|$failures|$note"
-}
-
-# Formats raw rows (with the round in front) as Markdown table rows.
-show_rows() {
-    awk -F'|' '{
-        r = $3; cpu = $5 + $6
-        printf "| %s | %s | %d | %.0f | %.2f = %.2fu + %.2fs | %.2f | %.1f | %.2f | %s | %s |\n",
-            $1, $2, r, $4, cpu, $5, $6, (r > 0 ? cpu * 1e6 / r : 0), $7 / 1024,
-            (r > 0 ? $8 * 1e6 / r : 0), $9, $10
-    }'
+    echo "$name|${requests:-0}|${rate:-0}|$figures|$failures|$note"
 }
 
 header='| round | client | requests | req/s | client CPU s (user + sys) | client CPU µs/req | max RSS MB | nginx CPU µs/req | validation failures | notes |'
@@ -144,12 +133,8 @@ rule='|---|---|---:|---:|---:|---:|---:|---:|---:|---|'
 
 echo "# bench_table: throng vs wrk, table persona (GET /Xy, x,y in 1..$big), validation on"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
-echo "- target: nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///'), 1 worker, 127.0.0.1:$port"
-echo "- throng: $throng ($("$throng" --version 2>/dev/null | head -n 1 || echo '?'))"
+print_setup "$rounds"
 echo "- wrk: $("$wrk" --version 2>&1 | head -n 1 | sed 's/ Copyright.*//')"
-echo "- load: $clients connections, 1 thread, ${duration} s per run, $rounds rounds"
 echo "- throng: throng run -s 127.0.0.1:PORT -c $clients -t 1 --big-table $big --request-count 1000000 --slow-down 0 -d ${duration}s -q -- method=GET"
 echo "- wrk: BIG_TABLE=$big wrk -t1 -c$clients -d${duration}s -s tests/bench/wrk_table.lua http://127.0.0.1:PORT"
 echo

@@ -20,8 +20,13 @@
 #   nginx_cpu              CPU seconds the nginx worker has used so far
 #   run_client NAME OUT CMD...   runs one client under timeout and GNU time,
 #                          writing OUT.out, OUT.err, OUT.time, OUT.nginx, OUT.rc
+#   run_figures OUT        sets figures ("user_s|sys_s|maxrss_kB|nginx_cpu_s" of a
+#                          run_client run) and figures_note (why, when none)
 #   throng_requests OUT, throng_rate OUT, throng_faults OUT, throng_invalid OUT
 #                          figures from a `throng run` report in OUT.out
+#   show_rows              raw rows (round|client|requests|req/s|user_s|sys_s|
+#                          maxrss_kB|nginx_cpu_s|failures|notes) as Markdown rows
+#   print_setup ROUNDS     the date, machine, target and load lines of a header
 # Not a benchmark by itself. Everything is on 127.0.0.1.
 
 # --- clean-up: stop everything this script started ---------------------------
@@ -190,6 +195,36 @@ run_client() {
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         echo "$prog: $name did not stop within $((duration + 30)) s; killed" >&2
     fi
+}
+
+# The figures of one run_client run: sets figures to user_s|sys_s|maxrss_kB|
+# nginx_cpu_s, and figures_note to say why when GNU time wrote none.
+run_figures() {
+    local out=$1 u s m nb na
+    figures_note=
+    if [ -s "$out.time" ] && read -r u s m < <(tail -n 1 "$out.time") && [ -n "${m:-}" ]; then :
+    else u=0 s=0 m=0; figures_note="no CPU figures (killed?)"; fi
+    read -r nb na <"$out.nginx"
+    figures="$u|$s|$m|$(awk -v a="$na" -v b="$nb" 'BEGIN { print a - b }')"
+}
+
+# Formats raw rows (with the round in front) as Markdown table rows.
+show_rows() {
+    awk -F'|' '{
+        r = $3; cpu = $5 + $6
+        printf "| %s | %s | %d | %.0f | %.2f = %.2fu + %.2fs | %.2f | %.1f | %.2f | %s | %s |\n",
+            $1, $2, r, $4, cpu, $5, $6, (r > 0 ? cpu * 1e6 / r : 0), $7 / 1024,
+            (r > 0 ? $8 * 1e6 / r : 0), $9, $10
+    }'
+}
+
+# The lines of a results header every bench shares; $1 = rounds.
+print_setup() {
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+    echo "- target: nginx $("$nginx" -v 2>&1 | sed 's/.*nginx\///'), 1 worker, 127.0.0.1:$port"
+    echo "- throng: $throng ($("$throng" --version 2>/dev/null | head -n 1 || echo '?'))"
+    echo "- load: $clients connections, 1 thread, ${duration} s per run, $1 rounds"
 }
 
 # --- reading a throng report --------------------------------------------------
