@@ -8,7 +8,7 @@
 # lua/throng/x.lua is module throng.x; scripts/watchdog.lua is the built-in
 # persona throng.personas.watchdog.
 set(body "/* Generated from lua/ and scripts/ by deps/embed_lua.cmake: do not edit. */\n")
-string(APPEND body "#include \"lua_embedded.h\"\n\n")
+string(APPEND body "#include \"lua/lua_embedded.h\"\n\n")
 set(table "")
 set(i 0)
 string(REPLACE "|" ";" FILES "${FILES}")

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "hist.h"
-#include "rng.h"
+#include "stats/hist.h"
+#include "util/rng.h"
 
 #define SAMPLES (1u << 16) /* pre-drawn latencies, cycled; 512 KiB stays in L2 */
 

@@ -8,9 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "address.h"
+#include "util/address.h"
 #include "check.h"
-#include "error.h"
+#include "util/error.h"
 
 static char err[THRONG__ERRMSG_LEN];
 

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "hist.h"
-#include "rng.h"
+#include "stats/hist.h"
+#include "util/rng.h"
 
 #define BOUND 0.001 /* the promised relative error */
 

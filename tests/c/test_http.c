@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "http.h"
-#include "rng.h"
+#include "util/http.h"
+#include "util/rng.h"
 
 #define S(lit) lit, sizeof lit - 1
 

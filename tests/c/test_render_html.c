@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "check.h"
-#include "hist.h"
-#include "render_html.h"
-#include "rng.h"
+#include "stats/hist.h"
+#include "report/render_html.h"
+#include "util/rng.h"
 
 #define SCRIPT_NAME "<script>alert(1)</script>"
 

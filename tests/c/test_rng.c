@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "rng.h"
+#include "util/rng.h"
 
 static void test_seeds(void)
 {

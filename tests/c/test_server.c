@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "rng.h"
-#include "server_table.h"
-#include "shape.h"
+#include "util/rng.h"
+#include "serve/server_table.h"
+#include "lua/shape.h"
 #include "throng.h"
 
 /* Writes a whole table body through pieces of at most cap bytes. */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "shape.h"
+#include "lua/shape.h"
 
 /* Scans a copy of text held in a buffer of exactly its length, so that
  * AddressSanitizer catches any read past the end. */

@@ -1,0 +1,317 @@
+/* conn.c - a client's HTTP connection and its exchanges.
+ *
+ * One exchange at a time: connect if the connection is not open, write the
+ * request (directly when the socket takes it all, the usual case), parse
+ * the response as it arrives into a buffer borrowed from the thread's pool,
+ * and report the end to the owner. A connection the server closes while
+ * idle is closed quietly and reopened by the next exchange. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/conn.h"
+#include "client/worker.h"
+
+static void connect_now(throng__conn_t *c);
+
+static uint64_t ms_of(double seconds)
+{
+    return seconds <= 0 ? 0 : (uint64_t)llround(seconds * 1000.0);
+}
+
+static void on_tcp_closed(uv_handle_t *h)
+{
+    throng__conn_t *c = h->data;
+    c->tcp_open = c->tcp_closing = 0;
+    if (c->connect_when_closed && !c->w->stopping) {
+        c->connect_when_closed = 0;
+        connect_now(c);
+    }
+}
+
+/* Closes the socket, if open, and gives back the response buffer. */
+static void close_tcp(throng__conn_t *c)
+{
+    if (c->tcp_open && !c->tcp_closing) {
+        THRONG__DEBUG(c->w, c->client, "closing the connection to %s", c->address->authority);
+        c->tcp_closing = 1;
+        uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+    }
+    throng__http_response_release(&c->res);
+}
+
+/* Ends the exchange with a fault: the connection cannot be trusted. */
+static void fail(throng__conn_t *c, throng_fault_t kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(throng__conn_t *c, throng_fault_t kind, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->state != THRONG__CONN_IDLE) c->w->in_flight--;
+    c->state = THRONG__CONN_IDLE;
+    uv_timer_stop(&c->timer);
+    close_tcp(c);
+    c->on_done(c, (int)kind, msg);
+}
+
+/* Ends the exchange with a complete response in c->res. */
+static void complete(throng__conn_t *c, int keep_alive)
+{
+    c->latency = uv_hrtime() - c->started;
+    c->w->in_flight--;
+    c->state = THRONG__CONN_IDLE;
+    uv_timer_stop(&c->timer);
+    THRONG__DEBUG(c->w, c->client, "response received: status %d, %zu bytes, %.3fms", c->res.status,
+                  c->res.buf ? c->res.buf->len - c->res.body_off : (size_t)0,
+                  (double)c->latency * 1e-6);
+    if (!keep_alive && c->tcp_open && !c->tcp_closing) {
+        /* Close the socket but keep the response for the owner. */
+        THRONG__DEBUG(c->w, c->client, "closing the connection to %s (no keep-alive)",
+                      c->address->authority);
+        c->tcp_closing = 1;
+        uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+    }
+    c->on_done(c, THRONG__CONN_OK, NULL);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    throng__conn_t *c = t->data;
+    if (c->state == THRONG__CONN_CONNECTING)
+        fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s timed out after %gs",
+             c->address->authority, c->w->set->connect_timeout);
+    else if (c->state == THRONG__CONN_WAITING)
+        fail(c, THRONG_FAULT_TIMED_OUT, "no complete response within %gs", c->timeout);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    throng__conn_t *c = req->data;
+    free(c->pending);
+    c->pending = NULL;
+    if (status < 0 && status != UV_ECANCELED && c->state == THRONG__CONN_WAITING)
+        fail(c, THRONG_FAULT_ABANDONED, "sending the request failed: %s", uv_strerror(status));
+}
+
+/* Writes c->out: directly when the socket takes it all, else the rest is
+ * copied and queued. */
+static int write_out(throng__conn_t *c)
+{
+    uv_buf_t ub = uv_buf_init(c->out.data, (unsigned)c->out.len);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+    if (n == UV_EAGAIN) n = 0;
+    if (n < 0) return n;
+    if ((size_t)n == c->out.len) return 0;
+    size_t rest = c->out.len - (size_t)n;
+    if (!(c->pending = malloc(rest))) return UV_ENOMEM;
+    memcpy(c->pending, c->out.data + n, rest);
+    ub = uv_buf_init(c->pending, (unsigned)rest);
+    c->write_req.data = c;
+    return uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &ub, 1, on_written);
+}
+
+/* The connection is open: write the request and wait for the response. */
+static void write_request(throng__conn_t *c)
+{
+    throng__worker_t *w = c->w;
+    throng__http_response_reset(&c->res, c->head);
+    c->state = THRONG__CONN_WAITING;
+    c->started = uv_hrtime();
+    c->ttfb = 0;
+    throng__stats_bytes(&w->stats, c->name_idx, c->out.len, 0);
+    int rc = write_out(c);
+    if (rc < 0) {
+        fail(c, THRONG_FAULT_ABANDONED, "sending the request failed: %s", uv_strerror(rc));
+        return;
+    }
+    uv_timer_start(&c->timer, on_timer, ms_of(c->timeout), 0);
+    if (THRONG_LOG_DEBUG <= w->log_level) {
+        /* The request line without its " HTTP/1.1". */
+        const char *line = c->out.data, *eol = memchr(line, '\r', c->out.len);
+        int n = eol ? (int)(eol - line) : 0;
+        while (n > 0 && line[n - 1] != ' ')
+            n--;
+        if (n > 0) n--;
+        THRONG__DEBUG(w, c->client, "request sent: %.*s (name %s, %zu bytes, timeout %gs)", n, line,
+                      c->name, c->out.len, c->timeout);
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    throng__conn_t *c = h->data;
+    /* Reads are handled before the next one starts: one buffer per thread. */
+    *buf = uv_buf_init(c->w->read_buffer, THRONG__READ_BUFFER);
+}
+
+/* The connection ended or failed while reading. */
+static void on_read_end(throng__conn_t *c, ssize_t err)
+{
+    if (c->state != THRONG__CONN_WAITING) {
+        THRONG__DEBUG(c->w, c->client, "the server closed the idle connection: %s",
+                      uv_strerror((int)err));
+        close_tcp(c); /* reopened when needed */
+        return;
+    }
+    if (err == UV_EOF) {
+        int rc = throng__http_response_eof(&c->res);
+        if (rc == 1) {
+            complete(c, 0);
+            return;
+        }
+        fail(c, THRONG_FAULT_ABANDONED, "%s",
+             rc == 0 ? "the server closed the connection without answering" : c->res.error);
+        return;
+    }
+    fail(c, THRONG_FAULT_ABANDONED, "connection lost while waiting: %s", uv_strerror((int)err));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    throng__conn_t *c = s->data;
+    if (nread == 0) return;
+    if (nread < 0) {
+        on_read_end(c, nread);
+        return;
+    }
+    throng__stats_bytes(&c->w->stats, c->name_idx, 0, (uint64_t)nread);
+    if (c->state != THRONG__CONN_WAITING) {
+        /* Nobody asked: the connection cannot be trusted any more. */
+        throng__worker_fault(c->w, -1, THRONG_FAULT_HTTP_ERROR,
+                             "the server sent data while no request was waiting");
+        close_tcp(c);
+        return;
+    }
+    if (!c->ttfb) c->ttfb = uv_hrtime() - c->started;
+    size_t used = 0;
+    int rc = throng__http_response_feed(&c->res, buf->base, (size_t)nread, &used);
+    if (rc < 0) {
+        fail(c, THRONG_FAULT_HTTP_ERROR, "%s", c->res.error);
+    } else if (rc == 1) {
+        /* Bytes after the response mean the connection cannot carry another
+         * request; the response itself stands. */
+        complete(c, used == (size_t)nread && throng__http_response_keep_alive(&c->res));
+    }
+}
+
+/* "connected from 127.0.0.1:40312 to 127.0.0.1:5050 in 85us" */
+static void log_connected(throng__conn_t *c)
+{
+    struct sockaddr_storage local, remote;
+    int llen = sizeof local, rlen = sizeof remote;
+    char ltext[64] = "?", rtext[64] = "?";
+    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &llen) == 0)
+        throng__sockaddr_text((struct sockaddr *)&local, ltext, sizeof ltext);
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&remote, &rlen) == 0)
+        throng__sockaddr_text((struct sockaddr *)&remote, rtext, sizeof rtext);
+    THRONG__DEBUG(c->w, c->client, "connected from %s to %s in %.0fus", ltext, rtext,
+                  (double)(uv_hrtime() - c->started) * 1e-3);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    throng__conn_t *c = req->data;
+    throng__worker_t *w = c->w;
+    if (status == UV_ECANCELED || c->state != THRONG__CONN_CONNECTING) return;
+    uv_timer_stop(&c->timer);
+    if (status < 0) {
+        fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: %s", c->address->authority,
+             uv_strerror(status));
+        return;
+    }
+    w->stats.n.connects++;
+    throng__hist_record(&w->stats.connect, uv_hrtime() - c->started);
+    if (THRONG_LOG_DEBUG <= w->log_level) log_connected(c);
+    uv_tcp_nodelay(&c->tcp, 1);
+    int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    if (rc < 0) {
+        fail(c, THRONG_FAULT_NOT_CONNECTED, "reading from %s: %s", c->address->authority,
+             uv_strerror(rc));
+        return;
+    }
+    write_request(c);
+}
+
+static void connect_now(throng__conn_t *c)
+{
+    throng__worker_t *w = c->w;
+    c->state = THRONG__CONN_CONNECTING;
+    if (c->tcp_closing) { /* the old handle must be closed before reuse */
+        c->connect_when_closed = 1;
+        return;
+    }
+    c->started = uv_hrtime();
+    THRONG__DEBUG(w, c->client, "connecting to %s", c->address->authority);
+    uv_tcp_init(&w->loop, &c->tcp);
+    c->tcp.data = c;
+    c->tcp_open = 1;
+    c->connect_req.data = c;
+    int rc = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&c->address->sa,
+                            on_connect);
+    if (rc < 0) {
+        fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: %s", c->address->authority,
+             uv_strerror(rc));
+        return;
+    }
+    uv_timer_start(&c->timer, on_timer, ms_of(w->set->connect_timeout), 0);
+}
+
+void throng__conn_init(throng__conn_t *c, throng__worker_t *w, const throng__address_t *address,
+                       throng__conn_cb on_done, void *owner, uint64_t client)
+{
+    memset(c, 0, sizeof *c);
+    c->client = client;
+    c->w = w;
+    c->address = address;
+    c->on_done = on_done;
+    c->owner = owner;
+    uv_timer_init(&w->loop, &c->timer);
+    c->timer.data = c;
+    throng__http_response_init(&c->res, &w->pool);
+}
+
+void throng__conn_send(throng__conn_t *c, double timeout, int head, const char *name,
+                       size_t name_len)
+{
+    if (THRONG_LOG_DEBUG <= c->w->log_level)
+        snprintf(c->name, sizeof c->name, "%.*s", (int)name_len, name);
+    /* Counted when issued, so the request limit holds while connecting. */
+    c->name_idx = throng__stats_name(&c->w->stats, name, name_len);
+    throng__stats_sent(&c->w->stats, c->name_idx);
+    c->w->in_flight++;
+    c->timeout = timeout;
+    c->head = head ? 1 : 0;
+    if (c->tcp_open && !c->tcp_closing)
+        write_request(c);
+    else
+        connect_now(c);
+}
+
+void throng__conn_close(throng__conn_t *c)
+{
+    if (c->state != THRONG__CONN_IDLE) c->w->in_flight--;
+    c->state = THRONG__CONN_IDLE;
+    c->connect_when_closed = 0;
+    uv_timer_stop(&c->timer);
+    close_tcp(c);
+}
+
+int throng__conn_stop(throng__conn_t *c)
+{
+    int in_flight = c->state != THRONG__CONN_IDLE;
+    throng__conn_close(c);
+    uv_close((uv_handle_t *)&c->timer, NULL);
+    return in_flight;
+}
+
+void throng__conn_free(throng__conn_t *c)
+{
+    free(c->pending);
+    c->pending = NULL;
+    throng__buf_free(&c->out);
+}

@@ -1,0 +1,166 @@
+/* report.c - the final report: built from the merged statistics, read as a
+ * struct, or written as text. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/engine.h"
+#include "core/proc.h"
+#include "lua/lua_throng.h"
+#include "report/render_html.h"
+#include "report/render_text.h"
+#include "report/report_json.h"
+
+const char *throng_fault_name(throng_fault_t kind)
+{
+    if ((unsigned)kind >= THRONG_FAULT_KINDS) return "unknown";
+    return throng__fault_names[kind];
+}
+
+static void latency_of(const throng__hist_t *h, throng_latency_t *l)
+{
+    l->count = throng__hist_count(h);
+    l->min = (double)throng__hist_min(h) * 1e-9;
+    l->max = (double)throng__hist_max(h) * 1e-9;
+    l->mean = throng__hist_mean(h) * 1e-9;
+    l->p50 = (double)throng__hist_percentile(h, 50) * 1e-9;
+    l->p90 = (double)throng__hist_percentile(h, 90) * 1e-9;
+    l->p99 = (double)throng__hist_percentile(h, 99) * 1e-9;
+    l->p999 = (double)throng__hist_percentile(h, 99.9) * 1e-9;
+}
+
+void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const throng__stats_t *total,
+                         double elapsed, throng_ending_t ending)
+{
+    const throng__counts_t *n = &total->n;
+    memset(r, 0, sizeof *r);
+    r->ending = ending;
+    r->elapsed = elapsed;
+    r->requests = n->requests;
+    r->sessions = n->sessions;
+    r->connects = n->connects;
+    r->bytes_sent = n->bytes_sent;
+    r->bytes_received = n->bytes_received;
+    memcpy(r->faults, n->faults, sizeof r->faults);
+    memcpy(r->fault_sample, total->sample, sizeof r->fault_sample);
+    r->failures = throng__counts_failures(n);
+    memcpy(r->status, n->status, sizeof r->status);
+    for (unsigned i = 0; i < e->ngroups; i++)
+        r->clients += e->groups[i].cfg.clients;
+    r->clients_active = n->clients_active;
+    r->clients_faulted = n->clients_faulted;
+    r->cancelled = n->cancelled;
+    r->processes = e->nprocs;
+    for (unsigned i = 0; i < e->nprocs; i++)
+        r->processes_lost += e->procs[i].lost;
+    memcpy(r->process_sample, e->proc_sample, sizeof r->process_sample);
+    r->thresholds = e->nthresholds;
+    for (unsigned i = 0; i < e->nthresholds; i++)
+        r->thresholds_failed += !e->thresholds[i].passed;
+    latency_of(&total->latency, &r->latency);
+    latency_of(&total->connect, &r->connect);
+}
+
+void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t ending)
+{
+    throng__report_fill(e, &e->report, e->total, elapsed, ending);
+}
+
+const throng_report_t *throng_report(const throng_engine_t *e)
+{
+    if (!e || atomic_load(&e->state) != THRONG__ENDED) return NULL;
+    return &e->report;
+}
+
+int throng_report_last_reply(const throng_engine_t *e, int *status, const char **body, size_t *len)
+{
+    if (!e || atomic_load(&e->state) != THRONG__ENDED || !e->last_at) return THRONG_ESTATE;
+    if (status) *status = e->last_status;
+    if (body) *body = e->last_reply.data ? e->last_reply.data : "";
+    if (len) *len = e->last_reply.len;
+    return 0;
+}
+
+double throng_report_percentile(const throng_engine_t *e, double p)
+{
+    if (!e || atomic_load(&e->state) != THRONG__ENDED || !(p >= 0 && p <= 100)) return NAN;
+    return (double)throng__hist_percentile(&e->total->latency, p) * 1e-9;
+}
+
+/* ---------------------------------------------------------- documents */
+
+/* Hands a buffer's text to the caller as a NUL-terminated string. */
+static int give(throng__buf_t *b, char **out)
+{
+    if (throng__buf_append(b, "", 1) != 0) {
+        throng__buf_free(b);
+        return THRONG_ENOMEM;
+    }
+    *out = b->data;
+    return 0;
+}
+
+int throng_report_json(const throng_engine_t *e, char **out)
+{
+    if (!e || !out) return THRONG_EINVAL;
+    cJSON *doc;
+    if (atomic_load(&e->state) == THRONG__RUNNING) {
+        if (!e->cfg.live_reports) return THRONG_ESTATE;
+        doc = throng__engine_live_json((throng_engine_t *)e);
+    } else {
+        if (!throng_report(e)) return THRONG_ESTATE;
+        throng__report_view_t v = {&e->report, e->gstats, e->total};
+        doc = throng__report_json(e, &v);
+    }
+    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!text) return THRONG_ENOMEM;
+    *out = text;
+    return 0;
+}
+
+/* Draws a parsed report in the format asked for. */
+static int render(const cJSON *doc, throng_render_t format, unsigned flags, char **out, char *err)
+{
+    throng__buf_t b = {0};
+    int rc = format == THRONG_RENDER_HTML ? throng__render_html(doc, &b, err)
+                                          : throng__render_text(doc, flags, &b, err);
+    if (rc != 0) {
+        throng__buf_free(&b);
+        return rc < 0 ? rc : THRONG_EINVAL;
+    }
+    return give(&b, out);
+}
+
+int throng_report_text(const throng_engine_t *e, unsigned flags, char **out)
+{
+    if (!e || !out) return THRONG_EINVAL;
+    if (!throng_report(e)) return THRONG_ESTATE;
+    throng__report_view_t v = {&e->report, e->gstats, e->total};
+    cJSON *doc = throng__report_json(e, &v);
+    if (!doc) return THRONG_ENOMEM;
+    char err[THRONG__ERRMSG_LEN];
+    int rc = render(doc, THRONG_RENDER_TEXT, flags, out, err);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+int throng_render(const char *json, size_t len, throng_render_t format, unsigned flags, char **out,
+                  char *err, size_t errlen)
+{
+    char msg[THRONG__ERRMSG_LEN] = "";
+    int rc = THRONG_EINVAL;
+    if (!json || !out || (format != THRONG_RENDER_TEXT && format != THRONG_RENDER_HTML)) {
+        snprintf(msg, sizeof msg, "invalid argument");
+    } else {
+        const char *end = NULL;
+        cJSON *doc = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+        if (!doc)
+            snprintf(msg, sizeof msg, "not JSON (at byte %zu)", end ? (size_t)(end - json) : 0);
+        else
+            rc = render(doc, format, flags, out, msg);
+        cJSON_Delete(doc);
+    }
+    if (rc != 0 && err && errlen) snprintf(err, errlen, "%s", msg);
+    return rc;
+}

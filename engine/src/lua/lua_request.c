@@ -1,0 +1,190 @@
+/* lua_request.c - checking a request table and writing it as HTTP. Every
+ * field is checked, and a wrong one is named in the message. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <lauxlib.h>
+
+#include "util/http.h"
+#include "lua/lua_json.h"
+#include "lua/lua_request.h"
+#include "lua/lua_throng.h"
+
+enum { KEY_METHOD, KEY_PATH, KEY_HEADERS, KEY_BODY, KEY_JSON, KEY_TIMEOUT, KEY_NAME };
+static const char *const key_names[] = {"method", "path",    "headers", "body",
+                                        "json",   "timeout", "name"};
+
+/* Pushes field key of the table at idx. The names were interned once per
+ * state (lua_throng.c), so no string is hashed per request. */
+static void get_field(lua_State *L, int idx, const throng__request_out_t *req, int key)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, req->ctx->request_keys[key]);
+    lua_gettable(L, idx);
+}
+
+/* A string field of the request table at idx, or dflt when absent. */
+static int text_field(lua_State *L, int idx, const throng__request_out_t *req, int key,
+                      const char *dflt, const char **s, size_t *len, char *msg, size_t msglen)
+{
+    const char *field = key_names[key];
+    *s = dflt;
+    *len = dflt ? strlen(dflt) : 0;
+    if (!idx) return 0;
+    get_field(L, idx, req, key);
+    int t = lua_type(L, -1);
+    if (t == LUA_TSTRING)
+        *s = lua_tolstring(L, -1, len);
+    else if (t != LUA_TNIL) {
+        snprintf(msg, msglen, "request.%s must be a string, not a %s", field, lua_typename(L, t));
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pop(L, 1); /* the string stays referenced by the request table */
+    return 0;
+}
+
+/* Writes request.headers; tells whether Host and Content-Type were set. */
+static int write_headers(lua_State *L, int idx, const throng__request_out_t *req, int *has_host,
+                         int *has_type, char *msg, size_t msglen)
+{
+    throng__buf_t *out = req->out;
+    if (!idx) return 0;
+    get_field(L, idx, req, KEY_HEADERS);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (!lua_istable(L, -1)) {
+        snprintf(msg, msglen, "request.headers must be a table, not a %s", luaL_typename(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        size_t nlen, vlen;
+        if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1)) {
+            snprintf(msg, msglen, "request.headers must map names to strings");
+            lua_pop(L, 3);
+            return -1;
+        }
+        const char *name = lua_tolstring(L, -2, &nlen);
+        const char *value = lua_tolstring(L, -1, &vlen);
+        if (!throng__http_token_ok(name, nlen) || !throng__http_text_ok(value, vlen)) {
+            snprintf(msg, msglen, "request header '%.40s' has a bad name or a line break", name);
+            lua_pop(L, 3);
+            return -1;
+        }
+        if (nlen == 4 && strncasecmp(name, "host", 4) == 0) *has_host = 1;
+        if (nlen == 12 && strncasecmp(name, "content-type", 12) == 0) *has_type = 1;
+        if (throng__http_header(out, name, nlen, value, vlen) != 0) {
+            snprintf(msg, msglen, "out of memory writing a request");
+            lua_pop(L, 3);
+            return -1;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* The body: request.body as it is, or request.json encoded. */
+static int body_of(lua_State *L, int idx, throng__request_out_t *req, const char **body,
+                   size_t *blen, int *is_json, char *msg, size_t msglen)
+{
+    *is_json = 0;
+    if (text_field(L, idx, req, KEY_BODY, NULL, body, blen, msg, msglen) != 0) return -1;
+    if (!idx) return 0;
+    get_field(L, idx, req, KEY_JSON);
+    int has_json = !lua_isnil(L, -1);
+    if (has_json && *body) {
+        lua_pop(L, 1);
+        snprintf(msg, msglen, "a request has a body or a json field, not both");
+        return -1;
+    }
+    if (has_json) {
+        req->json->len = 0;
+        int rc = throng__json_encode(L, -1, req->json, msg, msglen);
+        lua_pop(L, 1);
+        if (rc != 0) return -1;
+        *body = req->json->data;
+        *blen = req->json->len;
+        *is_json = 1;
+        return 0;
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* request.timeout and request.name. */
+static int options_of(lua_State *L, int idx, const char *path, size_t plen,
+                      throng__request_out_t *req, char *msg, size_t msglen)
+{
+    req->timeout = 0;
+    const char *q = memchr(path, '?', plen);
+    req->name = path;
+    req->name_len = q ? (size_t)(q - path) : plen;
+    if (!idx) return 0;
+    get_field(L, idx, req, KEY_TIMEOUT);
+    int t = lua_type(L, -1);
+    if (t == LUA_TNUMBER && lua_tonumber(L, -1) > 0)
+        req->timeout = lua_tonumber(L, -1);
+    else if (t != LUA_TNIL) {
+        snprintf(msg, msglen, "request.timeout must be a number of seconds above 0");
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pop(L, 1);
+    const char *name;
+    size_t len;
+    if (text_field(L, idx, req, KEY_NAME, NULL, &name, &len, msg, msglen) != 0) return -1;
+    if (name) { /* else the path without its query, set above */
+        req->name = name;
+        req->name_len = len;
+    }
+    return 0;
+}
+
+int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,
+                               throng__request_out_t *req, char *msg, size_t msglen)
+{
+    const char *body;
+    size_t mlen, plen, blen;
+    int is_json, has_host = 0, has_type = 0;
+    if (idx < 0) idx = lua_gettop(L) + idx + 1;
+    if (method)
+        mlen = strlen(method);
+    else if (text_field(L, idx, req, KEY_METHOD, "GET", &method, &mlen, msg, msglen) != 0)
+        return -1;
+    if (path)
+        plen = strlen(path);
+    else if (text_field(L, idx, req, KEY_PATH, "/", &path, &plen, msg, msglen) != 0)
+        return -1;
+    if (!throng__http_token_ok(method, mlen)) {
+        snprintf(msg, msglen, "request.method '%.40s' is not an HTTP method", method);
+        return -1;
+    }
+    if (plen == 0 || path[0] != '/' || !throng__http_text_ok(path, plen) ||
+        memchr(path, ' ', plen)) {
+        snprintf(msg, msglen, "request.path '%.60s' must start with / and hold no spaces", path);
+        return -1;
+    }
+    if (options_of(L, idx, path, plen, req, msg, msglen) != 0 ||
+        body_of(L, idx, req, &body, &blen, &is_json, msg, msglen) != 0)
+        return -1;
+    req->head = (mlen == 4 && memcmp(method, "HEAD", 4) == 0);
+
+    if (throng__http_begin(req->out, method, mlen, path, plen) != 0) goto nomem;
+    if (write_headers(L, idx, req, &has_host, &has_type, msg, msglen) != 0) return -1;
+    if (!has_host &&
+        throng__http_header(req->out, "Host", 4, req->authority, strlen(req->authority)) != 0)
+        goto nomem;
+    if (is_json && !has_type &&
+        throng__http_header(req->out, "Content-Type", 12, "application/json", 16) != 0)
+        goto nomem;
+    if (throng__http_finish(req->out, method, mlen, body, blen) != 0) goto nomem;
+    return 0;
+nomem:
+    snprintf(msg, msglen, "out of memory writing a request");
+    return -1;
+}

@@ -1,0 +1,31 @@
+/* lua_request.h - a persona's request table, written as HTTP. */
+#ifndef THRONG_LUA_REQUEST_H
+#define THRONG_LUA_REQUEST_H
+
+#include <stddef.h>
+
+#include <lua.h>
+
+#include "util/buf.h"
+
+struct throng__lua_ctx;
+
+typedef struct throng__request_out {
+    const struct throng__lua_ctx *ctx; /* the state's interned field names */
+    throng__buf_t *out;                /* the request's bytes are appended here */
+    throng__buf_t *json;               /* scratch for a json body (reused) */
+    const char *authority;             /* the Host header unless the persona sets one */
+    int head;                          /* the method is HEAD */
+    double timeout;                    /* seconds; 0 = the run's timeout */
+    const char *name; /* stats label: request.name, or the path without its query */
+    size_t name_len;
+} throng__request_out_t;
+
+/* Writes the request table at idx (0: no table) as HTTP into req->out.
+ * method and path, when not NULL, take the place of the table's fields
+ * (client:get(path, opts)). Fields: method, path, headers, body or json,
+ * name, timeout. Returns 0, or -1 with the reason in msg. */
+int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,
+                               throng__request_out_t *req, char *msg, size_t msglen);
+
+#endif

@@ -1,0 +1,77 @@
+/* lua_throng.h - the `throng` Lua module that personas require: random
+ * numbers drawn from the current client's generator, think-time helpers,
+ * faults, table shapes and the response object. */
+#ifndef THRONG_LUA_THRONG_H
+#define THRONG_LUA_THRONG_H
+
+#include <stddef.h>
+
+#include <lua.h>
+
+#include <stdint.h>
+
+#include "util/rng.h"
+
+#define THRONG__LUA_RESPONSE "throng.response"
+#define THRONG__LUA_CTX "throng.ctx"
+
+struct throng__buf;
+struct throng__bufpool;
+
+/* A response as Lua sees it. The request style's response hook gets one
+ * object per thread, filled in place before each call and expired after,
+ * pointing into the connection's buffer; the session style's responses
+ * each own their buffer, given back to the pool when collected. Either
+ * way the body becomes a Lua string only when asked for. */
+typedef struct throng__lua_response {
+    int valid;
+    int status;
+    double latency; /* seconds */
+    const char *body;
+    size_t body_len;
+    const char *headers; /* "name\0value\0" pairs */
+    size_t headers_len;
+    struct throng__buf *owned;    /* the buffer this object owns, or NULL */
+    struct throng__bufpool *pool; /* where owned goes back */
+} throng__lua_response_t;
+
+/* Who is calling into Lua: a client's generator and id. */
+typedef struct throng__lua_caller {
+    throng__rng_t rng;
+    uint64_t id;
+} throng__lua_caller_t;
+
+/* Where throng.log lines go: level is a throng_log_level_t. */
+typedef void (*throng__lua_log_fn)(void *data, int level, uint64_t client, const char *msg);
+
+/* Per Lua state: who the current caller is, and where logs go. */
+typedef struct throng__lua_ctx {
+    throng__lua_caller_t own;  /* calls made outside any client (load time, specs) */
+    throng__lua_caller_t *who; /* the current client, or &own */
+    int response_mt;           /* the response objects' metatable (registry reference) */
+    int response_json;         /* res:json, made once (registry reference) */
+    int request_keys[7];       /* request fields' names (registry references), see lua_request.c */
+    throng__lua_log_fn log;    /* NULL: throng.log prints to stderr (the Lua module) */
+    void *log_data;
+    int log_level; /* lines above this level are dropped */
+} throng__lua_ctx_t;
+
+/* The module loader (also the entry point of the standalone Lua C module). */
+int luaopen_throng(lua_State *L);
+
+/* The context of a state where the module has been opened, or NULL. */
+throng__lua_ctx_t *throng__lua_ctx(lua_State *L);
+
+/* Pushes a new response object. */
+throng__lua_response_t *throng__lua_new_response(lua_State *L, const throng__lua_ctx_t *ctx);
+
+/* The response object at idx, or NULL: the metatable is compared by
+ * reference, which costs no string lookup. */
+throng__lua_response_t *throng__lua_to_response(lua_State *L, int idx,
+                                                const throng__lua_ctx_t *ctx);
+
+/* Names of fault kinds a persona may raise with throng.fault, in
+ * throng_fault_t order. */
+extern const char *const throng__fault_names[];
+
+#endif

@@ -1,0 +1,432 @@
+/* persona.c - loading a persona into a Lua state and calling its hooks.
+ *
+ * Every call into Lua is protected; the message handler at stack slot 1
+ * adds a short traceback, so a failing hook becomes a script-error fault
+ * that names the script's file and line. Hooks are registry references. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "util/error.h"
+#include "util/http.h"
+#include "lua/lua_embedded.h"
+#include "lua/lua_request.h"
+#include "lua/persona.h"
+
+#define HANDLER 1 /* stack slot of the message handler */
+
+void throng__lua_traceback(lua_State *L, lua_State *L1, const char *msg, int level)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, msg);
+    lua_Debug ar;
+    int shown = 0;
+    for (; shown < 3 && lua_getstack(L1, level, &ar); level++) {
+        if (!lua_getinfo(L1, "Sln", &ar) || ar.currentline <= 0) continue;
+        luaL_addstring(&b, shown ? " < " : " [in ");
+        lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+        luaL_addvalue(&b);
+        if (ar.name) {
+            lua_pushfstring(L, " (%s)", ar.name);
+            luaL_addvalue(&b);
+        }
+        shown++;
+    }
+    if (shown) luaL_addchar(&b, ']');
+    luaL_pushresult(&b);
+}
+
+/* Message handler: the error, then up to three Lua frames, on one line. */
+static int traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) msg = lua_isnoneornil(L, 1) ? "error (nil)" : luaL_typename(L, 1);
+    throng__lua_traceback(L, L, msg, 1);
+    return 1;
+}
+
+/* Copies the error on the stack top into msg and clears the stack. */
+static throng__hook_t script_error(lua_State *L, char *msg, size_t msglen)
+{
+    const char *e = lua_tostring(L, -1);
+    snprintf(msg, msglen, "%s", e ? e : "error object is not a string");
+    lua_settop(L, HANDLER);
+    return THRONG__HOOK_ERROR;
+}
+
+/* Pushes the chunk of the persona, or fails with the reason. */
+static int load_chunk(lua_State *L, const throng__persona_spec_t *spec, char *label,
+                      size_t labellen, char *err)
+{
+    int rc;
+    if (spec->path) {
+        snprintf(label, labellen, "%s", spec->path);
+        rc = luaL_loadfile(L, spec->path);
+    } else if (spec->source) {
+        snprintf(label, labellen, "persona source");
+        rc = luaL_loadbuffer(L, spec->source, strlen(spec->source), "=persona");
+    } else {
+        const char *name = spec->builtin ? spec->builtin : "table";
+        char module[96];
+        snprintf(module, sizeof module, "throng.personas.%s", name);
+        const throng__lua_chunk_t *c = throng__lua_find_chunk(module);
+        if (!c || !strcmp(name, "layer_cake"))
+            return throng__fail(err, THRONG_EPERSONA,
+                                "unknown persona '%s' (built in: table, watchdog, admin, typical, "
+                                "expert)",
+                                name);
+        snprintf(label, labellen, "%s", c->chunkname + 1);
+        rc = luaL_loadbuffer(L, c->source, c->len, c->chunkname);
+    }
+    if (rc == 0) return 0;
+    if (rc == LUA_ERRMEM)
+        return throng__fail(err, THRONG_ENOMEM, "out of memory loading %s", label);
+    return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
+}
+
+/* A hook's reference: LUA_NOREF when absent; an error when present but not
+ * a function. */
+static int hook_ref(lua_State *L, throng__persona_t *p, const char *name, int *ref, char *err)
+{
+    lua_getfield(L, -1, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        *ref = LUA_NOREF;
+        return 0;
+    }
+    if (!lua_isfunction(L, -1)) {
+        int rc = throng__fail(err, THRONG_ESCRIPT, "%s: '%s' must be a function, not a %s",
+                              p->label, name, luaL_typename(L, -1));
+        lua_pop(L, 1);
+        return rc;
+    }
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* The args table: request_count, slow_down, big_table and every key=value,
+ * with numbers converted. */
+static int push_args(lua_State *L, const throng__persona_params_t *pp, const char *label, char *err)
+{
+    lua_newtable(L);
+    lua_pushnumber(L, pp->request_count);
+    lua_setfield(L, -2, "request_count");
+    lua_pushnumber(L, pp->slow_down);
+    lua_setfield(L, -2, "slow_down");
+    lua_pushnumber(L, pp->big_table);
+    lua_setfield(L, -2, "big_table");
+    for (size_t i = 0; i < pp->nargs; i++) {
+        const char *kv = pp->args[i], *eq = strchr(kv, '=');
+        if (!eq || eq == kv)
+            return throng__fail(err, THRONG_EINVAL,
+                                "persona argument '%s' for %s is not of the form key=value", kv,
+                                label);
+        lua_pushlstring(L, kv, (size_t)(eq - kv));
+        char *end;
+        double v = strtod(eq + 1, &end);
+        if (eq[1] && *end == '\0')
+            lua_pushnumber(L, v);
+        else
+            lua_pushstring(L, eq + 1);
+        lua_rawset(L, -3);
+    }
+    return 0;
+}
+
+static void drop_log(void *data, int level, uint64_t client, const char *msg)
+{
+    (void)data, (void)level, (void)client, (void)msg;
+}
+
+/* The embedding program's functions, into the loaded throng module. */
+static void add_functions(lua_State *L, const throng__persona_params_t *pp)
+{
+    if (!pp->nfunctions) return;
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "loaded");
+    lua_getfield(L, -1, "throng");
+    for (size_t i = 0; i < pp->nfunctions; i++) {
+        lua_pushlightuserdata(L, pp->functions[i].data);
+        lua_pushcclosure(L, pp->functions[i].fn, 1);
+        lua_setfield(L, -2, pp->functions[i].name);
+    }
+    lua_pop(L, 3);
+}
+
+static void clear_refs(throng__persona_t *p)
+{
+    p->table_ref = p->meta_ref = p->args_ref = p->res_ref = LUA_NOREF;
+    p->init_ref = p->request_ref = p->response_ref = p->delay_ref = p->done_ref = LUA_NOREF;
+    p->session_ref = LUA_NOREF;
+}
+
+/* Runs the chunk, checks it returned a table of hooks, keeps the refs. */
+static int bind_hooks(throng__persona_t *p, char *err)
+{
+    lua_State *L = p->L;
+    if (lua_pcall(L, 0, 1, HANDLER) != 0)
+        return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
+    if (!lua_istable(L, -1))
+        return throng__fail(err, THRONG_ESCRIPT,
+                            "%s must return a table of hooks (init, request, response, delay, "
+                            "done, or session), not a %s",
+                            p->label, luaL_typename(L, -1));
+    int rc;
+    if ((rc = hook_ref(L, p, "init", &p->init_ref, err)) ||
+        (rc = hook_ref(L, p, "request", &p->request_ref, err)) ||
+        (rc = hook_ref(L, p, "response", &p->response_ref, err)) ||
+        (rc = hook_ref(L, p, "delay", &p->delay_ref, err)) ||
+        (rc = hook_ref(L, p, "done", &p->done_ref, err)) ||
+        (rc = hook_ref(L, p, "session", &p->session_ref, err)))
+        return rc;
+    if (p->request_ref == LUA_NOREF && p->session_ref == LUA_NOREF)
+        return throng__fail(err, THRONG_ESCRIPT,
+                            "%s has neither a request nor a session function: a persona "
+                            "returns a table of hooks (init, request, response, delay, done) "
+                            "or a session function",
+                            p->label);
+    if (p->request_ref != LUA_NOREF && p->session_ref != LUA_NOREF)
+        return throng__fail(err, THRONG_ESCRIPT,
+                            "%s has both a request and a session function: choose one style",
+                            p->label);
+    if (p->session_ref != LUA_NOREF && (p->response_ref != LUA_NOREF || p->delay_ref != LUA_NOREF))
+        return throng__fail(err, THRONG_ESCRIPT,
+                            "%s: response and delay hooks belong to the request style; a "
+                            "session function checks its responses and sleeps itself",
+                            p->label);
+    lua_newtable(L); /* the instances' metatable: {__index = persona} */
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "__index");
+    p->meta_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    p->table_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spec,
+                         const throng__persona_params_t *params, char *err)
+{
+    memset(p, 0, sizeof *p);
+    clear_refs(p);
+    lua_State *L = p->L = luaL_newstate();
+    if (!L) return throng__fail(err, THRONG_ENOMEM, "out of memory creating a Lua state");
+    luaL_openlibs(L);
+    throng__lua_install_searcher(L);
+    lua_pushcfunction(L, traceback); /* slot HANDLER, for the state's life */
+
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    lua_pushcfunction(L, luaopen_throng);
+    lua_setfield(L, -2, "throng");
+    lua_pop(L, 2);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "throng");
+    if (lua_pcall(L, 1, 0, HANDLER) != 0)
+        return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
+    p->ctx = throng__lua_ctx(L);
+    p->ctx->log = drop_log; /* the library never prints: the worker gives it the run's log */
+    add_functions(L, params);
+    p->res = throng__lua_new_response(L, p->ctx);
+    p->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    if (spec->path) throng__lua_add_script_dir(L, spec->path);
+    int rc = load_chunk(L, spec, p->label, sizeof p->label, err);
+    if (rc == 0) rc = bind_hooks(p, err);
+    if (rc == 0) rc = push_args(L, params, p->label, err);
+    if (rc == 0) p->args_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_settop(L, HANDLER);
+    return rc;
+}
+
+int throng__persona_instance(throng__persona_t *p, throng__lua_caller_t *who, int *ref, char *err)
+{
+    lua_State *L = p->L;
+    lua_newtable(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->meta_ref);
+    lua_setmetatable(L, -2);
+    if (p->init_ref != LUA_NOREF) {
+        p->ctx->who = who;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, p->init_ref);
+        lua_pushvalue(L, -2);
+        /* Each instance gets its own copy of args, so one cannot change another's. */
+        lua_newtable(L);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, p->args_ref);
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, -5);
+        }
+        lua_pop(L, 1);
+        int rc = lua_pcall(L, 2, 0, HANDLER);
+        p->ctx->who = &p->ctx->own;
+        if (rc != 0) {
+            rc = throng__fail(err, THRONG_ESCRIPT, "%s: init failed: %s", p->label,
+                              lua_tostring(L, -1));
+            lua_settop(L, HANDLER);
+            return rc;
+        }
+    }
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_settop(L, HANDLER);
+    return 0;
+}
+
+void throng__persona_close(throng__persona_t *p)
+{
+    if (p->L) lua_close(p->L);
+    p->L = NULL;
+}
+
+/* Calls a hook with self (and the response object when with_res), with the
+ * client's generator current so throng.random draws from it. */
+static int call_hook(throng__persona_t *p, int hook, int self, throng__lua_caller_t *who,
+                     int with_res, int nresults)
+{
+    lua_State *L = p->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, hook);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, self);
+    if (with_res) lua_rawgeti(L, LUA_REGISTRYINDEX, p->res_ref);
+    p->ctx->who = who;
+    int rc = lua_pcall(L, with_res ? 2 : 1, nresults, HANDLER);
+    p->ctx->who = &p->ctx->own;
+    return rc;
+}
+
+throng__hook_t throng__persona_request(throng__persona_t *p, int self, throng__lua_caller_t *who,
+                                       throng__request_out_t *req, char *msg, size_t msglen)
+{
+    lua_State *L = p->L;
+    if (call_hook(p, p->request_ref, self, who, 0, 1) != 0) return script_error(L, msg, msglen);
+    throng__hook_t r = THRONG__HOOK_OK;
+    int t = lua_type(L, -1);
+    req->head = 0;
+    req->timeout = 0;
+    if (t == LUA_TNIL) {
+        r = THRONG__HOOK_END;
+    } else if (t == LUA_TSTRING) { /* a raw request, sent as it is */
+        size_t len;
+        const char *s = lua_tolstring(L, -1, &len);
+        req->head = len > 5 && memcmp(s, "HEAD ", 5) == 0;
+        req->name = "raw";
+        req->name_len = 3;
+        if (throng__buf_append(req->out, s, len) != 0) {
+            snprintf(msg, msglen, "out of memory writing a request");
+            r = THRONG__HOOK_ERROR;
+        }
+    } else if (t == LUA_TTABLE) {
+        if (throng__lua_encode_request(L, -1, NULL, NULL, req, msg, msglen) != 0)
+            r = THRONG__HOOK_ERROR;
+    } else {
+        snprintf(msg, msglen,
+                 "%s: request hook must return a request table, a string or nil, "
+                 "not a %s",
+                 p->label, lua_typename(L, t));
+        r = THRONG__HOOK_ERROR;
+    }
+    if (r == THRONG__HOOK_ERROR && t == LUA_TTABLE) {
+        char tmp[256];
+        snprintf(tmp, sizeof tmp, "%s: %s", p->label, msg);
+        snprintf(msg, msglen, "%s", tmp);
+    }
+    lua_settop(L, HANDLER);
+    return r;
+}
+
+/* Reads (ok, message, kind) as returned by a response hook. */
+static throng__hook_t response_result(throng__persona_t *p, throng_fault_t *kind, char *msg,
+                                      size_t msglen)
+{
+    lua_State *L = p->L;
+    int top = lua_gettop(L); /* HANDLER + 3 results */
+    int ok_type = lua_type(L, top - 2);
+    if (ok_type == LUA_TNIL || (ok_type == LUA_TBOOLEAN && lua_toboolean(L, top - 2)))
+        return THRONG__HOOK_OK;
+    if (ok_type != LUA_TBOOLEAN) {
+        snprintf(msg, msglen,
+                 "%s: response hook must return nothing, true, or false and a reason, "
+                 "not a %s",
+                 p->label, lua_typename(L, ok_type));
+        return THRONG__HOOK_ERROR;
+    }
+    const char *why = lua_tostring(L, top - 1);
+    snprintf(msg, msglen, "%s", why ? why : "response refused by the persona");
+    *kind = THRONG_FAULT_INVALID;
+    const char *k = lua_tostring(L, top);
+    if (k) {
+        int i;
+        for (i = 0; throng__fault_names[i] && strcmp(throng__fault_names[i], k) != 0; i++)
+            ;
+        if (!throng__fault_names[i]) {
+            snprintf(msg, msglen, "%s: response hook returned an unknown fault kind '%.40s'",
+                     p->label, k);
+            return THRONG__HOOK_ERROR;
+        }
+        *kind = (throng_fault_t)i;
+    }
+    return THRONG__HOOK_FAULT;
+}
+
+throng__hook_t throng__persona_response(throng__persona_t *p, int self, throng__lua_caller_t *who,
+                                        throng_fault_t *kind, char *msg, size_t msglen)
+{
+    if (p->response_ref == LUA_NOREF) return THRONG__HOOK_OK;
+    lua_State *L = p->L;
+    p->res->valid = 1;
+    int rc = call_hook(p, p->response_ref, self, who, 1, 3);
+    p->res->valid = 0;
+    if (rc != 0) return script_error(L, msg, msglen);
+    throng__hook_t r = response_result(p, kind, msg, msglen);
+    lua_settop(L, HANDLER);
+    return r;
+}
+
+throng__hook_t throng__persona_delay(throng__persona_t *p, int self, throng__lua_caller_t *who,
+                                     double *seconds, char *msg, size_t msglen)
+{
+    *seconds = 0;
+    if (p->delay_ref == LUA_NOREF) return THRONG__HOOK_OK;
+    lua_State *L = p->L;
+    if (call_hook(p, p->delay_ref, self, who, 0, 1) != 0) return script_error(L, msg, msglen);
+    throng__hook_t r = THRONG__HOOK_OK;
+    if (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 0) {
+        *seconds = lua_tonumber(L, -1);
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(msg, msglen, "%s: delay hook must return a number of seconds (>= 0), not %s%s",
+                 p->label, lua_type(L, -1) == LUA_TNUMBER ? "" : "a ",
+                 lua_type(L, -1) == LUA_TNUMBER ? "a negative number" : luaL_typename(L, -1));
+        r = THRONG__HOOK_ERROR;
+    }
+    lua_settop(L, HANDLER);
+    return r;
+}
+
+throng__hook_t throng__persona_done(throng__persona_t *p, int self, throng__lua_caller_t *who,
+                                    const throng__session_info_t *info, char *msg, size_t msglen)
+{
+    if (p->done_ref == LUA_NOREF) return THRONG__HOOK_OK;
+    lua_State *L = p->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->done_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, self);
+    lua_createtable(L, 0, 4);
+    lua_pushnumber(L, info->requests);
+    lua_setfield(L, -2, "requests");
+    lua_pushnumber(L, info->elapsed);
+    lua_setfield(L, -2, "elapsed");
+    lua_pushboolean(L, info->fault < 0);
+    lua_setfield(L, -2, "ok");
+    if (info->fault >= 0) {
+        lua_pushstring(L, throng__fault_names[info->fault]);
+        lua_setfield(L, -2, "fault");
+        lua_pushstring(L, info->message ? info->message : "");
+        lua_setfield(L, -2, "message");
+    }
+    p->ctx->who = who;
+    int rc = lua_pcall(L, 2, 0, HANDLER);
+    p->ctx->who = &p->ctx->own;
+    if (rc != 0) return script_error(L, msg, msglen);
+    return THRONG__HOOK_OK;
+}

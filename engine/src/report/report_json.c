@@ -1,0 +1,259 @@
+/* report_json.c - the whole report of a run as a JSON document (format
+ * "throng-report", version 1; docs/report.md). The text and HTML reports
+ * are drawn from this document, so `throng report FILE.json` shows exactly
+ * what the run showed. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "core/engine.h"
+#include "lua/lua_throng.h"
+#include "core/proc.h"
+#include "report/report_json.h"
+
+static const char *const ending_names[] = {"none",    "duration", "requests", "clients",
+                                           "stopped", "once",     "processes"};
+
+const char *throng__ending_name(throng_ending_t e)
+{
+    return (unsigned)e < sizeof ending_names / sizeof ending_names[0] ? ending_names[e] : "none";
+}
+
+const char *throng__ending_text(throng_ending_t e)
+{
+    switch (e) {
+    case THRONG_END_DURATION:
+        return "duration reached";
+    case THRONG_END_REQUESTS:
+        return "request limit reached";
+    case THRONG_END_CLIENTS:
+        return "number of clients declined to zero";
+    case THRONG_END_STOPPED:
+        return "aborted";
+    case THRONG_END_ONCE:
+        return "every client ran its one session";
+    case THRONG_END_PROCESSES:
+        return "every worker process has ended";
+    default:
+        return "running";
+    }
+}
+
+/* A histogram: its summary in seconds, its sum, and every non-empty bucket. */
+static cJSON *hist_json(const throng__hist_t *h)
+{
+    cJSON *j = cJSON_CreateObject();
+    uint64_t count = throng__hist_count(h);
+    cJSON_AddNumberToObject(j, "count", (double)count);
+    cJSON_AddNumberToObject(j, "min", (double)throng__hist_min(h) * 1e-9);
+    cJSON_AddNumberToObject(j, "mean", throng__hist_mean(h) * 1e-9);
+    cJSON_AddNumberToObject(j, "max", (double)throng__hist_max(h) * 1e-9);
+    cJSON_AddNumberToObject(j, "p50", (double)throng__hist_percentile(h, 50) * 1e-9);
+    cJSON_AddNumberToObject(j, "p90", (double)throng__hist_percentile(h, 90) * 1e-9);
+    cJSON_AddNumberToObject(j, "p99", (double)throng__hist_percentile(h, 99) * 1e-9);
+    cJSON_AddNumberToObject(j, "p999", (double)throng__hist_percentile(h, 99.9) * 1e-9);
+    cJSON_AddNumberToObject(j, "sum_ns", throng__hist_mean(h) * (double)count);
+    cJSON *buckets = cJSON_AddArrayToObject(j, "buckets");
+    size_t index = 0;
+    uint64_t lo, hi, n;
+    while (throng__hist_next(h, &index, &lo, &hi, &n)) {
+        double cell[3] = {(double)lo, (double)hi, (double)n};
+        cJSON_AddItemToArray(buckets, cJSON_CreateDoubleArray(cell, 3));
+    }
+    return j;
+}
+
+static cJSON *faults_json(const uint64_t *faults, const char (*sample)[THRONG_SAMPLE_LEN])
+{
+    cJSON *j = cJSON_CreateObject();
+    for (int k = 0; k < THRONG_FAULT_KINDS; k++) {
+        if (!faults[k]) continue;
+        cJSON *f = cJSON_AddObjectToObject(j, throng__fault_names[k]);
+        cJSON_AddNumberToObject(f, "count", (double)faults[k]);
+        cJSON_AddStringToObject(f, "sample", sample[k]);
+    }
+    return j;
+}
+
+static cJSON *codes_json(const uint64_t *codes)
+{
+    cJSON *j = cJSON_CreateObject();
+    for (unsigned c = 0; c < THRONG__STATUS_CODES; c++) {
+        if (!codes[c]) continue;
+        char key[8];
+        snprintf(key, sizeof key, "%u", c);
+        cJSON_AddNumberToObject(j, key, (double)codes[c]);
+    }
+    return j;
+}
+
+/* The fields every statistics object has (docs/report.md). */
+static void add_common(cJSON *j, uint64_t requests, uint64_t sent, const uint64_t *faults,
+                       uint64_t bytes_sent, uint64_t bytes_received, double elapsed)
+{
+    cJSON_AddNumberToObject(j, "requests", (double)requests);
+    cJSON_AddNumberToObject(j, "rate", elapsed > 0 ? (double)requests / elapsed : 0);
+    cJSON_AddNumberToObject(j, "sent", (double)sent);
+    cJSON_AddNumberToObject(j, "failures", (double)throng__faults_failures(faults));
+    cJSON_AddNumberToObject(j, "bytes_sent", (double)bytes_sent);
+    cJSON_AddNumberToObject(j, "bytes_received", (double)bytes_received);
+}
+
+static cJSON *stats_json(const throng__stats_t *s, double elapsed)
+{
+    cJSON *j = cJSON_CreateObject();
+    add_common(j, s->n.requests, s->n.sent, s->n.faults, s->n.bytes_sent, s->n.bytes_received,
+               elapsed);
+    cJSON_AddItemToObject(j, "faults", faults_json(s->n.faults, s->sample));
+    cJSON_AddItemToObject(j, "status", codes_json(s->codes));
+    cJSON_AddItemToObject(j, "latency", hist_json(&s->latency));
+    cJSON_AddItemToObject(j, "ttfb", hist_json(&s->ttfb));
+    cJSON_AddItemToObject(j, "connect", hist_json(&s->connect));
+    return j;
+}
+
+static cJSON *name_json(const throng__name_stats_t *ns, double elapsed)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "name", ns->name);
+    add_common(j, ns->requests, ns->sent, ns->faults, ns->bytes_sent, ns->bytes_received, elapsed);
+    cJSON_AddItemToObject(j, "faults", faults_json(ns->faults, ns->sample));
+    cJSON_AddItemToObject(j, "status", codes_json(ns->codes));
+    cJSON_AddItemToObject(j, "latency", hist_json(&ns->latency));
+    cJSON_AddItemToObject(j, "ttfb", hist_json(&ns->ttfb));
+    return j;
+}
+
+static cJSON *group_json(const throng_engine_t *e, const throng__report_view_t *v, unsigned gi,
+                         double elapsed)
+{
+    const throng__group_t *g = &e->groups[gi];
+    const throng__stats_t *s = v->gstats[gi];
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "name", g->label);
+    cJSON_AddStringToObject(j, "persona",
+                            g->cfg.persona_path     ? g->cfg.persona_path
+                            : g->cfg.persona_source ? "persona source"
+                            : g->cfg.persona        ? g->cfg.persona
+                                                    : "table");
+    cJSON_AddStringToObject(j, "server", g->set.address.authority);
+    cJSON_AddStringToObject(j, "style", g->session_style ? "session" : "request");
+    cJSON_AddNumberToObject(j, "clients", g->cfg.clients);
+    cJSON_AddNumberToObject(j, "processes", g->procs);
+    cJSON_AddNumberToObject(j, "threads", throng__group_threads(g, 0));
+    cJSON_AddNumberToObject(j, "request_count", g->cfg.request_count);
+    cJSON_AddNumberToObject(j, "slow_down", g->cfg.slow_down);
+    cJSON_AddNumberToObject(j, "sessions", (double)s->n.sessions);
+    cJSON_AddNumberToObject(j, "connects", (double)s->n.connects);
+    cJSON_AddNumberToObject(j, "clients_active", (double)s->n.clients_active);
+    cJSON_AddNumberToObject(j, "clients_faulted", (double)s->n.clients_faulted);
+    cJSON_AddNumberToObject(j, "cancelled", (double)s->n.cancelled);
+    cJSON_AddItemToObject(j, "totals", stats_json(s, elapsed));
+    cJSON *names = cJSON_AddArrayToObject(j, "names");
+    for (unsigned i = 0; i < s->nnames; i++)
+        cJSON_AddItemToArray(names, name_json(s->names[i], elapsed));
+    return j;
+}
+
+static cJSON *settings_json(const throng_engine_t *e)
+{
+    const throng_config_t *c = &e->cfg;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "duration", c->duration);
+    cJSON_AddNumberToObject(j, "max_requests", (double)c->max_requests);
+    cJSON_AddNumberToObject(j, "timeout", c->timeout);
+    cJSON_AddNumberToObject(j, "connect_timeout", c->connect_timeout);
+    cJSON_AddStringToObject(j, "on_fault",
+                            c->on_fault == THRONG_ON_FAULT_RESTART ? "restart" : "drop");
+    cJSON_AddNumberToObject(j, "processes", c->processes);
+    cJSON_AddBoolToObject(j, "once", c->once);
+    cJSON_AddNumberToObject(j, "seed", (double)e->seed);
+    return j;
+}
+
+static cJSON *series_json(const throng__series_t *s, double elapsed)
+{
+    cJSON *j = cJSON_CreateArray();
+    for (size_t i = 0; i < s->npoints; i++) {
+        const throng__point_t *p = &s->points[i];
+        /* A second begun as the run stopped holds nothing worth a point. */
+        if ((double)(p->t - 1) >= elapsed - 0.01 && !p->requests && !p->failures) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "t", (double)p->t);
+        cJSON_AddNumberToObject(o, "requests", (double)p->requests);
+        cJSON_AddNumberToObject(o, "failures", (double)p->failures);
+        cJSON_AddNumberToObject(o, "mean", p->mean);
+        cJSON_AddNumberToObject(o, "p50", p->p50);
+        cJSON_AddNumberToObject(o, "p90", p->p90);
+        cJSON_AddNumberToObject(o, "p99", p->p99);
+        cJSON_AddNumberToObject(o, "max", p->max);
+        cJSON_AddItemToArray(j, o);
+    }
+    return j;
+}
+
+static cJSON *thresholds_json(const throng_engine_t *e)
+{
+    cJSON *j = cJSON_CreateArray();
+    for (unsigned i = 0; i < e->nthresholds; i++) {
+        const throng__threshold_t *t = &e->thresholds[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "expression", t->expression);
+        if (t->group >= 0)
+            cJSON_AddStringToObject(o, "group", e->groups[t->group].label);
+        else
+            cJSON_AddNullToObject(o, "group");
+        if (t->name[0])
+            cJSON_AddStringToObject(o, "name", t->name);
+        else
+            cJSON_AddNullToObject(o, "name");
+        cJSON_AddStringToObject(o, "metric", t->metric_text);
+        cJSON_AddStringToObject(o, "op", t->op);
+        cJSON_AddNumberToObject(o, "limit", t->limit);
+        if (t->measured)
+            cJSON_AddNumberToObject(o, "value", t->value);
+        else
+            cJSON_AddNullToObject(o, "value");
+        cJSON_AddBoolToObject(o, "passed", t->passed);
+        cJSON_AddItemToArray(j, o);
+    }
+    return j;
+}
+
+static void add_header(cJSON *j, const throng_engine_t *e, const throng_report_t *r)
+{
+    char when[32];
+    struct tm tm;
+    gmtime_r(&e->started_wall, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON_AddStringToObject(j, "format", "throng-report");
+    cJSON_AddNumberToObject(j, "version", 1);
+    cJSON_AddStringToObject(j, "throng", THRONG_VERSION_STRING);
+    cJSON_AddStringToObject(j, "started_at", when);
+    cJSON_AddNumberToObject(j, "elapsed", r->elapsed);
+    cJSON_AddStringToObject(j, "ending", throng__ending_name(r->ending));
+    cJSON_AddStringToObject(j, "ending_text", throng__ending_text(r->ending));
+}
+
+cJSON *throng__report_json(const throng_engine_t *e, const throng__report_view_t *v)
+{
+    const throng_report_t *r = v->report;
+    cJSON *j = cJSON_CreateObject();
+    if (!j) return NULL;
+    add_header(j, e, r);
+    cJSON_AddItemToObject(j, "settings", settings_json(e));
+    cJSON *groups = cJSON_AddArrayToObject(j, "groups");
+    for (unsigned g = 0; g < e->ngroups; g++)
+        cJSON_AddItemToArray(groups, group_json(e, v, g, r->elapsed));
+    cJSON_AddItemToObject(j, "totals", stats_json(v->total, r->elapsed));
+    cJSON_AddItemToObject(j, "series", series_json(&e->series, r->elapsed));
+    cJSON_AddItemToObject(j, "thresholds", thresholds_json(e));
+    cJSON *procs = cJSON_AddObjectToObject(j, "processes");
+    cJSON_AddNumberToObject(procs, "started", (double)r->processes);
+    cJSON_AddNumberToObject(procs, "lost", (double)r->processes_lost);
+    cJSON_AddStringToObject(procs, "sample", r->process_sample);
+    return j;
+}

@@ -1,0 +1,277 @@
+/* stats.c - counting exchanges and faults, per group and per request name,
+ * and merging or shipping what was counted. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats/stats.h"
+
+#define OTHER_NAME "(other)"
+
+static void name_init(throng__name_stats_t *ns, const char *name, size_t len)
+{
+    memset(ns, 0, sizeof *ns);
+    if (len >= THRONG__NAME_LEN) len = THRONG__NAME_LEN - 1;
+    memcpy(ns->name, name, len);
+    throng__hist_init(&ns->latency);
+    throng__hist_init(&ns->ttfb);
+}
+
+void throng__stats_init(throng__stats_t *s)
+{
+    memset(s, 0, sizeof *s);
+    throng__hist_init(&s->latency);
+    throng__hist_init(&s->ttfb);
+    throng__hist_init(&s->connect);
+}
+
+void throng__stats_free(throng__stats_t *s)
+{
+    for (unsigned i = 0; i < s->nnames; i++)
+        free(s->names[i]);
+    s->nnames = 0;
+}
+
+/* Names are few, and compared with memcmp: a linear search is enough, and
+ * a client keeps the index it got for the length of an exchange. */
+int throng__stats_name(throng__stats_t *s, const char *name, size_t len)
+{
+    if (len >= THRONG__NAME_LEN) len = THRONG__NAME_LEN - 1;
+    for (unsigned i = 0; i < s->nnames; i++) {
+        const char *n = s->names[i]->name;
+        if (memcmp(n, name, len) == 0 && n[len] == '\0') return (int)i;
+    }
+    if (s->nnames == THRONG__NAMES_MAX - 1) {
+        /* The last slot gathers every name past the limit. */
+        name = OTHER_NAME;
+        len = sizeof OTHER_NAME - 1;
+        for (unsigned i = 0; i < s->nnames; i++)
+            if (strcmp(s->names[i]->name, OTHER_NAME) == 0) return (int)i;
+    }
+    if (s->nnames == THRONG__NAMES_MAX) return (int)s->nnames - 1;
+    throng__name_stats_t *ns = malloc(sizeof *ns);
+    if (!ns) return -1;
+    name_init(ns, name, len);
+    s->names[s->nnames] = ns;
+    return (int)s->nnames++;
+}
+
+static unsigned code_slot(int status)
+{
+    return (status >= 100 && status < THRONG__STATUS_CODES) ? (unsigned)status : 0;
+}
+
+void throng__stats_sent(throng__stats_t *s, int name)
+{
+    s->n.sent++;
+    if (name >= 0) s->names[name]->sent++;
+}
+
+void throng__stats_bytes(throng__stats_t *s, int name, uint64_t sent, uint64_t received)
+{
+    s->n.bytes_sent += sent;
+    s->n.bytes_received += received;
+    if (name < 0) return;
+    s->names[name]->bytes_sent += sent;
+    s->names[name]->bytes_received += received;
+}
+
+void throng__stats_response(throng__stats_t *s, int name, int status, uint64_t latency_ns,
+                            uint64_t ttfb_ns)
+{
+    s->n.requests++;
+    s->n.status[(status >= 100 && status < 600) ? status / 100 : 0]++;
+    s->codes[code_slot(status)]++;
+    throng__hist_record(&s->latency, latency_ns);
+    throng__hist_record(&s->ttfb, ttfb_ns);
+    throng__second_record(&s->second, latency_ns);
+    if (name < 0) return;
+    throng__name_stats_t *ns = s->names[name];
+    ns->requests++;
+    ns->codes[code_slot(status)]++;
+    throng__hist_record(&ns->latency, latency_ns);
+    throng__hist_record(&ns->ttfb, ttfb_ns);
+}
+
+void throng__stats_fault(throng__stats_t *s, int name, throng_fault_t kind, const char *msg)
+{
+    s->n.faults[kind]++;
+    if (kind != THRONG_FAULT_BUSY) s->second.failures++;
+    if (!s->sample[kind][0] && msg) snprintf(s->sample[kind], THRONG_SAMPLE_LEN, "%s", msg);
+    if (name < 0) return;
+    throng__name_stats_t *ns = s->names[name];
+    ns->faults[kind]++;
+    if (!ns->sample[kind][0] && msg) snprintf(ns->sample[kind], THRONG_SAMPLE_LEN, "%s", msg);
+}
+
+void throng__counts_add(throng__counts_t *into, const throng__counts_t *from)
+{
+    /* The struct is all uint64_t counters: add it as an array. */
+    uint64_t *a = (uint64_t *)into;
+    const uint64_t *b = (const uint64_t *)from;
+    for (size_t i = 0; i < sizeof *into / sizeof(uint64_t); i++)
+        a[i] += b[i];
+}
+
+static void add_samples(char (*into)[THRONG_SAMPLE_LEN], const char (*from)[THRONG_SAMPLE_LEN])
+{
+    for (int k = 0; k < THRONG_FAULT_KINDS; k++)
+        if (!into[k][0] && from[k][0]) memcpy(into[k], from[k], THRONG_SAMPLE_LEN);
+}
+
+static void add_codes(uint64_t *into, const uint64_t *from)
+{
+    for (unsigned i = 0; i < THRONG__STATUS_CODES; i++)
+        into[i] += from[i];
+}
+
+static void name_merge(throng__name_stats_t *into, const throng__name_stats_t *from)
+{
+    into->requests += from->requests;
+    into->sent += from->sent;
+    into->bytes_sent += from->bytes_sent;
+    into->bytes_received += from->bytes_received;
+    for (int k = 0; k < THRONG_FAULT_KINDS; k++)
+        into->faults[k] += from->faults[k];
+    add_samples(into->sample, from->sample);
+    add_codes(into->codes, from->codes);
+    throng__hist_merge(&into->latency, &from->latency);
+    throng__hist_merge(&into->ttfb, &from->ttfb);
+}
+
+int throng__stats_merge(throng__stats_t *into, const throng__stats_t *from)
+{
+    throng__counts_add(&into->n, &from->n);
+    add_samples(into->sample, from->sample);
+    add_codes(into->codes, from->codes);
+    throng__hist_merge(&into->latency, &from->latency);
+    throng__hist_merge(&into->ttfb, &from->ttfb);
+    throng__hist_merge(&into->connect, &from->connect);
+    for (unsigned i = 0; i < from->nnames; i++) {
+        const throng__name_stats_t *ns = from->names[i];
+        int j = throng__stats_name(into, ns->name, strlen(ns->name));
+        if (j < 0) return -1;
+        name_merge(into->names[j], ns);
+    }
+    return 0;
+}
+
+int throng__stats_copy(throng__stats_t *into, const throng__stats_t *from)
+{
+    throng__name_stats_t *keep[THRONG__NAMES_MAX];
+    unsigned nkeep = into->nnames;
+    memcpy(keep, into->names, sizeof keep);
+    memcpy(into, from, offsetof(throng__stats_t, names));
+    into->second = from->second;
+    /* Names keep their order, so into's name structs line up with from's. */
+    for (unsigned i = 0; i < from->nnames; i++) {
+        if (i >= nkeep && !(keep[i] = malloc(sizeof *keep[i]))) {
+            into->nnames = i;
+            memcpy(into->names, keep, sizeof keep);
+            return -1;
+        }
+        *keep[i] = *from->names[i];
+    }
+    for (unsigned i = from->nnames; i < nkeep; i++)
+        free(keep[i]);
+    memcpy(into->names, keep, sizeof keep);
+    into->nnames = from->nnames;
+    return 0;
+}
+
+uint64_t throng__faults_failures(const uint64_t *faults)
+{
+    uint64_t f = 0;
+    for (int k = 0; k < THRONG_FAULT_KINDS; k++)
+        if (k != THRONG_FAULT_BUSY) f += faults[k];
+    return f;
+}
+
+uint64_t throng__counts_failures(const throng__counts_t *n)
+{
+    return throng__faults_failures(n->faults);
+}
+
+/* ------------------------------------------------------ serialisation */
+
+/* One histogram as its length (4 bytes) and compact form. */
+static int put_hist(const throng__hist_t *h, throng__buf_t *out)
+{
+    size_t need = throng__hist_serialize(h, NULL, 0);
+    uint32_t len = (uint32_t)need;
+    if (throng__buf_append(out, &len, sizeof len) != 0 || throng__buf_reserve(out, need) != 0)
+        return -1;
+    throng__hist_serialize(h, (uint8_t *)out->data + out->len, need);
+    out->len += need;
+    return 0;
+}
+
+static int get_bytes(void *dst, size_t n, const char **p, const char *end)
+{
+    if ((size_t)(end - *p) < n) return -1;
+    memcpy(dst, *p, n);
+    *p += n;
+    return 0;
+}
+
+static int get_hist(throng__hist_t *h, const char **p, const char *end)
+{
+    uint32_t len;
+    if (get_bytes(&len, sizeof len, p, end) != 0 || (size_t)(end - *p) < len) return -1;
+    if (throng__hist_deserialize(h, (const uint8_t *)*p, len) != 0) return -1;
+    *p += len;
+    return 0;
+}
+
+static void terminate_samples(char (*sample)[THRONG_SAMPLE_LEN])
+{
+    for (int k = 0; k < THRONG_FAULT_KINDS; k++)
+        sample[k][THRONG_SAMPLE_LEN - 1] = '\0';
+}
+
+/* A name's fixed part (everything before its histograms), then both. */
+#define NAME_FIXED offsetof(throng__name_stats_t, latency)
+
+/* The counts, samples and codes travel as they are in memory: both ends
+ * are the same program, forked. */
+int throng__stats_serialize(const throng__stats_t *s, throng__buf_t *out)
+{
+    uint32_t nnames = s->nnames;
+    if (throng__buf_append(out, &s->n, sizeof s->n) != 0 ||
+        throng__buf_append(out, s->sample, sizeof s->sample) != 0 ||
+        throng__buf_append(out, s->codes, sizeof s->codes) != 0 || put_hist(&s->latency, out) ||
+        put_hist(&s->ttfb, out) || put_hist(&s->connect, out) ||
+        throng__buf_append(out, &nnames, sizeof nnames) != 0)
+        return -1;
+    for (unsigned i = 0; i < s->nnames; i++) {
+        const throng__name_stats_t *ns = s->names[i];
+        if (throng__buf_append(out, ns, NAME_FIXED) != 0 || put_hist(&ns->latency, out) ||
+            put_hist(&ns->ttfb, out))
+            return -1;
+    }
+    return 0;
+}
+
+int throng__stats_deserialize(throng__stats_t *s, const char *data, size_t len)
+{
+    const char *p = data, *end = data + len;
+    uint32_t nnames;
+    throng__stats_free(s);
+    if (get_bytes(&s->n, sizeof s->n, &p, end) || get_bytes(s->sample, sizeof s->sample, &p, end) ||
+        get_bytes(s->codes, sizeof s->codes, &p, end) || get_hist(&s->latency, &p, end) ||
+        get_hist(&s->ttfb, &p, end) || get_hist(&s->connect, &p, end) ||
+        get_bytes(&nnames, sizeof nnames, &p, end) || nnames > THRONG__NAMES_MAX)
+        return -1;
+    terminate_samples(s->sample);
+    for (uint32_t i = 0; i < nnames; i++) {
+        throng__name_stats_t *ns = malloc(sizeof *ns);
+        if (!ns) return -1;
+        s->names[s->nnames++] = ns;
+        if (get_bytes(ns, NAME_FIXED, &p, end) || get_hist(&ns->latency, &p, end) ||
+            get_hist(&ns->ttfb, &p, end))
+            return -1;
+        ns->name[THRONG__NAME_LEN - 1] = '\0';
+        terminate_samples(ns->sample);
+    }
+    return p == end ? 0 : -1;
+}

@@ -1,0 +1,93 @@
+/* stats.h - what one worker thread counts, for its group and per request
+ * name. Each thread owns its own stats and updates them without locks;
+ * they are merged when reported (stats_merge), across threads and, through
+ * stats_serialize, across processes. */
+#ifndef THRONG_STATS_H
+#define THRONG_STATS_H
+
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "stats/hist.h"
+#include "stats/series.h"
+#include "throng.h"
+
+#define THRONG__NAME_LEN 64   /* a request name's longest form, NUL included */
+#define THRONG__NAMES_MAX 128 /* names kept apart; later ones are counted as "(other)" */
+#define THRONG__STATUS_CODES 600
+
+/* The group's scalar counts: what the progress line and the report struct
+ * read. */
+typedef struct throng__counts {
+    uint64_t requests; /* exchanges completed with a response */
+    uint64_t sent;     /* requests issued */
+    uint64_t sessions; /* sessions completed */
+    uint64_t connects; /* connections established */
+    uint64_t bytes_sent, bytes_received;
+    uint64_t faults[THRONG_FAULT_KINDS];
+    uint64_t status[6]; /* by status class; [0] = outside 100..599 */
+    uint64_t cancelled; /* in flight when a time or request limit ended the run */
+    uint64_t clients_active, clients_faulted;
+} throng__counts_t;
+
+/* What is counted for one request name. A name's stats are about 550 KB,
+ * its two histograms making most of it. */
+typedef struct throng__name_stats {
+    char name[THRONG__NAME_LEN];
+    uint64_t requests, sent, bytes_sent, bytes_received;
+    uint64_t faults[THRONG_FAULT_KINDS];
+    char sample[THRONG_FAULT_KINDS][THRONG_SAMPLE_LEN];
+    uint64_t codes[THRONG__STATUS_CODES]; /* responses by status code; [0] = outside 100..599 */
+    throng__hist_t latency, ttfb;
+} throng__name_stats_t;
+
+typedef struct throng__stats {
+    throng__counts_t n;
+    char sample[THRONG_FAULT_KINDS][THRONG_SAMPLE_LEN]; /* the first message of each kind */
+    uint64_t codes[THRONG__STATUS_CODES];
+    throng__hist_t latency; /* request written -> response complete */
+    throng__hist_t ttfb;    /* request written -> first byte of the response */
+    throng__hist_t connect; /* connect started -> connected */
+    throng__name_stats_t *names[THRONG__NAMES_MAX];
+    unsigned nnames;
+    throng__second_t second; /* the second being counted, for the series */
+} throng__stats_t;
+
+void throng__stats_init(throng__stats_t *s);
+/* Frees the per-name stats (the struct itself is the caller's). */
+void throng__stats_free(throng__stats_t *s);
+
+/* The index of a request name, made on first use; past THRONG__NAMES_MAX
+ * names, the index of "(other)". -1 when memory runs out. */
+int throng__stats_name(throng__stats_t *s, const char *name, size_t len);
+
+/* What happens to an exchange; name is an index from throng__stats_name,
+ * or -1 when the fault belongs to no request (a script error in a hook). */
+void throng__stats_sent(throng__stats_t *s, int name);
+void throng__stats_bytes(throng__stats_t *s, int name, uint64_t sent, uint64_t received);
+void throng__stats_response(throng__stats_t *s, int name, int status, uint64_t latency_ns,
+                            uint64_t ttfb_ns);
+/* Counts a fault; keeps its message when it is the first of its kind. */
+void throng__stats_fault(throng__stats_t *s, int name, throng_fault_t kind, const char *msg);
+
+/* Adds from into into: counts, samples still missing, histograms, and each
+ * name's stats into the same name's. 0, or -1 when memory runs out. */
+int throng__stats_merge(throng__stats_t *into, const throng__stats_t *from);
+void throng__counts_add(throng__counts_t *into, const throng__counts_t *from);
+
+/* Copies from into into (into's names are reused or made). */
+int throng__stats_copy(throng__stats_t *into, const throng__stats_t *from);
+
+/* Appends s's whole state to out, for a worker process to send its parent.
+ * 0, or -1 when memory runs out. */
+int throng__stats_serialize(const throng__stats_t *s, throng__buf_t *out);
+
+/* Rebuilds s (initialised) from exactly len bytes of serialize's output;
+ * -1 when malformed, never reading outside data[0..len). */
+int throng__stats_deserialize(throng__stats_t *s, const char *data, size_t len);
+
+/* Faults that count as failures: every kind but busy. */
+uint64_t throng__counts_failures(const throng__counts_t *n);
+uint64_t throng__faults_failures(const uint64_t *faults);
+
+#endif

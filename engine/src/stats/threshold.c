@@ -1,0 +1,200 @@
+/* threshold.c - parsing and checking thresholds. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "stats/threshold.h"
+
+static const struct {
+    const char *name;
+    throng__metric_t metric;
+} metrics[] = {
+    {"mean", THRONG__METRIC_MEAN},     {"avg", THRONG__METRIC_MEAN},
+    {"min", THRONG__METRIC_MIN},       {"max", THRONG__METRIC_MAX},
+    {"errors", THRONG__METRIC_ERRORS}, {"failures", THRONG__METRIC_FAILURES},
+    {"rate", THRONG__METRIC_RATE},     {"requests", THRONG__METRIC_REQUESTS},
+};
+
+static int is_latency(throng__metric_t m)
+{
+    return m <= THRONG__METRIC_MAX;
+}
+
+/* "p99", "p99.9", "p50": a percentile in (0, 100]. */
+static int parse_percentile(const char *s, double *q)
+{
+    if (s[0] != 'p' || !s[1]) return -1;
+    char *end;
+    double v = strtod(s + 1, &end);
+    if (*end || !(v > 0 && v <= 100)) return -1;
+    *q = v;
+    return 0;
+}
+
+static int parse_metric(throng__threshold_t *t, char *err)
+{
+    for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++) {
+        if (strcmp(t->metric_text, metrics[i].name) == 0) {
+            t->metric = metrics[i].metric;
+            return 0;
+        }
+    }
+    if (parse_percentile(t->metric_text, &t->q) == 0) {
+        t->metric = THRONG__METRIC_PERCENTILE;
+        return 0;
+    }
+    return throng__fail(err, THRONG_EINVAL,
+                        "threshold '%s': unknown metric '%s' (p50, p99, p99.9, mean, min, max, "
+                        "errors, failures, rate, requests)",
+                        t->expression, t->metric_text);
+}
+
+/* The limit with its unit: a time for latencies, % or a share for errors,
+ * a bare number for counts and rates. */
+static int parse_limit(throng__threshold_t *t, const char *s, char *err)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v))
+        return throng__fail(err, THRONG_EINVAL, "threshold '%s': '%s' is not a number",
+                            t->expression, s);
+    if (is_latency(t->metric)) {
+        double unit = strcmp(end, "ms") == 0   ? 1e-3
+                      : strcmp(end, "us") == 0 ? 1e-6
+                      : strcmp(end, "ns") == 0 ? 1e-9
+                      : strcmp(end, "s") == 0  ? 1
+                      : strcmp(end, "m") == 0  ? 60
+                                               : 0;
+        if (!unit)
+            return throng__fail(err, THRONG_EINVAL,
+                                "threshold '%s': give the time with a unit (ms, us, s)",
+                                t->expression);
+        if (v < 0)
+            return throng__fail(err, THRONG_EINVAL, "threshold '%s': a time is not negative",
+                                t->expression);
+        t->limit = v * unit;
+    } else if (t->metric == THRONG__METRIC_ERRORS) {
+        if (strcmp(end, "%") == 0)
+            v /= 100;
+        else if (*end)
+            return throng__fail(err, THRONG_EINVAL,
+                                "threshold '%s': errors are a percentage (1%%) or a share (0.01)",
+                                t->expression);
+        if (v < 0 || v > 1)
+            return throng__fail(err, THRONG_EINVAL,
+                                "threshold '%s': errors are between 0%% and 100%%", t->expression);
+        t->limit = v;
+    } else {
+        if (*end && strcmp(end, "/s") != 0)
+            return throng__fail(err, THRONG_EINVAL, "threshold '%s': '%s' takes a plain number",
+                                t->expression, t->metric_text);
+        if (v < 0 || (t->metric != THRONG__METRIC_RATE && v != floor(v)))
+            return throng__fail(err, THRONG_EINVAL,
+                                "threshold '%s': '%s' takes a whole number, not negative",
+                                t->expression, t->metric_text);
+        t->limit = v;
+    }
+    return 0;
+}
+
+int throng__threshold_parse(const char *text, throng__threshold_t *t, char *err)
+{
+    memset(t, 0, sizeof *t);
+    t->group = -1;
+    if (!text || strlen(text) >= sizeof t->expression)
+        return throng__fail(err, THRONG_EINVAL, "threshold '%s' is empty or too long",
+                            text ? text : "");
+    snprintf(t->expression, sizeof t->expression, "%s", text);
+    char work[sizeof t->expression];
+    size_t n = 0;
+    for (const char *p = text; *p; p++) /* blanks are allowed anywhere */
+        if (*p != ' ' && *p != '\t') work[n++] = *p;
+    work[n] = '\0';
+    char *op = strpbrk(work, "<>");
+    if (!op)
+        return throng__fail(err, THRONG_EINVAL,
+                            "threshold '%s': expected METRIC<LIMIT or METRIC>LIMIT, as p99<50ms",
+                            text);
+    t->op[0] = *op;
+    char *limit = op + 1;
+    if (*limit == '=') t->op[1] = *limit++;
+    *op = '\0';
+    char *metric = work, *colon = strrchr(work, ':');
+    if (colon) {
+        *colon = '\0';
+        if (!*work || strlen(work) >= sizeof t->name)
+            return throng__fail(err, THRONG_EINVAL, "threshold '%s': bad request name", text);
+        snprintf(t->name, sizeof t->name, "%s", work);
+        metric = colon + 1;
+    }
+    if (!*metric || strlen(metric) >= sizeof t->metric_text)
+        return throng__fail(err, THRONG_EINVAL, "threshold '%s': missing metric", text);
+    snprintf(t->metric_text, sizeof t->metric_text, "%s", metric);
+    int rc = parse_metric(t, err);
+    return rc ? rc : parse_limit(t, limit, err);
+}
+
+/* What the threshold measures on a histogram and counts. */
+static double measure(const throng__threshold_t *t, const throng__hist_t *h, uint64_t requests,
+                      uint64_t sent, uint64_t failures, double elapsed)
+{
+    switch (t->metric) {
+    case THRONG__METRIC_PERCENTILE:
+        return (double)throng__hist_percentile(h, t->q) * 1e-9;
+    case THRONG__METRIC_MEAN:
+        return throng__hist_mean(h) * 1e-9;
+    case THRONG__METRIC_MIN:
+        return (double)throng__hist_min(h) * 1e-9;
+    case THRONG__METRIC_MAX:
+        return (double)throng__hist_max(h) * 1e-9;
+    case THRONG__METRIC_ERRORS:
+        /* Of the exchanges tried: a refused response is both a response and
+         * a failure, a refused connection only a failure. */
+        return sent > failures ? (double)failures / (double)sent : failures > 0 ? 1 : 0;
+    case THRONG__METRIC_FAILURES:
+        return (double)failures;
+    case THRONG__METRIC_RATE:
+        return elapsed > 0 ? (double)requests / elapsed : 0;
+    case THRONG__METRIC_REQUESTS:
+        return (double)requests;
+    }
+    return 0;
+}
+
+static int compare(const char *op, double value, double limit)
+{
+    if (op[0] == '<') return op[1] ? value <= limit : value < limit;
+    return op[1] ? value >= limit : value > limit;
+}
+
+void throng__threshold_eval(throng__threshold_t *t, const throng__stats_t *total, double elapsed)
+{
+    const throng__hist_t *h = &total->latency;
+    uint64_t requests = total->n.requests, sent = total->n.sent,
+             failures = throng__counts_failures(&total->n);
+    t->measured = 1;
+    if (t->name[0]) {
+        const throng__name_stats_t *ns = NULL;
+        for (unsigned i = 0; i < total->nnames && !ns; i++)
+            if (strcmp(total->names[i]->name, t->name) == 0) ns = total->names[i];
+        if (!ns) { /* nothing of that name ran: the threshold cannot pass */
+            t->measured = 0;
+            t->value = 0;
+            t->passed = 0;
+            return;
+        }
+        h = &ns->latency;
+        requests = ns->requests;
+        sent = ns->sent;
+        failures = throng__faults_failures(ns->faults);
+    }
+    if (is_latency(t->metric) && throng__hist_count(h) == 0) {
+        t->measured = 0; /* no latency measured: a latency limit is not met */
+        t->passed = 0;
+        return;
+    }
+    t->value = measure(t, h, requests, sent, failures, elapsed);
+    t->passed = compare(t->op, t->value, t->limit);
+}

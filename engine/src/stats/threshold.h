@@ -1,0 +1,43 @@
+/* threshold.h - pass/fail conditions on a run's results, as k6 users know
+ * them: "p99<50ms", "p99.9<=200ms", "errors<1%", "rate>1000", each optionally
+ * for one request name ("table:p99<20ms"). */
+#ifndef THRONG_THRESHOLD_H
+#define THRONG_THRESHOLD_H
+
+#include "stats/stats.h"
+
+typedef enum {
+    THRONG__METRIC_PERCENTILE, /* latency at percentile q */
+    THRONG__METRIC_MEAN,
+    THRONG__METRIC_MIN,
+    THRONG__METRIC_MAX,
+    THRONG__METRIC_ERRORS,   /* failures / (requests + failures), a share */
+    THRONG__METRIC_FAILURES, /* a count */
+    THRONG__METRIC_RATE,     /* requests per second */
+    THRONG__METRIC_REQUESTS  /* a count */
+} throng__metric_t;
+
+typedef struct throng__threshold {
+    char expression[96];
+    char name[THRONG__NAME_LEN]; /* a request name, or "" */
+    int group;                   /* the group it applies to, or -1 for the whole run */
+    char metric_text[16];        /* "p99", "errors", ... as written */
+    throng__metric_t metric;
+    double q; /* percentile, for THRONG__METRIC_PERCENTILE */
+    char op[3];
+    double limit; /* seconds, a share (0..1), or a count */
+    /* after evaluation */
+    int measured; /* 0 when nothing was there to measure (a name never used) */
+    double value;
+    int passed;
+} throng__threshold_t;
+
+/* Parses text into t. Returns 0, or -1 with the reason in err
+ * (THRONG__ERRMSG_LEN bytes), naming the expression. */
+int throng__threshold_parse(const char *text, throng__threshold_t *t, char *err);
+
+/* Measures t against the run's totals (or the named request's stats across
+ * groups) and sets value and passed. */
+void throng__threshold_eval(throng__threshold_t *t, const throng__stats_t *total, double elapsed);
+
+#endif

@@ -1,0 +1,105 @@
+/* buf.c - growable buffers and their pool. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+int throng__buf_reserve(throng__buf_t *b, size_t extra)
+{
+    if (b->cap - b->len >= extra) return 0;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap - b->len < extra)
+        cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d) return -1;
+    b->data = d;
+    b->cap = cap;
+    return 0;
+}
+
+int throng__buf_append(throng__buf_t *b, const void *data, size_t n)
+{
+    if (throng__buf_reserve(b, n) != 0) return -1;
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    return 0;
+}
+
+int throng__buf_puts(throng__buf_t *b, const char *s)
+{
+    return throng__buf_append(b, s, strlen(s));
+}
+
+int throng__buf_putu(throng__buf_t *b, unsigned long long v)
+{
+    char tmp[24];
+    int i = (int)sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return throng__buf_append(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+int throng__buf_printf(throng__buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || throng__buf_reserve(b, (size_t)n + 1) != 0) return -1;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+void throng__buf_free(throng__buf_t *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void throng__bufpool_init(throng__bufpool_t *p)
+{
+    p->free = NULL;
+    p->keep_cap = 1 << 20;
+}
+
+throng__buf_t *throng__bufpool_get(throng__bufpool_t *p)
+{
+    throng__buf_t *b = p->free;
+    if (b) {
+        p->free = b->next;
+    } else {
+        b = calloc(1, sizeof *b);
+        if (!b) return NULL;
+    }
+    b->len = 0;
+    b->next = NULL;
+    return b;
+}
+
+void throng__bufpool_put(throng__bufpool_t *p, throng__buf_t *b)
+{
+    if (!b) return;
+    /* An exceptionally large response should not stay pinned for the run. */
+    if (b->cap > p->keep_cap) throng__buf_free(b);
+    b->len = 0;
+    b->next = p->free;
+    p->free = b;
+}
+
+void throng__bufpool_destroy(throng__bufpool_t *p)
+{
+    while (p->free) {
+        throng__buf_t *b = p->free;
+        p->free = b->next;
+        throng__buf_free(b);
+        free(b);
+    }
+}

@@ -1,0 +1,252 @@
+/* http.c - request writing and response parsing for clients. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/http.h"
+
+/* ------------------------------------------------------------ requests */
+
+int throng__http_text_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return 0;
+    return 1;
+}
+
+int throng__http_token_ok(const char *s, size_t n)
+{
+    if (n == 0) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 32 || c >= 127 || strchr("()<>@,;:\\\"/[]?={}", c)) return 0;
+    }
+    return 1;
+}
+
+int throng__http_begin(throng__buf_t *b, const char *method, size_t mlen, const char *path,
+                       size_t plen)
+{
+    if (throng__buf_reserve(b, mlen + plen + 12) != 0) return -1;
+    char *p = b->data + b->len;
+    memcpy(p, method, mlen), p += mlen;
+    *p++ = ' ';
+    memcpy(p, path, plen), p += plen;
+    memcpy(p, " HTTP/1.1\r\n", 11), p += 11;
+    b->len = (size_t)(p - b->data);
+    return 0;
+}
+
+int throng__http_header(throng__buf_t *b, const char *name, size_t nlen, const char *value,
+                        size_t vlen)
+{
+    if (throng__buf_reserve(b, nlen + vlen + 4) != 0) return -1;
+    char *p = b->data + b->len;
+    memcpy(p, name, nlen), p += nlen;
+    *p++ = ':', *p++ = ' ';
+    memcpy(p, value, vlen), p += vlen;
+    *p++ = '\r', *p++ = '\n';
+    b->len = (size_t)(p - b->data);
+    return 0;
+}
+
+static int method_has_body(const char *m, size_t n)
+{
+    return (n == 4 && memcmp(m, "POST", 4) == 0) || (n == 3 && memcmp(m, "PUT", 3) == 0) ||
+           (n == 5 && memcmp(m, "PATCH", 5) == 0);
+}
+
+int throng__http_finish(throng__buf_t *b, const char *method, size_t mlen, const char *body,
+                        size_t blen)
+{
+    if (blen > 0 || method_has_body(method, mlen)) {
+        if (throng__buf_puts(b, "Content-Length: ") != 0 || throng__buf_putu(b, blen) != 0 ||
+            throng__buf_append(b, "\r\n", 2) != 0)
+            return -1;
+    }
+    if (throng__buf_append(b, "\r\n", 2) != 0) return -1;
+    return blen ? throng__buf_append(b, body, blen) : 0;
+}
+
+/* ----------------------------------------------------------- responses */
+
+static throng__http_response_t *from_parser(llhttp_t *p)
+{
+    return (throng__http_response_t *)p->data;
+}
+
+/* Appends received bytes to the response buffer, borrowing one from the
+ * pool on first use; on failure makes llhttp stop with a reason. */
+static int keep(llhttp_t *p, const char *at, size_t n)
+{
+    throng__http_response_t *r = from_parser(p);
+    if (!r->buf && !(r->buf = throng__bufpool_get(r->pool))) goto nomem;
+    if (r->buf->len + n > THRONG__HTTP_MAX_BODY) {
+        llhttp_set_error_reason(p, "response larger than 64 MiB");
+        return HPE_USER;
+    }
+    if (throng__buf_append(r->buf, at, n) == 0) return 0;
+nomem:
+    llhttp_set_error_reason(p, "out of memory for the response");
+    return HPE_USER;
+}
+
+/* Header names and values are kept as "name\0value\0"; trailers after a
+ * chunked body are not (they would land after the body). */
+static int on_header_field(llhttp_t *p, const char *at, size_t n)
+{
+    return from_parser(p)->in_headers ? keep(p, at, n) : 0;
+}
+
+static int on_header_part_done(llhttp_t *p)
+{
+    return from_parser(p)->in_headers ? keep(p, "", 1) : 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t n)
+{
+    return from_parser(p)->in_headers ? keep(p, at, n) : 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    throng__http_response_t *r = from_parser(p);
+    r->status = llhttp_get_status_code(p);
+    r->body_off = r->buf ? r->buf->len : 0;
+    r->in_headers = 0;
+    /* Responses to HEAD, and 204 and 304, have headers only, whatever
+     * Content-Length says (RFC 9110 6.4.1). */
+    return (r->head || r->status == 204 || r->status == 304) ? 1 : 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t n)
+{
+    return keep(p, at, n);
+}
+
+static int on_message_begin(llhttp_t *p)
+{
+    throng__http_response_t *r = from_parser(p);
+    r->in_headers = 1;
+    if (r->buf) r->buf->len = 0;
+    r->body_off = 0;
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+    throng__http_response_t *r = from_parser(p);
+    /* An interim response (100 Continue, 103 Early Hints) precedes the real one. */
+    if (r->status >= 100 && r->status < 200 && r->status != 101) return 0;
+    r->complete = 1;
+    return HPE_PAUSED; /* stop here: anything after it is not ours */
+}
+
+static const llhttp_settings_t response_settings = {
+    .on_message_begin = on_message_begin,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_header_field_complete = on_header_part_done,
+    .on_header_value_complete = on_header_part_done,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+void throng__http_response_init(throng__http_response_t *r, throng__bufpool_t *pool)
+{
+    memset(r, 0, sizeof *r);
+    r->pool = pool;
+    llhttp_init(&r->parser, HTTP_RESPONSE, &response_settings);
+    r->parser.data = r;
+}
+
+void throng__http_response_reset(throng__http_response_t *r, int head_request)
+{
+    llhttp_init(&r->parser, HTTP_RESPONSE, &response_settings);
+    r->parser.data = r;
+    r->status = 0;
+    r->body_off = 0;
+    r->head = head_request ? 1 : 0;
+    r->complete = 0;
+    r->in_headers = 0;
+    r->error[0] = '\0';
+    if (r->buf) r->buf->len = 0;
+}
+
+static void set_error(throng__http_response_t *r, llhttp_errno_t e)
+{
+    const char *reason = llhttp_get_error_reason(&r->parser);
+    snprintf(r->error, sizeof r->error, "malformed response: %s",
+             reason && *reason ? reason : llhttp_errno_name(e));
+}
+
+int throng__http_response_feed(throng__http_response_t *r, const char *data, size_t len,
+                               size_t *used)
+{
+    llhttp_errno_t e = llhttp_execute(&r->parser, data, len);
+    if (e == HPE_OK) {
+        *used = len;
+        return 0;
+    }
+    if (e == HPE_PAUSED && r->complete) {
+        *used = (size_t)(llhttp_get_error_pos(&r->parser) - data);
+        return 1;
+    }
+    set_error(r, e);
+    return -1;
+}
+
+int throng__http_response_started(const throng__http_response_t *r)
+{
+    return r->status != 0 || r->in_headers;
+}
+
+int throng__http_response_eof(throng__http_response_t *r)
+{
+    if (!throng__http_response_started(r)) return 0;
+    llhttp_errno_t e = llhttp_finish(&r->parser);
+    if ((e == HPE_OK || e == HPE_PAUSED) && r->complete) return 1;
+    snprintf(r->error, sizeof r->error, "the server closed the connection mid-response");
+    return -1;
+}
+
+int throng__http_response_keep_alive(const throng__http_response_t *r)
+{
+    return llhttp_should_keep_alive(&r->parser);
+}
+
+const char *throng__http_response_body(const throng__http_response_t *r, size_t *len)
+{
+    if (!r->buf) {
+        *len = 0;
+        return "";
+    }
+    *len = r->buf->len - r->body_off;
+    return r->buf->data + r->body_off;
+}
+
+const char *throng__http_response_headers(const throng__http_response_t *r, size_t *len)
+{
+    *len = r->buf ? r->body_off : 0;
+    return r->buf ? r->buf->data : "";
+}
+
+const char *throng__http_response_header(const throng__http_response_t *r, const char *name)
+{
+    size_t len;
+    const char *p = throng__http_response_headers(r, &len), *end = p + len;
+    while (p < end) {
+        const char *value = p + strlen(p) + 1;
+        if (value >= end) break;
+        if (strcasecmp(p, name) == 0) return value;
+        p = value + strlen(value) + 1;
+    }
+    return NULL;
+}
+
+void throng__http_response_release(throng__http_response_t *r)
+{
+    throng__bufpool_put(r->pool, r->buf);
+    r->buf = NULL;
+}
