@@ -71,3 +71,32 @@ expect_grep() {
     grep -qF -- "$1" "$2" || fail "expected '$1' in the output:
 $(cat "$2")"
 }
+
+# check_ledger FILE: every request a JSON report counts as sent has exactly
+# one outcome. In every statistics object (the run's totals, each group's
+# totals, each request name) sent = requests + faulted + cancelled +
+# in_flight must hold, and a report that lacks one of those fields fails.
+check_ledger() {
+    python3 - "$1" <<'PY' || fail "the ledger does not balance in $1"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+stats = [("totals", doc["totals"])]
+for g in doc["groups"]:
+    stats.append(("group %s" % g["name"], g["totals"]))
+    stats += [("group %s name %s" % (g["name"], n["name"]), n) for n in g["names"]]
+bad = 0
+for where, s in stats:
+    missing = [k for k in ("sent", "requests", "faulted", "cancelled", "in_flight") if k not in s]
+    if missing:
+        print("%s: no %s" % (where, ", ".join(missing)), file=sys.stderr)
+        bad = 1
+        continue
+    outcomes = s["requests"] + s["faulted"] + s["cancelled"] + s["in_flight"]
+    if s["sent"] != outcomes:
+        print("%s: sent %d, but requests %d + faulted %d + cancelled %d + in_flight %d = %d"
+              % (where, s["sent"], s["requests"], s["faulted"], s["cancelled"], s["in_flight"],
+                 outcomes), file=sys.stderr)
+        bad = 1
+sys.exit(bad)
+PY
+}
