@@ -193,6 +193,13 @@ typedef struct throng_group {
 
 THRONG_API void throng_group_init(throng_group_t *group);
 
+/* Reads a duration as a person writes it: a number and a unit (ns, us, ms,
+ * s, m, h, d), several added up ("1h30m"), or a bare number of seconds
+ * ("1.5"). Numbers are decimal and not negative. The one parser behind
+ * plans' durations, thresholds' times and the throng command's flags.
+ * Returns 0, or THRONG_EINVAL leaving *seconds untouched. */
+THRONG_API int throng_parse_duration(const char *text, double *seconds);
+
 /* ------------------------------------------------------------------ engine */
 
 typedef struct throng_engine throng_engine_t;
