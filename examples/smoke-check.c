@@ -66,23 +66,24 @@ typedef struct options {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: smoke-check [-d SECONDS] [-c CLIENTS] [--max-error-rate PCT]\n"
-                 "                   [--max-p99 MS] [--persona NAME|PATH] URL\n"
-                 "\n"
-                 "Loads URL (host:port, [v6]:port or http://host:port/) for a few seconds and\n"
-                 "says whether it held up.\n"
-                 "\n"
-                 "  -d, --duration SECONDS    how long to run (default 3)\n"
-                 "  -c, --clients N           clients at once (default 4)\n"
-                 "  --max-error-rate PCT      most failed exchanges allowed, in percent of all\n"
-                 "                            (default 1)\n"
-                 "  --max-p99 MS              highest latency p99 allowed, in milliseconds\n"
-                 "                            (default: no limit)\n"
-                 "  --persona NAME|PATH       a built-in persona (table) or a persona script\n"
-                 "                            (a path with a / or ending in .lua); default table\n"
-                 "\n"
-                 "exit status: 0 pass, 1 a limit was exceeded (or nothing was answered),\n"
-                 "2 usage error or the run could not start, 3 interrupted.\n");
+    fprintf(out,
+            "usage: smoke-check [-d TIME] [-c CLIENTS] [--max-error-rate PCT]\n"
+            "                   [--max-p99 MS] [--persona NAME|PATH] URL\n"
+            "\n"
+            "Loads URL (host:port, [v6]:port or http://host:port/) for a few seconds and\n"
+            "says whether it held up.\n"
+            "\n"
+            "  -d, --duration TIME       how long to run: 3 (seconds), 500ms, 2m (default 3s)\n"
+            "  -c, --clients N           clients at once (default 4)\n"
+            "  --max-error-rate PCT      most failed exchanges allowed, in percent of all\n"
+            "                            (default 1)\n"
+            "  --max-p99 MS              highest latency p99 allowed, in milliseconds\n"
+            "                            (default: no limit)\n"
+            "  --persona NAME|PATH       a built-in persona (table) or a persona script\n"
+            "                            (a path with a / or ending in .lua); default table\n"
+            "\n"
+            "exit status: 0 pass, 1 a limit was exceeded (or nothing was answered),\n"
+            "2 usage error or the run could not start, 3 interrupted.\n");
 }
 
 static int usage_error(const char *fmt, const char *what)
@@ -145,7 +146,15 @@ static int parse_args(int argc, char **argv, options_t *o)
             exit(EXIT_PASS);
         } else if (flag_is(argc, argv, &i, "-d", "--duration", &v, &missing)) {
             if (missing) return usage_error("%s needs a value", a);
-            if (parse_number("--duration", v, 0.1, 3600, &o->duration)) return -1;
+            /* Durations as the throng command reads them: 3, 500ms, 1m, 1h. */
+            if (throng_parse_duration(v, &o->duration) != 0 || o->duration < 0.1 ||
+                o->duration > 3600) {
+                fprintf(stderr,
+                        "smoke-check: --duration wants a time from 0.1s to 1h (3, 500ms, 2m), "
+                        "not '%s'\n",
+                        v);
+                return -1;
+            }
         } else if (flag_is(argc, argv, &i, "-c", "--clients", &v, &missing)) {
             if (missing) return usage_error("%s needs a value", a);
             if (parse_number("--clients", v, 1, 100000, &num)) return -1;

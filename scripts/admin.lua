@@ -15,11 +15,11 @@
 --
 -- Arguments: slow_down (--slow-down); after --: range, the largest operand
 -- (default 1000000); retries (default 2); pause, seconds before asking
--- again (default 0.1). Uses layer_cake.lua from this folder.
+-- again (default 0.1). Uses the throng.layer_cake helpers.
 --
 --   throng run scripts/admin.lua -c 1 --slow-down 5s
 local throng = require "throng"
-local lc = require "layer_cake"
+local lc = require "throng.layer_cake"
 
 local random, spread_out = throng.random, throng.spread_out
 local decode = throng.json.decode

@@ -17,12 +17,12 @@
 -- Arguments: big_table (--big-table, default 100); request_count
 -- (--request-count, rounds per session); slow_down (--slow-down); after
 -- --: range, the largest operand (default 1000000); retries (default 2);
--- pause, seconds before asking again (default 0.1). Uses layer_cake.lua
--- from this folder.
+-- pause, seconds before asking again (default 0.1). Uses the
+-- throng.layer_cake helpers.
 --
 --   throng run scripts/expert.lua -c 5 --request-count 64 --slow-down 1s
 local throng = require "throng"
-local lc = require "layer_cake"
+local lc = require "throng.layer_cake"
 
 local random, spread_out = throng.random, throng.spread_out
 local format = string.format

@@ -12,7 +12,7 @@
 --
 --   throng run scripts/typical.lua -c 100 --request-count 32 --slow-down 0.5s
 local throng = require "throng"
-local lc = require "layer_cake"
+local lc = require "throng.layer_cake"
 
 local random, spread_out = throng.random, throng.spread_out
 local fault, log = throng.fault, throng.log

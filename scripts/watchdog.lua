@@ -26,7 +26,7 @@
 --
 --   throng run scripts/watchdog.lua -c 1 --request-count 4 --slow-down 30s -d 0
 local throng = require "throng"
-local lc = require "layer_cake"
+local lc = require "throng.layer_cake"
 
 local decode, spread_out = throng.json.decode, throng.spread_out
 local format = string.format

@@ -222,15 +222,9 @@ static int status(const home_t *h, int argc, char **argv)
 /* "1h", "30m", "90s", "2d" before now, as a log line's timestamp prefix. */
 static int cutoff_back(const char *back, char *out, size_t len)
 {
-    char *end;
-    double v = strtod(back, &end);
-    double unit = !*end || !strcmp(end, "s") ? 1
-                  : !strcmp(end, "m")        ? 60
-                  : !strcmp(end, "h")        ? 3600
-                  : !strcmp(end, "d")        ? 86400
-                                             : -1;
-    if (end == back || v < 0 || unit < 0) return -1;
-    time_t t = time(NULL) - (time_t)(v * unit);
+    double seconds;
+    if (throng_parse_duration(back, &seconds) != 0) return -1;
+    time_t t = time(NULL) - (time_t)seconds;
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);

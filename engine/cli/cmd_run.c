@@ -24,6 +24,9 @@ typedef struct run_flags {
     uint64_t log_max;
     cli_list_t thresholds;
     cli_output_t out;
+    unsigned big_table;     /* --big-table: the table persona's big_table argument */
+    char big_table_arg[32]; /* "big_table=N" */
+    const char **args;      /* the persona arguments: big_table=N, then those after -- */
     /* the described system's flags */
     unsigned process_count, thread_count;
     const char *client_type, *server_address, *debug_level;
@@ -78,6 +81,21 @@ static int usage_error(const char *fmt, const char *value)
     return -1;
 }
 
+/* --big-table N is the table persona's argument big_table=N, given before
+ * those after "--" (so that `-- big_table=M` has the last word). */
+static int big_table_arg(run_flags_t *f, const cli_args_t *args)
+{
+    snprintf(f->big_table_arg, sizeof f->big_table_arg, "big_table=%u", f->big_table);
+    f->args = calloc((size_t)args->nrest + 1, sizeof *f->args);
+    if (!f->args) return -1;
+    f->args[0] = f->big_table_arg;
+    for (int i = 0; i < args->nrest; i++)
+        f->args[i + 1] = args->rest[i];
+    f->group.args = f->args;
+    f->group.nargs = (size_t)args->nrest + 1;
+    return 0;
+}
+
 /* Turns the described system's flags into throng's; checks what the
  * parser alone cannot. */
 static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *args)
@@ -125,6 +143,7 @@ static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *ar
         f->cfg.once = 1;
         f->cfg.duration = 0; /* the session decides */
     }
+    if (f->big_table && big_table_arg(f, args) != 0) return usage_error("out of memory%s", "");
     if (f->print) f->cfg.keep_last_reply = 1;
     if (f->group.clients < f->cfg.processes)
         f->cfg.processes = f->group.clients; /* no process without a client */
@@ -147,7 +166,6 @@ static void show_config(const run_flags_t *f)
     printf("clients          %u\n", g->clients);
     printf("request count    %u\n", g->request_count);
     printf("slow down        %gs\n", g->slow_down);
-    printf("big table        %u\n", g->big_table);
     printf("duration         %gs%s\n", c->duration, c->duration > 0 ? "" : " (no limit)");
     printf("requests         %llu%s\n", (unsigned long long)c->max_requests,
            c->max_requests ? "" : " (no limit)");
@@ -244,11 +262,11 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"server", 's', CLI_STRING, &f.cfg.server, "URL",
          "server to load (default 127.0.0.1:5050)"},
         {"clients", 'c', CLI_UINT, &f.group.clients, "N", "clients in all (default 10)", NULL, 1,
-         1000000},
+         THRONG_MAX_CLIENTS},
         {"threads", 't', CLI_UINT, &f.group.threads, "N", "worker threads per process (default 1)",
-         NULL, 1, 1024},
+         NULL, 1, THRONG_MAX_THREADS},
         {"processes", 'p', CLI_UINT, &f.cfg.processes, "N",
-         "worker processes sharing the clients (default 1)", NULL, 1, 4096},
+         "worker processes sharing the clients (default 1)", NULL, 1, THRONG_MAX_PROCESSES},
         {"duration", 'd', CLI_DURATION, &f.cfg.duration, "TIME",
          "how long to run: 30s, 5m, 1h (default 10s; 0 = until stopped)"},
         {"requests", 'n', CLI_U64, &f.cfg.max_requests, "N", "stop after N requests in all"},
@@ -261,11 +279,12 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"on-fault", 0, CLI_CHOICE, &f.on_fault, "drop|restart",
          "a faulted client leaves (drop, default) or reconnects with backoff", on_fault_choices},
         {"request-count", 0, CLI_UINT, &f.group.request_count, "N",
-         "exchanges per session (default 1)", NULL, 1, 100000000},
+         "exchanges per session (default 1)", NULL, 1, THRONG_MAX_REQUEST_COUNT},
         {"slow-down", 0, CLI_DURATION, &f.group.slow_down, "TIME",
          "think time between exchanges and sessions (default 0.5s)"},
-        {"big-table", 0, CLI_UINT, &f.group.big_table, "N",
-         "largest table side the table persona asks for (default 100)", NULL, 1, 10000},
+        {"big-table", 0, CLI_UINT, &f.big_table, "N",
+         "largest table side asked for: the persona argument big_table=N (default 100)", NULL, 1,
+         10000},
         {"seed", 0, CLI_U64, &f.cfg.seed, "N", "seed for the clients' random choices"},
         {"log-level", 0, CLI_CHOICE, &f.log_level, "LEVEL",
          "error, warn (default), info, debug (every client event), trace", cli_log_levels},
@@ -290,9 +309,9 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"quiet", 'q', CLI_FLAG, &f.out.quiet, NULL, "no progress line"},
         /* The described system's flags (printed apart by usage()). */
         {"process-count", 0, CLI_UINT, &f.process_count, "N", "worker processes (= --processes)",
-         NULL, 1, 4096},
+         NULL, 1, THRONG_MAX_PROCESSES},
         {"thread-count", 0, CLI_UINT, &f.thread_count, "N",
-         "clients per process (there, a thread per client)", NULL, 1, 1000000},
+         "clients per process (there, a thread per client)", NULL, 1, THRONG_MAX_CLIENTS},
         {"client-type", 0, CLI_STRING, &f.client_type, "TYPE",
          "persona name or script path (= PERSONA)"},
         {"server-address", 0, CLI_STRING, &f.server_address, "ADDR",
@@ -335,6 +354,7 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
     status = run(&f, log);
     cli_log_close(log);
 done:
+    free(f.args);
     free(positional);
     return status;
 }

@@ -7,34 +7,12 @@
 #include <strings.h>
 
 #include "options.h"
+#include "throng.h"
 
 int cli_looks_like_path(const char *s)
 {
     size_t n = strlen(s);
     return strchr(s, '/') || (n > 4 && strcmp(s + n - 4, ".lua") == 0);
-}
-
-int cli_parse_duration(const char *s, double *seconds)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || !isfinite(v) || v < 0) return -1;
-    double unit = 1;
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        unit = 1;
-    else if (strcmp(end, "ms") == 0)
-        unit = 1e-3;
-    else if (strcmp(end, "us") == 0)
-        unit = 1e-6;
-    else if (strcmp(end, "m") == 0)
-        unit = 60;
-    else if (strcmp(end, "h") == 0)
-        unit = 3600;
-    else
-        return -1;
-    *seconds = v * unit;
-    return 0;
 }
 
 int cli_parse_share(const char *s, double *share)
@@ -78,7 +56,7 @@ static const char *kind_expects(const cli_option_t *o)
     case CLI_U64:
         return "a whole number";
     case CLI_DURATION:
-        return "a duration such as 500ms, 30s, 5m or 1h";
+        return "a duration such as 500ms, 30s, 5m, 1h or 1h30m";
     case CLI_SHARE:
         return "a share between 0 and 1, or a percentage such as 10%";
     default:
@@ -107,7 +85,7 @@ static int set_value(const char *cmd, cli_option_t *o, const char *flag, const c
             *(uint64_t *)o->target = n;
         return 0;
     case CLI_DURATION:
-        if (cli_parse_duration(val, (double *)o->target) == 0) return 0;
+        if (throng_parse_duration(val, (double *)o->target) == 0) return 0;
         break;
     case CLI_SHARE:
         if (cli_parse_share(val, (double *)o->target) == 0) return 0;

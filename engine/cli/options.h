@@ -10,7 +10,8 @@ typedef enum {
     CLI_FLAG,     /* no value; target is int, set to 1 */
     CLI_UINT,     /* unsigned with optional k/M suffix; target is unsigned, range min..max */
     CLI_U64,      /* like CLI_UINT; target is uint64_t */
-    CLI_DURATION, /* "250ms", "30s", "5m", "1h", bare seconds; target is double seconds */
+    CLI_DURATION, /* throng_parse_duration(): "250ms", "30s", "1h30m", bare seconds; target is
+                     double seconds */
     CLI_SHARE,    /* "0.1" or "10%"; target is double in 0..1 */
     CLI_STRING,   /* target is const char * (points into argv) */
     CLI_CHOICE,   /* one of choices; target is int, set to the index */
@@ -64,8 +65,8 @@ void cli_print_options(FILE *out, const cli_option_t *opts);
  * .lua) rather than a built-in persona. */
 int cli_looks_like_path(const char *persona);
 
-/* Value parsers, also used for values found outside flags. 0 on success. */
-int cli_parse_duration(const char *s, double *seconds);
+/* Value parsers, also used for values found outside flags. 0 on success.
+ * (Durations: throng_parse_duration(), the library's one parser.) */
 int cli_parse_share(const char *s, double *share);
 int cli_parse_count(const char *s, unsigned long long *value);
 

@@ -181,8 +181,8 @@ typedef struct throng_group {
     unsigned processes;         /* worker processes sharing its clients (0: config.processes) */
     unsigned request_count;     /* exchanges per session (default 1) */
     double slow_down;           /* think time between exchanges, seconds (default 0.5) */
-    unsigned big_table;         /* largest table side the table persona asks for (100) */
-    const char *const *args;    /* persona arguments, each "key=value" */
+    const char *const *args;    /* persona arguments, each "key=value" (the table persona's
+                                   big_table=N: largest table side asked for, default 100) */
     size_t nargs;
     double start_delay;            /* seconds after the run's start before its clients start */
     double duration;               /* seconds its clients run, from their start; 0 = the run's */
@@ -192,6 +192,22 @@ typedef struct throng_group {
 } throng_group_t;
 
 THRONG_API void throng_group_init(throng_group_t *group);
+
+/* The limits throng_add_group() holds a group to (and throng_add_script()
+ * each group of a plan): clients, threads and request_count from 1,
+ * processes from 0 (0: config.processes); slow_down, start_delay and
+ * duration are seconds, not negative. */
+#define THRONG_MAX_CLIENTS 1000000u
+#define THRONG_MAX_THREADS 1024u
+#define THRONG_MAX_PROCESSES 4096u
+#define THRONG_MAX_REQUEST_COUNT 100000000u
+
+/* Reads a duration as a person writes it: a number and a unit (ns, us, ms,
+ * s, m, h, d), several added up ("1h30m"), or a bare number of seconds
+ * ("1.5"). Numbers are decimal and not negative. The one parser behind
+ * plans' durations, thresholds' times and the throng command's flags.
+ * Returns 0, or THRONG_EINVAL leaving *seconds untouched. */
+THRONG_API int throng_parse_duration(const char *text, double *seconds);
 
 /* ------------------------------------------------------------------ engine */
 
@@ -210,7 +226,9 @@ THRONG_API void throng_engine_free(throng_engine_t *engine);
  * names the setting, file or line at fault. Never NULL. */
 THRONG_API const char *throng_errmsg(const throng_engine_t *engine);
 
-/* Adds a group. Everything it points to is copied. Before throng_start(). */
+/* Adds a group. Everything it points to is copied. Before throng_start().
+ * A setting out of its limits (above), or a malformed threshold, adds
+ * nothing: THRONG_EINVAL, and the message names the group and the key. */
 THRONG_API int throng_add_group(throng_engine_t *engine, const throng_group_t *group);
 
 /* A C function personas can call as throng.NAME(...): a lua_CFunction of
@@ -242,11 +260,16 @@ THRONG_API int throng_register_function(throng_engine_t *engine, const char *nam
  *     }
  *
  * Keys: persona (a built-in name or a path, relative to the plan's folder),
- * clients, processes, threads, request_count, slow_down, big_table, server,
- * start_delay, duration (seconds or "30s"), thresholds, args. What a group
- * leaves out comes from defaults (NULL: throng_group_init()'s). A plan is
- * checked whole first: a bad key or value, or a missing persona, adds
- * nothing and the message names the plan, the group and the key. */
+ * clients, processes, threads, request_count, slow_down, server,
+ * start_delay, duration (seconds or a duration as throng_parse_duration()
+ * reads it: "30s", "1h30m"), thresholds, args, and big_table, the table
+ * persona's argument (big_table = 60 is args = { big_table = 60 }). What a
+ * group leaves out comes from defaults (NULL: throng_group_init()'s); its
+ * args come after the defaults' args, so a group's own win. A plan is
+ * checked whole, with the limits of throng_add_group(), then added whole:
+ * a bad key or value, a missing persona or a malformed threshold adds
+ * nothing, and the message names the plan, the group and the key. Lines a
+ * plan logs with throng.log go to config.log, as a persona's. */
 THRONG_API int throng_add_script(throng_engine_t *engine, const char *path,
                                  const throng_group_t *defaults);
 

@@ -34,6 +34,6 @@ return {
     clients = 3,
     request_count = 2,
     slow_down = "200ms",
-    big_table = 60,
+    big_table = 60, -- the table persona's argument, as args = { big_table = 60 }
   },
 }

@@ -105,7 +105,9 @@ static void setup(throng_config_t *c, throng_group_t *g)
     g->clients = 2;
     g->slow_down = 0;
     g->request_count = 5;
-    g->big_table = 5;
+    static const char *const small_tables[] = {"big_table=5"}; /* the table persona's argument */
+    g->args = small_tables;
+    g->nargs = 1;
 }
 
 /* ------------------------------------------------- NULL and defaults */
@@ -132,7 +134,6 @@ static void test_defaults(void)
     CHECK_INT(g.processes, 0);
     CHECK_INT(g.request_count, 1);
     CHECK(g.slow_down == 0.5);
-    CHECK_INT(g.big_table, 100);
 
     throng_server_config_t sc;
     memset(&sc, 0xab, sizeof sc);
@@ -377,13 +378,20 @@ static void test_settings_refused(void)
     g.slow_down = NAN;
     check_group_refused(&g, THRONG_EINVAL, "slow_down");
     setup(&c, &g);
-    g.big_table = 0;
-    check_group_refused(&g, THRONG_EINVAL, "big_table");
+    g.processes = THRONG_MAX_PROCESSES + 1;
+    check_group_refused(&g, THRONG_EINVAL, "processes");
+    setup(&c, &g);
+    g.clients = THRONG_MAX_CLIENTS + 1;
+    check_group_refused(&g, THRONG_EINVAL, "clients");
+    setup(&c, &g);
+    g.duration = INFINITY;
+    check_group_refused(&g, THRONG_EINVAL, "duration");
     setup(&c, &g);
     g.persona = "table";
     g.persona_path = "x.lua";
     check_group_refused(&g, THRONG_EINVAL, "persona");
     setup(&c, &g);
+    g.args = NULL;
     g.nargs = 1;
     check_group_refused(&g, THRONG_EINVAL, "args");
 
@@ -427,6 +435,11 @@ static void test_personas_refused(void)
     setup(&c, &g);
     g.persona_source = "return { request = 42 }";
     check_start_refused(&c, &g, THRONG_ESCRIPT, "request");
+    /* big_table is the table persona's argument: the persona refuses a bad one. */
+    setup(&c, &g);
+    static const char *const no_table[] = {"big_table=0"};
+    g.args = no_table;
+    check_start_refused(&c, &g, THRONG_ESCRIPT, "big_table must be a whole number");
     /* A persona calling a function nobody registered fails when it runs,
      * as a script error of its client, not at start. */
 }

@@ -200,7 +200,9 @@ static void test_request_limit(void)
     g.threads = 2;
     g.request_count = 3;
     g.slow_down = 0;
-    g.big_table = 20;
+    static const char *const table_args[] = {"big_table=20"};
+    g.args = table_args;
+    g.nargs = 1;
     throng_engine_t *e = engine_with(&c, &g);
     if (!e) return;
     throng_stop(e); /* before the start: must not be remembered */
@@ -312,7 +314,9 @@ static void test_stop(void)
     g.clients = 4;
     g.threads = 2;
     g.slow_down = 0.01;
-    g.big_table = 10;
+    static const char *const table_args[] = {"big_table=10"};
+    g.args = table_args;
+    g.nargs = 1;
     throng_engine_t *e = engine_with(&c, &g);
     if (!e) return;
     double t0 = now();
@@ -375,7 +379,9 @@ static void test_all_faulted(void)
     g.clients = 3;
     g.threads = 2;
     g.slow_down = 0;
-    g.big_table = 8;
+    static const char *const table_args[] = {"big_table=8"};
+    g.args = table_args;
+    g.nargs = 1;
     double t0 = now();
     throng_engine_t *e = run_engine(&c, &g, &rc);
     CHECK(now() - t0 < 2.0);

@@ -1,5 +1,5 @@
-/* test_options.c - the command line's value parsers (durations, shares,
- * counts) and the flag parser: every spelling of a flag and its value,
+/* test_options.c - the command line's value parsers (shares, counts,
+ * durations through the library's parser) and the flag parser: every spelling of a flag and its value,
  * positionals, "--", --help, and one clear stderr line for each mistake.
  *
  * The flag parser belongs to the `throng` command, not to the library the
@@ -16,48 +16,6 @@
 static int near(double a, double b)
 {
     return fabs(a - b) <= 1e-12 * (fabs(b) > 1 ? fabs(b) : 1);
-}
-
-static void check_duration(const char *s, double want)
-{
-    double v = -1;
-    int rc = cli_parse_duration(s, &v);
-    if (rc != 0 || !near(v, want)) {
-        fprintf(stderr, "duration '%s' -> rc %d, %g; expected %g\n", s, rc, v, want);
-        CHECK(!"duration parsed");
-    }
-}
-
-static void check_bad_duration(const char *s)
-{
-    double v = 12345;
-    if (cli_parse_duration(s, &v) != -1 || v != 12345) {
-        fprintf(stderr, "duration '%s' accepted (%g)\n", s, v);
-        CHECK(!"bad duration refused, target untouched");
-    }
-}
-
-static void test_duration(void)
-{
-    check_duration("250ms", 0.25);
-    check_duration("30s", 30);
-    check_duration("5m", 300);
-    check_duration("1h", 3600);
-    check_duration("1.5", 1.5);
-    check_duration("2us", 2e-6);
-    check_duration("0", 0);
-    check_duration("0.5m", 30);
-    check_bad_duration("");
-    check_bad_duration("-1s");
-    check_bad_duration("-1");
-    check_bad_duration("10x");
-    check_bad_duration("10 s");
-    check_bad_duration("10sec");
-    check_bad_duration("abc");
-    check_bad_duration("s");
-    check_bad_duration("nan");
-    check_bad_duration("inf");
-    check_bad_duration("1e999");
 }
 
 static void test_share(void)
@@ -310,9 +268,24 @@ static void test_help(void)
     CHECK(strstr(text, "-c, --clients N") != NULL);
 }
 
+/* A duration flag reads what throng_parse_duration() reads (tested on its
+ * own in test_duration.c), hours and compounds among it. */
+static void test_duration_flag(void)
+{
+    cli_args_t a;
+    CHECK_INT(PARSE(&a, "-d", "1h30m"), 0);
+    CHECK(near(set.duration, 5400));
+    CHECK_INT(PARSE(&a, "--duration=2h"), 0);
+    CHECK(near(set.duration, 7200));
+    CHECK_INT(PARSE(&a, "-d", "1.5"), 0);
+    CHECK(near(set.duration, 1.5));
+    CHECK_INT(PARSE(&a, "-d", "-1s"), -1);
+    CHECK(strstr(errline, "1h30m") != NULL); /* the message shows what is accepted */
+}
+
 int main(void)
 {
-    test_duration();
+    test_duration_flag();
     test_share();
     test_count();
     test_values();

@@ -4,9 +4,7 @@
 -- check or a fault, as the engine ends the session.
 local throng = require "throng"
 
--- layer_cake.lua sits beside the script: the engine puts the script's
--- folder on package.path, and so does this spec.
-package.path = "scripts/?.lua;" .. package.path
+-- The script requires throng.layer_cake, found under lua/ (busted's --lpath).
 local P = dofile("scripts/admin.lua")
 package.path = "tests/lua/?.lua;" .. package.path
 local fake_client = require "fake_client"

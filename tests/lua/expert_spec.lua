@@ -5,7 +5,6 @@
 -- a fault, as the engine ends the session.
 local throng = require "throng"
 
-package.path = "scripts/?.lua;" .. package.path -- for layer_cake.lua, as the engine does
 local P = dofile("scripts/expert.lua")
 package.path = "tests/lua/?.lua;" .. package.path
 local fake_client = require "fake_client"

@@ -1,7 +1,6 @@
 -- scripts/typical.lua, instantiated as the engine does: the small tables it
 -- asks for, the answers it accepts and refuses, its think time.
 local throng = require "throng"
-package.path = "scripts/?.lua;" .. package.path -- for layer_cake.lua, as the engine does
 local P = dofile("scripts/typical.lua")
 
 local function new(extra)

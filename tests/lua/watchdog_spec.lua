@@ -2,7 +2,6 @@
 -- answers: what it asks, what it takes for a healthy service, and each
 -- kind of trouble it reports.
 local throng = require "throng"
-package.path = "scripts/?.lua;" .. package.path -- for layer_cake.lua, as the engine does
 local P = dofile("scripts/watchdog.lua")
 
 local function new(extra)

@@ -144,9 +144,10 @@ int throng__engine_create_workers(throng_engine_t *e, unsigned proc)
     for (unsigned gi = 0; gi < e->ngroups; gi++) {
         throng__group_t *g = &e->groups[gi];
         throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
-        throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down, g->cfg.big_table,
-                                           g->cfg.args,          g->cfg.nargs,     e->functions,
-                                           e->nfunctions};
+        throng__persona_params_t params = {
+            g->cfg.request_count, g->cfg.slow_down, g->cfg.args,
+            g->cfg.nargs,         e->functions,     e->nfunctions,
+            e->cfg.log,           e->cfg.log_data,  (int)e->cfg.log_level};
         unsigned pfrom, pclients = group_clients(g, proc, &pfrom);
         unsigned threads = throng__group_threads(g, proc);
         for (unsigned t = 0; t < threads; t++, wi++) {
@@ -233,9 +234,9 @@ static int check_personas(throng_engine_t *e)
     for (unsigned i = 0; i < e->ngroups; i++) {
         throng__group_t *g = &e->groups[i];
         throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
-        throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down, g->cfg.big_table,
-                                           g->cfg.args,          g->cfg.nargs,     e->functions,
-                                           e->nfunctions};
+        /* No log: the workers load it again, and their lines are the ones shown. */
+        throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down, g->cfg.args,
+                                           g->cfg.nargs,         e->functions,     e->nfunctions};
         throng__persona_t p;
         throng__lua_caller_t who = {0};
         int ref, rc = throng__persona_open(&p, &spec, &params, e->errmsg);

@@ -1,5 +1,7 @@
 /* group.c - a group's settings: the defaults, the check that names the
  * setting that is wrong, and the engine's own copy of a group added. */
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,29 @@ void throng_group_init(throng_group_t *g)
     g->threads = 1;
     g->request_count = 1;
     g->slow_down = 0.5;
-    g->big_table = 100;
+}
+
+static const throng__group_limit_t limits[] = {
+    {"clients", 1, THRONG_MAX_CLIENTS},
+    {"threads", 1, THRONG_MAX_THREADS},
+    {"processes", 0, THRONG_MAX_PROCESSES},
+    {"request_count", 1, THRONG_MAX_REQUEST_COUNT},
+};
+
+const throng__group_limit_t *throng__group_limit(const char *key)
+{
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
+        if (strcmp(limits[i].key, key) == 0) return &limits[i];
+    return NULL;
+}
+
+const char *throng__group_label(const throng_group_t *g)
+{
+    return g->name             ? g->name
+           : g->persona_path   ? g->persona_path
+           : g->persona_source ? "persona source"
+           : g->persona        ? g->persona
+                               : "table";
 }
 
 static char *dup_or_null(const char *s, int *failed)
@@ -38,38 +62,72 @@ void throng__group_free(throng__group_t *g)
     free(g->args);
 }
 
-/* Checks a group's settings; names the one that is wrong. */
-static int check_group(throng_engine_t *e, const throng_group_t *g)
+void throng__group_drop_after(throng_engine_t *e, unsigned ngroups, unsigned nthresholds)
 {
-    int sources = !!g->persona + !!g->persona_path + !!g->persona_source;
+    while (e->ngroups > ngroups)
+        throng__group_free(&e->groups[--e->ngroups]);
+    if (e->nthresholds > nthresholds) e->nthresholds = nthresholds;
+}
+
+/* Says what is wrong with the group g, naming it and the key. */
+static int refuse(char *err, const throng_group_t *g, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int refuse(char *err, const throng_group_t *g, const char *fmt, ...)
+{
+    char why[THRONG__ERRMSG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return throng__fail(err, THRONG_EINVAL, "group '%s': %s", throng__group_label(g), why);
+}
+
+/* A count against its limits. */
+static int check_count(char *err, const throng_group_t *g, const char *key, unsigned v)
+{
+    const throng__group_limit_t *l = throng__group_limit(key);
+    if (v >= l->min && v <= l->max) return 0;
+    return refuse(err, g, "%s must be a whole number from %u to %u, not %u", key, l->min, l->max,
+                  v);
+}
+
+/* Seconds: finite and not negative. */
+static int check_seconds(char *err, const throng_group_t *g, const char *key, double v)
+{
+    if (v >= 0 && isfinite(v)) return 0;
+    return refuse(err, g, "%s must be seconds, not negative, not %g", key, v);
+}
+
+int throng__group_check(const throng_group_t *g, char *err)
+{
+    int rc, sources = !!g->persona + !!g->persona_path + !!g->persona_source;
     if (sources > 1)
-        return throng__fail(e->errmsg, THRONG_EINVAL,
-                            "a group names its persona once: persona, persona_path or "
-                            "persona_source");
-    if (g->clients == 0)
-        return throng__fail(e->errmsg, THRONG_EINVAL, "clients must be at least 1");
-    if (g->threads == 0)
-        return throng__fail(e->errmsg, THRONG_EINVAL, "threads must be at least 1");
-    if (g->request_count == 0)
-        return throng__fail(e->errmsg, THRONG_EINVAL, "request_count must be at least 1");
-    if (!(g->slow_down >= 0))
-        return throng__fail(e->errmsg, THRONG_EINVAL, "slow_down must not be negative");
-    if (g->big_table == 0)
-        return throng__fail(e->errmsg, THRONG_EINVAL, "big_table must be at least 1");
-    if (g->nargs && !g->args) return throng__fail(e->errmsg, THRONG_EINVAL, "nargs without args");
-    for (size_t i = 0; i < g->nargs; i++)
-        if (!g->args[i]) return throng__fail(e->errmsg, THRONG_EINVAL, "args[%zu] is NULL", i);
-    for (size_t i = 0; i < g->nthresholds && g->thresholds; i++)
-        if (!g->thresholds[i])
-            return throng__fail(e->errmsg, THRONG_EINVAL, "thresholds[%zu] is NULL", i);
-    if (g->processes > 4096)
-        return throng__fail(e->errmsg, THRONG_EINVAL, "processes must be at most 4096");
-    if (!(g->start_delay >= 0) || !(g->duration >= 0))
-        return throng__fail(e->errmsg, THRONG_EINVAL,
-                            "start_delay and duration must not be "
-                            "negative");
+        return refuse(err, g,
+                      "a group names its persona once: persona, persona_path or persona_source");
+    if ((rc = check_count(err, g, "clients", g->clients)) ||
+        (rc = check_count(err, g, "threads", g->threads)) ||
+        (rc = check_count(err, g, "processes", g->processes)) ||
+        (rc = check_count(err, g, "request_count", g->request_count)) ||
+        (rc = check_seconds(err, g, "slow_down", g->slow_down)) ||
+        (rc = check_seconds(err, g, "start_delay", g->start_delay)) ||
+        (rc = check_seconds(err, g, "duration", g->duration)))
+        return rc;
+    if (g->nargs && !g->args) return refuse(err, g, "args: nargs is %zu, args NULL", g->nargs);
+    for (size_t i = 0; i < g->nargs; i++) {
+        const char *eq = g->args[i] ? strchr(g->args[i], '=') : NULL;
+        if (!g->args[i]) return refuse(err, g, "args[%zu] is NULL", i);
+        if (!eq || eq == g->args[i])
+            return refuse(err, g, "persona argument '%s' is not of the form key=value", g->args[i]);
+    }
     if (g->nthresholds && !g->thresholds)
-        return throng__fail(e->errmsg, THRONG_EINVAL, "nthresholds without thresholds");
+        return refuse(err, g, "thresholds: nthresholds is %zu, thresholds NULL", g->nthresholds);
+    throng__threshold_t t;
+    for (size_t i = 0; i < g->nthresholds; i++) {
+        if (!g->thresholds[i]) return refuse(err, g, "thresholds[%zu] is NULL", i);
+        char why[THRONG__ERRMSG_LEN];
+        if (throng__threshold_parse(g->thresholds[i], &t, why) != 0)
+            return refuse(err, g, "thresholds: %s", why);
+    }
     return 0;
 }
 
@@ -79,7 +137,7 @@ int throng_add_group(throng_engine_t *e, const throng_group_t *g)
     if (!g) return throng__fail(e->errmsg, THRONG_EINVAL, "no group (NULL)");
     if (atomic_load(&e->state) != THRONG__IDLE)
         return throng__fail(e->errmsg, THRONG_ESTATE, "groups are added before throng_start()");
-    int rc = check_group(e, g);
+    int rc = throng__group_check(g, e->errmsg);
     if (rc) return rc;
     throng__group_t *groups = realloc(e->groups, (e->ngroups + 1) * sizeof *groups);
     if (!groups) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory adding a group");
@@ -101,14 +159,7 @@ int throng_add_group(throng_engine_t *e, const throng_group_t *g)
         throng__group_free(ng);
         return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory adding a group");
     }
-    /* Every threshold is checked before any is kept, so a bad one adds nothing. */
-    throng__threshold_t t;
-    for (size_t i = 0; i < g->nthresholds; i++) {
-        if (throng__threshold_parse(g->thresholds[i], &t, e->errmsg) != 0) {
-            throng__group_free(ng);
-            return THRONG_EINVAL;
-        }
-    }
+    throng__threshold_t t; /* every threshold parses: throng__group_check() saw to it */
     if (g->nthresholds) {
         throng__threshold_t *grown =
             realloc(e->thresholds, (e->nthresholds + g->nthresholds) * sizeof *grown);
@@ -125,12 +176,7 @@ int throng_add_group(throng_engine_t *e, const throng_group_t *g)
     }
     ng->cfg.thresholds = NULL; /* kept, parsed, in e->thresholds */
     ng->cfg.nthresholds = 0;
-    const char *label = g->name             ? g->name
-                        : g->persona_path   ? g->persona_path
-                        : g->persona_source ? "persona source"
-                        : g->persona        ? g->persona
-                                            : "table";
-    snprintf(ng->label, sizeof ng->label, "%s", label);
+    snprintf(ng->label, sizeof ng->label, "%s", throng__group_label(g));
     e->ngroups++;
     return 0;
 }

@@ -1,8 +1,11 @@
 /* plan.c - scripts given to throng_add_script(): a persona script becomes
  * one group; a plan, a script returning a table of named groups, becomes
- * all of them. A plan is checked whole before any group is added, and every
+ * all of them. A plan is read and checked whole (throng__group_check(), the
+ * engine's own check, on every group) before any group is added, and added
+ * whole: a group the engine still refuses takes the others back out. Every
  * complaint names the plan, the group and the key. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,11 +17,13 @@
 #include <lualib.h>
 
 #include "core/engine.h"
-#include "lua/lua_embedded.h"
-#include "lua/lua_throng.h"
+#include "core/group.h"
 #include "core/plan.h"
+#include "lua/state.h"
+#include "util/duration.h"
 
 #define MAX_GROUPS 256
+#define MAX_ARGS 64
 
 static const char *const plan_keys[] = {
     "persona", "clients",     "processes", "threads",    "request_count", "slow_down", "big_table",
@@ -31,8 +36,10 @@ typedef struct plan_group {
     char name[96];
     char persona[1024];
     char server[300];
-    char *args[64];
+    char *args[MAX_ARGS]; /* the defaults' args, then big_table, then the group's own */
     size_t nargs;
+    size_t ndefault_args; /* how many of args came from the defaults */
+    char big_table[48];   /* the big_table key, as "big_table=N", or "" */
     char *thresholds[32];
     size_t nthresholds;
 } plan_group_t;
@@ -67,30 +74,38 @@ static const char *value_text(lua_State *L, int idx)
     return t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tostring(L, idx) : lua_typename(L, t);
 }
 
-/* "30s", "5m", "250ms", "1h", or a number of seconds; -1 when neither. */
-static double duration_of(lua_State *L, int idx)
+/* Seconds at idx: a number, or a string throng_parse_duration() reads.
+ * -1 when neither; a negative number is left to throng__group_check(). */
+static int seconds_of(lua_State *L, int idx, double *seconds)
 {
-    if (lua_type(L, idx) == LUA_TNUMBER) return lua_tonumber(L, idx);
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        *seconds = lua_tonumber(L, idx);
+        return 0;
+    }
     if (lua_type(L, idx) != LUA_TSTRING) return -1;
-    const char *s = lua_tostring(L, idx);
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || !isfinite(v) || v < 0) return -1;
-    double unit = !*end || !strcmp(end, "s") ? 1
-                  : !strcmp(end, "ms")       ? 1e-3
-                  : !strcmp(end, "us")       ? 1e-6
-                  : !strcmp(end, "m")        ? 60
-                  : !strcmp(end, "h")        ? 3600
-                                             : -1;
-    return unit < 0 ? -1 : v * unit;
+    return throng__duration_parse(lua_tostring(L, idx), seconds, NULL, 0) == 0 ? 0 : -1;
 }
 
-/* A whole number in 1..max at idx, or 0. */
-static unsigned count_of(lua_State *L, int idx, double max)
+/* A whole number at idx that an unsigned holds; its range is
+ * throng__group_check()'s business. */
+static int whole_of(lua_State *L, int idx, unsigned *n)
 {
-    if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+    if (lua_type(L, idx) != LUA_TNUMBER) return -1;
     double v = lua_tonumber(L, idx);
-    return v >= 1 && v <= max && v == floor(v) ? (unsigned)v : 0;
+    if (!(v >= 0 && v <= UINT_MAX && v == floor(v))) return -1;
+    *n = (unsigned)v;
+    return 0;
+}
+
+/* Appends "key=value" to the group's args. */
+static int add_arg(plan_t *p, plan_group_t *pg, const char *key, const char *value)
+{
+    if (pg->nargs == MAX_ARGS) return fail(p, pg, "more than %d args", MAX_ARGS);
+    size_t len = strlen(key) + strlen(value) + 2;
+    if (!(pg->args[pg->nargs] = malloc(len)))
+        return throng__fail(p->err, THRONG_ENOMEM, "out of memory");
+    snprintf(pg->args[pg->nargs++], len, "%s=%s", key, value);
+    return 0;
 }
 
 /* The persona: a built-in name, or a script path taken from the plan's folder. */
@@ -112,7 +127,7 @@ static int set_persona(plan_t *p, plan_group_t *pg, const char *value)
     return 0;
 }
 
-/* args = { key = value }: each becomes "key=value". */
+/* args = { key = value }: each becomes "key=value", after the defaults'. */
 static int set_args(plan_t *p, plan_group_t *pg, lua_State *L, int idx)
 {
     if (!lua_istable(L, idx)) return fail(p, pg, "args must be a table of key = value");
@@ -120,17 +135,24 @@ static int set_args(plan_t *p, plan_group_t *pg, lua_State *L, int idx)
     while (lua_next(L, idx)) {
         if (lua_type(L, -2) != LUA_TSTRING || !(lua_isstring(L, -1) || lua_isboolean(L, -1)))
             return fail(p, pg, "args must map names to strings, numbers or booleans");
-        if (pg->nargs == sizeof pg->args / sizeof pg->args[0]) return fail(p, pg, "too many args");
         const char *v =
             lua_isboolean(L, -1) ? (lua_toboolean(L, -1) ? "true" : "false") : lua_tostring(L, -1);
-        size_t len = strlen(lua_tostring(L, -2)) + strlen(v) + 2;
-        if (!(pg->args[pg->nargs] = malloc(len)))
-            return throng__fail(p->err, THRONG_ENOMEM, "out of memory");
-        snprintf(pg->args[pg->nargs++], len, "%s=%s", lua_tostring(L, -2), v);
+        int rc = add_arg(p, pg, lua_tostring(L, -2), v);
+        if (rc) return rc;
         lua_pop(L, 1);
     }
-    pg->g.args = (const char *const *)pg->args;
-    pg->g.nargs = pg->nargs;
+    return 0;
+}
+
+/* big_table = N: the table persona's argument, as args = { big_table = N }
+ * would give it (checked by the persona). */
+static int set_big_table(plan_t *p, plan_group_t *pg, lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TNUMBER && lua_type(L, idx) != LUA_TSTRING)
+        return fail(p, pg, "big_table must be a whole number, not a %s", luaL_typename(L, idx));
+    lua_pushvalue(L, idx); /* converted on a copy: lua_next needs the original */
+    snprintf(pg->big_table, sizeof pg->big_table, "big_table=%.36s", lua_tostring(L, -1));
+    lua_pop(L, 1);
     return 0;
 }
 
@@ -174,8 +196,9 @@ static int set_key(plan_t *p, plan_group_t *pg, lua_State *L, const char *key)
     }
     if (!strcmp(key, "args")) return set_args(p, pg, L, v);
     if (!strcmp(key, "thresholds")) return set_thresholds(p, pg, L, v);
+    if (!strcmp(key, "big_table")) return set_big_table(p, pg, L, v);
     if (!strcmp(key, "slow_down") || !strcmp(key, "start_delay") || !strcmp(key, "duration")) {
-        if ((d = duration_of(L, v)) < 0)
+        if (seconds_of(L, v, &d) != 0)
             return fail(p, pg, "%s must be seconds or a duration such as 30s, not '%s'", key,
                         value_text(L, v));
         *(!strcmp(key, "slow_down")     ? &g->slow_down
@@ -183,15 +206,14 @@ static int set_key(plan_t *p, plan_group_t *pg, lua_State *L, const char *key)
                                         : &g->duration) = d;
         return 0;
     }
-    double max = !strcmp(key, "clients") ? 1e6 : !strcmp(key, "big_table") ? 1e4 : 1e8;
-    if (!(n = count_of(L, v, max)))
-        return fail(p, pg, "%s must be a whole number from 1 to %.0f, not '%s'", key, max,
-                    value_text(L, v));
-    if (!strcmp(key, "clients")) g->clients = n;
-    if (!strcmp(key, "processes")) g->processes = n;
-    if (!strcmp(key, "threads")) g->threads = n;
-    if (!strcmp(key, "request_count")) g->request_count = n;
-    if (!strcmp(key, "big_table")) g->big_table = n;
+    const throng__group_limit_t *limit = throng__group_limit(key);
+    if (whole_of(L, v, &n) != 0)
+        return fail(p, pg, "%s must be a whole number from %u to %u, not '%s'", key, limit->min,
+                    limit->max, value_text(L, v));
+    *(!strcmp(key, "clients")     ? &g->clients
+      : !strcmp(key, "processes") ? &g->processes
+      : !strcmp(key, "threads")   ? &g->threads
+                                  : &g->request_count) = n;
     return 0;
 }
 
@@ -202,7 +224,36 @@ static int known_key(const char *key)
     return 0;
 }
 
-/* The group table at the stack top, named name, into pg. */
+/* The defaults' args, first in every group's. */
+static int default_args(plan_t *p, plan_group_t *pg, const throng_group_t *defaults)
+{
+    for (size_t i = 0; defaults && i < defaults->nargs; i++) {
+        if (pg->nargs == MAX_ARGS) return fail(p, pg, "more than %d args", MAX_ARGS);
+        if (!defaults->args || !defaults->args[i])
+            return fail(p, pg, "the defaults' args[%zu] is NULL", i);
+        if (!(pg->args[pg->nargs++] = strdup(defaults->args[i])))
+            return throng__fail(p->err, THRONG_ENOMEM, "out of memory");
+    }
+    pg->ndefault_args = pg->nargs;
+    return 0;
+}
+
+/* The big_table key goes right after the defaults' args, so that the
+ * group's own args = { big_table = ... } has the last word. */
+static int place_big_table(plan_t *p, plan_group_t *pg)
+{
+    if (!pg->big_table[0]) return 0;
+    if (pg->nargs == MAX_ARGS) return fail(p, pg, "more than %d args", MAX_ARGS);
+    char *kv = strdup(pg->big_table);
+    if (!kv) return throng__fail(p->err, THRONG_ENOMEM, "out of memory");
+    memmove(pg->args + pg->ndefault_args + 1, pg->args + pg->ndefault_args,
+            (pg->nargs - pg->ndefault_args) * sizeof *pg->args);
+    pg->args[pg->ndefault_args] = kv;
+    pg->nargs++;
+    return 0;
+}
+
+/* The group table at the stack top, named name, into pg, checked. */
 static int read_group(plan_t *p, plan_group_t *pg, lua_State *L, const char *name,
                       const throng_group_t *defaults)
 {
@@ -213,10 +264,11 @@ static int read_group(plan_t *p, plan_group_t *pg, lua_State *L, const char *nam
     else
         throng_group_init(&pg->g);
     pg->g.persona = pg->g.persona_path = pg->g.persona_source = NULL;
-    pg->g.args = NULL, pg->g.nargs = 0;
     pg->g.thresholds = NULL, pg->g.nthresholds = 0;
     pg->g.name = pg->name;
     if (!lua_istable(L, t)) return fail(p, pg, "a group is a table, not a %s", luaL_typename(L, t));
+    int rc = default_args(p, pg, defaults);
+    if (rc) return rc;
     lua_pushnil(L);
     while (lua_next(L, t)) {
         if (lua_type(L, -2) != LUA_TSTRING) return fail(p, pg, "keys are names, as clients = 10");
@@ -226,11 +278,18 @@ static int read_group(plan_t *p, plan_group_t *pg, lua_State *L, const char *nam
                         "unknown key '%s' (persona, clients, processes, threads, request_count, "
                         "slow_down, big_table, server, start_delay, duration, thresholds, args)",
                         key);
-        int rc = set_key(p, pg, L, key);
-        if (rc) return rc;
+        if ((rc = set_key(p, pg, L, key)) != 0) return rc;
         lua_settop(L, t + 1); /* the key, for lua_next */
     }
     if (!pg->g.persona && !pg->g.persona_path) return fail(p, pg, "no persona");
+    if ((rc = place_big_table(p, pg)) != 0) return rc;
+    pg->g.args = (const char *const *)pg->args;
+    pg->g.nargs = pg->nargs;
+    /* The engine's own check, now, so that nothing is added from a plan
+     * with one bad group. */
+    char why[THRONG__ERRMSG_LEN];
+    if ((rc = throng__group_check(&pg->g, why)) != 0)
+        return throng__fail(p->err, rc, "plan %s: %s", p->path, why);
     return 0;
 }
 
@@ -242,7 +301,7 @@ static void repoint(plan_group_t *pg)
     if (g->persona) g->persona = pg->persona;
     if (g->persona_path) g->persona_path = pg->persona;
     if (g->server == NULL || pg->server[0]) g->server = pg->server[0] ? pg->server : g->server;
-    if (g->nargs) g->args = (const char *const *)pg->args;
+    g->args = (const char *const *)pg->args;
     if (g->nthresholds) g->thresholds = (const char *const *)pg->thresholds;
 }
 
@@ -314,33 +373,55 @@ static int is_persona(lua_State *L)
     return yes;
 }
 
-/* Runs the script in a state of its own; leaves its result on the stack. */
-static int run_script(lua_State *L, const char *path, char *err)
+/* Runs the script in a state of its own, set up as a persona's is (its
+ * throng.log lines go to the run's log); leaves its result on the stack. */
+static int run_script(throng_engine_t *e, lua_State **L, const char *path)
 {
-    luaL_openlibs(L);
-    throng__lua_install_searcher(L);
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "preload");
-    lua_pushcfunction(L, luaopen_throng);
-    lua_setfield(L, -2, "throng");
-    lua_pop(L, 2);
-    throng__lua_add_script_dir(L, path);
-    if (luaL_loadfile(L, path) != 0 || lua_pcall(L, 0, 1, 0) != 0)
-        return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
-    if (!lua_istable(L, -1))
-        return throng__fail(err, THRONG_ESCRIPT,
+    throng__lua_setup_t setup = {
+        .script = path,
+        .log = e->cfg.log,
+        .log_data = e->cfg.log_data,
+        .log_level = (int)e->cfg.log_level,
+        .functions = e->functions,
+        .nfunctions = e->nfunctions,
+    };
+    int rc = throng__lua_state_open(L, &setup, e->errmsg);
+    if (rc) return rc;
+    rc = luaL_loadfile(*L, path);
+    if (rc == 0) rc = lua_pcall(*L, 0, 1, THRONG__LUA_HANDLER);
+    if (rc != 0)
+        return throng__fail(e->errmsg, rc == LUA_ERRMEM ? THRONG_ENOMEM : THRONG_ESCRIPT, "%s",
+                            lua_tostring(*L, -1));
+    if (!lua_istable(*L, -1))
+        return throng__fail(e->errmsg, THRONG_ESCRIPT,
                             "%s must return a persona (a table of hooks) or a plan (a table of "
                             "groups), not a %s",
-                            path, luaL_typename(L, -1));
+                            path, luaL_typename(*L, -1));
+    return 0;
+}
+
+/* Adds every group of the plan read, or none. */
+static int add_plan(throng_engine_t *e, const plan_t *p)
+{
+    unsigned ngroups = e->ngroups, nthresholds = e->nthresholds;
+    for (unsigned i = 0; i < p->ngroups; i++) {
+        int rc = throng_add_group(e, &p->groups[i].g);
+        if (rc == 0) continue;
+        char why[THRONG__ERRMSG_LEN];
+        snprintf(why, sizeof why, "%s", e->errmsg);
+        throng__group_drop_after(e, ngroups, nthresholds);
+        return throng__fail(e->errmsg, rc, "plan %s: %s", p->path, why);
+    }
     return 0;
 }
 
 int throng_add_script(throng_engine_t *e, const char *path, const throng_group_t *defaults)
 {
     if (!e || !path) return THRONG_EINVAL;
-    lua_State *L = luaL_newstate();
-    if (!L) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-    int rc = run_script(L, path, e->errmsg);
+    if (atomic_load(&e->state) != THRONG__IDLE)
+        return throng__fail(e->errmsg, THRONG_ESTATE, "groups are added before throng_start()");
+    lua_State *L = NULL;
+    int rc = run_script(e, &L, path);
     if (rc == 0 && is_persona(L)) {
         lua_close(L);
         throng_group_t g;
@@ -356,16 +437,8 @@ int throng_add_script(throng_engine_t *e, const char *path, const throng_group_t
     const char *slash = strrchr(path, '/');
     snprintf(p.dir, sizeof p.dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
     if (rc == 0) rc = read_plan(&p, L, defaults);
-    lua_close(L);
-    /* The whole plan was read: add its groups; a group the engine refuses
-     * is named as the plan's. */
-    for (unsigned i = 0; rc == 0 && i < p.ngroups; i++) {
-        if ((rc = throng_add_group(e, &p.groups[i].g)) != 0) {
-            char why[THRONG__ERRMSG_LEN];
-            snprintf(why, sizeof why, "%s", e->errmsg);
-            throng__fail(e->errmsg, rc, "plan %s: group '%s': %s", path, p.groups[i].name, why);
-        }
-    }
+    if (L) lua_close(L);
+    if (rc == 0) rc = add_plan(e, &p);
     free_plan(&p);
     return rc;
 }

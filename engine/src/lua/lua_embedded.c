@@ -27,52 +27,24 @@ static int embedded_searcher(lua_State *L)
     return 1;
 }
 
-/* The last searcher: a module the bundled personas require (layer_cake)
- * when no file of that name was found: a copy beside a user's script wins. */
-static int bundled_searcher(lua_State *L)
-{
-    const char *name = luaL_checkstring(L, 1);
-    lua_pushfstring(L, "throng.personas.%s", name);
-    const throng__lua_chunk_t *c = throng__lua_find_chunk(lua_tostring(L, -1));
-    if (!c) {
-        lua_pushfstring(L, "\n\tno module '%s' bundled with throng", name);
-        return 1;
-    }
-    if (luaL_loadbuffer(L, c->source, c->len, c->chunkname) != 0) return lua_error(L);
-    return 1;
-}
-
-void throng__lua_install_searcher(lua_State *L)
+void throng__lua_install_searcher(lua_State *L, int last)
 {
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "loaders");
+    int n = (int)lua_objlen(L, -1);
+    if (last) {
+        lua_pushcfunction(L, embedded_searcher);
+        lua_rawseti(L, -2, n + 1);
+        lua_pop(L, 2);
+        return;
+    }
     /* Second place: after package.preload, before the file searchers, so the
      * engine's own modules cannot be shadowed by files by accident. */
-    int n = (int)lua_objlen(L, -1);
     for (int i = n; i >= 2; i--) {
         lua_rawgeti(L, -1, i);
         lua_rawseti(L, -2, i + 1);
     }
     lua_pushcfunction(L, embedded_searcher);
     lua_rawseti(L, -2, 2);
-    lua_pushcfunction(L, bundled_searcher);
-    lua_rawseti(L, -2, (int)lua_objlen(L, -2) + 1);
     lua_pop(L, 2);
-}
-
-/* Puts the script's own folder first on package.path, so that a persona
- * can require the helper modules that sit beside it. */
-void throng__lua_add_script_dir(lua_State *L, const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    lua_getglobal(L, "package");
-    if (slash)
-        lua_pushlstring(L, path, (size_t)(slash - path));
-    else
-        lua_pushliteral(L, ".");
-    lua_pushliteral(L, "/?.lua;");
-    lua_getfield(L, -3, "path");
-    lua_concat(L, 3);
-    lua_setfield(L, -2, "path");
-    lua_pop(L, 1);
 }

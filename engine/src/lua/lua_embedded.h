@@ -1,4 +1,4 @@
-/* lua_embedded.h - the Lua sources of lua/, compiled into the engine, and
+/* lua_embedded.h - the Lua sources of lua/ and scripts/, compiled into the engine, and
  * the package searcher that finds them, so a Lua state needs no files. */
 #ifndef THRONG_LUA_EMBEDDED_H
 #define THRONG_LUA_EMBEDDED_H
@@ -19,11 +19,8 @@ extern const throng__lua_chunk_t throng__lua_chunks[];
 const throng__lua_chunk_t *throng__lua_find_chunk(const char *module);
 
 struct lua_State;
-/* Adds a searcher to package.loaders that loads the embedded modules. */
-void throng__lua_install_searcher(struct lua_State *L);
-
-/* Puts the folder of the script at path first on package.path, so that a
- * script can require the modules beside it. */
-void throng__lua_add_script_dir(struct lua_State *L, const char *path);
+/* Adds a searcher of the embedded modules to package.loaders: second, right
+ * after package.preload, or last (after the file searchers) when last is 1. */
+void throng__lua_install_searcher(struct lua_State *L, int last);
 
 #endif

@@ -1,6 +1,5 @@
 /* lua_throng.c - the `throng` Lua module. Every function reaches the
  * per-state context through its first upvalue; there are no C globals. */
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,12 +11,6 @@
 #include "lua/lua_throng.h"
 #include "lua/shape.h"
 #include "throng.h"
-
-#if defined(__GNUC__)
-#define THRONG_LUA_EXPORT __attribute__((visibility("default")))
-#else
-#define THRONG_LUA_EXPORT
-#endif
 
 const char *const throng__fault_names[] = {
     "not-connected", "timed-out",  "abandoned",    "closed",  "busy",
@@ -131,7 +124,8 @@ static int l_now(lua_State *L)
 static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
 
 /* throng.log(level, ...): one line of the values given, joined by spaces,
- * tagged with the client; dropped when the run's log level is lower. */
+ * tagged with the client, to the state's log handler (lua/state.c);
+ * dropped when the run's log level is lower. */
 static int l_log(lua_State *L)
 {
     throng__lua_ctx_t *ctx = ctx_of(L);
@@ -152,11 +146,7 @@ static int l_log(lua_State *L)
         lua_pushvalue(L, i);
     }
     lua_concat(L, n > 1 ? 2 * (n - 1) - 1 : 0);
-    const char *msg = lua_tostring(L, -1);
-    if (ctx->log)
-        ctx->log(ctx->log_data, level, ctx->who->id, msg);
-    else
-        fprintf(stderr, "%s: %s\n", log_levels[level], msg);
+    if (ctx->log) ctx->log(ctx->log_data, level, ctx->who->id, lua_tostring(L, -1));
     return 0;
 }
 
@@ -334,7 +324,7 @@ static void open_request_keys(lua_State *L, throng__lua_ctx_t *ctx)
     }
 }
 
-THRONG_LUA_EXPORT int luaopen_throng(lua_State *L)
+int throng__lua_open_module(lua_State *L)
 {
     int fresh = throng__lua_ctx(L) == NULL;
     throng__lua_ctx_t *ctx = open_ctx(L); /* upvalue of every function */

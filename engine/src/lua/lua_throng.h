@@ -51,13 +51,14 @@ typedef struct throng__lua_ctx {
     int response_mt;           /* the response objects' metatable (registry reference) */
     int response_json;         /* res:json, made once (registry reference) */
     int request_keys[7];       /* request fields' names (registry references), see lua_request.c */
-    throng__lua_log_fn log;    /* NULL: throng.log prints to stderr (the Lua module) */
+    throng__lua_log_fn log;    /* where throng.log lines go (lua/state.c); NULL drops them */
     void *log_data;
     int log_level; /* lines above this level are dropped */
 } throng__lua_ctx_t;
 
-/* The module loader (also the entry point of the standalone Lua C module). */
-int luaopen_throng(lua_State *L);
+/* Pushes a new `throng` module table (and makes the state's context the
+ * first time). Only lua/state.c calls it: a state gets its module there. */
+int throng__lua_open_module(lua_State *L);
 
 /* The context of a state where the module has been opened, or NULL. */
 throng__lua_ctx_t *throng__lua_ctx(lua_State *L);

@@ -1,7 +1,8 @@
 /* persona.c - loading a persona into a Lua state and calling its hooks.
  *
- * Every call into Lua is protected; the message handler at stack slot 1
- * adds a short traceback, so a failing hook becomes a script-error fault
+ * The state comes from the one Lua bootstrap (lua/state.c). Every call into
+ * Lua is protected; the message handler at stack slot 1 adds a short
+ * traceback, so a failing hook becomes a script-error fault
  * that names the script's file and line. Hooks are registry references. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,39 +16,9 @@
 #include "lua/lua_embedded.h"
 #include "lua/lua_request.h"
 #include "lua/persona.h"
+#include "lua/state.h"
 
-#define HANDLER 1 /* stack slot of the message handler */
-
-void throng__lua_traceback(lua_State *L, lua_State *L1, const char *msg, int level)
-{
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, msg);
-    lua_Debug ar;
-    int shown = 0;
-    for (; shown < 3 && lua_getstack(L1, level, &ar); level++) {
-        if (!lua_getinfo(L1, "Sln", &ar) || ar.currentline <= 0) continue;
-        luaL_addstring(&b, shown ? " < " : " [in ");
-        lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
-        luaL_addvalue(&b);
-        if (ar.name) {
-            lua_pushfstring(L, " (%s)", ar.name);
-            luaL_addvalue(&b);
-        }
-        shown++;
-    }
-    if (shown) luaL_addchar(&b, ']');
-    luaL_pushresult(&b);
-}
-
-/* Message handler: the error, then up to three Lua frames, on one line. */
-static int traceback(lua_State *L)
-{
-    const char *msg = lua_tostring(L, 1);
-    if (!msg) msg = lua_isnoneornil(L, 1) ? "error (nil)" : luaL_typename(L, 1);
-    throng__lua_traceback(L, L, msg, 1);
-    return 1;
-}
+#define HANDLER THRONG__LUA_HANDLER
 
 /* Copies the error on the stack top into msg and clears the stack. */
 static throng__hook_t script_error(lua_State *L, char *msg, size_t msglen)
@@ -74,7 +45,7 @@ static int load_chunk(lua_State *L, const throng__persona_spec_t *spec, char *la
         char module[96];
         snprintf(module, sizeof module, "throng.personas.%s", name);
         const throng__lua_chunk_t *c = throng__lua_find_chunk(module);
-        if (!c || !strcmp(name, "layer_cake"))
+        if (!c)
             return throng__fail(err, THRONG_EPERSONA,
                                 "unknown persona '%s' (built in: table, watchdog, admin, typical, "
                                 "expert)",
@@ -108,8 +79,8 @@ static int hook_ref(lua_State *L, throng__persona_t *p, const char *name, int *r
     return 0;
 }
 
-/* The args table: request_count, slow_down, big_table and every key=value,
- * with numbers converted. */
+/* The args table: request_count, slow_down and every key=value, with
+ * numbers converted. */
 static int push_args(lua_State *L, const throng__persona_params_t *pp, const char *label, char *err)
 {
     lua_newtable(L);
@@ -117,8 +88,6 @@ static int push_args(lua_State *L, const throng__persona_params_t *pp, const cha
     lua_setfield(L, -2, "request_count");
     lua_pushnumber(L, pp->slow_down);
     lua_setfield(L, -2, "slow_down");
-    lua_pushnumber(L, pp->big_table);
-    lua_setfield(L, -2, "big_table");
     for (size_t i = 0; i < pp->nargs; i++) {
         const char *kv = pp->args[i], *eq = strchr(kv, '=');
         if (!eq || eq == kv)
@@ -135,26 +104,6 @@ static int push_args(lua_State *L, const throng__persona_params_t *pp, const cha
         lua_rawset(L, -3);
     }
     return 0;
-}
-
-static void drop_log(void *data, int level, uint64_t client, const char *msg)
-{
-    (void)data, (void)level, (void)client, (void)msg;
-}
-
-/* The embedding program's functions, into the loaded throng module. */
-static void add_functions(lua_State *L, const throng__persona_params_t *pp)
-{
-    if (!pp->nfunctions) return;
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "loaded");
-    lua_getfield(L, -1, "throng");
-    for (size_t i = 0; i < pp->nfunctions; i++) {
-        lua_pushlightuserdata(L, pp->functions[i].data);
-        lua_pushcclosure(L, pp->functions[i].fn, 1);
-        lua_setfield(L, -2, pp->functions[i].name);
-    }
-    lua_pop(L, 3);
 }
 
 static void clear_refs(throng__persona_t *p)
@@ -211,29 +160,22 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
 {
     memset(p, 0, sizeof *p);
     clear_refs(p);
-    lua_State *L = p->L = luaL_newstate();
-    if (!L) return throng__fail(err, THRONG_ENOMEM, "out of memory creating a Lua state");
-    luaL_openlibs(L);
-    throng__lua_install_searcher(L);
-    lua_pushcfunction(L, traceback); /* slot HANDLER, for the state's life */
-
-    lua_getglobal(L, "package");
-    lua_getfield(L, -1, "preload");
-    lua_pushcfunction(L, luaopen_throng);
-    lua_setfield(L, -2, "throng");
-    lua_pop(L, 2);
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "throng");
-    if (lua_pcall(L, 1, 0, HANDLER) != 0)
-        return throng__fail(err, THRONG_ESCRIPT, "%s", lua_tostring(L, -1));
+    throng__lua_setup_t setup = {
+        .script = spec->path,
+        .log = params->log,
+        .log_data = params->log_data,
+        .log_level = params->log_level,
+        .functions = params->functions,
+        .nfunctions = params->nfunctions,
+    };
+    int rc = throng__lua_state_open(&p->L, &setup, err);
+    if (rc) return rc;
+    lua_State *L = p->L;
     p->ctx = throng__lua_ctx(L);
-    p->ctx->log = drop_log; /* the library never prints: the worker gives it the run's log */
-    add_functions(L, params);
     p->res = throng__lua_new_response(L, p->ctx);
     p->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
-    if (spec->path) throng__lua_add_script_dir(L, spec->path);
-    int rc = load_chunk(L, spec, p->label, sizeof p->label, err);
+    rc = load_chunk(L, spec, p->label, sizeof p->label, err);
     if (rc == 0) rc = bind_hooks(p, err);
     if (rc == 0) rc = push_args(L, params, p->label, err);
     if (rc == 0) p->args_ref = luaL_ref(L, LUA_REGISTRYINDEX);

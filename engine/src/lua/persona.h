@@ -9,6 +9,7 @@
 #include "util/buf.h"
 #include "lua/lua_request.h"
 #include "lua/lua_throng.h"
+#include "lua/state.h"
 #include "throng.h"
 
 /* Where a persona comes from: exactly one of the three is set. */
@@ -33,22 +34,18 @@ static inline int throng__persona_session_style(const throng__persona_t *p)
     return p->session_ref != LUA_NOREF;
 }
 
-/* A C function the embedding program adds to the throng module. */
-typedef struct throng__lua_function {
-    char name[64];
-    int (*fn)(lua_State *L);
-    void *data;
-} throng__lua_function_t;
-
-/* The persona parameters every instance's init receives. */
+/* The persona parameters every instance's init receives, and how its
+ * state is set up (lua/state.h). */
 typedef struct throng__persona_params {
     unsigned request_count;
     double slow_down;
-    unsigned big_table;
     const char *const *args; /* "key=value" */
     size_t nargs;
     const throng__lua_function_t *functions; /* added to the throng module */
     size_t nfunctions;
+    throng_log_cb log; /* where throng.log lines go while the persona loads */
+    void *log_data;
+    int log_level;
 } throng__persona_params_t;
 
 /* A new Lua state with the persona loaded and checked. Returns 0, or
@@ -94,9 +91,5 @@ typedef struct throng__session_info {
 /* Calls done(self, session) when the persona has one. */
 throng__hook_t throng__persona_done(throng__persona_t *p, int self, throng__lua_caller_t *who,
                                     const throng__session_info_t *info, char *msg, size_t msglen);
-
-/* Pushes onto L the message msg followed by up to three frames of L1's
- * stack from level on, on one line: "msg [in file:12 (f) < file:30]". */
-void throng__lua_traceback(lua_State *L, lua_State *L1, const char *msg, int level);
 
 #endif

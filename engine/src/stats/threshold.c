@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/duration.h"
 #include "util/error.h"
 #include "stats/threshold.h"
 
@@ -61,20 +62,16 @@ static int parse_limit(throng__threshold_t *t, const char *s, char *err)
         return throng__fail(err, THRONG_EINVAL, "threshold '%s': '%s' is not a number",
                             t->expression, s);
     if (is_latency(t->metric)) {
-        double unit = strcmp(end, "ms") == 0   ? 1e-3
-                      : strcmp(end, "us") == 0 ? 1e-6
-                      : strcmp(end, "ns") == 0 ? 1e-9
-                      : strcmp(end, "s") == 0  ? 1
-                      : strcmp(end, "m") == 0  ? 60
-                                               : 0;
-        if (!unit)
-            return throng__fail(err, THRONG_EINVAL,
-                                "threshold '%s': give the time with a unit (ms, us, s)",
-                                t->expression);
+        /* A time, read as every duration is; a bare number is refused here,
+         * where seconds are rarely what was meant. */
         if (v < 0)
             return throng__fail(err, THRONG_EINVAL, "threshold '%s': a time is not negative",
                                 t->expression);
-        t->limit = v * unit;
+        if (!*end || throng__duration_parse(s, &t->limit, NULL, 0) != 0)
+            return throng__fail(err, THRONG_EINVAL,
+                                "threshold '%s': give the time with a unit (ms, us, s), as 50ms "
+                                "or 1.5s",
+                                t->expression);
     } else if (t->metric == THRONG__METRIC_ERRORS) {
         if (strcmp(end, "%") == 0)
             v /= 100;

@@ -1,7 +1,7 @@
 -- Helpers for personas of the layer-cake demonstration service (`throng
 -- serve`): the requests it understands and checks of the answers it
--- gives. The personas beside this file load it with require "layer_cake":
--- the engine puts a persona script's own folder on package.path.
+-- gives. It ships inside the engine, as the throng module does: personas
+-- load it with require "throng.layer_cake" (the ones of scripts/ do).
 --
 -- Answers come in the layer-cake envelope {"value":[TYPE, VALUE, []]}:
 -- TYPE "vector<vector<float8>>" for a table, "Output" for a crunch result,

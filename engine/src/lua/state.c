@@ -1,0 +1,179 @@
+/* state.c - the one Lua bootstrap (see state.h).
+ *
+ * The setup runs as a protected C function, so that an error in it (out
+ * of memory, a registered name that clashes) is reported and never
+ * unwinds through the engine. The Lua C module the specs load (built with
+ * THRONG_LUA_MODULE) runs the same setup on the interpreter's state. */
+#include <stdio.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "util/error.h"
+#include "lua/lua_embedded.h"
+#include "lua/lua_throng.h"
+#include "lua/state.h"
+
+void throng__lua_traceback(lua_State *L, lua_State *L1, const char *msg, int level)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, msg);
+    lua_Debug ar;
+    int shown = 0;
+    for (; shown < 3 && lua_getstack(L1, level, &ar); level++) {
+        if (!lua_getinfo(L1, "Sln", &ar) || ar.currentline <= 0) continue;
+        luaL_addstring(&b, shown ? " < " : " [in ");
+        lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+        luaL_addvalue(&b);
+        if (ar.name) {
+            lua_pushfstring(L, " (%s)", ar.name);
+            luaL_addvalue(&b);
+        }
+        shown++;
+    }
+    if (shown) luaL_addchar(&b, ']');
+    luaL_pushresult(&b);
+}
+
+/* Message handler: the error, then up to three Lua frames, on one line. */
+static int traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) msg = lua_isnoneornil(L, 1) ? "error (nil)" : luaL_typename(L, 1);
+    throng__lua_traceback(L, L, msg, 1);
+    return 1;
+}
+
+/* ------------------------------------------------------------- logging */
+
+/* The run's log callback, kept alive by the state's registry. */
+typedef struct log_target {
+    throng_log_cb cb;
+    void *data;
+} log_target_t;
+
+/* throng.log's lines, into the run's log callback. */
+static void to_callback(void *data, int level, uint64_t client, const char *msg)
+{
+    const log_target_t *t = data;
+    t->cb((throng_log_level_t)level, client, msg, t->data);
+}
+
+static void drop(void *data, int level, uint64_t client, const char *msg)
+{
+    (void)data, (void)level, (void)client, (void)msg;
+}
+
+/* Points the state's throng.log at the setup's callback, or at nothing:
+ * the library never prints. */
+static void set_log(lua_State *L, throng__lua_ctx_t *ctx, const throng__lua_setup_t *s)
+{
+    ctx->log = drop;
+    ctx->log_data = NULL;
+    ctx->log_level = -1;
+    if (!s->log) return;
+    log_target_t *t = lua_newuserdata(L, sizeof *t);
+    t->cb = s->log;
+    t->data = s->log_data;
+    lua_setfield(L, LUA_REGISTRYINDEX, "throng.log_target");
+    ctx->log = to_callback;
+    ctx->log_data = t;
+    ctx->log_level = s->log_level;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+/* The embedding program's functions, into the module table at idx. */
+static void add_functions(lua_State *L, int idx, const throng__lua_setup_t *s)
+{
+    for (size_t i = 0; i < s->nfunctions; i++) {
+        lua_pushlightuserdata(L, s->functions[i].data);
+        lua_pushcclosure(L, s->functions[i].fn, 1);
+        lua_setfield(L, idx, s->functions[i].name);
+    }
+}
+
+/* Puts the folder of the script at path first on package.path. */
+static void add_script_dir(lua_State *L, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    lua_getglobal(L, "package");
+    if (slash)
+        lua_pushlstring(L, path, (size_t)(slash - path));
+    else
+        lua_pushliteral(L, ".");
+    lua_pushliteral(L, "/?.lua;");
+    lua_getfield(L, -3, "path");
+    lua_concat(L, 3);
+    lua_setfield(L, -2, "path");
+    lua_pop(L, 1);
+}
+
+/* setup(lightuserdata setup) -> the throng module, which package.loaded
+ * holds too. Run protected. */
+static int setup_state(lua_State *L)
+{
+    const throng__lua_setup_t *s = lua_touserdata(L, 1);
+    throng__lua_install_searcher(L, s->files_first);
+    if (s->script) add_script_dir(L, s->script);
+    lua_pushcfunction(L, throng__lua_open_module);
+    lua_call(L, 0, 1);
+    int module = lua_gettop(L);
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "loaded");
+    lua_pushvalue(L, module);
+    lua_setfield(L, -2, "throng");
+    lua_pop(L, 2);
+    set_log(L, throng__lua_ctx(L), s);
+    add_functions(L, module, s);
+    return 1;
+}
+
+int throng__lua_state_open(lua_State **out, const throng__lua_setup_t *setup, char *err)
+{
+    static const throng__lua_setup_t none = {0};
+    lua_State *L = *out = luaL_newstate();
+    if (!L) return throng__fail(err, THRONG_ENOMEM, "out of memory creating a Lua state");
+    luaL_openlibs(L);
+    lua_pushcfunction(L, traceback); /* slot THRONG__LUA_HANDLER, for the state's life */
+    lua_pushcfunction(L, setup_state);
+    lua_pushlightuserdata(L, (void *)(setup ? setup : &none));
+    int rc = lua_pcall(L, 1, 0, THRONG__LUA_HANDLER);
+    if (rc == 0) return 0;
+    rc = throng__fail(err, rc == LUA_ERRMEM ? THRONG_ENOMEM : THRONG_ESCRIPT,
+                      "setting up a Lua state: %s", lua_tostring(L, -1));
+    lua_settop(L, THRONG__LUA_HANDLER);
+    return rc;
+}
+
+#ifdef THRONG_LUA_MODULE
+/* The Lua C module that busted specs `require "throng"` under the luajit
+ * interpreter: the same setup on the interpreter's state, the sources on
+ * package.path first, and throng.log on the interpreter's stderr (this
+ * module is a test tool, not the library). */
+#if defined(__GNUC__)
+#define THRONG_LUA_EXPORT __attribute__((visibility("default")))
+#else
+#define THRONG_LUA_EXPORT
+#endif
+
+static void print_log(throng_log_level_t level, uint64_t client, const char *msg, void *data)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug", "trace"};
+    (void)client, (void)data;
+    fprintf(stderr, "%s: %s\n", names[level], msg);
+}
+
+THRONG_LUA_EXPORT int luaopen_throng(lua_State *L);
+THRONG_LUA_EXPORT int luaopen_throng(lua_State *L)
+{
+    static const throng__lua_setup_t spec = {
+        .log = print_log, .log_level = THRONG_LOG_INFO, .files_first = 1};
+    lua_pushcfunction(L, setup_state);
+    lua_pushlightuserdata(L, (void *)&spec);
+    lua_call(L, 1, 1);
+    return 1;
+}
+#endif
