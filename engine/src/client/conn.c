@@ -5,6 +5,7 @@
  * the response as it arrives into a buffer borrowed from the thread's pool,
  * and report the end to the owner. A connection the server closes while
  * idle is closed quietly and reopened by the next exchange. */
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,7 +13,6 @@
 #include <string.h>
 
 #include "client/conn.h"
-#include "client/worker.h"
 
 static void connect_now(throng__conn_t *c);
 
@@ -25,7 +25,7 @@ static void on_tcp_closed(uv_handle_t *h)
 {
     throng__conn_t *c = h->data;
     c->tcp_open = c->tcp_closing = 0;
-    if (c->connect_when_closed && !c->w->stopping) {
+    if (c->connect_when_closed) {
         c->connect_when_closed = 0;
         connect_now(c);
     }
@@ -35,11 +35,21 @@ static void on_tcp_closed(uv_handle_t *h)
 static void close_tcp(throng__conn_t *c)
 {
     if (c->tcp_open && !c->tcp_closing) {
-        THRONG__DEBUG(c->w, c->client, "closing the connection to %s", c->address->authority);
+        THRONG__DEBUG(c->host, c->client, "closing the connection to %s", c->address->authority);
         c->tcp_closing = 1;
         uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
     }
     throng__http_response_release(&c->res);
+}
+
+/* Hands the exchange back: the conn is idle again. */
+static throng__exchange_t *release(throng__conn_t *c)
+{
+    throng__exchange_t *x = c->state != THRONG__CONN_IDLE ? c->x : NULL;
+    c->x = NULL;
+    c->state = THRONG__CONN_IDLE;
+    uv_timer_stop(&c->timer);
+    return x;
 }
 
 /* Ends the exchange with a fault: the connection cannot be trusted. */
@@ -52,31 +62,27 @@ static void fail(throng__conn_t *c, throng_fault_t kind, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (c->state != THRONG__CONN_IDLE) c->w->in_flight--;
-    c->state = THRONG__CONN_IDLE;
-    uv_timer_stop(&c->timer);
+    throng__exchange_t *x = release(c);
     close_tcp(c);
-    c->on_done(c, (int)kind, msg);
+    c->on_done(c, x, (int)kind, msg);
 }
 
 /* Ends the exchange with a complete response in c->res. */
 static void complete(throng__conn_t *c, int keep_alive)
 {
     c->latency = uv_hrtime() - c->started;
-    c->w->in_flight--;
-    c->state = THRONG__CONN_IDLE;
-    uv_timer_stop(&c->timer);
-    THRONG__DEBUG(c->w, c->client, "response received: status %d, %zu bytes, %.3fms", c->res.status,
-                  c->res.buf ? c->res.buf->len - c->res.body_off : (size_t)0,
+    throng__exchange_t *x = release(c);
+    THRONG__DEBUG(c->host, c->client, "response received: status %d, %zu bytes, %.3fms",
+                  c->res.status, c->res.buf ? c->res.buf->len - c->res.body_off : (size_t)0,
                   (double)c->latency * 1e-6);
     if (!keep_alive && c->tcp_open && !c->tcp_closing) {
         /* Close the socket but keep the response for the owner. */
-        THRONG__DEBUG(c->w, c->client, "closing the connection to %s (no keep-alive)",
+        THRONG__DEBUG(c->host, c->client, "closing the connection to %s (no keep-alive)",
                       c->address->authority);
         c->tcp_closing = 1;
         uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
     }
-    c->on_done(c, THRONG__CONN_OK, NULL);
+    c->on_done(c, x, THRONG__CONN_OK, NULL);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -84,7 +90,7 @@ static void on_timer(uv_timer_t *t)
     throng__conn_t *c = t->data;
     if (c->state == THRONG__CONN_CONNECTING)
         fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s timed out after %gs",
-             c->address->authority, c->w->set->connect_timeout);
+             c->address->authority, c->host->set->connect_timeout);
     else if (c->state == THRONG__CONN_WAITING)
         fail(c, THRONG_FAULT_TIMED_OUT, "no complete response within %gs", c->timeout);
 }
@@ -118,26 +124,26 @@ static int write_out(throng__conn_t *c)
 /* The connection is open: write the request and wait for the response. */
 static void write_request(throng__conn_t *c)
 {
-    throng__worker_t *w = c->w;
+    const throng__host_t *h = c->host;
     throng__http_response_reset(&c->res, c->head);
     c->state = THRONG__CONN_WAITING;
     c->started = uv_hrtime();
     c->ttfb = 0;
-    throng__stats_bytes(&w->stats, c->name_idx, c->out.len, 0);
+    throng__exchange_bytes(c->x, c->out.len, 0);
     int rc = write_out(c);
     if (rc < 0) {
         fail(c, THRONG_FAULT_ABANDONED, "sending the request failed: %s", uv_strerror(rc));
         return;
     }
     uv_timer_start(&c->timer, on_timer, ms_of(c->timeout), 0);
-    if (THRONG_LOG_DEBUG <= w->log_level) {
+    if (THRONG_LOG_DEBUG <= h->log_level) {
         /* The request line without its " HTTP/1.1". */
         const char *line = c->out.data, *eol = memchr(line, '\r', c->out.len);
         int n = eol ? (int)(eol - line) : 0;
         while (n > 0 && line[n - 1] != ' ')
             n--;
         if (n > 0) n--;
-        THRONG__DEBUG(w, c->client, "request sent: %.*s (name %s, %zu bytes, timeout %gs)", n, line,
+        THRONG__DEBUG(h, c->client, "request sent: %.*s (name %s, %zu bytes, timeout %gs)", n, line,
                       c->name, c->out.len, c->timeout);
     }
 }
@@ -146,14 +152,14 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     throng__conn_t *c = h->data;
     /* Reads are handled before the next one starts: one buffer per thread. */
-    *buf = uv_buf_init(c->w->read_buffer, THRONG__READ_BUFFER);
+    *buf = uv_buf_init((char *)c->host->read_buffer, THRONG__READ_BUFFER);
 }
 
 /* The connection ended or failed while reading. */
 static void on_read_end(throng__conn_t *c, ssize_t err)
 {
     if (c->state != THRONG__CONN_WAITING) {
-        THRONG__DEBUG(c->w, c->client, "the server closed the idle connection: %s",
+        THRONG__DEBUG(c->host, c->client, "the server closed the idle connection: %s",
                       uv_strerror((int)err));
         close_tcp(c); /* reopened when needed */
         return;
@@ -179,14 +185,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         on_read_end(c, nread);
         return;
     }
-    throng__stats_bytes(&c->w->stats, c->name_idx, 0, (uint64_t)nread);
     if (c->state != THRONG__CONN_WAITING) {
         /* Nobody asked: the connection cannot be trusted any more. */
-        throng__worker_fault(c->w, -1, THRONG_FAULT_HTTP_ERROR,
+        throng__ledger_bytes(c->ledger, (uint64_t)nread);
+        throng__ledger_fault(c->ledger, THRONG_FAULT_HTTP_ERROR,
                              "the server sent data while no request was waiting");
         close_tcp(c);
         return;
     }
+    throng__exchange_bytes(c->x, 0, (uint64_t)nread);
     if (!c->ttfb) c->ttfb = uv_hrtime() - c->started;
     size_t used = 0;
     int rc = throng__http_response_feed(&c->res, buf->base, (size_t)nread, &used);
@@ -209,14 +216,13 @@ static void log_connected(throng__conn_t *c)
         throng__sockaddr_text((struct sockaddr *)&local, ltext, sizeof ltext);
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&remote, &rlen) == 0)
         throng__sockaddr_text((struct sockaddr *)&remote, rtext, sizeof rtext);
-    THRONG__DEBUG(c->w, c->client, "connected from %s to %s in %.0fus", ltext, rtext,
+    THRONG__DEBUG(c->host, c->client, "connected from %s to %s in %.0fus", ltext, rtext,
                   (double)(uv_hrtime() - c->started) * 1e-3);
 }
 
 static void on_connect(uv_connect_t *req, int status)
 {
     throng__conn_t *c = req->data;
-    throng__worker_t *w = c->w;
     if (status == UV_ECANCELED || c->state != THRONG__CONN_CONNECTING) return;
     uv_timer_stop(&c->timer);
     if (status < 0) {
@@ -224,9 +230,8 @@ static void on_connect(uv_connect_t *req, int status)
              uv_strerror(status));
         return;
     }
-    w->stats.n.connects++;
-    throng__hist_record(&w->stats.connect, uv_hrtime() - c->started);
-    if (THRONG_LOG_DEBUG <= w->log_level) log_connected(c);
+    throng__exchange_connected(c->x, uv_hrtime() - c->started);
+    if (THRONG_LOG_DEBUG <= c->host->log_level) log_connected(c);
     uv_tcp_nodelay(&c->tcp, 1);
     int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     if (rc < 0) {
@@ -239,15 +244,15 @@ static void on_connect(uv_connect_t *req, int status)
 
 static void connect_now(throng__conn_t *c)
 {
-    throng__worker_t *w = c->w;
+    const throng__host_t *h = c->host;
     c->state = THRONG__CONN_CONNECTING;
     if (c->tcp_closing) { /* the old handle must be closed before reuse */
         c->connect_when_closed = 1;
         return;
     }
     c->started = uv_hrtime();
-    THRONG__DEBUG(w, c->client, "connecting to %s", c->address->authority);
-    uv_tcp_init(&w->loop, &c->tcp);
+    THRONG__DEBUG(h, c->client, "connecting to %s", c->address->authority);
+    uv_tcp_init(h->loop, &c->tcp);
     c->tcp.data = c;
     c->tcp_open = 1;
     c->connect_req.data = c;
@@ -258,32 +263,31 @@ static void connect_now(throng__conn_t *c)
              uv_strerror(rc));
         return;
     }
-    uv_timer_start(&c->timer, on_timer, ms_of(w->set->connect_timeout), 0);
+    uv_timer_start(&c->timer, on_timer, ms_of(h->set->connect_timeout), 0);
 }
 
-void throng__conn_init(throng__conn_t *c, throng__worker_t *w, const throng__address_t *address,
+void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__address_t *address,
                        throng__conn_cb on_done, void *owner, uint64_t client)
 {
     memset(c, 0, sizeof *c);
     c->client = client;
-    c->w = w;
+    c->host = host;
+    c->ledger = &host->ledger;
     c->address = address;
     c->on_done = on_done;
     c->owner = owner;
-    uv_timer_init(&w->loop, &c->timer);
+    uv_timer_init(host->loop, &c->timer);
     c->timer.data = c;
-    throng__http_response_init(&c->res, &w->pool);
+    throng__http_response_init(&c->res, &host->pool);
 }
 
-void throng__conn_send(throng__conn_t *c, double timeout, int head, const char *name,
-                       size_t name_len)
+void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout, int head,
+                       const char *name, size_t name_len)
 {
-    if (THRONG_LOG_DEBUG <= c->w->log_level)
+    assert(c->state == THRONG__CONN_IDLE && throng__exchange_open(x));
+    if (THRONG_LOG_DEBUG <= c->host->log_level)
         snprintf(c->name, sizeof c->name, "%.*s", (int)name_len, name);
-    /* Counted when issued, so the request limit holds while connecting. */
-    c->name_idx = throng__stats_name(&c->w->stats, name, name_len);
-    throng__stats_sent(&c->w->stats, c->name_idx);
-    c->w->in_flight++;
+    c->x = x;
     c->timeout = timeout;
     c->head = head ? 1 : 0;
     if (c->tcp_open && !c->tcp_closing)
@@ -292,21 +296,19 @@ void throng__conn_send(throng__conn_t *c, double timeout, int head, const char *
         connect_now(c);
 }
 
-void throng__conn_close(throng__conn_t *c)
+throng__exchange_t *throng__conn_close(throng__conn_t *c)
 {
-    if (c->state != THRONG__CONN_IDLE) c->w->in_flight--;
-    c->state = THRONG__CONN_IDLE;
+    throng__exchange_t *x = release(c);
     c->connect_when_closed = 0;
-    uv_timer_stop(&c->timer);
     close_tcp(c);
+    return x;
 }
 
-int throng__conn_stop(throng__conn_t *c)
+throng__exchange_t *throng__conn_stop(throng__conn_t *c)
 {
-    int in_flight = c->state != THRONG__CONN_IDLE;
-    throng__conn_close(c);
+    throng__exchange_t *x = throng__conn_close(c);
     uv_close((uv_handle_t *)&c->timer, NULL);
-    return in_flight;
+    return x;
 }
 
 void throng__conn_free(throng__conn_t *c)

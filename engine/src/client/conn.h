@@ -9,18 +9,22 @@
 
 #include <uv.h>
 
+#include "client/exchange.h"
+#include "client/host.h"
 #include "util/address.h"
 #include "util/buf.h"
 #include "util/http.h"
 #include "throng.h"
 
-typedef struct throng__worker throng__worker_t;
 typedef struct throng__conn throng__conn_t;
 
-/* How an exchange ended: kind < 0 for a complete response (in conn->res,
- * which the owner releases), else the fault and its message. */
+/* How the exchange x carried by conn ended: kind < 0 for a complete
+ * response (in conn->res, which the owner releases), else the fault and
+ * its message. The owner gives x its outcome; the conn only measures it
+ * (bytes, connect time) on the way. Called exactly once per send. */
 #define THRONG__CONN_OK (-1)
-typedef void (*throng__conn_cb)(throng__conn_t *conn, int kind, const char *msg);
+typedef void (*throng__conn_cb)(throng__conn_t *conn, throng__exchange_t *x, int kind,
+                                const char *msg);
 
 typedef enum {
     THRONG__CONN_IDLE,       /* no exchange */
@@ -29,7 +33,8 @@ typedef enum {
 } throng__conn_state_t;
 
 struct throng__conn {
-    throng__worker_t *w;
+    const throng__host_t *host;
+    throng__ledger_t *ledger; /* the host's: bytes that belong to no exchange */
     const throng__address_t *address;
     throng__conn_cb on_done;
     void *owner; /* the client; conn->owner for the callback */
@@ -43,36 +48,43 @@ struct throng__conn {
     uv_timer_t timer;
     unsigned tcp_open : 1, tcp_closing : 1, connect_when_closed : 1, head : 1;
 
-    throng__buf_t out; /* the request to send; kept for reuse */
-    char *pending;     /* what a partial write left over (rare) */
+    throng__exchange_t *x; /* the exchange being carried, until the callback */
+    throng__buf_t out;     /* the request to send; kept for reuse */
+    char *pending;         /* what a partial write left over (rare) */
     throng__http_response_t res;
     double timeout;   /* this exchange's timeout, seconds */
     uint64_t started; /* uv_hrtime() when the connect or the request began */
     uint64_t latency; /* ns from the request written to the response complete */
     uint64_t ttfb;    /* ns from the request written to the response's first byte */
-    int name_idx;     /* the request name's index in the worker's stats */
     uint64_t client;  /* the owner's id, for log lines */
     char name[48];    /* the request's name, kept for debug log lines only */
-    unsigned slot;    /* session style: where this exchange's response goes */
-    int role;         /* session style: what an extra connection serves this session */
 };
 
-void throng__conn_init(throng__conn_t *c, throng__worker_t *w, const throng__address_t *address,
+/* Prepares a conn on host's loop; on_done reports to owner. */
+void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__address_t *address,
                        throng__conn_cb on_done, void *owner, uint64_t client);
 
-/* Sends the request in c->out, connecting first when needed; on_done is
- * called once, later, with the outcome. The conn must be idle. name is the
- * request's label (for log lines). */
-void throng__conn_send(throng__conn_t *c, double timeout, int head, const char *name,
-                       size_t name_len);
+/* Sends the request in c->out for the open exchange x, connecting first
+ * when needed; on_done is called exactly once with the outcome, possibly
+ * before this returns (a connect that fails at once). The conn must be
+ * idle. name is the request's label (for log lines). */
+void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout, int head,
+                       const char *name, size_t name_len);
 
-/* Closes the connection (the next send reconnects). An exchange in flight
- * is dropped without a callback; the owner decides what it was. */
-void throng__conn_close(throng__conn_t *c);
+/* Closes the connection (the next send reconnects). An exchange under way
+ * is dropped without a callback and handed back: its owner gives it its
+ * outcome. Returns it, or NULL when the conn was idle. */
+throng__exchange_t *throng__conn_close(throng__conn_t *c);
 
 /* Ends the conn for good (worker shutdown): closes the connection and the
- * timer. Returns 1 when an exchange was under way (connecting or waiting). */
-int throng__conn_stop(throng__conn_t *c);
+ * timer. Returns the exchange that was under way, or NULL. */
+throng__exchange_t *throng__conn_stop(throng__conn_t *c);
+
+/* 1 when no exchange is under way. */
+static inline int throng__conn_idle(const throng__conn_t *c)
+{
+    return c->state == THRONG__CONN_IDLE;
+}
 
 /* Frees what the conn holds outside its handles (after the loop ended). */
 void throng__conn_free(throng__conn_t *c);

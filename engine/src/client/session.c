@@ -1,24 +1,27 @@
 /* session.c - the session style.
  *
  * Each session runs session(self, client) in a fresh coroutine. A method
- * that waits (a request, concurrently, sleep) starts the work and yields;
- * the connection's or timer's callback resumes the coroutine with the
- * result. A fault on any exchange ends the session with that fault, as in
- * the request style; client:check and client:fault end it on purpose.
+ * that waits (a request, concurrently, sleep, connect to a name not yet
+ * resolved) starts the work and yields; the connection's, timer's or
+ * resolver's callback resumes the coroutine with the result. A fault on
+ * any exchange ends the session with that fault, as in the request style;
+ * client:check and client:fault end it on purpose. Either way the other
+ * exchanges it began are cancelled: every exchange ends with one outcome.
  *
  * A callback can arrive while the coroutine is still running (a connect
  * that fails at once); it then only records the outcome, which the resume
  * loop delivers as soon as the coroutine has yielded. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
-#include "util/error.h"
-#include "lua/lua_request.h"
+#include "client/resolve.h"
 #include "client/session.h"
-#include "client/worker.h"
+#include "lua/lua_request.h"
+#include "util/error.h"
 
 #define CLIENT_MT "throng.client"
 #define CONNECTION_MT "throng.connection"
@@ -31,115 +34,142 @@ static const char stop_marker = 0;
 enum { ROLE_NONE, ROLE_CONCURRENT, ROLE_LINK };
 
 typedef struct conn_obj {
-    throng__client_t *c;
-    throng__conn_t *conn;
+    throng__session_t *s;
+    throng__lane_t *lane;
     uint64_t generation; /* the session it belongs to */
 } conn_obj_t;
 
-static void run(throng__client_t *c, int nargs);
+static void run(throng__session_t *s, int nargs);
+
+void throng__lane_settle(throng__lane_t *lane, int aborted)
+{
+    throng__conn_close(&lane->conn);
+    if (!throng__exchange_open(&lane->x)) return;
+    if (aborted)
+        throng__exchange_faulted(&lane->x, THRONG_FAULT_ABORTED,
+                                 "stopped while waiting for a response");
+    else
+        throng__exchange_cancelled(&lane->x);
+}
 
 /* ------------------------------------------------------------- results */
 
 /* Pushes the responses the coroutine waited for onto its stack (a single
  * response is there already). */
-static int push_results(throng__client_t *c)
+static int push_results(throng__session_t *s)
 {
-    lua_State *co = c->s.co;
-    int n = (int)c->s.nresults;
-    if (c->s.results_ref == LUA_NOREF) {
-        c->s.nresults = 0;
+    lua_State *co = s->co;
+    int n = (int)s->nresults;
+    if (s->results_ref == LUA_NOREF) {
+        s->nresults = 0;
         return n;
     }
     lua_checkstack(co, n + 2);
-    lua_rawgeti(co, LUA_REGISTRYINDEX, c->s.results_ref);
+    lua_rawgeti(co, LUA_REGISTRYINDEX, s->results_ref);
     int t = lua_gettop(co);
     for (int i = 1; i <= n; i++)
         lua_rawgeti(co, t, i);
     lua_remove(co, t);
-    luaL_unref(co, LUA_REGISTRYINDEX, c->s.results_ref);
-    c->s.results_ref = LUA_NOREF;
-    c->s.nresults = 0;
+    luaL_unref(co, LUA_REGISTRYINDEX, s->results_ref);
+    s->results_ref = LUA_NOREF;
+    s->nresults = 0;
     return n;
 }
 
-/* Turns conn's response into a response object that owns its buffer: on
- * the waiting coroutine's stack for a single request, else in the results
- * table at the conn's slot. */
-static void store_response(throng__client_t *c, throng__conn_t *conn)
+/* Turns the lane's response into a response object that owns its buffer:
+ * on the waiting coroutine's stack for a single request, else in the
+ * results table at the lane's slot. */
+static void store_response(throng__session_t *s, throng__lane_t *lane)
 {
-    throng__worker_t *w = c->w;
-    int single = c->s.results_ref == LUA_NOREF;
-    lua_State *L = single ? c->s.co : w->persona.L;
-    if (!single) lua_rawgeti(L, LUA_REGISTRYINDEX, c->s.results_ref);
-    throng__lua_response_t *r = throng__lua_new_response(L, w->persona.ctx);
+    throng__host_t *h = s->host;
+    throng__conn_t *conn = &lane->conn;
+    int single = s->results_ref == LUA_NOREF;
+    lua_State *L = single ? s->co : h->persona->L;
+    if (!single) lua_rawgeti(L, LUA_REGISTRYINDEX, s->results_ref);
+    throng__lua_response_t *r = throng__lua_new_response(L, h->persona->ctx);
     r->valid = 1;
     r->status = conn->res.status;
     r->latency = (double)conn->latency * 1e-9;
     r->body = throng__http_response_body(&conn->res, &r->body_len);
     r->headers = throng__http_response_headers(&conn->res, &r->headers_len);
     r->owned = conn->res.buf; /* the pointers above stay valid: the buffer moves whole */
-    r->pool = &w->pool;
+    r->pool = &h->pool;
     conn->res.buf = NULL;
     if (single) return;
-    lua_rawseti(L, -2, (int)conn->slot + 1);
+    lua_rawseti(L, -2, (int)lane->slot + 1);
     lua_pop(L, 1);
 }
 
-/* Delivers what the coroutine waited for: the responses, or the fault. */
-static void deliver(throng__client_t *c)
+/* The session ends with a fault counted already (the client copies msg
+ * before anything can reuse its buffer). */
+static void end_faulted(throng__session_t *s, int kind, const char *msg)
 {
-    if (c->s.faulted) {
-        c->s.faulted = 0;
-        throng__client_fault(c, c->s.fault_name, (throng_fault_t)c->s.fault_kind, c->s.fault_msg);
-        return;
-    }
-    run(c, push_results(c));
+    s->on_end(s->owner, THRONG__SESSION_FAULT, (throng_fault_t)kind, msg);
 }
 
-void throng__session_on_exchange(throng__conn_t *conn, int kind, const char *msg)
+/* Delivers what the coroutine waited for: the responses, or the fault. */
+static void deliver(throng__session_t *s)
 {
-    throng__client_t *c = conn->owner;
-    if (c->s.waiting == 0) return; /* the session has moved on */
-    c->s.waiting--;
+    if (s->faulted) {
+        s->faulted = 0;
+        end_faulted(s, s->fault_kind, s->fault_msg);
+        return;
+    }
+    run(s, push_results(s));
+}
+
+void throng__session_on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind,
+                                 const char *msg)
+{
+    throng__session_t *s = conn->owner;
+    throng__lane_t *lane = (throng__lane_t *)conn;
+    assert(x == &lane->x && s->waiting > 0);
+    s->waiting--;
     if (kind != THRONG__CONN_OK) {
-        if (!c->s.faulted) {
-            c->s.faulted = 1;
-            c->s.fault_kind = kind;
-            c->s.fault_name = conn->name_idx;
-            snprintf(c->s.fault_msg, sizeof c->s.fault_msg, "%s", msg);
+        throng__exchange_faulted(x, (throng_fault_t)kind, msg);
+        if (!s->faulted) {
+            s->faulted = 1;
+            s->fault_kind = kind;
+            snprintf(s->fault_msg, sizeof s->fault_msg, "%s", msg);
         }
     } else {
-        throng__client_count_response(c, conn);
-        store_response(c, conn);
+        throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
+        s->answered++;
+        s->host->report(s->host, THRONG__CLIENT_ANSWER, &conn->res);
+        if (s->faulted)
+            throng__http_response_release(&conn->res); /* the session is ending anyway */
+        else
+            store_response(s, lane);
     }
-    if (c->s.waiting > 0 && !c->s.faulted) return;
-    if (c->s.running) {
-        c->s.ready = 1; /* delivered once the coroutine has yielded */
+    if (s->waiting > 0 && !s->faulted) return;
+    if (s->running) {
+        s->ready = 1; /* delivered once the coroutine has yielded */
         return;
     }
-    deliver(c);
+    deliver(s);
 }
 
-void throng__session_wake(throng__client_t *c)
+static void on_sleep(uv_timer_t *t)
 {
-    c->s.sleeping = 0;
-    run(c, 0);
+    throng__session_t *s = t->data;
+    THRONG__DEBUG(s->host, s->who->id, "timer fired (sleep)");
+    s->sleeping = 0;
+    run(s, 0);
 }
 
 /* -------------------------------------------------------- the coroutine */
 
 /* The coroutine stopped with an error: a stop, a fault raised on purpose,
- * or a script error, reported with file:line and a short traceback. */
-static void session_error(throng__client_t *c, lua_State *co)
+ * or a script error, reported with file:line and a short traceback. The
+ * last two are faults outside any exchange. */
+static void session_error(throng__session_t *s, lua_State *co)
 {
-    throng__worker_t *w = c->w;
-    lua_State *L = w->persona.L;
-    for (; c->s.prepared > 0; c->s.prepared--) /* concurrently stopped half-way */
-        throng__worker_return_request(w);
+    throng__host_t *h = s->host;
     if (lua_type(co, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(co, -1) == &stop_marker) {
-        throng__client_finish(c);
+        s->on_end(s->owner, THRONG__SESSION_SPENT, THRONG_FAULT_ABORTED, NULL);
         return;
     }
+    int kind = THRONG_FAULT_SCRIPT_ERROR;
     if (lua_getmetatable(co, -1)) {
         luaL_getmetatable(co, FAULT_MT);
         int is_fault = lua_rawequal(co, -1, -2);
@@ -147,102 +177,113 @@ static void session_error(throng__client_t *c, lua_State *co)
         if (is_fault) {
             lua_getfield(co, -1, "kind");
             lua_getfield(co, -2, "message");
-            snprintf(w->msg, sizeof w->msg, "%s", lua_tostring(co, -1));
-            int kind = (int)lua_tointeger(co, -2);
-            throng__client_fault(c, -1, (throng_fault_t)kind, w->msg);
+            snprintf(h->msg, sizeof h->msg, "%s", lua_tostring(co, -1));
+            kind = (int)lua_tointeger(co, -2);
+            throng__ledger_fault(&h->ledger, (throng_fault_t)kind, h->msg);
+            end_faulted(s, kind, h->msg);
             return;
         }
     }
     /* The runner's handler has added the traceback to string errors. */
     const char *msg = lua_tostring(co, -1);
-    snprintf(w->msg, sizeof w->msg, "%s", msg ? msg : luaL_typename(co, -1));
-    (void)L;
-    throng__client_fault(c, -1, THRONG_FAULT_SCRIPT_ERROR, w->msg);
+    snprintf(h->msg, sizeof h->msg, "%s", msg ? msg : luaL_typename(co, -1));
+    throng__ledger_fault(&h->ledger, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+    end_faulted(s, kind, h->msg);
 }
 
 /* Resumes the coroutine with nargs values on its stack, and again for as
  * long as what it yields for is already there. */
-static void run(throng__client_t *c, int nargs)
+static void run(throng__session_t *s, int nargs)
 {
-    throng__lua_ctx_t *ctx = c->w->persona.ctx;
+    throng__lua_ctx_t *ctx = s->host->persona->ctx;
     for (;;) {
-        lua_State *co = c->s.co;
-        ctx->who = &c->who;
-        c->s.running = 1;
+        lua_State *co = s->co;
+        ctx->who = s->who;
+        s->running = 1;
         int rc = lua_resume(co, nargs);
-        c->s.running = 0;
+        s->running = 0;
         ctx->who = &ctx->own;
         if (rc == LUA_YIELD) {
-            if (!c->s.ready) return;
-            c->s.ready = 0;
-            if (c->s.faulted) {
-                deliver(c);
+            if (!s->ready) return;
+            s->ready = 0;
+            if (s->faulted) {
+                deliver(s);
                 return;
             }
-            nargs = push_results(c);
+            nargs = push_results(s);
             continue;
         }
         /* The runner returns xpcall's results: true, or false and the error. */
         if (rc == 0 && lua_toboolean(co, 1))
-            throng__client_end_session(c);
+            s->on_end(s->owner, THRONG__SESSION_OK, THRONG_FAULT_ABORTED, NULL);
         else
-            session_error(c, co);
+            session_error(s, co);
         return;
     }
 }
 
-void throng__session_start(throng__client_t *c)
+void throng__session_start(throng__session_t *s)
 {
-    throng__worker_t *w = c->w;
-    lua_State *L = w->persona.L;
-    c->s.generation++;
-    if (c->s.object_ref == LUA_NOREF) {
+    throng__host_t *h = s->host;
+    lua_State *L = h->persona->L;
+    s->generation++;
+    s->answered = 0;
+    if (s->object_ref == LUA_NOREF) {
         /* A table, so that client.id is a plain field and client:get a plain
-         * lookup in the methods table; [1] leads back to the C client. */
+         * lookup in the methods table; [1] leads back to the C session. */
         lua_createtable(L, 1, 1);
-        lua_pushlightuserdata(L, c);
+        lua_pushlightuserdata(L, s);
         lua_rawseti(L, -2, 1);
-        lua_pushnumber(L, (lua_Number)c->who.id);
+        lua_pushnumber(L, (lua_Number)s->who->id);
         lua_setfield(L, -2, "id");
         luaL_getmetatable(L, CLIENT_MT);
         lua_setmetatable(L, -2);
-        c->s.object_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        s->object_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     lua_State *co = lua_newthread(L);
-    c->s.co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    c->s.co = co;
+    s->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    s->co = co;
     lua_getfield(co, LUA_REGISTRYINDEX, RUNNER);
-    lua_rawgeti(co, LUA_REGISTRYINDEX, w->persona.session_ref);
-    lua_rawgeti(co, LUA_REGISTRYINDEX, c->self);
-    lua_rawgeti(co, LUA_REGISTRYINDEX, c->s.object_ref);
-    run(c, 3);
+    lua_rawgeti(co, LUA_REGISTRYINDEX, h->persona->session_ref);
+    lua_rawgeti(co, LUA_REGISTRYINDEX, s->self);
+    lua_rawgeti(co, LUA_REGISTRYINDEX, s->object_ref);
+    run(s, 3);
 }
 
 /* -------------------------------------------------- extra connections */
 
 /* An extra connection for role: the nth one already serving it, or a free
- * one, or a new one. Raises a Lua error when memory runs out. */
-static throng__conn_t *extra_conn(lua_State *L, throng__client_t *c, int role, unsigned nth,
-                                  const throng__address_t *address)
+ * one, or a new one; NULL when memory runs out. */
+static throng__lane_t *find_lane(throng__session_t *s, int role, unsigned nth,
+                                 const throng__address_t *address)
 {
-    throng__session_t *s = &c->s;
     unsigned seen = 0;
     for (unsigned i = 0; role == ROLE_CONCURRENT && i < s->nextra; i++)
         if (s->extra[i]->role == ROLE_CONCURRENT && seen++ == nth) return s->extra[i];
-    throng__conn_t *conn = NULL;
-    for (unsigned i = 0; i < s->nextra && !conn; i++)
-        if (s->extra[i]->role == ROLE_NONE) conn = s->extra[i];
-    if (!conn) {
-        throng__conn_t **grown = realloc(s->extra, (s->nextra + 1) * sizeof *grown);
-        if (!grown) luaL_error(L, "out of memory for a connection");
+    throng__lane_t *lane = NULL;
+    for (unsigned i = 0; i < s->nextra && !lane; i++)
+        if (s->extra[i]->role == ROLE_NONE) lane = s->extra[i];
+    if (!lane) {
+        throng__lane_t **grown = realloc(s->extra, (s->nextra + 1) * sizeof *grown);
+        if (!grown) return NULL;
         s->extra = grown;
-        if (!(conn = malloc(sizeof *conn))) luaL_error(L, "out of memory for a connection");
-        throng__conn_init(conn, c->w, address, throng__session_on_exchange, c, c->who.id);
-        s->extra[s->nextra++] = conn;
+        if (!(lane = calloc(1, sizeof *lane))) return NULL;
+        throng__conn_init(&lane->conn, s->host, address, throng__session_on_exchange, s,
+                          s->who->id);
+        s->extra[s->nextra++] = lane;
     }
-    conn->role = role;
-    conn->address = address;
-    return conn;
+    lane->role = role;
+    lane->conn.address = address;
+    return lane;
+}
+
+/* find_lane, or a Lua error. */
+static throng__lane_t *extra_lane(lua_State *L, throng__session_t *s, int role, unsigned nth,
+                                  const throng__address_t *address)
+{
+    throng__lane_t *lane = find_lane(s, role, nth, address);
+    if (!lane) luaL_error(L, "out of memory for a connection");
+    return lane;
 }
 
 /* ------------------------------------------------------------- methods */
@@ -257,71 +298,81 @@ static int has_own_metatable(lua_State *L, int idx)
     return same;
 }
 
-static throng__client_t *check_client(lua_State *L)
+static throng__session_t *check_client(lua_State *L)
 {
     if (!has_own_metatable(L, 1)) luaL_typerror(L, 1, "client (call methods with ':')");
     lua_rawgeti(L, 1, 1);
-    throng__client_t *c = lua_touserdata(L, -1);
+    throng__session_t *s = lua_touserdata(L, -1);
     lua_pop(L, 1);
-    if (c->s.co != L)
+    if (s->co != L)
         luaL_error(L, "client methods are called from the client's own session function");
-    return c;
+    return s;
 }
 
-/* Writes the request (table at idx, or method and path) into conn->out,
- * or raises the reason; req tells its timeout, method and name. */
-static void prepare(lua_State *L, throng__client_t *c, throng__conn_t *conn, int idx,
-                    const char *method, const char *path, throng__request_out_t *req)
+/* Writes the request (table at idx, or method and path) into the lane's
+ * buffer, or raises the reason; req tells its timeout, method and name.
+ * Nothing is counted yet. */
+static void encode(lua_State *L, throng__session_t *s, throng__lane_t *lane, int idx,
+                   const char *method, const char *path, throng__request_out_t *req)
 {
-    throng__worker_t *w = c->w;
-    if (!throng__worker_take_request(w)) {
-        lua_pushlightuserdata(L, (void *)&stop_marker);
-        lua_error(L);
-    }
-    conn->out.len = 0;
-    *req = (throng__request_out_t){.ctx = w->persona.ctx,
-                                   .out = &conn->out,
-                                   .json = &w->json,
-                                   .authority = conn->address->authority};
+    throng__host_t *h = s->host;
+    assert(throng__conn_idle(&lane->conn) && !throng__exchange_open(&lane->x));
+    lane->conn.out.len = 0;
+    *req = (throng__request_out_t){.ctx = h->persona->ctx,
+                                   .out = &lane->conn.out,
+                                   .json = &h->json,
+                                   .authority = lane->conn.address->authority};
     char msg[256];
-    if (throng__lua_encode_request(L, idx, method, path, req, msg, sizeof msg) != 0) {
-        throng__worker_return_request(w);
+    if (throng__lua_encode_request(L, idx, method, path, req, msg, sizeof msg) != 0)
         luaL_error(L, "%s", msg);
-    }
-    if (req->timeout <= 0) req->timeout = w->set->timeout;
+    if (req->timeout <= 0) req->timeout = h->set->timeout;
 }
 
-static void send_on(throng__conn_t *conn, const throng__request_out_t *req, unsigned slot)
+/* Begins the lane's exchange; 0, or -1 when the request limit is reached. */
+static int begin(throng__session_t *s, throng__lane_t *lane, const throng__request_out_t *req)
 {
-    conn->slot = slot;
-    throng__conn_send(conn, req->timeout, req->head, req->name, req->name_len);
+    return throng__exchange_begin(&lane->x, &s->host->ledger, req->name, req->name_len);
+}
+
+static void send_on(throng__lane_t *lane, const throng__request_out_t *req, unsigned slot)
+{
+    lane->slot = slot;
+    throng__conn_send(&lane->conn, &lane->x, req->timeout, req->head, req->name, req->name_len);
+}
+
+/* Ends the session because the request limit is reached. */
+static int spent(lua_State *L)
+{
+    lua_pushlightuserdata(L, (void *)&stop_marker);
+    return lua_error(L);
 }
 
 /* Starts one exchange whose response the coroutine waits for. */
-static int exchange(lua_State *L, throng__client_t *c, throng__conn_t *conn, int idx,
+static int exchange(lua_State *L, throng__session_t *s, throng__lane_t *lane, int idx,
                     const char *method, const char *path)
 {
     throng__request_out_t req;
-    prepare(L, c, conn, idx, method, path, &req);
-    c->s.nresults = 1; /* the response goes straight onto the coroutine's stack */
-    c->s.waiting = 1;
-    send_on(conn, &req, 0);
+    encode(L, s, lane, idx, method, path, &req);
+    if (begin(s, lane, &req) != 0) return spent(L);
+    s->nresults = 1; /* the response goes straight onto the coroutine's stack */
+    s->waiting = 1;
+    send_on(lane, &req, 0);
     return lua_yield(L, 0);
 }
 
 /* client:get(path [, opts]) and its siblings share this. */
-static int method_call(lua_State *L, throng__client_t *c, throng__conn_t *conn, const char *m)
+static int method_call(lua_State *L, throng__session_t *s, throng__lane_t *lane, const char *m)
 {
     const char *path = luaL_checkstring(L, 2);
     if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
-    return exchange(L, c, conn, lua_istable(L, 3) ? 3 : 0, m, path);
+    return exchange(L, s, lane, lua_istable(L, 3) ? 3 : 0, m, path);
 }
 
 #define CLIENT_METHOD(fn, verb)                                                                    \
     static int fn(lua_State *L)                                                                    \
     {                                                                                              \
-        throng__client_t *c = check_client(L);                                                     \
-        return method_call(L, c, &c->conn, verb);                                                  \
+        throng__session_t *s = check_client(L);                                                    \
+        return method_call(L, s, s->main, verb);                                                   \
     }
 CLIENT_METHOD(c_get, "GET")
 CLIENT_METHOD(c_post, "POST")
@@ -333,47 +384,57 @@ CLIENT_METHOD(c_head, "HEAD")
 /* client:request(req): a whole request table. */
 static int c_request(lua_State *L)
 {
-    throng__client_t *c = check_client(L);
+    throng__session_t *s = check_client(L);
     luaL_checktype(L, 2, LUA_TTABLE);
-    return exchange(L, c, &c->conn, 2, NULL, NULL);
+    return exchange(L, s, s->main, 2, NULL, NULL);
 }
 
 /* client:concurrently(req1, req2, ...): every request at once, each over
- * its own connection; returns the responses in the same order. */
+ * its own connection; returns the responses in the same order. Every
+ * request is written first, so that a mistake in one sends none; then
+ * each is begun, and when the request limit runs out part-way the ones
+ * begun are cancelled and the session ends as the limit says. */
 static int c_concurrently(lua_State *L)
 {
-    throng__client_t *c = check_client(L);
+    throng__session_t *s = check_client(L);
     int n = lua_gettop(L) - 1;
     luaL_argcheck(L, n >= 1, 2, "at least one request");
-    throng__conn_t *conns[64];
+    throng__lane_t *lanes[64];
     throng__request_out_t reqs[64];
     luaL_argcheck(L, n <= 64, 66, "at most 64 requests at once");
     for (int i = 0; i < n; i++)
         luaL_checktype(L, i + 2, LUA_TTABLE);
     for (int i = 0; i < n; i++) {
-        conns[i] = extra_conn(L, c, ROLE_CONCURRENT, (unsigned)i, &c->w->set->address);
-        /* A request that cannot be prepared gives back what the earlier took. */
-        c->s.prepared = (unsigned)i;
-        prepare(L, c, conns[i], i + 2, NULL, NULL, &reqs[i]);
+        lanes[i] = extra_lane(L, s, ROLE_CONCURRENT, (unsigned)i, &s->host->set->address);
+        encode(L, s, lanes[i], i + 2, NULL, NULL, &reqs[i]);
     }
-    c->s.prepared = 0;
+    for (int i = 0; i < n; i++) {
+        if (begin(s, lanes[i], &reqs[i]) == 0) continue;
+        while (i-- > 0)
+            throng__exchange_cancelled(&lanes[i]->x);
+        return spent(L);
+    }
     lua_createtable(L, n, 0);
-    c->s.results_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    c->s.nresults = (unsigned)n;
-    c->s.waiting = (unsigned)n;
-    for (int i = 0; i < n && !c->s.faulted; i++)
-        send_on(conns[i], &reqs[i], (unsigned)i);
+    s->results_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    s->nresults = (unsigned)n;
+    s->waiting = (unsigned)n;
+    /* A send that fails at once faults the session: the rest stay begun
+     * and unsent, and are cancelled when the session ends. */
+    for (int i = 0; i < n && !s->faulted; i++)
+        send_on(lanes[i], &reqs[i], (unsigned)i);
     return lua_yield(L, 0);
 }
 
 /* client:sleep(seconds) */
 static int c_sleep(lua_State *L)
 {
-    throng__client_t *c = check_client(L);
-    double s = luaL_checknumber(L, 2);
-    luaL_argcheck(L, s >= 0, 2, "seconds must not be negative");
-    c->s.sleeping = 1;
-    throng__client_sleep(c, s);
+    throng__session_t *s = check_client(L);
+    double sec = luaL_checknumber(L, 2);
+    luaL_argcheck(L, sec >= 0, 2, "seconds must not be negative");
+    uint64_t ms = sec <= 0 ? 0 : (uint64_t)(sec * 1000.0 + 0.5);
+    THRONG__DEBUG(s->host, s->who->id, "timer started (sleep, %.3fs)", sec);
+    s->sleeping = 1;
+    uv_timer_start(&s->timer, on_sleep, ms, 0);
     return lua_yield(L, 0);
 }
 
@@ -408,43 +469,78 @@ static int c_check(lua_State *L)
  * any other kind ends the session with that fault. */
 static int c_fault(lua_State *L)
 {
-    throng__client_t *c = check_client(L);
+    throng__session_t *s = check_client(L);
     int kind = luaL_checkoption(L, 2, NULL, throng__fault_names);
     const char *msg = luaL_optstring(L, 3, throng__fault_names[kind]);
     if (kind == THRONG_FAULT_BUSY) {
-        throng__worker_fault(c->w, -1, THRONG_FAULT_BUSY, msg);
+        throng__ledger_fault(&s->host->ledger, THRONG_FAULT_BUSY, msg);
         return 0;
     }
     return raise_fault(L, kind, msg);
 }
 
 /* client:close(): closes the client's connections; the next request
- * opens a new one. */
+ * opens a new one. Nothing is under way while the coroutine runs. */
 static int c_close(lua_State *L)
 {
-    throng__client_t *c = check_client(L);
-    throng__conn_close(&c->conn);
-    for (unsigned i = 0; i < c->s.nextra; i++)
-        if (c->s.extra[i]->role == ROLE_CONCURRENT) throng__conn_close(c->s.extra[i]);
+    throng__session_t *s = check_client(L);
+    throng__conn_close(&s->main->conn);
+    for (unsigned i = 0; i < s->nextra; i++)
+        if (s->extra[i]->role == ROLE_CONCURRENT) throng__conn_close(&s->extra[i]->conn);
     return 0;
 }
 
-/* client:connect(server): a connection to a second target, for this
- * session, with the same request methods as the client. */
-static int c_connect(lua_State *L)
+/* Pushes a connection object for address, for this session, or nil and
+ * the reason; returns how many values it pushed. */
+static int push_link(lua_State *L, throng__session_t *s, const throng__address_t *a)
 {
-    throng__client_t *c = check_client(L);
-    const char *server = luaL_checkstring(L, 2);
-    char err[THRONG__ERRMSG_LEN];
-    const throng__address_t *a = throng__worker_resolve(c->w, server, err);
-    if (!a) return luaL_error(L, "%s", err);
+    throng__lane_t *lane = find_lane(s, ROLE_LINK, 0, a);
+    if (!lane) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "out of memory for a connection");
+        return 2;
+    }
     conn_obj_t *o = lua_newuserdata(L, sizeof *o);
-    o->c = c;
-    o->conn = extra_conn(L, c, ROLE_LINK, 0, a);
-    o->generation = c->s.generation;
+    o->s = s;
+    o->lane = lane;
+    o->generation = s->generation;
     luaL_getmetatable(L, CONNECTION_MT);
     lua_setmetatable(L, -2);
     return 1;
+}
+
+/* The server's address is known, or cannot be: client:connect returns. */
+static void on_resolved(void *data, const throng__address_t *a, const char *err)
+{
+    throng__session_t *s = data;
+    if (s->stopped || !s->co) return;
+    lua_State *co = s->co;
+    if (a) {
+        run(s, push_link(co, s, a));
+        return;
+    }
+    lua_pushnil(co);
+    lua_pushstring(co, err);
+    run(s, 2);
+}
+
+/* client:connect(server)'s C half: a connection object, or nil and the
+ * reason. A name not resolved yet is looked up off the loop's thread while
+ * the coroutine waits. The Lua half (connect_source) raises the reason. */
+static int c_connect(lua_State *L)
+{
+    throng__session_t *s = check_client(L);
+    const char *server = luaL_checkstring(L, 2);
+    char err[THRONG__ERRMSG_LEN];
+    const throng__address_t *a = NULL;
+    int rc = throng__resolver_get(s->host->resolver, server, on_resolved, s, &a, err);
+    if (rc < 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    if (rc == 1) return lua_yield(L, 0);
+    return push_link(L, s, a);
 }
 
 /* ------------------------------------------------ connection methods */
@@ -453,9 +549,9 @@ static conn_obj_t *check_conn(lua_State *L)
 {
     if (!has_own_metatable(L, 1)) luaL_typerror(L, 1, "connection (call methods with ':')");
     conn_obj_t *o = lua_touserdata(L, 1);
-    if (o->generation != o->c->s.generation || !o->c->s.co)
+    if (o->generation != o->s->generation || !o->s->co || !o->lane)
         luaL_error(L, "connection used after the session that opened it ended");
-    if (o->c->s.co != L) luaL_error(L, "connections are used from their client's session");
+    if (o->s->co != L) luaL_error(L, "connections are used from their client's session");
     return o;
 }
 
@@ -463,7 +559,7 @@ static conn_obj_t *check_conn(lua_State *L)
     static int fn(lua_State *L)                                                                    \
     {                                                                                              \
         conn_obj_t *o = check_conn(L);                                                             \
-        return method_call(L, o->c, o->conn, verb);                                                \
+        return method_call(L, o->s, o->lane, verb);                                                \
     }
 CONN_METHOD(k_get, "GET")
 CONN_METHOD(k_post, "POST")
@@ -476,13 +572,13 @@ static int k_request(lua_State *L)
 {
     conn_obj_t *o = check_conn(L);
     luaL_checktype(L, 2, LUA_TTABLE);
-    return exchange(L, o->c, o->conn, 2, NULL, NULL);
+    return exchange(L, o->s, o->lane, 2, NULL, NULL);
 }
 
 static int k_close(lua_State *L)
 {
     conn_obj_t *o = check_conn(L);
-    throng__conn_close(o->conn);
+    throng__conn_close(&o->lane->conn);
     return 0;
 }
 
@@ -517,18 +613,29 @@ static const char runner_source[] =
     "local xpcall, handler = xpcall, ...\n"
     "return function(session, self, client) return xpcall(session, handler, self, client) end\n";
 
+/* client:connect's Lua half: the C half yields while a name resolves, and
+ * its failure becomes an error at the persona's call. */
+static const char connect_source[] = "local connect, error = ...\n"
+                                     "return function(client, server)\n"
+                                     "  local conn, err = connect(client, server)\n"
+                                     "  if conn == nil then error(err, 2) end\n"
+                                     "  return conn\n"
+                                     "end\n";
+
 /* A metatable whose __index is the methods table, each method closing
- * over the metatable itself (has_own_metatable). */
+ * over the metatable itself (has_own_metatable). Leaves the methods table
+ * on the stack. */
 static void open_methods(lua_State *L, const char *name, const luaL_Reg *methods)
 {
     luaL_newmetatable(L, name);
     lua_newtable(L);
     lua_pushvalue(L, -2);
     luaL_setfuncs(L, methods, 1);
-    lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "__index");
     lua_pushstring(L, name);
-    lua_setfield(L, -2, "__metatable"); /* getmetatable() from Lua sees only the name */
-    lua_pop(L, 1);
+    lua_setfield(L, -3, "__metatable"); /* getmetatable() from Lua sees only the name */
+    lua_remove(L, -2);
 }
 
 void throng__session_open(lua_State *L)
@@ -540,7 +647,14 @@ void throng__session_open(lua_State *L)
     lua_settop(L, 1); /* the state's message handler stays in slot 1 */
 
     open_methods(L, CLIENT_MT, client_methods);
+    if (luaL_loadbuffer(L, connect_source, sizeof connect_source - 1, "=client:connect") == 0) {
+        lua_getfield(L, -2, "connect");
+        lua_getglobal(L, "error");
+        if (lua_pcall(L, 2, 1, 0) == 0) lua_setfield(L, -2, "connect");
+    }
+    lua_settop(L, 1);
     open_methods(L, CONNECTION_MT, conn_methods);
+    lua_settop(L, 1);
 
     luaL_newmetatable(L, FAULT_MT);
     lua_pushliteral(L, "throng fault");
@@ -550,35 +664,59 @@ void throng__session_open(lua_State *L)
 
 /* ----------------------------------------------------------- lifecycle */
 
-void throng__session_init(throng__client_t *c)
+void throng__session_init(throng__session_t *s, throng__host_t *host, throng__lua_caller_t *who,
+                          int self, throng__lane_t *main, throng__session_cb on_end, void *owner)
 {
-    memset(&c->s, 0, sizeof c->s);
-    c->s.co_ref = c->s.object_ref = c->s.results_ref = LUA_NOREF;
+    memset(s, 0, sizeof *s);
+    s->host = host;
+    s->who = who;
+    s->self = self;
+    s->main = main;
+    s->on_end = on_end;
+    s->owner = owner;
+    s->co_ref = s->object_ref = s->results_ref = LUA_NOREF;
+    uv_timer_init(host->loop, &s->timer);
+    s->timer.data = s;
 }
 
-void throng__session_end(throng__client_t *c)
+void throng__session_end(throng__session_t *s)
 {
-    throng__session_t *s = &c->s;
-    lua_State *L = c->w->persona.L;
+    lua_State *L = s->host->persona->L;
     if (s->co_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, s->co_ref);
     if (s->results_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, s->results_ref);
     s->co_ref = s->results_ref = LUA_NOREF;
     s->co = NULL;
     s->waiting = s->nresults = 0;
     s->ready = s->faulted = s->sleeping = 0;
+    if (!s->stopped) uv_timer_stop(&s->timer);
+    throng__resolver_cancel(s->host->resolver, s);
+    throng__lane_settle(s->main, 0);
     for (unsigned i = 0; i < s->nextra; i++) {
-        throng__conn_close(s->extra[i]);
+        throng__lane_settle(s->extra[i], 0);
         s->extra[i]->role = ROLE_NONE;
     }
 }
 
-void throng__session_free(throng__client_t *c)
+void throng__session_stop(throng__session_t *s, int aborted)
 {
-    for (unsigned i = 0; i < c->s.nextra; i++) {
-        throng__conn_free(c->s.extra[i]);
-        free(c->s.extra[i]);
+    if (s->stopped) return;
+    s->stopped = 1;
+    throng__resolver_cancel(s->host->resolver, s);
+    throng__lane_settle(s->main, aborted);
+    for (unsigned i = 0; i < s->nextra; i++) {
+        throng__lane_settle(s->extra[i], aborted);
+        uv_close((uv_handle_t *)&s->extra[i]->conn.timer, NULL);
     }
-    free(c->s.extra);
-    c->s.extra = NULL;
-    c->s.nextra = 0;
+    uv_close((uv_handle_t *)&s->timer, NULL);
+}
+
+void throng__session_free(throng__session_t *s)
+{
+    for (unsigned i = 0; i < s->nextra; i++) {
+        throng__conn_free(&s->extra[i]->conn);
+        free(s->extra[i]);
+    }
+    free(s->extra);
+    s->extra = NULL;
+    s->nextra = 0;
 }

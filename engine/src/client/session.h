@@ -1,32 +1,95 @@
 /* session.h - the session style: a persona's session(self, client) runs as
  * a coroutine, and the client object's methods (get, post, concurrently,
- * sleep, ...) yield to the engine until what they wait for has happened. */
+ * sleep, connect, ...) yield to the engine until what they wait for has
+ * happened. A session tells its owner (the client) how it ended through
+ * one callback; the exchanges it began end with it. */
 #ifndef THRONG_SESSION_H
 #define THRONG_SESSION_H
 
 #include <lua.h>
+#include <uv.h>
 
-#include "client/client.h"
+#include "client/conn.h"
+#include "client/exchange.h"
+#include "client/host.h"
+#include "lua/lua_throng.h"
+
+/* A connection and the exchange it carries. conn comes first: a conn's
+ * callback finds its lane from it. */
+typedef struct throng__lane {
+    throng__conn_t conn;
+    throng__exchange_t x;
+    unsigned slot; /* session style: where this exchange's response goes */
+    int role;      /* session style: what an extra connection serves this session */
+} throng__lane_t;
+
+/* Ends the lane's exchange, if one is begun and has no outcome, as the
+ * end of the run makes it: faulted aborted when the run was stopped
+ * (aborted), else cancelled; and closes the connection. */
+void throng__lane_settle(throng__lane_t *lane, int aborted);
+
+/* How a session ended. */
+typedef enum {
+    THRONG__SESSION_OK,    /* the session function returned */
+    THRONG__SESSION_FAULT, /* an exchange faulted, a check failed, or a script error (counted) */
+    THRONG__SESSION_SPENT  /* the request limit was reached: the client has nothing more to do */
+} throng__session_end_t;
+
+typedef void (*throng__session_cb)(void *owner, throng__session_end_t how, throng_fault_t kind,
+                                   const char *msg);
+
+typedef struct throng__session {
+    throng__host_t *host;
+    throng__lua_caller_t *who; /* the client's generator and id */
+    int self;                  /* the persona instance (registry reference) */
+    throng__lane_t *main;      /* the client's own connection */
+    throng__session_cb on_end;
+    void *owner;
+    uv_timer_t timer; /* client:sleep */
+
+    lua_State *co;       /* the coroutine (NULL between sessions) */
+    int co_ref;          /* keeps it alive */
+    int object_ref;      /* the client object passed to session(self, client) */
+    uint64_t generation; /* counts sessions, so a connection object knows its own */
+    unsigned waiting;    /* exchanges the coroutine waits for */
+    int results_ref;     /* the responses so far, by slot */
+    unsigned nresults;
+    unsigned answered;     /* exchanges answered in this session */
+    unsigned running : 1;  /* inside lua_resume */
+    unsigned ready : 1;    /* what the coroutine waits for arrived while it ran */
+    unsigned faulted : 1;  /* an exchange it waits for faulted */
+    unsigned sleeping : 1; /* waiting for client:sleep */
+    unsigned stopped : 1;  /* the run ended for this session's client */
+    int fault_kind;
+    char fault_msg[256];
+    throng__lane_t **extra; /* connections beyond the first: concurrently, connect() */
+    unsigned nextra;
+} throng__session_t;
 
 /* Registers the client and connection objects' metatables in a state. */
 void throng__session_open(lua_State *L);
 
-void throng__session_init(throng__client_t *c);
+/* Prepares the session side of a client: main is its own connection,
+ * on_end(owner, ...) hears how each session ended. */
+void throng__session_init(throng__session_t *s, throng__host_t *host, throng__lua_caller_t *who,
+                          int self, throng__lane_t *main, throng__session_cb on_end, void *owner);
 
 /* Runs a new session: a fresh coroutine calling session(self, client). */
-void throng__session_start(throng__client_t *c);
+void throng__session_start(throng__session_t *s);
 
-/* The connections' callback in the session style. */
-void throng__session_on_exchange(throng__conn_t *conn, int kind, const char *msg);
+/* The connections' callback in the session style (owner: the session). */
+void throng__session_on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind,
+                                 const char *msg);
 
-/* client:sleep is over: resume the coroutine. */
-void throng__session_wake(throng__client_t *c);
+/* The session is over: drops the coroutine, cancels every exchange still
+ * open on its connections (the client's own among them) and closes them. */
+void throng__session_end(throng__session_t *s);
 
-/* The session is over: drops the coroutine and closes the extra
- * connections (the client's first connection is the caller's). */
-void throng__session_end(throng__client_t *c);
+/* The run ended: every open exchange is settled (aborted, or cancelled)
+ * and every handle of the session closed. */
+void throng__session_stop(throng__session_t *s, int aborted);
 
 /* Frees the extra connections (after the loop ended). */
-void throng__session_free(throng__client_t *c);
+void throng__session_free(throng__session_t *s);
 
 #endif

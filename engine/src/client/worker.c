@@ -1,19 +1,42 @@
 /* worker.c - one worker thread: its loop, its Lua state, its clients, and
  * the orderly end of all three. */
+#include <assert.h>
+#include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "util/error.h"
 #include "client/session.h"
 #include "client/worker.h"
+#include "util/error.h"
+#include "util/rng.h"
 
 #define TICK_MS 250 /* how often the progress snapshot is refreshed */
 
 static void lua_log(void *data, int level, uint64_t client, const char *msg);
+static void on_client(throng__host_t *h, throng__client_event_t ev,
+                      const throng__http_response_t *answer);
+static void ledger_clock(void *data);
+
+/* Lends the clients what they share: the loop, the persona, the books. */
+static void host_init(throng__worker_t *w)
+{
+    throng__host_t *h = &w->host;
+    h->loop = &w->loop;
+    h->set = w->set;
+    h->persona = &w->persona;
+    h->ledger.stats = &w->stats;
+    h->ledger.clock = ledger_clock;
+    h->ledger.clock_data = w;
+    h->resolver = &w->resolver;
+    h->log_level = w->set->log ? (int)w->set->log_level : -1;
+    h->report = on_client;
+    throng__bufpool_init(&h->pool);
+    throng__resolver_init(&w->resolver, &w->loop);
+}
 
 int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *set,
                         const throng__persona_spec_t *spec, const throng__persona_params_t *params,
@@ -25,8 +48,8 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     w->ending = THRONG_END_NONE;
     atomic_init(&w->stop_reason, THRONG_END_NONE);
     pthread_mutex_init(&w->lock, NULL);
-    throng__bufpool_init(&w->pool);
     throng__stats_init(&w->stats);
+    host_init(w);
     int rc = uv_loop_init(&w->loop);
     if (rc < 0)
         return throng__fail(err, THRONG_ESYS, "cannot create an event loop: %s", uv_strerror(rc));
@@ -42,17 +65,16 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     throng__session_open(w->persona.L);
     w->persona.ctx->log = lua_log;
     w->persona.ctx->log_data = w;
-    w->log_level = set->log ? (int)set->log_level : -1;
-    w->persona.ctx->log_level = w->log_level;
+    w->persona.ctx->log_level = w->host.log_level;
     w->clients = calloc(nclients ? nclients : 1, sizeof *w->clients);
     if (!w->clients)
         return throng__fail(err, THRONG_ENOMEM, "out of memory for %u clients", nclients);
     for (unsigned i = 0; i < nclients; i++) {
-        throng__client_t *c = &w->clients[i];
-        throng__client_init(c, w, first_id + i);
-        w->ninit = i + 1;
-        throng__rng_seed(&c->who.rng, throng__mix64(seed ^ throng__mix64(first_id + i)));
-        if ((rc = throng__persona_instance(&w->persona, &c->who, &c->self, err)) != 0) return rc;
+        uint64_t id = first_id + i;
+        rc = throng__client_init(&w->clients[i], &w->host, id,
+                                 throng__mix64(seed ^ throng__mix64(id)), err);
+        w->ninit = i + 1; /* its handles exist, even when its persona's init failed */
+        if (rc != 0) return rc;
     }
     return 0;
 }
@@ -64,48 +86,12 @@ static void lua_log(void *data, int level, uint64_t client, const char *msg)
     if (w->set->log) w->set->log((throng_log_level_t)level, client, msg, w->set->log_data);
 }
 
-void throng__worker_log(throng__worker_t *w, throng_log_level_t level, uint64_t client,
-                        const char *fmt, ...)
-{
-    if ((int)level > w->log_level) return;
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    w->set->log(level, client, msg, w->set->log_data);
-}
-
-const throng__address_t *throng__worker_resolve(throng__worker_t *w, const char *server, char *err)
-{
-    for (unsigned i = 0; i < w->ntargets; i++)
-        if (strcmp(w->target_names[i], server) == 0) return w->targets[i];
-    throng__address_t a;
-    if (throng__address_parse(server, 80, "server", &a, err) != 0 ||
-        throng__address_resolve(&a, err) != 0)
-        return NULL;
-    throng__address_t **targets = realloc(w->targets, (w->ntargets + 1) * sizeof *targets);
-    if (targets) w->targets = targets;
-    char **names = realloc(w->target_names, (w->ntargets + 1) * sizeof *names);
-    if (names) w->target_names = names;
-    throng__address_t *copy = malloc(sizeof *copy);
-    char *name = strdup(server);
-    if (!targets || !names || !copy || !name) {
-        free(copy);
-        free(name);
-        snprintf(err, THRONG__ERRMSG_LEN, "out of memory resolving %s", server);
-        return NULL;
-    }
-    *copy = a;
-    w->targets[w->ntargets] = copy;
-    w->target_names[w->ntargets++] = name;
-    return copy;
-}
-
 /* Counts for the progress line every tick; in a worker process, the whole
- * stats every fourth tick (a second), for the reports to the parent. */
+ * stats every fourth tick (a second), for the reports to the parent. Every
+ * exchange begun is accounted for in what is published. */
 static void publish(throng__worker_t *w, int whole)
 {
+    assert(throng__stats_balanced(&w->stats));
     pthread_mutex_lock(&w->lock);
     w->snapshot = w->stats.n;
     if (whole && w->published) throng__stats_copy(w->published, &w->stats);
@@ -148,6 +134,12 @@ void throng__worker_second(throng__worker_t *w)
     throng__second_reset(cur, t);
 }
 
+/* The ledger is about to count: the current second must be the clock's. */
+static void ledger_clock(void *data)
+{
+    throng__worker_second(data);
+}
+
 void throng__worker_take_seconds(throng__worker_t *w, throng__series_t *series)
 {
     pthread_mutex_lock(&w->lock);
@@ -157,23 +149,74 @@ void throng__worker_take_seconds(throng__worker_t *w, throng__series_t *series)
     pthread_mutex_unlock(&w->lock);
 }
 
-void throng__worker_response(throng__worker_t *w, int name, int status, uint64_t latency_ns,
-                             uint64_t ttfb_ns)
+/* Ends the worker's run for reason: every client is stopped (its exchange
+ * under way settled), every handle closed, and the loop then runs out. */
+static void shutdown_run(throng__worker_t *w, throng_ending_t reason)
 {
-    throng__worker_second(w);
-    throng__stats_response(&w->stats, name, status, latency_ns, ttfb_ns);
+    if (w->stopping) return;
+    w->stopping = 1;
+    w->ending = reason;
+    for (unsigned i = 0; i < w->nclients; i++)
+        throng__client_stop(&w->clients[i], reason);
+    throng__resolver_close(&w->resolver);
+    uv_close((uv_handle_t *)&w->tick, NULL);
+    uv_close((uv_handle_t *)&w->group_timer, NULL);
+    pthread_mutex_lock(&w->lock);
+    w->wake_closed = 1;
+    pthread_mutex_unlock(&w->lock);
+    uv_close((uv_handle_t *)&w->wake, NULL);
 }
 
-void throng__worker_fault(throng__worker_t *w, int name, throng_fault_t kind, const char *msg)
+/* Ends the run when nothing is left to do: every client gone, or the
+ * request limit spent with no exchange in flight, or every client done. */
+static void check_done(throng__worker_t *w)
 {
-    throng__worker_second(w);
-    throng__stats_fault(&w->stats, name, kind, msg);
+    if (w->stopping) return;
+    uint64_t in_flight = w->stats.n.in_flight;
+    if (w->stats.n.clients_active == 0)
+        shutdown_run(w, THRONG_END_CLIENTS);
+    else if (in_flight == 0 && throng__ledger_spent(&w->host.ledger))
+        shutdown_run(w, THRONG_END_REQUESTS);
+    else if (in_flight == 0 && w->clients_done == w->stats.n.clients_active)
+        shutdown_run(w, w->set->once ? THRONG_END_ONCE : THRONG_END_REQUESTS);
+}
+
+/* What a client tells its worker: the one way up from the clients. */
+static void on_client(throng__host_t *h, throng__client_event_t ev,
+                      const throng__http_response_t *answer)
+{
+    throng__worker_t *w = (throng__worker_t *)((char *)h - offsetof(throng__worker_t, host));
+    switch (ev) {
+    case THRONG__CLIENT_ANSWER:
+        if (w->set->keep_last_reply && answer) {
+            size_t len;
+            const char *body = throng__http_response_body(answer, &len);
+            w->last_reply.len = 0;
+            throng__buf_append(&w->last_reply, body, len);
+            w->last_status = answer->status;
+            w->last_at = uv_hrtime();
+        }
+        return; /* the verdict is still to come: never the end of the run */
+    case THRONG__CLIENT_SESSION_DONE:
+        w->stats.n.sessions++;
+        break;
+    case THRONG__CLIENT_LEFT:
+        w->stats.n.clients_active--;
+        w->stats.n.clients_faulted++;
+        break;
+    case THRONG__CLIENT_FINISHED:
+        w->clients_done++;
+        break;
+    case THRONG__CLIENT_EXCHANGE_ENDED:
+        break;
+    }
+    check_done(w);
 }
 
 static void on_wake(uv_async_t *a)
 {
     throng__worker_t *w = a->data;
-    throng__worker_shutdown(w, (throng_ending_t)atomic_load(&w->stop_reason));
+    shutdown_run(w, (throng_ending_t)atomic_load(&w->stop_reason));
 }
 
 static uint64_t ms_of(double seconds)
@@ -184,7 +227,7 @@ static uint64_t ms_of(double seconds)
 /* The group's own duration is over. */
 static void on_group_end(uv_timer_t *t)
 {
-    throng__worker_shutdown(t->data, THRONG_END_DURATION);
+    shutdown_run(t->data, THRONG_END_DURATION);
 }
 
 static void start_clients(throng__worker_t *w)
@@ -201,9 +244,22 @@ static void on_group_start(uv_timer_t *t)
     start_clients(t->data);
 }
 
+/* Tells the engine the loop has ended. A full pipe already holds a
+ * wake-up (EAGAIN); only an interrupted write is tried again, so that a
+ * pipe gone bad cannot keep the thread spinning. */
+static void notify_engine(int fd)
+{
+    if (fd < 0) return;
+    ssize_t n;
+    do
+        n = write(fd, "f", 1);
+    while (n < 0 && errno == EINTR);
+}
+
 static void *worker_main(void *arg)
 {
     throng__worker_t *w = arg;
+    w->host.ledger.budget = w->budget; /* the engine sets it after init */
     uv_update_time(&w->loop);
     throng__worker_second(w);
     /* Every client counts as active before any starts, so that one faulting
@@ -215,6 +271,7 @@ static void *worker_main(void *arg)
         start_clients(w);
     if (!w->stopping) uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    assert(w->stats.n.in_flight == 0); /* every exchange has its outcome */
     /* The last second, cut short by the end of the run. */
     pthread_mutex_lock(&w->lock);
     if (w->nseconds == THRONG__SECONDS_KEPT) w->nseconds--;
@@ -222,12 +279,7 @@ static void *worker_main(void *arg)
     pthread_mutex_unlock(&w->lock);
     throng__second_reset(&w->stats.second, 0);
     publish(w, 1);
-    if (w->notify_fd >= 0) {
-        ssize_t n;
-        do
-            n = write(w->notify_fd, "f", 1);
-        while (n < 0);
-    }
+    notify_engine(w->notify_fd);
     return NULL;
 }
 
@@ -277,32 +329,6 @@ void throng__worker_snapshot(throng__worker_t *w, throng__counts_t *out)
     pthread_mutex_unlock(&w->lock);
 }
 
-void throng__worker_shutdown(throng__worker_t *w, throng_ending_t reason)
-{
-    if (w->stopping) return;
-    w->stopping = 1;
-    w->ending = reason;
-    for (unsigned i = 0; i < w->nclients; i++)
-        throng__client_stop(&w->clients[i], reason);
-    uv_close((uv_handle_t *)&w->tick, NULL);
-    uv_close((uv_handle_t *)&w->group_timer, NULL);
-    pthread_mutex_lock(&w->lock);
-    w->wake_closed = 1;
-    pthread_mutex_unlock(&w->lock);
-    uv_close((uv_handle_t *)&w->wake, NULL);
-}
-
-void throng__worker_check_done(throng__worker_t *w)
-{
-    if (w->stopping) return;
-    if (w->stats.n.clients_active == 0)
-        throng__worker_shutdown(w, THRONG_END_CLIENTS);
-    else if (w->in_flight == 0 && throng__worker_budget_spent(w))
-        throng__worker_shutdown(w, THRONG_END_REQUESTS);
-    else if (w->in_flight == 0 && w->clients_done == w->stats.n.clients_active)
-        throng__worker_shutdown(w, w->set->once ? THRONG_END_ONCE : THRONG_END_REQUESTS);
-}
-
 void throng__worker_join(throng__worker_t *w)
 {
     pthread_join(w->thread, NULL);
@@ -313,10 +339,8 @@ static void close_unstarted(throng__worker_t *w)
 {
     if (w->stopping) return;
     w->stopping = 1;
-    for (unsigned i = 0; i < w->ninit; i++) {
-        uv_close((uv_handle_t *)&w->clients[i].timer, NULL);
-        throng__conn_stop(&w->clients[i].conn);
-    }
+    for (unsigned i = 0; i < w->ninit; i++)
+        throng__client_stop(&w->clients[i], THRONG_END_NONE);
     uv_close((uv_handle_t *)&w->tick, NULL);
     uv_close((uv_handle_t *)&w->group_timer, NULL);
     uv_close((uv_handle_t *)&w->wake, NULL);
@@ -334,18 +358,13 @@ int throng__worker_destroy(throng__worker_t *w)
         throng__client_free(&w->clients[i]);
     free(w->clients);
     throng__persona_close(&w->persona); /* collects responses: before the pool goes */
-    throng__bufpool_destroy(&w->pool);
-    throng__buf_free(&w->json);
+    throng__bufpool_destroy(&w->host.pool);
+    throng__buf_free(&w->host.json);
     throng__buf_free(&w->last_reply);
+    throng__resolver_free(&w->resolver);
     throng__stats_free(&w->stats);
     if (w->published) throng__stats_free(w->published);
     free(w->published);
-    for (unsigned i = 0; i < w->ntargets; i++) {
-        free(w->targets[i]);
-        free(w->target_names[i]);
-    }
-    free(w->targets);
-    free(w->target_names);
     pthread_mutex_destroy(&w->lock);
     return rc;
 }

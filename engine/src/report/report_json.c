@@ -90,13 +90,22 @@ static cJSON *codes_json(const uint64_t *codes)
     return j;
 }
 
+/* The ledger of a statistics object: sent = requests + faulted +
+ * cancelled + in_flight (stats/stats.h). */
+typedef struct ledger {
+    uint64_t sent, requests, faulted, cancelled, in_flight;
+} ledger_t;
+
 /* The fields every statistics object has (docs/report.md). */
-static void add_common(cJSON *j, uint64_t requests, uint64_t sent, const uint64_t *faults,
-                       uint64_t bytes_sent, uint64_t bytes_received, double elapsed)
+static void add_common(cJSON *j, const ledger_t *l, const uint64_t *faults, uint64_t bytes_sent,
+                       uint64_t bytes_received, double elapsed)
 {
-    cJSON_AddNumberToObject(j, "requests", (double)requests);
-    cJSON_AddNumberToObject(j, "rate", elapsed > 0 ? (double)requests / elapsed : 0);
-    cJSON_AddNumberToObject(j, "sent", (double)sent);
+    cJSON_AddNumberToObject(j, "requests", (double)l->requests);
+    cJSON_AddNumberToObject(j, "rate", elapsed > 0 ? (double)l->requests / elapsed : 0);
+    cJSON_AddNumberToObject(j, "sent", (double)l->sent);
+    cJSON_AddNumberToObject(j, "faulted", (double)l->faulted);
+    cJSON_AddNumberToObject(j, "cancelled", (double)l->cancelled);
+    cJSON_AddNumberToObject(j, "in_flight", (double)l->in_flight);
     cJSON_AddNumberToObject(j, "failures", (double)throng__faults_failures(faults));
     cJSON_AddNumberToObject(j, "bytes_sent", (double)bytes_sent);
     cJSON_AddNumberToObject(j, "bytes_received", (double)bytes_received);
@@ -105,8 +114,8 @@ static void add_common(cJSON *j, uint64_t requests, uint64_t sent, const uint64_
 static cJSON *stats_json(const throng__stats_t *s, double elapsed)
 {
     cJSON *j = cJSON_CreateObject();
-    add_common(j, s->n.requests, s->n.sent, s->n.faults, s->n.bytes_sent, s->n.bytes_received,
-               elapsed);
+    ledger_t l = {s->n.sent, s->n.requests, s->n.faulted, s->n.cancelled, s->n.in_flight};
+    add_common(j, &l, s->n.faults, s->n.bytes_sent, s->n.bytes_received, elapsed);
     cJSON_AddItemToObject(j, "faults", faults_json(s->n.faults, s->sample));
     cJSON_AddItemToObject(j, "status", codes_json(s->codes));
     cJSON_AddItemToObject(j, "latency", hist_json(&s->latency));
@@ -119,7 +128,8 @@ static cJSON *name_json(const throng__name_stats_t *ns, double elapsed)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", ns->name);
-    add_common(j, ns->requests, ns->sent, ns->faults, ns->bytes_sent, ns->bytes_received, elapsed);
+    ledger_t l = {ns->sent, ns->requests, ns->faulted, ns->cancelled, ns->in_flight};
+    add_common(j, &l, ns->faults, ns->bytes_sent, ns->bytes_received, elapsed);
     cJSON_AddItemToObject(j, "faults", faults_json(ns->faults, ns->sample));
     cJSON_AddItemToObject(j, "status", codes_json(ns->codes));
     cJSON_AddItemToObject(j, "latency", hist_json(&ns->latency));

@@ -144,8 +144,8 @@ static void merge_faults(cJSON *into, const cJSON *from)
 
 static int merge_stats(cJSON *into, const cJSON *from, double elapsed)
 {
-    static const char *const counts[] = {"requests", "sent", "failures", "bytes_sent",
-                                         "bytes_received"};
+    static const char *const counts[] = {"requests",  "sent",     "faulted",    "cancelled",
+                                         "in_flight", "failures", "bytes_sent", "bytes_received"};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
         add_num(into, from, counts[i]);
     set_num(into, "rate", elapsed > 0 ? num(into, "requests") / elapsed : 0);

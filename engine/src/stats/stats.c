@@ -1,5 +1,6 @@
 /* stats.c - counting exchanges and faults, per group and per request name,
  * and merging or shipping what was counted. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,10 +62,23 @@ static unsigned code_slot(int status)
     return (status >= 100 && status < THRONG__STATUS_CODES) ? (unsigned)status : 0;
 }
 
-void throng__stats_sent(throng__stats_t *s, int name)
+void throng__stats_begin(throng__stats_t *s, int name)
 {
     s->n.sent++;
-    if (name >= 0) s->names[name]->sent++;
+    s->n.in_flight++;
+    if (name < 0) return;
+    s->names[name]->sent++;
+    s->names[name]->in_flight++;
+}
+
+/* Takes an exchange out of flight; its outcome is the caller's to count. */
+static void land(throng__stats_t *s, int name)
+{
+    assert(s->n.in_flight > 0);
+    s->n.in_flight--;
+    if (name < 0) return;
+    assert(s->names[name]->in_flight > 0);
+    s->names[name]->in_flight--;
 }
 
 void throng__stats_bytes(throng__stats_t *s, int name, uint64_t sent, uint64_t received)
@@ -76,9 +90,10 @@ void throng__stats_bytes(throng__stats_t *s, int name, uint64_t sent, uint64_t r
     s->names[name]->bytes_received += received;
 }
 
-void throng__stats_response(throng__stats_t *s, int name, int status, uint64_t latency_ns,
+void throng__stats_answered(throng__stats_t *s, int name, int status, uint64_t latency_ns,
                             uint64_t ttfb_ns)
 {
+    land(s, name);
     s->n.requests++;
     s->n.status[(status >= 100 && status < 600) ? status / 100 : 0]++;
     s->codes[code_slot(status)]++;
@@ -102,6 +117,49 @@ void throng__stats_fault(throng__stats_t *s, int name, throng_fault_t kind, cons
     throng__name_stats_t *ns = s->names[name];
     ns->faults[kind]++;
     if (!ns->sample[kind][0] && msg) snprintf(ns->sample[kind], THRONG_SAMPLE_LEN, "%s", msg);
+}
+
+void throng__stats_faulted(throng__stats_t *s, int name, throng_fault_t kind, const char *msg)
+{
+    land(s, name);
+    s->n.faulted++;
+    if (name >= 0) s->names[name]->faulted++;
+    throng__stats_fault(s, name, kind, msg);
+}
+
+void throng__stats_cancelled(throng__stats_t *s, int name)
+{
+    land(s, name);
+    s->n.cancelled++;
+    if (name >= 0) s->names[name]->cancelled++;
+}
+
+void throng__stats_connected(throng__stats_t *s, uint64_t connect_ns)
+{
+    s->n.connects++;
+    throng__hist_record(&s->connect, connect_ns);
+}
+
+static int ledger_balanced(uint64_t sent, uint64_t requests, uint64_t faulted, uint64_t cancelled,
+                           uint64_t in_flight)
+{
+    return sent == requests + faulted + cancelled + in_flight;
+}
+
+int throng__counts_balanced(const throng__counts_t *n)
+{
+    return ledger_balanced(n->sent, n->requests, n->faulted, n->cancelled, n->in_flight);
+}
+
+int throng__stats_balanced(const throng__stats_t *s)
+{
+    if (!throng__counts_balanced(&s->n)) return 0;
+    for (unsigned i = 0; i < s->nnames; i++) {
+        const throng__name_stats_t *ns = s->names[i];
+        if (!ledger_balanced(ns->sent, ns->requests, ns->faulted, ns->cancelled, ns->in_flight))
+            return 0;
+    }
+    return 1;
 }
 
 void throng__counts_add(throng__counts_t *into, const throng__counts_t *from)
@@ -129,6 +187,9 @@ static void name_merge(throng__name_stats_t *into, const throng__name_stats_t *f
 {
     into->requests += from->requests;
     into->sent += from->sent;
+    into->faulted += from->faulted;
+    into->cancelled += from->cancelled;
+    into->in_flight += from->in_flight;
     into->bytes_sent += from->bytes_sent;
     into->bytes_received += from->bytes_received;
     for (int k = 0; k < THRONG_FAULT_KINDS; k++)
@@ -153,6 +214,7 @@ int throng__stats_merge(throng__stats_t *into, const throng__stats_t *from)
         if (j < 0) return -1;
         name_merge(into->names[j], ns);
     }
+    assert(throng__stats_balanced(into));
     return 0;
 }
 

@@ -17,16 +17,33 @@
 #define THRONG__STATUS_CODES 600
 
 /* The group's scalar counts: what the progress line and the report struct
- * read. */
+ * read.
+ *
+ * The ledger: sent, requests, faulted, cancelled and in_flight are moved
+ * only by an exchange (client/exchange.c), which begins once (sent and
+ * in_flight) and ends once with one outcome (answered: requests; faulted;
+ * cancelled), so that at every snapshot
+ *
+ *     sent == requests + faulted + cancelled + in_flight
+ *
+ * for a thread, a group, a process and each request name
+ * (throng__stats_balanced). faults[] is another thing: events by kind. An
+ * exchange's fault counts one there, and so does a verdict on an answered
+ * exchange (busy, invalid, script-error from the response hook) or a fault
+ * outside any exchange (a script error in the request hook, a failed
+ * client:check); those move no ledger count. */
 typedef struct throng__counts {
-    uint64_t requests; /* exchanges completed with a response */
-    uint64_t sent;     /* requests issued */
-    uint64_t sessions; /* sessions completed */
-    uint64_t connects; /* connections established */
+    uint64_t requests;  /* exchanges answered: a complete response arrived */
+    uint64_t sent;      /* exchanges begun (taken from the request limit) */
+    uint64_t faulted;   /* exchanges that ended with a fault and no complete response */
+    uint64_t cancelled; /* exchanges throng ended before an answer: the run's end, or their
+                           session ended on another exchange's fault or a check */
+    uint64_t in_flight; /* exchanges begun and not ended yet */
+    uint64_t sessions;  /* sessions completed */
+    uint64_t connects;  /* connections established */
     uint64_t bytes_sent, bytes_received;
     uint64_t faults[THRONG_FAULT_KINDS];
     uint64_t status[6]; /* by status class; [0] = outside 100..599 */
-    uint64_t cancelled; /* in flight when a time or request limit ended the run */
     uint64_t clients_active, clients_faulted;
 } throng__counts_t;
 
@@ -34,7 +51,8 @@ typedef struct throng__counts {
  * its two histograms making most of it. */
 typedef struct throng__name_stats {
     char name[THRONG__NAME_LEN];
-    uint64_t requests, sent, bytes_sent, bytes_received;
+    uint64_t requests, sent, faulted, cancelled, in_flight; /* the ledger, as in counts */
+    uint64_t bytes_sent, bytes_received;
     uint64_t faults[THRONG_FAULT_KINDS];
     char sample[THRONG_FAULT_KINDS][THRONG_SAMPLE_LEN];
     uint64_t codes[THRONG__STATUS_CODES]; /* responses by status code; [0] = outside 100..599 */
@@ -61,14 +79,28 @@ void throng__stats_free(throng__stats_t *s);
  * names, the index of "(other)". -1 when memory runs out. */
 int throng__stats_name(throng__stats_t *s, const char *name, size_t len);
 
-/* What happens to an exchange; name is an index from throng__stats_name,
- * or -1 when the fault belongs to no request (a script error in a hook). */
-void throng__stats_sent(throng__stats_t *s, int name);
-void throng__stats_bytes(throng__stats_t *s, int name, uint64_t sent, uint64_t received);
-void throng__stats_response(throng__stats_t *s, int name, int status, uint64_t latency_ns,
+/* The ledger's moves, made only by client/exchange.c; name is an index
+ * from throng__stats_name, or -1 for none. begin counts an exchange sent
+ * and in flight; each end takes it out of flight with its one outcome. */
+void throng__stats_begin(throng__stats_t *s, int name);
+void throng__stats_answered(throng__stats_t *s, int name, int status, uint64_t latency_ns,
                             uint64_t ttfb_ns);
-/* Counts a fault; keeps its message when it is the first of its kind. */
+void throng__stats_faulted(throng__stats_t *s, int name, throng_fault_t kind, const char *msg);
+void throng__stats_cancelled(throng__stats_t *s, int name);
+
+/* Counts a fault event of kind (faults[]), keeping its message when it is
+ * the first of its kind; moves no ledger count. name is -1 when the fault
+ * belongs to no request. */
 void throng__stats_fault(throng__stats_t *s, int name, throng_fault_t kind, const char *msg);
+
+/* Bytes on the wire, and one connection made in connect_ns. */
+void throng__stats_bytes(throng__stats_t *s, int name, uint64_t sent, uint64_t received);
+void throng__stats_connected(throng__stats_t *s, uint64_t connect_ns);
+
+/* 1 when sent == requests + faulted + cancelled + in_flight holds for the
+ * counts and for every request name. */
+int throng__counts_balanced(const throng__counts_t *n);
+int throng__stats_balanced(const throng__stats_t *s);
 
 /* Adds from into into: counts, samples still missing, histograms, and each
  * name's stats into the same name's. 0, or -1 when memory runs out. */

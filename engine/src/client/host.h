@@ -1,0 +1,87 @@
+/* host.h - what a worker thread lends the clients it runs: its loop, its
+ * persona, its books (the ledger), its name resolver, scratch buffers, the
+ * group's settings and the log, and the one callback through which a
+ * client tells its worker what became of it.
+ *
+ * The worker embeds one and fills it; clients, their sessions and their
+ * connections read it and call the callback, and never reach the worker
+ * itself. */
+#ifndef THRONG_HOST_H
+#define THRONG_HOST_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "client/exchange.h"
+#include "lua/persona.h"
+#include "util/address.h"
+#include "util/buf.h"
+#include "util/http.h"
+#include "throng.h"
+
+/* What a group's workers share, read-only while they run. */
+typedef struct throng__worker_settings {
+    throng__address_t address;
+    double timeout, connect_timeout; /* seconds */
+    throng_on_fault_t on_fault;
+    unsigned request_count;
+    double slow_down;
+    double start_delay;  /* seconds before the group's clients start */
+    double duration;     /* seconds the group runs once started; 0 = as long as the run */
+    int once;            /* each client runs one session, then is done */
+    int keep_last_reply; /* keep the last response's status and body */
+    throng_log_cb log;   /* where log lines go (NULL: dropped) */
+    void *log_data;
+    throng_log_level_t log_level;
+} throng__worker_settings_t;
+
+#define THRONG__READ_BUFFER (64 * 1024)
+
+/* What a client tells its worker. After any of them the worker checks
+ * whether its run is over, and may stop every client (this one too) before
+ * the call returns: a client reports last, then looks at its own state. */
+typedef enum {
+    THRONG__CLIENT_ANSWER,         /* an exchange was answered (the response is given) */
+    THRONG__CLIENT_EXCHANGE_ENDED, /* an exchange ended, and the client goes on */
+    THRONG__CLIENT_SESSION_DONE,   /* a session completed */
+    THRONG__CLIENT_LEFT,           /* the client left the run after a fault */
+    THRONG__CLIENT_FINISHED        /* the client has nothing more to do (limit, once) */
+} throng__client_event_t;
+
+typedef struct throng__resolver throng__resolver_t;
+typedef struct throng__host throng__host_t;
+
+struct throng__host {
+    uv_loop_t *loop;
+    const throng__worker_settings_t *set;
+    throng__persona_t *persona; /* NULL for clients without Lua (tests of conn) */
+    throng__ledger_t ledger;
+    throng__resolver_t *resolver; /* client:connect()'s servers */
+    throng__bufpool_t pool;       /* response buffers, lent to connections */
+    throng__buf_t json;           /* scratch for encoding request.json */
+    int log_level;                /* the run's log level, or -1 without a log callback */
+
+    /* The worker's ear; answer is the response for THRONG__CLIENT_ANSWER
+     * (valid during the call only), else NULL. Never called for ANSWER in
+     * a way that ends the run. */
+    void (*report)(throng__host_t *h, throng__client_event_t ev,
+                   const throng__http_response_t *answer);
+
+    char msg[512];                         /* fault messages are formatted here */
+    char read_buffer[THRONG__READ_BUFFER]; /* every read of this thread lands here */
+};
+
+/* Writes a log line through the run's log callback. */
+void throng__host_log(const throng__host_t *h, throng_log_level_t level, uint64_t client,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Logs when the level is wanted; below it the arguments are not even
+ * evaluated, so debug lines cost nothing on the hot path. */
+#define THRONG__LOG(h, level, client, ...)                                                         \
+    do {                                                                                           \
+        if ((int)(level) <= (h)->log_level) throng__host_log((h), (level), (client), __VA_ARGS__); \
+    } while (0)
+#define THRONG__DEBUG(h, client, ...) THRONG__LOG(h, THRONG_LOG_DEBUG, client, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,369 @@
+/* test_conn.c - one connection against a tiny server made here, on
+ * 127.0.0.1:0 and the same uv loop: an answer, a refused port, a reset in
+ * the middle of a response, a server that stalls past the timeout, one
+ * that answers garbage, one that closes without a word, and a connect that
+ * fails at once. Each exchange gets exactly one callback, with the fault
+ * the user would see, and the conn counts bytes and connections only into
+ * the exchange it carries. Every handle is closed and the loop closes
+ * cleanly at the end. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "check.h"
+#include "client/conn.h"
+#include "client/exchange.h"
+#include "client/host.h"
+
+typedef enum { ANSWER, RESET, STALL, GARBAGE, HANG_UP } mode_t_;
+
+/* ---------------------------------------------------------- the server */
+
+typedef struct server {
+    uv_tcp_t listener;
+    mode_t_ mode;
+    int port;
+} server_t;
+
+typedef struct peer {
+    uv_tcp_t tcp;
+    uv_write_t wr;
+    server_t *srv;
+    char seen[4096];
+    size_t len;
+    int answered;
+} peer_t;
+
+static void peer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void peer_alloc(uv_handle_t *h, size_t n, uv_buf_t *buf)
+{
+    peer_t *p = h->data;
+    *buf = uv_buf_init(p->seen + p->len, (unsigned)(sizeof p->seen - p->len - 1));
+}
+
+static void after_reset_write(uv_write_t *req, int status)
+{
+    peer_t *p = req->data;
+    uv_tcp_close_reset(&p->tcp, peer_closed); /* RST in the middle of the body */
+}
+
+static void after_write(uv_write_t *req, int status)
+{
+    (void)req;
+}
+
+static void reply(peer_t *p, const char *text, uv_write_cb cb)
+{
+    uv_buf_t b = uv_buf_init((char *)text, (unsigned)strlen(text));
+    p->wr.data = p;
+    uv_write(&p->wr, (uv_stream_t *)&p->tcp, &b, 1, cb);
+}
+
+static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    peer_t *p = s->data;
+    if (n < 0) {
+        if (!uv_is_closing((uv_handle_t *)s)) uv_close((uv_handle_t *)s, peer_closed);
+        return;
+    }
+    p->len += (size_t)n;
+    p->seen[p->len] = '\0';
+    if (p->answered || !strstr(p->seen, "\r\n\r\n")) return;
+    p->answered = 1;
+    switch (p->srv->mode) {
+    case ANSWER:
+        reply(p, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", after_write);
+        break;
+    case RESET:
+        reply(p, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly a part", after_reset_write);
+        break;
+    case STALL:
+        break;
+    case GARBAGE:
+        reply(p, "this is not HTTP at all\r\n\r\n", after_write);
+        break;
+    case HANG_UP:
+        uv_close((uv_handle_t *)s, peer_closed);
+        break;
+    }
+}
+
+static void on_peer(uv_stream_t *l, int status)
+{
+    server_t *srv = l->data;
+    peer_t *p = calloc(1, sizeof *p);
+    p->srv = srv;
+    uv_tcp_init(l->loop, &p->tcp);
+    p->tcp.data = p;
+    if (uv_accept(l, (uv_stream_t *)&p->tcp) == 0)
+        uv_read_start((uv_stream_t *)&p->tcp, peer_alloc, peer_read);
+    else
+        uv_close((uv_handle_t *)&p->tcp, peer_closed);
+}
+
+static void server_start(uv_loop_t *loop, server_t *srv, mode_t_ mode)
+{
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", 0, &sa);
+    srv->mode = mode;
+    uv_tcp_init(loop, &srv->listener);
+    srv->listener.data = srv;
+    CHECK_INT(uv_tcp_bind(&srv->listener, (struct sockaddr *)&sa, 0), 0);
+    CHECK_INT(uv_listen((uv_stream_t *)&srv->listener, 16, on_peer), 0);
+    int len = sizeof sa;
+    uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&sa, &len);
+    srv->port = ntohs(sa.sin_port);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h)) uv_close(h, h->type == UV_TCP ? peer_closed : NULL); /* a peer left */
+}
+
+/* ------------------------------------------------------ the conn's side */
+
+static uv_loop_t loop;
+static throng__host_t host; /* big: its read buffer */
+static throng__worker_settings_t settings;
+static throng__stats_t stats;
+
+typedef struct outcome {
+    int calls;
+    int kind;
+    char msg[256];
+    char body[64];
+    int status;
+} outcome_t;
+
+/* The owner's side: the exchange ends here, as a client ends it. */
+static void on_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const char *msg)
+{
+    outcome_t *o = conn->owner;
+    o->calls++;
+    o->kind = kind;
+    snprintf(o->msg, sizeof o->msg, "%s", msg ? msg : "");
+    if (kind == THRONG__CONN_OK) {
+        size_t len;
+        const char *body = throng__http_response_body(&conn->res, &len);
+        snprintf(o->body, sizeof o->body, "%.*s", (int)len, body);
+        o->status = conn->res.status;
+        throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
+        throng__http_response_release(&conn->res);
+    } else {
+        throng__exchange_faulted(x, (throng_fault_t)kind, msg);
+    }
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+    (void)t;
+}
+
+/* Runs the loop until the callback came, then 150 ms more so that a second
+ * callback would show; 5 s at most. */
+static void run_until_done(outcome_t *o)
+{
+    uv_timer_t deadline;
+    uv_timer_init(&loop, &deadline);
+    uv_timer_start(&deadline, on_deadline, 5000, 0);
+    while (o->calls == 0 && uv_timer_get_due_in(&deadline) > 0)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_timer_start(&deadline, on_deadline, 150, 0);
+    while (uv_is_active((uv_handle_t *)&deadline))
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&deadline, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+}
+
+/* One exchange of "GET /" on a fresh conn to address. */
+static void exchange_with(const throng__address_t *address, double timeout, outcome_t *o)
+{
+    throng__conn_t conn;
+    throng__exchange_t x = {0};
+    memset(o, 0, sizeof *o);
+    throng__conn_init(&conn, &host, address, on_done, o, 1);
+    const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+    throng__buf_append(&conn.out, req, sizeof req - 1);
+    CHECK_INT(throng__exchange_begin(&x, &host.ledger, "GET /", 5), 0);
+    throng__conn_send(&conn, &x, timeout, 0, "GET /", 5);
+    run_until_done(o);
+    CHECK_INT(o->calls, 1);
+    CHECK(!throng__exchange_open(&x));
+    CHECK(throng__conn_stop(&conn) == NULL); /* nothing left under way */
+    uv_run(&loop, UV_RUN_NOWAIT);
+    throng__conn_free(&conn);
+    CHECK(throng__stats_balanced(&stats));
+}
+
+static throng__address_t local(int port)
+{
+    throng__address_t a;
+    memset(&a, 0, sizeof a);
+    struct sockaddr_in *sa = (struct sockaddr_in *)&a.sa;
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.salen = sizeof *sa;
+    a.port = port;
+    snprintf(a.host, sizeof a.host, "127.0.0.1");
+    snprintf(a.authority, sizeof a.authority, "127.0.0.1:%d", port);
+    return a;
+}
+
+static void with_server(mode_t_ mode, double timeout, outcome_t *o)
+{
+    server_t srv;
+    server_start(&loop, &srv, mode);
+    throng__address_t a = local(srv.port);
+    exchange_with(&a, timeout, o);
+    uv_close((uv_handle_t *)&srv.listener, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+}
+
+static void test_answered(void)
+{
+    outcome_t o;
+    uint64_t connects = stats.n.connects, requests = stats.n.requests;
+    with_server(ANSWER, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK_INT(o.status, 200);
+    CHECK_STR(o.body, "hello");
+    CHECK_INT(stats.n.requests, requests + 1);
+    CHECK_INT(stats.n.connects, connects + 1);
+    CHECK(stats.n.bytes_sent >= 30 && stats.n.bytes_received >= 40);
+}
+
+static void test_refused(void)
+{
+    /* A port bound, then closed: nobody listens there. */
+    uv_tcp_t t;
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", 0, &sa);
+    uv_tcp_init(&loop, &t);
+    uv_tcp_bind(&t, (struct sockaddr *)&sa, 0);
+    int len = sizeof sa;
+    uv_tcp_getsockname(&t, (struct sockaddr *)&sa, &len);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    throng__address_t a = local(ntohs(sa.sin_port));
+    outcome_t o;
+    exchange_with(&a, 2, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_NOT_CONNECTED);
+    CHECK(strstr(o.msg, "connection refused") != NULL);
+}
+
+static void test_reset(void)
+{
+    outcome_t o;
+    with_server(RESET, 2, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_ABANDONED);
+}
+
+static void test_stalled(void)
+{
+    outcome_t o;
+    uint64_t before = uv_hrtime();
+    with_server(STALL, 0.2, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_TIMED_OUT);
+    CHECK_STR(o.msg, "no complete response within 0.2s");
+    CHECK(uv_hrtime() - before >= 190000000ull);
+}
+
+static void test_garbage(void)
+{
+    outcome_t o;
+    with_server(GARBAGE, 2, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_HTTP_ERROR);
+}
+
+static void test_hang_up(void)
+{
+    outcome_t o;
+    with_server(HANG_UP, 2, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_ABANDONED);
+    CHECK(strstr(o.msg, "without answering") != NULL);
+}
+
+/* A connect that fails before it starts (an address TCP cannot use): the
+ * callback still comes once, from inside the send. */
+static void test_fails_at_once(void)
+{
+    throng__address_t a;
+    memset(&a, 0, sizeof a);
+    struct sockaddr_un *un = (struct sockaddr_un *)&a.sa;
+    un->sun_family = AF_UNIX;
+    snprintf(a.authority, sizeof a.authority, "nowhere");
+    outcome_t o;
+    uint64_t faulted = stats.n.faulted;
+    exchange_with(&a, 2, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_NOT_CONNECTED);
+    CHECK_INT(stats.n.faulted, faulted + 1);
+}
+
+/* Closing a conn in the middle of an exchange hands the exchange back,
+ * with no callback: its owner settles it. */
+static void test_close_hands_back(void)
+{
+    server_t srv;
+    server_start(&loop, &srv, STALL);
+    throng__address_t a = local(srv.port);
+    throng__conn_t conn;
+    throng__exchange_t x = {0};
+    outcome_t o = {0};
+    throng__conn_init(&conn, &host, &a, on_done, &o, 1);
+    const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+    throng__buf_append(&conn.out, req, sizeof req - 1);
+    throng__exchange_begin(&x, &host.ledger, "GET /", 5);
+    throng__conn_send(&conn, &x, 5, 0, "GET /", 5);
+    for (int i = 0; i < 20; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK(!throng__conn_idle(&conn));
+    CHECK(throng__conn_stop(&conn) == &x);
+    CHECK(throng__exchange_open(&x));
+    throng__exchange_cancelled(&x);
+    uv_close((uv_handle_t *)&srv.listener, NULL);
+    run_until_done(&o); /* lets the closes finish; no callback may come */
+    CHECK_INT(o.calls, 0);
+    throng__conn_free(&conn);
+    CHECK(throng__stats_balanced(&stats));
+}
+
+int main(void)
+{
+    CHECK_INT(uv_loop_init(&loop), 0);
+    throng__stats_init(&stats);
+    settings.connect_timeout = 2;
+    settings.timeout = 2;
+    host.loop = &loop;
+    host.set = &settings;
+    host.ledger.stats = &stats;
+    host.log_level = -1;
+    throng__bufpool_init(&host.pool);
+
+    test_answered();
+    test_refused();
+    test_reset();
+    test_stalled();
+    test_garbage();
+    test_hang_up();
+    test_fails_at_once();
+    test_close_hands_back();
+
+    CHECK_INT(stats.n.sent, 8);
+    CHECK_INT(stats.n.requests, 1);
+    CHECK_INT(stats.n.faulted, 6);
+    CHECK_INT(stats.n.cancelled, 1);
+    CHECK_INT(stats.n.in_flight, 0);
+    uv_walk(&loop, close_walk, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    throng__bufpool_destroy(&host.pool);
+    throng__stats_free(&stats);
+    return check_result("conn");
+}
