@@ -64,8 +64,8 @@ static void settings_failing_at_once(run_t *r)
 static int start(run_t *r, const char *source, unsigned clients, uint64_t limit)
 {
     throng__persona_spec_t spec = {NULL, NULL, source};
-    throng__persona_params_t params = {
-        r->set.request_count, r->set.slow_down, 10, NULL, 0, NULL, 0};
+    throng__persona_params_t params = {.request_count = r->set.request_count,
+                                       .slow_down = r->set.slow_down};
     int rc = throng__worker_init(&r->w, &r->set, &spec, &params, clients, 1, 7, r->err);
     if (rc != 0) {
         fprintf(stderr, "worker_init: %s\n", r->err);
