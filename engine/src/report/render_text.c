@@ -138,7 +138,7 @@ static void faults_lines(throng__buf_t *b, const cJSON *s)
 
 /* The counts of one group, or of every group together (groups summed). */
 typedef struct tally {
-    unsigned long long sessions, connects, active, faulted, clients, cancelled;
+    unsigned long long sessions, connects, active, faulted, clients;
 } tally_t;
 
 static void tally_group(tally_t *t, const cJSON *g)
@@ -148,7 +148,20 @@ static void tally_group(tally_t *t, const cJSON *g)
     t->active += count(g, "clients_active");
     t->faulted += count(g, "clients_faulted");
     t->clients += count(g, "clients");
-    t->cancelled += count(g, "cancelled");
+}
+
+/* Where every request sent went: the ledger's one outcome each. Shown
+ * when anything ended other than answered, so that a reader sees at once
+ * that nothing is missing. */
+static void exchanges_line(throng__buf_t *b, const cJSON *s)
+{
+    unsigned long long sent = count(s, "sent"), faulted = count(s, "faulted"),
+                       cancelled = count(s, "cancelled"), in_flight = count(s, "in_flight");
+    if (!faulted && !cancelled && !in_flight) return;
+    throng__buf_printf(b, "  %-10s sent %llu: %llu answered, %llu faulted, %llu cancelled",
+                       "exchanges", sent, count(s, "requests"), faulted, cancelled);
+    if (in_flight) throng__buf_printf(b, ", %llu in flight", in_flight);
+    throng__buf_printf(b, "\n");
 }
 
 static void summary(throng__buf_t *b, const cJSON *s, const tally_t *t)
@@ -163,10 +176,8 @@ static void summary(throng__buf_t *b, const cJSON *s, const tally_t *t)
     fmt_bytes(sent, sizeof sent, num(s, "bytes_sent"));
     fmt_bytes(recv, sizeof recv, num(s, "bytes_received"));
     throng__buf_printf(b, "  %-10s sent %s, received %s\n", "data", sent, recv);
+    exchanges_line(b, s);
     faults_lines(b, s);
-    if (t->cancelled)
-        throng__buf_printf(b, "  %-10s %llu in flight when the run ended (not faults)\n",
-                           "cancelled", t->cancelled);
     throng__buf_printf(b, "  %-10s %llu running, %llu faulted out, of %llu\n", "clients", t->active,
                        t->faulted, t->clients);
 }
