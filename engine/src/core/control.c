@@ -230,11 +230,10 @@ static void wait_news(throng__control_t *c, int timeout)
         int fd = s->ended ? -1 : s->ops->fd(s);
         if (fd >= 0) pfd[n++] = (struct pollfd){fd, POLLIN, 0};
     }
-    poll(pfd, n, timeout);
-    if (c->wake_fd >= 0) {
-        char buf[64];
-        while (read(c->wake_fd, buf, sizeof buf) > 0)
-            ;
+    if (poll(pfd, n, timeout) > 0 && c->wake_fd >= 0 && (pfd[0].revents & POLLIN)) {
+        char buf[64]; /* wake-ups left over wake the next poll, which is harmless */
+        ssize_t got = read(c->wake_fd, buf, sizeof buf);
+        (void)got;
     }
 }
 
@@ -258,12 +257,14 @@ throng_ending_t throng__control_run(throng__control_t *c)
             else
                 running++;
         }
-        double elapsed = elapsed_of(c);
-        if (c->ending == THRONG_END_NONE)
-            decide(c, elapsed);
-        else if (elapsed - c->stopped_at >= c->grace)
-            kill_late(c);
         if (running == 0) break;
+        double elapsed = elapsed_of(c);
+        if (c->ending == THRONG_END_NONE) {
+            decide(c, elapsed);
+            if (c->ending != THRONG_END_NONE) continue; /* a source may end at once */
+        } else if (elapsed - c->stopped_at >= c->grace) {
+            kill_late(c);
+        }
         if (elapsed >= next_tick) {
             tick(c, elapsed);
             while (next_tick <= elapsed)
