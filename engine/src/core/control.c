@@ -210,8 +210,8 @@ static int next_wakeup(const throng__control_t *c, double elapsed, double next_t
         until = c->next_progress - elapsed;
     if (c->ending == THRONG_END_NONE && c->duration > 0 && c->duration - elapsed < until)
         until = c->duration - elapsed;
-    if (c->ending != THRONG_END_NONE && c->stopped_at + c->grace - elapsed < until)
-        until = c->stopped_at + c->grace - elapsed;
+    double grace_left = c->stopped_at + c->grace - elapsed; /* past it: nothing more to do */
+    if (c->ending != THRONG_END_NONE && grace_left > 0 && grace_left < until) until = grace_left;
     if (until < 0) until = 0;
     return (int)(until * 1000) + 1;
 }
