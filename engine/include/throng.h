@@ -148,10 +148,12 @@ typedef struct throng_config {
     double timeout;             /* per-request timeout, seconds (default 5) */
     double connect_timeout;     /* connect timeout, seconds (default 5) */
     throng_on_fault_t on_fault; /* what a faulted client does */
-    unsigned processes;         /* worker processes (default 1: the calling process itself).
-                                   Above 1 the engine forks them in throng_start(), before it
-                                   creates any thread or Lua state, and each runs its share of
-                                   every group's clients; call it from a program that may fork */
+    unsigned processes;         /* worker processes of each group that leaves its own at 0
+                                   (default 1: the calling process itself). Above 1 the engine
+                                   forks them in throng_start(), before it creates any thread
+                                   or Lua state; each group with more than 1 has processes of
+                                   its own, each running a share of its clients; call it from
+                                   a program that may fork */
     int once;                   /* each client runs one session, then the run ends */
     int keep_last_reply;        /* keep the last response for throng_report_last_reply() */
     int live_reports;           /* throng_report_json() works while the run goes on (the

@@ -1,10 +1,10 @@
-/* engine.c - the engine's lifecycle: configuration, groups, start, the
- * control loop of throng_wait(), stop, and cleanup. */
+/* engine.c - the engine's lifecycle: configuration, groups, where their
+ * clients run, start, throng_wait() (the control loop of control.c over
+ * the run's sources), stop, and cleanup. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +102,7 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     s->log_level = e->cfg.log_level;
     g->procs = g->cfg.processes ? g->cfg.processes : e->cfg.processes;
     if (g->procs > g->cfg.clients) g->procs = g->cfg.clients; /* no process without a client */
-    if (g->procs > e->forks) e->forks = g->procs;
+    if (g->procs > 1) e->forks += g->procs;                   /* processes of its own */
     return 0;
 }
 
@@ -115,41 +115,48 @@ static unsigned share(unsigned n, unsigned parts, unsigned i, unsigned *from)
     return base + (i < extra);
 }
 
-/* A group's clients in worker process proc: the first g->procs processes
- * share them. */
-static unsigned group_clients(const throng__group_t *g, unsigned proc, unsigned *from)
+/* A group's clients in share `part` of them: its worker processes (or
+ * this process, part 0 of 1) share them. */
+static unsigned group_clients(const throng__group_t *g, unsigned part, unsigned *from)
 {
+    unsigned parts = g->procs > 1 ? g->procs : 1;
     *from = 0;
-    return proc < g->procs ? share(g->cfg.clients, g->procs, proc, from) : 0;
+    return part < parts ? share(g->cfg.clients, parts, part, from) : 0;
 }
 
-/* The threads a group runs in one process: no more than its clients there. */
-unsigned throng__group_threads(const throng__group_t *g, unsigned proc)
+unsigned throng__group_threads(const throng__group_t *g, unsigned part)
 {
-    unsigned from, n = group_clients(g, proc, &from);
+    unsigned from, n = group_clients(g, part, &from);
     return g->cfg.threads < n ? g->cfg.threads : n;
 }
 
-int throng__engine_create_workers(throng_engine_t *e, unsigned proc)
+/* Whether group gi runs here: in create_workers(e, group, part)'s terms. */
+static int runs_here(const throng_engine_t *e, unsigned gi, int group)
 {
-    uint64_t total_clients = 0;
-    for (unsigned i = 0; i < e->ngroups; i++) {
-        e->nworkers += throng__group_threads(&e->groups[i], proc);
-        total_clients += e->groups[i].cfg.clients;
-    }
+    return group < 0 ? e->groups[gi].procs <= 1 : (unsigned)group == gi;
+}
+
+int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
+{
+    for (unsigned i = 0; i < e->ngroups; i++)
+        if (runs_here(e, i, group)) e->nworkers += throng__group_threads(&e->groups[i], part);
     e->workers = calloc(e->nworkers ? e->nworkers : 1, sizeof *e->workers);
     if (!e->workers) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
     unsigned wi = 0;
     uint64_t group_base = 0; /* clients of the groups before, across all processes */
     for (unsigned gi = 0; gi < e->ngroups; gi++) {
         throng__group_t *g = &e->groups[gi];
+        if (!runs_here(e, gi, group)) {
+            group_base += g->cfg.clients;
+            continue;
+        }
         throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
         throng__persona_params_t params = {
             g->cfg.request_count, g->cfg.slow_down, g->cfg.args,
             g->cfg.nargs,         e->functions,     e->nfunctions,
             e->cfg.log,           e->cfg.log_data,  (int)e->cfg.log_level};
-        unsigned pfrom, pclients = group_clients(g, proc, &pfrom);
-        unsigned threads = throng__group_threads(g, proc);
+        unsigned pfrom, pclients = group_clients(g, part, &pfrom);
+        unsigned threads = throng__group_threads(g, part);
         for (unsigned t = 0; t < threads; t++, wi++) {
             unsigned tfrom, n = share(pclients, threads, t, &tfrom);
             uint64_t first = group_base + pfrom + tfrom; /* the worker's first client, from 0 */
@@ -162,20 +169,19 @@ int throng__engine_create_workers(throng_engine_t *e, unsigned proc)
             if (rc) return rc;
             g->session_style = throng__persona_session_style(&w->persona);
             w->budget = e->budget;
-            if (e->cfg.live_reports || e->forks > 1) {
+            if (e->cfg.live_reports || e->in_worker_process) {
                 if (!(w->published = malloc(sizeof *w->published)))
                     return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
                 throng__stats_init(w->published);
             }
-            w->notify_fd = e->pipe[1];
+            w->notify_fd = e->threads.pipe[1];
         }
         group_base += g->cfg.clients;
     }
     return 0;
 }
 
-/* Frees every worker; nonzero when one's loop did not close cleanly. */
-static int destroy_workers(throng_engine_t *e)
+int throng__engine_destroy_workers(throng_engine_t *e)
 {
     int bad = 0;
     for (unsigned i = 0; i < e->nworkers && e->workers; i++) {
@@ -222,7 +228,7 @@ int throng__engine_start_workers(throng_engine_t *e)
             throng__worker_request_stop(e->workers[i], THRONG_END_STOPPED);
         for (unsigned i = 0; i + 1 < started; i++)
             throng__worker_join(e->workers[i]);
-        destroy_workers(e);
+        throng__engine_destroy_workers(e);
     }
     return rc;
 }
@@ -255,15 +261,53 @@ static int check_personas(throng_engine_t *e)
 static int check_run(throng_engine_t *e)
 {
     int rc = check_config(e);
-    e->forks = 1;
+    e->forks = 0;
     for (unsigned i = 0; rc == 0 && i < e->ngroups; i++)
         rc = prepare_group(e, &e->groups[i]);
+    if (rc == 0 && e->forks > 4096)
+        rc = throng__fail(e->errmsg, THRONG_EINVAL,
+                          "the groups ask for %u worker processes in all; at most 4096", e->forks);
     return rc;
+}
+
+/* This process's worker threads: the groups that run here, as a source. */
+static int start_threads(throng_engine_t *e)
+{
+    int rc = throng__threads_source_open(&e->threads, e, e->errmsg);
+    if (rc) return rc;
+    e->threads_open = 1;
+    if ((rc = throng__engine_create_workers(e, -1, 0)) != 0) {
+        throng__engine_destroy_workers(e);
+        return rc;
+    }
+    return throng__engine_start_workers(e);
+}
+
+void throng__engine_control_setup(throng_engine_t *e, throng__source_t **sources, unsigned n)
+{
+    throng__control_t *c = &e->control;
+    throng__control_init(c);
+    c->sources = sources;
+    c->nsources = n;
+    c->ngroups = e->ngroups;
+    c->gstats = e->gstats;
+    c->series = &e->series;
+    c->lock = &e->live_lock;
+    c->started_ns = e->started_ns;
+    c->duration = e->cfg.duration;
+    c->wake_fd = e->pipe[0];
+    c->stop_requested = &e->stop_requested;
+    c->progress = e->cfg.progress;
+    c->progress_data = e->cfg.progress_data;
+    c->progress_interval = e->cfg.progress_interval;
+    c->log = e->cfg.log;
+    c->log_data = e->cfg.log_data;
+    c->log_level = e->cfg.log_level;
 }
 
 static int start_run(throng_engine_t *e)
 {
-    int rc;
+    int rc = 0;
     if (pipe2(e->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return throng__fail(e->errmsg, THRONG_ESYS, "cannot create a pipe: %s", strerror(errno));
     e->seed = e->cfg.seed ? e->cfg.seed : throng__fresh_seed();
@@ -290,15 +334,26 @@ static int start_run(throng_engine_t *e)
     }
     e->started_ns = throng__now_ns();
     e->started_wall = time(NULL);
-    if (e->forks > 1) {
+    /* Every worker process is forked before this process makes any thread
+     * or Lua state of its own (check_personas' are closed again). */
+    if (e->forks > 0) {
         if ((rc = check_personas(e)) != 0 || (rc = throng__proc_spawn(e)) != 0) return rc;
-    } else {
-        if ((rc = throng__engine_create_workers(e, 0)) != 0) {
-            destroy_workers(e);
-            return rc;
-        }
-        if ((rc = throng__engine_start_workers(e)) != 0) return rc;
     }
+    int local = 0;
+    for (unsigned i = 0; i < e->ngroups; i++)
+        local |= e->groups[i].procs <= 1;
+    if (!(e->sources = calloc(e->nprocs + 1, sizeof *e->sources)))
+        rc = throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+    else if (local)
+        rc = start_threads(e);
+    if (rc) {
+        throng__proc_free(e); /* the worker processes go with the run */
+        return rc;
+    }
+    if (local) e->sources[e->nsources++] = &e->threads.base;
+    for (unsigned i = 0; i < e->nprocs; i++)
+        e->sources[e->nsources++] = throng__proc_source(e, i);
+    throng__engine_control_setup(e, e->sources, e->nsources);
     return 0;
 }
 
@@ -324,11 +379,11 @@ int throng_start(throng_engine_t *e)
     atomic_store(&e->state, THRONG__RUNNING);
     for (unsigned i = 0; i < e->ngroups; i++) {
         const throng__group_t *g = &e->groups[i];
-        throng__engine_log(e, THRONG_LOG_INFO,
-                           "run started: %s, %u client%s on %u thread%s%s against %s", g->label,
-                           g->cfg.clients, g->cfg.clients == 1 ? "" : "s", g->cfg.threads,
-                           g->cfg.threads == 1 ? "" : "s",
-                           g->procs > 1 ? " in each worker process" : "", g->set.address.authority);
+        throng__engine_log(
+            e, THRONG_LOG_INFO, "run started: %s, %u client%s on %u thread%s%s against %s",
+            g->label, g->cfg.clients, g->cfg.clients == 1 ? "" : "s", g->cfg.threads,
+            g->cfg.threads == 1 ? "" : "s", g->procs > 1 ? " in each of its worker processes" : "",
+            g->set.address.authority);
     }
     return 0;
 }
@@ -347,193 +402,6 @@ void throng_stop(throng_engine_t *e)
     }
 }
 
-void throng__engine_stop_workers(throng_engine_t *e, throng_ending_t reason)
-{
-    for (unsigned i = 0; i < e->nworkers; i++)
-        throng__worker_request_stop(e->workers[i], reason);
-}
-
-void throng__engine_progress(throng_engine_t *e, const throng__counts_t *sum, double elapsed,
-                             uint64_t *last_requests, double *last_at)
-{
-    throng_progress_t p = {0};
-    p.elapsed = elapsed;
-    p.requests = sum->requests;
-    p.failures = throng__counts_failures(sum);
-    p.clients_active = sum->clients_active;
-    p.clients_faulted = sum->clients_faulted;
-    p.p99 = e->last_p99;
-    double dt = elapsed - *last_at;
-    p.rate = dt > 0 ? (double)(sum->requests - *last_requests) / dt : 0;
-    *last_requests = sum->requests;
-    *last_at = elapsed;
-    e->cfg.progress(&p, e->cfg.progress_data);
-}
-
-/* Sums the workers' latest snapshots for the progress callback. */
-static void local_progress(throng_engine_t *e, double elapsed, uint64_t *last_requests,
-                           double *last_at)
-{
-    throng__counts_t sum, one;
-    memset(&sum, 0, sizeof sum);
-    for (unsigned i = 0; i < e->nworkers; i++) {
-        throng__worker_snapshot(e->workers[i], &one);
-        throng__counts_add(&sum, &one);
-    }
-    throng__engine_progress(e, &sum, elapsed, last_requests, last_at);
-}
-
-/* In a worker process: the workers' latest published stats, by group, and
- * their finished seconds, to the parent. */
-static void send_snapshot(throng_engine_t *e, const throng__link_t *link)
-{
-    throng__stats_t *sums = calloc(e->ngroups, sizeof *sums);
-    if (!sums) return;
-    for (unsigned g = 0; g < e->ngroups; g++)
-        throng__stats_init(&sums[g]);
-    for (unsigned i = 0; i < e->nworkers; i++)
-        throng__worker_merge_published(e->workers[i], &sums[e->workers[i]->group]);
-    throng__proc_send(link, 'S', THRONG_END_NONE, sums, e->ngroups);
-    for (unsigned g = 0; g < e->ngroups; g++)
-        throng__stats_free(&sums[g]);
-    free(sums);
-    throng__proc_send_seconds(e, link);
-}
-
-void throng__engine_settle(throng_engine_t *e, uint64_t before)
-{
-    pthread_mutex_lock(&e->live_lock);
-    throng__series_settle(&e->series, before);
-    if (e->series.npoints) e->last_p99 = e->series.points[e->series.npoints - 1].p99;
-    pthread_mutex_unlock(&e->live_lock);
-}
-
-/* Takes the workers' finished seconds and settles those surely complete. */
-static void gather_seconds(throng_engine_t *e, double elapsed)
-{
-    pthread_mutex_lock(&e->live_lock);
-    for (unsigned i = 0; i < e->nworkers; i++)
-        throng__worker_take_seconds(e->workers[i], &e->series);
-    pthread_mutex_unlock(&e->live_lock);
-    /* A worker hands a second over within a tick (250 ms) of its end. */
-    double done = elapsed - 0.5;
-    if (done >= 1) throng__engine_settle(e, (uint64_t)done + 1);
-}
-
-/* Reads the parent's stop request: 1 when it came, or the parent is gone. */
-static int parent_says_stop(const throng__link_t *link, throng_ending_t *reason)
-{
-    unsigned char msg[2];
-    ssize_t n = read(link->ctl_fd, msg, sizeof msg);
-    if (n == 2) {
-        *reason = (throng_ending_t)msg[1];
-        return 1;
-    }
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        *reason = THRONG_END_STOPPED; /* the parent is gone */
-        return 1;
-    }
-    return 0;
-}
-
-/* Milliseconds until the next thing the control loop must do. */
-static int next_wakeup(const throng_engine_t *e, double elapsed, double next_tick, int stopping)
-{
-    double until = next_tick - elapsed;
-    if (until > 1) until = 1;
-    if (!stopping && e->cfg.duration > 0 && e->cfg.duration - elapsed < until)
-        until = e->cfg.duration - elapsed;
-    if (until < 0) until = 0;
-    return (int)(until * 1000) + 1;
-}
-
-/* Why a run whose workers all ended on their own ended. */
-throng_ending_t throng__engine_own_ending(const throng_ending_t *endings, unsigned n)
-{
-    int all_clients = n > 0, all_duration = n > 0, any_once = 0;
-    for (unsigned i = 0; i < n; i++) {
-        all_clients &= endings[i] == THRONG_END_CLIENTS;
-        all_duration &= endings[i] == THRONG_END_DURATION; /* groups with their own duration */
-        any_once |= endings[i] == THRONG_END_ONCE;
-    }
-    return all_clients    ? THRONG_END_CLIENTS
-           : all_duration ? THRONG_END_DURATION
-           : any_once     ? THRONG_END_ONCE
-                          : THRONG_END_REQUESTS;
-}
-
-throng_ending_t throng__engine_control(throng_engine_t *e, const throng__link_t *link)
-{
-    unsigned finished = 0;
-    throng_ending_t ending = THRONG_END_NONE;
-    double interval = link ? 1 : e->cfg.progress_interval > 0 ? e->cfg.progress_interval : 1;
-    double next_tick = interval, last_at = 0;
-    uint64_t last_requests = 0;
-    while (finished < e->nworkers) {
-        struct pollfd pfd[2] = {{e->pipe[0], POLLIN, 0}, {link ? link->ctl_fd : -1, POLLIN, 0}};
-        poll(pfd, link ? 2 : 1,
-             next_wakeup(e, throng__engine_elapsed(e), next_tick, ending != THRONG_END_NONE));
-        char buf[64];
-        ssize_t n;
-        while ((n = read(e->pipe[0], buf, sizeof buf)) > 0)
-            for (ssize_t i = 0; i < n; i++)
-                finished += buf[i] == 'f';
-        double elapsed = throng__engine_elapsed(e);
-        throng_ending_t asked;
-        if (ending == THRONG_END_NONE && link && (pfd[1].revents & (POLLIN | POLLHUP)) &&
-            parent_says_stop(link, &asked)) {
-            ending = asked;
-            throng__engine_stop_workers(e, ending);
-        } else if (ending == THRONG_END_NONE && atomic_load(&e->stop_requested)) {
-            ending = THRONG_END_STOPPED;
-            throng__engine_log(e, THRONG_LOG_INFO, "stopping: asked to stop after %.2fs", elapsed);
-            throng__engine_stop_workers(e, ending);
-        } else if (ending == THRONG_END_NONE && e->cfg.duration > 0 && elapsed >= e->cfg.duration) {
-            ending = THRONG_END_DURATION;
-            throng__engine_log(e, THRONG_LOG_INFO, "stopping: the duration (%gs) is reached",
-                               e->cfg.duration);
-            throng__engine_stop_workers(e, ending);
-        }
-        if (elapsed >= next_tick && finished < e->nworkers) {
-            if (link) {
-                send_snapshot(e, link);
-            } else {
-                gather_seconds(e, elapsed);
-                if (e->cfg.progress) local_progress(e, elapsed, &last_requests, &last_at);
-            }
-            while (next_tick <= elapsed)
-                next_tick += interval;
-        }
-    }
-    if (ending != THRONG_END_NONE) return ending;
-    throng_ending_t endings[e->nworkers ? e->nworkers : 1];
-    for (unsigned i = 0; i < e->nworkers; i++)
-        endings[i] = e->workers[i]->ending;
-    return throng__engine_own_ending(endings, e->nworkers);
-}
-
-int throng__engine_join_workers(throng_engine_t *e)
-{
-    for (unsigned i = 0; i < e->nworkers; i++) {
-        throng__worker_join(e->workers[i]);
-        throng__stats_merge(e->gstats[e->workers[i]->group], &e->workers[i]->stats);
-        throng__worker_take_seconds(e->workers[i], &e->series);
-        const throng__worker_t *w = e->workers[i];
-        if (w->last_at && w->last_at >= e->last_at) {
-            e->last_reply.len = 0;
-            throng__buf_append(&e->last_reply, w->last_reply.data ? w->last_reply.data : "",
-                               w->last_reply.len);
-            e->last_status = w->last_status;
-            e->last_at = w->last_at;
-        }
-    }
-    pthread_mutex_lock(&e->live_lock); /* a live report may be reading the workers */
-    int bad = destroy_workers(e);
-    pthread_mutex_unlock(&e->live_lock);
-    return bad ? throng__fail(e->errmsg, THRONG_ESYS, "a worker's event loop kept a handle open")
-               : 0;
-}
-
 /* Checks every threshold against the run's results. */
 static void check_thresholds(throng_engine_t *e, double elapsed)
 {
@@ -550,15 +418,11 @@ int throng_wait(throng_engine_t *e)
     if (!e) return THRONG_EINVAL;
     if (atomic_load(&e->state) != THRONG__RUNNING)
         return throng__fail(e->errmsg, THRONG_ESTATE, "throng_wait() needs a started engine");
-    int rc = 0;
-    throng_ending_t ending;
-    if (e->nprocs) {
-        ending = throng__proc_control(e);
-    } else {
-        ending = throng__engine_control(e, NULL);
-        rc = throng__engine_join_workers(e);
-    }
-    throng__engine_settle(e, UINT64_MAX);
+    throng_ending_t ending = throng__control_run(&e->control);
+    int rc = e->control.rc;
+    if (rc) snprintf(e->errmsg, sizeof e->errmsg, "%s", e->control.errmsg);
+    snprintf(e->proc_sample, sizeof e->proc_sample, "%s", e->control.lost_sample);
+    throng__control_settle(&e->control, UINT64_MAX);
     throng__engine_totals(e);
     double elapsed = throng__engine_elapsed(e);
     check_thresholds(e, elapsed);
@@ -570,8 +434,8 @@ int throng_wait(throng_engine_t *e)
     return rc;
 }
 
-/* The figures so far: the workers' published stats (or the worker
- * processes' latest), merged by group, under the live lock. */
+/* The figures so far: every source's latest (or final) statistics, merged
+ * by group, under the live lock. */
 cJSON *throng__engine_live_json(throng_engine_t *e)
 {
     throng__stats_t *groups = calloc(e->ngroups, sizeof *groups), *total = malloc(sizeof *total);
@@ -584,16 +448,11 @@ cJSON *throng__engine_live_json(throng_engine_t *e)
             views[g] = &groups[g];
         }
         pthread_mutex_lock(&e->live_lock);
-        for (unsigned i = 0; i < e->nworkers; i++)
-            throng__worker_merge_published(e->workers[i], &groups[e->workers[i]->group]);
-        for (unsigned i = 0; i < e->nprocs; i++)
-            for (unsigned g = 0; g < e->ngroups; g++)
-                throng__stats_merge(&groups[g], &e->procs[i].last[g]);
+        throng__control_latest(&e->control, groups);
         for (unsigned g = 0; g < e->ngroups; g++)
             throng__stats_merge(total, &groups[g]);
         throng_report_t r;
         throng__report_fill(e, &r, total, throng__engine_elapsed(e), THRONG_END_NONE);
-        r.processes_lost = 0;
         throng__report_view_t v = {&r, views, total};
         doc = throng__report_json(e, &v);
         pthread_mutex_unlock(&e->live_lock);
@@ -682,8 +541,10 @@ void throng_engine_free(throng_engine_t *e)
         throng_stop(e);
         throng_wait(e);
     }
-    destroy_workers(e);
+    throng__engine_destroy_workers(e);
     throng__proc_free(e);
+    if (e->threads_open) throng__threads_source_close(&e->threads);
+    free(e->sources);
     for (unsigned i = 0; i < e->ngroups; i++)
         throng__group_free(&e->groups[i]);
     free(e->groups);

@@ -1,6 +1,7 @@
-/* engine.h - the engine behind throng_engine_t: groups, their worker
- * threads, the control loop that waits, samples progress and stops them,
- * and the merged report. */
+/* engine.h - the engine behind throng_engine_t: groups, where their
+ * clients run (this process's worker threads, worker processes), the run's
+ * sources handed to the one control loop (control.h), and the merged
+ * report. */
 #ifndef THRONG_ENGINE_H
 #define THRONG_ENGINE_H
 
@@ -12,6 +13,8 @@
 #include "throng.h"
 #include "stats/threshold.h"
 #include "client/worker.h"
+#include "core/control.h"
+#include "core/source_threads.h"
 
 typedef struct throng__group {
     throng_group_t cfg; /* strings owned by the engine */
@@ -19,7 +22,8 @@ typedef struct throng__group {
     char label[160]; /* "table", or the script's file name */
     throng__worker_settings_t set;
     int session_style; /* the persona has a session function */
-    unsigned procs;    /* worker processes its clients are spread over */
+    unsigned procs;    /* worker processes its clients are spread over; 1: this process's
+                          threads. Each group with more than one has processes of its own. */
 } throng__group_t;
 
 typedef enum {
@@ -37,12 +41,19 @@ struct throng_engine {
     unsigned ngroups;
     throng__worker_t **workers; /* this process's worker threads */
     unsigned nworkers;
-    unsigned forks;             /* worker processes to start: the most any group wants (1: none) */
-    struct throng__proc *procs; /* worker processes, when forks > 1 */
+    unsigned forks;             /* worker processes to start: every group's with procs > 1 */
+    struct throng__proc *procs; /* worker processes (the parent's view of them) */
     unsigned nprocs;
     char proc_sample[THRONG_SAMPLE_LEN]; /* what happened to the first process lost */
+    int in_worker_process;               /* this is a worker process's copy of the engine */
 
-    int pipe[2]; /* workers write 'f' when done, throng_stop() writes 's' */
+    throng__threads_source_t threads; /* this process's worker threads, as a source */
+    int threads_open;
+    throng__source_t **sources; /* every source of the run: threads, then processes */
+    unsigned nsources;
+    throng__control_t control; /* the one control loop, set up by throng_start() */
+
+    int pipe[2]; /* throng_stop() writes 's' to wake the control loop */
     _Atomic int state;
     _Atomic int stop_requested;
     uint64_t seed;
@@ -58,15 +69,12 @@ struct throng_engine {
     throng__stats_t *total;    /* every group's stats merged */
     throng__stats_t **gstats;  /* each group's stats, merged from its workers (or processes) */
     throng__series_t series;   /* the run's per-second points */
-    double last_p99;           /* of the latest second settled, for the progress line */
     pthread_mutex_t live_lock; /* guards series and procs' stats against live reports */
     throng__buf_t last_reply;  /* keep_last_reply: the latest response's body */
     int last_status;
     uint64_t last_at;
     char errmsg[THRONG__ERRMSG_LEN];
 };
-
-struct throng__link;
 
 /* Fills r from total (report.c); _build fills e->report from e->total. */
 void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const throng__stats_t *total,
@@ -78,35 +86,25 @@ struct cJSON *throng__engine_live_json(throng_engine_t *e);
 
 /* ---- shared with proc.c, which runs the same steps in each worker process ---- */
 
-/* Creates this process's workers (process proc, 0 without processes): its
- * share of every group's clients, spread over the group's threads. */
-int throng__engine_create_workers(throng_engine_t *e, unsigned proc);
+/* Creates this process's workers: with group -1 every group that runs in
+ * this process's threads (procs 1), all its clients; otherwise share `part`
+ * of that group's clients (a worker process), spread over its threads. */
+int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part);
 int throng__engine_start_workers(throng_engine_t *e);
 
-/* Waits for the workers; with a link (in a worker process) also obeys the
- * parent and sends it statistics every second. Returns why the run ended. */
-throng_ending_t throng__engine_control(throng_engine_t *e, const struct throng__link *link);
+/* Frees every worker; nonzero when one's loop did not close cleanly. */
+int throng__engine_destroy_workers(throng_engine_t *e);
 
-/* Joins the workers, merges their stats into e->gstats, frees them. */
-int throng__engine_join_workers(throng_engine_t *e);
+/* Fills e->control with what every run shares (groups' stats, series,
+ * lock, clock, log) and the sources given. */
+void throng__engine_control_setup(throng_engine_t *e, throng__source_t **sources, unsigned n);
 
 /* Merges every group's stats into e->total, once the run has ended. */
 void throng__engine_totals(throng_engine_t *e);
 
-/* Settles the series' seconds before `before` and notes the latest p99. */
-void throng__engine_settle(throng_engine_t *e, uint64_t before);
-
-void throng__engine_stop_workers(throng_engine_t *e, throng_ending_t reason);
-
-/* Calls the progress callback with sum. */
-void throng__engine_progress(throng_engine_t *e, const throng__counts_t *sum, double elapsed,
-                             uint64_t *last_requests, double *last_at);
-
-/* Why a run ended whose workers (or processes) ended on their own. */
-throng_ending_t throng__engine_own_ending(const throng_ending_t *endings, unsigned n);
-
-/* The threads a group runs in worker process proc (0 without processes). */
-unsigned throng__group_threads(const throng__group_t *g, unsigned proc);
+/* The threads a group runs in share `part` of its clients (0: the first
+ * worker process, or this process). */
+unsigned throng__group_threads(const throng__group_t *g, unsigned part);
 
 void throng__engine_log(throng_engine_t *e, throng_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,17 +1,20 @@
 /* proc.c - worker processes.
  *
  * throng_start() forks them before any thread or Lua state exists. Each
- * child builds its share of the workers, runs the same control loop as a
- * run without processes, sends its whole statistics (cumulative, so a lost
- * frame or a lost process costs nothing already received) every second and
- * once more at the end, then exits. The parent only reads, merges, relays
- * stops, and notices children that end without their final frame.
+ * runs share `part` of one group's clients: it builds its workers and runs
+ * the same control loop as any run (control.c) over its threads, with its
+ * parent as the authority for stops and time. It sends its group's whole
+ * statistics (cumulative, so a lost frame or a lost process costs nothing
+ * already received) and its finished seconds every second and once more at
+ * the end, then exits. To the parent's control loop each process is a
+ * source: the parent reads its frames, relays stops, kills it when it
+ * outlasts the grace of a stop, and notices when it ends without its final
+ * frame (lost).
  *
  * Children never outlive the parent: each asks the kernel for SIGKILL when
  * its parent dies, and treats the end of its control pipe as a stop. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,17 +27,32 @@
 #include "core/engine.h"
 #include "core/proc.h"
 
-#define STOP_GRACE 10.0 /* seconds a stopped child has before SIGKILL */
-
 /* A frame: its header, then len bytes of payload. */
 typedef struct frame_header {
     uint32_t len;
-    char kind;            /* 'S' statistics, 'F' final statistics, 'E' an error message */
+    char kind;            /* 'S' statistics, 'F' final statistics, 'P' a finished second,
+                             'E' an error message */
     unsigned char ending; /* 'F': why the child's run ended */
     uint16_t pad;
 } frame_header_t;
 
+/* A statistics frame's payload: entries of a group's index, the length of
+ * its serialised stats, and those. */
+typedef struct stats_entry {
+    uint32_t group;
+    uint32_t len;
+} stats_entry_t;
+
 /* ---------------------------------------------------------------- child */
+
+/* A worker process's line to its parent, as the uplink of its control loop. */
+typedef struct link {
+    throng__uplink_t base;
+    throng_engine_t *engine;
+    unsigned index, group, part;
+    int ctl_fd;   /* the parent's stop requests */
+    int stats_fd; /* frames to the parent */
+} link_t;
 
 static void write_all(int fd, const void *data, size_t len)
 {
@@ -48,71 +66,107 @@ static void write_all(int fd, const void *data, size_t len)
     }
 }
 
-static void send_frame(const throng__link_t *link, char kind, throng_ending_t ending,
-                       const void *payload, size_t len)
+static void send_frame(const link_t *l, char kind, throng_ending_t ending, const void *payload,
+                       size_t len)
 {
     frame_header_t h = {(uint32_t)len, kind, (unsigned char)ending, 0};
-    write_all(link->stats_fd, &h, sizeof h);
-    write_all(link->stats_fd, payload, len);
+    write_all(l->stats_fd, &h, sizeof h);
+    write_all(l->stats_fd, payload, len);
 }
 
-/* The payload: each group's serialised stats, after its length. */
-void throng__proc_send(const throng__link_t *link, char kind, throng_ending_t ending,
-                       const throng__stats_t *stats, unsigned ngroups)
+/* The statistics of the group this process runs. */
+static void send_stats(const link_t *l, char kind, throng_ending_t ending, const throng__stats_t *s)
 {
     throng__buf_t b = {0};
-    int rc = 0;
-    for (unsigned g = 0; rc == 0 && g < ngroups; g++) {
-        size_t at = b.len;
-        uint32_t len = 0;
-        rc = throng__buf_append(&b, &len, sizeof len);
-        if (rc == 0) rc = throng__stats_serialize(&stats[g], &b);
-        len = (uint32_t)(b.len - at - sizeof len);
-        if (rc == 0) memcpy(b.data + at, &len, sizeof len);
+    stats_entry_t entry = {l->group, 0};
+    int rc = throng__buf_append(&b, &entry, sizeof entry);
+    if (rc == 0) rc = throng__stats_serialize(s, &b);
+    if (rc == 0) {
+        entry.len = (uint32_t)(b.len - sizeof entry);
+        memcpy(b.data, &entry, sizeof entry);
+        send_frame(l, kind, ending, b.data, b.len);
     }
-    if (rc == 0) send_frame(link, kind, ending, b.data, b.len);
     throng__buf_free(&b);
 }
 
-/* Sends the seconds gathered in e->series (merged across this process's
- * workers) and forgets them. */
-static void send_gathered(throng_engine_t *e, const throng__link_t *link)
+/* Sends the seconds gathered in series and forgets them. */
+static void send_seconds(const link_t *l, throng__series_t *series)
 {
     const throng__second_t *second;
-    for (size_t i = 0; (second = throng__series_pending(&e->series, i)) != NULL; i++)
-        send_frame(link, 'P', THRONG_END_NONE, second, sizeof *second);
-    throng__series_free(&e->series);
-    throng__series_init(&e->series);
+    for (size_t i = 0; (second = throng__series_pending(series, i)) != NULL; i++)
+        send_frame(l, 'P', THRONG_END_NONE, second, sizeof *second);
+    throng__series_free(series);
+    throng__series_init(series);
 }
 
-void throng__proc_send_seconds(throng_engine_t *e, const throng__link_t *link)
+/* Reads the parent's stop request: 1 when it came, or the parent is gone. */
+static int link_heard(throng__uplink_t *u, throng_ending_t *reason)
 {
-    for (unsigned i = 0; i < e->nworkers; i++)
-        throng__worker_take_seconds(e->workers[i], &e->series);
-    send_gathered(e, link);
+    const link_t *l = (const link_t *)u;
+    unsigned char msg[2];
+    ssize_t n = read(l->ctl_fd, msg, sizeof msg);
+    if (n == 2) {
+        *reason = (throng_ending_t)msg[1];
+        return 1;
+    }
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        *reason = THRONG_END_STOPPED; /* the parent is gone */
+        return 1;
+    }
+    return 0;
+}
+
+/* Every tick: the group's latest statistics and the seconds taken. */
+static void link_tick(throng__uplink_t *u, throng__control_t *c)
+{
+    const link_t *l = (const link_t *)u;
+    throng__stats_t *groups = calloc(c->ngroups, sizeof *groups);
+    if (groups) {
+        for (unsigned g = 0; g < c->ngroups; g++)
+            throng__stats_init(&groups[g]);
+        pthread_mutex_lock(c->lock);
+        throng__control_latest(c, groups);
+        pthread_mutex_unlock(c->lock);
+        send_stats(l, 'S', THRONG_END_NONE, &groups[l->group]);
+        for (unsigned g = 0; g < c->ngroups; g++)
+            throng__stats_free(&groups[g]);
+        free(groups);
+    }
+    send_seconds(l, c->series);
 }
 
 /* The child's whole life: never returns. */
-static void child_main(throng_engine_t *e, const throng__link_t *link)
+static void child_main(throng_engine_t *e, link_t *l)
 {
-    /* The run's own pipe belongs to the parent; this process gets its own. */
+    /* The run's wake-up pipe belongs to the parent. */
     close(e->pipe[0]);
     close(e->pipe[1]);
-    e->cfg.progress = NULL;
-    e->cfg.duration = 0; /* the parent keeps time and says when to stop */
-    int rc = pipe2(e->pipe, O_CLOEXEC | O_NONBLOCK) == 0 ? 0 : THRONG_ESYS;
-    if (rc == 0) rc = throng__engine_create_workers(e, link->index);
+    e->pipe[0] = e->pipe[1] = -1;
+    e->in_worker_process = 1;
+    int rc = throng__threads_source_open(&e->threads, e, e->errmsg);
+    if (rc == 0) {
+        e->threads_open = 1;
+        rc = throng__engine_create_workers(e, (int)l->group, l->part);
+    }
     if (rc == 0) rc = throng__engine_start_workers(e);
     if (rc != 0) {
-        send_frame(link, 'E', THRONG_END_NONE, e->errmsg, strlen(e->errmsg));
+        send_frame(l, 'E', THRONG_END_NONE, e->errmsg, strlen(e->errmsg));
         _exit(2);
     }
-    throng__engine_log(e, THRONG_LOG_INFO, "worker process %d running %u worker thread%s",
-                       (int)getpid(), e->nworkers, e->nworkers == 1 ? "" : "s");
-    throng_ending_t ending = throng__engine_control(e, link);
-    throng__engine_join_workers(e); /* their last seconds go to e->series */
-    send_gathered(e, link);
-    throng__proc_send(link, 'F', ending, e->gstats[0], e->ngroups);
+    throng__engine_log(e, THRONG_LOG_INFO, "worker process %d running %s (%u of %u) on %u thread%s",
+                       (int)getpid(), e->groups[l->group].label, l->part + 1,
+                       e->groups[l->group].procs, e->nworkers, e->nworkers == 1 ? "" : "s");
+    throng__source_t *threads = &e->threads.base;
+    throng__engine_control_setup(e, &threads, 1);
+    throng__control_t *c = &e->control;
+    c->duration = 0; /* the parent keeps time, and says when to stop */
+    c->wake_fd = -1;
+    c->stop_requested = NULL;
+    c->progress = NULL;
+    c->uplink = &l->base;
+    throng_ending_t ending = throng__control_run(c);
+    send_seconds(l, &e->series);
+    send_stats(l, 'F', ending, e->gstats[l->group]);
     _exit(0);
 }
 
@@ -136,6 +190,7 @@ static void child_setup(throng_engine_t *e, pid_t parent, unsigned index)
 
 static int spawn_one(throng_engine_t *e, unsigned i)
 {
+    throng__proc_t *p = &e->procs[i];
     int ctl[2], stats[2];
     /* The control line is a socket pair, so that writing to a child that is
      * gone fails with EPIPE (MSG_NOSIGNAL) instead of raising SIGPIPE. */
@@ -156,59 +211,21 @@ static int spawn_one(throng_engine_t *e, unsigned i)
         close(ctl[1]);
         close(stats[0]);
         fcntl(ctl[0], F_SETFL, O_NONBLOCK);
-        throng__link_t link = {i, ctl[0], stats[1]};
+        link_t link = {{ctl[0], link_heard, link_tick}, e, i, p->group, p->part, ctl[0], stats[1]};
         child_main(e, &link);
     }
     close(ctl[0]);
     close(stats[1]);
-    throng__proc_t *p = &e->procs[i];
     p->pid = pid;
     p->ctl_fd = ctl[1];
     p->stats_fd = stats[0];
     fcntl(p->stats_fd, F_SETFL, O_NONBLOCK);
-    throng__engine_log(e, THRONG_LOG_INFO, "worker process %d started (%u of %u)", (int)pid, i + 1,
-                       e->cfg.processes);
+    throng__engine_log(e, THRONG_LOG_INFO, "worker process %d started (%u of %u, for %s)", (int)pid,
+                       i + 1, e->forks, e->groups[p->group].label);
     return 0;
 fail:
     return throng__fail(e->errmsg, THRONG_ESYS, "cannot start worker process %u: %s", i + 1,
                         strerror(errno));
-}
-
-/* Stops the children with reason (a closed control pipe also stops them). */
-static void stop_children(throng_engine_t *e, throng_ending_t reason)
-{
-    unsigned char msg[2] = {'s', (unsigned char)reason};
-    for (unsigned i = 0; i < e->nprocs; i++) {
-        if (e->procs[i].ctl_fd < 0) continue;
-        ssize_t n = send(e->procs[i].ctl_fd, msg, sizeof msg, MSG_NOSIGNAL);
-        (void)n; /* a child that is gone has nothing to stop */
-    }
-}
-
-int throng__proc_spawn(throng_engine_t *e)
-{
-    e->procs = calloc(e->forks, sizeof *e->procs);
-    if (!e->procs) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-    for (unsigned i = 0; i < e->forks; i++) {
-        e->procs[i].ctl_fd = e->procs[i].stats_fd = -1;
-        if (!(e->procs[i].last = calloc(e->ngroups, sizeof *e->procs[i].last)))
-            return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-        for (unsigned g = 0; g < e->ngroups; g++)
-            throng__stats_init(&e->procs[i].last[g]);
-    }
-    for (unsigned i = 0; i < e->forks; i++) {
-        int rc = spawn_one(e, i);
-        if (rc) {
-            e->nprocs = i;
-            stop_children(e, THRONG_END_STOPPED);
-            for (unsigned j = 0; j < i; j++)
-                waitpid(e->procs[j].pid, NULL, 0);
-            throng__proc_free(e);
-            return rc;
-        }
-        e->nprocs = i + 1;
-    }
-    return 0;
 }
 
 /* "killed by signal 9 (Killed)" or "exited with status 2". */
@@ -225,8 +242,9 @@ static void describe_status(int status, char *buf, size_t len)
 
 /* A child's statistics pipe reached its end: reap it and see whether it
  * said goodbye. */
-static void child_ended(throng_engine_t *e, throng__proc_t *p)
+static void child_ended(throng__proc_t *p)
 {
+    throng_engine_t *e = p->engine;
     close(p->stats_fd);
     p->stats_fd = -1;
     close(p->ctl_fd);
@@ -235,64 +253,64 @@ static void child_ended(throng_engine_t *e, throng__proc_t *p)
     while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
         ;
     p->exited = 1;
-    if (p->finished && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    p->base.ended = 1;
+    if (p->said_goodbye && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         throng__engine_log(e, THRONG_LOG_INFO, "worker process %d ended", (int)p->pid);
         return;
     }
-    char how[96], msg[THRONG_SAMPLE_LEN];
+    char how[96];
     describe_status(status, how, sizeof how);
-    snprintf(msg, sizeof msg, "worker process %d %s; its last statistics are kept", (int)p->pid,
-             how);
-    p->lost = 1;
+    snprintf(p->base.why, sizeof p->base.why, "worker process %d %s; its last statistics are kept",
+             (int)p->pid, how);
+    p->base.lost = 1;
     /* Its clients are neither running nor faulted out any more. */
-    pthread_mutex_lock(&e->live_lock);
     for (unsigned g = 0; g < e->ngroups; g++)
-        p->last[g].n.clients_active = 0;
-    pthread_mutex_unlock(&e->live_lock);
-    if (!e->proc_sample[0]) snprintf(e->proc_sample, sizeof e->proc_sample, "%s", msg);
-    throng__engine_log(e, THRONG_LOG_ERROR, "%s", msg);
+        if (p->last[g]) p->last[g]->n.clients_active = 0;
 }
 
-/* A statistics frame: each group's stats after its length. */
-static int take_stats(throng_engine_t *e, throng__proc_t *p, const char *data, size_t len)
+/* A statistics frame: each entry's group gets the stats that follow. */
+static int take_stats(throng__proc_t *p, const char *data, size_t len)
 {
     const char *at = data, *end = data + len;
-    for (unsigned g = 0; g < e->ngroups; g++) {
-        uint32_t n;
-        if ((size_t)(end - at) < sizeof n) return -1;
-        memcpy(&n, at, sizeof n);
-        at += sizeof n;
-        if ((size_t)(end - at) < n || throng__stats_deserialize(&p->last[g], at, n) != 0) return -1;
-        at += n;
+    while (at < end) {
+        stats_entry_t entry;
+        if ((size_t)(end - at) < sizeof entry) return -1;
+        memcpy(&entry, at, sizeof entry);
+        at += sizeof entry;
+        if (entry.group >= p->engine->ngroups || (size_t)(end - at) < entry.len) return -1;
+        throng__stats_t **s = &p->last[entry.group];
+        if (!*s) {
+            if (!(*s = malloc(sizeof **s))) return -1;
+            throng__stats_init(*s);
+        }
+        if (throng__stats_deserialize(*s, at, entry.len) != 0) return -1;
+        at += entry.len;
     }
-    return at == end ? 0 : -1;
+    return 0;
 }
 
 /* Parses the complete frames in p->in. */
-static void take_frames(throng_engine_t *e, throng__proc_t *p)
+static void take_frames(throng__proc_t *p)
 {
+    throng_engine_t *e = p->engine;
     size_t at = 0;
     while (p->in.len - at >= sizeof(frame_header_t)) {
         frame_header_t h;
         memcpy(&h, p->in.data + at, sizeof h);
         if (p->in.len - at - sizeof h < h.len) break;
         const char *payload = p->in.data + at + sizeof h;
-        pthread_mutex_lock(&e->live_lock);
-        int bad = (h.kind == 'S' || h.kind == 'F') && take_stats(e, p, payload, h.len) != 0;
-        if (h.kind == 'P' && h.len == sizeof(throng__second_t)) {
-            throng__second_t second;
-            memcpy(&second, payload, sizeof second);
-            throng__series_add(&e->series, &second);
-        }
-        pthread_mutex_unlock(&e->live_lock);
         if (h.kind == 'S' || h.kind == 'F') {
-            if (bad)
+            if (take_stats(p, payload, h.len) != 0)
                 throng__engine_log(e, THRONG_LOG_ERROR,
                                    "worker process %d sent malformed statistics", (int)p->pid);
             if (h.kind == 'F') {
-                p->finished = 1;
-                p->ending = (throng_ending_t)h.ending;
+                p->said_goodbye = 1;
+                p->base.ending = (throng_ending_t)h.ending;
             }
+        } else if (h.kind == 'P' && h.len == sizeof(throng__second_t)) {
+            throng__second_t second;
+            memcpy(&second, payload, sizeof second);
+            throng__series_add(&p->seconds, &second);
         } else if (h.kind == 'E') {
             throng__engine_log(e, THRONG_LOG_ERROR, "worker process %d could not start: %.*s",
                                (int)p->pid, (int)h.len, payload);
@@ -303,104 +321,130 @@ static void take_frames(throng_engine_t *e, throng__proc_t *p)
     p->in.len -= at;
 }
 
-/* Reads what a child sent; returns 0 when its pipe has ended. */
-static int read_child(throng_engine_t *e, throng__proc_t *p)
+/* ------------------------------------------------- the process as a source */
+
+static throng__proc_t *of(throng__source_t *s)
 {
+    return (throng__proc_t *)s;
+}
+
+static int proc_fd(throng__source_t *s)
+{
+    return of(s)->stats_fd;
+}
+
+/* Reads what the child sent; at the end of its pipe, it has ended. */
+static void proc_pump(throng__source_t *s)
+{
+    throng__proc_t *p = of(s);
+    if (p->stats_fd < 0) return;
     for (;;) {
-        if (throng__buf_reserve(&p->in, 64 * 1024) != 0) return 1;
+        if (throng__buf_reserve(&p->in, 64 * 1024) != 0) return;
         ssize_t n = read(p->stats_fd, p->in.data + p->in.len, p->in.cap - p->in.len);
         if (n > 0) {
             p->in.len += (size_t)n;
-            take_frames(e, p);
+            take_frames(p);
             continue;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 1;
-        return 0;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        break;
     }
+    child_ended(p);
 }
 
-static void progress_of_children(throng_engine_t *e, double elapsed, uint64_t *last_requests,
-                                 double *last_at)
+static void proc_counts(throng__source_t *s, throng__counts_t *sum)
 {
-    throng__counts_t sum;
-    memset(&sum, 0, sizeof sum);
-    for (unsigned i = 0; i < e->nprocs; i++)
-        for (unsigned g = 0; g < e->ngroups; g++)
-            throng__counts_add(&sum, &e->procs[i].last[g].n);
-    throng__engine_progress(e, &sum, elapsed, last_requests, last_at);
+    throng__proc_t *p = of(s);
+    for (unsigned g = 0; g < p->engine->ngroups; g++)
+        if (p->last[g]) throng__counts_add(sum, &p->last[g]->n);
 }
 
-/* Why the run ended when the children ended on their own. */
-static throng_ending_t children_ending(throng_engine_t *e)
+static void proc_latest(throng__source_t *s, throng__stats_t *groups)
 {
-    throng_ending_t endings[e->nprocs];
-    unsigned n = 0;
-    for (unsigned i = 0; i < e->nprocs; i++)
-        if (!e->procs[i].lost) endings[n++] = e->procs[i].ending;
-    return n ? throng__engine_own_ending(endings, n) : THRONG_END_PROCESSES;
+    throng__proc_t *p = of(s);
+    for (unsigned g = 0; g < p->engine->ngroups; g++)
+        if (p->last[g]) throng__stats_merge(&groups[g], p->last[g]);
 }
 
-/* Waits on the stop pipe and every child's statistics, up to timeout ms. */
-static void wait_children(throng_engine_t *e, int timeout)
+static void proc_seconds(throng__source_t *s, throng__series_t *series)
 {
-    struct pollfd pfd[e->nprocs + 1];
-    pfd[0] = (struct pollfd){e->pipe[0], POLLIN, 0};
-    for (unsigned i = 0; i < e->nprocs; i++)
-        pfd[i + 1] = (struct pollfd){e->procs[i].stats_fd, POLLIN, 0};
-    poll(pfd, e->nprocs + 1, timeout);
-    for (unsigned i = 0; i < e->nprocs; i++) {
-        throng__proc_t *p = &e->procs[i];
-        if (p->stats_fd >= 0 && pfd[i + 1].revents && !read_child(e, p)) child_ended(e, p);
-    }
+    throng__proc_t *p = of(s);
+    const throng__second_t *second;
+    for (size_t i = 0; (second = throng__series_pending(&p->seconds, i)) != NULL; i++)
+        throng__series_add(series, second);
+    throng__series_free(&p->seconds);
+    throng__series_init(&p->seconds);
 }
 
-throng_ending_t throng__proc_control(throng_engine_t *e)
+/* Asks the child to stop (a closed control line also stops it). */
+static void proc_stop(throng__source_t *s, throng_ending_t reason)
 {
-    throng_ending_t ending = THRONG_END_NONE;
-    double interval = e->cfg.progress_interval > 0 ? e->cfg.progress_interval : 1;
-    double next_progress = interval, last_at = 0, stopped_at = 0;
-    uint64_t last_requests = 0;
-    unsigned alive = e->nprocs;
-    while (alive > 0) {
-        double elapsed = throng__engine_elapsed(e);
-        double until = next_progress - elapsed;
-        if (ending == THRONG_END_NONE && e->cfg.duration > 0 && e->cfg.duration - elapsed < until)
-            until = e->cfg.duration - elapsed;
-        wait_children(e, until < 0 ? 0 : (int)(until * 1000) + 1);
-        char buf[64];
-        while (read(e->pipe[0], buf, sizeof buf) > 0)
-            ;
-        elapsed = throng__engine_elapsed(e);
-        throng_ending_t now = THRONG_END_NONE;
-        if (atomic_load(&e->stop_requested))
-            now = THRONG_END_STOPPED;
-        else if (e->cfg.duration > 0 && elapsed >= e->cfg.duration)
-            now = THRONG_END_DURATION;
-        if (ending == THRONG_END_NONE && now != THRONG_END_NONE) {
-            ending = now;
-            stopped_at = elapsed;
-            throng__engine_log(e, THRONG_LOG_INFO, "stopping the worker processes: %s",
-                               now == THRONG_END_STOPPED ? "asked to stop" : "duration reached");
-            stop_children(e, ending);
+    throng__proc_t *p = of(s);
+    unsigned char msg[2] = {'s', (unsigned char)reason};
+    if (p->ctl_fd < 0) return;
+    ssize_t n = send(p->ctl_fd, msg, sizeof msg, MSG_NOSIGNAL);
+    (void)n; /* a child that is gone has nothing to stop */
+}
+
+static void proc_kill(throng__source_t *s)
+{
+    throng__proc_t *p = of(s);
+    if (p->killed || p->exited) return;
+    throng__engine_log(p->engine, THRONG_LOG_WARN,
+                       "worker process %d did not stop in time; killing it", (int)p->pid);
+    kill(p->pid, SIGKILL);
+    p->killed = 1;
+}
+
+static int proc_finish(throng__source_t *s, throng__stats_t *const *gstats, char *err)
+{
+    throng__proc_t *p = of(s);
+    (void)err;
+    for (unsigned g = 0; g < p->engine->ngroups; g++)
+        if (p->last[g]) throng__stats_merge(gstats[g], p->last[g]);
+    return 0;
+}
+
+static const throng__source_ops_t proc_ops = {
+    proc_fd, proc_pump, proc_counts, proc_latest, proc_seconds, proc_stop, proc_kill, proc_finish,
+};
+
+throng__source_t *throng__proc_source(throng_engine_t *e, unsigned i)
+{
+    return &e->procs[i].base;
+}
+
+int throng__proc_spawn(throng_engine_t *e)
+{
+    e->procs = calloc(e->forks, sizeof *e->procs);
+    if (!e->procs) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+    unsigned i = 0;
+    for (unsigned gi = 0; gi < e->ngroups; gi++) {
+        unsigned procs = e->groups[gi].procs;
+        for (unsigned part = 0; procs > 1 && part < procs && i < e->forks; part++, i++) {
+            throng__proc_t *p = &e->procs[i];
+            p->base.ops = &proc_ops;
+            p->base.lag = 2.5; /* a second reaches the child within a tick, the parent within
+                                  the child's next one */
+            p->base.ending = THRONG_END_NONE;
+            p->engine = e;
+            p->group = gi;
+            p->part = part;
+            p->ctl_fd = p->stats_fd = -1;
+            throng__series_init(&p->seconds);
+            if (!(p->last = calloc(e->ngroups, sizeof *p->last)))
+                return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
         }
-        if (ending != THRONG_END_NONE && elapsed - stopped_at > STOP_GRACE)
-            for (unsigned i = 0; i < e->nprocs; i++)
-                if (!e->procs[i].exited) kill(e->procs[i].pid, SIGKILL);
-        alive = 0;
-        for (unsigned i = 0; i < e->nprocs; i++)
-            alive += !e->procs[i].exited;
-        /* Seconds come from every process within about a second of their end. */
-        if (elapsed >= 2.5) throng__engine_settle(e, (uint64_t)(elapsed - 1.5));
-        if (e->cfg.progress && elapsed >= next_progress && alive > 0) {
-            progress_of_children(e, elapsed, &last_requests, &last_at);
-            while (next_progress <= elapsed)
-                next_progress += interval;
-        }
     }
-    for (unsigned i = 0; i < e->nprocs; i++)
-        for (unsigned g = 0; g < e->ngroups; g++)
-            throng__stats_merge(e->gstats[g], &e->procs[i].last[g]);
-    return ending != THRONG_END_NONE ? ending : children_ending(e);
+    for (i = 0; i < e->forks; i++) {
+        int rc = spawn_one(e, i);
+        if (rc) {
+            throng__proc_free(e);
+            return rc;
+        }
+        e->nprocs = i + 1;
+    }
+    return 0;
 }
 
 void throng__proc_free(throng_engine_t *e)
@@ -416,9 +460,13 @@ void throng__proc_free(throng_engine_t *e)
         throng__buf_free(&p->in);
     }
     for (unsigned i = 0; i < e->forks && e->procs; i++) {
-        for (unsigned g = 0; g < e->ngroups && e->procs[i].last; g++)
-            throng__stats_free(&e->procs[i].last[g]);
-        free(e->procs[i].last);
+        throng__proc_t *p = &e->procs[i];
+        for (unsigned g = 0; g < e->ngroups && p->last; g++) {
+            if (p->last[g]) throng__stats_free(p->last[g]);
+            free(p->last[g]);
+        }
+        free(p->last);
+        throng__series_free(&p->seconds);
     }
     free(e->procs);
     e->procs = NULL;

@@ -52,7 +52,7 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
     r->cancelled = n->cancelled;
     r->processes = e->nprocs;
     for (unsigned i = 0; i < e->nprocs; i++)
-        r->processes_lost += e->procs[i].lost;
+        r->processes_lost += e->procs[i].base.lost;
     memcpy(r->process_sample, e->proc_sample, sizeof r->process_sample);
     r->thresholds = e->nthresholds;
     for (unsigned i = 0; i < e->nthresholds; i++)
