@@ -453,8 +453,7 @@ cJSON *throng__engine_live_json(throng_engine_t *e)
             throng__stats_merge(total, &groups[g]);
         throng_report_t r;
         throng__report_fill(e, &r, total, throng__engine_elapsed(e), THRONG_END_NONE);
-        throng__report_view_t v = {&r, views, total};
-        doc = throng__report_json(e, &v);
+        doc = throng__engine_report_json(e, &r, views, total);
         pthread_mutex_unlock(&e->live_lock);
         for (unsigned g = 0; g < e->ngroups; g++)
             throng__stats_free(&groups[g]);

@@ -81,6 +81,12 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
                          double elapsed, throng_ending_t ending);
 void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t ending);
 
+/* The report as JSON (docs/report.md): r, each group's statistics and
+ * their total, with the engine's description of the run. */
+struct cJSON *throng__engine_report_json(const throng_engine_t *e, const throng_report_t *r,
+                                         throng__stats_t *const *gstats,
+                                         const throng__stats_t *total);
+
 /* A running run's report so far (config.live_reports), as JSON. */
 struct cJSON *throng__engine_live_json(throng_engine_t *e);
 

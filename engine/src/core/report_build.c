@@ -1,12 +1,14 @@
-/* report.c - the final report: built from the merged statistics, read as a
- * struct, or written as text. */
+/* report_build.c - the report of a run: built from the merged statistics,
+ * read as a struct, or handed to report/ as a description of the run to
+ * write as JSON, text or HTML. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/engine.h"
 #include "core/proc.h"
-#include "lua/lua_throng.h"
+#include "util/fault.h"
 #include "report/render_html.h"
 #include "report/render_text.h"
 #include "report/report_json.h"
@@ -100,6 +102,48 @@ static int give(throng__buf_t *b, char **out)
     return 0;
 }
 
+/* The report as JSON, from the engine's description of its groups, the
+ * report r and each group's statistics (gstats) with their total. */
+cJSON *throng__engine_report_json(const throng_engine_t *e, const throng_report_t *r,
+                                  throng__stats_t *const *gstats, const throng__stats_t *total)
+{
+    throng__report_group_t *groups = calloc(e->ngroups ? e->ngroups : 1, sizeof *groups);
+    if (!groups) return NULL;
+    for (unsigned i = 0; i < e->ngroups; i++) {
+        const throng__group_t *g = &e->groups[i];
+        groups[i] = (throng__report_group_t){
+            .name = g->label,
+            .persona = g->cfg.persona_path     ? g->cfg.persona_path
+                       : g->cfg.persona_source ? "persona source"
+                       : g->cfg.persona        ? g->cfg.persona
+                                               : "table",
+            .server = g->set.address.authority,
+            .style = g->session_style ? "session" : "request",
+            .clients = g->cfg.clients,
+            .processes = g->procs,
+            .threads = throng__group_threads(g, 0),
+            .request_count = g->cfg.request_count,
+            .slow_down = g->cfg.slow_down,
+            .stats = gstats[i],
+        };
+    }
+    throng__report_view_t v = {
+        .report = r,
+        .config = &e->cfg,
+        .seed = e->seed,
+        .started_wall = e->started_wall,
+        .groups = groups,
+        .ngroups = e->ngroups,
+        .total = total,
+        .series = &e->series,
+        .thresholds = e->thresholds,
+        .nthresholds = e->nthresholds,
+    };
+    cJSON *doc = throng__report_json(&v);
+    free(groups);
+    return doc;
+}
+
 int throng_report_json(const throng_engine_t *e, char **out)
 {
     if (!e || !out) return THRONG_EINVAL;
@@ -109,8 +153,7 @@ int throng_report_json(const throng_engine_t *e, char **out)
         doc = throng__engine_live_json((throng_engine_t *)e);
     } else {
         if (!throng_report(e)) return THRONG_ESTATE;
-        throng__report_view_t v = {&e->report, e->gstats, e->total};
-        doc = throng__report_json(e, &v);
+        doc = throng__engine_report_json(e, &e->report, e->gstats, e->total);
     }
     char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
     cJSON_Delete(doc);
@@ -136,8 +179,7 @@ int throng_report_text(const throng_engine_t *e, unsigned flags, char **out)
 {
     if (!e || !out) return THRONG_EINVAL;
     if (!throng_report(e)) return THRONG_ESTATE;
-    throng__report_view_t v = {&e->report, e->gstats, e->total};
-    cJSON *doc = throng__report_json(e, &v);
+    cJSON *doc = throng__engine_report_json(e, &e->report, e->gstats, e->total);
     if (!doc) return THRONG_ENOMEM;
     char err[THRONG__ERRMSG_LEN];
     int rc = render(doc, THRONG_RENDER_TEXT, flags, out, err);

@@ -12,11 +12,6 @@
 #include "lua/shape.h"
 #include "throng.h"
 
-const char *const throng__fault_names[] = {
-    "not-connected", "timed-out",  "abandoned",    "closed",  "busy",
-    "invalid",       "http-error", "script-error", "aborted", NULL,
-};
-
 static throng__lua_ctx_t *ctx_of(lua_State *L)
 {
     return (throng__lua_ctx_t *)lua_touserdata(L, lua_upvalueindex(1));

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "util/fault.h"
 #include "util/rng.h"
 
 #define THRONG__LUA_RESPONSE "throng.response"
@@ -70,9 +71,5 @@ throng__lua_response_t *throng__lua_new_response(lua_State *L, const throng__lua
  * reference, which costs no string lookup. */
 throng__lua_response_t *throng__lua_to_response(lua_State *L, int idx,
                                                 const throng__lua_ctx_t *ctx);
-
-/* Names of fault kinds a persona may raise with throng.fault, in
- * throng_fault_t order. */
-extern const char *const throng__fault_names[];
 
 #endif

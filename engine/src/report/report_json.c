@@ -9,10 +9,8 @@
 
 #include <cJSON.h>
 
-#include "core/engine.h"
-#include "lua/lua_throng.h"
-#include "core/proc.h"
 #include "report/report_json.h"
+#include "util/fault.h"
 
 static const char *const ending_names[] = {"none",    "duration", "requests", "clients",
                                            "stopped", "once",     "processes"};
@@ -137,25 +135,19 @@ static cJSON *name_json(const throng__name_stats_t *ns, double elapsed)
     return j;
 }
 
-static cJSON *group_json(const throng_engine_t *e, const throng__report_view_t *v, unsigned gi,
-                         double elapsed)
+static cJSON *group_json(const throng__report_group_t *g, double elapsed)
 {
-    const throng__group_t *g = &e->groups[gi];
-    const throng__stats_t *s = v->gstats[gi];
+    const throng__stats_t *s = g->stats;
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "name", g->label);
-    cJSON_AddStringToObject(j, "persona",
-                            g->cfg.persona_path     ? g->cfg.persona_path
-                            : g->cfg.persona_source ? "persona source"
-                            : g->cfg.persona        ? g->cfg.persona
-                                                    : "table");
-    cJSON_AddStringToObject(j, "server", g->set.address.authority);
-    cJSON_AddStringToObject(j, "style", g->session_style ? "session" : "request");
-    cJSON_AddNumberToObject(j, "clients", g->cfg.clients);
-    cJSON_AddNumberToObject(j, "processes", g->procs);
-    cJSON_AddNumberToObject(j, "threads", throng__group_threads(g, 0));
-    cJSON_AddNumberToObject(j, "request_count", g->cfg.request_count);
-    cJSON_AddNumberToObject(j, "slow_down", g->cfg.slow_down);
+    cJSON_AddStringToObject(j, "name", g->name);
+    cJSON_AddStringToObject(j, "persona", g->persona);
+    cJSON_AddStringToObject(j, "server", g->server);
+    cJSON_AddStringToObject(j, "style", g->style);
+    cJSON_AddNumberToObject(j, "clients", g->clients);
+    cJSON_AddNumberToObject(j, "processes", g->processes);
+    cJSON_AddNumberToObject(j, "threads", g->threads);
+    cJSON_AddNumberToObject(j, "request_count", g->request_count);
+    cJSON_AddNumberToObject(j, "slow_down", g->slow_down);
     cJSON_AddNumberToObject(j, "sessions", (double)s->n.sessions);
     cJSON_AddNumberToObject(j, "connects", (double)s->n.connects);
     cJSON_AddNumberToObject(j, "clients_active", (double)s->n.clients_active);
@@ -168,9 +160,9 @@ static cJSON *group_json(const throng_engine_t *e, const throng__report_view_t *
     return j;
 }
 
-static cJSON *settings_json(const throng_engine_t *e)
+static cJSON *settings_json(const throng__report_view_t *v)
 {
-    const throng_config_t *c = &e->cfg;
+    const throng_config_t *c = v->config;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "duration", c->duration);
     cJSON_AddNumberToObject(j, "max_requests", (double)c->max_requests);
@@ -180,7 +172,7 @@ static cJSON *settings_json(const throng_engine_t *e)
                             c->on_fault == THRONG_ON_FAULT_RESTART ? "restart" : "drop");
     cJSON_AddNumberToObject(j, "processes", c->processes);
     cJSON_AddBoolToObject(j, "once", c->once);
-    cJSON_AddNumberToObject(j, "seed", (double)e->seed);
+    cJSON_AddNumberToObject(j, "seed", (double)v->seed);
     return j;
 }
 
@@ -205,15 +197,15 @@ static cJSON *series_json(const throng__series_t *s, double elapsed)
     return j;
 }
 
-static cJSON *thresholds_json(const throng_engine_t *e)
+static cJSON *thresholds_json(const throng__report_view_t *v)
 {
     cJSON *j = cJSON_CreateArray();
-    for (unsigned i = 0; i < e->nthresholds; i++) {
-        const throng__threshold_t *t = &e->thresholds[i];
+    for (unsigned i = 0; i < v->nthresholds; i++) {
+        const throng__threshold_t *t = &v->thresholds[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "expression", t->expression);
-        if (t->group >= 0)
-            cJSON_AddStringToObject(o, "group", e->groups[t->group].label);
+        if (t->group >= 0 && (unsigned)t->group < v->ngroups)
+            cJSON_AddStringToObject(o, "group", v->groups[t->group].name);
         else
             cJSON_AddNullToObject(o, "group");
         if (t->name[0])
@@ -233,11 +225,11 @@ static cJSON *thresholds_json(const throng_engine_t *e)
     return j;
 }
 
-static void add_header(cJSON *j, const throng_engine_t *e, const throng_report_t *r)
+static void add_header(cJSON *j, const throng__report_view_t *v, const throng_report_t *r)
 {
     char when[32];
     struct tm tm;
-    gmtime_r(&e->started_wall, &tm);
+    gmtime_r(&v->started_wall, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     cJSON_AddStringToObject(j, "format", "throng-report");
     cJSON_AddNumberToObject(j, "version", 1);
@@ -248,19 +240,19 @@ static void add_header(cJSON *j, const throng_engine_t *e, const throng_report_t
     cJSON_AddStringToObject(j, "ending_text", throng__ending_text(r->ending));
 }
 
-cJSON *throng__report_json(const throng_engine_t *e, const throng__report_view_t *v)
+cJSON *throng__report_json(const throng__report_view_t *v)
 {
     const throng_report_t *r = v->report;
     cJSON *j = cJSON_CreateObject();
     if (!j) return NULL;
-    add_header(j, e, r);
-    cJSON_AddItemToObject(j, "settings", settings_json(e));
+    add_header(j, v, r);
+    cJSON_AddItemToObject(j, "settings", settings_json(v));
     cJSON *groups = cJSON_AddArrayToObject(j, "groups");
-    for (unsigned g = 0; g < e->ngroups; g++)
-        cJSON_AddItemToArray(groups, group_json(e, v, g, r->elapsed));
+    for (unsigned g = 0; g < v->ngroups; g++)
+        cJSON_AddItemToArray(groups, group_json(&v->groups[g], r->elapsed));
     cJSON_AddItemToObject(j, "totals", stats_json(v->total, r->elapsed));
-    cJSON_AddItemToObject(j, "series", series_json(&e->series, r->elapsed));
-    cJSON_AddItemToObject(j, "thresholds", thresholds_json(e));
+    cJSON_AddItemToObject(j, "series", series_json(v->series, r->elapsed));
+    cJSON_AddItemToObject(j, "thresholds", thresholds_json(v));
     cJSON *procs = cJSON_AddObjectToObject(j, "processes");
     cJSON_AddNumberToObject(procs, "started", (double)r->processes);
     cJSON_AddNumberToObject(procs, "lost", (double)r->processes_lost);

@@ -6,17 +6,38 @@
 
 #include "throng.h"
 
-struct throng__stats;
+#include <stdint.h>
+#include <time.h>
 
-/* What a report is made of: the ended run's figures, or a running run's so far. */
+#include "stats/series.h"
+#include "stats/stats.h"
+#include "stats/threshold.h"
+
+/* One group as the report describes it. */
+typedef struct throng__report_group {
+    const char *name, *persona, *server, *style;
+    unsigned clients, processes, threads, request_count;
+    double slow_down;
+    const throng__stats_t *stats;
+} throng__report_group_t;
+
+/* A run as the report describes it: the ended run's figures, or a running
+ * run's so far. The engine fills it; nothing here knows the engine. */
 typedef struct throng__report_view {
     const throng_report_t *report;
-    struct throng__stats *const *gstats; /* per group */
-    const struct throng__stats *total;
+    const throng_config_t *config;
+    uint64_t seed;
+    time_t started_wall;
+    const throng__report_group_t *groups;
+    unsigned ngroups;
+    const throng__stats_t *total;
+    const throng__series_t *series;
+    const throng__threshold_t *thresholds;
+    unsigned nthresholds;
 } throng__report_view_t;
 
 /* The whole report (docs/report.md); the caller deletes it. */
-cJSON *throng__report_json(const throng_engine_t *engine, const throng__report_view_t *view);
+cJSON *throng__report_json(const throng__report_view_t *view);
 
 /* "duration", "clients", ... as in the JSON report. */
 const char *throng__ending_name(throng_ending_t ending);
