@@ -279,9 +279,9 @@ THRONG_API int throng_add_script(throng_engine_t *engine, const char *path,
  * "errors<1%", "rate>1000", "requests>=500", "mean<10ms", optionally for one
  * request name: "table:p99<20ms". Latency limits take us, ms, s or m;
  * errors is the share of requests sent that ended in a failure (any fault
- * but busy); rate is requests answered per second. Its result is in the report; a failed
- * threshold makes throng_report()->thresholds_failed non-zero. Before
- * throng_start(); THRONG_EINVAL with the reason for a malformed one. */
+ * but busy and aborted); rate is requests answered per second. Its result is in the report; a
+ * failed threshold makes throng_report()->thresholds_failed non-zero. Before throng_start();
+ * THRONG_EINVAL with the reason for a malformed one. */
 THRONG_API int throng_add_threshold(throng_engine_t *engine, const char *expression);
 
 /* Resolves addresses, loads every persona (a script error is reported here,
@@ -317,19 +317,25 @@ typedef struct throng_latency {
 /* The final report of a run, read-only. */
 typedef struct throng_report {
     throng_ending_t ending;
-    double elapsed;    /* seconds from start to end */
-    uint64_t requests; /* exchanges completed with a response */
-    uint64_t sessions; /* sessions completed */
-    uint64_t connects; /* connections opened */
+    double elapsed; /* seconds from start to end */
+    /* Every request sent has one outcome (docs/architecture.md, the ledger):
+     * sent = requests + faulted + cancelled + in_flight. */
+    uint64_t sent;      /* requests begun (taken from the request limit) */
+    uint64_t requests;  /* answered: a complete response arrived, whatever the verdict */
+    uint64_t faulted;   /* ended by a fault before a complete response */
+    uint64_t in_flight; /* still without an outcome (only a lost worker process leaves any) */
+    uint64_t sessions;  /* sessions completed */
+    uint64_t connects;  /* connections opened */
     uint64_t bytes_sent, bytes_received;
     uint64_t faults[THRONG_FAULT_KINDS];
     char fault_sample[THRONG_FAULT_KINDS][THRONG_SAMPLE_LEN]; /* one message per kind seen */
-    uint64_t failures;                                        /* faults of every kind but busy */
+    uint64_t failures;        /* faults of every kind but busy and aborted */
     uint64_t status[6];       /* responses by status class: [1] 1xx ... [5] 5xx, [0] other */
     uint64_t clients;         /* clients in the run */
     uint64_t clients_active;  /* still running at the end */
     uint64_t clients_faulted; /* left after a fault */
-    uint64_t cancelled;       /* exchanges in flight when a time or request limit ended the run */
+    uint64_t cancelled;       /* ended by throng before an answer: the run's duration or request
+                                 limit, or its session ended on another exchange's fault */
     uint64_t processes;       /* worker processes started (0: the run used its caller's process) */
     uint64_t processes_lost;  /* worker processes that ended before the run did */
     char process_sample[THRONG_SAMPLE_LEN]; /* what happened to the first one lost */

@@ -562,6 +562,8 @@ static void test_lifecycle(void)
         CHECK_INT(r->ending, THRONG_END_REQUESTS);
         CHECK_INT(r->requests, 30);
         CHECK_INT(r->failures, 0);
+        CHECK_INT(r->sent, 30); /* the limit counts requests sent: each was answered */
+        CHECK_INT(r->faulted + r->cancelled + r->in_flight, 0);
         CHECK(r == throng_report(e)); /* the same, until the engine is freed */
     }
     double p50 = throng_report_percentile(e, 50), p100 = throng_report_percentile(e, 100);
@@ -814,6 +816,10 @@ static void test_stop_from_thread(void)
         CHECK_INT(r->clients, 4);
         CHECK_INT(r->clients_faulted, 0);
         CHECK_INT(r->failures, 0); /* aborted exchanges are not failures */
+        /* Each request sent has one outcome; those stopped in flight are faulted (aborted). */
+        CHECK_INT(r->sent, r->requests + r->faulted + r->cancelled + r->in_flight);
+        CHECK_INT(r->in_flight, 0);
+        CHECK_INT(r->faulted, r->faults[THRONG_FAULT_ABORTED]);
         CHECK(r->sessions > 0 && r->connects >= r->sessions);
         CHECK(r->bytes_sent > 0 && r->bytes_received > 0);
         CHECK_INT(r->status[2], r->requests);

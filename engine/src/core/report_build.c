@@ -38,7 +38,10 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
     memset(r, 0, sizeof *r);
     r->ending = ending;
     r->elapsed = elapsed;
+    r->sent = n->sent;
     r->requests = n->requests;
+    r->faulted = n->faulted;
+    r->in_flight = n->in_flight;
     r->sessions = n->sessions;
     r->connects = n->connects;
     r->bytes_sent = n->bytes_sent;

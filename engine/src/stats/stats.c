@@ -111,7 +111,7 @@ void throng__stats_answered(throng__stats_t *s, int name, int status, uint64_t l
 void throng__stats_fault(throng__stats_t *s, int name, throng_fault_t kind, const char *msg)
 {
     s->n.faults[kind]++;
-    if (kind != THRONG_FAULT_BUSY) s->second.failures++;
+    if (throng__fault_is_failure(kind)) s->second.failures++;
     if (!s->sample[kind][0] && msg) snprintf(s->sample[kind], THRONG_SAMPLE_LEN, "%s", msg);
     if (name < 0) return;
     throng__name_stats_t *ns = s->names[name];
@@ -245,7 +245,7 @@ uint64_t throng__faults_failures(const uint64_t *faults)
 {
     uint64_t f = 0;
     for (int k = 0; k < THRONG_FAULT_KINDS; k++)
-        if (k != THRONG_FAULT_BUSY) f += faults[k];
+        if (throng__fault_is_failure((throng_fault_t)k)) f += faults[k];
     return f;
 }
 

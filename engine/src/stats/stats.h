@@ -118,7 +118,12 @@ int throng__stats_serialize(const throng__stats_t *s, throng__buf_t *out);
  * -1 when malformed, never reading outside data[0..len). */
 int throng__stats_deserialize(throng__stats_t *s, const char *data, size_t len);
 
-/* Faults that count as failures: every kind but busy. */
+/* Faults that count as failures: every kind but busy (the server said so,
+ * on purpose) and aborted (the run was stopped: the user's doing). */
+static inline int throng__fault_is_failure(throng_fault_t kind)
+{
+    return kind != THRONG_FAULT_BUSY && kind != THRONG_FAULT_ABORTED;
+}
 uint64_t throng__counts_failures(const throng__counts_t *n);
 uint64_t throng__faults_failures(const uint64_t *faults);
 
