@@ -5,6 +5,7 @@
  * exactly, a persona's script error contained to its client, a stop from
  * another thread, the text report, and a run whose every client faults out. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -33,18 +34,78 @@ static int contains(const char *s, const char *needle)
 
 /* --------------------------------------------------------------- errors */
 
+/* The error codes as throng.h documents them, written out here and not
+ * taken from THRONG_ERRNO_MAP: a code renumbered, renamed, added or dropped
+ * in the header, or a case lost from error.c, fails the checks below. A new
+ * code is added here too. */
+static const struct {
+    int code;
+    const char *label;
+} error_codes[] = {
+    {-1, "EINVAL"},   {-2, "ENOMEM"},  {-3, "ESTATE"}, {-4, "EADDR"},   {-5, "ERESOLVE"},
+    {-6, "EPERSONA"}, {-7, "ESCRIPT"}, {-8, "ESYS"},   {-9, "ELISTEN"},
+};
+#define ERROR_CODES (sizeof error_codes / sizeof error_codes[0])
+
+/* The index of code in error_codes, or -1. */
+static int known_code(int code)
+{
+    for (size_t i = 0; i < ERROR_CODES; i++)
+        if (error_codes[i].code == code) return (int)i;
+    return -1;
+}
+
 static void test_error_names(void)
 {
+    /* The header's table is the one written above: as many entries, each
+     * code with its name, and the enum's value is the table's code. */
+#define COUNT(name, code, msg) +1
+    CHECK_INT(0 THRONG_ERRNO_MAP(COUNT), ERROR_CODES);
+#undef COUNT
 #define XX(name, code, msg)                                                                        \
     CHECK_INT(THRONG_##name, code);                                                                \
-    CHECK_STR(throng_strerror(THRONG_##name), msg);                                                \
-    CHECK_STR(throng_err_name(THRONG_##name), #name);
+    CHECK(known_code(code) >= 0 && strcmp(error_codes[known_code(code)].label, #name) == 0);       \
+    CHECK_STR(throng_strerror(THRONG_##name), msg);
     THRONG_ERRNO_MAP(XX)
 #undef XX
-    CHECK(throng_strerror(0) != NULL && throng_err_name(0) != NULL);
-    CHECK_STR(throng_strerror(-999), "unknown error");
-    CHECK_STR(throng_err_name(-999), "EUNKNOWN");
-    CHECK_STR(throng_strerror(7), "unknown error");
+
+    /* Every code: negative, its name, and a message of its own that a user
+     * can tell from every other code's and from the unknown one's. */
+    const char *unknown = throng_strerror(-999);
+    CHECK(unknown != NULL && unknown[0] != '\0');
+    CHECK_STR(throng_err_name(0), "OK");
+    CHECK(throng_strerror(0) != NULL && throng_strerror(0)[0] != '\0');
+    CHECK(strcmp(throng_strerror(0), unknown) != 0);
+    for (size_t i = 0; i < ERROR_CODES; i++) {
+        int code = error_codes[i].code;
+        const char *msg = throng_strerror(code);
+        CHECK(code < 0);
+        CHECK_STR(throng_err_name(code), error_codes[i].label);
+        if (!msg || !msg[0] || strcmp(msg, unknown) == 0 || strcmp(msg, throng_strerror(0)) == 0) {
+            fprintf(stderr, "%s (%d) has no message of its own: \"%s\"\n", error_codes[i].label,
+                    code, msg ? msg : "(null)");
+            CHECK(!"every code has a message");
+            continue;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(msg, throng_strerror(error_codes[j].code)) == 0) {
+                fprintf(stderr, "%s and %s share the message \"%s\"\n", error_codes[j].label,
+                        error_codes[i].label, msg);
+                CHECK(!"every code has a distinct message");
+            }
+    }
+
+    /* Any other number is unknown, and says so the same way. */
+    const int others[] = {INT_MIN, -1000, -999, 1, 7, 1000, INT_MAX};
+    for (int c = -64; c <= 64; c++) {
+        if (c == 0 || known_code(c) >= 0) continue;
+        CHECK_STR(throng_strerror(c), "unknown error");
+        CHECK_STR(throng_err_name(c), "EUNKNOWN");
+    }
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        CHECK_STR(throng_strerror(others[i]), "unknown error");
+        CHECK_STR(throng_err_name(others[i]), "EUNKNOWN");
+    }
 
     CHECK_STR(throng_fault_name(THRONG_FAULT_NOT_CONNECTED), "not-connected");
     CHECK_STR(throng_fault_name(THRONG_FAULT_SCRIPT_ERROR), "script-error");

@@ -8,6 +8,10 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/throng-e2e.XXXXXX")
 SERVER_PIDS=""
 
 cleanup() {
+    # Only the test's own shell cleans up: a child forked for a background
+    # command and signalled before it ran the command would run this trap
+    # too, and take the servers and $WORK with it.
+    [ "${BASHPID:-$$}" = "$$" ] || return 0
     for pid in $SERVER_PIDS; do kill "$pid" 2>/dev/null; done
     wait 2>/dev/null
     rm -rf "$WORK"
@@ -24,6 +28,7 @@ fail() {
 start_server() {
     local name=$1
     shift
+    rm -f "$WORK/$name.out" # a NAME used before must not give its old address
     timeout 120 "$THRONG" serve --listen 127.0.0.1:0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     SERVER_PIDS="$SERVER_PIDS $!"
     local addr="" i
@@ -55,11 +60,44 @@ report_count() {
     sed -n "s/.*\<$2  *\([0-9][0-9]*\).*/\1/p" "$1" | head -1
 }
 
-# fault_count FILE KIND: the count of a fault kind in a report (0 if absent).
+# The text report's faults section (engine/src/report/render_text.c) is one
+# line per kind, the first labelled:
+#   "  faults     timed-out             3   no complete response within 0.2s"
+#   "             abandoned             1   the server closed the connection"
+# or, when there was none, "  faults     none". With several groups there is
+# one section per group and one for all groups; these helpers read the first.
+
+# fault_line_count FILE KIND: the count on KIND's line of the first faults
+# section, or nothing when it has no such line.
+fault_line_count() {
+    sed -n -E "s/^  (faults| {6}) {5}$2 +([0-9]+)( .*)?\$/\2/p" "$1" | head -1
+}
+
+# fault_count FILE KIND: the count of a fault kind in a text report. The
+# kind must be there: a report without its line fails the test (a missing
+# line is a changed format or a fault that did not happen, never a count of
+# 0; for "no such fault" use expect_no_fault). Used as $(fault_count ...),
+# the failure prints why and leaves the substitution empty, which no
+# comparison of numbers accepts.
 fault_count() {
+    grep -q '^  faults     ' "$1" || fail "no faults section in $1:
+$(cat "$1")"
     local n
-    n=$(sed -n "s/^ *\(faults\)\{0,1\} *$2 *\([0-9][0-9]*\) .*/\2/p" "$1" | head -1)
-    echo "${n:-0}"
+    n=$(fault_line_count "$1" "$2")
+    [ -n "$n" ] || fail "no '$2' line in the faults of $1:
+$(cat "$1")"
+    echo "$n"
+}
+
+# expect_no_fault FILE KIND: the text report has its faults section and
+# KIND is not in it (or counts 0).
+expect_no_fault() {
+    grep -q '^  faults     ' "$1" || fail "no faults section in $1:
+$(cat "$1")"
+    local n
+    n=$(fault_line_count "$1" "$2")
+    [ "${n:-0}" = 0 ] || fail "expected no '$2' fault, found $n:
+$(cat "$1")"
 }
 
 expect_rc() {

@@ -92,6 +92,12 @@ expect_grep "not running" "$WORK/after.out"
 expect_grep "typical          stopped" "$WORK/after.out"
 home report typical >"$WORK/final.out" 2>&1 || fail "report after stop"
 expect_grep "ended: aborted" "$WORK/final.out"
+# The JSON reports the groups left in the home (each group's history, the
+# killed process's figures merged in) balance.
+for g in watchdog typical expert; do
+    [ -s "$H/state/$g.history.json" ] || fail "no report of $g in the home: $(ls "$H/state")"
+done
+for report in "$H"/state/*.json; do check_ledger "$report"; done
 
 # A supervisor that died leaves a stale pid: detected, and start works again.
 home start >"$WORK/start3.out" || fail "start again: $(cat "$WORK/start3.out")"

@@ -26,6 +26,7 @@ PREFIX=$WORK/prefix
 # built with the same flags.
 SAN=""
 grep -q '^THRONG_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" && SAN="-fsanitize=address,undefined"
+grep -q '^THRONG_SANITIZE_THREAD:BOOL=ON' "$BUILD/CMakeCache.txt" && SAN="-fsanitize=thread"
 
 # step NAME cmd...: runs a step, bounded; its output is in $WORK/NAME.log
 # and shown when it fails.

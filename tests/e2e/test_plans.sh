@@ -13,6 +13,7 @@ expect_grep "tables: 3 clients on 1 thread" "$WORK/two.out"
 expect_grep "all groups" "$WORK/two.out"
 expect_grep "tables p99<1s" "$WORK/two.out"
 answered=$(($(status_field "$S_ADDR" requests) - before))
+check_ledger "$WORK/two.json"
 python3 - "$WORK/two.json" "$answered" <<'PY' || fail "plan totals: $(cat "$WORK/two.out")"
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -29,6 +30,7 @@ PY
 # A group that starts late and one that stops early.
 run_throng "$WORK/timed.out" run "$PLANS/timed.lua" -s "$S_ADDR" -d 2.5 -q --json "$WORK/timed.json"
 expect_rc 0 "$WORK/timed.out"
+check_ledger "$WORK/timed.json"
 python3 - "$WORK/timed.json" <<'PY' || fail "start delay and duration: $(cat "$WORK/timed.out")"
 import json, sys
 doc = json.load(open(sys.argv[1]))

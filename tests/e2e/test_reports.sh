@@ -15,6 +15,7 @@ start_server SLOW --latency 20ms
 run_throng "$WORK/slow.out" run -s "$SLOW_ADDR" -c 4 -d 2 --request-count 5 --slow-down 0 -q \
     --json "$WORK/slow.json"
 expect_rc 0 "$WORK/slow.out"
+check_ledger "$WORK/slow.json"
 py 'p50 = doc["totals"]["latency"]["p50"]
 assert 0.0195 <= p50 <= 0.0215, "p50 %f is not 20 ms" % p50
 assert doc["totals"]["latency"]["min"] >= 0.018, doc["totals"]["latency"]["min"]' "$WORK/slow.json" ||
@@ -30,6 +31,7 @@ expect_rc 0 "$WORK/tour.out"
 expect_grep "divide" "$WORK/tour.out"
 expect_grep "/Multiply" "$WORK/tour.out"
 expect_grep "latency distribution" "$WORK/tour.out"
+check_ledger "$WORK/tour.json"
 py 'g = doc["groups"][0]
 names = {n["name"]: n for n in g["names"]}
 assert set(names) == {"divide", "/Multiply", "/Xy", "/status", "/Divide"}, sorted(names)
@@ -63,10 +65,12 @@ start_server BUSY --busy 0.2
 run_throng "$WORK/pass.out" run -s "$BUSY_ADDR" -c 2 -n 200 --slow-down 0 -q \
     --threshold 'p99<1s' --threshold 'errors<1%' --threshold 'table:rate>10' --json "$WORK/pass.json"
 expect_rc 0 "$WORK/pass.out"
+check_ledger "$WORK/pass.json"
 expect_grep "p99<1s                   passed" "$WORK/pass.out"
 run_throng "$WORK/fail.out" run -s "$SLOW_ADDR" -c 2 -n 20 --slow-down 0 -q \
     --threshold 'p99<5ms' --threshold 'requests>=20' --json "$WORK/fail.json"
 expect_rc 5 "$WORK/fail.out"
+check_ledger "$WORK/fail.json"
 expect_grep "p99<5ms                  FAILED" "$WORK/fail.out"
 expect_grep "requests>=20             passed" "$WORK/fail.out"
 py 't = {x["expression"]: x for x in doc["thresholds"]}
