@@ -26,6 +26,7 @@ typedef struct run {
     throng__worker_settings_t set;
     throng__budget_t budget;
     throng__worker_t w;
+    int notify_fd; /* given to the worker before its thread starts */
     char err[THRONG__ERRMSG_LEN];
 } run_t;
 
@@ -45,6 +46,7 @@ static int refused_port(void)
 static void settings(run_t *r, const char *address)
 {
     memset(r, 0, sizeof *r);
+    r->notify_fd = -1;
     CHECK_INT(throng__address_parse(address, 80, "server", &r->set.address, r->err), 0);
     CHECK_INT(throng__address_resolve(&r->set.address, r->err), 0);
     r->set.timeout = 2;
@@ -76,6 +78,7 @@ static int start(run_t *r, const char *source, unsigned clients, uint64_t limit)
         r->budget.limit = limit;
         r->w.budget = &r->budget;
     }
+    r->w.notify_fd = r->notify_fd;
     return throng__worker_start(&r->w, r->err);
 }
 
@@ -315,11 +318,8 @@ static void test_bad_pipe(void)
     CHECK_INT(pipe(fds), 0);
     run_t r;
     settings(&r, server_addr);
-    r.w.notify_fd = -1;
+    r.notify_fd = fds[0]; /* the read end: every write fails with EBADF */
     if (start(&r, source, 1, 1) == 0) {
-        /* Set before the loop ends: a run of one request on loopback takes
-         * far longer than this store. */
-        r.w.notify_fd = fds[0]; /* the read end: every write fails with EBADF */
         join_within(&r, 10);
         check_ledger(&r.w.stats, 1);
         finish(&r);
