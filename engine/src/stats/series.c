@@ -70,6 +70,18 @@ void throng__series_free(throng__series_t *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Room for one more point. 0, or -1 when memory runs out. */
+static int points_room(throng__series_t *s)
+{
+    if (s->npoints < s->points_cap) return 0;
+    size_t cap = s->points_cap ? 2 * s->points_cap : 64;
+    throng__point_t *p = realloc(s->points, cap * sizeof *p);
+    if (!p) return -1;
+    s->points = p;
+    s->points_cap = cap;
+    return 0;
+}
+
 /* A point already made for second t, or NULL. */
 static throng__point_t *point_of(throng__series_t *s, uint64_t t)
 {
@@ -87,6 +99,18 @@ int throng__series_add(throng__series_t *s, const throng__second_t *second)
     if (late) { /* too late for its percentiles: its counts still add up */
         late->requests += second->requests;
         late->failures += second->failures;
+        return 0;
+    }
+    if (s->npoints && second->t < s->points[s->npoints - 1].t) {
+        /* No source had sent it when a later second was settled: it becomes
+         * a point of its own, in its place, so points stay in order of t. */
+        if (points_room(s) != 0) return -1;
+        size_t at = s->npoints;
+        while (at > 0 && s->points[at - 1].t > second->t)
+            at--;
+        memmove(&s->points[at + 1], &s->points[at], (s->npoints - at) * sizeof *s->points);
+        throng__second_point(second, &s->points[at]);
+        s->npoints++;
         return 0;
     }
     size_t i = 0;
@@ -112,20 +136,16 @@ int throng__series_add(throng__series_t *s, const throng__second_t *second)
 int throng__series_settle(throng__series_t *s, uint64_t before)
 {
     size_t done = 0;
+    int rc = 0;
     while (done < s->npending && s->pending[done].t < before) {
-        if (s->npoints == s->points_cap) {
-            size_t cap = s->points_cap ? 2 * s->points_cap : 64;
-            throng__point_t *p = realloc(s->points, cap * sizeof *p);
-            if (!p) return -1;
-            s->points = p;
-            s->points_cap = cap;
-        }
+        /* Out of memory: the seconds made into points still leave pending. */
+        if ((rc = points_room(s)) != 0) break;
         throng__second_point(&s->pending[done], &s->points[s->npoints++]);
         done++;
     }
     memmove(s->pending, s->pending + done, (s->npending - done) * sizeof *s->pending);
     s->npending -= done;
-    return 0;
+    return rc;
 }
 
 const throng__second_t *throng__series_pending(const throng__series_t *s, size_t i)
