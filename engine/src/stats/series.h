@@ -59,7 +59,9 @@ void throng__series_free(throng__series_t *s);
  * when memory runs out. */
 int throng__series_add(throng__series_t *s, const throng__second_t *second);
 
-/* Makes points of every pending second with t < before (all: UINT64_MAX). */
+/* Makes points of every pending second with t < before (all: UINT64_MAX).
+ * Points stay in time order: a second that arrives after a later one was
+ * settled becomes a point of its own, in its place. */
 int throng__series_settle(throng__series_t *s, uint64_t before);
 
 /* The pending second t, or NULL (for a worker process to send on). */
