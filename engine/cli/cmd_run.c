@@ -59,10 +59,11 @@ static void usage(FILE *out, const cli_option_t *opts, const cli_option_t *descr
                  "every client has faulted out (--on-fault drop), every client has run its\n"
                  "one session (--once), every worker process has ended, or on SIGINT/SIGTERM.\n"
                  "\n"
-                 "exit status: 0 no faults (Busy replies are not faults), 1 faults seen or\n"
-                 "every client faulted out, 2 usage error (nothing ran), 3 aborted,\n"
-                 "4 every worker process ended before the run did, 5 a threshold was not\n"
-                 "met. With --threshold, the thresholds decide between 0 and 5.\n");
+                 "exit status: 0 no faults (Busy replies are not faults), 1 faults seen,\n"
+                 "every client faulted out, or a worker process lost, 2 usage error\n"
+                 "(nothing ran), 3 aborted, 4 every worker process lost and no group ran\n"
+                 "in this process, 5 a threshold was not met. With --threshold, the\n"
+                 "thresholds decide between 0 and 5, unless a worker process was lost.\n");
 }
 
 static void set_persona(run_flags_t *f, const char *name)
@@ -266,7 +267,8 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"threads", 't', CLI_UINT, &f.group.threads, "N", "worker threads per process (default 1)",
          NULL, 1, THRONG_MAX_THREADS},
         {"processes", 'p', CLI_UINT, &f.cfg.processes, "N",
-         "worker processes sharing the clients (default 1)", NULL, 1, THRONG_MAX_PROCESSES},
+         "worker processes of each group, sharing its clients (default 1)", NULL, 1,
+         THRONG_MAX_PROCESSES},
         {"duration", 'd', CLI_DURATION, &f.cfg.duration, "TIME",
          "how long to run: 30s, 5m, 1h (default 10s; 0 = until stopped)"},
         {"requests", 'n', CLI_U64, &f.cfg.max_requests, "N", "stop after N requests in all"},
