@@ -285,7 +285,7 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"slow-down", 0, CLI_DURATION, &f.group.slow_down, "TIME",
          "think time between exchanges and sessions (default 0.5s)"},
         {"big-table", 0, CLI_UINT, &f.big_table, "N",
-         "largest table side asked for: the persona argument big_table=N (default 100)", NULL, 1,
+         "largest table side asked for, as persona argument big_table=N (default 100)", NULL, 1,
          10000},
         {"seed", 0, CLI_U64, &f.cfg.seed, "N", "seed for the clients' random choices"},
         {"log-level", 0, CLI_CHOICE, &f.log_level, "LEVEL",
