@@ -127,6 +127,19 @@ static void test_merge_sources(void)
     free(b);
 }
 
+/* Settling before any second was handed over (the first second of a run)
+ * makes nothing and touches nothing: under UBSan a memmove from a NULL
+ * pending list aborted the run here. */
+static void test_settle_empty(void)
+{
+    throng__series_t series;
+    throng__series_init(&series);
+    CHECK_INT(throng__series_settle(&series, 2), 0);
+    CHECK_INT(throng__series_settle(&series, UINT64_MAX), 0);
+    CHECK_INT(series.npoints, 0);
+    throng__series_free(&series);
+}
+
 static void test_settle(void)
 {
     throng__series_t series;
@@ -304,6 +317,7 @@ int main(void)
 {
     test_point();
     test_merge_sources();
+    test_settle_empty();
     test_settle();
     test_late();
     test_many_and_free();

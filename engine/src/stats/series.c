@@ -143,8 +143,10 @@ int throng__series_settle(throng__series_t *s, uint64_t before)
         throng__second_point(&s->pending[done], &s->points[s->npoints++]);
         done++;
     }
-    memmove(s->pending, s->pending + done, (s->npending - done) * sizeof *s->pending);
-    s->npending -= done;
+    if (done) { /* pending may be NULL when nothing was handed over yet */
+        memmove(s->pending, s->pending + done, (s->npending - done) * sizeof *s->pending);
+        s->npending -= done;
+    }
     return rc;
 }
 
