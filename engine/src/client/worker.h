@@ -57,8 +57,7 @@ struct throng__worker {
     int last_status;
     uint64_t last_at; /* uv_hrtime() of that response */
 
-    int publish_stats; /* a worker process's worker: publish whole stats every second */
-    unsigned ticks;
+    int publish_stats;    /* a worker process's worker: publish whole stats every second */
     pthread_mutex_t lock; /* guards what follows */
     throng__counts_t snapshot;
     throng__stats_t *published;                     /* with publish_stats */

@@ -164,6 +164,10 @@ static void child_main(throng_engine_t *e, link_t *l)
     c->stop_requested = NULL;
     c->progress = NULL;
     c->uplink = &l->base;
+    /* The parent hears this often: its progress line, live reports and a
+     * lost process's kept figures are no older than about two ticks of
+     * the workers (250 ms each) and one of this loop. */
+    c->tick = 0.25;
     throng_ending_t ending = throng__control_run(c);
     send_seconds(l, &e->series);
     send_stats(l, 'F', ending, e->gstats[l->group]);
