@@ -17,24 +17,28 @@
 #include "client/exchange.h"
 #include "client/host.h"
 
-typedef enum { ANSWER, RESET, STALL, GARBAGE, HANG_UP } mode_t_;
+typedef enum { ANSWER, RESET, STALL, GARBAGE, HANG_UP, TWICE } mode_t_;
 
 /* ---------------------------------------------------------- the server */
+
+typedef struct peer peer_t;
 
 typedef struct server {
     uv_tcp_t listener;
     mode_t_ mode;
     int port;
+    uv_timer_t later; /* TWICE: the second response, 50 ms after the first */
+    peer_t *peer;
 } server_t;
 
-typedef struct peer {
+struct peer {
     uv_tcp_t tcp;
-    uv_write_t wr;
+    uv_write_t wr, wr2;
     server_t *srv;
     char seen[4096];
     size_t len;
     int answered;
-} peer_t;
+};
 
 static void peer_closed(uv_handle_t *h)
 {
@@ -65,6 +69,16 @@ static void reply(peer_t *p, const char *text, uv_write_cb cb)
     uv_write(&p->wr, (uv_stream_t *)&p->tcp, &b, 1, cb);
 }
 
+static const char hello[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+/* The same response once more, with nobody asking. */
+static void answer_again(uv_timer_t *t)
+{
+    server_t *srv = t->data;
+    uv_buf_t b = uv_buf_init((char *)hello, (unsigned)strlen(hello));
+    uv_write(&srv->peer->wr2, (uv_stream_t *)&srv->peer->tcp, &b, 1, after_write);
+}
+
 static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     peer_t *p = s->data;
@@ -78,7 +92,12 @@ static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     p->answered = 1;
     switch (p->srv->mode) {
     case ANSWER:
-        reply(p, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", after_write);
+        reply(p, hello, after_write);
+        break;
+    case TWICE:
+        reply(p, hello, after_write);
+        p->srv->peer = p;
+        uv_timer_start(&p->srv->later, answer_again, 50, 0);
         break;
     case RESET:
         reply(p, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly a part", after_reset_write);
@@ -112,6 +131,9 @@ static void server_start(uv_loop_t *loop, server_t *srv, mode_t_ mode)
     struct sockaddr_in sa;
     uv_ip4_addr("127.0.0.1", 0, &sa);
     srv->mode = mode;
+    srv->peer = NULL;
+    uv_timer_init(loop, &srv->later);
+    srv->later.data = srv;
     uv_tcp_init(loop, &srv->listener);
     srv->listener.data = srv;
     CHECK_INT(uv_tcp_bind(&srv->listener, (struct sockaddr *)&sa, 0), 0);
@@ -223,6 +245,7 @@ static void with_server(mode_t_ mode, double timeout, outcome_t *o)
     throng__address_t a = local(srv.port);
     exchange_with(&a, timeout, o);
     uv_close((uv_handle_t *)&srv.listener, NULL);
+    uv_close((uv_handle_t *)&srv.later, NULL);
     uv_run(&loop, UV_RUN_NOWAIT);
 }
 
@@ -290,6 +313,26 @@ static void test_hang_up(void)
     CHECK(strstr(o.msg, "without answering") != NULL);
 }
 
+/* A second response to one request, 50 ms after the first, arrives while
+ * no request waits: the request stands answered, the connection is closed,
+ * and the event is counted as unsolicited, not as a fault. */
+static void test_answered_twice(void)
+{
+    outcome_t o;
+    uint64_t requests = stats.n.requests, faulted = stats.n.faulted;
+    uint64_t received = stats.n.bytes_received;
+    uint64_t http_errors = stats.n.faults[THRONG_FAULT_HTTP_ERROR];
+    with_server(TWICE, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK_STR(o.body, "hello");
+    CHECK_INT(stats.n.requests, requests + 1);
+    CHECK_INT(stats.n.faulted, faulted);
+    CHECK_INT(stats.n.faults[THRONG_FAULT_HTTP_ERROR], http_errors);
+    CHECK_INT(stats.n.unsolicited, 1);
+    CHECK_INT(throng__counts_failures(&stats.n), 0);
+    CHECK_INT(stats.n.bytes_received, received + 2 * (sizeof hello - 1));
+}
+
 /* A connect that fails before it starts (an address TCP cannot use): the
  * callback still comes once, from inside the send. */
 static void test_fails_at_once(void)
@@ -328,6 +371,7 @@ static void test_close_hands_back(void)
     CHECK(throng__exchange_open(&x));
     throng__exchange_cancelled(&x);
     uv_close((uv_handle_t *)&srv.listener, NULL);
+    uv_close((uv_handle_t *)&srv.later, NULL);
     run_until_done(&o); /* lets the closes finish; no callback may come */
     CHECK_INT(o.calls, 0);
     throng__conn_free(&conn);
@@ -347,6 +391,7 @@ int main(void)
     throng__bufpool_init(&host.pool);
 
     test_answered();
+    test_answered_twice();
     test_refused();
     test_reset();
     test_stalled();
@@ -355,8 +400,8 @@ int main(void)
     test_fails_at_once();
     test_close_hands_back();
 
-    CHECK_INT(stats.n.sent, 8);
-    CHECK_INT(stats.n.requests, 1);
+    CHECK_INT(stats.n.sent, 9);
+    CHECK_INT(stats.n.requests, 2);
     CHECK_INT(stats.n.faulted, 6);
     CHECK_INT(stats.n.cancelled, 1);
     CHECK_INT(stats.n.in_flight, 0);

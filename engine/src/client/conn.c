@@ -186,10 +186,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (c->state != THRONG__CONN_WAITING) {
-        /* Nobody asked: the connection cannot be trusted any more. */
-        throng__ledger_bytes(c->ledger, (uint64_t)nread);
-        throng__ledger_fault(c->ledger, THRONG_FAULT_HTTP_ERROR,
-                             "the server sent data while no request was waiting");
+        /* Nobody asked (a second response to one request, say): the
+         * connection cannot be trusted any more. A protocol event of the
+         * connection, not a failed request: every request so far got its
+         * answer. */
+        THRONG__DEBUG(c->host, c->client,
+                      "the server sent %zd bytes while no request was waiting; closing", nread);
+        throng__ledger_unsolicited(c->ledger, (uint64_t)nread);
         close_tcp(c);
         return;
     }

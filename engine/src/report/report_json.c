@@ -150,6 +150,7 @@ static cJSON *group_json(const throng__report_group_t *g, double elapsed)
     cJSON_AddNumberToObject(j, "slow_down", g->slow_down);
     cJSON_AddNumberToObject(j, "sessions", (double)s->n.sessions);
     cJSON_AddNumberToObject(j, "connects", (double)s->n.connects);
+    cJSON_AddNumberToObject(j, "unsolicited", (double)s->n.unsolicited);
     cJSON_AddNumberToObject(j, "clients_active", (double)s->n.clients_active);
     cJSON_AddNumberToObject(j, "clients_faulted", (double)s->n.clients_faulted);
     cJSON_AddNumberToObject(j, "cancelled", (double)s->n.cancelled);
