@@ -318,6 +318,60 @@ static void test_malformed(void)
     CHECK(strstr(p.error, "malformed") != NULL);
 }
 
+/* Parses text in every way (whole, byte by byte, random pieces): it must
+ * be refused, with a reason holding want. */
+static void check_refused(const char *text, const char *want)
+{
+    for (int way = 0; way < 12; way++) {
+        parsed_t p;
+        parse(text, strlen(text), way == 0 ? strlen(text) : way == 1 ? 1 : 0, &p);
+        if (p.rc != -1 || !strstr(p.error, want)) {
+            fprintf(stderr, "way %d: rc %d status %d error '%s' (want '%s'): %s\n", way, p.rc,
+                    p.status, p.error, want, text);
+            CHECK(!"refused with the expected reason");
+            return;
+        }
+    }
+}
+
+/* A status line is "HTTP/x.y NNN reason", NNN in 100..599; anything else
+ * is a malformed response, never a status 0 or 999. */
+static void test_status_line(void)
+{
+    check_refused("HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n",
+                  "status code 999 outside 100..599");
+    check_refused("HTTP/1.1 600 Odd\r\nContent-Length: 0\r\n\r\n",
+                  "status code 600 outside 100..599");
+    check_refused("HTTP/1.1 000 Odd\r\nContent-Length: 0\r\n\r\n",
+                  "status code 000 outside 100..599");
+    check_refused("HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n",
+                  "status code 099 outside 100..599");
+    check_refused("HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n",
+                  "malformed status line: expected \"HTTP/x.y NNN\", got \"HTTP/1.1 20 \"");
+    check_refused("HTTP/1.1  200 OK\r\nContent-Length: 0\r\n\r\n",
+                  "malformed status line: expected \"HTTP/x.y NNN\", got \"HTTP/1.1  \"");
+    check_refused("HTTP/1.1 0200 OK\r\nContent-Length: 0\r\n\r\n", "status code 020 outside");
+    check_refused("HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n", "malformed status line");
+    check_refused("HTTP/1.1 200\tOK\r\nContent-Length: 0\r\n\r\n", "got \"HTTP/1.1 200\\x09\"");
+    check_refused("HTTP/1.1\r\n\r\n", "malformed status line");
+    /* The real response after an interim one is checked as well. */
+    check_refused("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n",
+                  "status code 999 outside 100..599");
+    check_refused("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1  200 OK\r\n\r\n",
+                  "malformed status line");
+
+    /* What stays accepted: every class's edges, no reason phrase, HTTP/1.0,
+     * an empty line before the status line. */
+    check_response("HTTP/1.1 599 Edge\r\nContent-Length: 2\r\n\r\nok", 599, S("ok"));
+    check_response("HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", 200, S("ok"));
+    check_response("HTTP/1.1 404 \r\nContent-Length: 2\r\n\r\nok", 404, S("ok"));
+    check_response("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, S("ok"));
+    check_response("\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, S("ok"));
+    check_response("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n"
+                   "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                   200, S("ok"));
+}
+
 static void test_trailing_bytes(void)
 {
     static const char text[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -446,6 +500,7 @@ int main(void)
     test_eof();
     test_continue();
     test_malformed();
+    test_status_line();
     test_trailing_bytes();
     test_keep_alive();
     test_headers();

@@ -42,7 +42,10 @@ typedef struct throng__http_response {
     unsigned head : 1;     /* the request was HEAD: no body follows */
     unsigned complete : 1; /* a final (non-1xx) response is complete */
     unsigned in_headers : 1;
-    char error[120]; /* why parsing failed */
+    unsigned interim : 1;  /* an interim (1xx) response just ended; the real one follows */
+    unsigned line_pos : 4; /* how much of the status line's start is checked (13: all) */
+    char line[13];         /* the status line's start, as received, for the check */
+    char error[120];       /* why parsing failed */
 } throng__http_response_t;
 
 void throng__http_response_init(throng__http_response_t *r, throng__bufpool_t *pool);
@@ -53,7 +56,9 @@ void throng__http_response_reset(throng__http_response_t *r, int head_request);
 /* Parses received bytes. Returns 1 when the response is complete (*used is
  * how many bytes it took; more bytes would be a protocol error, as only one
  * request is in flight), 0 when more bytes are needed, -1 on a malformed
- * response (r->error says why). */
+ * response (r->error says why). Each status line must begin
+ * "HTTP/x.y NNN" followed by a space or the line's end, NNN a status code
+ * in 100..599. */
 int throng__http_response_feed(throng__http_response_t *r, const char *data, size_t len,
                                size_t *used);
 
