@@ -17,7 +17,7 @@
 #include "client/exchange.h"
 #include "client/host.h"
 
-typedef enum { ANSWER, RESET, STALL, GARBAGE, HANG_UP, TWICE } mode_t_;
+typedef enum { ANSWER, RESET, STALL, GARBAGE, HANG_UP, TWICE, LONG_BODY } mode_t_;
 
 /* ---------------------------------------------------------- the server */
 
@@ -94,6 +94,14 @@ static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     case ANSWER:
         reply(p, hello, after_write);
         break;
+    case LONG_BODY: { /* 200000 bytes of body, and the connection left open */
+        static char big[200100];
+        int head = snprintf(big, sizeof big, "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n");
+        memset(big + head, 'x', 200000);
+        big[head + 200000] = '\0';
+        reply(p, big, after_write);
+        break;
+    }
     case TWICE:
         reply(p, hello, after_write);
         p->srv->peer = p;
@@ -161,6 +169,7 @@ typedef struct outcome {
     char msg[256];
     char body[64];
     int status;
+    int buffered; /* the conn still held a response buffer at a fault */
 } outcome_t;
 
 /* The owner's side: the exchange ends here, as a client ends it. */
@@ -178,6 +187,7 @@ static void on_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const
         throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
         throng__http_response_release(&conn->res);
     } else {
+        o->buffered = conn->res.buf != NULL;
         throng__exchange_faulted(x, (throng_fault_t)kind, msg);
     }
 }
@@ -333,6 +343,26 @@ static void test_answered_twice(void)
     CHECK_INT(stats.n.bytes_received, received + 2 * (sizeof hello - 1));
 }
 
+/* A body longer than max_body ends the exchange as an http-error fault
+ * saying so, and the conn gives its buffer back at once; a body of exactly
+ * max_body is an answer. */
+static void test_max_body(void)
+{
+    outcome_t o;
+    settings.max_body = 1000;
+    with_server(LONG_BODY, 2, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_HTTP_ERROR);
+    CHECK_STR(o.msg, "body larger than max_body (1000 bytes)");
+    CHECK(!o.buffered);
+    settings.max_body = 5;
+    with_server(ANSWER, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK_STR(o.body, "hello");
+    settings.max_body = 0; /* the default */
+    with_server(LONG_BODY, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+}
+
 /* A connect that fails before it starts (an address TCP cannot use): the
  * callback still comes once, from inside the send. */
 static void test_fails_at_once(void)
@@ -392,6 +422,7 @@ int main(void)
 
     test_answered();
     test_answered_twice();
+    test_max_body();
     test_refused();
     test_reset();
     test_stalled();
@@ -400,9 +431,9 @@ int main(void)
     test_fails_at_once();
     test_close_hands_back();
 
-    CHECK_INT(stats.n.sent, 9);
-    CHECK_INT(stats.n.requests, 2);
-    CHECK_INT(stats.n.faulted, 6);
+    CHECK_INT(stats.n.sent, 12);
+    CHECK_INT(stats.n.requests, 4);
+    CHECK_INT(stats.n.faulted, 7);
     CHECK_INT(stats.n.cancelled, 1);
     CHECK_INT(stats.n.in_flight, 0);
     uv_walk(&loop, close_walk, NULL);

@@ -372,6 +372,49 @@ static void test_status_line(void)
                    200, S("ok"));
 }
 
+/* Parses text in every way with max_body set: rc and error as given. */
+static void check_max_body(const char *text, size_t max_body, int want_rc)
+{
+    for (int way = 0; way < 12; way++) {
+        throng__http_response_t r;
+        throng__http_response_init(&r, &pool);
+        throng__http_response_reset(&r, 0);
+        r.max_body = max_body;
+        parsed_t p;
+        parse_in_pieces(&r, text, strlen(text), way == 0 ? strlen(text) : way == 1 ? 1 : 0, &p);
+        size_t held = r.buf ? r.buf->len : 0;
+        throng__http_response_release(&r);
+        char want[80];
+        snprintf(want, sizeof want, "body larger than max_body (%zu bytes)", max_body);
+        if (p.rc != want_rc || (want_rc == -1 && strcmp(p.error, want) != 0) ||
+            held > 200 + max_body) {
+            fprintf(stderr, "way %d: rc %d error '%s' held %zu: %s\n", way, p.rc, p.error, held,
+                    text);
+            CHECK(!"max_body holds");
+            return;
+        }
+    }
+}
+
+/* A body up to max_body is kept; one byte more and the response is
+ * refused, whether its length is given, chunked or up to the end. */
+static void test_max_body(void)
+{
+    check_max_body("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 10, 1);
+    check_max_body("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n0123456789a", 10, -1);
+    check_max_body("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n",
+                   10, 1);
+    check_max_body("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5\r\n01234\r\n5\r\n56789\r\n1\r\na\r\n0\r\n\r\n",
+                   10, -1);
+    check_max_body("HTTP/1.1 200 OK\r\n\r\n0123456789abcdef", 10, -1);
+    /* The default is well under the old 64 MiB. */
+    throng__http_response_t r;
+    throng__http_response_init(&r, &pool);
+    CHECK_INT(r.max_body, 8u << 20);
+}
+
 static void test_trailing_bytes(void)
 {
     static const char text[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -501,6 +544,7 @@ int main(void)
     test_continue();
     test_malformed();
     test_status_line();
+    test_max_body();
     test_trailing_bytes();
     test_keep_alive();
     test_headers();

@@ -282,6 +282,7 @@ void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__ad
     uv_timer_init(host->loop, &c->timer);
     c->timer.data = c;
     throng__http_response_init(&c->res, &host->pool);
+    if (host->set->max_body) c->res.max_body = host->set->max_body;
 }
 
 void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout, int head,

@@ -11,6 +11,7 @@
 
 #include "report/report_json.h"
 #include "util/fault.h"
+#include "util/http.h"
 
 static const char *const ending_names[] = {"none",    "duration", "requests", "clients",
                                            "stopped", "once",     "processes"};
@@ -169,6 +170,8 @@ static cJSON *settings_json(const throng__report_view_t *v)
     cJSON_AddNumberToObject(j, "max_requests", (double)c->max_requests);
     cJSON_AddNumberToObject(j, "timeout", c->timeout);
     cJSON_AddNumberToObject(j, "connect_timeout", c->connect_timeout);
+    cJSON_AddNumberToObject(j, "max_body",
+                            (double)(c->max_body ? c->max_body : THRONG__HTTP_MAX_BODY));
     cJSON_AddStringToObject(j, "on_fault",
                             c->on_fault == THRONG_ON_FAULT_RESTART ? "restart" : "drop");
     cJSON_AddNumberToObject(j, "processes", c->processes);

@@ -81,8 +81,8 @@ static int keep(llhttp_t *p, const char *at, size_t n)
 {
     throng__http_response_t *r = from_parser(p);
     if (!r->buf && !(r->buf = throng__bufpool_get(r->pool))) goto nomem;
-    if (r->buf->len + n > THRONG__HTTP_MAX_BODY) {
-        llhttp_set_error_reason(p, "response larger than 64 MiB");
+    if (r->in_headers && r->buf->len + n > THRONG__HTTP_MAX_HEADERS) {
+        llhttp_set_error_reason(p, "header block larger than 1 MiB");
         return HPE_USER;
     }
     if (throng__buf_append(r->buf, at, n) == 0) return 0;
@@ -125,6 +125,12 @@ static int on_headers_complete(llhttp_t *p)
 
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
+    throng__http_response_t *r = from_parser(p);
+    size_t have = r->buf ? r->buf->len - r->body_off : 0;
+    if (n > r->max_body - have) { /* have <= max_body always */
+        r->too_large = 1;
+        return HPE_USER;
+    }
     return keep(p, at, n);
 }
 
@@ -164,6 +170,7 @@ void throng__http_response_init(throng__http_response_t *r, throng__bufpool_t *p
 {
     memset(r, 0, sizeof *r);
     r->pool = pool;
+    r->max_body = THRONG__HTTP_MAX_BODY;
     llhttp_init(&r->parser, HTTP_RESPONSE, &response_settings);
     r->parser.data = r;
 }
@@ -178,6 +185,7 @@ void throng__http_response_reset(throng__http_response_t *r, int head_request)
     r->complete = 0;
     r->in_headers = 0;
     r->interim = 0;
+    r->too_large = 0;
     r->line_pos = 0;
     r->error[0] = '\0';
     if (r->buf) r->buf->len = 0;
@@ -185,6 +193,10 @@ void throng__http_response_reset(throng__http_response_t *r, int head_request)
 
 static void set_error(throng__http_response_t *r, llhttp_errno_t e)
 {
+    if (r->too_large) {
+        snprintf(r->error, sizeof r->error, "body larger than max_body (%zu bytes)", r->max_body);
+        return;
+    }
     const char *reason = llhttp_get_error_reason(&r->parser);
     snprintf(r->error, sizeof r->error, "malformed response: %s",
              reason && *reason ? reason : llhttp_errno_name(e));
