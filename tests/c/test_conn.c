@@ -17,7 +17,7 @@
 #include "client/exchange.h"
 #include "client/host.h"
 
-typedef enum { ANSWER, RESET, STALL, GARBAGE, HANG_UP, TWICE, LONG_BODY } mode_t_;
+typedef enum { ANSWER, RESET, STALL, GARBAGE, HANG_UP, TWICE, TOGETHER, LONG_BODY } mode_t_;
 
 /* ---------------------------------------------------------- the server */
 
@@ -102,6 +102,12 @@ static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         reply(p, big, after_write);
         break;
     }
+    case TOGETHER: /* two responses in one write */
+        reply(p,
+              "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+              "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+              after_write);
+        break;
     case TWICE:
         reply(p, hello, after_write);
         p->srv->peer = p;
@@ -341,6 +347,14 @@ static void test_answered_twice(void)
     CHECK_INT(stats.n.unsolicited, 1);
     CHECK_INT(throng__counts_failures(&stats.n), 0);
     CHECK_INT(stats.n.bytes_received, received + 2 * (sizeof hello - 1));
+
+    /* The same, both in one piece: the bytes behind the response are as
+     * unsolicited. */
+    with_server(TOGETHER, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK_STR(o.body, "hello");
+    CHECK_INT(stats.n.unsolicited, 2);
+    CHECK_INT(throng__counts_failures(&stats.n), 0);
 }
 
 /* A body longer than max_body ends the exchange as an http-error fault
@@ -431,8 +445,8 @@ int main(void)
     test_fails_at_once();
     test_close_hands_back();
 
-    CHECK_INT(stats.n.sent, 12);
-    CHECK_INT(stats.n.requests, 4);
+    CHECK_INT(stats.n.sent, 13);
+    CHECK_INT(stats.n.requests, 5);
     CHECK_INT(stats.n.faulted, 7);
     CHECK_INT(stats.n.cancelled, 1);
     CHECK_INT(stats.n.in_flight, 0);

@@ -204,7 +204,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         fail(c, THRONG_FAULT_HTTP_ERROR, "%s", c->res.error);
     } else if (rc == 1) {
         /* Bytes after the response mean the connection cannot carry another
-         * request; the response itself stands. */
+         * request; the response itself stands. They were unsolicited, as
+         * are bytes arriving later while no request waits (their bytes
+         * are already the exchange's). */
+        if (used < (size_t)nread) throng__ledger_unsolicited(c->ledger, 0);
         complete(c, used == (size_t)nread && throng__http_response_keep_alive(&c->res));
     }
 }

@@ -69,9 +69,11 @@ int throng__ledger_spent(const throng__ledger_t *l);
  * kind, with no ledger count moved. */
 void throng__ledger_fault(throng__ledger_t *l, throng_fault_t kind, const char *msg);
 
-/* A server sent received bytes on a connection with no exchange (two
- * responses to one request, say): a protocol event of the connection,
- * counted apart (unsolicited) with its bytes; no fault, no ledger count. */
+/* A server sent received bytes on a connection with no exchange waiting
+ * for them (two responses to one request, say): a protocol event of the
+ * connection, counted apart (unsolicited) with its bytes (0 when they
+ * were counted with the exchange they followed); no fault, no ledger
+ * count. */
 void throng__ledger_unsolicited(throng__ledger_t *l, uint64_t received);
 
 /* Begins an exchange for the request named name (len bytes): takes one

@@ -180,9 +180,9 @@ static void summary(throng__buf_t *b, const cJSON *s, const tally_t *t)
     exchanges_line(b, s);
     if (t->unsolicited)
         throng__buf_printf(b,
-                           "  %-10s %llu time(s) the server sent bytes no request waited for "
-                           "(connection closed; not a failure)\n",
-                           "unsolicited", t->unsolicited);
+                           "  %-10s %llu times bytes came with no request waiting: connection "
+                           "closed, not a failure\n",
+                           "unasked", t->unsolicited);
     faults_lines(b, s);
     throng__buf_printf(b, "  %-10s %llu running, %llu faulted out, of %llu\n", "clients", t->active,
                        t->faulted, t->clients);
