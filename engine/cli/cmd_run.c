@@ -278,6 +278,8 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"timeout", 0, CLI_DURATION, &f.cfg.timeout, "TIME", "per-request timeout (default 5s)"},
         {"connect-timeout", 0, CLI_DURATION, &f.cfg.connect_timeout, "TIME",
          "connect timeout (default 5s)"},
+        {"max-body", 0, CLI_U64, &f.cfg.max_body, "SIZE",
+         "largest response body, in bytes: 64k, 8M (default 8 MiB)", NULL, 1, 1u << 30},
         {"on-fault", 0, CLI_CHOICE, &f.on_fault, "drop|restart",
          "a faulted client leaves (drop, default) or reconnects with backoff", on_fault_choices},
         {"request-count", 0, CLI_UINT, &f.group.request_count, "N",

@@ -147,6 +147,10 @@ typedef struct throng_config {
                                    thread and worker process; 0 = no limit */
     double timeout;             /* per-request timeout, seconds (default 5) */
     double connect_timeout;     /* connect timeout, seconds (default 5) */
+    uint64_t max_body;          /* bytes a response's body may hold (default 8 MiB; 0: the
+                                   default; at most 1 GiB): a longer body ends its exchange
+                                   as an http-error fault and closes the connection, so that
+                                   each client buffers at most this much */
     throng_on_fault_t on_fault; /* what a faulted client does */
     unsigned processes;         /* worker processes of each group that leaves its own at 0
                                    (default 1: the calling process itself). Above 1 the engine

@@ -17,24 +17,28 @@
 #include "client/exchange.h"
 #include "client/host.h"
 
-typedef enum { ANSWER, RESET, STALL, GARBAGE, HANG_UP } mode_t_;
+typedef enum { ANSWER, RESET, STALL, GARBAGE, HANG_UP, TWICE, TOGETHER, LONG_BODY } mode_t_;
 
 /* ---------------------------------------------------------- the server */
+
+typedef struct peer peer_t;
 
 typedef struct server {
     uv_tcp_t listener;
     mode_t_ mode;
     int port;
+    uv_timer_t later; /* TWICE: the second response, 50 ms after the first */
+    peer_t *peer;
 } server_t;
 
-typedef struct peer {
+struct peer {
     uv_tcp_t tcp;
-    uv_write_t wr;
+    uv_write_t wr, wr2;
     server_t *srv;
     char seen[4096];
     size_t len;
     int answered;
-} peer_t;
+};
 
 static void peer_closed(uv_handle_t *h)
 {
@@ -65,6 +69,16 @@ static void reply(peer_t *p, const char *text, uv_write_cb cb)
     uv_write(&p->wr, (uv_stream_t *)&p->tcp, &b, 1, cb);
 }
 
+static const char hello[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+/* The same response once more, with nobody asking. */
+static void answer_again(uv_timer_t *t)
+{
+    server_t *srv = t->data;
+    uv_buf_t b = uv_buf_init((char *)hello, (unsigned)strlen(hello));
+    uv_write(&srv->peer->wr2, (uv_stream_t *)&srv->peer->tcp, &b, 1, after_write);
+}
+
 static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     peer_t *p = s->data;
@@ -78,7 +92,26 @@ static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     p->answered = 1;
     switch (p->srv->mode) {
     case ANSWER:
-        reply(p, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", after_write);
+        reply(p, hello, after_write);
+        break;
+    case LONG_BODY: { /* 200000 bytes of body, and the connection left open */
+        static char big[200100];
+        int head = snprintf(big, sizeof big, "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n");
+        memset(big + head, 'x', 200000);
+        big[head + 200000] = '\0';
+        reply(p, big, after_write);
+        break;
+    }
+    case TOGETHER: /* two responses in one write */
+        reply(p,
+              "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+              "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+              after_write);
+        break;
+    case TWICE:
+        reply(p, hello, after_write);
+        p->srv->peer = p;
+        uv_timer_start(&p->srv->later, answer_again, 50, 0);
         break;
     case RESET:
         reply(p, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly a part", after_reset_write);
@@ -112,6 +145,9 @@ static void server_start(uv_loop_t *loop, server_t *srv, mode_t_ mode)
     struct sockaddr_in sa;
     uv_ip4_addr("127.0.0.1", 0, &sa);
     srv->mode = mode;
+    srv->peer = NULL;
+    uv_timer_init(loop, &srv->later);
+    srv->later.data = srv;
     uv_tcp_init(loop, &srv->listener);
     srv->listener.data = srv;
     CHECK_INT(uv_tcp_bind(&srv->listener, (struct sockaddr *)&sa, 0), 0);
@@ -139,6 +175,7 @@ typedef struct outcome {
     char msg[256];
     char body[64];
     int status;
+    int buffered; /* the conn still held a response buffer at a fault */
 } outcome_t;
 
 /* The owner's side: the exchange ends here, as a client ends it. */
@@ -156,6 +193,7 @@ static void on_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const
         throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
         throng__http_response_release(&conn->res);
     } else {
+        o->buffered = conn->res.buf != NULL;
         throng__exchange_faulted(x, (throng_fault_t)kind, msg);
     }
 }
@@ -223,6 +261,7 @@ static void with_server(mode_t_ mode, double timeout, outcome_t *o)
     throng__address_t a = local(srv.port);
     exchange_with(&a, timeout, o);
     uv_close((uv_handle_t *)&srv.listener, NULL);
+    uv_close((uv_handle_t *)&srv.later, NULL);
     uv_run(&loop, UV_RUN_NOWAIT);
 }
 
@@ -290,6 +329,54 @@ static void test_hang_up(void)
     CHECK(strstr(o.msg, "without answering") != NULL);
 }
 
+/* A second response to one request, 50 ms after the first, arrives while
+ * no request waits: the request stands answered, the connection is closed,
+ * and the event is counted as unsolicited, not as a fault. */
+static void test_answered_twice(void)
+{
+    outcome_t o;
+    uint64_t requests = stats.n.requests, faulted = stats.n.faulted;
+    uint64_t received = stats.n.bytes_received;
+    uint64_t http_errors = stats.n.faults[THRONG_FAULT_HTTP_ERROR];
+    with_server(TWICE, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK_STR(o.body, "hello");
+    CHECK_INT(stats.n.requests, requests + 1);
+    CHECK_INT(stats.n.faulted, faulted);
+    CHECK_INT(stats.n.faults[THRONG_FAULT_HTTP_ERROR], http_errors);
+    CHECK_INT(stats.n.unsolicited, 1);
+    CHECK_INT(throng__counts_failures(&stats.n), 0);
+    CHECK_INT(stats.n.bytes_received, received + 2 * (sizeof hello - 1));
+
+    /* The same, both in one piece: the bytes behind the response are as
+     * unsolicited. */
+    with_server(TOGETHER, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK_STR(o.body, "hello");
+    CHECK_INT(stats.n.unsolicited, 2);
+    CHECK_INT(throng__counts_failures(&stats.n), 0);
+}
+
+/* A body longer than max_body ends the exchange as an http-error fault
+ * saying so, and the conn gives its buffer back at once; a body of exactly
+ * max_body is an answer. */
+static void test_max_body(void)
+{
+    outcome_t o;
+    settings.max_body = 1000;
+    with_server(LONG_BODY, 2, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_HTTP_ERROR);
+    CHECK_STR(o.msg, "body larger than max_body (1000 bytes)");
+    CHECK(!o.buffered);
+    settings.max_body = 5;
+    with_server(ANSWER, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK_STR(o.body, "hello");
+    settings.max_body = 0; /* the default */
+    with_server(LONG_BODY, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+}
+
 /* A connect that fails before it starts (an address TCP cannot use): the
  * callback still comes once, from inside the send. */
 static void test_fails_at_once(void)
@@ -328,6 +415,7 @@ static void test_close_hands_back(void)
     CHECK(throng__exchange_open(&x));
     throng__exchange_cancelled(&x);
     uv_close((uv_handle_t *)&srv.listener, NULL);
+    uv_close((uv_handle_t *)&srv.later, NULL);
     run_until_done(&o); /* lets the closes finish; no callback may come */
     CHECK_INT(o.calls, 0);
     throng__conn_free(&conn);
@@ -347,6 +435,8 @@ int main(void)
     throng__bufpool_init(&host.pool);
 
     test_answered();
+    test_answered_twice();
+    test_max_body();
     test_refused();
     test_reset();
     test_stalled();
@@ -355,9 +445,9 @@ int main(void)
     test_fails_at_once();
     test_close_hands_back();
 
-    CHECK_INT(stats.n.sent, 8);
-    CHECK_INT(stats.n.requests, 1);
-    CHECK_INT(stats.n.faulted, 6);
+    CHECK_INT(stats.n.sent, 13);
+    CHECK_INT(stats.n.requests, 5);
+    CHECK_INT(stats.n.faulted, 7);
     CHECK_INT(stats.n.cancelled, 1);
     CHECK_INT(stats.n.in_flight, 0);
     uv_walk(&loop, close_walk, NULL);

@@ -125,8 +125,10 @@ static void test_verdicts_and_outside_faults(void)
     CHECK(t && t->faults[THRONG_FAULT_INVALID] == 1 && t->requests == 1 && t->bytes_sent == 120);
 
     throng__ledger_fault(&l, THRONG_FAULT_SCRIPT_ERROR, "persona.lua:3: boom");
-    throng__ledger_bytes(&l, 17);
+    throng__ledger_unsolicited(&l, 17);
     CHECK_INT(s.n.faults[THRONG_FAULT_SCRIPT_ERROR], 1);
+    CHECK_INT(s.n.faults[THRONG_FAULT_HTTP_ERROR], 0);
+    CHECK_INT(s.n.unsolicited, 1);
     CHECK_INT(s.n.sent, 1);
     CHECK_INT(s.n.requests + s.n.faulted + s.n.cancelled + s.n.in_flight, 1);
     CHECK_INT(s.n.bytes_received, 4017);

@@ -318,6 +318,103 @@ static void test_malformed(void)
     CHECK(strstr(p.error, "malformed") != NULL);
 }
 
+/* Parses text in every way (whole, byte by byte, random pieces): it must
+ * be refused, with a reason holding want. */
+static void check_refused(const char *text, const char *want)
+{
+    for (int way = 0; way < 12; way++) {
+        parsed_t p;
+        parse(text, strlen(text), way == 0 ? strlen(text) : way == 1 ? 1 : 0, &p);
+        if (p.rc != -1 || !strstr(p.error, want)) {
+            fprintf(stderr, "way %d: rc %d status %d error '%s' (want '%s'): %s\n", way, p.rc,
+                    p.status, p.error, want, text);
+            CHECK(!"refused with the expected reason");
+            return;
+        }
+    }
+}
+
+/* A status line is "HTTP/x.y NNN reason", NNN in 100..599; anything else
+ * is a malformed response, never a status 0 or 999. */
+static void test_status_line(void)
+{
+    check_refused("HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n",
+                  "status code 999 outside 100..599");
+    check_refused("HTTP/1.1 600 Odd\r\nContent-Length: 0\r\n\r\n",
+                  "status code 600 outside 100..599");
+    check_refused("HTTP/1.1 000 Odd\r\nContent-Length: 0\r\n\r\n",
+                  "status code 000 outside 100..599");
+    check_refused("HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n",
+                  "status code 099 outside 100..599");
+    check_refused("HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n",
+                  "malformed status line: expected \"HTTP/x.y NNN\", got \"HTTP/1.1 20 \"");
+    check_refused("HTTP/1.1  200 OK\r\nContent-Length: 0\r\n\r\n",
+                  "malformed status line: expected \"HTTP/x.y NNN\", got \"HTTP/1.1  \"");
+    check_refused("HTTP/1.1 0200 OK\r\nContent-Length: 0\r\n\r\n", "status code 020 outside");
+    check_refused("HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n", "malformed status line");
+    check_refused("HTTP/1.1 200\tOK\r\nContent-Length: 0\r\n\r\n", "got \"HTTP/1.1 200\\x09\"");
+    check_refused("HTTP/1.1\r\n\r\n", "malformed status line");
+    /* The real response after an interim one is checked as well. */
+    check_refused("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n",
+                  "status code 999 outside 100..599");
+    check_refused("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1  200 OK\r\n\r\n",
+                  "malformed status line");
+
+    /* What stays accepted: every class's edges, no reason phrase, HTTP/1.0,
+     * an empty line before the status line. */
+    check_response("HTTP/1.1 599 Edge\r\nContent-Length: 2\r\n\r\nok", 599, S("ok"));
+    check_response("HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", 200, S("ok"));
+    check_response("HTTP/1.1 404 \r\nContent-Length: 2\r\n\r\nok", 404, S("ok"));
+    check_response("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, S("ok"));
+    check_response("\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, S("ok"));
+    check_response("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n"
+                   "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                   200, S("ok"));
+}
+
+/* Parses text in every way with max_body set: rc and error as given. */
+static void check_max_body(const char *text, size_t max_body, int want_rc)
+{
+    for (int way = 0; way < 12; way++) {
+        throng__http_response_t r;
+        throng__http_response_init(&r, &pool);
+        throng__http_response_reset(&r, 0);
+        r.max_body = max_body;
+        parsed_t p;
+        parse_in_pieces(&r, text, strlen(text), way == 0 ? strlen(text) : way == 1 ? 1 : 0, &p);
+        size_t held = r.buf ? r.buf->len : 0;
+        throng__http_response_release(&r);
+        char want[80];
+        snprintf(want, sizeof want, "body larger than max_body (%zu bytes)", max_body);
+        if (p.rc != want_rc || (want_rc == -1 && strcmp(p.error, want) != 0) ||
+            held > 200 + max_body) {
+            fprintf(stderr, "way %d: rc %d error '%s' held %zu: %s\n", way, p.rc, p.error, held,
+                    text);
+            CHECK(!"max_body holds");
+            return;
+        }
+    }
+}
+
+/* A body up to max_body is kept; one byte more and the response is
+ * refused, whether its length is given, chunked or up to the end. */
+static void test_max_body(void)
+{
+    check_max_body("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 10, 1);
+    check_max_body("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n0123456789a", 10, -1);
+    check_max_body("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n",
+                   10, 1);
+    check_max_body("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5\r\n01234\r\n5\r\n56789\r\n1\r\na\r\n0\r\n\r\n",
+                   10, -1);
+    check_max_body("HTTP/1.1 200 OK\r\n\r\n0123456789abcdef", 10, -1);
+    /* The default is well under the old 64 MiB. */
+    throng__http_response_t r;
+    throng__http_response_init(&r, &pool);
+    CHECK_INT(r.max_body, 8u << 20);
+}
+
 static void test_trailing_bytes(void)
 {
     static const char text[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -446,6 +543,8 @@ int main(void)
     test_eof();
     test_continue();
     test_malformed();
+    test_status_line();
+    test_max_body();
     test_trailing_bytes();
     test_keep_alive();
     test_headers();

@@ -186,10 +186,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (c->state != THRONG__CONN_WAITING) {
-        /* Nobody asked: the connection cannot be trusted any more. */
-        throng__ledger_bytes(c->ledger, (uint64_t)nread);
-        throng__ledger_fault(c->ledger, THRONG_FAULT_HTTP_ERROR,
-                             "the server sent data while no request was waiting");
+        /* Nobody asked (a second response to one request, say): the
+         * connection cannot be trusted any more. A protocol event of the
+         * connection, not a failed request: every request so far got its
+         * answer. */
+        THRONG__DEBUG(c->host, c->client,
+                      "the server sent %zd bytes while no request was waiting; closing", nread);
+        throng__ledger_unsolicited(c->ledger, (uint64_t)nread);
         close_tcp(c);
         return;
     }
@@ -201,7 +204,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         fail(c, THRONG_FAULT_HTTP_ERROR, "%s", c->res.error);
     } else if (rc == 1) {
         /* Bytes after the response mean the connection cannot carry another
-         * request; the response itself stands. */
+         * request; the response itself stands. They were unsolicited, as
+         * are bytes arriving later while no request waits (their bytes
+         * are already the exchange's). */
+        if (used < (size_t)nread) throng__ledger_unsolicited(c->ledger, 0);
         complete(c, used == (size_t)nread && throng__http_response_keep_alive(&c->res));
     }
 }
@@ -279,6 +285,7 @@ void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__ad
     uv_timer_init(host->loop, &c->timer);
     c->timer.data = c;
     throng__http_response_init(&c->res, &host->pool);
+    if (host->set->max_body) c->res.max_body = host->set->max_body;
 }
 
 void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout, int head,

@@ -31,9 +31,10 @@ void throng__ledger_fault(throng__ledger_t *l, throng_fault_t kind, const char *
     throng__stats_fault(l->stats, -1, kind, msg);
 }
 
-void throng__ledger_bytes(throng__ledger_t *l, uint64_t received)
+void throng__ledger_unsolicited(throng__ledger_t *l, uint64_t received)
 {
-    throng__stats_bytes(l->stats, -1, 0, received);
+    tick(l);
+    throng__stats_unsolicited(l->stats, received);
 }
 
 int throng__exchange_begin(throng__exchange_t *x, throng__ledger_t *l, const char *name, size_t len)

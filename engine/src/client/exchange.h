@@ -65,12 +65,16 @@ typedef struct throng__exchange {
 int throng__ledger_spent(const throng__ledger_t *l);
 
 /* A fault outside any exchange (a script error in a request hook before
- * its request, a failed check, stray bytes from a server): counted by
+ * its request, a failed check): counted by
  * kind, with no ledger count moved. */
 void throng__ledger_fault(throng__ledger_t *l, throng_fault_t kind, const char *msg);
 
-/* Bytes on a connection with no exchange (a server talking unasked). */
-void throng__ledger_bytes(throng__ledger_t *l, uint64_t received);
+/* A server sent received bytes on a connection with no exchange waiting
+ * for them (two responses to one request, say): a protocol event of the
+ * connection, counted apart (unsolicited) with its bytes (0 when they
+ * were counted with the exchange they followed); no fault, no ledger
+ * count. */
+void throng__ledger_unsolicited(throng__ledger_t *l, uint64_t received);
 
 /* Begins an exchange for the request named name (len bytes): takes one
  * from the request limit and counts it sent and in flight. Returns 0, or

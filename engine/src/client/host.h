@@ -24,6 +24,7 @@
 typedef struct throng__worker_settings {
     throng__address_t address;
     double timeout, connect_timeout; /* seconds */
+    size_t max_body;                 /* bytes a response body may hold; 0: the default */
     throng_on_fault_t on_fault;
     unsigned request_count;
     double slow_down;

@@ -16,6 +16,7 @@
 #include "core/group.h"
 #include "core/proc.h"
 #include "report/report_json.h"
+#include "util/http.h"
 
 void throng_config_init(throng_config_t *c)
 {
@@ -24,6 +25,7 @@ void throng_config_init(throng_config_t *c)
     c->server = "127.0.0.1:5050";
     c->timeout = 5;
     c->connect_timeout = 5;
+    c->max_body = THRONG__HTTP_MAX_BODY;
     c->on_fault = THRONG_ON_FAULT_DROP;
     c->progress_interval = 1;
     c->log_level = THRONG_LOG_WARN;
@@ -64,6 +66,8 @@ static int check_config(throng_engine_t *e)
     if (!(c->connect_timeout > 0))
         return throng__fail(e->errmsg, THRONG_EINVAL,
                             "connect_timeout must be more than 0 seconds");
+    if (c->max_body > ((uint64_t)1 << 30))
+        return throng__fail(e->errmsg, THRONG_EINVAL, "max_body must be at most 1 GiB");
     if (!(c->duration >= 0))
         return throng__fail(e->errmsg, THRONG_EINVAL, "duration must not be negative");
     if (c->on_fault != THRONG_ON_FAULT_DROP && c->on_fault != THRONG_ON_FAULT_RESTART)
@@ -90,6 +94,7 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     if (rc) return rc;
     s->timeout = e->cfg.timeout;
     s->connect_timeout = e->cfg.connect_timeout;
+    s->max_body = e->cfg.max_body ? (size_t)e->cfg.max_body : THRONG__HTTP_MAX_BODY;
     s->on_fault = e->cfg.on_fault;
     s->request_count = g->cfg.request_count;
     s->slow_down = g->cfg.slow_down;

@@ -138,13 +138,14 @@ static void faults_lines(throng__buf_t *b, const cJSON *s)
 
 /* The counts of one group, or of every group together (groups summed). */
 typedef struct tally {
-    unsigned long long sessions, connects, active, faulted, clients;
+    unsigned long long sessions, connects, unsolicited, active, faulted, clients;
 } tally_t;
 
 static void tally_group(tally_t *t, const cJSON *g)
 {
     t->sessions += count(g, "sessions");
     t->connects += count(g, "connects");
+    t->unsolicited += count(g, "unsolicited");
     t->active += count(g, "clients_active");
     t->faulted += count(g, "clients_faulted");
     t->clients += count(g, "clients");
@@ -177,6 +178,11 @@ static void summary(throng__buf_t *b, const cJSON *s, const tally_t *t)
     fmt_bytes(recv, sizeof recv, num(s, "bytes_received"));
     throng__buf_printf(b, "  %-10s sent %s, received %s\n", "data", sent, recv);
     exchanges_line(b, s);
+    if (t->unsolicited)
+        throng__buf_printf(b,
+                           "  %-10s %llu times bytes came with no request waiting: connection "
+                           "closed, not a failure\n",
+                           "unasked", t->unsolicited);
     faults_lines(b, s);
     throng__buf_printf(b, "  %-10s %llu running, %llu faulted out, of %llu\n", "clients", t->active,
                        t->faulted, t->clients);

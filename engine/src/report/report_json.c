@@ -11,6 +11,7 @@
 
 #include "report/report_json.h"
 #include "util/fault.h"
+#include "util/http.h"
 
 static const char *const ending_names[] = {"none",    "duration", "requests", "clients",
                                            "stopped", "once",     "processes"};
@@ -150,6 +151,7 @@ static cJSON *group_json(const throng__report_group_t *g, double elapsed)
     cJSON_AddNumberToObject(j, "slow_down", g->slow_down);
     cJSON_AddNumberToObject(j, "sessions", (double)s->n.sessions);
     cJSON_AddNumberToObject(j, "connects", (double)s->n.connects);
+    cJSON_AddNumberToObject(j, "unsolicited", (double)s->n.unsolicited);
     cJSON_AddNumberToObject(j, "clients_active", (double)s->n.clients_active);
     cJSON_AddNumberToObject(j, "clients_faulted", (double)s->n.clients_faulted);
     cJSON_AddNumberToObject(j, "cancelled", (double)s->n.cancelled);
@@ -168,6 +170,8 @@ static cJSON *settings_json(const throng__report_view_t *v)
     cJSON_AddNumberToObject(j, "max_requests", (double)c->max_requests);
     cJSON_AddNumberToObject(j, "timeout", c->timeout);
     cJSON_AddNumberToObject(j, "connect_timeout", c->connect_timeout);
+    cJSON_AddNumberToObject(j, "max_body",
+                            (double)(c->max_body ? c->max_body : THRONG__HTTP_MAX_BODY));
     cJSON_AddStringToObject(j, "on_fault",
                             c->on_fault == THRONG_ON_FAULT_RESTART ? "restart" : "drop");
     cJSON_AddNumberToObject(j, "processes", c->processes);

@@ -176,7 +176,8 @@ static cJSON *named(cJSON *array, const char *name)
 
 static int merge_group(cJSON *into, const cJSON *from, int sequential, double elapsed)
 {
-    static const char *const sums[] = {"sessions", "connects", "clients_faulted", "cancelled"};
+    static const char *const sums[] = {"sessions", "connects", "unsolicited", "clients_faulted",
+                                       "cancelled"};
     for (size_t i = 0; i < sizeof sums / sizeof sums[0]; i++)
         add_num(into, from, sums[i]);
     if (sequential) {

@@ -134,6 +134,12 @@ void throng__stats_cancelled(throng__stats_t *s, int name)
     if (name >= 0) s->names[name]->cancelled++;
 }
 
+void throng__stats_unsolicited(throng__stats_t *s, uint64_t received)
+{
+    s->n.unsolicited++;
+    throng__stats_bytes(s, -1, 0, received);
+}
+
 void throng__stats_connected(throng__stats_t *s, uint64_t connect_ns)
 {
     s->n.connects++;

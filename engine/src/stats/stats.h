@@ -33,14 +33,16 @@
  * outside any exchange (a script error in the request hook, a failed
  * client:check); those move no ledger count. */
 typedef struct throng__counts {
-    uint64_t requests;  /* exchanges answered: a complete response arrived */
-    uint64_t sent;      /* exchanges begun (taken from the request limit) */
-    uint64_t faulted;   /* exchanges that ended with a fault and no complete response */
-    uint64_t cancelled; /* exchanges throng ended before an answer: the run's end, or their
-                           session ended on another exchange's fault or a check */
-    uint64_t in_flight; /* exchanges begun and not ended yet */
-    uint64_t sessions;  /* sessions completed */
-    uint64_t connects;  /* connections established */
+    uint64_t requests;    /* exchanges answered: a complete response arrived */
+    uint64_t sent;        /* exchanges begun (taken from the request limit) */
+    uint64_t faulted;     /* exchanges that ended with a fault and no complete response */
+    uint64_t cancelled;   /* exchanges throng ended before an answer: the run's end, or their
+                             session ended on another exchange's fault or a check */
+    uint64_t in_flight;   /* exchanges begun and not ended yet */
+    uint64_t sessions;    /* sessions completed */
+    uint64_t connects;    /* connections established */
+    uint64_t unsolicited; /* times a server sent bytes while no request was waiting (the
+                             connection was closed); a protocol event, not a fault */
     uint64_t bytes_sent, bytes_received;
     uint64_t faults[THRONG_FAULT_KINDS];
     uint64_t status[6]; /* by status class; [0] = outside 100..599 */
@@ -92,6 +94,10 @@ void throng__stats_cancelled(throng__stats_t *s, int name);
  * the first of its kind; moves no ledger count. name is -1 when the fault
  * belongs to no request. */
 void throng__stats_fault(throng__stats_t *s, int name, throng_fault_t kind, const char *msg);
+
+/* A server sent received bytes while no request was waiting: counted
+ * apart (unsolicited), with the bytes; no fault, no ledger count. */
+void throng__stats_unsolicited(throng__stats_t *s, uint64_t received);
 
 /* Bytes on the wire, and one connection made in connect_ns. */
 void throng__stats_bytes(throng__stats_t *s, int name, uint64_t sent, uint64_t received);

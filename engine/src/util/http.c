@@ -81,8 +81,8 @@ static int keep(llhttp_t *p, const char *at, size_t n)
 {
     throng__http_response_t *r = from_parser(p);
     if (!r->buf && !(r->buf = throng__bufpool_get(r->pool))) goto nomem;
-    if (r->buf->len + n > THRONG__HTTP_MAX_BODY) {
-        llhttp_set_error_reason(p, "response larger than 64 MiB");
+    if (r->in_headers && r->buf->len + n > THRONG__HTTP_MAX_HEADERS) {
+        llhttp_set_error_reason(p, "header block larger than 1 MiB");
         return HPE_USER;
     }
     if (throng__buf_append(r->buf, at, n) == 0) return 0;
@@ -112,6 +112,10 @@ static int on_headers_complete(llhttp_t *p)
 {
     throng__http_response_t *r = from_parser(p);
     r->status = llhttp_get_status_code(p);
+    if (r->status < 100 || r->status > 599) { /* the line check stops these first */
+        llhttp_set_error_reason(p, "status code outside 100..599");
+        return HPE_USER;
+    }
     r->body_off = r->buf ? r->buf->len : 0;
     r->in_headers = 0;
     /* Responses to HEAD, and 204 and 304, have headers only, whatever
@@ -121,6 +125,12 @@ static int on_headers_complete(llhttp_t *p)
 
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
+    throng__http_response_t *r = from_parser(p);
+    size_t have = r->buf ? r->buf->len - r->body_off : 0;
+    if (n > r->max_body - have) { /* have <= max_body always */
+        r->too_large = 1;
+        return HPE_USER;
+    }
     return keep(p, at, n);
 }
 
@@ -136,9 +146,12 @@ static int on_message_begin(llhttp_t *p)
 static int on_message_complete(llhttp_t *p)
 {
     throng__http_response_t *r = from_parser(p);
-    /* An interim response (100 Continue, 103 Early Hints) precedes the real one. */
-    if (r->status >= 100 && r->status < 200 && r->status != 101) return 0;
-    r->complete = 1;
+    /* An interim response (100 Continue, 103 Early Hints) precedes the real
+     * one: pause, so that the next status line is checked from its start. */
+    if (r->status >= 100 && r->status < 200 && r->status != 101)
+        r->interim = 1;
+    else
+        r->complete = 1;
     return HPE_PAUSED; /* stop here: anything after it is not ours */
 }
 
@@ -157,6 +170,7 @@ void throng__http_response_init(throng__http_response_t *r, throng__bufpool_t *p
 {
     memset(r, 0, sizeof *r);
     r->pool = pool;
+    r->max_body = THRONG__HTTP_MAX_BODY;
     llhttp_init(&r->parser, HTTP_RESPONSE, &response_settings);
     r->parser.data = r;
 }
@@ -170,31 +184,98 @@ void throng__http_response_reset(throng__http_response_t *r, int head_request)
     r->head = head_request ? 1 : 0;
     r->complete = 0;
     r->in_headers = 0;
+    r->interim = 0;
+    r->too_large = 0;
+    r->line_pos = 0;
     r->error[0] = '\0';
     if (r->buf) r->buf->len = 0;
 }
 
 static void set_error(throng__http_response_t *r, llhttp_errno_t e)
 {
+    if (r->too_large) {
+        snprintf(r->error, sizeof r->error, "body larger than max_body (%zu bytes)", r->max_body);
+        return;
+    }
     const char *reason = llhttp_get_error_reason(&r->parser);
     snprintf(r->error, sizeof r->error, "malformed response: %s",
              reason && *reason ? reason : llhttp_errno_name(e));
 }
 
+/* The status line's start as received, escaped, for a message. */
+static void line_text(const throng__http_response_t *r, char *out, size_t size)
+{
+    size_t o = 0;
+    for (unsigned i = 0; i < r->line_pos && o + 5 < size; i++) {
+        unsigned char ch = (unsigned char)r->line[i];
+        if (ch >= 32 && ch < 127 && ch != '"' && ch != '\\')
+            out[o++] = (char)ch;
+        else
+            o += (size_t)snprintf(out + o, size - o, "\\x%02x", ch);
+    }
+    out[o] = '\0';
+}
+
+/* Checks the start of a status line, "HTTP/x.y NNN" and then a space or
+ * the line's end, over the bytes of data that belong to it; llhttp checks
+ * the rest. It is more lenient: it takes any number of digits and spaces,
+ * so that "HTTP/1.1  200 OK" would be status 0. Returns 0, or -1 with
+ * r->error set. */
+static int check_line(throng__http_response_t *r, const char *data, size_t len)
+{
+    static const char shape[] = "HTTP/9.9 999"; /* 9: a digit */
+    for (size_t i = 0; i < len && r->line_pos < sizeof r->line; i++) {
+        char ch = data[i];
+        unsigned at = r->line_pos;
+        if (at == 0 && (ch == '\r' || ch == '\n')) continue; /* llhttp skips these too */
+        r->line[r->line_pos++] = ch;
+        int ok = at < 12 ? (shape[at] == '9' ? ch >= '0' && ch <= '9' : ch == shape[at])
+                         : (ch == ' ' || ch == '\r' || ch == '\n');
+        char seen[64];
+        if (!ok) {
+            line_text(r, seen, sizeof seen);
+            snprintf(r->error, sizeof r->error,
+                     "malformed status line: expected \"HTTP/x.y NNN\", got \"%s\"", seen);
+            return -1;
+        }
+        if (at == 11) {
+            int status = (r->line[9] - '0') * 100 + (r->line[10] - '0') * 10 + (ch - '0');
+            if (status < 100 || status > 599) {
+                snprintf(r->error, sizeof r->error,
+                         "malformed response: status code %03d outside 100..599", status);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 int throng__http_response_feed(throng__http_response_t *r, const char *data, size_t len,
                                size_t *used)
 {
-    llhttp_errno_t e = llhttp_execute(&r->parser, data, len);
-    if (e == HPE_OK) {
-        *used = len;
-        return 0;
+    const char *p = data, *end = data + len;
+    for (;;) {
+        if (r->line_pos < sizeof r->line && check_line(r, p, (size_t)(end - p)) != 0) return -1;
+        llhttp_errno_t e = llhttp_execute(&r->parser, p, (size_t)(end - p));
+        if (e == HPE_OK) {
+            *used = len;
+            return 0;
+        }
+        if (e == HPE_PAUSED && r->complete) {
+            *used = (size_t)(llhttp_get_error_pos(&r->parser) - data);
+            return 1;
+        }
+        if (e == HPE_PAUSED && r->interim) {
+            /* The real response's status line starts here. */
+            r->interim = 0;
+            r->line_pos = 0;
+            p = llhttp_get_error_pos(&r->parser);
+            llhttp_resume(&r->parser);
+            continue;
+        }
+        set_error(r, e);
+        return -1;
     }
-    if (e == HPE_PAUSED && r->complete) {
-        *used = (size_t)(llhttp_get_error_pos(&r->parser) - data);
-        return 1;
-    }
-    set_error(r, e);
-    return -1;
 }
 
 int throng__http_response_started(const throng__http_response_t *r)

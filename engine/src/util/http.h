@@ -31,18 +31,26 @@ int throng__http_token_ok(const char *s, size_t n);
 
 /* ---- responses ---- */
 
-#define THRONG__HTTP_MAX_BODY (64u << 20)
+/* The default largest body a response may carry (max_body), and the
+ * largest header block: beyond either, the response is refused. */
+#define THRONG__HTTP_MAX_BODY (8u << 20)
+#define THRONG__HTTP_MAX_HEADERS (1u << 20)
 
 typedef struct throng__http_response {
     llhttp_t parser;
     throng__bufpool_t *pool;
     throng__buf_t *buf; /* headers as "name\0value\0" pairs, then the body */
     size_t body_off;    /* where the body starts in buf */
+    size_t max_body;    /* the largest body kept (THRONG__HTTP_MAX_BODY after init) */
     int status;
     unsigned head : 1;     /* the request was HEAD: no body follows */
     unsigned complete : 1; /* a final (non-1xx) response is complete */
     unsigned in_headers : 1;
-    char error[120]; /* why parsing failed */
+    unsigned too_large : 1; /* parsing stopped at max_body */
+    unsigned interim : 1;   /* an interim (1xx) response just ended; the real one follows */
+    unsigned line_pos : 4;  /* how much of the status line's start is checked (13: all) */
+    char line[13];          /* the status line's start, as received, for the check */
+    char error[120];        /* why parsing failed */
 } throng__http_response_t;
 
 void throng__http_response_init(throng__http_response_t *r, throng__bufpool_t *pool);
@@ -53,7 +61,9 @@ void throng__http_response_reset(throng__http_response_t *r, int head_request);
 /* Parses received bytes. Returns 1 when the response is complete (*used is
  * how many bytes it took; more bytes would be a protocol error, as only one
  * request is in flight), 0 when more bytes are needed, -1 on a malformed
- * response (r->error says why). */
+ * response or one whose body exceeds r->max_body (r->error says why). Each status line must begin
+ * "HTTP/x.y NNN" followed by a space or the line's end, NNN a status code
+ * in 100..599. */
 int throng__http_response_feed(throng__http_response_t *r, const char *data, size_t len,
                                size_t *used);
 
