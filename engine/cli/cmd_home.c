@@ -174,7 +174,7 @@ static void fmt_uptime(char *buf, size_t len, double s)
 static void group_status(const home_t *h, const char *name, int running, int longer)
 {
     char p[PATH_MAX], line[512] = "";
-    FILE *f = fopen(home_path(h, p, sizeof p, "state/%s.status", name), "r");
+    FILE *f = home_fopen_read(home_path(h, p, sizeof p, "state/%s.status", name));
     if (f) {
         if (!fgets(line, sizeof line, f)) line[0] = '\0';
         fclose(f);
@@ -210,6 +210,7 @@ static int status(const home_t *h, int argc, char **argv)
     }
     pid_t sup = home_supervisor(h);
     if (!sup) printf("not running (throng start starts the groups)\n");
+    if (sup == HOME_STARTING) printf("starting\n");
     char names[HOME_GROUPS_MAX][HOME_NAME_MAX];
     int n = home_groups(h, names);
     for (int i = 0; i < n; i++)
@@ -254,7 +255,7 @@ static int cutoff_since(const char *since, char *out, size_t len)
  * a timestamp goes with the one before it. */
 static void print_log(const char *path, const char *cutoff, int *showing)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = home_fopen_read(path);
     if (!f) return;
     char line[8192];
     while (fgets(line, sizeof line, f)) {
@@ -268,7 +269,7 @@ static void print_log(const char *path, const char *cutoff, int *showing)
 /* --tail: the file's growth, until interrupted. */
 static void follow(const char *path)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = home_fopen_read(path);
     if (!f) return;
     fseek(f, 0, SEEK_END);
     char line[8192];
@@ -331,7 +332,7 @@ static int log_cmd(const home_t *h, int argc, char **argv)
 
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = home_fopen_read(path);
     if (!f) return NULL;
     char *text = NULL;
     size_t cap = 0;

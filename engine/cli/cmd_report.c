@@ -132,7 +132,7 @@ int cmd_report(int argc, char **argv)
     if (!json) return CLI_EXIT_USAGE;
     if (json_out && cli_write_file(CMD, "--json", json_out, json) != 0) {
         free(json);
-        return CLI_EXIT_USAGE;
+        return CLI_EXIT_WRITE;
     }
     int status = CLI_EXIT_OK;
     if (throng_render(json, len, THRONG_RENDER_TEXT, latency ? THRONG_TEXT_LATENCY : 0, &out, err,
@@ -148,7 +148,7 @@ int cmd_report(int argc, char **argv)
                 fprintf(stderr, CMD ": %s: %s\n", name, err);
                 status = CLI_EXIT_USAGE;
             } else if (cli_write_file(CMD, "--html", html, out) != 0) {
-                status = CLI_EXIT_USAGE;
+                status = CLI_EXIT_WRITE;
             }
             throng_free(out);
         }

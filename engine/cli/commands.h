@@ -11,6 +11,7 @@ enum {
     CLI_EXIT_ABORTED = 3,    /* stopped by SIGINT or SIGTERM */
     CLI_EXIT_PROCESSES = 4,  /* every worker process ended before the run did */
     CLI_EXIT_THRESHOLDS = 5, /* a threshold was not met */
+    CLI_EXIT_WRITE = 6,      /* the run could not write its report (stdout or a file) */
 };
 
 int cmd_run(int argc, char **argv);

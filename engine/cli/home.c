@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "home.h"
 
 int home_locate(home_t *h, const char *dir)
@@ -98,10 +98,18 @@ int home_groups(const home_t *h, char names[][HOME_NAME_MAX])
     return n;
 }
 
+FILE *home_fopen_read(const char *path)
+{
+    int fd = cli_open_private(path, O_RDONLY);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (fd >= 0 && !f) close(fd);
+    return f;
+}
+
 int home_read_group(const home_t *h, const char *name, char **tokens, int cap)
 {
     char p[PATH_MAX], line[4096];
-    FILE *f = fopen(home_path(h, p, sizeof p, "groups/%s", name), "r");
+    FILE *f = home_fopen_read(home_path(h, p, sizeof p, "groups/%s", name));
     if (!f) return -1;
     int n = 0;
     while (n < cap && fgets(line, sizeof line, f)) {
@@ -115,17 +123,23 @@ int home_read_group(const home_t *h, const char *name, char **tokens, int cap)
 
 int home_write_group(const home_t *h, const char *name, char *const *tokens, int n)
 {
-    char p[PATH_MAX], tmp[PATH_MAX + 8];
-    home_path(h, p, sizeof p, "groups/%s", name);
-    snprintf(tmp, sizeof tmp, "%s.new", p);
-    FILE *f = fopen(tmp, "w");
-    int ok = f != NULL;
-    for (int i = 0; ok && i < n; i++)
-        ok = fprintf(f, "%s\n", tokens[i]) >= 0;
-    if (f) ok &= fclose(f) == 0;
-    if (ok) ok = rename(tmp, p) == 0;
-    if (!ok) fprintf(stderr, "throng: cannot write %s: %s\n", p, strerror(errno));
-    return ok ? 0 : -1;
+    char p[PATH_MAX];
+    size_t len = 0, at = 0;
+    for (int i = 0; i < n; i++)
+        len += strlen(tokens[i]) + 1;
+    char *text = malloc(len + 1);
+    int rc = -1;
+    if (!text) {
+        errno = ENOMEM;
+    } else {
+        for (int i = 0; i < n; i++)
+            at += (size_t)sprintf(text + at, "%s\n", tokens[i]);
+        rc = cli_replace_file(home_path(h, p, sizeof p, "groups/%s", name), text, at,
+                              CLI_FILE_PRIVATE | CLI_FILE_DURABLE);
+    }
+    if (rc != 0) fprintf(stderr, "throng: cannot write %s: %s\n", p, strerror(errno));
+    free(text);
+    return rc;
 }
 
 void home_free_tokens(char **tokens, int n)
@@ -134,26 +148,46 @@ void home_free_tokens(char **tokens, int n)
         free(tokens[i]);
 }
 
+int home_lock_open(const home_t *h)
+{
+    char p[PATH_MAX];
+    return cli_open_private(home_path(h, p, sizeof p, "supervisor.lock"), O_RDWR | O_CREAT);
+}
+
+/* An open file description lock (F_OFD_*): held by the open file, shared
+ * by every process that inherited it across fork, dropped by the kernel
+ * when the last of them ends; and, unlike flock(), it can be tested
+ * without being taken, so a look never gets in a starting supervisor's way. */
+int home_lock_take(int fd)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
 pid_t home_supervisor(const home_t *h)
 {
-    char p[PATH_MAX], lockp[PATH_MAX];
-    /* The lock, not the pid file, says whether a supervisor runs: a
-     * supervisor holds it for its whole life, and the kernel drops it when
-     * the process ends, however it ends. */
-    int fd = open(home_path(h, lockp, sizeof lockp, "supervisor.lock"), O_RDWR | O_CLOEXEC);
+    char p[PATH_MAX];
+    int fd = cli_open_private(home_path(h, p, sizeof p, "supervisor.lock"), O_RDWR);
     if (fd < 0) return 0;
-    int held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-    close(fd); /* releases the lock if this call took it */
-    home_path(h, p, sizeof p, "supervisor.pid");
-    if (!held) {
-        unlink(p); /* stale: its supervisor is gone */
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int rc = fcntl(fd, F_OFD_GETLK, &fl);
+    /* The lock, not the pid file, says whether a supervisor runs: it is
+     * taken by `throng start` before anything else and kept by the
+     * supervisor for its whole life. A pid file without it is stale, and
+     * goes while this look holds the lock for a moment (a start meanwhile
+     * tries again). */
+    if (rc == 0 && fl.l_type == F_UNLCK && home_lock_take(fd) == 0) {
+        unlink(home_path(h, p, sizeof p, "supervisor.pid"));
+        close(fd);
         return 0;
     }
-    FILE *f = fopen(p, "r");
+    close(fd);
+    if (rc != 0) return 0;
+    FILE *f = home_fopen_read(home_path(h, p, sizeof p, "supervisor.pid"));
     long pid = 0;
     if (f) {
         if (fscanf(f, "%ld", &pid) != 1) pid = 0;
         fclose(f);
     }
-    return pid > 0 && kill((pid_t)pid, 0) == 0 ? (pid_t)pid : 0;
+    return pid > 0 && kill((pid_t)pid, 0) == 0 ? (pid_t)pid : HOME_STARTING;
 }

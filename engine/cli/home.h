@@ -12,6 +12,7 @@
 #define THRONG_CLI_HOME_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define HOME_NAME_MAX 64
@@ -44,12 +45,24 @@ int home_groups(const home_t *h, char names[][HOME_NAME_MAX]);
  * malloc'd). Returns how many, or -1 when the group does not exist. */
 int home_read_group(const home_t *h, const char *name, char **tokens, int cap);
 
-/* Writes a group's arguments. -1 after printing why. */
+/* Writes a group's arguments (whole, owner-only). -1 after printing why. */
 int home_write_group(const home_t *h, const char *name, char *const *tokens, int n);
 
 void home_free_tokens(char **tokens, int n);
 
-/* The running supervisor's pid, or 0 (a stale pid file is removed). */
+/* Every file in the home is opened with O_NOFOLLOW (a symlink planted
+ * there is refused, not followed) and created owner-only. For reading: */
+FILE *home_fopen_read(const char *path);
+
+/* supervisor.lock, opened (created when missing), or -1. */
+int home_lock_open(const home_t *h);
+
+/* Takes the supervisor's lock on fd without waiting: 0, or -1 when it is held. */
+int home_lock_take(int fd);
+
+/* The running supervisor's pid; HOME_STARTING while one holds the lock
+ * but has not said its pid yet; 0 when none runs. */
+#define HOME_STARTING ((pid_t)-1)
 pid_t home_supervisor(const home_t *h);
 
 #endif

@@ -1,20 +1,25 @@
 /* log.c - the throng command's log lines, and their files' rollover. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "log.h"
 
 const char *const cli_log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
 
 struct cli_log {
-    FILE *out;
+    FILE *out;  /* NULL: stderr, through the queue below */
     char *path; /* NULL for stderr */
     unsigned long long max_bytes, bytes;
     pthread_mutex_t lock; /* lines come from every worker thread */
@@ -22,10 +27,178 @@ struct cli_log {
 
 static cli_log_t stderr_log = {NULL, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER};
 
+/* ---------------------------------------------------------------- stderr
+ *
+ * Lines for stderr never wait for it: a terminal, pipe or socket nobody
+ * reads must not slow the clients down. Each line is written without
+ * blocking; what does not fit waits in a bounded queue, flushed before the
+ * next line, and a line that finds the queue full is dropped and counted.
+ * For a pipe or a terminal, stderr is opened again (a new open file
+ * description of the same pipe), so that O_NONBLOCK stays ours and does
+ * not change the descriptor other processes share. */
+
+#define QUEUE_MAX 65536
+#define LINE_MAX_BYTES 8192
+
+static struct {
+    pthread_mutex_t lock;
+    pid_t pid; /* the process the queue belongs to: a forked child starts empty */
+    int fd;    /* -1: not chosen yet */
+    int sock;  /* fd is a socket: send(MSG_DONTWAIT) */
+    int check; /* fd may block: poll it before each write */
+    char buf[QUEUE_MAX];
+    size_t len;
+    unsigned long long dropped;
+    int stuck; /* a wait for stderr ran out: no more waiting for it */
+} err_q = {PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, 0, {0}, 0, 0, 0};
+
+static void queue_choose_fd(void)
+{
+    struct stat st;
+    err_q.fd = STDERR_FILENO;
+    err_q.sock = err_q.check = 0;
+    if (fstat(STDERR_FILENO, &st) != 0 || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) return;
+    if (S_ISSOCK(st.st_mode)) {
+        err_q.sock = 1;
+        return;
+    }
+    int fd = open("/proc/self/fd/2", O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd >= 0)
+        err_q.fd = fd;
+    else
+        err_q.check = 1;
+}
+
+/* Writes what it can of buf now; how much, or -1 on a hard error. */
+static ssize_t write_now(const char *buf, size_t len)
+{
+    if (err_q.check) {
+        struct pollfd pfd = {err_q.fd, POLLOUT, 0};
+        if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT)) return 0;
+    }
+    ssize_t n;
+    do
+        n = err_q.sock ? send(err_q.fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL)
+                       : write(err_q.fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    return n;
+}
+
+/* The queue to stderr, as far as it goes now. Called with err_q.lock. */
+static void queue_flush(void)
+{
+    size_t done = 0;
+    while (done < err_q.len) {
+        ssize_t n = write_now(err_q.buf + done, err_q.len - done);
+        if (n < 0) { /* stderr is gone: nothing queued will ever get there */
+            err_q.dropped++;
+            done = err_q.len;
+        }
+        if (n <= 0) break;
+        done += (size_t)n;
+    }
+    memmove(err_q.buf, err_q.buf + done, err_q.len - done);
+    err_q.len -= done;
+}
+
+/* Queues text (one line, or the progress line) for stderr, or drops it. */
+static void queue_line(const char *text, size_t len)
+{
+    pthread_mutex_lock(&err_q.lock);
+    if (err_q.pid != getpid()) { /* the parent's queued lines are the parent's to write */
+        err_q.pid = getpid();
+        err_q.len = 0;
+        err_q.dropped = 0;
+        err_q.stuck = 0;
+        if (err_q.fd < 0) queue_choose_fd();
+    }
+    queue_flush();
+    size_t done = 0;
+    if (err_q.len == 0) {
+        ssize_t n = write_now(text, len);
+        done = n > 0 ? (size_t)n : 0;
+    }
+    if (len - done <= sizeof err_q.buf - err_q.len) {
+        memcpy(err_q.buf + err_q.len, text + done, len - done);
+        err_q.len += len - done;
+    } else {
+        err_q.dropped++; /* never half written: done is 0 unless the queue was empty */
+    }
+    pthread_mutex_unlock(&err_q.lock);
+}
+
+void cli_stderr_write(const char *text, size_t len)
+{
+    queue_line(text, len < LINE_MAX_BYTES ? len : LINE_MAX_BYTES);
+}
+
+void cli_stderr_printf(const char *fmt, ...)
+{
+    char line[LINE_MAX_BYTES];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0) cli_stderr_write(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Waits up to the deadline (now_s() seconds) for the queue to empty; once
+ * one wait has run out, the next ones only try. */
+static int queue_drain(double deadline)
+{
+    for (;;) {
+        pthread_mutex_lock(&err_q.lock);
+        queue_flush();
+        size_t left = err_q.len;
+        int fd = err_q.fd, give_up = err_q.stuck || now_s() >= deadline;
+        if (left && give_up) err_q.stuck = 1;
+        pthread_mutex_unlock(&err_q.lock);
+        if (!left) return 0;
+        if (give_up || fd < 0) return -1;
+        struct pollfd pfd = {fd, POLLOUT, 0};
+        double ms = (deadline - now_s()) * 1000;
+        poll(&pfd, 1, ms > 0 ? (int)ms + 1 : 0);
+    }
+}
+
+unsigned long long cli_stderr_finish(const char *cmd, double wait)
+{
+    double deadline = now_s() + wait;
+    queue_drain(deadline);
+    pthread_mutex_lock(&err_q.lock);
+    unsigned long long dropped = err_q.pid == getpid() ? err_q.dropped : 0;
+    err_q.dropped = 0;
+    pthread_mutex_unlock(&err_q.lock);
+    if (dropped) {
+        cli_stderr_printf("%s: %llu log line%s dropped: stderr was not being read\n", cmd, dropped,
+                          dropped == 1 ? "" : "s");
+        queue_drain(deadline + 1);
+    }
+    return dropped;
+}
+
+/* ------------------------------------------------------------------- log */
+
 cli_log_t *cli_log_stderr(void)
 {
-    stderr_log.out = stderr;
     return &stderr_log;
+}
+
+/* FILE opened for appending, refusing a symlink, owner-only when created. */
+static FILE *open_append(const char *path)
+{
+    int fd = cli_open_private(path, O_WRONLY | O_CREAT | O_APPEND);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (fd >= 0 && !f) close(fd);
+    return f;
 }
 
 cli_log_t *cli_log_open(const char *cmd, const char *path, unsigned long long max_bytes)
@@ -37,7 +210,7 @@ cli_log_t *cli_log_open(const char *cmd, const char *path, unsigned long long ma
         free(log);
         return NULL;
     }
-    if (!(log->out = fopen(path, "a"))) {
+    if (!(log->out = open_append(path))) {
         fprintf(stderr, "%s: --log %s: %s\n", cmd, path, strerror(errno));
         free(log->path);
         free(log);
@@ -53,7 +226,7 @@ cli_log_t *cli_log_open(const char *cmd, const char *path, unsigned long long ma
 void cli_log_close(cli_log_t *log)
 {
     if (!log || log == &stderr_log) return;
-    fclose(log->out);
+    if (log->out) fclose(log->out);
     pthread_mutex_destroy(&log->lock);
     free(log->path);
     free(log);
@@ -72,10 +245,9 @@ static void roll_over(cli_log_t *log)
         rename(from, to);
     }
     snprintf(to, n, "%s.1", log->path);
-    fclose(log->out);
+    if (log->out) fclose(log->out);
     rename(log->path, to);
-    log->out = fopen(log->path, "a");
-    if (!log->out) log->out = stderr; /* lines must go somewhere */
+    log->out = open_append(log->path); /* NULL: to stderr, lines must go somewhere */
     log->bytes = 0;
 }
 
@@ -90,11 +262,23 @@ static void write_line(throng_log_level_t level, uint64_t client, const char *me
     char when[32], who[32] = "";
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
     if (client) snprintf(who, sizeof who, " client %llu", (unsigned long long)client);
+    char line[LINE_MAX_BYTES];
+    int n =
+        snprintf(line, sizeof line, "%s.%03ld [%ld]%s %s: %s\n", when, (long)(tv.tv_usec / 1000),
+                 (long)getpid(), who, cli_log_levels[level], message);
+    if (n <= 0) return;
+    if ((size_t)n >= sizeof line) { /* a long message keeps its end of line */
+        n = (int)sizeof line - 1;
+        line[n - 1] = '\n';
+    }
     pthread_mutex_lock(&log->lock);
-    int n = fprintf(log->out, "%s.%03ld [%ld]%s %s: %s\n", when, (long)(tv.tv_usec / 1000),
-                    (long)getpid(), who, cli_log_levels[level], message);
-    fflush(log->out);
-    if (n > 0) log->bytes += (unsigned long long)n;
+    if (log->out) {
+        fwrite(line, 1, (size_t)n, log->out);
+        fflush(log->out);
+    } else {
+        cli_stderr_write(line, (size_t)n);
+    }
+    log->bytes += (unsigned long long)n;
     if (log->path && log->max_bytes && log->bytes >= log->max_bytes) roll_over(log);
     pthread_mutex_unlock(&log->lock);
 }

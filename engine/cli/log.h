@@ -19,8 +19,20 @@ typedef struct cli_log cli_log_t;
  * NULL after printing why, prefixed with cmd. */
 cli_log_t *cli_log_open(const char *cmd, const char *path, unsigned long long max_bytes);
 
-/* The log to stderr. */
+/* The log to stderr (through cli_stderr_write). */
 cli_log_t *cli_log_stderr(void);
+
+/* Text for stderr that must never make the caller wait (the log lines and
+ * the progress line, from any thread): written without blocking, queued
+ * (up to 64 KiB) when stderr cannot take it now, dropped and counted when
+ * the queue is full too. */
+void cli_stderr_write(const char *text, size_t len);
+void cli_stderr_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* At the end: waits up to wait seconds for the queue to reach stderr, then
+ * says how many lines were dropped, if any (prefixed with cmd; written if
+ * stderr takes it within another second). Returns how many. */
+unsigned long long cli_stderr_finish(const char *cmd, double wait);
 
 void cli_log_close(cli_log_t *log);
 

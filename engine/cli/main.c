@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "log.h"
+#include "run_engine.h"
 #include "throng.h"
 
 static void usage(FILE *out)
@@ -23,7 +25,7 @@ static void usage(FILE *out)
             throng_version());
 }
 
-int main(int argc, char **argv)
+static int command(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -48,4 +50,16 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "throng: unknown command '%s' (see throng help)\n", cmd);
     return CLI_EXIT_USAGE;
+}
+
+/* Whatever the command printed reached stdout, or the status says it did
+ * not; and what was queued for stderr gets there if it can. */
+int main(int argc, char **argv)
+{
+    int status = command(argc, argv);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "throng %s", argc > 1 ? argv[1] : "");
+    if (cli_check_stdout(cmd, "the output") != 0) status = cli_write_status(status);
+    cli_stderr_finish("throng", 1.0);
+    return status;
 }

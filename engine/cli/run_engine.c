@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "files.h"
+#include "log.h"
 #include "run_engine.h"
 
 /* The one engine a signal should stop; the command runs one at a time. */
@@ -34,21 +36,21 @@ static void fmt_latency(char *buf, size_t len, double s)
         snprintf(buf, len, "%.2fs", s);
 }
 
-/* Writes text to path through a temporary file, so readers never see half. */
-static void replace_file(const char *path, const char *text)
+/* A live file (--status, --snapshot) rewritten whole. A failure is said
+ * once per file (without waiting for stderr: this runs on the engine's
+ * thread) and makes the run's exit status CLI_EXIT_WRITE. */
+static void replace_live(cli_output_t *o, const char *flag, const char *path, const char *text,
+                         unsigned flags, int *said)
 {
-    size_t n = strlen(path) + 8;
-    char tmp[n];
-    snprintf(tmp, n, "%s.new", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return;
-    int ok = fputs(text, f) >= 0;
-    ok &= fclose(f) == 0;
-    if (ok) rename(tmp, path);
+    if (cli_replace_file(path, text, strlen(text), flags) == 0) return;
+    o->write_failed = 1;
+    if (!*said)
+        cli_stderr_printf("%s: cannot write %s %s: %s\n", o->cmd, flag, path, strerror(errno));
+    *said = 1;
 }
 
 /* --status: the live figures as one line of JSON. */
-static void write_status(const cli_output_t *o, const throng_progress_t *p)
+static void write_status(cli_output_t *o, const throng_progress_t *p)
 {
     char line[512];
     snprintf(line, sizeof line,
@@ -56,15 +58,15 @@ static void write_status(const cli_output_t *o, const throng_progress_t *p)
              "\"p99\":%.6f,\"failures\":%llu,\"clients\":%llu}\n",
              (long)getpid(), o->started, p->elapsed, (unsigned long long)p->requests, p->rate,
              p->p99, (unsigned long long)p->failures, (unsigned long long)p->clients_active);
-    replace_file(o->status_file, line);
+    replace_live(o, "--status", o->status_file, line, 0, &o->status_said);
 }
 
 /* --snapshot: the report so far. */
-static void write_snapshot(const cli_output_t *o)
+static void write_snapshot(cli_output_t *o)
 {
     char *json = NULL;
     if (o->engine && throng_report_json(o->engine, &json) == 0)
-        replace_file(o->snapshot_file, json);
+        replace_live(o, "--snapshot", o->snapshot_file, json, CLI_FILE_DURABLE, &o->snapshot_said);
     throng_free(json);
 }
 
@@ -76,11 +78,10 @@ static void progress_line(const cli_output_t *o, const throng_progress_t *p)
     else
         snprintf(when, sizeof when, "%.0fs", p->elapsed);
     fmt_latency(p99, sizeof p99, p->p99);
-    fprintf(stderr, "%s%s  %llu requests  %.0f/s  p99 %s  %llu failures  %llu clients%s",
-            o->tty ? "\r\033[K" : "progress: ", when, (unsigned long long)p->requests, p->rate, p99,
-            (unsigned long long)p->failures, (unsigned long long)p->clients_active,
-            o->tty ? "" : "\n");
-    fflush(stderr);
+    cli_stderr_printf("%s%s  %llu requests  %.0f/s  p99 %s  %llu failures  %llu clients%s",
+                      o->tty ? "\r\033[K" : "progress: ", when, (unsigned long long)p->requests,
+                      p->rate, p99, (unsigned long long)p->failures,
+                      (unsigned long long)p->clients_active, o->tty ? "" : "\n");
 }
 
 /* Called about every second by the engine: whatever this run asked for. */
@@ -130,9 +131,8 @@ static int exit_status(const throng_report_t *r)
 
 int cli_write_file(const char *cmd, const char *flag, const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-        fprintf(stderr, "%s: %s %s: %s\n", cmd, flag, path, strerror(errno));
+    if (cli_replace_file(path, text, strlen(text), CLI_FILE_DURABLE) != 0) {
+        cli_stderr_printf("%s: cannot write %s %s: %s\n", cmd, flag, path, strerror(errno));
         return -1;
     }
     return 0;
@@ -145,7 +145,7 @@ static int write_reports(const char *cmd, throng_engine_t *e, const cli_output_t
     char *json = NULL, *html = NULL, err[256];
     int bad = 0;
     if (throng_report_json(e, &json) != 0) {
-        fprintf(stderr, "%s: cannot make the JSON report\n", cmd);
+        cli_stderr_printf("%s: cannot make the JSON report\n", cmd);
         return -1;
     }
     if (o->json_file) bad |= cli_write_file(cmd, "--json", o->json_file, json);
@@ -153,7 +153,7 @@ static int write_reports(const char *cmd, throng_engine_t *e, const cli_output_t
         if (throng_render(json, strlen(json), THRONG_RENDER_HTML, 0, &html, err, sizeof err) == 0)
             bad |= cli_write_file(cmd, "--html", o->html_file, html);
         else
-            fprintf(stderr, "%s: --html: %s\n", cmd, err), bad = 1;
+            cli_stderr_printf("%s: --html: %s\n", cmd, err), bad = 1;
     }
     throng_free(json);
     throng_free(html);
@@ -163,6 +163,7 @@ static int write_reports(const char *cmd, throng_engine_t *e, const cli_output_t
 int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
 {
     o->engine = e;
+    o->cmd = cmd;
     /* The handler goes in first: a Ctrl-C while the run starts stops it. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -183,18 +184,42 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     running_engine = NULL;
-    if (o->tty && !o->quiet) fprintf(stderr, "\r\033[K");
-    if (rc) fprintf(stderr, "%s: %s\n", cmd, throng_errmsg(e));
+    if (o->tty && !o->quiet) cli_stderr_write("\r\033[K", 4);
+    if (rc) cli_stderr_printf("%s: %s\n", cmd, throng_errmsg(e));
+    /* The progress and log lines before the report, when stderr takes them. */
+    cli_stderr_finish(cmd, 1.0);
 
     char *text = NULL;
     if (throng_report_text(e, o->text_flags, &text) == 0) {
         fputs(text, stdout);
-        fflush(stdout);
         throng_free(text);
+        if (cli_check_stdout(cmd, "the report") != 0) o->write_failed = 1;
     }
-    int written = write_reports(cmd, e, o);
+    if (write_reports(cmd, e, o) != 0) o->write_failed = 1;
     if (o->snapshot_file) write_snapshot(o); /* the final figures */
     const throng_report_t *r = throng_report(e);
     int status = r ? exit_status(r) : CLI_EXIT_FAULTS;
-    return status == CLI_EXIT_OK && written != 0 ? CLI_EXIT_FAULTS : status;
+    cli_stderr_finish(cmd, 1.0);
+    return o->write_failed ? cli_write_status(status) : status;
+}
+
+int cli_write_status(int status)
+{
+    /* What was measured is known, but not to whoever reads the files: that
+     * outweighs the run's own verdict, not a usage error or an abort. */
+    if (status == CLI_EXIT_OK || status == CLI_EXIT_FAULTS || status == CLI_EXIT_THRESHOLDS)
+        return CLI_EXIT_WRITE;
+    return status;
+}
+
+int cli_check_stdout(const char *cmd, const char *what)
+{
+    static int said;
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout)) return 0;
+    if (!said)
+        cli_stderr_printf("%s: cannot write %s to stdout: %s\n", cmd, what,
+                          errno ? strerror(errno) : "write error");
+    said = 1;
+    return -1;
 }

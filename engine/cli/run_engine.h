@@ -21,6 +21,9 @@ typedef struct cli_output {
     double last_line, last_snapshot; /* elapsed when written */
     long long started;               /* wall clock, for --status */
     throng_engine_t *engine;
+    const char *cmd;                /* prefixes error lines */
+    int write_failed;               /* a report or live file could not be written */
+    int status_said, snapshot_said; /* their failure was said once */
 } cli_output_t;
 
 /* Sets config's progress callback as out asks: redrawn each second on a
@@ -29,10 +32,19 @@ void cli_output_setup(throng_config_t *config, cli_output_t *out);
 
 /* Starts e, waits for it with SIGINT/SIGTERM wired to throng_stop(),
  * prints the report on stdout, writes --json and --html, and returns the
- * exit status. cmd prefixes error lines. */
+ * exit status (CLI_EXIT_WRITE when a report could not be written). cmd
+ * prefixes error lines. */
 int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *out);
 
-/* Writes text to path; prints the error (naming flag and path) otherwise. */
+/* Writes text to path whole (cli_replace_file); prints the error (naming
+ * flag and path) otherwise and returns -1. */
 int cli_write_file(const char *cmd, const char *flag, const char *path, const char *text);
+
+/* Flushes stdout; -1 once a write to it failed (said once, naming what
+ * was written there). */
+int cli_check_stdout(const char *cmd, const char *what);
+
+/* The exit status of a run whose report could not be written in full. */
+int cli_write_status(int status);
 
 #endif

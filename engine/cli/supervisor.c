@@ -17,19 +17,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "supervisor.h"
 #include "throng.h"
 
 #define BACKOFF_MIN 1.0
 #define BACKOFF_MAX 60.0
-#define STOP_GRACE 15.0 /* seconds group processes have to end before SIGKILL */
+#define STOP_GRACE 15.0     /* seconds group processes have to end before SIGKILL */
+#define STOP_SEES_START 500 /* ms: a start this close after a stop is stopped too */
 
 typedef struct group_proc {
     char name[HOME_NAME_MAX];
@@ -74,12 +75,16 @@ static void note(const supervisor_t *s, const char *group, const char *fmt, ...)
     const char *files[2] = {home_path(s->h, path, sizeof path, "supervisor.log"), NULL};
     char gpath[PATH_MAX];
     if (group) files[1] = home_path(s->h, gpath, sizeof gpath, "logs/%s.log", group);
+    char line[700];
+    int n = snprintf(line, sizeof line, "%s [%ld] supervisor: %s%s%s\n", when, (long)getpid(),
+                     group ? group : "", group ? ": " : "", msg);
+    if (n <= 0) return;
     for (int i = 0; i < 2 && files[i]; i++) {
-        FILE *f = fopen(files[i], "a");
-        if (!f) continue;
-        fprintf(f, "%s [%ld] supervisor: %s%s%s\n", when, (long)getpid(), group ? group : "",
-                group ? ": " : "", msg);
-        fclose(f);
+        int fd = cli_open_private(files[i], O_WRONLY | O_CREAT | O_APPEND);
+        if (fd < 0) continue;
+        /* A failure has nowhere else to go: the supervisor has no terminal. */
+        cli_write_all(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        close(fd);
     }
 }
 
@@ -128,13 +133,13 @@ static void keep_figures(const supervisor_t *s, const char *name)
     char now_p[PATH_MAX], hist_p[PATH_MAX];
     home_path(s->h, now_p, sizeof now_p, "state/%s.json", name);
     home_path(s->h, hist_p, sizeof hist_p, "state/%s.history.json", name);
-    FILE *f = fopen(now_p, "r");
+    FILE *f = home_fopen_read(now_p);
     if (!f) return;
     char *texts[2] = {NULL, NULL}, *merged = NULL;
     size_t cap = 0;
     if (getdelim(&texts[1], &cap, '\0', f) < 0) texts[1] = NULL;
     fclose(f);
-    FILE *g = fopen(hist_p, "r");
+    FILE *g = home_fopen_read(hist_p);
     cap = 0;
     if (g && getdelim(&texts[0], &cap, '\0', g) < 0) texts[0] = NULL;
     if (g) fclose(g);
@@ -142,13 +147,11 @@ static void keep_figures(const supervisor_t *s, const char *name)
     int n = texts[0] ? 2 : 1;
     char err[256];
     if (texts[1] && throng_report_merge(list, (size_t)n, 1, &merged, err, sizeof err) == 0) {
-        char tmp[PATH_MAX + 8];
-        snprintf(tmp, sizeof tmp, "%s.new", hist_p);
-        FILE *out = fopen(tmp, "w");
-        if (out && fputs(merged, out) >= 0 && fclose(out) == 0 && rename(tmp, hist_p) == 0)
+        if (cli_replace_file(hist_p, merged, strlen(merged), CLI_FILE_PRIVATE | CLI_FILE_DURABLE) ==
+            0)
             unlink(now_p);
-        else if (out)
-            fclose(out);
+        else
+            note(s, name, "cannot write %s: %s", hist_p, strerror(errno));
     }
     throng_free(merged);
     free(texts[0]);
@@ -176,8 +179,11 @@ static void spawn(supervisor_t *s, group_proc_t *g)
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGCHLD, SIG_DFL);
-        int fd = open(out_p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd >= 0) dup2(fd, STDOUT_FILENO), dup2(fd, STDERR_FILENO);
+        int fd = cli_open_private(out_p, O_WRONLY | O_CREAT | O_TRUNC);
+        if (fd >= 0)
+            dup2(fd, STDOUT_FILENO), dup2(fd, STDERR_FILENO);
+        else /* a symlink there is refused: its output goes nowhere */
+            note(s, g->name, "cannot open %s: %s", out_p, strerror(errno));
         execv(s->exe, argv);
         fprintf(stderr, "supervisor: cannot run %s: %s\n", s->exe, strerror(errno));
         _exit(127);
@@ -291,19 +297,14 @@ static void run_loop(supervisor_t *s)
 }
 
 /* The supervisor's whole life, in the grandchild of `throng start`. report
- * is the pipe to tell the starter how it went. */
+ * is the pipe to tell the starter how it went; the home's lock, taken by
+ * the starter, came with the fork and is held until this process ends. */
 static void supervise(const home_t *h, int report)
 {
     supervisor_t *s = calloc(1, sizeof *s);
     char p[PATH_MAX], msg[256];
-    int lock = -1;
     if (!s) goto fail_nomem;
     s->h = h;
-    lock = open(home_path(h, p, sizeof p, "supervisor.lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(msg, sizeof msg, "another supervisor runs this home");
-        goto fail;
-    }
     ssize_t len = readlink("/proc/self/exe", s->exe, sizeof s->exe - 1);
     if (len <= 0) {
         snprintf(msg, sizeof msg, "cannot find the throng program: %s", strerror(errno));
@@ -330,8 +331,14 @@ static void supervise(const home_t *h, int report)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGCHLD, &sa, NULL);
-    FILE *pidf = fopen(home_path(h, p, sizeof p, "supervisor.pid"), "w");
-    if (pidf) fprintf(pidf, "%ld\n", (long)getpid()), fclose(pidf);
+    /* The pid file last: once it is there, a SIGTERM finds the handler. */
+    char pid_line[32];
+    snprintf(pid_line, sizeof pid_line, "%ld\n", (long)getpid());
+    if (cli_replace_file(home_path(h, p, sizeof p, "supervisor.pid"), pid_line, strlen(pid_line),
+                         CLI_FILE_PRIVATE) != 0) {
+        snprintf(msg, sizeof msg, "cannot write supervisor.pid: %s", strerror(errno));
+        goto fail;
+    }
     note(s, NULL, "started (pid %ld) with %d group%s", (long)getpid(), s->ngroups,
          s->ngroups == 1 ? "" : "s");
     dprintf(report, "ok %ld\n", (long)getpid());
@@ -368,19 +375,42 @@ static void detach(const home_t *h, int report)
 
 int supervisor_start(const home_t *h, pid_t *pid)
 {
-    pid_t running = home_supervisor(h);
-    if (running) {
-        fprintf(stderr, "throng start: already running (supervisor pid %d)\n", (int)running);
+    /* The lock first, before anything can see a half-started supervisor:
+     * from here on `throng stop` waits for this one instead of finding
+     * nothing. The supervisor inherits it across the forks. */
+    char p[PATH_MAX];
+    int lock = home_lock_open(h);
+    if (lock < 0) {
+        fprintf(stderr, "throng start: %s: %s\n", home_path(h, p, sizeof p, "supervisor.lock"),
+                strerror(errno));
         return -1;
     }
+    /* Another command's look at the lock holds it for a moment only. */
+    int taken = home_lock_take(lock) == 0;
+    for (int i = 0; !taken && i < 50 && home_supervisor(h) == 0; i++) {
+        usleep(10000);
+        taken = home_lock_take(lock) == 0;
+    }
+    if (!taken) {
+        pid_t running = home_supervisor(h);
+        if (running > 0)
+            fprintf(stderr, "throng start: already running (supervisor pid %d)\n", (int)running);
+        else
+            fprintf(stderr, "throng start: already running (a supervisor is starting)\n");
+        close(lock);
+        return -1;
+    }
+    unlink(home_path(h, p, sizeof p, "supervisor.pid")); /* stale: its supervisor is gone */
     char names[HOME_GROUPS_MAX][HOME_NAME_MAX];
     if (home_groups(h, names) == 0) {
         fprintf(stderr, "throng start: no group in %s (add one with throng add)\n", h->dir);
+        close(lock);
         return -1;
     }
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) {
         fprintf(stderr, "throng start: %s\n", strerror(errno));
+        close(lock);
         return -1;
     }
     fflush(NULL);
@@ -391,6 +421,7 @@ int supervisor_start(const home_t *h, pid_t *pid)
     }
     close(report[1]);
     if (child > 0) waitpid(child, NULL, 0);
+    close(lock); /* the supervisor holds it now, or nobody does */
     char line[300] = "";
     FILE *f = fdopen(report[0], "r");
     if (!f || !fgets(line, sizeof line, f))
@@ -407,7 +438,23 @@ int supervisor_start(const home_t *h, pid_t *pid)
 
 int supervisor_stop(const home_t *h)
 {
+    /* A `throng start` given at the same moment may not have taken the
+     * lock yet: it does so first thing, so a short wait sees it. */
     pid_t pid = home_supervisor(h);
+    for (int i = 0; pid == 0 && i < STOP_SEES_START / 20; i++) {
+        usleep(20000);
+        pid = home_supervisor(h);
+    }
+    /* A supervisor still starting says its pid within moments. */
+    for (int i = 0; pid == HOME_STARTING && i < 200; i++) {
+        usleep(50000);
+        pid = home_supervisor(h);
+    }
+    if (pid == HOME_STARTING) {
+        fprintf(stderr, "throng stop: a supervisor holds the home's lock but has not said its pid "
+                        "in 10s; not stopped\n");
+        return -1;
+    }
     if (!pid) return 1;
     if (kill(pid, SIGTERM) != 0) {
         fprintf(stderr, "throng stop: cannot signal the supervisor (pid %d): %s\n", (int)pid,
@@ -416,7 +463,7 @@ int supervisor_stop(const home_t *h)
     }
     /* Gone when its lock is free: it holds it until its last group ended. */
     for (int i = 0; i < 400; i++) {
-        if (!home_supervisor(h)) return 0;
+        if (home_supervisor(h) == 0) return 0;
         usleep(50000);
     }
     fprintf(stderr, "throng stop: the supervisor (pid %d) is still running after 20s\n", (int)pid);

@@ -13,7 +13,9 @@
 int supervisor_start(const home_t *h, pid_t *pid);
 
 /* Stops the running supervisor and waits until it and every group process
- * are gone. Returns 0, 1 when none was running, or -1 after printing why. */
+ * are gone; one still starting (or started by a `throng start` given up to
+ * half a second later) is waited for and stopped too. Returns 0, 1 when
+ * none was running, or -1 after printing why. */
 int supervisor_stop(const home_t *h);
 
 /* The arguments of a group's `throng run`: its settings plus the home's
