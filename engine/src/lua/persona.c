@@ -23,9 +23,10 @@
 /* Copies the error on the stack top into msg and clears the stack. */
 static throng__hook_t script_error(lua_State *L, char *msg, size_t msglen)
 {
-    const char *e = lua_tostring(L, -1);
+    const char *e = throng__lua_error_message(L, -1);
     snprintf(msg, msglen, "%s", e ? e : "error object is not a string");
     lua_settop(L, HANDLER);
+    throng__lua_collect_after_refusal(L);
     return THRONG__HOOK_ERROR;
 }
 
@@ -167,6 +168,8 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
         .log_level = params->log_level,
         .functions = params->functions,
         .nfunctions = params->nfunctions,
+        .memory_limit = params->memory_limit,
+        .what = "persona",
     };
     int rc = throng__lua_state_open(&p->L, &setup, err);
     if (rc) return rc;
@@ -206,8 +209,9 @@ int throng__persona_instance(throng__persona_t *p, throng__lua_caller_t *who, in
         int rc = lua_pcall(L, 2, 0, HANDLER);
         p->ctx->who = &p->ctx->own;
         if (rc != 0) {
+            const char *e = throng__lua_error_message(L, -1);
             rc = throng__fail(err, THRONG_ESCRIPT, "%s: init failed: %s", p->label,
-                              lua_tostring(L, -1));
+                              e ? e : "error object is not a string");
             lua_settop(L, HANDLER);
             return rc;
         }
@@ -219,7 +223,7 @@ int throng__persona_instance(throng__persona_t *p, throng__lua_caller_t *who, in
 
 void throng__persona_close(throng__persona_t *p)
 {
-    if (p->L) lua_close(p->L);
+    throng__lua_state_close(p->L);
     p->L = NULL;
 }
 

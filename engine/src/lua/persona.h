@@ -46,6 +46,7 @@ typedef struct throng__persona_params {
     throng_log_cb log; /* where throng.log lines go while the persona loads */
     void *log_data;
     int log_level;
+    size_t memory_limit; /* the state's Lua memory budget in bytes (0: none) */
 } throng__persona_params_t;
 
 /* A new Lua state with the persona loaded and checked. Returns 0, or
