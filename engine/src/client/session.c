@@ -616,19 +616,47 @@ static int push_link(lua_State *L, throng__session_t *s, const throng__address_t
     return 1;
 }
 
+typedef struct resolved_call {
+    throng__session_t *s;
+    const throng__address_t *a;
+    const char *err;
+    int n; /* values moved onto the coroutine's stack */
+} resolved_call_t;
+
+/* on_resolved's allocating half, run protected on the persona's state:
+ * what client:connect returns, moved onto the waiting coroutine's stack. */
+static int resolved_protected(lua_State *L)
+{
+    resolved_call_t *c = lua_touserdata(L, 1);
+    int n = 2;
+    if (c->a) {
+        n = push_link(L, c->s, c->a);
+    } else {
+        lua_pushnil(L);
+        lua_pushstring(L, c->err);
+    }
+    lua_xmove(L, c->s->co, n);
+    c->n = n;
+    return 0;
+}
+
 /* The server's address is known, or cannot be: client:connect returns. */
 static void on_resolved(void *data, const throng__address_t *a, const char *err)
 {
     throng__session_t *s = data;
     if (s->stopped || !s->co) return;
-    lua_State *co = s->co;
-    if (a) {
-        run(s, push_link(co, s, a));
+    throng__host_t *h = s->host;
+    lua_State *L = h->persona->L;
+    resolved_call_t c = {s, a, err, 0};
+    if (lua_cpcall(L, resolved_protected, &c) != 0) {
+        const char *e = throng__lua_error_message(L, -1);
+        snprintf(h->msg, sizeof h->msg, "client:connect: %s", e ? e : "error");
+        lua_pop(L, 1);
+        throng__ledger_fault(&h->ledger, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+        end_faulted(s, THRONG_FAULT_SCRIPT_ERROR, h->msg);
         return;
     }
-    lua_pushnil(co);
-    lua_pushstring(co, err);
-    run(s, 2);
+    run(s, c.n);
 }
 
 /* client:connect(server)'s C half: a connection object, or nil and the
