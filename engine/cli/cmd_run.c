@@ -291,6 +291,8 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"big-table", 0, CLI_UINT, &f.big_table, "N",
          "largest table side: the table persona's big_table=N (default 100)", NULL, 1, 10000},
         {"seed", 0, CLI_U64, &f.cfg.seed, "N", "seed for the clients' random choices"},
+        {"lua-memory", 0, CLI_UINT, &f.cfg.lua_memory, "MB",
+         "Lua heap per worker thread (default 512; 0 = no limit)", NULL, 0, 1048576},
         {"log-level", 0, CLI_CHOICE, &f.log_level, "LEVEL",
          "error, warn (default), info, debug (every client event), trace", cli_log_levels},
         {"log", 0, CLI_STRING, &f.log_file, "FILE", "write log lines to FILE (default stderr)"},

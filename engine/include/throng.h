@@ -169,6 +169,10 @@ typedef struct throng_config {
     throng_log_cb log;        /* NULL: log lines are dropped */
     void *log_data;
     throng_log_level_t log_level; /* lines above this level are dropped (default WARN) */
+    unsigned lua_memory;          /* MB each Lua state running a persona (one per worker
+                                     thread) may hold (default 512; 0 = no limit); a client
+                                     whose persona needs more faults with a script-error,
+                                     "out of Lua memory (budget N MB)" */
 } throng_config_t;
 
 THRONG_API void throng_config_init(throng_config_t *config);

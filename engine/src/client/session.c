@@ -21,6 +21,7 @@
 #include "client/resolve.h"
 #include "client/session.h"
 #include "lua/lua_request.h"
+#include "lua/state.h"
 #include "util/error.h"
 
 #define CLIENT_MT "throng.client"
@@ -76,16 +77,42 @@ static int push_results(throng__session_t *s)
     return n;
 }
 
-/* Turns the lane's response into a response object that owns its buffer:
- * on the waiting coroutine's stack for a single request, else in the
- * results table at the lane's slot. */
-static void store_response(throng__session_t *s, throng__lane_t *lane)
+/* Gives back the buffers of the responses handed to the persona so far:
+ * the client's next exchange starts, or its session ends. Their status
+ * and latency stay readable; their bodies raise an error. */
+static void release_responses(throng__session_t *s, lua_State *L)
 {
+    if (!s->nlive) return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
+    for (unsigned i = 1; i <= s->nlive; i++) {
+        lua_rawgeti(L, -1, (int)i);
+        throng__lua_response_t *r = lua_touserdata(L, -1);
+        if (r) throng__lua_response_release(r);
+        lua_pop(L, 1);
+        lua_pushnil(L); /* an existing slot: setting it allocates nothing */
+        lua_rawseti(L, -2, (int)i);
+    }
+    lua_pop(L, 1);
+    s->nlive = 0;
+}
+
+typedef struct store_call {
+    throng__session_t *s;
+    throng__lane_t *lane;
+} store_call_t;
+
+/* store_response's allocating half, run protected on the persona's state. */
+static int store_protected(lua_State *L)
+{
+    store_call_t *c = lua_touserdata(L, 1);
+    throng__session_t *s = c->s;
     throng__host_t *h = s->host;
-    throng__conn_t *conn = &lane->conn;
-    int single = s->results_ref == LUA_NOREF;
-    lua_State *L = single ? s->co : h->persona->L;
-    if (!single) lua_rawgeti(L, LUA_REGISTRYINDEX, s->results_ref);
+    throng__conn_t *conn = &c->lane->conn;
+    if (s->live_ref == LUA_NOREF) {
+        lua_newtable(L);
+        s->live_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
     throng__lua_response_t *r = throng__lua_new_response(L, h->persona->ctx);
     r->valid = 1;
     r->status = conn->res.status;
@@ -94,10 +121,36 @@ static void store_response(throng__session_t *s, throng__lane_t *lane)
     r->headers = throng__http_response_headers(&conn->res, &r->headers_len);
     r->owned = conn->res.buf; /* the pointers above stay valid: the buffer moves whole */
     r->pool = &h->pool;
-    conn->res.buf = NULL;
-    if (single) return;
-    lua_rawseti(L, -2, (int)lane->slot + 1);
+    conn->res.buf = NULL; /* from here the object owns it, even if what follows fails */
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, (int)s->nlive + 1);
+    s->nlive++;
+    if (s->results_ref == LUA_NOREF) {
+        lua_xmove(L, s->co, 1); /* onto the waiting coroutine's stack */
+        return 0;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->results_ref);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, (int)c->lane->slot + 1);
+    return 0;
+}
+
+/* Turns the lane's response into a response object that owns its buffer
+ * until the client's next exchange: on the waiting coroutine's stack for a
+ * single request, else in the results table at the lane's slot. Returns
+ * 0, or -1 when Lua's memory ran out (the buffer is given back, and the
+ * reason is in h->msg). */
+static int store_response(throng__session_t *s, throng__lane_t *lane)
+{
+    throng__host_t *h = s->host;
+    lua_State *L = h->persona->L;
+    store_call_t c = {s, lane};
+    if (lua_cpcall(L, store_protected, &c) == 0) return 0;
+    const char *e = throng__lua_error_message(L, -1);
+    snprintf(h->msg, sizeof h->msg, "keeping a response for the session: %s", e ? e : "error");
     lua_pop(L, 1);
+    throng__http_response_release(&lane->conn.res);
+    return -1;
 }
 
 /* The session ends with a fault counted already (the client copies msg
@@ -136,10 +189,16 @@ void throng__session_on_exchange(throng__conn_t *conn, throng__exchange_t *x, in
         throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
         s->answered++;
         s->host->report(s->host, THRONG__CLIENT_ANSWER, &conn->res);
-        if (s->faulted)
+        if (s->faulted) {
             throng__http_response_release(&conn->res); /* the session is ending anyway */
-        else
-            store_response(s, lane);
+        } else if (store_response(s, lane) != 0) {
+            /* Answered and counted; the session cannot go on: a script error. */
+            throng__ledger_fault(&s->host->ledger, THRONG_FAULT_SCRIPT_ERROR, s->host->msg);
+            s->faulted = 1;
+            s->fault_kind = THRONG_FAULT_SCRIPT_ERROR;
+            snprintf(s->fault_msg, sizeof s->fault_msg, "%.*s", (int)sizeof s->fault_msg - 1,
+                     s->host->msg);
+        }
     }
     if (s->waiting > 0 && !s->faulted) return;
     if (s->running) {
@@ -185,10 +244,28 @@ static void session_error(throng__session_t *s, lua_State *co)
         }
     }
     /* The runner's handler has added the traceback to string errors. */
-    const char *msg = lua_tostring(co, -1);
+    const char *msg = throng__lua_error_message(co, -1);
     snprintf(h->msg, sizeof h->msg, "%s", msg ? msg : luaL_typename(co, -1));
     throng__ledger_fault(&h->ledger, THRONG_FAULT_SCRIPT_ERROR, h->msg);
     end_faulted(s, kind, h->msg);
+}
+
+/* The session function yielded by itself (coroutine.yield), not through a
+ * client method: nothing would ever resume it, so the client faults with
+ * a script error naming where it yielded. Allocates nothing. */
+static void stray_yield(throng__session_t *s, lua_State *co)
+{
+    throng__host_t *h = s->host;
+    lua_Debug ar;
+    int n = snprintf(h->msg, sizeof h->msg, "coroutine.yield outside a client method");
+    for (int level = 0; level < 8 && lua_getstack(co, level, &ar); level++)
+        if (lua_getinfo(co, "Sl", &ar) && ar.currentline > 0) {
+            snprintf(h->msg + n, sizeof h->msg - (size_t)n, " [in %s:%d]", ar.short_src,
+                     ar.currentline);
+            break;
+        }
+    throng__ledger_fault(&h->ledger, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+    end_faulted(s, THRONG_FAULT_SCRIPT_ERROR, h->msg);
 }
 
 /* Resumes the coroutine with nargs values on its stack, and again for as
@@ -203,6 +280,11 @@ static void run(throng__session_t *s, int nargs)
         int rc = lua_resume(co, nargs);
         s->running = 0;
         ctx->who = &ctx->own;
+        if (rc == LUA_YIELD && !s->by_method) {
+            stray_yield(s, co);
+            return;
+        }
+        s->by_method = 0;
         if (rc == LUA_YIELD) {
             if (!s->ready) return;
             s->ready = 0;
@@ -222,12 +304,13 @@ static void run(throng__session_t *s, int nargs)
     }
 }
 
-void throng__session_start(throng__session_t *s)
+/* session_start's allocating half, run protected on the persona's state:
+ * the client object (once), and a coroutine holding the runner and its
+ * arguments. */
+static int start_protected(lua_State *L)
 {
+    throng__session_t *s = lua_touserdata(L, 1);
     throng__host_t *h = s->host;
-    lua_State *L = h->persona->L;
-    s->generation++;
-    s->answered = 0;
     if (s->object_ref == LUA_NOREF) {
         /* A table, so that client.id is a plain field and client:get a plain
          * lookup in the methods table; [1] leads back to the C session. */
@@ -241,12 +324,30 @@ void throng__session_start(throng__session_t *s)
         s->object_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     lua_State *co = lua_newthread(L);
-    s->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    s->co = co;
     lua_getfield(co, LUA_REGISTRYINDEX, RUNNER);
     lua_rawgeti(co, LUA_REGISTRYINDEX, h->persona->session_ref);
     lua_rawgeti(co, LUA_REGISTRYINDEX, s->self);
     lua_rawgeti(co, LUA_REGISTRYINDEX, s->object_ref);
+    s->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    s->co = co;
+    return 0;
+}
+
+void throng__session_start(throng__session_t *s)
+{
+    throng__host_t *h = s->host;
+    lua_State *L = h->persona->L;
+    s->generation++;
+    s->answered = 0;
+    s->by_method = 0;
+    if (lua_cpcall(L, start_protected, s) != 0) {
+        const char *e = throng__lua_error_message(L, -1);
+        snprintf(h->msg, sizeof h->msg, "starting a session: %s", e ? e : "error");
+        lua_pop(L, 1);
+        throng__ledger_fault(&h->ledger, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+        end_faulted(s, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+        return;
+    }
     run(s, 3);
 }
 
@@ -328,9 +429,12 @@ static void encode(lua_State *L, throng__session_t *s, throng__lane_t *lane, int
     if (req->timeout <= 0) req->timeout = h->set->timeout;
 }
 
-/* Begins the lane's exchange; 0, or -1 when the request limit is reached. */
-static int begin(throng__session_t *s, throng__lane_t *lane, const throng__request_out_t *req)
+/* Begins the lane's exchange; 0, or -1 when the request limit is reached.
+ * The responses the persona got so far give their buffers back first. */
+static int begin(lua_State *L, throng__session_t *s, throng__lane_t *lane,
+                 const throng__request_out_t *req)
 {
+    release_responses(s, L);
     return throng__exchange_begin(&lane->x, &s->host->ledger, req->name, req->name_len);
 }
 
@@ -353,10 +457,11 @@ static int exchange(lua_State *L, throng__session_t *s, throng__lane_t *lane, in
 {
     throng__request_out_t req;
     encode(L, s, lane, idx, method, path, &req);
-    if (begin(s, lane, &req) != 0) return spent(L);
+    if (begin(L, s, lane, &req) != 0) return spent(L);
     s->nresults = 1; /* the response goes straight onto the coroutine's stack */
     s->waiting = 1;
     send_on(lane, &req, 0);
+    s->by_method = 1;
     return lua_yield(L, 0);
 }
 
@@ -409,7 +514,7 @@ static int c_concurrently(lua_State *L)
         encode(L, s, lanes[i], i + 2, NULL, NULL, &reqs[i]);
     }
     for (int i = 0; i < n; i++) {
-        if (begin(s, lanes[i], &reqs[i]) == 0) continue;
+        if (begin(L, s, lanes[i], &reqs[i]) == 0) continue;
         while (i-- > 0)
             throng__exchange_cancelled(&lanes[i]->x);
         return spent(L);
@@ -422,6 +527,7 @@ static int c_concurrently(lua_State *L)
      * and unsent, and are cancelled when the session ends. */
     for (int i = 0; i < n && !s->faulted; i++)
         send_on(lanes[i], &reqs[i], (unsigned)i);
+    s->by_method = 1;
     return lua_yield(L, 0);
 }
 
@@ -435,6 +541,7 @@ static int c_sleep(lua_State *L)
     THRONG__DEBUG(s->host, s->who->id, "timer started (sleep, %.3fs)", sec);
     s->sleeping = 1;
     uv_timer_start(&s->timer, on_sleep, ms, 0);
+    s->by_method = 1;
     return lua_yield(L, 0);
 }
 
@@ -509,19 +616,47 @@ static int push_link(lua_State *L, throng__session_t *s, const throng__address_t
     return 1;
 }
 
+typedef struct resolved_call {
+    throng__session_t *s;
+    const throng__address_t *a;
+    const char *err;
+    int n; /* values moved onto the coroutine's stack */
+} resolved_call_t;
+
+/* on_resolved's allocating half, run protected on the persona's state:
+ * what client:connect returns, moved onto the waiting coroutine's stack. */
+static int resolved_protected(lua_State *L)
+{
+    resolved_call_t *c = lua_touserdata(L, 1);
+    int n = 2;
+    if (c->a) {
+        n = push_link(L, c->s, c->a);
+    } else {
+        lua_pushnil(L);
+        lua_pushstring(L, c->err);
+    }
+    lua_xmove(L, c->s->co, n);
+    c->n = n;
+    return 0;
+}
+
 /* The server's address is known, or cannot be: client:connect returns. */
 static void on_resolved(void *data, const throng__address_t *a, const char *err)
 {
     throng__session_t *s = data;
     if (s->stopped || !s->co) return;
-    lua_State *co = s->co;
-    if (a) {
-        run(s, push_link(co, s, a));
+    throng__host_t *h = s->host;
+    lua_State *L = h->persona->L;
+    resolved_call_t c = {s, a, err, 0};
+    if (lua_cpcall(L, resolved_protected, &c) != 0) {
+        const char *e = throng__lua_error_message(L, -1);
+        snprintf(h->msg, sizeof h->msg, "client:connect: %s", e ? e : "error");
+        lua_pop(L, 1);
+        throng__ledger_fault(&h->ledger, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+        end_faulted(s, THRONG_FAULT_SCRIPT_ERROR, h->msg);
         return;
     }
-    lua_pushnil(co);
-    lua_pushstring(co, err);
-    run(s, 2);
+    run(s, c.n);
 }
 
 /* client:connect(server)'s C half: a connection object, or nil and the
@@ -539,7 +674,10 @@ static int c_connect(lua_State *L)
         lua_pushstring(L, err);
         return 2;
     }
-    if (rc == 1) return lua_yield(L, 0);
+    if (rc == 1) {
+        s->by_method = 1;
+        return lua_yield(L, 0);
+    }
     return push_link(L, s, a);
 }
 
@@ -674,7 +812,7 @@ void throng__session_init(throng__session_t *s, throng__host_t *host, throng__lu
     s->main = main;
     s->on_end = on_end;
     s->owner = owner;
-    s->co_ref = s->object_ref = s->results_ref = LUA_NOREF;
+    s->co_ref = s->object_ref = s->results_ref = s->live_ref = LUA_NOREF;
     uv_timer_init(host->loop, &s->timer);
     s->timer.data = s;
 }
@@ -686,6 +824,8 @@ void throng__session_end(throng__session_t *s)
     if (s->results_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, s->results_ref);
     s->co_ref = s->results_ref = LUA_NOREF;
     s->co = NULL;
+    release_responses(s, L);
+    throng__lua_collect_after_refusal(L);
     s->waiting = s->nresults = 0;
     s->ready = s->faulted = s->sleeping = 0;
     if (!s->stopped) uv_timer_stop(&s->timer);

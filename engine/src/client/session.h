@@ -54,12 +54,15 @@ typedef struct throng__session {
     unsigned waiting;    /* exchanges the coroutine waits for */
     int results_ref;     /* the responses so far, by slot */
     unsigned nresults;
-    unsigned answered;     /* exchanges answered in this session */
-    unsigned running : 1;  /* inside lua_resume */
-    unsigned ready : 1;    /* what the coroutine waits for arrived while it ran */
-    unsigned faulted : 1;  /* an exchange it waits for faulted */
-    unsigned sleeping : 1; /* waiting for client:sleep */
-    unsigned stopped : 1;  /* the run ended for this session's client */
+    int live_ref; /* the responses whose buffers the client's next exchange gives back */
+    unsigned nlive;
+    unsigned answered;      /* exchanges answered in this session */
+    unsigned running : 1;   /* inside lua_resume */
+    unsigned ready : 1;     /* what the coroutine waits for arrived while it ran */
+    unsigned faulted : 1;   /* an exchange it waits for faulted */
+    unsigned sleeping : 1;  /* waiting for client:sleep */
+    unsigned stopped : 1;   /* the run ended for this session's client */
+    unsigned by_method : 1; /* the coroutine's yield came from a client method */
     int fault_kind;
     char fault_msg[256];
     throng__lane_t **extra; /* connections beyond the first: concurrently, connect() */

@@ -30,6 +30,7 @@ void throng_config_init(throng_config_t *c)
     c->progress_interval = 1;
     c->log_level = THRONG_LOG_WARN;
     c->processes = 1;
+    c->lua_memory = 512;
 }
 
 throng_engine_t *throng_engine_new(const throng_config_t *config)
@@ -159,7 +160,8 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
         throng__persona_params_t params = {
             g->cfg.request_count, g->cfg.slow_down, g->cfg.args,
             g->cfg.nargs,         e->functions,     e->nfunctions,
-            e->cfg.log,           e->cfg.log_data,  (int)e->cfg.log_level};
+            e->cfg.log,           e->cfg.log_data,  (int)e->cfg.log_level,
+            (size_t)e->cfg.lua_memory << 20};
         unsigned pfrom, pclients = group_clients(g, part, &pfrom);
         unsigned threads = throng__group_threads(g, part);
         for (unsigned t = 0; t < threads; t++, wi++) {
@@ -248,6 +250,7 @@ static int check_personas(throng_engine_t *e)
         /* No log: the workers load it again, and their lines are the ones shown. */
         throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down, g->cfg.args,
                                            g->cfg.nargs,         e->functions,     e->nfunctions};
+        params.memory_limit = (size_t)e->cfg.lua_memory << 20;
         throng__persona_t p;
         throng__lua_caller_t who = {0};
         int ref, rc = throng__persona_open(&p, &spec, &params, e->errmsg);

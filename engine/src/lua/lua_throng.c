@@ -69,12 +69,17 @@ static int l_fault(lua_State *L)
     return 3;
 }
 
+static const char released_msg[] =
+    "response body used after the client's next request or the session's end (a session's "
+    "response keeps its body until then: keep res.body or res:json() in a variable first)";
+
 /* The body of a response object, a string, or a table with a body field. */
 static const char *body_arg(lua_State *L, int idx, size_t *len)
 {
     throng__lua_response_t *r = throng__lua_to_response(L, idx, ctx_of(L));
     if (r) {
         if (!r->valid) luaL_error(L, "response used after its response hook returned");
+        if (r->released) luaL_error(L, "%s", released_msg);
         *len = r->body_len;
         return r->body;
     }
@@ -172,6 +177,23 @@ static throng__lua_response_t *check_response(lua_State *L)
     return r;
 }
 
+/* The body and headers of a response still holding them. */
+static throng__lua_response_t *check_body(lua_State *L)
+{
+    throng__lua_response_t *r = check_response(L);
+    if (r->released) luaL_error(L, "%s", released_msg);
+    return r;
+}
+
+void throng__lua_response_release(throng__lua_response_t *r)
+{
+    if (r->owned) throng__bufpool_put(r->pool, r->owned);
+    r->owned = NULL;
+    r->body = r->headers = NULL;
+    r->body_len = r->headers_len = 0;
+    r->released = 1;
+}
+
 /* res.headers: a table of lower-cased names to values, made when asked. */
 static void push_headers(lua_State *L, const throng__lua_response_t *r)
 {
@@ -195,7 +217,7 @@ static void push_headers(lua_State *L, const throng__lua_response_t *r)
 /* res:json(): the body decoded, or nil and why. */
 static int response_json(lua_State *L)
 {
-    throng__lua_response_t *r = check_response(L);
+    throng__lua_response_t *r = check_body(L);
     char msg[160];
     if (throng__json_decode(L, r->body, r->body_len, msg, sizeof msg) == 0) return 1;
     lua_pushnil(L);
@@ -210,11 +232,11 @@ static int response_index(lua_State *L)
     if (strcmp(key, "status") == 0)
         lua_pushinteger(L, r->status);
     else if (strcmp(key, "body") == 0)
-        lua_pushlstring(L, r->body, r->body_len);
+        lua_pushlstring(L, check_body(L)->body, r->body_len);
     else if (strcmp(key, "latency") == 0)
         lua_pushnumber(L, r->latency);
     else if (strcmp(key, "headers") == 0)
-        push_headers(L, r);
+        push_headers(L, check_body(L));
     else if (strcmp(key, "json") == 0)
         lua_rawgeti(L, LUA_REGISTRYINDEX, ctx_of(L)->response_json);
     else
@@ -235,7 +257,9 @@ static int response_gc(lua_State *L)
 static int response_tostring(lua_State *L)
 {
     throng__lua_response_t *r = response_arg(L);
-    if (r->valid)
+    if (r->valid && r->released)
+        lua_pushfstring(L, "throng.response (status %d, body released)", r->status);
+    else if (r->valid)
         lua_pushfstring(L, "throng.response (status %d, %d bytes)", r->status, (int)r->body_len);
     else
         lua_pushliteral(L, "throng.response (expired)");

@@ -22,7 +22,8 @@ struct throng__bufpool;
 /* A response as Lua sees it. The request style's response hook gets one
  * object per thread, filled in place before each call and expired after,
  * pointing into the connection's buffer; the session style's responses
- * each own their buffer, given back to the pool when collected. Either
+ * each own their buffer, given back to the pool when the client's next
+ * exchange starts or its session ends (or when collected, if sooner). Either
  * way the body becomes a Lua string only when asked for. */
 typedef struct throng__lua_response {
     int valid;
@@ -34,6 +35,8 @@ typedef struct throng__lua_response {
     size_t headers_len;
     struct throng__buf *owned;    /* the buffer this object owns, or NULL */
     struct throng__bufpool *pool; /* where owned goes back */
+    int released;                 /* session style: the buffer went back before the object was
+                                     collected (status and latency stay, the body is gone) */
 } throng__lua_response_t;
 
 /* Who is calling into Lua: a client's generator and id. */
@@ -66,6 +69,10 @@ throng__lua_ctx_t *throng__lua_ctx(lua_State *L);
 
 /* Pushes a new response object. */
 throng__lua_response_t *throng__lua_new_response(lua_State *L, const throng__lua_ctx_t *ctx);
+
+/* Gives a session response's buffer back now: its body, headers and json
+ * raise an error from then on; status and latency stay readable. */
+void throng__lua_response_release(throng__lua_response_t *r);
 
 /* The response object at idx, or NULL: the metatable is compared by
  * reference, which costs no string lookup. */

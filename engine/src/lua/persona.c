@@ -23,9 +23,10 @@
 /* Copies the error on the stack top into msg and clears the stack. */
 static throng__hook_t script_error(lua_State *L, char *msg, size_t msglen)
 {
-    const char *e = lua_tostring(L, -1);
+    const char *e = throng__lua_error_message(L, -1);
     snprintf(msg, msglen, "%s", e ? e : "error object is not a string");
     lua_settop(L, HANDLER);
+    throng__lua_collect_after_refusal(L);
     return THRONG__HOOK_ERROR;
 }
 
@@ -110,7 +111,7 @@ static void clear_refs(throng__persona_t *p)
 {
     p->table_ref = p->meta_ref = p->args_ref = p->res_ref = LUA_NOREF;
     p->init_ref = p->request_ref = p->response_ref = p->delay_ref = p->done_ref = LUA_NOREF;
-    p->session_ref = LUA_NOREF;
+    p->session_ref = p->make_ref = LUA_NOREF;
 }
 
 /* Runs the chunk, checks it returned a table of hooks, keeps the refs. */
@@ -155,6 +156,8 @@ static int bind_hooks(throng__persona_t *p, char *err)
     return 0;
 }
 
+static int make_instance(lua_State *L);
+
 int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spec,
                          const throng__persona_params_t *params, char *err)
 {
@@ -167,6 +170,8 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
         .log_level = params->log_level,
         .functions = params->functions,
         .nfunctions = params->nfunctions,
+        .memory_limit = params->memory_limit,
+        .what = "persona",
     };
     int rc = throng__lua_state_open(&p->L, &setup, err);
     if (rc) return rc;
@@ -174,6 +179,8 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
     p->ctx = throng__lua_ctx(L);
     p->res = throng__lua_new_response(L, p->ctx);
     p->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushcfunction(L, make_instance);
+    p->make_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
     rc = load_chunk(L, spec, p->label, sizeof p->label, err);
     if (rc == 0) rc = bind_hooks(p, err);
@@ -183,14 +190,16 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
     return rc;
 }
 
-int throng__persona_instance(throng__persona_t *p, throng__lua_caller_t *who, int *ref, char *err)
+/* make_instance(lightuserdata persona) -> the registry reference of a new
+ * instance, its init hook run. Called protected (with the message handler),
+ * so that running out of memory anywhere in it is an error, not a panic. */
+static int make_instance(lua_State *L)
 {
-    lua_State *L = p->L;
+    throng__persona_t *p = lua_touserdata(L, 1);
     lua_newtable(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->meta_ref);
     lua_setmetatable(L, -2);
     if (p->init_ref != LUA_NOREF) {
-        p->ctx->who = who;
         lua_rawgeti(L, LUA_REGISTRYINDEX, p->init_ref);
         lua_pushvalue(L, -2);
         /* Each instance gets its own copy of args, so one cannot change another's. */
@@ -203,23 +212,36 @@ int throng__persona_instance(throng__persona_t *p, throng__lua_caller_t *who, in
             lua_rawset(L, -5);
         }
         lua_pop(L, 1);
-        int rc = lua_pcall(L, 2, 0, HANDLER);
-        p->ctx->who = &p->ctx->own;
-        if (rc != 0) {
-            rc = throng__fail(err, THRONG_ESCRIPT, "%s: init failed: %s", p->label,
-                              lua_tostring(L, -1));
-            lua_settop(L, HANDLER);
-            return rc;
-        }
+        lua_call(L, 2, 0);
     }
-    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushinteger(L, luaL_ref(L, LUA_REGISTRYINDEX));
+    return 1;
+}
+
+int throng__persona_instance(throng__persona_t *p, throng__lua_caller_t *who, int *ref, char *err)
+{
+    lua_State *L = p->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->make_ref);
+    lua_pushlightuserdata(L, p);
+    p->ctx->who = who;
+    int rc = lua_pcall(L, 1, 1, HANDLER);
+    p->ctx->who = &p->ctx->own;
+    if (rc != 0) {
+        const char *e = throng__lua_error_message(L, -1);
+        rc = throng__fail(err, THRONG_ESCRIPT, "%s: init failed: %s", p->label,
+                          e ? e : "error object is not a string");
+        lua_settop(L, HANDLER);
+        throng__lua_collect_after_refusal(L);
+        return rc;
+    }
+    *ref = (int)lua_tointeger(L, -1);
     lua_settop(L, HANDLER);
     return 0;
 }
 
 void throng__persona_close(throng__persona_t *p)
 {
-    if (p->L) lua_close(p->L);
+    throng__lua_state_close(p->L);
     p->L = NULL;
 }
 

@@ -25,6 +25,7 @@ typedef struct throng__persona {
     throng__lua_response_t *res; /* the one response object this state reuses */
     int table_ref, meta_ref, args_ref, res_ref;
     int init_ref, request_ref, response_ref, delay_ref, done_ref, session_ref;
+    int make_ref;    /* the C function that makes an instance, run protected */
     char label[160]; /* the script's name, for messages */
 } throng__persona_t;
 
@@ -46,6 +47,7 @@ typedef struct throng__persona_params {
     throng_log_cb log; /* where throng.log lines go while the persona loads */
     void *log_data;
     int log_level;
+    size_t memory_limit; /* the state's Lua memory budget in bytes (0: none) */
 } throng__persona_params_t;
 
 /* A new Lua state with the persona loaded and checked. Returns 0, or

@@ -5,6 +5,7 @@
  * unwinds through the engine. The Lua C module the specs load (built with
  * THRONG_LUA_MODULE) runs the same setup on the interpreter's state. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -83,6 +84,101 @@ static void set_log(lua_State *L, throng__lua_ctx_t *ctx, const throng__lua_setu
     ctx->log_level = s->log_level;
 }
 
+/* --------------------------------------------------------------- budget */
+
+/* A state with a memory budget allocates through budget_alloc, which
+ * forwards to LuaJIT's own allocator and refuses growth past the limit.
+ * The state keeps LuaJIT's allocator underneath: it is restored before
+ * lua_close, which then destroys its arena as usual. */
+typedef struct budget {
+    lua_Alloc f; /* LuaJIT's allocator */
+    void *ud;
+    size_t used, limit;
+    int refused; /* an allocation was refused since throng__lua_over_budget asked */
+    int collect; /* a refusal was reported: collect the garbage when the state is at rest */
+    char msg[64];
+} budget_t;
+
+static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    budget_t *b = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize > old && b->used - old + nsize > b->limit) {
+        b->refused = 1;
+        return NULL; /* LuaJIT raises "not enough memory" where it can be caught */
+    }
+    void *p = b->f(b->ud, ptr, osize, nsize);
+    if (p || nsize == 0) b->used = b->used - old + nsize;
+    return p;
+}
+
+static budget_t *budget_of(lua_State *L)
+{
+    void *ud;
+    return lua_getallocf(L, &ud) == budget_alloc ? ud : NULL;
+}
+
+size_t throng__lua_over_budget(lua_State *L, int *refused)
+{
+    budget_t *b = budget_of(L);
+    *refused = b && b->refused;
+    if (b) b->refused = 0;
+    return b ? b->limit : 0;
+}
+
+const char *throng__lua_error_message(lua_State *L, int idx)
+{
+    budget_t *b = budget_of(L);
+    if (b && b->refused) {
+        b->refused = 0;
+        b->collect = 1;
+        snprintf(b->msg, sizeof b->msg, "out of Lua memory (budget %zu MB)", b->limit >> 20);
+        return b->msg;
+    }
+    return lua_tostring(L, idx);
+}
+
+static int full_gc(lua_State *L)
+{
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    return 0;
+}
+
+void throng__lua_collect_after_refusal(lua_State *L)
+{
+    budget_t *b = budget_of(L);
+    if (!b || !b->collect) return;
+    b->collect = 0;
+    if (lua_cpcall(L, full_gc, NULL) != 0) lua_pop(L, 1);
+}
+
+/* Puts the state under a budget of limit bytes, counting what it holds. */
+static int set_budget(lua_State *L, size_t limit)
+{
+    budget_t *b = calloc(1, sizeof *b);
+    if (!b) return -1;
+    b->f = lua_getallocf(L, &b->ud);
+    b->limit = limit;
+    b->used = (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
+    lua_setallocf(L, budget_alloc, b);
+    return 0;
+}
+
+void throng__lua_state_close(lua_State *L)
+{
+    if (!L) return;
+    budget_t *b = budget_of(L);
+    if (b) lua_setallocf(L, b->f, b->ud);
+    lua_close(L);
+    free(b);
+}
+
+/* os.exit's replacement: the library never ends the process. */
+static int no_exit(lua_State *L)
+{
+    return luaL_error(L, "os.exit is not allowed in a %s", lua_tostring(L, lua_upvalueindex(1)));
+}
+
 /* ---------------------------------------------------------------- setup */
 
 /* The embedding program's functions, into the module table at idx. */
@@ -131,16 +227,48 @@ static int setup_state(lua_State *L)
     return 1;
 }
 
+/* What the engine's own states get beyond setup_state (the busted
+ * interpreter's state keeps its os.exit): no way out of the process. */
+static int setup_engine_state(lua_State *L)
+{
+    const throng__lua_setup_t *s = lua_touserdata(L, 1);
+    lua_getglobal(L, "os");
+    lua_pushstring(L, s->what ? s->what : "plan");
+    lua_pushcclosure(L, no_exit, 1);
+    lua_setfield(L, -2, "exit");
+    lua_pop(L, 1);
+    lua_pushcfunction(L, setup_state);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+static int open_libs(lua_State *L)
+{
+    luaL_openlibs(L);
+    return 0;
+}
+
 int throng__lua_state_open(lua_State **out, const throng__lua_setup_t *setup, char *err)
 {
     static const throng__lua_setup_t none = {0};
+    if (!setup) setup = &none;
     lua_State *L = *out = luaL_newstate();
     if (!L) return throng__fail(err, THRONG_ENOMEM, "out of memory creating a Lua state");
-    luaL_openlibs(L);
+    if (setup->memory_limit && set_budget(L, setup->memory_limit) != 0) {
+        lua_close(L);
+        *out = NULL;
+        return throng__fail(err, THRONG_ENOMEM, "out of memory creating a Lua state");
+    }
+    /* Everything from here allocates: protected, so running out is an error. */
     lua_pushcfunction(L, traceback); /* slot THRONG__LUA_HANDLER, for the state's life */
-    lua_pushcfunction(L, setup_state);
-    lua_pushlightuserdata(L, (void *)(setup ? setup : &none));
-    int rc = lua_pcall(L, 1, 0, THRONG__LUA_HANDLER);
+    lua_pushcfunction(L, open_libs);
+    int rc = lua_pcall(L, 0, 0, THRONG__LUA_HANDLER);
+    if (rc == 0) {
+        lua_pushcfunction(L, setup_engine_state);
+        lua_pushlightuserdata(L, (void *)setup);
+        rc = lua_pcall(L, 1, 0, THRONG__LUA_HANDLER);
+    }
     if (rc == 0) return 0;
     rc = throng__fail(err, rc == LUA_ERRMEM ? THRONG_ENOMEM : THRONG_ESCRIPT,
                       "setting up a Lua state: %s", lua_tostring(L, -1));

@@ -34,8 +34,12 @@ typedef struct throng__lua_setup {
     int log_level;                           /* a throng_log_level_t: lines above it are dropped */
     const throng__lua_function_t *functions; /* added to the throng module */
     size_t nfunctions;
-    int files_first; /* 1: modules found on package.path come before the embedded
-                        ones (the spec module, which tests the sources) */
+    int files_first;     /* 1: modules found on package.path come before the embedded
+                            ones (the spec module, which tests the sources) */
+    size_t memory_limit; /* bytes the state's Lua heap may hold; 0: no limit. An allocation
+                            past it fails as "not enough memory" (a protected error) and
+                            throng__lua_over_budget() tells it from a real shortage */
+    const char *what;    /* what the state runs, for messages ("persona"); NULL: "plan" */
 } throng__lua_setup_t;
 
 /* A new Lua state: the standard libraries, the message handler at slot
@@ -43,6 +47,24 @@ typedef struct throng__lua_setup {
  * described above; `throng` is loaded. Returns 0, or THRONG_ENOMEM /
  * THRONG_ESCRIPT with the reason in err (THRONG__ERRMSG_LEN bytes). */
 int throng__lua_state_open(lua_State **L, const throng__lua_setup_t *setup, char *err);
+
+/* Closes a state throng__lua_state_open() made (and frees its budget). */
+void throng__lua_state_close(lua_State *L);
+
+/* The state's memory budget in bytes (0: none), and whether an allocation
+ * was refused for it since the last call (which clears that). */
+size_t throng__lua_over_budget(lua_State *L, int *refused);
+
+/* The message for the error at idx: "out of Lua memory (budget N MB)" when
+ * the budget refused an allocation, else the error as a string, or NULL
+ * when it is not one. Clears the refusal. Allocates nothing. */
+const char *throng__lua_error_message(lua_State *L, int idx);
+
+/* After throng__lua_error_message reported a refusal, once what the failed
+ * code held is unreachable: a full collection, protected. LuaJIT collects
+ * only when its heap passes a threshold that may lie beyond the budget, so
+ * without this every later allocation could be refused. */
+void throng__lua_collect_after_refusal(lua_State *L);
 
 /* Pushes onto L the message msg followed by up to three frames of L1's
  * stack from level on, on one line: "msg [in file:12 (f) < file:30]". */
