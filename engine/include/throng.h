@@ -306,8 +306,8 @@ THRONG_API int throng_wait(throng_engine_t *engine);
 /* throng_start() then throng_wait(). */
 THRONG_API int throng_run(throng_engine_t *engine);
 
-/* Asks a running engine to stop: in-flight exchanges are cancelled and
- * counted as aborted. Safe from any thread and from a signal handler.
+/* Asks a running engine to stop: in-flight exchanges end as faulted, of
+ * kind aborted (not failures). Safe from any thread and from a signal handler.
  * Does nothing when the engine is not running. */
 THRONG_API void throng_stop(throng_engine_t *engine);
 

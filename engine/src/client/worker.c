@@ -244,9 +244,10 @@ static void on_group_start(uv_timer_t *t)
     start_clients(t->data);
 }
 
-/* Tells the engine the loop has ended. A full pipe already holds a
- * wake-up (EAGAIN); only an interrupted write is tried again, so that a
- * pipe gone bad cannot keep the thread spinning. */
+/* Tells the engine the loop has ended: one byte, which the threads'
+ * source counts (a worker writes it once, so the pipe cannot be full).
+ * Only an interrupted write is tried again, so that a pipe gone bad
+ * cannot keep the thread spinning. */
 static void notify_engine(int fd)
 {
     if (fd < 0) return;
