@@ -1,6 +1,6 @@
 /* test_options.c - the command line's value parsers (shares, counts,
- * durations through the library's parser) and the flag parser: every spelling of a flag and its value,
- * positionals, "--", --help, and one clear stderr line for each mistake.
+ * durations through the library's parser) and the flag parser: every spelling of a flag and its
+ * value, positionals, "--", --help, and one clear stderr line for each mistake.
  *
  * The flag parser belongs to the `throng` command, not to the library the
  * test links, so its source is compiled into this test directly. */

@@ -157,11 +157,16 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
             continue;
         }
         throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
-        throng__persona_params_t params = {
-            g->cfg.request_count, g->cfg.slow_down, g->cfg.args,
-            g->cfg.nargs,         e->functions,     e->nfunctions,
-            e->cfg.log,           e->cfg.log_data,  (int)e->cfg.log_level,
-            (size_t)e->cfg.lua_memory << 20};
+        throng__persona_params_t params = {g->cfg.request_count,
+                                           g->cfg.slow_down,
+                                           g->cfg.args,
+                                           g->cfg.nargs,
+                                           e->functions,
+                                           e->nfunctions,
+                                           e->cfg.log,
+                                           e->cfg.log_data,
+                                           (int)e->cfg.log_level,
+                                           (size_t)e->cfg.lua_memory << 20};
         unsigned pfrom, pclients = group_clients(g, part, &pfrom);
         unsigned threads = throng__group_threads(g, part);
         for (unsigned t = 0; t < threads; t++, wi++) {
