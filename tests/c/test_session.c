@@ -86,10 +86,10 @@ static void check_sample(const throng__stats_t *s, const char *part)
     }
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1 /* freed memory stays in quarantine: resident memory says nothing */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1 /* quarantine and shadow memory: resident memory says nothing */
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define SANITIZED 1
 #endif
 #endif

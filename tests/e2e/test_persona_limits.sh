@@ -11,7 +11,7 @@ start_server S
 # A sanitized build keeps freed memory in quarantine and reserves terabytes
 # of address space: its resident memory says nothing, and ulimit -v stops it.
 SANITIZED=0
-grep -qa __asan_init "$THRONG" && SANITIZED=1
+grep -qa -e __asan_init -e __tsan_init "$THRONG" && SANITIZED=1
 
 # peak_rss OUT [args...]: runs `throng run` in the background, bounded, and
 # sets PEAK to the largest resident memory seen (MB) and RC.
