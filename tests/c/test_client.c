@@ -13,22 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "client/worker.h"
 #include "throng.h"
-#include "util/address.h"
-#include "util/error.h"
+#include "worker_run.h"
 
 static throng_server_t *server;
 static char server_addr[64];
-
-typedef struct run {
-    throng__worker_settings_t set;
-    throng__budget_t budget;
-    throng__worker_t w;
-    int notify_fd; /* given to the worker before its thread starts */
-    char err[THRONG__ERRMSG_LEN];
-} run_t;
 
 /* A port bound then closed: connecting is refused. */
 static int refused_port(void)
@@ -43,16 +32,13 @@ static int refused_port(void)
     return port;
 }
 
+/* The client tests' clients: sessions of four requests, short timeouts. */
 static void settings(run_t *r, const char *address)
 {
-    memset(r, 0, sizeof *r);
-    r->notify_fd = -1;
-    CHECK_INT(throng__address_parse(address, 80, "server", &r->set.address, r->err), 0);
-    CHECK_INT(throng__address_resolve(&r->set.address, r->err), 0);
+    run_settings(r, address);
     r->set.timeout = 2;
     r->set.connect_timeout = 2;
     r->set.request_count = 4;
-    r->set.on_fault = THRONG_ON_FAULT_DROP;
 }
 
 /* An address TCP cannot use: every connect fails inside the call. */
@@ -61,38 +47,6 @@ static void settings_failing_at_once(run_t *r)
     settings(r, "127.0.0.1:1");
     memset(&r->set.address.sa, 0, sizeof r->set.address.sa);
     ((struct sockaddr_un *)&r->set.address.sa)->sun_family = AF_UNIX;
-}
-
-static int start(run_t *r, const char *source, unsigned clients, uint64_t limit)
-{
-    throng__persona_spec_t spec = {NULL, NULL, source};
-    throng__persona_params_t params = {.request_count = r->set.request_count,
-                                       .slow_down = r->set.slow_down};
-    int rc = throng__worker_init(&r->w, &r->set, &spec, &params, clients, 1, 7, r->err);
-    if (rc != 0) {
-        fprintf(stderr, "worker_init: %s\n", r->err);
-        return rc;
-    }
-    if (limit) {
-        atomic_init(&r->budget.issued, 0);
-        r->budget.limit = limit;
-        r->w.budget = &r->budget;
-    }
-    r->w.notify_fd = r->notify_fd;
-    return throng__worker_start(&r->w, r->err);
-}
-
-/* Joins within seconds, or fails the test and leaves (the thread would
- * hold the process). */
-static void join_within(run_t *r, int seconds)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += seconds;
-    if (pthread_timedjoin_np(r->w.thread, NULL, &ts) != 0) {
-        fprintf(stderr, "the worker did not end within %ds\n", seconds);
-        _exit(1);
-    }
 }
 
 static void finish(run_t *r)

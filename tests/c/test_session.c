@@ -11,63 +11,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "client/worker.h"
 #include "throng.h"
-#include "util/address.h"
-#include "util/error.h"
+#include "worker_run.h"
 
 static throng_server_t *server;
 static char server_addr[64];
 
-typedef struct run {
-    throng__worker_settings_t set;
-    throng__budget_t budget;
-    throng__worker_t w;
-    char err[THRONG__ERRMSG_LEN];
-} run_t;
-
+/* The session tests' clients: one request a session, a generous timeout. */
 static void settings(run_t *r)
 {
-    memset(r, 0, sizeof *r);
-    CHECK_INT(throng__address_parse(server_addr, 80, "server", &r->set.address, r->err), 0);
-    CHECK_INT(throng__address_resolve(&r->set.address, r->err), 0);
+    run_settings(r, server_addr);
     r->set.timeout = 5;
     r->set.connect_timeout = 2;
     r->set.request_count = 1;
-    r->set.on_fault = THRONG_ON_FAULT_DROP;
-}
-
-/* Starts clients running source, under a Lua budget of memory_mb (0: none)
- * and a request limit (0: none). */
-static int start(run_t *r, const char *source, unsigned clients, uint64_t limit, unsigned memory_mb)
-{
-    throng__persona_spec_t spec = {NULL, NULL, source};
-    throng__persona_params_t params = {.request_count = 1, .memory_limit = (size_t)memory_mb << 20};
-    int rc = throng__worker_init(&r->w, &r->set, &spec, &params, clients, 1, 7, r->err);
-    if (rc != 0) {
-        fprintf(stderr, "worker_init: %s\n", r->err);
-        return rc;
-    }
-    if (limit) {
-        atomic_init(&r->budget.issued, 0);
-        r->budget.limit = limit;
-        r->w.budget = &r->budget;
-    }
-    return throng__worker_start(&r->w, r->err);
-}
-
-/* Joins within seconds, or fails the test and leaves (the thread would
- * hold the process): a client left waiting for ever fails here. */
-static void join_within(run_t *r, int seconds)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += seconds;
-    if (pthread_timedjoin_np(r->w.thread, NULL, &ts) != 0) {
-        fprintf(stderr, "the worker did not end within %ds\n", seconds);
-        _exit(1);
-    }
 }
 
 static void check_ledger(const throng__stats_t *s)
@@ -139,7 +95,7 @@ static void test_bodies_given_back(void)
     run_t r;
     settings(&r);
     double before = rss_mb();
-    if (start(&r, source, 2, 300, 0) != 0) return;
+    if (start(&r, source, 2, 300) != 0) return;
     join_within(&r, 60);
     double grown = rss_mb() - before;
     const throng__stats_t *s = &r.w.stats;
@@ -171,7 +127,8 @@ static void test_memory_budget(void)
     run_t r;
     settings(&r);
     r.set.on_fault = THRONG_ON_FAULT_RESTART;
-    if (start(&r, source, 2, 8, 32) != 0) return;
+    r.memory_mb = 32;
+    if (start(&r, source, 2, 8) != 0) return;
     join_within(&r, 30);
     const throng__stats_t *s = &r.w.stats;
     check_ledger(s);
@@ -201,7 +158,8 @@ static void test_memory_out_at_response(void)
         "return P\n";
     run_t r;
     settings(&r);
-    if (start(&r, source, 1, 0, 16) != 0) return;
+    r.memory_mb = 16;
+    if (start(&r, source, 1, 0) != 0) return;
     join_within(&r, 30);
     const throng__stats_t *s = &r.w.stats;
     check_ledger(s);
@@ -242,7 +200,7 @@ static void test_os_exit(void)
                                  "return P\n";
     run_t r;
     settings(&r);
-    if (start(&r, source, 2, 0, 0) != 0) return;
+    if (start(&r, source, 2, 0) != 0) return;
     join_within(&r, 10);
     const throng__stats_t *s = &r.w.stats;
     check_ledger(s);
@@ -265,7 +223,7 @@ static void test_stray_yield(void)
                                  "return P\n";
     run_t r;
     settings(&r);
-    if (start(&r, source, 2, 0, 0) != 0) return;
+    if (start(&r, source, 2, 0) != 0) return;
     join_within(&r, 10);
     const throng__stats_t *s = &r.w.stats;
     check_ledger(s);
