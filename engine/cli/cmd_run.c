@@ -293,6 +293,8 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"seed", 0, CLI_U64, &f.cfg.seed, "N", "seed for the clients' random choices"},
         {"lua-memory", 0, CLI_UINT, &f.cfg.lua_memory, "MB",
          "Lua heap per worker thread (default 512; 0 = no limit)", NULL, 0, 1048576},
+        {"hook-timeout", 0, CLI_DURATION, &f.cfg.hook_timeout, "TIME",
+         "interrupt a hook that runs longer (default 5s; 0 = never, with LuaJIT's compiler on)"},
         {"log-level", 0, CLI_CHOICE, &f.log_level, "LEVEL",
          "error, warn (default), info, debug (every client event), trace", cli_log_levels},
         {"log", 0, CLI_STRING, &f.log_file, "FILE", "write log lines to FILE (default stderr)"},

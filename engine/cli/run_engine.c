@@ -120,9 +120,9 @@ static int exit_status(const throng_report_t *r)
     if (r->ending == THRONG_END_STOPPED) return CLI_EXIT_ABORTED;
     if (r->ending == THRONG_END_PROCESSES) return CLI_EXIT_PROCESSES;
     /* A lost worker process took its clients and its latest figures with
-     * it: the run did not measure what was asked, whatever the thresholds
-     * say of what is left. */
-    if (r->processes_lost) return CLI_EXIT_FAULTS;
+     * it, an abandoned thread its clients: the run did not measure what
+     * was asked, whatever the thresholds say of what is left. */
+    if (r->processes_lost || r->threads_abandoned) return CLI_EXIT_FAULTS;
     /* With thresholds, they decide: they say how many faults are acceptable. */
     if (r->thresholds) return r->thresholds_failed ? CLI_EXIT_THRESHOLDS : CLI_EXIT_OK;
     if (r->failures || r->ending == THRONG_END_CLIENTS) return CLI_EXIT_FAULTS;

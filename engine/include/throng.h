@@ -173,6 +173,18 @@ typedef struct throng_config {
                                      thread) may hold (default 512; 0 = no limit); a client
                                      whose persona needs more faults with a script-error,
                                      "out of Lua memory (budget N MB)" */
+    double hook_timeout;          /* seconds a persona's hook (or a session between two
+                                     waits) may run before it is interrupted: its client
+                                     faults with a script-error naming file and line
+                                     (default 5; 0 = never, and LuaJIT's compiler stays on:
+                                     compiled code cannot be interrupted). A hook still
+                                     running 1 s after the run was asked to end is
+                                     interrupted too. A hook stuck in C code, where no
+                                     interrupt reaches, leaves its worker thread behind:
+                                     the run still ends on time, that thread's figures are
+                                     its last published ones (at most 250 ms old), and the
+                                     thread stays parked in the process, its memory never
+                                     freed (report threads_abandoned) */
 } throng_config_t;
 
 THRONG_API void throng_config_init(throng_config_t *config);
@@ -331,7 +343,8 @@ typedef struct throng_report {
     uint64_t sent;      /* requests begun (taken from the request limit) */
     uint64_t requests;  /* answered: a complete response arrived, whatever the verdict */
     uint64_t faulted;   /* ended by a fault before a complete response */
-    uint64_t in_flight; /* still without an outcome (only a lost worker process leaves any) */
+    uint64_t in_flight; /* still without an outcome (only a lost worker process or an
+                           abandoned thread leaves any) */
     uint64_t sessions;  /* sessions completed */
     uint64_t connects;  /* connections opened */
     uint64_t bytes_sent, bytes_received;
@@ -347,10 +360,12 @@ typedef struct throng_report {
     uint64_t processes;       /* worker processes started (0: the run used its caller's process) */
     uint64_t processes_lost;  /* worker processes that ended before the run did */
     char process_sample[THRONG_SAMPLE_LEN]; /* what happened to the first one lost */
-    uint64_t thresholds;                    /* thresholds checked */
-    uint64_t thresholds_failed;             /* thresholds not met */
-    throng_latency_t latency;               /* request sent to response complete */
-    throng_latency_t connect;               /* connect time */
+    uint64_t threads_abandoned; /* worker threads left behind, stuck in a hook (hook_timeout) */
+    char thread_sample[THRONG_SAMPLE_LEN]; /* what happened to the first one */
+    uint64_t thresholds;                   /* thresholds checked */
+    uint64_t thresholds_failed;            /* thresholds not met */
+    throng_latency_t latency;              /* request sent to response complete */
+    throng_latency_t connect;              /* connect time */
 } throng_report_t;
 
 /* The report of the last run, or NULL before a run has ended. */

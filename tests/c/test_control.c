@@ -110,8 +110,9 @@ static int fake_finish(throng__source_t *s, throng__stats_t *const *gstats, char
     return 0;
 }
 
-static const throng__source_ops_t fake_ops = {fake_fd,      fake_pump, fake_counts, fake_latest,
-                                              fake_seconds, fake_stop, fake_kill,   fake_finish};
+static const throng__source_ops_t fake_ops = {fake_fd,     fake_pump,    fake_counts,
+                                              fake_latest, fake_seconds, fake_stop,
+                                              fake_kill,   fake_finish,  NULL};
 
 /* A run of fakes: the loop, its groups' stats and its series. */
 typedef struct run {

@@ -277,7 +277,9 @@ static void run(throng__session_t *s, int nargs)
         lua_State *co = s->co;
         ctx->who = s->who;
         s->running = 1;
+        throng__lua_watch_enter(&ctx->watch);
         int rc = lua_resume(co, nargs);
+        throng__lua_watch_leave(&ctx->watch);
         s->running = 0;
         ctx->who = &ctx->own;
         if (rc == LUA_YIELD && !s->by_method) {

@@ -47,6 +47,7 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     w->notify_fd = -1;
     w->ending = THRONG_END_NONE;
     atomic_init(&w->stop_reason, THRONG_END_NONE);
+    atomic_init(&w->fate, THRONG__WORKER_RUNNING);
     pthread_mutex_init(&w->lock, NULL);
     throng__stats_init(&w->stats);
     host_init(w);
@@ -280,7 +281,10 @@ static void *worker_main(void *arg)
     pthread_mutex_unlock(&w->lock);
     throng__second_reset(&w->stats.second, 0);
     publish(w, 1);
-    notify_engine(w->notify_fd);
+    /* An abandoned worker's engine no longer waits for it, and may be gone. */
+    int running = THRONG__WORKER_RUNNING;
+    if (atomic_compare_exchange_strong(&w->fate, &running, THRONG__WORKER_ENDED))
+        notify_engine(w->notify_fd);
     return NULL;
 }
 
@@ -333,6 +337,26 @@ void throng__worker_snapshot(throng__worker_t *w, throng__counts_t *out)
 void throng__worker_join(throng__worker_t *w)
 {
     pthread_join(w->thread, NULL);
+}
+
+throng__lua_watch_t *throng__worker_watch(throng__worker_t *w)
+{
+    return &w->persona.ctx->watch;
+}
+
+int throng__worker_abandon(throng__worker_t *w)
+{
+    throng__lua_watch_t *watch = throng__worker_watch(w);
+    /* First the flag, so that a hook returning from now on parks; then
+     * the fate, which the thread's own end may have taken first. */
+    atomic_store(&watch->abandoned, 1);
+    int running = THRONG__WORKER_RUNNING;
+    if (!atomic_compare_exchange_strong(&w->fate, &running, THRONG__WORKER_ABANDONED)) {
+        atomic_store(&watch->abandoned, 0); /* it ended: it runs no more hooks */
+        return 0;
+    }
+    pthread_detach(w->thread);
+    return 1;
 }
 
 /* Closes every handle of a loop that never ran, so it can be closed. */

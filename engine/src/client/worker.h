@@ -27,6 +27,13 @@
 
 typedef struct throng__worker throng__worker_t;
 
+/* What became of a worker's thread. */
+enum {
+    THRONG__WORKER_RUNNING,
+    THRONG__WORKER_ENDED,     /* its loop ended and it told the engine */
+    THRONG__WORKER_ABANDONED, /* stuck in a hook, given up by the engine: it parks for good */
+};
+
 struct throng__worker {
     const throng__worker_settings_t *set;
     unsigned group;           /* the group's index in the engine */
@@ -51,6 +58,7 @@ struct throng__worker {
 
     int stopping;
     throng_ending_t ending; /* why this worker ended */
+    _Atomic int fate;       /* THRONG__WORKER_*: whoever changes it from RUNNING first wins */
     _Atomic int stop_reason;
 
     throng__buf_t last_reply; /* keep_last_reply: the last response's body */
@@ -92,6 +100,15 @@ void throng__worker_take_seconds(throng__worker_t *w, throng__series_t *series);
 void throng__worker_second(throng__worker_t *w);
 
 void throng__worker_join(throng__worker_t *w);
+
+/* The watch on the worker's calls into Lua (lua/watch.h), for the engine. */
+throng__lua_watch_t *throng__worker_watch(throng__worker_t *w);
+
+/* Gives up on a worker whose thread is stuck in a hook (from the engine's
+ * thread): the thread is detached and parks as soon as it leaves Lua; it
+ * never touches the engine again, and its memory is never freed. Returns
+ * 1, or 0 when its loop had ended meanwhile (join it as usual). */
+int throng__worker_abandon(throng__worker_t *w);
 
 /* Frees what init made (also after a failed init); the thread must have
  * been joined or never started. Returns uv_loop_close's result: 0 when

@@ -206,6 +206,7 @@ static int next_wakeup(const throng__control_t *c, double elapsed, double next_t
 {
     double until = next_tick - elapsed;
     if (until > 1) until = 1;
+    if (c->watch_every > 0 && c->watch_every < until) until = c->watch_every;
     if (c->progress && !c->uplink && c->next_progress - elapsed < until)
         until = c->next_progress - elapsed;
     if (c->ending == THRONG_END_NONE && c->duration > 0 && c->duration - elapsed < until)
@@ -248,6 +249,9 @@ throng_ending_t throng__control_run(throng__control_t *c)
             throng__source_t *s = c->sources[i];
             if (s->finished) continue;
             if (!s->ended) {
+                if (s->ops->watch)
+                    s->ops->watch(s, elapsed_of(c),
+                                  c->ending != THRONG_END_NONE ? c->stopped_at : -1);
                 lock(c);
                 s->ops->pump(s);
                 unlock(c);

@@ -50,6 +50,10 @@ typedef struct throng__source_ops {
     /* Once it has ended: merges its final statistics into gstats[g] for
      * each group g it ran. 0, or a THRONG_E* code with the reason in err. */
     int (*finish)(throng__source_t *s, throng__stats_t *const *gstats, char *err);
+    /* Before every pump: looks for what is stuck (a hook that does not
+     * return); stopped_at is when the run was asked to end, or < 0. NULL:
+     * nothing to watch. */
+    void (*watch)(throng__source_t *s, double elapsed, double stopped_at);
 } throng__source_ops_t;
 
 struct throng__source {
@@ -87,6 +91,8 @@ struct throng__control {
     double duration;                /* seconds; 0: none (a worker process: its parent's) */
     double tick;                    /* seconds between ticks (default 1) */
     double grace;                   /* seconds a stopped source has before it is killed */
+    double watch_every;             /* seconds between the sources' watches (0: every wake-up,
+                                       which is at least once a second) */
     int wake_fd;                    /* readable when stop_requested was set; -1: none */
     _Atomic int *stop_requested;    /* throng_stop(); NULL: none */
     throng__uplink_t *uplink;       /* a worker process's parent; NULL: none */

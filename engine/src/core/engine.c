@@ -31,6 +31,7 @@ void throng_config_init(throng_config_t *c)
     c->log_level = THRONG_LOG_WARN;
     c->processes = 1;
     c->lua_memory = 512;
+    c->hook_timeout = 5;
 }
 
 throng_engine_t *throng_engine_new(const throng_config_t *config)
@@ -71,6 +72,9 @@ static int check_config(throng_engine_t *e)
         return throng__fail(e->errmsg, THRONG_EINVAL, "max_body must be at most 1 GiB");
     if (!(c->duration >= 0))
         return throng__fail(e->errmsg, THRONG_EINVAL, "duration must not be negative");
+    if (!(c->hook_timeout >= 0) || c->hook_timeout > 86400)
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "hook_timeout must be 0 (never) or up to a day, in seconds");
     if (c->on_fault != THRONG_ON_FAULT_DROP && c->on_fault != THRONG_ON_FAULT_RESTART)
         return throng__fail(e->errmsg, THRONG_EINVAL, "on_fault must be drop or restart");
     if (e->ngroups == 0)
@@ -166,7 +170,8 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
                                            e->cfg.log,
                                            e->cfg.log_data,
                                            (int)e->cfg.log_level,
-                                           (size_t)e->cfg.lua_memory << 20};
+                                           (size_t)e->cfg.lua_memory << 20,
+                                           e->cfg.hook_timeout > 0};
         unsigned pfrom, pclients = group_clients(g, part, &pfrom);
         unsigned threads = throng__group_threads(g, part);
         for (unsigned t = 0; t < threads; t++, wi++) {
@@ -181,7 +186,8 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
             if (rc) return rc;
             g->session_style = throng__persona_session_style(&w->persona);
             w->budget = e->budget;
-            if (e->cfg.live_reports || e->in_worker_process) {
+            /* Published figures: live reports, a parent, or an abandoned thread's last. */
+            if (e->cfg.live_reports || e->in_worker_process || e->cfg.hook_timeout > 0) {
                 if (!(w->published = malloc(sizeof *w->published)))
                     return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
                 throng__stats_init(w->published);
@@ -308,6 +314,7 @@ void throng__engine_control_setup(throng_engine_t *e, throng__source_t **sources
     c->lock = &e->live_lock;
     c->started_ns = e->started_ns;
     c->duration = e->cfg.duration;
+    if (e->cfg.hook_timeout > 0) c->watch_every = 0.25; /* a stuck hook is seen within it */
     c->wake_fd = e->pipe[0];
     c->stop_requested = &e->stop_requested;
     c->progress = e->cfg.progress;

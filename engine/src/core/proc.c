@@ -31,7 +31,7 @@
 typedef struct frame_header {
     uint32_t len;
     char kind;            /* 'S' statistics, 'F' final statistics, 'P' a finished second,
-                             'E' an error message */
+                             'E' an error message, 'A' a thread abandoned (what happened) */
     unsigned char ending; /* 'F': why the child's run ended */
     uint16_t pad;
 } frame_header_t;
@@ -169,6 +169,9 @@ static void child_main(throng_engine_t *e, link_t *l)
      * the workers (250 ms each) and one of this loop. */
     c->tick = 0.25;
     throng_ending_t ending = throng__control_run(c);
+    for (unsigned i = 0; i < e->threads.abandoned; i++)
+        send_frame(l, 'A', THRONG_END_NONE, e->threads.abandoned_sample,
+                   strlen(e->threads.abandoned_sample));
     send_seconds(l, &e->series);
     send_stats(l, 'F', ending, e->gstats[l->group]);
     _exit(0);
@@ -315,6 +318,10 @@ static void take_frames(throng__proc_t *p)
             throng__second_t second;
             memcpy(&second, payload, sizeof second);
             throng__series_add(&p->seconds, &second);
+        } else if (h.kind == 'A') {
+            if (!p->abandoned++)
+                snprintf(p->abandoned_sample, sizeof p->abandoned_sample, "worker process %d: %.*s",
+                         (int)p->pid, (int)h.len, payload);
         } else if (h.kind == 'E') {
             throng__engine_log(e, THRONG_LOG_ERROR, "worker process %d could not start: %.*s",
                                (int)p->pid, (int)h.len, payload);
@@ -410,7 +417,8 @@ static int proc_finish(throng__source_t *s, throng__stats_t *const *gstats, char
 }
 
 static const throng__source_ops_t proc_ops = {
-    proc_fd, proc_pump, proc_counts, proc_latest, proc_seconds, proc_stop, proc_kill, proc_finish,
+    proc_fd,   proc_pump, proc_counts, proc_latest, proc_seconds,
+    proc_stop, proc_kill, proc_finish, NULL,
 };
 
 throng__source_t *throng__proc_source(throng_engine_t *e, unsigned i)

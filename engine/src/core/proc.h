@@ -29,6 +29,8 @@ typedef struct throng__proc {
     int said_goodbye;         /* its final frame arrived */
     int exited;               /* reaped */
     int killed;               /* sent SIGKILL after the grace of a stop */
+    unsigned abandoned;       /* its worker threads left behind, stuck in a hook */
+    char abandoned_sample[THRONG_SAMPLE_LEN]; /* what it said of the first */
 } throng__proc_t;
 
 /* Forks e->forks worker processes: for each group with procs > 1, one per

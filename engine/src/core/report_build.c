@@ -59,6 +59,13 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
     for (unsigned i = 0; i < e->nprocs; i++)
         r->processes_lost += e->procs[i].base.lost;
     memcpy(r->process_sample, e->proc_sample, sizeof r->process_sample);
+    r->threads_abandoned = e->threads.abandoned;
+    memcpy(r->thread_sample, e->threads.abandoned_sample, sizeof r->thread_sample);
+    for (unsigned i = 0; i < e->nprocs; i++) {
+        r->threads_abandoned += e->procs[i].abandoned;
+        if (!r->thread_sample[0])
+            memcpy(r->thread_sample, e->procs[i].abandoned_sample, sizeof r->thread_sample);
+    }
     r->thresholds = e->nthresholds;
     for (unsigned i = 0; i < e->nthresholds; i++)
         r->thresholds_failed += !e->thresholds[i].passed;

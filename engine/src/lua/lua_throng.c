@@ -308,6 +308,7 @@ static throng__lua_ctx_t *open_ctx(lua_State *L)
     throng__rng_seed(&ctx->own.rng, throng__fresh_seed());
     ctx->who = &ctx->own;
     ctx->log_level = 2; /* info */
+    throng__lua_watch_init(&ctx->watch, L);
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, THRONG__LUA_CTX);
     return ctx;

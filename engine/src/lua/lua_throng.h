@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "lua/watch.h"
 #include "util/fault.h"
 #include "util/rng.h"
 
@@ -57,7 +58,8 @@ typedef struct throng__lua_ctx {
     int request_keys[7];       /* request fields' names (registry references), see lua_request.c */
     throng__lua_log_fn log;    /* where throng.log lines go (lua/state.c); NULL drops them */
     void *log_data;
-    int log_level; /* lines above this level are dropped */
+    int log_level;             /* lines above this level are dropped */
+    throng__lua_watch_t watch; /* calls into Lua, for a watcher on another thread (lua/watch.h) */
 } throng__lua_ctx_t;
 
 /* Pushes a new `throng` module table (and makes the state's context the

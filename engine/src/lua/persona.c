@@ -172,6 +172,7 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
         .nfunctions = params->nfunctions,
         .memory_limit = params->memory_limit,
         .what = "persona",
+        .interruptible = params->interruptible,
     };
     int rc = throng__lua_state_open(&p->L, &setup, err);
     if (rc) return rc;
@@ -224,7 +225,9 @@ int throng__persona_instance(throng__persona_t *p, throng__lua_caller_t *who, in
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->make_ref);
     lua_pushlightuserdata(L, p);
     p->ctx->who = who;
+    throng__lua_watch_enter(&p->ctx->watch);
     int rc = lua_pcall(L, 1, 1, HANDLER);
+    throng__lua_watch_leave(&p->ctx->watch);
     p->ctx->who = &p->ctx->own;
     if (rc != 0) {
         const char *e = throng__lua_error_message(L, -1);
@@ -255,7 +258,9 @@ static int call_hook(throng__persona_t *p, int hook, int self, throng__lua_calle
     lua_rawgeti(L, LUA_REGISTRYINDEX, self);
     if (with_res) lua_rawgeti(L, LUA_REGISTRYINDEX, p->res_ref);
     p->ctx->who = who;
+    throng__lua_watch_enter(&p->ctx->watch);
     int rc = lua_pcall(L, with_res ? 2 : 1, nresults, HANDLER);
+    throng__lua_watch_leave(&p->ctx->watch);
     p->ctx->who = &p->ctx->own;
     return rc;
 }
@@ -389,7 +394,9 @@ throng__hook_t throng__persona_done(throng__persona_t *p, int self, throng__lua_
         lua_setfield(L, -2, "message");
     }
     p->ctx->who = who;
+    throng__lua_watch_enter(&p->ctx->watch);
     int rc = lua_pcall(L, 2, 0, HANDLER);
+    throng__lua_watch_leave(&p->ctx->watch);
     p->ctx->who = &p->ctx->own;
     if (rc != 0) return script_error(L, msg, msglen);
     return THRONG__HOOK_OK;

@@ -48,6 +48,7 @@ typedef struct throng__persona_params {
     void *log_data;
     int log_level;
     size_t memory_limit; /* the state's Lua memory budget in bytes (0: none) */
+    int interruptible;   /* its hooks may be interrupted from another thread (lua/watch.h) */
 } throng__persona_params_t;
 
 /* A new Lua state with the persona loaded and checked. Returns 0, or

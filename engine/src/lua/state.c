@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <lauxlib.h>
+#include <luajit.h>
 #include <lualib.h>
 
 #include "util/error.h"
@@ -269,7 +270,10 @@ int throng__lua_state_open(lua_State **out, const throng__lua_setup_t *setup, ch
         lua_pushlightuserdata(L, (void *)setup);
         rc = lua_pcall(L, 1, 0, THRONG__LUA_HANDLER);
     }
-    if (rc == 0) return 0;
+    if (rc == 0) {
+        if (setup->interruptible) luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+        return 0;
+    }
     rc = throng__fail(err, rc == LUA_ERRMEM ? THRONG_ENOMEM : THRONG_ESCRIPT,
                       "setting up a Lua state: %s", lua_tostring(L, -1));
     lua_settop(L, THRONG__LUA_HANDLER);

@@ -40,6 +40,8 @@ typedef struct throng__lua_setup {
                             past it fails as "not enough memory" (a protected error) and
                             throng__lua_over_budget() tells it from a real shortage */
     const char *what;    /* what the state runs, for messages ("persona"); NULL: "plan" */
+    int interruptible;   /* 1: LuaJIT's compiler off, so that an interrupt from the state's
+                            watch (lua/watch.h) stops any Lua code at its next instruction */
 } throng__lua_setup_t;
 
 /* A new Lua state: the standard libraries, the message handler at slot

@@ -274,6 +274,10 @@ int throng__render_text(const cJSON *report, unsigned flags, throng__buf_t *out,
         throng__buf_printf(out, "  %-10s %llu started, %llu lost%s%s\n", "processes",
                            count(procs, "started"), count(procs, "lost"),
                            str(procs, "sample")[0] ? ": " : "", str(procs, "sample"));
+    const cJSON *threads = obj(report, "threads");
+    if (count(threads, "abandoned"))
+        throng__buf_printf(out, "  %-10s %llu abandoned: %s\n", "threads",
+                           count(threads, "abandoned"), str(threads, "sample"));
     thresholds_lines(out, report);
     if (flags & THRONG_TEXT_LATENCY) distribution(out, obj(obj(report, "totals"), "latency"));
     return 0;

@@ -261,5 +261,8 @@ cJSON *throng__report_json(const throng__report_view_t *v)
     cJSON_AddNumberToObject(procs, "started", (double)r->processes);
     cJSON_AddNumberToObject(procs, "lost", (double)r->processes_lost);
     cJSON_AddStringToObject(procs, "sample", r->process_sample);
+    cJSON *threads = cJSON_AddObjectToObject(j, "threads");
+    cJSON_AddNumberToObject(threads, "abandoned", (double)r->threads_abandoned);
+    cJSON_AddStringToObject(threads, "sample", r->thread_sample);
     return j;
 }

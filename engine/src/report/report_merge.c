@@ -270,6 +270,8 @@ static int merge_report(cJSON *into, const cJSON *from, int sequential)
     cJSON *procs = cJSON_GetObjectItemCaseSensitive(into, "processes");
     add_num(procs, cJSON_GetObjectItemCaseSensitive(from, "processes"), "started");
     add_num(procs, cJSON_GetObjectItemCaseSensitive(from, "processes"), "lost");
+    cJSON *threads = cJSON_GetObjectItemCaseSensitive(into, "threads");
+    if (threads) add_num(threads, cJSON_GetObjectItemCaseSensitive(from, "threads"), "abandoned");
     /* The later report says how the whole ended, and its thresholds stand. */
     if (sequential) {
         static const char *const latest[] = {"ending", "ending_text", "thresholds"};
