@@ -315,7 +315,9 @@ void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout,
     c->x = x;
     c->timeout = timeout;
     c->head = head ? 1 : 0;
-    c->body = body;
+    /* A kept last reply (--print) needs the body whole: scanned for a
+     * shape, table_shape(res) then reads it from the body. */
+    c->body = c->host->set->keep_last_reply ? THRONG__BODY_KEEP : body;
     c->shape_rc = -1;
     if (c->tcp_open && !c->tcp_closing)
         write_request(c);
