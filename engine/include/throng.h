@@ -151,6 +151,11 @@ typedef struct throng_config {
                                    default; at most 1 GiB): a longer body ends its exchange
                                    as an http-error fault and closes the connection, so that
                                    each client buffers at most this much */
+    uint64_t buffer_budget;     /* bytes of responses (headers and kept bodies) the clients
+                                   of one worker thread may hold at once (default 256 MiB;
+                                   0: the default): a response that would go past it ends
+                                   its exchange as an http-error fault. Bodies a persona
+                                   streams (response_body = "shape" or "discard") take none */
     throng_on_fault_t on_fault; /* what a faulted client does */
     unsigned processes;         /* worker processes of each group that leaves its own at 0
                                    (default 1: the calling process itself). Above 1 the engine

@@ -16,9 +16,11 @@ local M = {}
 M.BUSY = "layer_cake.point_runtime.Busy"
 M.TOLERANCE = 1e-9 -- relative: the service computes in doubles, as Lua does
 
--- POST /Xy asking for an x-by-y table.
+-- POST /Xy asking for an x-by-y table. Only the answer's shape is wanted
+-- (check_table, is_busy): the body is scanned as it arrives, never kept.
 function M.table_request(x, y)
-  return { method = "POST", path = "/Xy", name = "table", json = { value = { x = x, y = y } } }
+  return { method = "POST", path = "/Xy", name = "table", json = { value = { x = x, y = y } },
+           response_body = "shape" }
 end
 
 -- POST /Multiply or /Divide (op) of x and y.

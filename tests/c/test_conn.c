@@ -4,7 +4,9 @@
  * that answers garbage, one that closes without a word, and a connect that
  * fails at once. Each exchange gets exactly one callback, with the fault
  * the user would see, and the conn counts bytes and connections only into
- * the exchange it carries. Every handle is closed and the loop closes
+ * the exchange it carries. A body asked for only as a shape, or not at
+ * all, is never buffered; what is buffered counts against the thread's
+ * budget, shared by its connections. Every handle is closed and the loop closes
  * cleanly at the end. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,7 +19,17 @@
 #include "client/exchange.h"
 #include "client/host.h"
 
-typedef enum { ANSWER, RESET, STALL, GARBAGE, HANG_UP, TWICE, TOGETHER, LONG_BODY } mode_t_;
+typedef enum {
+    ANSWER,
+    RESET,
+    STALL,
+    GARBAGE,
+    HANG_UP,
+    TWICE,
+    TOGETHER,
+    LONG_BODY,
+    BIG_TABLE
+} mode_t_;
 
 /* ---------------------------------------------------------- the server */
 
@@ -102,6 +114,21 @@ static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         reply(p, big, after_write);
         break;
     }
+    case BIG_TABLE: { /* 30000 rows of 3 numbers, chunked: about 520 kB */
+        static char table[700000];
+        int at =
+            snprintf(table, sizeof table, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int r = 0; r < 30000; r++) {
+            const char *row = r == 0       ? "[[1.5,-2,3e-7]"
+                              : r == 29999 ? ",[4,5,6.25]]"
+                                           : ",[4,5,6.25]";
+            at +=
+                snprintf(table + at, sizeof table - (size_t)at, "%zx\r\n%s\r\n", strlen(row), row);
+        }
+        snprintf(table + at, sizeof table - (size_t)at, "0\r\n\r\n");
+        reply(p, table, after_write);
+        break;
+    }
     case TOGETHER: /* two responses in one write */
         reply(p,
               "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
@@ -168,6 +195,7 @@ static uv_loop_t loop;
 static throng__host_t host; /* big: its read buffer */
 static throng__worker_settings_t settings;
 static throng__stats_t stats;
+static throng__body_use_t body_use; /* what the exchanges ask of their bodies */
 
 typedef struct outcome {
     int calls;
@@ -176,6 +204,12 @@ typedef struct outcome {
     char body[64];
     int status;
     int buffered; /* the conn still held a response buffer at a fault */
+    int shaped;   /* throng__conn_shape's answer */
+    throng__shape_t shape;
+    size_t held;    /* bytes the response buffer held at the end */
+    size_t charged; /* the thread's budget then */
+    uint64_t body_bytes;
+    int keep; /* the owner keeps the response: no release */
 } outcome_t;
 
 /* The owner's side: the exchange ends here, as a client ends it. */
@@ -185,13 +219,17 @@ static void on_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const
     o->calls++;
     o->kind = kind;
     snprintf(o->msg, sizeof o->msg, "%s", msg ? msg : "");
+    o->held = conn->res.buf ? conn->res.buf->len : 0;
+    o->charged = host.budget.used;
+    o->body_bytes = conn->res.body_bytes;
     if (kind == THRONG__CONN_OK) {
+        o->shaped = throng__conn_shape(conn, &o->shape);
         size_t len;
         const char *body = throng__http_response_body(&conn->res, &len);
         snprintf(o->body, sizeof o->body, "%.*s", (int)len, body);
         o->status = conn->res.status;
         throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
-        throng__http_response_release(&conn->res);
+        if (!o->keep) throng__http_response_release(&conn->res);
     } else {
         o->buffered = conn->res.buf != NULL;
         throng__exchange_faulted(x, (throng_fault_t)kind, msg);
@@ -229,7 +267,7 @@ static void exchange_with(const throng__address_t *address, double timeout, outc
     const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
     throng__buf_append(&conn.out, req, sizeof req - 1);
     CHECK_INT(throng__exchange_begin(&x, &host.ledger, "GET /", 5), 0);
-    throng__conn_send(&conn, &x, timeout, 0, "GET /", 5);
+    throng__conn_send(&conn, &x, timeout, 0, body_use, "GET /", 5);
     run_until_done(o);
     CHECK_INT(o->calls, 1);
     CHECK(!throng__exchange_open(&x));
@@ -377,6 +415,107 @@ static void test_max_body(void)
     CHECK_INT(o.kind, THRONG__CONN_OK);
 }
 
+/* A table asked for as its shape: an answer whose body was scanned as it
+ * arrived and never kept, so max_body does not apply; the shape is the
+ * table's. The same body kept whole is refused by max_body. */
+static void test_shape_streamed(void)
+{
+    outcome_t o;
+    settings.max_body = 1000;
+    body_use = THRONG__BODY_SHAPE;
+    with_server(BIG_TABLE, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK_INT(o.shaped, 1);
+    CHECK_INT(o.shape.rows, 30000);
+    CHECK_INT(o.shape.cols, 3);
+    CHECK_STR(o.body, "");
+    CHECK(o.held < 200); /* the headers only */
+    CHECK_INT(o.body_bytes, 11 * 29998 + 14 + 12);
+
+    /* Not a table: the shape says why. */
+    with_server(ANSWER, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK_INT(o.shaped, -1);
+    CHECK_STR(o.shape.why, "not a table: the body is not JSON");
+
+    body_use = THRONG__BODY_DISCARD;
+    with_server(LONG_BODY, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK_INT(o.shaped, 0);
+    CHECK_STR(o.body, "");
+    CHECK(o.held < 200);
+    CHECK_INT(o.body_bytes, 200000);
+
+    body_use = THRONG__BODY_KEEP;
+    with_server(BIG_TABLE, 2, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_HTTP_ERROR);
+    CHECK_STR(o.msg, "body larger than max_body (1000 bytes)");
+    settings.max_body = 0;
+}
+
+/* A response that would take the thread's buffered responses past the
+ * budget is an http-error fault saying so; what a response held goes back
+ * to the budget when it is released; a streamed body takes none of it. */
+static void test_budget(void)
+{
+    outcome_t o;
+    settings.buffer_budget = 100000;
+    with_server(LONG_BODY, 2, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_HTTP_ERROR);
+    CHECK_STR(o.msg, "response refused: it would take the worker's buffered responses past "
+                     "buffer_budget (100000 bytes)");
+    CHECK(!o.buffered);
+    CHECK_INT(host.budget.used, 0);
+
+    body_use = THRONG__BODY_SHAPE;
+    with_server(BIG_TABLE, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK_INT(o.shape.rows, 30000);
+    body_use = THRONG__BODY_KEEP;
+
+    /* Within the budget: charged while held, all of it back after. */
+    settings.buffer_budget = 300000;
+    with_server(LONG_BODY, 2, &o);
+    CHECK_INT(o.kind, THRONG__CONN_OK);
+    CHECK(o.charged == o.held && o.held > 200000);
+    CHECK_INT(host.budget.used, 0);
+
+    /* Two connections of one thread share it: while the first holds its
+     * 200 kB response, the second's does not fit. */
+    server_t srv;
+    server_start(&loop, &srv, LONG_BODY);
+    throng__address_t a = local(srv.port);
+    throng__conn_t first, second;
+    throng__exchange_t x1 = {0}, x2 = {0};
+    outcome_t o1 = {.keep = 1}, o2 = {0};
+    const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+    throng__conn_init(&first, &host, &a, on_done, &o1, 1);
+    throng__conn_init(&second, &host, &a, on_done, &o2, 2);
+    throng__buf_append(&first.out, req, sizeof req - 1);
+    throng__buf_append(&second.out, req, sizeof req - 1);
+    throng__exchange_begin(&x1, &host.ledger, "GET /", 5);
+    throng__conn_send(&first, &x1, 2, 0, THRONG__BODY_KEEP, "GET /", 5);
+    run_until_done(&o1);
+    CHECK_INT(o1.kind, THRONG__CONN_OK);
+    CHECK(host.budget.used > 200000);
+    throng__exchange_begin(&x2, &host.ledger, "GET /", 5);
+    throng__conn_send(&second, &x2, 2, 0, THRONG__BODY_KEEP, "GET /", 5);
+    run_until_done(&o2);
+    CHECK_INT(o2.kind, THRONG_FAULT_HTTP_ERROR);
+    CHECK(strstr(o2.msg, "buffer_budget") != NULL);
+    throng__http_response_release(&first.res);
+    CHECK_INT(host.budget.used, 0);
+    throng__conn_stop(&first);
+    throng__conn_stop(&second);
+    uv_close((uv_handle_t *)&srv.listener, NULL);
+    uv_close((uv_handle_t *)&srv.later, NULL);
+    run_until_done(&o2);
+    throng__conn_free(&first);
+    throng__conn_free(&second);
+    CHECK(throng__stats_balanced(&stats));
+    settings.buffer_budget = 0;
+}
+
 /* A connect that fails before it starts (an address TCP cannot use): the
  * callback still comes once, from inside the send. */
 static void test_fails_at_once(void)
@@ -407,7 +546,7 @@ static void test_close_hands_back(void)
     const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
     throng__buf_append(&conn.out, req, sizeof req - 1);
     throng__exchange_begin(&x, &host.ledger, "GET /", 5);
-    throng__conn_send(&conn, &x, 5, 0, "GET /", 5);
+    throng__conn_send(&conn, &x, 5, 0, THRONG__BODY_KEEP, "GET /", 5);
     for (int i = 0; i < 20; i++)
         uv_run(&loop, UV_RUN_NOWAIT);
     CHECK(!throng__conn_idle(&conn));
@@ -437,6 +576,8 @@ int main(void)
     test_answered();
     test_answered_twice();
     test_max_body();
+    test_shape_streamed();
+    test_budget();
     test_refused();
     test_reset();
     test_stalled();
@@ -445,9 +586,9 @@ int main(void)
     test_fails_at_once();
     test_close_hands_back();
 
-    CHECK_INT(stats.n.sent, 13);
-    CHECK_INT(stats.n.requests, 5);
-    CHECK_INT(stats.n.faulted, 7);
+    CHECK_INT(stats.n.sent, 22);
+    CHECK_INT(stats.n.requests, 11);
+    CHECK_INT(stats.n.faulted, 10);
     CHECK_INT(stats.n.cancelled, 1);
     CHECK_INT(stats.n.in_flight, 0);
     uv_walk(&loop, close_walk, NULL);

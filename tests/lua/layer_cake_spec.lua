@@ -9,7 +9,7 @@ describe("throng.layer_cake", function()
   it("writes the service's requests", function()
     local t = lc.table_request(3, 2)
     assert.are.same({ method = "POST", path = "/Xy", name = "table",
-                      json = { value = { x = 3, y = 2 } } }, t)
+                      json = { value = { x = 3, y = 2 } }, response_body = "shape" }, t)
     assert.are.equal("/Divide", lc.crunch_request("Divide", 7, 3).path)
   end)
 

@@ -190,7 +190,7 @@ static void send_next(throng__client_t *c)
     }
     c->state = THRONG__CLIENT_BUSY;
     throng__conn_send(&lane->conn, &lane->x, req.timeout > 0 ? req.timeout : h->set->timeout,
-                      req.head, req.name, req.name_len);
+                      req.head, req.body_use, req.name, req.name_len);
 }
 
 /* After an exchange: think, then the next request. */
@@ -220,6 +220,7 @@ static throng__hook_t judge(throng__client_t *c, throng__conn_t *conn, throng_fa
     r->latency = (double)conn->latency * 1e-9;
     r->body = throng__http_response_body(&conn->res, &r->body_len);
     r->headers = throng__http_response_headers(&conn->res, &r->headers_len);
+    r->shaped = throng__conn_shape(conn, &r->shape);
     throng__hook_t verdict =
         throng__persona_response(h->persona, c->self, &c->who, kind, h->msg, sizeof h->msg);
     throng__http_response_release(&conn->res);

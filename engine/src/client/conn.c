@@ -72,8 +72,10 @@ static void complete(throng__conn_t *c, int keep_alive)
 {
     c->latency = uv_hrtime() - c->started;
     throng__exchange_t *x = release(c);
-    THRONG__DEBUG(c->host, c->client, "response received: status %d, %zu bytes, %.3fms",
-                  c->res.status, c->res.buf ? c->res.buf->len - c->res.body_off : (size_t)0,
+    if (c->body == THRONG__BODY_SHAPE) c->shape_rc = throng__shape_end(&c->shape);
+    THRONG__DEBUG(c->host, c->client, "response received: status %d, %llu bytes%s, %.3fms",
+                  c->res.status, (unsigned long long)c->res.body_bytes,
+                  c->body == THRONG__BODY_KEEP ? "" : " (streamed, not kept)",
                   (double)c->latency * 1e-6);
     if (!keep_alive && c->tcp_open && !c->tcp_closing) {
         /* Close the socket but keep the response for the owner. */
@@ -121,11 +123,23 @@ static int write_out(throng__conn_t *c)
     return uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &ub, 1, on_written);
 }
 
+/* A piece of a body asked for as SHAPE. */
+static void shape_piece(void *data, const char *at, size_t n)
+{
+    throng__shape_feed(data, at, n);
+}
+
 /* The connection is open: write the request and wait for the response. */
 static void write_request(throng__conn_t *c)
 {
     const throng__host_t *h = c->host;
     throng__http_response_reset(&c->res, c->head);
+    if (c->body == THRONG__BODY_SHAPE) {
+        throng__shape_begin(&c->shape);
+        throng__http_response_stream(&c->res, shape_piece, &c->shape);
+    } else if (c->body == THRONG__BODY_DISCARD) {
+        throng__http_response_stream(&c->res, NULL, NULL);
+    }
     c->state = THRONG__CONN_WAITING;
     c->started = uv_hrtime();
     c->ttfb = 0;
@@ -286,10 +300,14 @@ void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__ad
     c->timer.data = c;
     throng__http_response_init(&c->res, &host->pool);
     if (host->set->max_body) c->res.max_body = host->set->max_body;
+    /* The thread's budget, shared by its connections: the same limit
+     * whichever of them sets it. */
+    host->budget.limit = host->set->buffer_budget;
+    c->res.budget = &host->budget;
 }
 
 void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout, int head,
-                       const char *name, size_t name_len)
+                       throng__body_use_t body, const char *name, size_t name_len)
 {
     assert(c->state == THRONG__CONN_IDLE && throng__exchange_open(x));
     if (THRONG_LOG_DEBUG <= c->host->log_level)
@@ -297,6 +315,10 @@ void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout,
     c->x = x;
     c->timeout = timeout;
     c->head = head ? 1 : 0;
+    /* A kept last reply (--print) needs the body whole: scanned for a
+     * shape, table_shape(res) then reads it from the body. */
+    c->body = c->host->set->keep_last_reply ? THRONG__BODY_KEEP : body;
+    c->shape_rc = -1;
     if (c->tcp_open && !c->tcp_closing)
         write_request(c);
     else

@@ -11,6 +11,7 @@
 
 #include "client/exchange.h"
 #include "client/host.h"
+#include "lua/shape.h"
 #include "util/address.h"
 #include "util/buf.h"
 #include "util/http.h"
@@ -47,6 +48,9 @@ struct throng__conn {
     uv_write_t write_req;
     uv_timer_t timer;
     unsigned tcp_open : 1, tcp_closing : 1, connect_when_closed : 1, head : 1;
+    throng__body_use_t body;      /* what the exchange's owner needs of the response's body */
+    int shape_rc;                 /* body SHAPE, once complete: 0 a table, -1 not one */
+    throng__shape_stream_t shape; /* body SHAPE: the body scanned as it arrives */
 
     throng__exchange_t *x; /* the exchange being carried, until the callback */
     throng__buf_t out;     /* the request to send; kept for reuse */
@@ -67,9 +71,22 @@ void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__ad
 /* Sends the request in c->out for the open exchange x, connecting first
  * when needed; on_done is called exactly once with the outcome, possibly
  * before this returns (a connect that fails at once). The conn must be
- * idle. name is the request's label (for log lines). */
+ * idle. body says what the owner needs of the response's body: kept
+ * whole (within max_body), only its table shape (scanned as it streams,
+ * never buffered, for throng__conn_shape) or nothing. name is the
+ * request's label (for log lines). */
 void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout, int head,
-                       const char *name, size_t name_len);
+                       throng__body_use_t body, const char *name, size_t name_len);
+
+/* After a complete response whose body was asked for as SHAPE: 1 and the
+ * table's rows and columns, or -1 and why it is not a table, in *out;
+ * otherwise 0. */
+static inline int throng__conn_shape(const throng__conn_t *c, throng__shape_t *out)
+{
+    if (c->body != THRONG__BODY_SHAPE) return 0;
+    *out = c->shape.out;
+    return c->shape_rc == 0 ? 1 : -1;
+}
 
 /* Closes the connection (the next send reconnects). An exchange under way
  * is dropped without a callback and handed back: its owner gives it its

@@ -25,6 +25,7 @@ typedef struct throng__worker_settings {
     throng__address_t address;
     double timeout, connect_timeout; /* seconds */
     size_t max_body;                 /* bytes a response body may hold; 0: the default */
+    size_t buffer_budget; /* bytes of responses a worker thread may hold at once; 0: no limit */
     throng_on_fault_t on_fault;
     unsigned request_count;
     double slow_down;
@@ -60,6 +61,7 @@ struct throng__host {
     throng__ledger_t ledger;
     throng__resolver_t *resolver; /* client:connect()'s servers */
     throng__bufpool_t pool;       /* response buffers, lent to connections */
+    throng__http_budget_t budget; /* what those buffers may hold at once (set by the conns) */
     throng__buf_t json;           /* scratch for encoding request.json */
     int log_level;                /* the run's log level, or -1 without a log callback */
 

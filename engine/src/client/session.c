@@ -119,6 +119,7 @@ static int store_protected(lua_State *L)
     r->latency = (double)conn->latency * 1e-9;
     r->body = throng__http_response_body(&conn->res, &r->body_len);
     r->headers = throng__http_response_headers(&conn->res, &r->headers_len);
+    r->shaped = throng__conn_shape(conn, &r->shape);
     r->owned = conn->res.buf; /* the pointers above stay valid: the buffer moves whole */
     r->pool = &h->pool;
     conn->res.buf = NULL; /* from here the object owns it, even if what follows fails */
@@ -443,7 +444,8 @@ static int begin(lua_State *L, throng__session_t *s, throng__lane_t *lane,
 static void send_on(throng__lane_t *lane, const throng__request_out_t *req, unsigned slot)
 {
     lane->slot = slot;
-    throng__conn_send(&lane->conn, &lane->x, req->timeout, req->head, req->name, req->name_len);
+    throng__conn_send(&lane->conn, &lane->x, req->timeout, req->head, req->body_use, req->name,
+                      req->name_len);
 }
 
 /* Ends the session because the request limit is reached. */

@@ -26,6 +26,7 @@ void throng_config_init(throng_config_t *c)
     c->timeout = 5;
     c->connect_timeout = 5;
     c->max_body = THRONG__HTTP_MAX_BODY;
+    c->buffer_budget = THRONG__HTTP_BUFFER_BUDGET;
     c->on_fault = THRONG_ON_FAULT_DROP;
     c->progress_interval = 1;
     c->log_level = THRONG_LOG_WARN;
@@ -100,6 +101,8 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     s->timeout = e->cfg.timeout;
     s->connect_timeout = e->cfg.connect_timeout;
     s->max_body = e->cfg.max_body ? (size_t)e->cfg.max_body : THRONG__HTTP_MAX_BODY;
+    s->buffer_budget =
+        e->cfg.buffer_budget ? (size_t)e->cfg.buffer_budget : THRONG__HTTP_BUFFER_BUDGET;
     s->on_fault = e->cfg.on_fault;
     s->request_count = g->cfg.request_count;
     s->slow_down = g->cfg.slow_down;

@@ -11,9 +11,18 @@
 #include "lua/lua_request.h"
 #include "lua/lua_throng.h"
 
-enum { KEY_METHOD, KEY_PATH, KEY_HEADERS, KEY_BODY, KEY_JSON, KEY_TIMEOUT, KEY_NAME };
+enum {
+    KEY_METHOD,
+    KEY_PATH,
+    KEY_HEADERS,
+    KEY_BODY,
+    KEY_JSON,
+    KEY_TIMEOUT,
+    KEY_NAME,
+    KEY_RESPONSE_BODY
+};
 static const char *const key_names[] = {"method", "path",    "headers", "body",
-                                        "json",   "timeout", "name"};
+                                        "json",   "timeout", "name",    "response_body"};
 
 /* Pushes field key of the table at idx. The names were interned once per
  * state (lua_throng.c), so no string is hashed per request. */
@@ -116,6 +125,37 @@ static int body_of(lua_State *L, int idx, throng__request_out_t *req, const char
     return 0;
 }
 
+/* request.response_body: what the persona needs of the response's body.
+ * "keep" (or true, or absent): the body, whole; "shape": only a table's
+ * shape, for throng.table_shape(res), scanned as the body streams in and
+ * never kept; "discard" (or false): nothing, the body is only counted. */
+static int body_use_of(lua_State *L, int idx, throng__request_out_t *req, char *msg, size_t msglen)
+{
+    req->body_use = THRONG__BODY_KEEP;
+    if (!idx) return 0;
+    get_field(L, idx, req, KEY_RESPONSE_BODY);
+    int t = lua_type(L, -1), ok = 1;
+    if (t == LUA_TBOOLEAN) {
+        if (!lua_toboolean(L, -1)) req->body_use = THRONG__BODY_DISCARD;
+    } else if (t == LUA_TSTRING) {
+        const char *s = lua_tostring(L, -1);
+        if (strcmp(s, "shape") == 0)
+            req->body_use = THRONG__BODY_SHAPE;
+        else if (strcmp(s, "discard") == 0)
+            req->body_use = THRONG__BODY_DISCARD;
+        else
+            ok = strcmp(s, "keep") == 0;
+    } else {
+        ok = t == LUA_TNIL;
+    }
+    lua_pop(L, 1);
+    if (ok) return 0;
+    snprintf(msg, msglen,
+             "request.response_body must be \"keep\", \"shape\", \"discard\", true "
+             "or false");
+    return -1;
+}
+
 /* request.timeout and request.name. */
 static int options_of(lua_State *L, int idx, const char *path, size_t plen,
                       throng__request_out_t *req, char *msg, size_t msglen)
@@ -170,6 +210,7 @@ int throng__lua_encode_request(lua_State *L, int idx, const char *method, const 
         return -1;
     }
     if (options_of(L, idx, path, plen, req, msg, msglen) != 0 ||
+        body_use_of(L, idx, req, msg, msglen) != 0 ||
         body_of(L, idx, req, &body, &blen, &is_json, msg, msglen) != 0)
         return -1;
     req->head = (mlen == 4 && memcmp(method, "HEAD", 4) == 0);

@@ -7,6 +7,7 @@
 #include <lua.h>
 
 #include "util/buf.h"
+#include "util/http.h"
 
 struct throng__lua_ctx;
 
@@ -16,6 +17,7 @@ typedef struct throng__request_out {
     throng__buf_t *json;               /* scratch for a json body (reused) */
     const char *authority;             /* the Host header unless the persona sets one */
     int head;                          /* the method is HEAD */
+    throng__body_use_t body_use;       /* request.response_body: what the response's body is for */
     double timeout;                    /* seconds; 0 = the run's timeout */
     const char *name; /* stats label: request.name, or the path without its query */
     size_t name_len;
@@ -24,7 +26,8 @@ typedef struct throng__request_out {
 /* Writes the request table at idx (0: no table) as HTTP into req->out.
  * method and path, when not NULL, take the place of the table's fields
  * (client:get(path, opts)). Fields: method, path, headers, body or json,
- * name, timeout. Returns 0, or -1 with the reason in msg. */
+ * name, timeout, response_body ("keep", "shape", "discard"; true, false). Returns 0, or -1 with the
+ * reason in msg. */
 int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,
                                throng__request_out_t *req, char *msg, size_t msglen);
 

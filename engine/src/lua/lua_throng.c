@@ -99,6 +99,17 @@ static const char *body_arg(lua_State *L, int idx, size_t *len)
  * "layer_cake.point_runtime.Busy"). */
 static int l_table_shape(lua_State *L)
 {
+    throng__lua_response_t *r = throng__lua_to_response(L, 1, ctx_of(L));
+    if (r && r->valid && r->shaped) { /* scanned as it streamed: the body was never kept */
+        if (r->shaped < 0) {
+            lua_pushnil(L);
+            lua_pushstring(L, r->shape.why);
+            return 2;
+        }
+        lua_pushinteger(L, r->shape.rows);
+        lua_pushinteger(L, r->shape.cols);
+        return 2;
+    }
     size_t len;
     const char *body = body_arg(L, 1, &len);
     throng__shape_t shape;
@@ -337,8 +348,8 @@ static void open_response_mt(lua_State *L, throng__lua_ctx_t *ctx, int ctx_index
 static void open_request_keys(lua_State *L, throng__lua_ctx_t *ctx)
 {
     static const char *const keys[] = {"method", "path",    "headers", "body",
-                                       "json",   "timeout", "name"};
-    for (int i = 0; i < 7; i++) {
+                                       "json",   "timeout", "name",    "response_body"};
+    for (int i = 0; i < 8; i++) {
         lua_pushstring(L, keys[i]);
         ctx->request_keys[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }

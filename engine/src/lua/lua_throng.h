@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "lua/shape.h"
 #include "lua/watch.h"
 #include "util/fault.h"
 #include "util/rng.h"
@@ -38,6 +39,9 @@ typedef struct throng__lua_response {
     struct throng__bufpool *pool; /* where owned goes back */
     int released;                 /* session style: the buffer went back before the object was
                                      collected (status and latency stay, the body is gone) */
+    int shaped;                   /* the body was scanned for its shape as it streamed, not
+                                     kept: 1 a table (shape.rows, .cols), -1 not (shape.why) */
+    throng__shape_t shape;
 } throng__lua_response_t;
 
 /* Who is calling into Lua: a client's generator and id. */
@@ -55,7 +59,7 @@ typedef struct throng__lua_ctx {
     throng__lua_caller_t *who; /* the current client, or &own */
     int response_mt;           /* the response objects' metatable (registry reference) */
     int response_json;         /* res:json, made once (registry reference) */
-    int request_keys[7];       /* request fields' names (registry references), see lua_request.c */
+    int request_keys[8];       /* request fields' names (registry references), see lua_request.c */
     throng__lua_log_fn log;    /* where throng.log lines go (lua/state.c); NULL drops them */
     void *log_data;
     int log_level;             /* lines above this level are dropped */

@@ -274,6 +274,7 @@ throng__hook_t throng__persona_request(throng__persona_t *p, int self, throng__l
     int t = lua_type(L, -1);
     req->head = 0;
     req->timeout = 0;
+    req->body_use = THRONG__BODY_KEEP;
     if (t == LUA_TNIL) {
         r = THRONG__HOOK_END;
     } else if (t == LUA_TSTRING) { /* a raw request, sent as it is */

@@ -1,193 +1,421 @@
 /* shape.c - a strict little scanner for table replies. It checks structure
  * (arrays of arrays of numbers, rows of equal length) and counts; it never
- * converts a number. */
+ * converts a number.
+ *
+ * It is a state machine fed one byte at a time, so that a body can be
+ * scanned as it streams in and never kept: a piece may end anywhere, and
+ * the state carries over to the next. The whole-body function is that
+ * machine fed once. */
 #include <stdio.h>
 #include <string.h>
 
 #include "lua/shape.h"
 
-typedef struct scan {
-    const char *p, *end;
-    throng__shape_t *out;
-} scan_t;
-
-static void skip_ws(scan_t *s)
-{
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
-        s->p++;
-}
-
-static int take(scan_t *s, char c)
-{
-    skip_ws(s);
-    if (s->p < s->end && *s->p == c) {
-        s->p++;
-        return 1;
-    }
-    return 0;
-}
-
-static int fail(scan_t *s, const char *why)
-{
-    snprintf(s->out->why, sizeof s->out->why, "%s", why);
-    return -1;
-}
-
-/* A JSON number: optional minus, digits, fraction, exponent. */
-static int number(scan_t *s)
-{
-    const char *p = s->p, *e = s->end;
-    if (p < e && *p == '-') p++;
-    const char *digits = p;
-    while (p < e && *p >= '0' && *p <= '9')
-        p++;
-    if (p == digits) return -1;
-    if (p < e && *p == '.') {
-        p++;
-        const char *frac = p;
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
-        if (p == frac) return -1;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < e && (*p == '+' || *p == '-')) p++;
-        const char *exp = p;
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
-        if (p == exp) return -1;
-    }
-    s->p = p;
-    return 0;
-}
-
-/* One row: [n, n, ...]; returns its length or -1. */
-static long row(scan_t *s)
-{
-    if (!take(s, '[')) return -1;
-    if (take(s, ']')) return 0;
-    long n = 0;
-    do {
-        skip_ws(s);
-        if (number(s) != 0) return -1;
-        n++;
-    } while (take(s, ','));
-    return take(s, ']') ? n : -1;
-}
-
-static int table(scan_t *s)
-{
-    throng__shape_t *o = s->out;
-    o->rows = o->cols = 0;
-    if (!take(s, '[')) return fail(s, "not a table: expected a list of rows");
-    if (take(s, ']')) return 0;
-    do {
-        long n = row(s);
-        if (n < 0) {
-            snprintf(o->why, sizeof o->why, "not a table: row %ld is not a list of numbers",
-                     o->rows + 1);
-            return -1;
-        }
-        if (o->rows > 0 && n != o->cols) {
-            snprintf(o->why, sizeof o->why, "ragged table: row %ld has %ld numbers, row 1 has %ld",
-                     o->rows + 1, n, o->cols);
-            return -1;
-        }
-        o->cols = n;
-        o->rows++;
-    } while (take(s, ','));
-    return take(s, ']') ? 0 : fail(s, "not a table: unterminated list of rows");
-}
-
-/* Skips one JSON value of any kind (strings, nesting, literals), loosely:
- * enough to step over the third member of a layer-cake envelope. */
-static int skip_value(scan_t *s)
-{
-    int depth = 0;
-    skip_ws(s);
-    while (s->p < s->end) {
-        char c = *s->p;
-        if (depth == 0 && (c == ',' || c == ']' || c == '}')) return 0; /* a scalar ended */
-        s->p++;
-        if (c == '"') {
-            while (s->p < s->end && *s->p != '"') {
-                if (*s->p == '\\' && s->end - s->p < 2) return -1;
-                s->p += (*s->p == '\\') ? 2 : 1;
-            }
-            if (s->p >= s->end) return -1;
-            s->p++;
-            if (depth == 0) return 0;
-        } else if (c == '[' || c == '{') {
-            depth++;
-        } else if ((c == ']' || c == '}') && --depth == 0) {
-            return 0;
-        }
-    }
-    return depth == 0 ? 0 : -1;
-}
-
-/* Only whitespace may follow the reply. */
-static int at_end(scan_t *s)
-{
-    skip_ws(s);
-    return s->p == s->end;
-}
-
-/* A JSON string without escapes (type names have none); sets *str and *len. */
-static int plain_string(scan_t *s, const char **str, size_t *len)
-{
-    if (!take(s, '"')) return -1;
-    const char *start = s->p;
-    while (s->p < s->end && *s->p != '"') {
-        if (*s->p == '\\') return -1;
-        s->p++;
-    }
-    if (s->p >= s->end) return -1;
-    *str = start;
-    *len = (size_t)(s->p - start);
-    s->p++;
-    return 0;
-}
-
 #define TABLE_TYPE "vector<vector<float8>>"
 
-/* {"value": ["type", payload, []]}: a table when type is TABLE_TYPE;
- * otherwise the type name (Busy, another fault) becomes the reason. */
-static int envelope(scan_t *s)
+/* Where the scanner stands. */
+enum {
+    S_TOP,        /* before the reply: '{' (an envelope) or '[' (a bare table) */
+    S_KEY_QUOTE,  /* envelope: before "value" */
+    S_KEY,        /* in the key's string */
+    S_KEY_COLON,  /* after the key */
+    S_VALUE_OPEN, /* before the value's '[' */
+    S_TYPE_QUOTE, /* before the type name */
+    S_TYPE,       /* in the type name */
+    S_TYPE_COMMA, /* after the type name */
+    S_TAB_OPEN,   /* before the list of rows */
+    S_TAB_FIRST,  /* after '[': a row or ']' */
+    S_TAB_AFTER,  /* after a row: ',' or ']' */
+    S_TAB_ROW,    /* after ',': a row */
+    S_ROW_FIRST,  /* after a row's '[': a number or ']' */
+    S_ROW_NEXT,   /* after ',' in a row: a number */
+    S_ROW_AFTER,  /* after a number: ',' or ']' */
+    S_NUM,        /* in a number (num says which part) */
+    S_BARE_END,   /* a bare table ended: only whitespace may follow */
+    S_ENV_AFTER,  /* the envelope's table ended: ',' and a member, or ']' */
+    S_SKIP,       /* stepping over the envelope's third member */
+    S_ENV_ARRAY,  /* the value's closing ']' */
+    S_ENV_OBJECT, /* the envelope's closing '}' */
+    S_ENV_END,    /* the envelope ended: only whitespace may follow */
+    S_FAILED      /* refused: out.why says why */
+};
+
+/* The parts of a JSON number: optional minus, digits, fraction, exponent. */
+enum { N_MINUS, N_INT, N_DOT, N_FRAC, N_E, N_ESIGN, N_EXP };
+
+static const char no_value[] = "not a table: object without a layer-cake \"value\"";
+static const char no_type[] = "not a table: layer-cake value without a type name";
+static const char no_payload[] = "not a table: layer-cake value without a payload";
+static const char malformed[] = "not a table: malformed layer-cake envelope";
+
+static int is_ws(char c)
 {
-    const char *str;
-    size_t len;
-    s->p++; /* the '{' */
-    if (plain_string(s, &str, &len) != 0 || len != 5 || memcmp(str, "value", 5) != 0 ||
-        !take(s, ':') || !take(s, '['))
-        return fail(s, "not a table: object without a layer-cake \"value\"");
-    if (plain_string(s, &str, &len) != 0)
-        return fail(s, "not a table: layer-cake value without a type name");
-    if (len != sizeof TABLE_TYPE - 1 || memcmp(str, TABLE_TYPE, len) != 0) {
-        snprintf(s->out->why, sizeof s->out->why, "%.*s", (int)len, str);
-        return -1;
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static void fail(throng__shape_stream_t *s, const char *why)
+{
+    snprintf(s->out.why, sizeof s->out.why, "%s", why);
+    s->state = S_FAILED;
+}
+
+static void row_fail(throng__shape_stream_t *s)
+{
+    snprintf(s->out.why, sizeof s->out.why, "not a table: row %ld is not a list of numbers",
+             s->out.rows + 1);
+    s->state = S_FAILED;
+}
+
+/* A row's ']': it must hold as many numbers as the first. */
+static void row_done(throng__shape_stream_t *s)
+{
+    throng__shape_t *o = &s->out;
+    if (o->rows > 0 && s->n != o->cols) {
+        snprintf(o->why, sizeof o->why, "ragged table: row %ld has %ld numbers, row 1 has %ld",
+                 o->rows + 1, s->n, o->cols);
+        s->state = S_FAILED;
+        return;
     }
-    if (!take(s, ',')) return fail(s, "not a table: layer-cake value without a payload");
-    if (table(s) != 0) return -1;
-    /* The rest of the envelope: [, trailing member] ] } and the end. */
-    if (take(s, ',') && skip_value(s) != 0)
-        return fail(s, "not a table: malformed layer-cake envelope");
-    if (!take(s, ']') || !take(s, '}') || !at_end(s))
-        return fail(s, "not a table: malformed layer-cake envelope");
+    o->cols = s->n;
+    o->rows++;
+    s->state = S_TAB_AFTER;
+}
+
+static void table_done(throng__shape_stream_t *s)
+{
+    s->state = s->bare ? S_BARE_END : S_ENV_AFTER;
+}
+
+/* A number's next byte; returns 0 when the number ended before c (which
+ * the row then reads), 1 when c was taken. */
+static int number_step(throng__shape_stream_t *s, char c)
+{
+    int digit = is_digit(c);
+    switch (s->num) {
+    case N_MINUS: /* a digit must follow */
+    case N_DOT:
+    case N_ESIGN:
+        if (!digit) {
+            row_fail(s);
+            return 1;
+        }
+        s->num = s->num == N_MINUS ? N_INT : s->num == N_DOT ? N_FRAC : N_EXP;
+        return 1;
+    case N_E:
+        if (c == '+' || c == '-')
+            s->num = N_ESIGN;
+        else if (digit)
+            s->num = N_EXP;
+        else
+            row_fail(s);
+        return 1;
+    case N_INT:
+        if (digit) return 1;
+        if (c == '.') {
+            s->num = N_DOT;
+            return 1;
+        }
+        /* An exponent may follow the digits, as after a fraction. */
+        /* fall through */
+    case N_FRAC:
+        if (digit) return 1;
+        if (c == 'e' || c == 'E') {
+            s->num = N_E;
+            return 1;
+        }
+        break;
+    default: /* N_EXP */
+        if (digit) return 1;
+        break;
+    }
+    s->state = S_ROW_AFTER; /* a whole number ended */
     return 0;
+}
+
+/* A number starts at c, or the row is not a list of numbers. */
+static void number_start(throng__shape_stream_t *s, char c)
+{
+    if (c != '-' && !is_digit(c)) {
+        row_fail(s);
+        return;
+    }
+    s->n++;
+    s->num = c == '-' ? N_MINUS : N_INT;
+    s->state = S_NUM;
+}
+
+/* One byte of a string the envelope names (its key, its type name): kept
+ * when it is the type name, compared with what is expected. */
+static void string_byte(throng__shape_stream_t *s, char c, const char *want, size_t wlen)
+{
+    if (s->state == S_TYPE && s->slen < sizeof s->out.why - 1) s->out.why[s->slen] = c;
+    s->match = s->match && s->slen < wlen && want[s->slen] == c;
+    s->slen++;
+}
+
+/* The type name ended: the table follows, or the name is the reason. */
+static void type_done(throng__shape_stream_t *s)
+{
+    size_t kept = s->slen < sizeof s->out.why - 1 ? s->slen : sizeof s->out.why - 1;
+    if (s->match && s->slen == sizeof TABLE_TYPE - 1) {
+        s->out.why[0] = '\0';
+        s->state = S_TYPE_COMMA;
+        return;
+    }
+    s->out.why[kept] = '\0'; /* Busy, or another fault's type */
+    s->state = S_FAILED;
+}
+
+/* One byte of the envelope's third member, skipped loosely: strings,
+ * nesting and literals, as far as the ',' ']' or '}' that ends it. */
+static int skip_step(throng__shape_stream_t *s, char c)
+{
+    if (s->in_string) {
+        if (s->escaped)
+            s->escaped = 0;
+        else if (c == '\\')
+            s->escaped = 1;
+        else if (c == '"') {
+            s->in_string = 0;
+            if (s->depth == 0) s->state = S_ENV_ARRAY;
+        }
+        return 1;
+    }
+    if (s->depth == 0 && (c == ',' || c == ']' || c == '}')) { /* a scalar ended */
+        s->state = S_ENV_ARRAY;
+        return 0;
+    }
+    if (c == '"')
+        s->in_string = 1;
+    else if (c == '[' || c == '{')
+        s->depth++;
+    else if ((c == ']' || c == '}') && --s->depth == 0)
+        s->state = S_ENV_ARRAY;
+    return 1;
+}
+
+/* Takes c in the state the scanner is in. Returns 1 when c was used, 0
+ * when the state changed and c is to be read again in the new one. */
+static int step(throng__shape_stream_t *s, char c)
+{
+    switch (s->state) {
+    case S_KEY:
+    case S_TYPE:
+        if (c == '"') {
+            if (s->state == S_TYPE)
+                type_done(s);
+            else if (s->match && s->slen == 5)
+                s->state = S_KEY_COLON;
+            else
+                fail(s, no_value);
+        } else if (c == '\\') {
+            fail(s, s->state == S_TYPE ? no_type : no_value);
+        } else {
+            string_byte(s, c, s->state == S_TYPE ? TABLE_TYPE : "value",
+                        s->state == S_TYPE ? sizeof TABLE_TYPE - 1 : 5);
+        }
+        return 1;
+    case S_NUM:
+        return number_step(s, c);
+    case S_SKIP:
+        return skip_step(s, c);
+    case S_FAILED:
+        return 1;
+    default:
+        break;
+    }
+    if (is_ws(c)) return 1; /* every other state allows whitespace first */
+    switch (s->state) {
+    case S_TOP:
+        if (c == '{') {
+            s->state = S_KEY_QUOTE;
+        } else if (c == '[') {
+            s->bare = 1;
+            s->state = S_TAB_FIRST;
+        } else {
+            fail(s, "not a table: the body is not JSON");
+        }
+        break;
+    case S_KEY_QUOTE:
+    case S_TYPE_QUOTE:
+        if (c != '"') {
+            fail(s, s->state == S_KEY_QUOTE ? no_value : no_type);
+            break;
+        }
+        s->slen = 0;
+        s->match = 1;
+        s->state = s->state == S_KEY_QUOTE ? S_KEY : S_TYPE;
+        break;
+    case S_KEY_COLON:
+        if (c == ':')
+            s->state = S_VALUE_OPEN;
+        else
+            fail(s, no_value);
+        break;
+    case S_VALUE_OPEN:
+        if (c == '[')
+            s->state = S_TYPE_QUOTE;
+        else
+            fail(s, no_value);
+        break;
+    case S_TYPE_COMMA:
+        if (c == ',')
+            s->state = S_TAB_OPEN;
+        else
+            fail(s, no_payload);
+        break;
+    case S_TAB_OPEN:
+        if (c == '[')
+            s->state = S_TAB_FIRST;
+        else
+            fail(s, "not a table: expected a list of rows");
+        break;
+    case S_TAB_FIRST:
+    case S_TAB_ROW:
+        if (c == ']' && s->state == S_TAB_FIRST) {
+            table_done(s);
+        } else if (c == '[') {
+            s->n = 0;
+            s->state = S_ROW_FIRST;
+        } else {
+            row_fail(s);
+        }
+        break;
+    case S_TAB_AFTER:
+        if (c == ',')
+            s->state = S_TAB_ROW;
+        else if (c == ']')
+            table_done(s);
+        else
+            fail(s, "not a table: unterminated list of rows");
+        break;
+    case S_ROW_FIRST:
+        if (c == ']')
+            row_done(s);
+        else
+            number_start(s, c);
+        break;
+    case S_ROW_NEXT:
+        number_start(s, c);
+        break;
+    case S_ROW_AFTER:
+        if (c == ',')
+            s->state = S_ROW_NEXT;
+        else if (c == ']')
+            row_done(s);
+        else
+            row_fail(s);
+        break;
+    case S_BARE_END:
+        fail(s, "not a table: more after the list of rows");
+        break;
+    case S_ENV_AFTER:
+        if (c == ',') {
+            s->depth = 0;
+            s->in_string = s->escaped = 0;
+            s->state = S_SKIP;
+        } else if (c == ']') {
+            s->state = S_ENV_OBJECT;
+        } else {
+            fail(s, malformed);
+        }
+        break;
+    case S_ENV_ARRAY:
+        if (c == ']')
+            s->state = S_ENV_OBJECT;
+        else
+            fail(s, malformed);
+        break;
+    case S_ENV_OBJECT:
+        if (c == '}')
+            s->state = S_ENV_END;
+        else
+            fail(s, malformed);
+        break;
+    default: /* S_ENV_END */
+        fail(s, malformed);
+        break;
+    }
+    return 1;
+}
+
+void throng__shape_begin(throng__shape_stream_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->state = S_TOP;
+}
+
+void throng__shape_feed(throng__shape_stream_t *s, const char *data, size_t len)
+{
+    const char *p = data, *end = data + len;
+    while (p < end && s->state != S_FAILED) {
+        /* The bulk of a table is digits: take a run of them at once. */
+        if (s->state == S_NUM && (s->num == N_INT || s->num == N_FRAC || s->num == N_EXP))
+            while (p < end && is_digit(*p))
+                p++;
+        if (p < end && step(s, *p)) p++;
+    }
+}
+
+int throng__shape_end(throng__shape_stream_t *s)
+{
+    const char *why = NULL;
+    switch (s->state) {
+    case S_BARE_END:
+    case S_ENV_END:
+        s->out.why[0] = '\0';
+        return 0;
+    case S_FAILED:
+        return -1;
+    case S_TOP:
+        why = "empty body";
+        break;
+    case S_KEY_QUOTE:
+    case S_KEY:
+    case S_KEY_COLON:
+    case S_VALUE_OPEN:
+        why = no_value;
+        break;
+    case S_TYPE_QUOTE:
+    case S_TYPE:
+        why = no_type;
+        break;
+    case S_TYPE_COMMA:
+        why = no_payload;
+        break;
+    case S_TAB_OPEN:
+        why = "not a table: expected a list of rows";
+        break;
+    case S_TAB_AFTER:
+        why = "not a table: unterminated list of rows";
+        break;
+    case S_TAB_FIRST:
+    case S_TAB_ROW:
+    case S_ROW_FIRST:
+    case S_ROW_NEXT:
+    case S_ROW_AFTER:
+    case S_NUM:
+        row_fail(s);
+        return -1;
+    default: /* the envelope's tail */
+        why = malformed;
+        break;
+    }
+    fail(s, why);
+    return -1;
 }
 
 int throng__table_shape(const char *body, size_t len, throng__shape_t *out)
 {
-    scan_t s = {body, body + len, out};
-    out->rows = out->cols = 0;
-    out->why[0] = '\0';
-    skip_ws(&s);
-    if (s.p >= s.end) return fail(&s, "empty body");
-    if (*s.p == '{') return envelope(&s);
-    if (*s.p == '[') {
-        if (table(&s) != 0) return -1;
-        return at_end(&s) ? 0 : fail(&s, "not a table: more after the list of rows");
-    }
-    return fail(&s, "not a table: the body is not JSON");
+    throng__shape_stream_t s;
+    throng__shape_begin(&s);
+    throng__shape_feed(&s, body, len);
+    int rc = throng__shape_end(&s);
+    *out = s.out;
+    return rc;
 }

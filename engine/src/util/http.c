@@ -75,17 +75,34 @@ static throng__http_response_t *from_parser(llhttp_t *p)
     return (throng__http_response_t *)p->data;
 }
 
+/* Gives back to the budget what the response held of it. */
+static void discharge(throng__http_response_t *r)
+{
+    if (r->budget) r->budget->used -= r->charged;
+    r->charged = 0;
+}
+
 /* Appends received bytes to the response buffer, borrowing one from the
- * pool on first use; on failure makes llhttp stop with a reason. */
+ * pool on first use, and charges them to the budget; on failure makes
+ * llhttp stop with a reason. */
 static int keep(llhttp_t *p, const char *at, size_t n)
 {
     throng__http_response_t *r = from_parser(p);
+    throng__http_budget_t *b = r->budget;
+    if (b && b->limit && n > b->limit - b->used) { /* used <= limit always */
+        r->over_budget = 1;
+        return HPE_USER;
+    }
     if (!r->buf && !(r->buf = throng__bufpool_get(r->pool))) goto nomem;
     if (r->in_headers && r->buf->len + n > THRONG__HTTP_MAX_HEADERS) {
         llhttp_set_error_reason(p, "header block larger than 1 MiB");
         return HPE_USER;
     }
-    if (throng__buf_append(r->buf, at, n) == 0) return 0;
+    if (throng__buf_append(r->buf, at, n) == 0) {
+        if (b) b->used += n;
+        r->charged += n;
+        return 0;
+    }
 nomem:
     llhttp_set_error_reason(p, "out of memory for the response");
     return HPE_USER;
@@ -126,6 +143,11 @@ static int on_headers_complete(llhttp_t *p)
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
     throng__http_response_t *r = from_parser(p);
+    r->body_bytes += n;
+    if (r->streamed) {
+        if (r->on_body) r->on_body(r->on_body_data, at, n);
+        return 0;
+    }
     size_t have = r->buf ? r->buf->len - r->body_off : 0;
     if (n > r->max_body - have) { /* have <= max_body always */
         r->too_large = 1;
@@ -139,7 +161,9 @@ static int on_message_begin(llhttp_t *p)
     throng__http_response_t *r = from_parser(p);
     r->in_headers = 1;
     if (r->buf) r->buf->len = 0;
+    discharge(r); /* an interim response's headers are gone */
     r->body_off = 0;
+    r->body_bytes = 0;
     return 0;
 }
 
@@ -186,15 +210,35 @@ void throng__http_response_reset(throng__http_response_t *r, int head_request)
     r->in_headers = 0;
     r->interim = 0;
     r->too_large = 0;
+    r->over_budget = 0;
+    r->streamed = 0;
+    r->on_body = NULL;
+    r->on_body_data = NULL;
+    r->body_bytes = 0;
     r->line_pos = 0;
     r->error[0] = '\0';
     if (r->buf) r->buf->len = 0;
+    discharge(r);
+}
+
+void throng__http_response_stream(throng__http_response_t *r, throng__http_body_cb cb, void *data)
+{
+    r->streamed = 1;
+    r->on_body = cb;
+    r->on_body_data = data;
 }
 
 static void set_error(throng__http_response_t *r, llhttp_errno_t e)
 {
     if (r->too_large) {
         snprintf(r->error, sizeof r->error, "body larger than max_body (%zu bytes)", r->max_body);
+        return;
+    }
+    if (r->over_budget) {
+        snprintf(r->error, sizeof r->error,
+                 "response refused: it would take the worker's buffered responses past "
+                 "buffer_budget (%zu bytes)",
+                 r->budget->limit);
         return;
     }
     const char *reason = llhttp_get_error_reason(&r->parser);
@@ -330,4 +374,5 @@ void throng__http_response_release(throng__http_response_t *r)
 {
     throng__bufpool_put(r->pool, r->buf);
     r->buf = NULL;
+    discharge(r);
 }

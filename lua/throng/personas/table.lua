@@ -5,6 +5,10 @@
 --
 -- Arguments: big_table (largest side asked for), slow_down (seconds), and
 -- method=GET to ask with GET /Xy?x=&y= instead of POST /Xy with JSON.
+--
+-- Only a reply's shape is needed: the requests say response_body = "shape",
+-- so that a reply is scanned as it streams in and never kept whole, and
+-- a huge reply costs no memory.
 local throng = require "throng"
 
 local random, spread_out = throng.random, throng.spread_out
@@ -33,7 +37,7 @@ function P:init(args)
   self.slow_down = pause
   self.get = method == "GET"
   -- One request table per client, refilled for every exchange.
-  self.req = { method = method, path = "/Xy", name = "table",
+  self.req = { method = method, path = "/Xy", name = "table", response_body = "shape",
                headers = (not self.get) and JSON_HEADERS or nil }
 end
 
