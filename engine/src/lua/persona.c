@@ -111,7 +111,7 @@ static void clear_refs(throng__persona_t *p)
 {
     p->table_ref = p->meta_ref = p->args_ref = p->res_ref = LUA_NOREF;
     p->init_ref = p->request_ref = p->response_ref = p->delay_ref = p->done_ref = LUA_NOREF;
-    p->session_ref = p->make_ref = LUA_NOREF;
+    p->session_ref = p->make_ref = p->done_call_ref = LUA_NOREF;
 }
 
 /* Runs the chunk, checks it returned a table of hooks, keeps the refs. */
@@ -157,6 +157,7 @@ static int bind_hooks(throng__persona_t *p, char *err)
 }
 
 static int make_instance(lua_State *L);
+static int call_done(lua_State *L);
 
 int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spec,
                          const throng__persona_params_t *params, char *err)
@@ -182,6 +183,8 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
     p->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushcfunction(L, make_instance);
     p->make_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushcfunction(L, call_done);
+    p->done_call_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
     rc = load_chunk(L, spec, p->label, sizeof p->label, err);
     if (rc == 0) rc = bind_hooks(p, err);
@@ -374,13 +377,22 @@ throng__hook_t throng__persona_delay(throng__persona_t *p, int self, throng__lua
     return r;
 }
 
-throng__hook_t throng__persona_done(throng__persona_t *p, int self, throng__lua_caller_t *who,
-                                    const throng__session_info_t *info, char *msg, size_t msglen)
+/* What call_done needs, as a light userdata. */
+typedef struct done_call {
+    throng__persona_t *p;
+    int self;
+    const throng__session_info_t *info;
+} done_call_t;
+
+/* call_done(done_call): builds the info table and calls the done hook.
+ * Run protected, so that running out of memory building it is an error
+ * of the hook, not a panic. */
+static int call_done(lua_State *L)
 {
-    if (p->done_ref == LUA_NOREF) return THRONG__HOOK_OK;
-    lua_State *L = p->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, p->done_ref);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, self);
+    const done_call_t *d = lua_touserdata(L, 1);
+    const throng__session_info_t *info = d->info;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, d->p->done_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, d->self);
     lua_createtable(L, 0, 4);
     lua_pushnumber(L, info->requests);
     lua_setfield(L, -2, "requests");
@@ -394,9 +406,21 @@ throng__hook_t throng__persona_done(throng__persona_t *p, int self, throng__lua_
         lua_pushstring(L, info->message ? info->message : "");
         lua_setfield(L, -2, "message");
     }
+    lua_call(L, 2, 0);
+    return 0;
+}
+
+throng__hook_t throng__persona_done(throng__persona_t *p, int self, throng__lua_caller_t *who,
+                                    const throng__session_info_t *info, char *msg, size_t msglen)
+{
+    if (p->done_ref == LUA_NOREF) return THRONG__HOOK_OK;
+    lua_State *L = p->L;
+    done_call_t d = {p, self, info};
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->done_call_ref);
+    lua_pushlightuserdata(L, &d);
     p->ctx->who = who;
     throng__lua_watch_enter(&p->ctx->watch);
-    int rc = lua_pcall(L, 2, 0, HANDLER);
+    int rc = lua_pcall(L, 1, 0, HANDLER);
     throng__lua_watch_leave(&p->ctx->watch);
     p->ctx->who = &p->ctx->own;
     if (rc != 0) return script_error(L, msg, msglen);

@@ -25,8 +25,9 @@ typedef struct throng__persona {
     throng__lua_response_t *res; /* the one response object this state reuses */
     int table_ref, meta_ref, args_ref, res_ref;
     int init_ref, request_ref, response_ref, delay_ref, done_ref, session_ref;
-    int make_ref;    /* the C function that makes an instance, run protected */
-    char label[160]; /* the script's name, for messages */
+    int make_ref;      /* the C function that makes an instance, run protected */
+    int done_call_ref; /* the C function that builds the done hook's info and calls it */
+    char label[160];   /* the script's name, for messages */
 } throng__persona_t;
 
 /* 1 when the persona is written in the session style. */
