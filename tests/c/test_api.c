@@ -777,6 +777,51 @@ static void *stop_later(void *arg)
 
 /* throng_stop() from another thread ends a 30-second run at once, with a
  * whole report; the progress callback ran meanwhile, on this thread. */
+/* A hook stuck in C, where no interrupt reaches (issue 11, finding 2): the
+ * embedder's throng_wait() still returns on time, with the figures of
+ * before and the thread counted as abandoned; the thread stays parked in
+ * this process (the leak checkers see it kept, not leaked). Last of the
+ * tests: it leaves a thread spinning until the process exits. */
+static void test_stuck_hook_abandoned(void)
+{
+    static const char persona[] =
+        "local P, n = {}, 0\n"
+        "function P:request()\n"
+        "  n = n + 1\n"
+        "  if n == 60 then local s = ('a'):rep(40); s:find(('a*'):rep(40) .. 'b') end\n"
+        "  return { method = 'POST', path = '/Xy', json = { value = { x = 2, y = 2 } } }\n"
+        "end\n"
+        "return P\n";
+    throng_config_t c;
+    throng_group_t g;
+    setup(&c, &g);
+    c.duration = 1;
+    c.hook_timeout = 0.25;
+    g.persona_source = persona;
+    g.args = NULL;
+    g.nargs = 0;
+    g.request_count = 1;
+    g.slow_down = 0.02;
+    throng_engine_t *e = throng_engine_new(&c);
+    if (!e) return;
+    CHECK_INT(throng_add_group(e, &g), 0);
+    double t0 = now();
+    CHECK_INT(throng_start(e), 0);
+    CHECK_INT(throng_wait(e), 0);
+    double took = now() - t0;
+    CHECK(took < 3);
+    const throng_report_t *r = throng_report(e);
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_INT(r->threads_abandoned, 1);
+        CHECK(strstr(r->thread_sample, "left behind") != NULL);
+        CHECK(r->requests >= 20); /* those published before it got stuck */
+        CHECK_INT(r->sent, r->requests + r->faulted + r->cancelled + r->in_flight);
+        CHECK_INT(r->ending, THRONG_END_DURATION);
+    }
+    throng_engine_free(e);
+}
+
 static void test_stop_from_thread(void)
 {
     throng_config_t c;
@@ -1335,6 +1380,7 @@ int main(void)
     test_errors_threshold();
     test_log_callback();
     test_never_prints();
+    test_stuck_hook_abandoned();
 
     throng_server_stop(server);
     CHECK_INT(throng_server_wait(server), 0);
