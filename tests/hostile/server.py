@@ -312,7 +312,7 @@ def _(x, y):
                     headers=("Transfer-Encoding: chunked",))
 
 
-@canned("chunk-ext-1m", "chunked with a 1 MB chunk extension", "close")
+@canned("chunk-ext-1m", "chunked with a 1 MB chunk extension")
 def _(x, y):
     body = table_body(x, y)
     return (response(b"", length=False, headers=("Transfer-Encoding: chunked",)) +
@@ -476,13 +476,13 @@ async def _(c):
             await asyncio.sleep(0.1)
 
 
-@custom("slow-answer", "the right table after 2 s, longer than the suite's --timeout")
+@custom("slow-answer", "the right table after 3 s, longer than the suite's --timeout")
 async def _(c):
     while True:
         size = await c.request()
         if size is None:
             return
-        await asyncio.sleep(2)
+        await asyncio.sleep(3)
         await c.write(ok(*size))
 
 
@@ -502,7 +502,7 @@ async def _(c):
         return
     await c.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                   b"Transfer-Encoding: chunked\r\n\r\n")
-    chunk = b"10000\r\n" + b"[" * 0x10000 + b"\r\n"
+    chunk = b"100000\r\n" + b"[" * (1 << 20) + b"\r\n"
     while True:
         await c.write(chunk)
 
@@ -513,7 +513,7 @@ async def _(c):
         return
     await c.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                   b"Content-Length: 1073741824\r\n\r\n")
-    piece = b"[" * 0x10000
+    piece = b"[" * (1 << 20)
     while True:
         await c.write(piece)
 
