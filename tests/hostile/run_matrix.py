@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -323,13 +324,32 @@ def judge(mode, persona, seen, args):
     return bad
 
 
+def check_server(all_modes, root):
+    """The broken promises of server.py itself: at least 40 modes, and the
+    canned answers --dump-responses writes (the fuzzing targets' seeds)."""
+    bad = []
+    if len(all_modes) < 40:
+        bad.append("server.py --list: %d modes, expected at least 40" % len(all_modes))
+    folder = os.path.join(root, "seeds")
+    subprocess.run([sys.executable, os.path.join(HERE, "server.py"), "--dump-responses", folder],
+                   check=True)
+    dumped = [m for m in all_modes if os.path.isfile(os.path.join(folder, m)) and
+              os.path.getsize(os.path.join(folder, m)) > 0]
+    if len(dumped) < 40 or not all(os.path.exists(os.path.join(folder, m)) for m in
+                                   ("ok", "garbage", "status-999", "two-responses")):
+        bad.append("server.py --dump-responses: %d canned answers written, expected at least "
+                   "40 with ok, garbage, status-999 and two-responses among them" % len(dumped))
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--throng", default=os.environ.get("THRONG"), help="the throng binary")
     ap.add_argument("--rss-mb", type=float, default=64, help="resident memory bound (64)")
     ap.add_argument("--margin", type=float, default=2.0,
                     help="seconds a run may take past duration + timeout (2)")
-    ap.add_argument("--jobs", type=int, default=8, help="modes at once, each with a run per persona (8)")
+    ap.add_argument("--jobs", type=int, default=8,
+                    help="modes at once, each with a run per persona (8)")
     ap.add_argument("--persona", action="append", choices=sorted(PERSONAS),
                     help="only this persona (repeatable)")
     ap.add_argument("--observe", action="store_true", help="print what each run saw, judge nothing")
@@ -358,6 +378,9 @@ def main():
     root = tempfile.mkdtemp(prefix="throng-hostile.")
     lock = threading.Lock()
     failed, known = [], []
+    if not args.mode and not args.observe:
+        failed += [("(server)", "-", [sys.executable, os.path.join(HERE, "server.py")], [b],
+                    None) for b in check_server(all_modes, root)]
     start = time.monotonic()
 
     def one(mode):
@@ -396,6 +419,8 @@ def main():
         print("FAIL %s / %s\n  command: %s" % (mode, persona, " ".join(cmd)))
         for b in bad:
             print("  " + b)
+        if seen is None:
+            continue
         print("  seen: status %d, %.2fs, %.1f MB, faults %s, busy %d, unsolicited %d"
               % (seen["status"], seen["seconds"], seen["rss_mb"], seen["kinds"], seen["busy"],
                  seen["unsolicited"]))
@@ -406,7 +431,7 @@ def main():
     print("hostile matrix: %d runs (%d modes x %d personas), %d failed, %d known bugs, %.1fs wall"
           % (len(cases), len(chosen), len(personas), len(failed), len(known), wall))
     if not args.keep and not failed:
-        subprocess.run(["rm", "-rf", root])
+        shutil.rmtree(root, ignore_errors=True)
     elif failed:
         print("files of the runs kept in %s" % root)
     return 1 if failed else 0
