@@ -143,9 +143,9 @@ EXPECT = {
     "zero-window": TIMED_OUT,
     "slowloris": TIMED_OUT,
     "slow-answer": TIMED_OUT,
-    # Endless answers end at the header limit or at --max-body, or, when the
-    # server streams too slowly to reach it, at the timeout.
-    "endless-headers": HTTP_ERROR,
+    # Endless answers end at the header limit (1 MiB) or at --max-body, or,
+    # when the server streams too slowly to reach it, at the timeout.
+    "endless-headers": {"status": {1}, "kinds": {"http-error", "timed-out"}},
     "endless-chunked": {"status": {1}, "kinds": {"http-error", "timed-out"}},
     "endless-cl": {"status": {1}, "kinds": {"http-error", "timed-out"}},
     # The early table may arrive after the client wrote its request, when
@@ -286,6 +286,10 @@ def seen_of(base, status, seconds, rss, killed):
     return seen
 
 
+# The judgements a starved run may break (see main's one()).
+RETRIED = ("exit status: expected", "fault kinds: expected", "requests: expected")
+
+
 def judge(mode, persona, seen, args):
     """The broken expectations of one run."""
     e = expectation(mode, persona)
@@ -377,14 +381,29 @@ def main():
     order = sorted(chosen, key=lambda m: not whole(m))
     root = tempfile.mkdtemp(prefix="throng-hostile.")
     lock = threading.Lock()
-    failed, known = [], []
+    failed, known, retried = [], [], []
     if not args.mode and not args.observe:
         failed += [("(server)", "-", [sys.executable, os.path.join(HERE, "server.py")], [b],
                     None) for b in check_server(all_modes, root)]
     start = time.monotonic()
 
     def one(mode):
-        for persona, cmd, seen in run_mode(mode, personas, args, root):
+        runs = run_mode(mode, personas, args, root)
+        # A run a loaded machine starved (a sanitizer build beside other
+        # builds) may see its clients start too late to fault: a mode whose
+        # runs broke only such expectations runs once more, and says so. A
+        # hang, a broken ledger, a sanitizer message or memory is not
+        # asked twice.
+        first = [(p, judge(mode, p, seen, args)) for p, _, seen in runs
+                 if not expectation(mode, p).get("known_bug")]
+        if not args.observe and any(bad and all(b.startswith(RETRIED) for b in bad)
+                                    for _, bad in first):
+            runs = run_mode(mode, personas, args, root)
+            with lock:
+                for persona, bad in first:
+                    if bad:
+                        retried.append((mode, persona, bad))
+        for persona, cmd, seen in runs:
             with lock:
                 report(mode, persona, cmd, seen)
 
@@ -415,6 +434,9 @@ def main():
     for mode, persona, note, bad in known:
         print("KNOWN_BUG %s / %s: %s%s" % (mode, persona, note,
                                            "".join("\n    seen: " + b for b in bad)))
+    for mode, persona, bad in retried:
+        print("RETRIED %s / %s, whose first run saw:%s"
+              % (mode, persona, "".join("\n    " + b for b in bad)))
     for mode, persona, cmd, bad, seen in failed:
         print("FAIL %s / %s\n  command: %s" % (mode, persona, " ".join(cmd)))
         for b in bad:
