@@ -298,10 +298,10 @@ static int log_cmd(const home_t *h, int argc, char **argv)
     char *positional[4];
     cli_args_t args = {.positional = positional};
     if (argc > 4 || cli_parse("throng log", opts, argc, argv, &args) != 0) return CLI_EXIT_USAGE;
-    if (args.help || args.npositional != 1) {
-        fprintf(args.help ? stdout : stderr, "usage: throng log NAME [flags]\n\nflags:\n");
-        cli_print_options(args.help ? stdout : stderr, opts);
-        return args.help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    if (args.npositional != 1) { /* --help was answered before (cmd_home) */
+        fprintf(stderr, "usage: throng log NAME [flags]\n\nflags:\n");
+        cli_print_options(stderr, opts);
+        return CLI_EXIT_USAGE;
     }
     name = positional[0];
     char cutoff[64] = "", p[PATH_MAX];
@@ -369,6 +369,54 @@ int cli_home_report(const char *home_dir, const char *name, char **json)
     return rc;
 }
 
+/* ---------------------------------------------------------------- help */
+
+/* Each verb's usage, for --help (which does nothing else). */
+static const struct {
+    const char *verb, *text;
+} home_help[] = {
+    {"create", "usage: throng create [--home DIR]\n"
+               "\n"
+               "Makes a home: the folder (.throng, or DIR) where groups, their logs, state\n"
+               "and reports live, owner-only.\n"},
+    {"add", "usage: throng add PERSONA [NAME] [run flags] [--home DIR]\n"
+            "\n"
+            "Adds a group to the home: PERSONA is a built-in name (table, watchdog, admin,\n"
+            "typical, expert) or a script, checked now; NAME defaults to the persona's.\n"
+            "The group runs as `throng run PERSONA [run flags]`: see throng run --help.\n"},
+    {"update", "usage: throng update NAME --flag=value ... [--home DIR]\n"
+               "\n"
+               "Changes a group's run flags (a flag given again replaces the old one); a\n"
+               "running group picks them up at its next start.\n"},
+    {"start", "usage: throng start [--home DIR]\n"
+              "\n"
+              "Starts every group in the background under a supervisor, which restarts a\n"
+              "group process that dies (backoff 1 s to a minute).\n"},
+    {"status", "usage: throng status [-l|--long] [--home DIR]\n"
+               "\n"
+               "Whether the home runs, and each group's state; --long adds pid, uptime,\n"
+               "requests/s, failures and p99.\n"},
+    {"log", "usage: throng log NAME [flags] [--home DIR]\n"
+            "\n"
+            "Prints a group's log.\n"
+            "\n"
+            "flags:\n"
+            "  -b, --back TIME   the lines of the last TIME (1h, 30m, 2d)\n"
+            "      --since TIME  the lines since TIME (21:04 or 2026-03-08T21:04)\n"
+            "      --tail        then keep printing new lines, until interrupted\n"},
+    {"stop", "usage: throng stop [--home DIR]\n"
+             "\n"
+             "Stops the supervisor and every group; no process is left.\n"},
+};
+
+/* 1 when argv asks for help (-h or --help before any --). */
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 /* Takes --home DIR (or --home=DIR) out of argv. */
@@ -397,6 +445,11 @@ static int need_home(const home_t *h, const char *verb)
 
 int cmd_home(const char *verb, int argc, char **argv)
 {
+    if (wants_help(argc, argv)) {
+        for (size_t i = 0; i < sizeof home_help / sizeof home_help[0]; i++)
+            if (!strcmp(home_help[i].verb, verb)) fputs(home_help[i].text, stdout);
+        return CLI_EXIT_OK;
+    }
     home_t h;
     const char *dir = take_home(&argc, argv);
     if (home_locate(&h, dir) != 0) {

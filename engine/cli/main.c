@@ -18,10 +18,18 @@ static void usage(FILE *out)
             "  run      load a server with clients running a persona (default: table)\n"
             "  serve    run the demonstration table service\n"
             "  demo     start the table service in-process and load it for 5 seconds\n"
+            "  report   print, merge or convert JSON reports (text, JSON, HTML)\n"
+            "  create   make a home, where groups run for days in the background\n"
+            "  add      add a group (a persona and its run flags) to the home\n"
+            "  update   change a group's run flags\n"
+            "  start    start the home's groups under a supervisor\n"
+            "  status   show whether the home runs, and each group's figures\n"
+            "  log      print a group's log\n"
+            "  stop     stop the home's supervisor and groups\n"
             "  version  print the version\n"
-            "  help     print this help\n"
+            "  help     print this help; help COMMAND: that command's help\n"
             "\n"
-            "'throng <command> --help' describes a command's flags.\n",
+            "'throng <command> --help' (or 'throng help <command>') describes a command.\n",
             throng_version());
 }
 
@@ -40,9 +48,18 @@ static int command(int argc, char **argv)
                                              "status", "log", "stop"};
     for (size_t i = 0; i < sizeof home_verbs / sizeof home_verbs[0]; i++)
         if (strcmp(cmd, home_verbs[i]) == 0) return cmd_home(cmd, argc - 2, argv + 2);
+    if (strcmp(cmd, "version") == 0 && argc > 2 &&
+        (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        printf("usage: throng version\n\nPrints throng's version.\n");
+        return CLI_EXIT_OK;
+    }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("throng %s\n", throng_version());
         return CLI_EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0 && argc > 2) { /* throng help CMD: throng CMD --help */
+        char *again[] = {argv[0], argv[2], "--help", NULL};
+        return command(3, again);
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);

@@ -44,6 +44,12 @@ home start >"$WORK/start.out" || fail "start: $(cat "$WORK/start.out")"
 supervisor=$(sed -n 's/.*supervisor pid \([0-9]*\).*/\1/p' "$WORK/start.out")
 alive "$supervisor" || fail "no supervisor running"
 home start >"$WORK/start2.out" 2>&1 && fail "a second start should fail"
+# --help only tells: it neither stops nor starts anything.
+home stop --help >"$WORK/stophelp.out" 2>&1 || fail "stop --help: $(cat "$WORK/stophelp.out")"
+expect_grep "usage: throng stop" "$WORK/stophelp.out"
+home start --help >/dev/null 2>&1 || fail "start --help failed"
+sleep 0.5
+alive "$supervisor" || fail "throng stop --help stopped the home"
 expect_grep "already running" "$WORK/start2.out"
 for g in watchdog typical expert; do
     wait_for 10 test -s "$H/state/$g.status" || fail "group $g wrote no status"
