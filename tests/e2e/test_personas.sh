@@ -23,6 +23,9 @@ expect_grep "syntax_error.lua:4: '}' expected (to close '{' at line 3) near 'end
 run_throng "$WORK/nohooks.out" run "$P/no_hooks.lua" -s "$S_ADDR" -c 2 -d 1 -q
 expect_rc 2 "$WORK/nohooks.out"
 expect_grep "has neither a request nor a session function" "$WORK/nohooks.out"
+run_throng "$WORK/notfn.out" run "$P/hook_not_function.lua" -s "$S_ADDR" -c 2 -d 1 -q
+expect_rc 2 "$WORK/notfn.out"
+expect_grep "hook_not_function.lua: 'request' must be a function, not a number" "$WORK/notfn.out"
 after=$(status_field "$S_ADDR" connections)
 # The only new connection is the one asking for /status.
 [ "$after" = $((before + 1)) ] || fail "a script that does not load must not connect ($before -> $after)"

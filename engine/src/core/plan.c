@@ -360,13 +360,19 @@ static void free_plan(plan_t *p)
 }
 
 /* 1 when the table at the stack top is a persona, not a plan: a plan holds
- * only group tables, a persona its hook functions. */
+ * only group tables, a persona its hooks (functions; a hook's name with
+ * anything else but a table is a persona's mistake, which the persona's
+ * own check names, not a plan's group). */
 static int is_persona(lua_State *L)
 {
+    static const char *const hooks[] = {"init", "request", "response", "delay", "done", "session"};
     int yes = 0;
     lua_pushnil(L);
     while (!yes && lua_next(L, -2)) {
         yes = lua_isfunction(L, -1);
+        for (size_t i = 0; !yes && i < sizeof hooks / sizeof hooks[0]; i++)
+            yes = lua_type(L, -2) == LUA_TSTRING && !strcmp(lua_tostring(L, -2), hooks[i]) &&
+                  !lua_istable(L, -1);
         lua_pop(L, 1);
     }
     if (yes) lua_pop(L, 1); /* the key lua_next left */
