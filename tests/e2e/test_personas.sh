@@ -30,6 +30,15 @@ after=$(status_field "$S_ADDR" connections)
 # The only new connection is the one asking for /status.
 [ "$after" = $((before + 1)) ] || fail "a script that does not load must not connect ($before -> $after)"
 
+# A misspelt request field is named, with what was meant.
+run_throng "$WORK/mis1.out" run "$P/misspelt_field.lua" -s "$S_ADDR" -c 1 -d 1 -q
+expect_rc 1 "$WORK/mis1.out"
+expect_grep "request has an unknown field 'mehtod' (did you mean 'method'?)" "$WORK/mis1.out"
+run_throng "$WORK/mis2.out" run "$P/misspelt_option.lua" -s "$S_ADDR" -c 1 -d 1 -q
+expect_rc 1 "$WORK/mis2.out"
+expect_grep "misspelt_option.lua:4: request has an unknown field 'value' (did you mean 'json'?)" \
+    "$WORK/mis2.out"
+
 # A hook returning the wrong type says what was expected.
 run_throng "$WORK/wrong.out" run "$P/wrong_type.lua" -s "$S_ADDR" -c 1 -d 1 -q
 expect_rc 1 "$WORK/wrong.out"

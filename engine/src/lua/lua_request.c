@@ -185,6 +185,86 @@ static int options_of(lua_State *L, int idx, const char *path, size_t plen,
     return 0;
 }
 
+/* Letters to change, add or drop to turn a into b (at most 3 counted). */
+static int distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 32 || lb > 32) return 3;
+    int d[33][33];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1; /* two letters swapped */
+            d[i][j] = best;
+        }
+    return d[la][lb] < 3 ? d[la][lb] : 3;
+}
+
+/* The message for a field the request table should not have. */
+static void unknown_field(const char *key, int given_by_call, char *msg, size_t msglen)
+{
+    if (given_by_call) {
+        snprintf(msg, msglen,
+                 "request field '%s' is given by the call itself (client:get(path, "
+                 "opts) and the like take no %s in opts)",
+                 key, key);
+        return;
+    }
+    const char *best = NULL;
+    int best_d = 3;
+    for (size_t i = 0; i < sizeof key_names / sizeof key_names[0]; i++) {
+        int d = distance(key, key_names[i]);
+        if (d < best_d) best = key_names[i], best_d = d;
+    }
+    if (!best && !strcmp(key, "value")) best = "json"; /* the layer-cake envelope's own field */
+    if (best)
+        snprintf(msg, msglen, "request has an unknown field '%.40s' (did you mean '%s'?)", key,
+                 best);
+    else
+        snprintf(msg, msglen,
+                 "request has an unknown field '%.40s' (fields: method, path, headers, body, "
+                 "json, timeout, name, response_body)",
+                 key);
+}
+
+/* Every field of the request table at idx is one it may have: a misspelt
+ * one (mehtod, hedaers) would otherwise be ignored without a word. The
+ * names are compared by address with the interned ones: no hashing. */
+static int check_fields(lua_State *L, int idx, const throng__request_out_t *req, int by_call,
+                        char *msg, size_t msglen)
+{
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            snprintf(msg, msglen,
+                     "request fields are named: a %s key is not one (a request is "
+                     "{ method = ..., path = ..., ... })",
+                     luaL_typename(L, -1));
+            lua_pop(L, 1);
+            return -1;
+        }
+        const char *key = lua_tostring(L, -1);
+        int i = 0;
+        while (i < 8 && key != req->ctx->request_key_text[i])
+            i++;
+        if (i == 8 || (by_call && (i == KEY_METHOD || i == KEY_PATH))) {
+            unknown_field(key, i < 8, msg, msglen);
+            lua_pop(L, 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,
                                throng__request_out_t *req, char *msg, size_t msglen)
 {
@@ -192,6 +272,7 @@ int throng__lua_encode_request(lua_State *L, int idx, const char *method, const 
     size_t mlen, plen, blen;
     int is_json, has_host = 0, has_type = 0;
     if (idx < 0) idx = lua_gettop(L) + idx + 1;
+    if (idx && check_fields(L, idx, req, method && path, msg, msglen) != 0) return -1;
     if (method)
         mlen = strlen(method);
     else if (text_field(L, idx, req, KEY_METHOD, "GET", &method, &mlen, msg, msglen) != 0)

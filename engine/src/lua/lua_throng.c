@@ -351,6 +351,7 @@ static void open_request_keys(lua_State *L, throng__lua_ctx_t *ctx)
                                        "json",   "timeout", "name",    "response_body"};
     for (int i = 0; i < 8; i++) {
         lua_pushstring(L, keys[i]);
+        ctx->request_key_text[i] = lua_tostring(L, -1); /* strings never move */
         ctx->request_keys[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
 }

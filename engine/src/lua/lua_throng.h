@@ -60,7 +60,9 @@ typedef struct throng__lua_ctx {
     int response_mt;           /* the response objects' metatable (registry reference) */
     int response_json;         /* res:json, made once (registry reference) */
     int request_keys[8];       /* request fields' names (registry references), see lua_request.c */
-    throng__lua_log_fn log;    /* where throng.log lines go (lua/state.c); NULL drops them */
+    const char *request_key_text[8]; /* the same interned strings' text: a field of a request
+                                        table is one of them when its key has this address */
+    throng__lua_log_fn log;          /* where throng.log lines go (lua/state.c); NULL drops them */
     void *log_data;
     int log_level;             /* lines above this level are dropped */
     throng__lua_watch_t watch; /* calls into Lua, for a watcher on another thread (lua/watch.h) */
