@@ -167,7 +167,9 @@ typedef struct throng_config {
     int keep_last_reply;        /* keep the last response for throng_report_last_reply() */
     int live_reports;           /* throng_report_json() works while the run goes on (the
                                    workers then publish their figures every second) */
-    uint64_t seed;              /* 0 = a fresh random seed per run */
+    uint64_t seed;              /* 0 = a fresh random seed per run; at most THRONG_MAX_SEED,
+                                   so that a report (JSON numbers are doubles) holds it
+                                   exactly and --seed with it repeats the run */
     throng_progress_cb progress;
     void *progress_data;
     double progress_interval; /* seconds between progress calls (default 1) */
@@ -224,6 +226,7 @@ THRONG_API void throng_group_init(throng_group_t *group);
  * each group of a plan): clients, threads and request_count from 1,
  * processes from 0 (0: config.processes); slow_down, start_delay and
  * duration are seconds, not negative. */
+#define THRONG_MAX_SEED ((uint64_t)4503599627370495) /* 2^52 - 1: printed exactly by cJSON */
 #define THRONG_MAX_CLIENTS 1000000u
 #define THRONG_MAX_THREADS 1024u
 #define THRONG_MAX_PROCESSES 4096u

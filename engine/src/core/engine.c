@@ -73,6 +73,10 @@ static int check_config(throng_engine_t *e)
         return throng__fail(e->errmsg, THRONG_EINVAL, "max_body must be at most 1 GiB");
     if (!(c->duration >= 0))
         return throng__fail(e->errmsg, THRONG_EINVAL, "duration must not be negative");
+    if (c->seed > THRONG_MAX_SEED)
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "seed must be at most 4503599627370495 (2^52 - 1), which a JSON "
+                            "report holds exactly");
     if (!(c->hook_timeout >= 0) || c->hook_timeout > 86400)
         return throng__fail(e->errmsg, THRONG_EINVAL,
                             "hook_timeout must be 0 (never) or up to a day, in seconds");
@@ -333,7 +337,7 @@ static int start_run(throng_engine_t *e)
     int rc = 0;
     if (pipe2(e->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return throng__fail(e->errmsg, THRONG_ESYS, "cannot create a pipe: %s", strerror(errno));
-    e->seed = e->cfg.seed ? e->cfg.seed : throng__fresh_seed();
+    e->seed = e->cfg.seed ? e->cfg.seed : (throng__fresh_seed() & THRONG_MAX_SEED) | 1;
     if (!(e->total = malloc(sizeof *e->total)) ||
         !(e->gstats = calloc(e->ngroups, sizeof *e->gstats)))
         return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");

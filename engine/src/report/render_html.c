@@ -210,7 +210,7 @@ static const char *fmt_bytes(text_t t, double b)
 /* A plain number as given: an integer without decimals. */
 static const char *fmt_num(text_t t, double v)
 {
-    if (v == floor(v) && fabs(v) < 1e15)
+    if (v == floor(v) && fabs(v) <= 9007199254740992.0) /* every such integer is exact */
         snprintf(t, sizeof(text_t), "%.0f", v);
     else
         snprintf(t, sizeof(text_t), "%g", v);

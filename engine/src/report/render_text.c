@@ -254,8 +254,8 @@ int throng__render_text(const cJSON *report, unsigned flags, throng__buf_t *out,
     tally_t all = {0};
     cJSON_ArrayForEach(g, groups) tally_group(&all, g);
     cJSON_ArrayForEach(g, groups) group_header(out, g);
-    throng__buf_printf(out, "ended: %s after %.2fs\n\n", str(report, "ending_text"),
-                       num(report, "elapsed"));
+    throng__buf_printf(out, "ended: %s after %.2fs (seed %.0f)\n\n", str(report, "ending_text"),
+                       num(report, "elapsed"), num(obj(report, "settings"), "seed"));
     cJSON_ArrayForEach(g, groups)
     {
         if (several) throng__buf_printf(out, "%s\n", str(g, "name"));
