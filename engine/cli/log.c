@@ -176,8 +176,8 @@ static void queue_line(const char *text, size_t len)
     if (len - done <= sizeof err_q.buf - err_q.len) {
         memcpy(err_q.buf + err_q.len, text + done, len - done);
         err_q.len += len - done;
-        if (err_q.worker && done < len && text[len - 1] == '\n')
-            atomic_fetch_add(&counts->queued_workers, 1);
+        if (err_q.worker) /* by its newlines, as queue_flush counts them off */
+            atomic_fetch_add(&counts->queued_workers, lines_in(text + done, len - done));
     } else {
         count_dropped(1); /* never half written: done is 0 unless the queue was empty */
     }

@@ -39,12 +39,15 @@ expect_grep "throng run: cannot write --log /dev/full: No space left on device" 
 grep -Eq "^throng run: [0-9]+ log lines? could not be written to --log /dev/full$" "$WORK/one.out" ||
     fail "no count of the lost lines: $(cat "$WORK/one.out")"
 
-# Worker processes' lines dropped because stderr is a full pipe that is
-# read only after the run: counted with the parent's.
-python3 - "$WORK/late" "$THRONG" run -s "$S_ADDR" -c 4 -p 2 --slow-down 20ms -d 2s -q \
-    --log-level debug <<'PY'
+# late OUT AFTER args...: runs throng with stderr a pipe filled to the
+# brim, which is read only AFTER seconds later; OUT gets "rc STATUS" and
+# throng's stdout, OUT.err what the reader read.
+late() {
+    local out=$1 after=$2
+    shift 2
+    python3 - "$out" "$after" "$THRONG" "$@" <<'PY'
 import fcntl, os, subprocess, sys, threading, time
-out, argv = sys.argv[1], sys.argv[2:]
+out, after, argv = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 r, w = os.pipe()
 flags = fcntl.fcntl(w, fcntl.F_GETFL)
 fcntl.fcntl(w, fcntl.F_SETFL, flags | os.O_NONBLOCK)
@@ -56,7 +59,7 @@ except BlockingIOError:
 fcntl.fcntl(w, fcntl.F_SETFL, flags)
 got = []
 def reader():
-    time.sleep(2.4)
+    time.sleep(after)
     while True:
         b = os.read(r, 65536)
         if not b:
@@ -77,11 +80,35 @@ with open(out, "w") as f:
 with open(out + ".err", "wb") as f:
     f.write(b"".join(got).replace(b"#" * 4095 + b"\n", b""))
 PY
+}
+
+# Worker processes' lines dropped because stderr is a full pipe that is
+# read only after the run: counted with the parent's.
+late "$WORK/late" 2.4 run -s "$S_ADDR" -c 4 -p 2 --slow-down 20ms -d 2s -q --log-level debug
 grep -q "^rc 0$" "$WORK/late" || fail "blocked stderr: $(cat "$WORK/late")"
 workers=$(sed -n 's/^throng run: [0-9]* log lines dropped: .* (\([0-9]*\) of them in worker processes)$/\1/p' \
     "$WORK/late.err")
 [ "${workers:-0}" -gt 0 ] ||
     fail "no count of the worker processes' dropped lines: $(grep -v '^20' "$WORK/late.err" | tail -5)"
+
+# A message of three lines, from worker processes whose stderr is read
+# again after a second: what they queued is written then, and whatever is
+# said dropped is counted as the lines it was, never as a count gone wild.
+cat >"$WORK/multiline.lua" <<'LUA'
+local throng = require "throng"
+local P = {}
+function P:request()
+  throng.log("warn", "one\ntwo\nthree")
+  return { method = "GET", path = "/Xy?x=1&y=1", name = "t" }
+end
+return P
+LUA
+late "$WORK/multi" 1 run "$WORK/multiline.lua" -s "$S_ADDR" -c 4 -p 2 --slow-down 20ms -d 2s -q
+grep -q "^rc 0$" "$WORK/multi" || fail "multi-line messages: $(cat "$WORK/multi")"
+n=$(report_count "$WORK/multi" requests)
+dropped=$(sed -n 's/^throng run: \([0-9]*\) log lines dropped: .* in worker processes)$/\1/p' "$WORK/multi.err")
+[ "${n:-0}" -gt 50 ] && [ "${dropped:-0}" -le $((3 * n + 100)) ] ||
+    fail "$dropped lines dropped for $n requests of 3 lines each: $(grep -v '^20' "$WORK/multi.err" | tail -5)"
 
 # --- the supervisor's log on a full disk ----------------------------------------
 
