@@ -14,10 +14,13 @@
 # and each request name, and that no worker process was lost.
 #
 # usage: tests/bench/soak.sh [--minutes N] [--out DIR] [--interval S]
-#   --minutes N   how long the load runs (default 30; a decimal is fine)
-#   --out DIR     where the CSV, the plan, the report and the logs go
-#                 (default: a new /tmp/soak.XXXXXX, kept)
-#   --interval S  seconds between samples (default 10)
+#        tests/bench/soak.sh --analyse DIR [--minutes N]
+#   --minutes N    how long the load runs (default 30; a decimal is fine)
+#   --out DIR      where the CSV, the plan, the report and the logs go
+#                  (default: a new /tmp/soak.XXXXXX, kept)
+#   --interval S   seconds between samples (default 10)
+#   --analyse DIR  no run: the verdict on DIR's samples and report again
+#                  (a run of --minutes N)
 # env: THRONG (the binary; default build-bench/throng, else build/throng)
 #
 # Exit status: 0 flat and the ledger holds; 1 memory or descriptors not
@@ -38,6 +41,7 @@ root=$(cd "$here/../.." && pwd)
 minutes=30
 out=
 interval=10
+analyse=
 
 usage() {
     sed -n '/^# usage:/,/^# env:/p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -48,6 +52,7 @@ while [ $# -gt 0 ]; do
     --minutes) minutes=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --interval) interval=${2:?}; shift 2 ;;
+    --analyse) analyse=${2:?}; shift 2 ;;
     -h | --help) usage ;;
     *) echo "$prog: unknown argument $1" >&2; usage ;;
     esac
@@ -56,6 +61,90 @@ case "$minutes" in '' | *[!0-9.]* | *.*.*) echo "$prog: --minutes wants a number
 case "$interval" in '' | *[!0-9]* | 0) echo "$prog: --interval wants whole seconds" >&2; exit 2 ;; esac
 seconds=$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 + 0.5 }')
 [ "$seconds" -ge 20 ] || { echo "$prog: --minutes must give at least 20 s" >&2; exit 2; }
+
+analyse() { # DIR SECONDS: the verdict, from DIR/samples.csv and DIR/report.json
+    python3 - "$1" "$2" "$(cat "$1/run.rc" 2>/dev/null || echo 0)" <<'EOF'
+import csv, json, sys
+
+out, seconds, run_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rows = [r for r in csv.DictReader(open(out + "/samples.csv"))]
+warm = min(120, seconds // 10)
+# Samples from the end of the duration on see the run wind down (workers
+# gone, the report being built): not part of the steady state.
+after = [r for r in rows if warm <= int(r["t_s"]) < seconds]
+ok = True
+
+def slope(xs, ys):
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.0
+
+print(f"soak: {len(rows)} samples, {len(after)} between {warm}s (warm-up) and {seconds}s; run exit status {run_rc}")
+if len(after) < 4:
+    print("soak: too few samples after warm-up for a verdict")
+    ok = False
+else:
+    tenth = max(1, len(after) // 10)
+    minutes = [int(r["t_s"]) / 60 for r in after]
+    half = len(after) // 2
+    print(f"{'':14} {'min':>9} {'max':>9} {'first':>9} {'last':>9} {'slope/min':>10} {'2nd half':>9}  verdict")
+    for col, unit, rel, floor in (("rss_kb", "KB", 0.05, 2048), ("fds", "", 0.20, 10),
+                                  ("main_rss_kb", "KB", 0.05, 2048), ("workers_rss_kb", "KB", 0.05, 2048),
+                                  ("serve_rss_kb", "KB", None, None)):
+        ys = [float(r[col]) if r[col] not in ("", "-") else 0.0 for r in after]
+        first = sum(ys[:tenth]) / tenth
+        last = sum(ys[-tenth:]) / tenth
+        verdict = "(not judged)"
+        if rel is not None:
+            tol = max(rel * first, floor)
+            verdict = "flat" if abs(last - first) <= tol else ("GROWS" if last > first else "SHRINKS")
+            verdict += f" (|{last - first:+.0f}| vs {tol:.0f})"
+            if col in ("rss_kb", "fds") and not verdict.startswith("flat"):
+                ok = False
+        late = slope(minutes[half:], ys[half:])
+        print(f"{col:14} {min(ys):9.0f} {max(ys):9.0f} {first:9.0f} {last:9.0f} {slope(minutes, ys):+10.1f} {late:+9.1f}  {verdict}")
+
+try:
+    report = json.load(open(out + "/report.json"))
+except (OSError, ValueError) as e:
+    print(f"soak: no readable JSON report: {e}")
+    sys.exit(1)
+
+def ledger(where, c):
+    global ok
+    total = c["requests"] + c["faulted"] + c["cancelled"] + c["in_flight"]
+    if c["sent"] != total:
+        print(f"soak: ledger broken in {where}: sent {c['sent']} != {total}")
+        ok = False
+
+t = report["totals"]
+ledger("the run", t)
+for g in report["groups"]:
+    ledger("group " + g["name"], g["totals"])
+    for n in g.get("names", []):
+        ledger(f"group {g['name']} name {n['name']}", n)
+print(f"soak: ledger sent {t['sent']} = requests {t['requests']} + faulted {t['faulted']}"
+      f" + cancelled {t['cancelled']} + in_flight {t['in_flight']}; ended: {report['ending']}")
+procs = report.get("processes") or {}
+lost = procs.get("lost", 0) if isinstance(procs, dict) else 0
+if lost:
+    print(f"soak: {lost} worker process(es) lost")
+    ok = False
+if report["ending"] != "duration":
+    print("soak: the run did not end by its duration")
+    ok = False
+if run_rc not in (0, 1, 5):
+    print(f"soak: throng run exited {run_rc}")
+    ok = False
+print("soak: " + ("FLAT: memory and descriptors stayed flat, the ledger holds" if ok else "NOT FLAT or broken (see above)"))
+sys.exit(0 if ok else 1)
+EOF
+}
+if [ -n "$analyse" ]; then
+    analyse "$analyse" "$seconds"
+    exit
+fi
 
 if [ -z "${THRONG:-}" ]; then
     THRONG=$root/build/throng
@@ -180,78 +269,5 @@ serve_pid=
 
 # --- the verdict --------------------------------------------------------------------
 
-python3 - "$out" "$seconds" "$run_rc" <<'EOF'
-import csv, json, sys
-
-out, seconds, run_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rows = [r for r in csv.DictReader(open(out + "/samples.csv"))]
-warm = min(120, seconds // 10)
-# Samples from the end of the duration on see the run wind down (workers
-# gone, the report being built): not part of the steady state.
-after = [r for r in rows if warm <= int(r["t_s"]) < seconds]
-ok = True
-
-def slope(xs, ys):
-    n = len(xs)
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.0
-
-print(f"soak: {len(rows)} samples, {len(after)} between {warm}s (warm-up) and {seconds}s; run exit status {run_rc}")
-if len(after) < 4:
-    print("soak: too few samples after warm-up for a verdict")
-    ok = False
-else:
-    tenth = max(1, len(after) // 10)
-    minutes = [int(r["t_s"]) / 60 for r in after]
-    print(f"{'':14} {'min':>9} {'max':>9} {'first':>9} {'last':>9} {'slope/min':>10}  verdict")
-    for col, unit, rel, floor in (("rss_kb", "KB", 0.05, 2048), ("fds", "", 0.20, 10),
-                                  ("main_rss_kb", "KB", 0.05, 2048), ("workers_rss_kb", "KB", 0.05, 2048),
-                                  ("serve_rss_kb", "KB", None, None)):
-        ys = [float(r[col]) if r[col] not in ("", "-") else 0.0 for r in after]
-        first = sum(ys[:tenth]) / tenth
-        last = sum(ys[-tenth:]) / tenth
-        verdict = "(not judged)"
-        if rel is not None:
-            tol = max(rel * first, floor)
-            verdict = "flat" if abs(last - first) <= tol else ("GROWS" if last > first else "SHRINKS")
-            verdict += f" (|{last - first:+.0f}| vs {tol:.0f})"
-            if col in ("rss_kb", "fds") and not verdict.startswith("flat"):
-                ok = False
-        print(f"{col:14} {min(ys):9.0f} {max(ys):9.0f} {first:9.0f} {last:9.0f} {slope(minutes, ys):+10.1f}  {verdict}")
-
-try:
-    report = json.load(open(out + "/report.json"))
-except (OSError, ValueError) as e:
-    print(f"soak: no readable JSON report: {e}")
-    sys.exit(1)
-
-def ledger(where, c):
-    global ok
-    total = c["requests"] + c["faulted"] + c["cancelled"] + c["in_flight"]
-    if c["sent"] != total:
-        print(f"soak: ledger broken in {where}: sent {c['sent']} != {total}")
-        ok = False
-
-t = report["totals"]
-ledger("the run", t)
-for g in report["groups"]:
-    ledger("group " + g["name"], g["totals"])
-    for n in g.get("names", []):
-        ledger(f"group {g['name']} name {n['name']}", n)
-print(f"soak: ledger sent {t['sent']} = requests {t['requests']} + faulted {t['faulted']}"
-      f" + cancelled {t['cancelled']} + in_flight {t['in_flight']}; ended: {report['ending']}")
-procs = report.get("processes") or {}
-lost = procs.get("lost", 0) if isinstance(procs, dict) else 0
-if lost:
-    print(f"soak: {lost} worker process(es) lost")
-    ok = False
-if report["ending"] != "duration":
-    print("soak: the run did not end by its duration")
-    ok = False
-if run_rc not in (0, 1, 5):
-    print(f"soak: throng run exited {run_rc}")
-    ok = False
-print("soak: " + ("FLAT: memory and descriptors stayed flat, the ledger holds" if ok else "NOT FLAT or broken (see above)"))
-sys.exit(0 if ok else 1)
-EOF
+echo "$run_rc" >"$out/run.rc"
+analyse "$out" "$seconds"
