@@ -62,10 +62,10 @@ static void usage(FILE *out, const cli_option_t *opts, const cli_option_t *descr
                  "exit status: 0 no faults (Busy replies are not faults), 1 faults seen,\n"
                  "every client faulted out, or a worker process lost, 2 usage error\n"
                  "(nothing ran), 3 aborted, 4 every worker process lost and no group ran\n"
-                 "in this process, 5 a threshold was not met, 6 the report could not be\n"
-                 "written (stdout, --json, --html, --snapshot or --status; in place of 0, 1\n"
-                 "or 5). With --threshold, the thresholds decide between 0 and 5, unless a\n"
-                 "worker process was lost.\n");
+                 "in this process, 5 a threshold was not met, 6 the report or the log\n"
+                 "could not be written (stdout, --json, --html, --snapshot, --status or\n"
+                 "--log; in place of 0, 1 or 5). With --threshold, the thresholds decide\n"
+                 "between 0 and 5, unless a worker process was lost.\n");
 }
 
 static void set_persona(run_flags_t *f, const char *name)
@@ -366,7 +366,7 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
     cli_log_t *log = f.log_file ? cli_log_open(CMD, f.log_file, f.log_max) : cli_log_stderr();
     if (!log) goto done;
     status = run(&f, log);
-    cli_log_close(log);
+    if (cli_log_close(log) != 0) status = cli_write_status(status); /* the log was not written */
 done:
     free(f.args);
     free(positional);

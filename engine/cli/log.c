@@ -4,9 +4,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -19,13 +21,56 @@
 const char *const cli_log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
 
 struct cli_log {
-    FILE *out;  /* NULL: stderr, through the queue below */
-    char *path; /* NULL for stderr */
+    int fd;          /* -1: stderr, through the queue below */
+    char *path;      /* NULL for stderr */
+    const char *cmd; /* prefixes what is said of the file */
     unsigned long long max_bytes, bytes;
     pthread_mutex_t lock; /* lines come from every worker thread */
 };
 
-static cli_log_t stderr_log = {NULL, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER};
+static cli_log_t stderr_log = {-1, NULL, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER};
+
+/* ---------------------------------------------------------------- counts
+ *
+ * What the processes of one run count together. Worker processes (-p N)
+ * are forked from this one and log themselves (the log callback runs in
+ * them, on their own copy of the queue and of the --log descriptor), and
+ * they end with _exit: what they dropped or could not write is counted in
+ * one shared page, made by cli_log_setup before the engine forks, so that
+ * the parent can say it at the end. Until then the counts are this
+ * process's own. */
+typedef struct {
+    atomic_ullong dropped;         /* lines for stderr dropped by the parent */
+    atomic_ullong dropped_workers; /* ... by worker processes */
+    atomic_ullong queued_workers;  /* lines worker processes queued and have not written yet */
+    atomic_ullong lost;            /* lines the --log file did not take */
+    atomic_ullong log_errors;      /* the --log file could not be written or reopened */
+    atomic_int said;               /* the --log file's failure was said (once per run) */
+} counts_t;
+
+static counts_t own_counts;
+static counts_t *counts = &own_counts;
+static pid_t counts_owner; /* the process that made the shared page (0: none made) */
+
+static void counts_share(void)
+{
+    if (counts != &own_counts) return;
+    void *page =
+        mmap(NULL, sizeof(counts_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) return; /* worker processes' counts are then lost with them */
+    memcpy(page, &own_counts, sizeof own_counts);
+    counts = page;
+    counts_owner = getpid();
+}
+
+/* How many whole lines len bytes of buf hold. */
+static unsigned long long lines_in(const char *buf, size_t len)
+{
+    unsigned long long n = 0;
+    for (const char *p = buf, *end = buf + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+        n++;
+    return n;
+}
 
 /* ---------------------------------------------------------------- stderr
  *
@@ -42,15 +87,21 @@ static cli_log_t stderr_log = {NULL, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER};
 
 static struct {
     pthread_mutex_t lock;
-    pid_t pid; /* the process the queue belongs to: a forked child starts empty */
-    int fd;    /* -1: not chosen yet */
-    int sock;  /* fd is a socket: send(MSG_DONTWAIT) */
-    int check; /* fd may block: poll it before each write */
+    pid_t pid;  /* the process the queue belongs to: a forked child starts empty */
+    int worker; /* that process is a worker process of the one that shares the counts */
+    int fd;     /* -1: not chosen yet */
+    int sock;   /* fd is a socket: send(MSG_DONTWAIT) */
+    int check;  /* fd may block: poll it before each write */
     char buf[QUEUE_MAX];
     size_t len;
-    unsigned long long dropped;
     int stuck; /* a wait for stderr ran out: no more waiting for it */
-} err_q = {PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, 0, {0}, 0, 0, 0};
+} err_q = {PTHREAD_MUTEX_INITIALIZER, 0, 0, -1, 0, 0, {0}, 0, 0};
+
+/* Lines this process dropped, counted where the parent sees them. */
+static void count_dropped(unsigned long long lines)
+{
+    atomic_fetch_add(err_q.worker ? &counts->dropped_workers : &counts->dropped, lines);
+}
 
 static void queue_choose_fd(void)
 {
@@ -85,18 +136,21 @@ static ssize_t write_now(const char *buf, size_t len)
     return n;
 }
 
-/* The queue to stderr, as far as it goes now. Called with err_q.lock. */
+/* The queue to stderr, as far as it goes now. Called with err_q.lock. A
+ * worker process's queued lines are counted as queued until written: one
+ * that ends with lines still queued has dropped them. */
 static void queue_flush(void)
 {
     size_t done = 0;
-    while (done < err_q.len) {
-        ssize_t n = write_now(err_q.buf + done, err_q.len - done);
-        if (n < 0) { /* stderr is gone: nothing queued will ever get there */
-            err_q.dropped++;
-            done = err_q.len;
-        }
-        if (n <= 0) break;
+    ssize_t n = 0;
+    while (done < err_q.len && (n = write_now(err_q.buf + done, err_q.len - done)) > 0)
         done += (size_t)n;
+    if (err_q.worker) atomic_fetch_sub(&counts->queued_workers, lines_in(err_q.buf, done));
+    if (n < 0) { /* stderr is gone: nothing queued will ever get there */
+        unsigned long long lines = lines_in(err_q.buf + done, err_q.len - done);
+        if (err_q.worker) atomic_fetch_sub(&counts->queued_workers, lines);
+        count_dropped(lines ? lines : 1);
+        done = err_q.len;
     }
     memmove(err_q.buf, err_q.buf + done, err_q.len - done);
     err_q.len -= done;
@@ -108,8 +162,8 @@ static void queue_line(const char *text, size_t len)
     pthread_mutex_lock(&err_q.lock);
     if (err_q.pid != getpid()) { /* the parent's queued lines are the parent's to write */
         err_q.pid = getpid();
+        err_q.worker = counts_owner != 0 && err_q.pid != counts_owner;
         err_q.len = 0;
-        err_q.dropped = 0;
         err_q.stuck = 0;
         if (err_q.fd < 0) queue_choose_fd();
     }
@@ -122,8 +176,10 @@ static void queue_line(const char *text, size_t len)
     if (len - done <= sizeof err_q.buf - err_q.len) {
         memcpy(err_q.buf + err_q.len, text + done, len - done);
         err_q.len += len - done;
+        if (err_q.worker) /* by its newlines, as queue_flush counts them off */
+            atomic_fetch_add(&counts->queued_workers, lines_in(text + done, len - done));
     } else {
-        err_q.dropped++; /* never half written: done is 0 unless the queue was empty */
+        count_dropped(1); /* never half written: done is 0 unless the queue was empty */
     }
     pthread_mutex_unlock(&err_q.lock);
 }
@@ -174,12 +230,19 @@ unsigned long long cli_stderr_finish(const char *cmd, double wait)
     double deadline = now_s() + wait;
     queue_drain(deadline);
     pthread_mutex_lock(&err_q.lock);
-    unsigned long long dropped = err_q.pid == getpid() ? err_q.dropped : 0;
-    err_q.dropped = 0;
+    unsigned long long dropped = 0, workers = 0;
+    if (!err_q.worker) { /* the worker processes have ended: what they still queued is lost */
+        dropped = atomic_exchange(&counts->dropped, 0);
+        workers = atomic_exchange(&counts->dropped_workers, 0) +
+                  atomic_exchange(&counts->queued_workers, 0);
+    }
     pthread_mutex_unlock(&err_q.lock);
+    dropped += workers;
     if (dropped) {
-        cli_stderr_printf("%s: %llu log line%s dropped: stderr was not being read\n", cmd, dropped,
-                          dropped == 1 ? "" : "s");
+        char whose[64] = "";
+        if (workers) snprintf(whose, sizeof whose, " (%llu of them in worker processes)", workers);
+        cli_stderr_printf("%s: %llu log line%s dropped: stderr was not being read%s\n", cmd,
+                          dropped, dropped == 1 ? "" : "s", whose);
         queue_drain(deadline + 1);
     }
     return dropped;
@@ -192,13 +255,10 @@ cli_log_t *cli_log_stderr(void)
     return &stderr_log;
 }
 
-/* FILE opened for appending, refusing a symlink, owner-only when created. */
-static FILE *open_append(const char *path)
+/* Opened for appending, refusing a symlink, owner-only when created. */
+static int open_append(const char *path)
 {
-    int fd = cli_open_private(path, O_WRONLY | O_CREAT | O_APPEND);
-    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
-    if (fd >= 0 && !f) close(fd);
-    return f;
+    return cli_open_private(path, O_WRONLY | O_CREAT | O_APPEND);
 }
 
 cli_log_t *cli_log_open(const char *cmd, const char *path, unsigned long long max_bytes)
@@ -210,26 +270,47 @@ cli_log_t *cli_log_open(const char *cmd, const char *path, unsigned long long ma
         free(log);
         return NULL;
     }
-    if (!(log->out = open_append(path))) {
+    if ((log->fd = open_append(path)) < 0) {
         fprintf(stderr, "%s: --log %s: %s\n", cmd, path, strerror(errno));
         free(log->path);
         free(log);
         return NULL;
     }
     struct stat st;
-    log->bytes = fstat(fileno(log->out), &st) == 0 ? (unsigned long long)st.st_size : 0;
+    log->bytes = fstat(log->fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
     log->max_bytes = max_bytes;
+    log->cmd = cmd;
     pthread_mutex_init(&log->lock, NULL);
     return log;
 }
 
-void cli_log_close(cli_log_t *log)
+int cli_log_close(cli_log_t *log)
 {
-    if (!log || log == &stderr_log) return;
-    if (log->out) fclose(log->out);
+    if (!log || log == &stderr_log) return 0;
+    int failed = 0;
+    if (log->fd >= 0 && close(log->fd) != 0 && errno != EINTR) {
+        cli_stderr_printf("%s: cannot write --log %s: %s\n", log->cmd, log->path, strerror(errno));
+        failed = 1;
+    }
+    unsigned long long lost = atomic_exchange(&counts->lost, 0);
+    failed |= atomic_exchange(&counts->log_errors, 0) != 0;
+    if (lost)
+        cli_stderr_printf("%s: %llu log line%s could not be written to --log %s\n", log->cmd, lost,
+                          lost == 1 ? "" : "s", log->path);
     pthread_mutex_destroy(&log->lock);
     free(log->path);
     free(log);
+    return failed || lost ? -1 : 0;
+}
+
+/* The log file failed (what, with errno): said once per run, from whichever
+ * process saw it first, and counted. Called with log->lock. */
+static void log_failed(cli_log_t *log, const char *what)
+{
+    int said = 0;
+    atomic_fetch_add(&counts->log_errors, 1);
+    if (atomic_compare_exchange_strong(&counts->said, &said, 1))
+        cli_stderr_printf("%s: %s --log %s: %s\n", log->cmd, what, log->path, strerror(errno));
 }
 
 /* FILE.4 -> FILE.5, ..., FILE -> FILE.1, and a new FILE; the oldest goes. */
@@ -245,9 +326,10 @@ static void roll_over(cli_log_t *log)
         rename(from, to);
     }
     snprintf(to, n, "%s.1", log->path);
-    if (log->out) fclose(log->out);
+    if (log->fd >= 0) close(log->fd);
     rename(log->path, to);
-    log->out = open_append(log->path); /* NULL: to stderr, lines must go somewhere */
+    /* -1: to stderr, lines must go somewhere; the next roll-over tries again */
+    if ((log->fd = open_append(log->path)) < 0) log_failed(log, "cannot reopen");
     log->bytes = 0;
 }
 
@@ -272,9 +354,11 @@ static void write_line(throng_log_level_t level, uint64_t client, const char *me
         line[n - 1] = '\n';
     }
     pthread_mutex_lock(&log->lock);
-    if (log->out) {
-        fwrite(line, 1, (size_t)n, log->out);
-        fflush(log->out);
+    if (log->fd >= 0) {
+        if (cli_write_all(log->fd, line, (size_t)n) != 0) {
+            atomic_fetch_add(&counts->lost, 1);
+            log_failed(log, "cannot write");
+        }
     } else {
         cli_stderr_write(line, (size_t)n);
     }
@@ -285,6 +369,7 @@ static void write_line(throng_log_level_t level, uint64_t client, const char *me
 
 void cli_log_setup(throng_config_t *config, cli_log_t *log, throng_log_level_t level)
 {
+    counts_share();
     config->log = write_line;
     config->log_data = log;
     config->log_level = level;

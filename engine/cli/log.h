@@ -30,13 +30,20 @@ void cli_stderr_write(const char *text, size_t len);
 void cli_stderr_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* At the end: waits up to wait seconds for the queue to reach stderr, then
- * says how many lines were dropped, if any (prefixed with cmd; written if
- * stderr takes it within another second). Returns how many. */
+ * says how many lines were dropped, if any, by this process and by the
+ * worker processes forked after cli_log_setup (lines a worker process still
+ * held when it ended count as dropped); prefixed with cmd, written if
+ * stderr takes it within another second. Returns how many. */
 unsigned long long cli_stderr_finish(const char *cmd, double wait);
 
-void cli_log_close(cli_log_t *log);
+/* Closes log. A line the file did not take (a full disk, an I/O error), in
+ * this process or a worker process, was said on stderr at the first one,
+ * naming the file and why; here their count is said, and the return is -1
+ * (the run could not write its log): 0 otherwise, and for stderr's log. */
+int cli_log_close(cli_log_t *log);
 
-/* Sends config's log lines at level and above to log. */
+/* Sends config's log lines at level and above to log. Call it before the
+ * engine forks its worker processes: it sets up the counts they share. */
 void cli_log_setup(throng_config_t *config, cli_log_t *log, throng_log_level_t level);
 
 #endif

@@ -51,11 +51,46 @@ typedef struct supervisor {
 
 static int wake_fd = -1; /* the one supervisor of this process: its self-pipe */
 
+/* Lines note() could not write (a full disk): counted, and the first
+ * failure said on stderr. The supervisor has no terminal (its stderr is
+ * /dev/null once detached), so the count and that first failure are also
+ * written to supervisor.log as soon as it takes a line again, and the
+ * supervisor ends with status 6, as a run that could not write its log. */
+static struct {
+    unsigned long long lost, told; /* lines lost; how many of them the log was told of */
+    char first[PATH_MAX + 64];     /* "cannot write FILE: why" */
+} lost_lines;
+
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A line note() could not write to path: counted, said once. */
+static void line_lost(const char *path)
+{
+    if (!lost_lines.lost++) {
+        snprintf(lost_lines.first, sizeof lost_lines.first, "cannot write %s: %s", path,
+                 strerror(errno));
+        fprintf(stderr, "throng supervisor: %s\n", lost_lines.first);
+    }
+}
+
+/* supervisor.log takes lines again: first the count of those it missed. */
+static void note_lost(const char *path, const char *when)
+{
+    char line[PATH_MAX + 256];
+    unsigned long long n = lost_lines.lost - lost_lines.told;
+    int len = snprintf(line, sizeof line, "%s [%ld] supervisor: %llu line%s lost (the first: %s)\n",
+                       when, (long)getpid(), n, n == 1 ? "" : "s", lost_lines.first);
+    int fd = cli_open_private(path, O_WRONLY | O_CREAT | O_APPEND);
+    if (fd < 0) return;
+    if (len > 0 &&
+        cli_write_all(fd, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1) == 0)
+        lost_lines.told += n;
+    close(fd);
 }
 
 /* A line to supervisor.log and, for a group's event, to the group's log. */
@@ -80,11 +115,13 @@ static void note(const supervisor_t *s, const char *group, const char *fmt, ...)
                      group ? group : "", group ? ": " : "", msg);
     if (n <= 0) return;
     for (int i = 0; i < 2 && files[i]; i++) {
+        if (i == 0 && lost_lines.lost > lost_lines.told) note_lost(files[0], when);
         int fd = cli_open_private(files[i], O_WRONLY | O_CREAT | O_APPEND);
-        if (fd < 0) continue;
-        /* A failure has nowhere else to go: the supervisor has no terminal. */
-        cli_write_all(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-        close(fd);
+        int rc =
+            fd < 0 ? -1
+                   : cli_write_all(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        if (fd >= 0 && close(fd) != 0 && rc == 0 && errno != EINTR) rc = -1;
+        if (rc != 0) line_lost(files[i]);
     }
 }
 
@@ -346,7 +383,7 @@ static void supervise(const home_t *h, int report)
     run_loop(s);
     note(s, NULL, "stopped");
     unlink(home_path(h, p, sizeof p, "supervisor.pid"));
-    _exit(0);
+    _exit(lost_lines.lost ? 6 : 0); /* 6: as a run that could not write its log */
 fail_nomem:
     snprintf(msg, sizeof msg, "out of memory");
 fail:
