@@ -184,6 +184,51 @@ static void show_config(const run_flags_t *f)
         printf("threshold        %s\n", f->thresholds.items[i]);
 }
 
+static int configure(throng_engine_t *e, const run_flags_t *f);
+
+/* --show-config's groups, as the engine took them (a plan's every one). */
+static void show_groups(const throng_engine_t *e)
+{
+    throng_group_t g;
+    for (unsigned i = 0; throng_group_get(e, i, &g) == 0; i++) {
+        printf("group            %s: persona %s, %u client%s, %u process%s of %u thread%s, "
+               "request count %u, slow down %gs",
+               g.name,
+               g.persona_path     ? g.persona_path
+               : g.persona        ? g.persona
+               : g.persona_source ? "(a script's text)"
+                                  : "table",
+               g.clients, g.clients == 1 ? "" : "s", g.processes, g.processes == 1 ? "" : "es",
+               g.threads, g.threads == 1 ? "" : "s", g.request_count, g.slow_down);
+        if (g.start_delay > 0) printf(", start delay %gs", g.start_delay);
+        if (g.duration > 0) printf(", duration %gs", g.duration);
+        printf(", server %s\n", g.server);
+        for (size_t j = 0; j < g.nargs; j++)
+            printf("group            %s: argument %s\n", g.name, g.args[j]);
+        for (size_t j = 0; j < g.nthresholds; j++)
+            printf("group            %s: threshold %s\n", g.name, g.thresholds[j]);
+    }
+}
+
+/* --show-config: checks everything as a run would (the persona or plan
+ * loaded, the thresholds parsed), then prints the settings. */
+static int check_and_show(run_flags_t *f)
+{
+    throng_engine_t *e = throng_engine_new(&f->cfg);
+    if (!e) {
+        fprintf(stderr, CMD ": out of memory\n");
+        return CLI_EXIT_USAGE;
+    }
+    int status = CLI_EXIT_USAGE;
+    if (configure(e, f) == 0) {
+        show_config(f);
+        show_groups(e);
+        status = CLI_EXIT_OK;
+    }
+    throng_engine_free(e);
+    return status;
+}
+
 /* Adds the group and the thresholds; 0, or prints why not. */
 static int configure(throng_engine_t *e, const run_flags_t *f)
 {
@@ -359,8 +404,7 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         goto done;
     }
     if (f.show_config) {
-        show_config(&f);
-        status = CLI_EXIT_OK;
+        status = check_and_show(&f);
         goto done;
     }
     cli_log_t *log = f.log_file ? cli_log_open(CMD, f.log_file, f.log_max) : cli_log_stderr();

@@ -222,11 +222,13 @@ typedef struct throng_group {
 
 THRONG_API void throng_group_init(throng_group_t *group);
 
+/* The largest seed (2^52 - 1): a JSON report holds it exactly. */
+#define THRONG_MAX_SEED ((uint64_t)4503599627370495)
+
 /* The limits throng_add_group() holds a group to (and throng_add_script()
  * each group of a plan): clients, threads and request_count from 1,
  * processes from 0 (0: config.processes); slow_down, start_delay and
  * duration are seconds, not negative. */
-#define THRONG_MAX_SEED ((uint64_t)4503599627370495) /* 2^52 - 1: printed exactly by cJSON */
 #define THRONG_MAX_CLIENTS 1000000u
 #define THRONG_MAX_THREADS 1024u
 #define THRONG_MAX_PROCESSES 4096u
@@ -311,6 +313,13 @@ THRONG_API int throng_add_script(throng_engine_t *engine, const char *path,
  * failed threshold makes throng_report()->thresholds_failed non-zero. Before throng_start();
  * THRONG_EINVAL with the reason for a malformed one. */
 THRONG_API int throng_add_threshold(throng_engine_t *engine, const char *expression);
+
+/* The groups added so far (a plan adds several): how many, and the i-th
+ * as it will run, its name filled in (its label in the report) and every
+ * default applied; the strings stay valid until the engine is freed.
+ * throng_group_get returns 0, or THRONG_EINVAL for no such group. */
+THRONG_API unsigned throng_group_count(const throng_engine_t *engine);
+THRONG_API int throng_group_get(const throng_engine_t *engine, unsigned i, throng_group_t *group);
 
 /* Resolves addresses, loads every persona (a script error is reported here,
  * before any load starts) and starts the worker threads (and processes).

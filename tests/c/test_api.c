@@ -824,6 +824,31 @@ static void test_stuck_hook_abandoned(void)
     throng_engine_free(e);
 }
 
+/* The groups as the engine took them, with the defaults applied. */
+static void test_group_get(void)
+{
+    throng_config_t c;
+    throng_group_t g, got;
+    setup(&c, &g);
+    c.processes = 1;
+    g.name = "tables";
+    throng_engine_t *e = throng_engine_new(&c);
+    if (!e) return;
+    CHECK_INT(throng_group_count(e), 0);
+    CHECK_INT(throng_add_group(e, &g), 0);
+    CHECK_INT(throng_group_count(e), 1);
+    CHECK_INT(throng_group_get(e, 0, &got), 0);
+    CHECK_STR(got.name, "tables");
+    CHECK_INT(got.clients, 2);
+    CHECK_INT(got.processes, 1);
+    CHECK_STR(got.server, server_addr);
+    CHECK_INT((int)got.nargs, 1);
+    CHECK_INT(throng_group_get(e, 1, &got), THRONG_EINVAL);
+    CHECK_INT(throng_group_get(NULL, 0, &got), THRONG_EINVAL);
+    CHECK_INT(throng_group_count(NULL), 0);
+    throng_engine_free(e);
+}
+
 static void test_stop_from_thread(void)
 {
     throng_config_t c;
@@ -1382,6 +1407,7 @@ int main(void)
     test_errors_threshold();
     test_log_callback();
     test_never_prints();
+    test_group_get();
     test_stuck_hook_abandoned();
 
     throng_server_stop(server);

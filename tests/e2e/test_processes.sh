@@ -93,6 +93,17 @@ cmp -s "$WORK/described.cfg" "$WORK/own.cfg" ||
     fail "different configurations: $(diff "$WORK/described.cfg" "$WORK/own.cfg")"
 expect_grep "processes        20" "$WORK/own.cfg"
 expect_grep "clients          400" "$WORK/own.cfg"
+# --show-config checks as a run would, and shows a plan's every group.
+run_throng "$WORK/missing.cfg" run "$WORK/no_such_persona.lua" --show-config
+expect_rc 2 "$WORK/missing.cfg"
+expect_grep "cannot open $WORK/no_such_persona.lua" "$WORK/missing.cfg"
+run_throng "$WORK/plan.cfg" run "$THRONG_SOURCE/examples/plans/site.lua" --show-config
+expect_rc 0 "$WORK/plan.cfg"
+for g in watchdog admin typical expert; do
+    grep -Eq "^group +$g: persona .*/scripts/$g.lua, [0-9]+ clients?, " "$WORK/plan.cfg" ||
+        fail "--show-config of the site plan lacks group $g: $(cat "$WORK/plan.cfg")"
+done
+expect_grep "typical: argument small_table=10" "$WORK/plan.cfg"
 run_throng "$WORK/bad_addr.out" run --server-address='{"host":"x"}'
 expect_rc 2 "$WORK/bad_addr.out"
 expect_grep "--server-address" "$WORK/bad_addr.out"

@@ -592,3 +592,18 @@ void throng_engine_free(throng_engine_t *e)
     pthread_mutex_destroy(&e->live_lock);
     free(e);
 }
+
+unsigned throng_group_count(const throng_engine_t *e)
+{
+    return e ? e->ngroups : 0;
+}
+
+int throng_group_get(const throng_engine_t *e, unsigned i, throng_group_t *out)
+{
+    if (!e || !out || i >= e->ngroups) return THRONG_EINVAL;
+    *out = e->groups[i].cfg;
+    out->name = e->groups[i].label;
+    if (!out->processes) out->processes = e->cfg.processes;
+    if (!out->server) out->server = e->cfg.server;
+    return 0;
+}
