@@ -132,6 +132,9 @@ static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *ar
                                f->debug_level);
         f->log_level = level;
     }
+    /* -n without -d: the run ends when the requests are done. */
+    for (const cli_option_t *o = opts; o->name; o++)
+        if (o->target == &f->cfg.duration && !o->seen && f->cfg.max_requests) f->cfg.duration = 0;
     if (f->process_count) f->cfg.processes = f->process_count;
     /* There, every client had its own thread: --thread-count is clients per process. */
     if (f->thread_count) f->group.clients = f->thread_count * f->cfg.processes;
@@ -317,8 +320,9 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
          "worker processes of each group, sharing its clients (default 1)", NULL, 1,
          THRONG_MAX_PROCESSES},
         {"duration", 'd', CLI_DURATION, &f.cfg.duration, "TIME",
-         "how long to run: 30s, 5m, 1h (default 10s; 0 = until stopped)"},
-        {"requests", 'n', CLI_U64, &f.cfg.max_requests, "N", "stop after N requests in all"},
+         "how long to run: 30s, 5m, 1h (default 10s, none with -n; 0 = until stopped)"},
+        {"requests", 'n', CLI_U64, &f.cfg.max_requests, "N",
+         "stop after N requests in all (without -d: however long they take)"},
         {"once", 0, CLI_FLAG, &f.once, NULL,
          "one client, one session, one process: succeed or fail"},
         {"print", 0, CLI_FLAG, &f.print, NULL, "print the last reply after the report"},

@@ -104,6 +104,13 @@ for g in watchdog admin typical expert; do
         fail "--show-config of the site plan lacks group $g: $(cat "$WORK/plan.cfg")"
 done
 expect_grep "typical: argument small_table=10" "$WORK/plan.cfg"
+# -n without -d runs until the requests are done; with -d, whichever first.
+run_throng "$WORK/n.cfg" run -n 100 --show-config
+expect_grep "duration         0s (no limit)" "$WORK/n.cfg"
+run_throng "$WORK/nd.cfg" run -n 100 -d 5s --show-config
+expect_grep "duration         5s" "$WORK/nd.cfg"
+run_throng "$WORK/d.cfg" run --show-config
+expect_grep "duration         10s" "$WORK/d.cfg"
 run_throng "$WORK/bad_addr.out" run --server-address='{"host":"x"}'
 expect_rc 2 "$WORK/bad_addr.out"
 expect_grep "--server-address" "$WORK/bad_addr.out"
