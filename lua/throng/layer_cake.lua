@@ -104,9 +104,11 @@ end
 
 -- args[name] as a number of at least min (a whole one when whole is
 -- true), default when absent; an error naming the argument otherwise.
+-- A command line's every=2 arrives as the string "2": read as a number.
 function M.number_arg(args, name, default, min, whole)
   local v = args[name]
   if v == nil then return default end
+  v = tonumber(v) or v
   if type(v) ~= "number" or v < min or (whole and v ~= floor(v)) then
     error(format("%s must be a %s of at least %g, not %s", name,
                  whole and "whole number" or "number", min, tostring(v)), 2)

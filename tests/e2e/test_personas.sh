@@ -44,11 +44,15 @@ run_throng "$WORK/wrong.out" run "$P/wrong_type.lua" -s "$S_ADDR" -c 1 -d 1 -q
 expect_rc 1 "$WORK/wrong.out"
 expect_grep "request hook must return a request table, a string or nil, not a number" "$WORK/wrong.out"
 
-# Arguments after -- reach init, numbers converted; helpers beside the script load.
+# Arguments after -- reach init: key:=value a number, key=value a string
+# (even one that reads as a number); helpers beside the script load.
 run_throng "$WORK/helper.out" run "$P/uses_helper.lua" -s "$S_ADDR" -c 2 -n 20 --request-count 2 \
-    --slow-down 0 -q -- factor=7 label=seven
+    --slow-down 0 -q -- factor:=7 label=seven code=42
 expect_rc 0 "$WORK/helper.out"
 [ "$(report_count "$WORK/helper.out" requests)" = 20 ] || fail "uses_helper: $(cat "$WORK/helper.out")"
+run_throng "$WORK/nan.out" run "$P/uses_helper.lua" -s "$S_ADDR" -c 1 -n 1 -q -- factor:=seven
+expect_rc 2 "$WORK/nan.out"
+expect_grep "'seven' is not a number (key:=value gives a number; key=value a string)" "$WORK/nan.out"
 
 # --seed repeats a run's random choices.
 seeded() {

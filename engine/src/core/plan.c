@@ -97,14 +97,15 @@ static int whole_of(lua_State *L, int idx, unsigned *n)
     return 0;
 }
 
-/* Appends "key=value" to the group's args. */
-static int add_arg(plan_t *p, plan_group_t *pg, const char *key, const char *value)
+/* Appends "key=value" (a string) or "key:=value" (a number) to the
+ * group's args. */
+static int add_arg(plan_t *p, plan_group_t *pg, const char *key, const char *value, int number)
 {
     if (pg->nargs == MAX_ARGS) return fail(p, pg, "more than %d args", MAX_ARGS);
-    size_t len = strlen(key) + strlen(value) + 2;
+    size_t len = strlen(key) + strlen(value) + 3;
     if (!(pg->args[pg->nargs] = malloc(len)))
         return throng__fail(p->err, THRONG_ENOMEM, "out of memory");
-    snprintf(pg->args[pg->nargs++], len, "%s=%s", key, value);
+    snprintf(pg->args[pg->nargs++], len, "%s%s=%s", key, number ? ":" : "", value);
     return 0;
 }
 
@@ -127,7 +128,8 @@ static int set_persona(plan_t *p, plan_group_t *pg, const char *value)
     return 0;
 }
 
-/* args = { key = value }: each becomes "key=value", after the defaults'. */
+/* args = { key = value }: each becomes "key=value" ("key:=value" for a
+ * number, which the persona then gets as one), after the defaults'. */
 static int set_args(plan_t *p, plan_group_t *pg, lua_State *L, int idx)
 {
     if (!lua_istable(L, idx)) return fail(p, pg, "args must be a table of key = value");
@@ -135,9 +137,10 @@ static int set_args(plan_t *p, plan_group_t *pg, lua_State *L, int idx)
     while (lua_next(L, idx)) {
         if (lua_type(L, -2) != LUA_TSTRING || !(lua_isstring(L, -1) || lua_isboolean(L, -1)))
             return fail(p, pg, "args must map names to strings, numbers or booleans");
+        int number = lua_type(L, -1) == LUA_TNUMBER; /* before lua_tostring converts it */
         const char *v =
             lua_isboolean(L, -1) ? (lua_toboolean(L, -1) ? "true" : "false") : lua_tostring(L, -1);
-        int rc = add_arg(p, pg, lua_tostring(L, -2), v);
+        int rc = add_arg(p, pg, lua_tostring(L, -2), v, number);
         if (rc) return rc;
         lua_pop(L, 1);
     }

@@ -80,8 +80,10 @@ static int hook_ref(lua_State *L, throng__persona_t *p, const char *name, int *r
     return 0;
 }
 
-/* The args table: request_count, slow_down and every key=value, with
- * numbers converted. */
+/* The args table: request_count, slow_down and every argument: key=value
+ * gives the string value as it is ("42" stays a string: a persona that
+ * wants a number converts it, as layer_cake.number_arg does), key:=value a
+ * number, which value must read as. */
 static int push_args(lua_State *L, const throng__persona_params_t *pp, const char *label, char *err)
 {
     lua_newtable(L);
@@ -91,17 +93,26 @@ static int push_args(lua_State *L, const throng__persona_params_t *pp, const cha
     lua_setfield(L, -2, "slow_down");
     for (size_t i = 0; i < pp->nargs; i++) {
         const char *kv = pp->args[i], *eq = strchr(kv, '=');
-        if (!eq || eq == kv)
+        if (!eq || eq == kv || (eq == kv + 1 && kv[0] == ':'))
             return throng__fail(err, THRONG_EINVAL,
-                                "persona argument '%s' for %s is not of the form key=value", kv,
-                                label);
-        lua_pushlstring(L, kv, (size_t)(eq - kv));
-        char *end;
-        double v = strtod(eq + 1, &end);
-        if (eq[1] && *end == '\0')
+                                "persona argument '%s' for %s is not of the form key=value "
+                                "(a string) or key:=value (a number)",
+                                kv, label);
+        int number = eq[-1] == ':';
+        lua_pushlstring(L, kv, (size_t)(eq - kv) - (size_t)number);
+        if (number) {
+            char *end;
+            double v = strtod(eq + 1, &end);
+            if (!eq[1] || *end != '\0')
+                return throng__fail(
+                    err, THRONG_EINVAL,
+                    "persona argument '%s' for %s: '%s' is not a number (key:=value "
+                    "gives a number; key=value a string)",
+                    kv, label, eq + 1);
             lua_pushnumber(L, v);
-        else
+        } else {
             lua_pushstring(L, eq + 1);
+        }
         lua_rawset(L, -3);
     }
     return 0;

@@ -5,6 +5,7 @@ local P = {}
 function P:init(args)
   assert(type(args.factor) == "number", "factor should arrive as a number")
   assert(args.label == "seven", "label should arrive as a string")
+  assert(args.code == nil or args.code == "42", "code=42 should arrive as the string 42")
   assert(args.request_count == 2, "request_count should be 2")
   self.factor = args.factor
 end
