@@ -213,9 +213,9 @@ static void show_groups(const throng_engine_t *e)
     }
 }
 
-/* --show-config: checks everything as a run would (the persona or plan
- * loaded, the thresholds parsed), then prints the settings. */
-static int check_and_show(run_flags_t *f)
+/* Checks everything as a run would (the persona or plan loaded, the
+ * thresholds parsed); with show, then prints the settings (--show-config). */
+static int check(run_flags_t *f, int show)
 {
     throng_engine_t *e = throng_engine_new(&f->cfg);
     if (!e) {
@@ -224,12 +224,24 @@ static int check_and_show(run_flags_t *f)
     }
     int status = CLI_EXIT_USAGE;
     if (configure(e, f) == 0) {
-        show_config(f);
-        show_groups(e);
+        if (show) {
+            show_config(f);
+            show_groups(e);
+        }
         status = CLI_EXIT_OK;
     }
     throng_engine_free(e);
     return status;
+}
+
+static int check_and_show(run_flags_t *f)
+{
+    return check(f, 1);
+}
+
+static int check_only(run_flags_t *f)
+{
+    return check(f, 0);
 }
 
 /* Adds the group and the thresholds; 0, or prints why not. */
@@ -403,8 +415,9 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
     f.group.args = (const char *const *)args.rest;
     f.group.nargs = (size_t)args.nrest;
     if (settle(&f, opts, &args) != 0) goto done;
-    if (canon) {
+    if (canon) { /* a home's group: the command line, and its persona loaded as a run would */
         status = canonical(canon, opts, &args);
+        if (status == CLI_EXIT_OK) status = check_only(&f);
         goto done;
     }
     if (f.show_config) {

@@ -30,6 +30,13 @@ static throng__hook_t script_error(lua_State *L, char *msg, size_t msglen)
     return THRONG__HOOK_ERROR;
 }
 
+int throng__persona_builtin(const char *name)
+{
+    char module[96];
+    int n = snprintf(module, sizeof module, "throng.personas.%s", name);
+    return n > 0 && (size_t)n < sizeof module && throng__lua_find_chunk(module) != NULL;
+}
+
 /* Pushes the chunk of the persona, or fails with the reason. */
 static int load_chunk(lua_State *L, const throng__persona_spec_t *spec, char *label,
                       size_t labellen, char *err)
@@ -48,8 +55,7 @@ static int load_chunk(lua_State *L, const throng__persona_spec_t *spec, char *la
         const throng__lua_chunk_t *c = throng__lua_find_chunk(module);
         if (!c)
             return throng__fail(err, THRONG_EPERSONA,
-                                "unknown persona '%s' (built in: table, watchdog, admin, typical, "
-                                "expert)",
+                                "unknown persona '%s' (built in: " THRONG__BUILTIN_PERSONAS ")",
                                 name);
         snprintf(label, labellen, "%s", c->chunkname + 1);
         rc = luaL_loadbuffer(L, c->source, c->len, c->chunkname);

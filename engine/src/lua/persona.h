@@ -52,6 +52,12 @@ typedef struct throng__persona_params {
     int interruptible;   /* its hooks may be interrupted from another thread (lua/watch.h) */
 } throng__persona_params_t;
 
+/* 1 when name is a built-in persona (table, watchdog, ...). */
+int throng__persona_builtin(const char *name);
+
+/* The built-in personas' names, for messages: "table, watchdog, ...". */
+#define THRONG__BUILTIN_PERSONAS "table, watchdog, admin, typical, expert"
+
 /* A new Lua state with the persona loaded and checked. Returns 0, or
  * THRONG_EPERSONA / THRONG_ESCRIPT / THRONG_ENOMEM with the reason, naming
  * file and line, in err (THRONG__ERRMSG_LEN bytes). */
