@@ -106,8 +106,9 @@ int throng__group_check(const throng_group_t *g, char *err)
         return refuse(err, g,
                       "a group names its persona once: persona, persona_path or persona_source");
     if (g->persona && !throng__persona_builtin(g->persona))
-        return refuse(err, g, "unknown persona '%s' (built in: " THRONG__BUILTIN_PERSONAS ")",
-                      g->persona);
+        return throng__fail(err, THRONG_EPERSONA,
+                            "unknown persona '%s' (built in: " THRONG__BUILTIN_PERSONAS ")",
+                            g->persona);
     if ((rc = check_count(err, g, "clients", g->clients)) ||
         (rc = check_count(err, g, "threads", g->threads)) ||
         (rc = check_count(err, g, "processes", g->processes)) ||
