@@ -49,7 +49,7 @@ static int load_chunk(lua_State *L, const throng__persona_spec_t *spec, char *la
         if (!c)
             return throng__fail(err, THRONG_EPERSONA,
                                 "unknown persona '%s' (built in: table, watchdog, admin, typical, "
-                                "expert)",
+                                "expert, url)",
                                 name);
         snprintf(label, labellen, "%s", c->chunkname + 1);
         rc = luaL_loadbuffer(L, c->source, c->len, c->chunkname);
@@ -81,7 +81,7 @@ static int hook_ref(lua_State *L, throng__persona_t *p, const char *name, int *r
 }
 
 /* The args table: request_count, slow_down and every key=value, with
- * numbers converted. */
+ * numbers converted when the number reads back as the text given. */
 static int push_args(lua_State *L, const throng__persona_params_t *pp, const char *label, char *err)
 {
     lua_newtable(L);
@@ -96,9 +96,12 @@ static int push_args(lua_State *L, const throng__persona_params_t *pp, const cha
                                 "persona argument '%s' for %s is not of the form key=value", kv,
                                 label);
         lua_pushlstring(L, kv, (size_t)(eq - kv));
-        char *end;
+        char *end, back[32];
         double v = strtod(eq + 1, &end);
-        if (eq[1] && *end == '\0')
+        /* A number only when it reads back as written ("42", "0.5"): text
+         * such as "007", "1.50" or "0x1F" stays the string it was. */
+        if (eq[1] && *end == '\0' && snprintf(back, sizeof back, LUA_NUMBER_FMT, v) > 0 &&
+            strcmp(back, eq + 1) == 0)
             lua_pushnumber(L, v);
         else
             lua_pushstring(L, eq + 1);
