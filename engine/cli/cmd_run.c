@@ -9,6 +9,7 @@
 #include "log.h"
 #include "options.h"
 #include "run_engine.h"
+#include "url_mode.h"
 
 #define DEFAULT_DURATION 10.0
 #define CMD "throng run"
@@ -31,17 +32,26 @@ typedef struct run_flags {
     unsigned process_count, thread_count;
     const char *client_type, *server_address, *debug_level;
     char address[300];
+    /* URL mode: a URL loaded by the url persona */
+    cli_url_flags_t url;
+    cli_url_args_t url_args;
 } run_flags_t;
 
 static void usage(FILE *out, const cli_option_t *opts, const cli_option_t *described)
 {
-    fprintf(out, "usage: throng run [PERSONA] [flags] [-- key=value ...]\n"
+    fprintf(out, "usage: throng run [PERSONA | URL] [flags] [-- key=value ...]\n"
                  "\n"
-                 "Loads a server with clients that each run PERSONA: a built-in persona\n"
-                 "(table, the default, or watchdog, admin, typical, expert) or a persona\n"
-                 "script (a path ending in .lua; see scripts/README.md). Each client runs\n"
-                 "sessions: connect, --request-count exchanges with think time between them\n"
-                 "(or the script's session function), close, rest for --slow-down, again.\n"
+                 "With a URL (http://host:port/path?query, or --server with a path, or\n"
+                 "--urls FILE), the url persona loads exactly that URL, as wrk does: each\n"
+                 "client keeps one connection and asks again as soon as it is answered\n"
+                 "(--request-count and --slow-down change that), with --method, --header,\n"
+                 "--body; any status passes unless --expect-status or --expect-body say.\n"
+                 "\n"
+                 "Otherwise it loads a server with clients that each run PERSONA: a built-in\n"
+                 "persona (table, the default, or watchdog, admin, typical, expert, url) or a\n"
+                 "persona script (a path ending in .lua; see scripts/README.md). Each client\n"
+                 "runs sessions: connect, --request-count exchanges with think time between\n"
+                 "them (or the script's session function), close, rest for --slow-down, again.\n"
                  "A plan script (a table of named groups, each with its persona and\n"
                  "settings) runs all its groups at once; the flags are then the settings a\n"
                  "group leaves out.\n"
@@ -99,6 +109,75 @@ static int big_table_arg(run_flags_t *f, const cli_args_t *args)
     return 0;
 }
 
+/* 1 when the flag whose value goes to target was given. */
+static int given(const cli_option_t *opts, const void *target)
+{
+    for (const cli_option_t *o = opts; o->name; o++)
+        if (o->target == target && o->seen) return 1;
+    return 0;
+}
+
+/* The first URL flag given, for a message. */
+static const char *url_flag_given(const cli_option_t *opts, const cli_url_flags_t *u)
+{
+    for (const cli_option_t *o = opts; o->name; o++)
+        if (o->seen && (const char *)o->target >= (const char *)u &&
+            (const char *)o->target < (const char *)(u + 1))
+            return o->name;
+    return "method";
+}
+
+/* URL mode: the url persona loads the first argument when it is a URL,
+ * --server when it has a path and no persona is named, or --urls FILE; with
+ * no think time and sessions as long as the run (one keep-alive connection
+ * per client), unless --slow-down or --request-count say otherwise.
+ * Returns 1 in URL mode, 0 otherwise, -1 after printing why not. */
+static int settle_url(run_flags_t *f, const cli_option_t *opts, const cli_args_t *args)
+{
+    const char *first = args->npositional ? args->positional[0] : NULL, *url = NULL;
+    int first_is_url = first && cli_url_is_url(first);
+    const char *named = f->client_type ? f->client_type : first_is_url ? NULL : first;
+    if (first_is_url) {
+        if (given(opts, &f->cfg.server))
+            return usage_error("give the URL once: '%s' or --server, not both", first);
+        url = first;
+    } else if (!named && f->cfg.server && cli_url_has_path(f->cfg.server)) {
+        url = f->cfg.server;
+    }
+    if (!url && !f->url.urls_file) {
+        if (!cli_url_flags_given(&f->url)) return 0;
+        return usage_error("--%s applies to a URL (throng run http://host:port/path ...); a "
+                           "persona builds its own requests",
+                           url_flag_given(opts, &f->url));
+    }
+    if (named)
+        return usage_error("a URL is loaded by the url persona: drop the persona '%s', or give "
+                           "--server only host and port",
+                           named);
+    if (f->url.urls_file && given(opts, &f->cfg.server))
+        return usage_error("--urls FILE names its server; drop --server '%s'", f->cfg.server);
+    if (f->server_address)
+        return usage_error("a URL names its server; drop --server-address '%s'", f->server_address);
+    if (f->big_table) return usage_error("--big-table is the table persona's; drop it%s", "");
+    if (cli_url_settle(CMD, url, &f->url, &f->url_args) != 0) return -1;
+    f->cfg.server = f->url_args.origin;
+    f->group.persona = "url";
+    if (!given(opts, &f->group.request_count))
+        f->group.request_count = f->once ? 1 : THRONG_MAX_REQUEST_COUNT;
+    if (!given(opts, &f->group.slow_down)) f->group.slow_down = 0;
+    /* The url persona's arguments first, then those after "--". */
+    size_t n = f->url_args.n;
+    f->args = calloc(n + (size_t)args->nrest + 1, sizeof *f->args);
+    if (!f->args) return usage_error("out of memory%s", "");
+    for (size_t i = 0; i < n; i++)
+        f->args[i] = f->url_args.items[i];
+    for (int i = 0; i < args->nrest; i++)
+        f->args[n + (size_t)i] = args->rest[i];
+    f->group.args = f->args;
+    f->group.nargs = n + (size_t)args->nrest;
+    return 1;
+}
+
 /* Turns the described system's flags into throng's; checks what the
  * parser alone cannot. */
 static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *args)
@@ -108,8 +187,10 @@ static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *ar
         return usage_error("--connect-timeout must be more than 0%s", "");
     if (args->npositional > 1)
         return usage_error("one persona at a time; unexpected '%s'", args->positional[1]);
-    if (args->npositional == 1) set_persona(f, args->positional[0]);
-    if (f->client_type) {
+    int url_mode = settle_url(f, opts, args);
+    if (url_mode < 0) return -1;
+    if (args->npositional == 1 && !url_mode) set_persona(f, args->positional[0]);
+    if (f->client_type && !url_mode) {
         const char *persona = cli_described_client_type(f->client_type);
         if (!persona)
             return usage_error("--client-type '%s' is not a persona: give a persona name (table) "
@@ -181,8 +262,15 @@ static void show_config(const run_flags_t *f)
     printf("once             %s\n", c->once ? "yes" : "no");
     printf("log level        %s\n", cli_log_levels[f->log_level]);
     printf("seed             %llu%s\n", (unsigned long long)c->seed, c->seed ? "" : " (fresh)");
-    for (size_t i = 0; i < g->nargs; i++)
-        printf("argument         %s\n", g->args[i]);
+    for (size_t i = 0; i < g->nargs; i++) {
+        printf("argument         ");
+        for (const char *ch = g->args[i]; *ch; ch++) /* the url persona's headers, one a line */
+            if (*ch == '\n')
+                fputs("\\n", stdout);
+            else
+                putchar(*ch);
+        putchar('\n');
+    }
     for (size_t i = 0; i < f->thresholds.n; i++)
         printf("threshold        %s\n", f->thresholds.items[i]);
 }
@@ -323,7 +411,25 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"name", 0, CLI_STRING, &f.group.name, "NAME",
          "the group's name in the report (default: the persona's)"},
         {"server", 's', CLI_STRING, &f.cfg.server, "URL",
-         "server to load (default 127.0.0.1:5050)"},
+         "server to load (default 127.0.0.1:5050); with a path, the URL to load"},
+        {"method", 'm', CLI_STRING, &f.url.method, "METHOD",
+         "URL mode: the request method (default GET, POST with a body)"},
+        {"header", 'H', CLI_LIST, &f.url.headers, "'NAME: VALUE'",
+         "URL mode: a request header (repeatable)"},
+        {"body", 'b', CLI_STRING, &f.url.body, "TEXT", "URL mode: the request body"},
+        {"body-file", 0, CLI_STRING, &f.url.body_file, "FILE",
+         "URL mode: the request body, read from FILE"},
+        {"content-type", 0, CLI_STRING, &f.url.content_type, "TYPE",
+         "URL mode: the Content-Type header"},
+        {"urls", 0, CLI_STRING, &f.url.urls_file, "FILE",
+         "URL mode: load the URLs of FILE, one a line: [METHOD] URL [@BODYFILE]"},
+        {"pick", 0, CLI_CHOICE, &f.url.pick, "round-robin|random",
+         "URL mode: how each client takes the next URL of --urls (default round-robin)",
+         cli_url_pick_choices},
+        {"expect-status", 0, CLI_STRING, &f.url.expect_status, "LIST",
+         "URL mode: statuses that pass, as 200,204 or 2xx or 200-299; others are invalid"},
+        {"expect-body", 0, CLI_STRING, &f.url.expect_body, "REGEX",
+         "URL mode: a POSIX extended regex the body must match; others are invalid"},
         {"clients", 'c', CLI_UINT, &f.group.clients, "N", "clients in all (default 10)", NULL, 1,
          THRONG_MAX_CLIENTS},
         {"threads", 't', CLI_UINT, &f.group.threads, "N", "worker threads per process (default 1)",
@@ -430,6 +536,7 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
     if (cli_log_close(log) != 0) status = cli_write_status(status); /* the log was not written */
 done:
     free(f.args);
+    cli_url_args_free(&f.url_args);
     free(positional);
     return status;
 }

@@ -241,6 +241,27 @@ THRONG_API void throng_group_init(throng_group_t *group);
  * Returns 0, or THRONG_EINVAL leaving *seconds untouched. */
 THRONG_API int throng_parse_duration(const char *text, double *seconds);
 
+/* A URL as throng_parse_url() splits it. */
+typedef struct throng_url {
+    int tls;          /* 1 for https:// */
+    int port;         /* as written, or the scheme's default (80; 443 for https) */
+    char host[256];   /* without an IPv6 address's brackets */
+    char origin[320]; /* "http://host:port" ("https://[v6]:port"): a server address for
+                         throng_config_t.server or throng_group_t.server */
+    const char *path; /* into the text given: the path and query as written, starting
+                         with '/' or '?', without any "#fragment"; "" when none */
+    size_t path_len;
+} throng_url_t;
+
+/* Reads a URL as a person writes it: http:// or https:// (no scheme:
+ * http), a host name, an IPv4 address or an IPv6 one in brackets, an
+ * optional port, path and query. The one parser behind server addresses
+ * and the url persona's URLs. Returns 0, or THRONG_EADDR with a sentence
+ * in err (errlen bytes, may be NULL) naming what is wrong: another scheme,
+ * a user name, IPv6 without brackets, a bad port, a space or a control or
+ * non-ASCII character in the host or path. */
+THRONG_API int throng_parse_url(const char *text, throng_url_t *url, char *err, size_t errlen);
+
 /* ------------------------------------------------------------------ engine */
 
 typedef struct throng_engine throng_engine_t;

@@ -1,7 +1,8 @@
-/* test_address.c - server addresses as users write them: host:port, a bare
- * host, http:// URLs, bracketed IPv6; refusals that say what is wrong; name
- * resolution for both families and for a name that does not exist; and the
- * text form of socket addresses. */
+/* test_address.c - server addresses and URLs as users write them:
+ * host:port, a bare host, http:// and https:// URLs with paths and queries,
+ * bracketed IPv6; refusals that say what is wrong; name resolution for both
+ * families and for a name that does not exist; and the text form of socket
+ * addresses. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -59,14 +60,16 @@ static void test_parse(void)
 
 static void test_refused(void)
 {
-    check_refused("https://x", "http://");
-    check_refused("ftp://x:21", "http://");
+    check_refused("ftp://x:21", "'ftp://' is not supported");
+    if (!THRONG__ADDRESS_TLS) check_refused("https://x", "only http:// is supported");
     check_refused("http://h:1/path", "path");
+    check_refused("https://h/a?b=1", "path");
+    check_refused("h:1?x=1", "path");
     check_refused("::1:80", "brackets");
     check_refused("h:99999", "99999");
     check_refused("h:-1", "-1");
     check_refused("h:abc", "abc");
-    check_refused("h:", "port");
+    check_refused("h:", "missing port");
     check_refused("h:80x", "80x");
     check_refused("", "empty");
     check_refused(NULL, "empty");
@@ -75,6 +78,115 @@ static void test_refused(void)
     check_refused("[::1", "]");
     check_refused("[::1]80", "':'");
     check_refused("[]:80", "host");
+}
+
+/* A URL's address, and its path span as throng__url_parse gives it. */
+static void check_url(const char *text, int tls, const char *host, int port, const char *authority,
+                      const char *path)
+{
+    throng__address_t a;
+    const char *p = NULL;
+    size_t len = 99;
+    err[0] = '\0';
+    int rc = throng__url_parse(text, 5050, "URL", &a, &p, &len, err);
+    if (rc != 0 || a.tls != tls || strcmp(a.host, host) != 0 || a.port != port ||
+        strcmp(a.authority, authority) != 0 || len != strlen(path) || strncmp(p, path, len) != 0) {
+        fprintf(stderr, "'%s' -> rc %d tls %d host '%s' port %d authority '%s' path '%.*s' (%s)\n",
+                text, rc, a.tls, a.host, a.port, a.authority, (int)len, p ? p : "", err);
+        CHECK(!"URL parsed");
+    }
+}
+
+/* A URL refused by throng__url_parse, with a message holding want. */
+static void check_url_refused(const char *text, const char *want)
+{
+    throng__address_t a;
+    const char *p;
+    size_t len;
+    err[0] = '\0';
+    int rc = throng__url_parse(text, 80, "URL", &a, &p, &len, err);
+    if (rc != THRONG_EADDR || !strstr(err, want) || !strstr(err, text)) {
+        fprintf(stderr, "'%s' -> rc %d, message '%s'; expected EADDR naming '%s' and the URL\n",
+                text, rc, err, want);
+        CHECK(!"URL refused with a reason");
+    }
+}
+
+static void test_url(void)
+{
+    check_url("http://127.0.0.1:8080/", 0, "127.0.0.1", 8080, "127.0.0.1:8080", "/");
+    check_url("http://127.0.0.1:8080", 0, "127.0.0.1", 8080, "127.0.0.1:8080", "");
+    check_url("http://h/a/b?x=1&y=%20", 0, "h", 80, "h:80", "/a/b?x=1&y=%20");
+    check_url("http://h?x=1", 0, "h", 80, "h:80", "?x=1");
+    check_url("http://h:81/p#frag", 0, "h", 81, "h:81", "/p");
+    check_url("http://h#frag", 0, "h", 80, "h:80", "");
+    check_url("https://example.org/", 1, "example.org", 443, "example.org:443", "/");
+    check_url("HTTPS://example.org:8443/x", 1, "example.org", 8443, "example.org:8443", "/x");
+    check_url("https://[::1]/v1/items?id=7", 1, "::1", 443, "[::1]:443", "/v1/items?id=7");
+    check_url("http://[fe80::1%25eth0]:8080/", 0, "fe80::1%25eth0", 8080, "[fe80::1%25eth0]:8080",
+              "/");
+    check_url("h:81/p", 0, "h", 81, "h:81", "/p");
+    check_url("h/p", 0, "h", 5050, "h:5050", "/p");
+    check_url("my_host-1.example~x/", 0, "my_host-1.example~x", 5050, "my_host-1.example~x:5050",
+              "/");
+    /* "://" inside a path is not a scheme. */
+    check_url("h/r?next=http://x", 0, "h", 5050, "h:5050", "/r?next=http://x");
+
+    check_url_refused("ftp://h/", "scheme 'ftp://' is not supported (http:// or https://)");
+    check_url_refused("ws://h/", "'ws://'");
+    check_url_refused("://h/", "missing scheme");
+    check_url_refused("http://user:pw@h/", "user names and passwords");
+    check_url_refused("http://h/a b", "space");
+    check_url_refused("http://h/a\tb", "control character");
+    check_url_refused("http://h/caf\xc3\xa9", "non-ASCII");
+    check_url_refused("http://h\xc3\xa9.org/", "xn--");
+    check_url_refused("http://h!x/", "'!'");
+    check_url_refused("http://[zz::1]/", "'[zz::1]' is not an IPv6 address");
+    check_url_refused("http://[127.0.0.1]/", "not an IPv6 address");
+    check_url_refused("http://::1/", "brackets");
+    check_url_refused("http://h:8o/", "'8o' is not a port number (0 to 65535)");
+    check_url_refused("http://h:65536/", "'65536'");
+    check_url_refused("http://h:/", "missing port number");
+    check_url_refused("http:///x", "missing host");
+    check_url_refused("http://?x", "missing host");
+
+    char longhost[300];
+    memset(longhost, 'a', sizeof longhost);
+    memcpy(longhost, "http://", 7);
+    longhost[sizeof longhost - 1] = '\0';
+    check_url_refused(longhost, "longer than 255");
+}
+
+/* The public face: an origin usable as a server address, the path as a
+ * span of the text, and the message copied (cut to fit) or not at all. */
+static void test_public(void)
+{
+    throng_url_t u;
+    const char *text = "https://[2001:db8::7]:8443/api/v1?q=1#top";
+    CHECK_INT(throng_parse_url(text, &u, NULL, 0), 0);
+    CHECK_INT(u.tls, 1);
+    CHECK_INT(u.port, 8443);
+    CHECK_STR(u.host, "2001:db8::7");
+    CHECK_STR(u.origin, "https://[2001:db8::7]:8443");
+    CHECK(u.path == text + 26);
+    CHECK_INT(u.path_len, strlen("/api/v1?q=1"));
+
+    CHECK_INT(throng_parse_url("localhost:8080", &u, NULL, 0), 0);
+    CHECK_STR(u.origin, "http://localhost:8080");
+    CHECK_STR(u.path, "");
+
+    /* The origin is a server address the engine accepts as it is. */
+    throng__address_t a;
+    CHECK_INT(throng_parse_url("http://127.0.0.1/x", &u, NULL, 0), 0);
+    CHECK_INT(throng__address_parse(u.origin, 5050, "server", &a, err), 0);
+    CHECK_STR(a.authority, "127.0.0.1:80");
+
+    char small[16];
+    CHECK_INT(throng_parse_url("gopher://h/", &u, small, sizeof small), THRONG_EADDR);
+    CHECK_INT(strlen(small), sizeof small - 1);
+    CHECK_INT(throng_parse_url("gopher://h/", &u, NULL, 0), THRONG_EADDR);
+    CHECK_INT(throng_parse_url("http://h/", NULL, NULL, 0), THRONG_EINVAL);
+    CHECK_INT(throng_parse_url(NULL, &u, small, sizeof small), THRONG_EADDR);
 }
 
 static int has_ipv6_loopback(void)
@@ -151,6 +263,8 @@ int main(void)
 {
     test_parse();
     test_refused();
+    test_url();
+    test_public();
     test_resolve();
     test_sockaddr_text();
     return check_result("test_address");

@@ -8,6 +8,7 @@
 
 #include "util/buf.h"
 #include "lua/lua_json.h"
+#include "lua/lua_regex.h"
 #include "lua/lua_throng.h"
 #include "lua/shape.h"
 #include "throng.h"
@@ -295,6 +296,7 @@ static const luaL_Reg functions[] = {
     {"table_shape", l_table_shape},
     {"now", l_now},
     {"log", l_log},
+    {"regex", throng__lua_regex},
     {NULL, NULL},
 };
 
