@@ -103,7 +103,7 @@ for g in watchdog admin typical expert; do
     grep -Eq "^group +$g: persona .*/scripts/$g.lua, [0-9]+ clients?, " "$WORK/plan.cfg" ||
         fail "--show-config of the site plan lacks group $g: $(cat "$WORK/plan.cfg")"
 done
-expect_grep "typical: argument small_table=10" "$WORK/plan.cfg"
+expect_grep "typical: argument small_table:=10" "$WORK/plan.cfg"
 # -n without -d runs until the requests are done; with -d, whichever first.
 run_throng "$WORK/n.cfg" run -n 100 --show-config
 expect_grep "duration         0s (no limit)" "$WORK/n.cfg"
