@@ -59,7 +59,7 @@ static void test_parse(void)
 
 static void test_refused(void)
 {
-    check_refused("https://x", "http://");
+    check_refused("gopher://x", "https://");
     check_refused("ftp://x:21", "http://");
     check_refused("http://h:1/path", "path");
     check_refused("::1:80", "brackets");
@@ -75,6 +75,25 @@ static void test_refused(void)
     check_refused("[::1", "]");
     check_refused("[::1]80", "':'");
     check_refused("[]:80", "host");
+}
+
+/* https:// sets tls and port 443 by default; http:// and no scheme clear it. */
+static void test_scheme(void)
+{
+    throng__address_t a;
+    CHECK_INT(throng__address_parse("https://example.org", 5050, "server", &a, err), 0);
+    CHECK_INT(a.tls, 1);
+    CHECK_INT(a.port, 443);
+    CHECK_STR(a.authority, "example.org:443");
+    CHECK_INT(throng__address_parse("HTTPS://127.0.0.1:8443/", 5050, "server", &a, err), 0);
+    CHECK_INT(a.tls, 1);
+    CHECK_INT(a.port, 8443);
+    CHECK_INT(throng__address_parse("http://127.0.0.1", 5050, "server", &a, err), 0);
+    CHECK_INT(a.tls, 0);
+    CHECK_INT(a.port, 80);
+    CHECK_INT(throng__address_parse("127.0.0.1", 5050, "server", &a, err), 0);
+    CHECK_INT(a.tls, 0);
+    CHECK_INT(a.port, 5050);
 }
 
 static int has_ipv6_loopback(void)
@@ -151,6 +170,7 @@ int main(void)
 {
     test_parse();
     test_refused();
+    test_scheme();
     test_resolve();
     test_sockaddr_text();
     return check_result("test_address");

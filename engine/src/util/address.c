@@ -9,20 +9,21 @@
 #include "util/address.h"
 #include "util/error.h"
 
-/* Strips "http://" and a trailing "/"; refuses other schemes and paths,
- * which a persona sets, not the address. */
+/* Strips "http://" or "https://" (setting *tls) and a trailing "/";
+ * refuses other schemes and paths, which a persona sets, not the address. */
 static int strip_url(const char *text, const char *what, char *out, size_t cap, int *default_port,
-                     char *err)
+                     int *tls, char *err)
 {
     const char *p = text;
     const char *scheme_end = strstr(text, "://");
     if (scheme_end) {
         size_t n = (size_t)(scheme_end - text);
-        if (n != 4 || strncasecmp(text, "http", 4) != 0)
-            return throng__fail(err, THRONG_EADDR, "%s '%s': only http:// is supported (no TLS)",
-                                what, text);
+        *tls = n == 5 && strncasecmp(text, "https", 5) == 0;
+        if (!*tls && (n != 4 || strncasecmp(text, "http", 4) != 0))
+            return throng__fail(err, THRONG_EADDR,
+                                "%s '%s': only http:// and https:// are supported", what, text);
         p = scheme_end + 3;
-        *default_port = 80;
+        *default_port = *tls ? 443 : 80;
     }
     size_t len = strlen(p);
     const char *slash = strchr(p, '/');
@@ -55,7 +56,8 @@ int throng__address_parse(const char *text, int default_port, const char *what,
     char hp[300];
     memset(a, 0, sizeof *a);
     if (!text || !*text) return throng__fail(err, THRONG_EADDR, "%s is empty", what);
-    int rc = strip_url(text, what, hp, sizeof hp, &default_port, err);
+    int tls = 0;
+    int rc = strip_url(text, what, hp, sizeof hp, &default_port, &tls, err);
     if (rc) return rc;
 
     const char *host = hp, *port = NULL;
@@ -81,6 +83,7 @@ int throng__address_parse(const char *text, int default_port, const char *what,
         }
     }
     a->port = default_port;
+    a->tls = tls;
     if (port && parse_port(port, &a->port) != 0)
         return throng__fail(err, THRONG_EADDR, "%s '%s': '%s' is not a port number", what, text,
                             port);

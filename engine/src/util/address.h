@@ -1,5 +1,5 @@
 /* address.h - a server address as users write it ("host:port", "[::1]:5050",
- * "http://host:port/"), resolved once, before any load starts. */
+ * "http://host:port/", "https://host/"), resolved once, before any load starts. */
 #ifndef THRONG_ADDRESS_H
 #define THRONG_ADDRESS_H
 
@@ -8,6 +8,7 @@
 typedef struct throng__address {
     char host[256]; /* without brackets */
     int port;
+    int tls;             /* 1 for "https://" (default port 443), 0 for "http://" or none */
     char authority[300]; /* "host:port" for the Host header ("[v6]:port") */
     struct sockaddr_storage sa;
     socklen_t salen;
