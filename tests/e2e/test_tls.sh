@@ -7,7 +7,8 @@
 # name and a wrong IP address; plain HTTP against the TLS port and TLS
 # against a plain port; sessions resumed on reconnects (and not with
 # --no-tls-resume), counted in the JSON report beside the handshake
-# percentiles; client:connect("https://..."); and servers that answer a
+# percentiles; client:connect("https://..."); a client certificate a
+# server asks for (--cert/--key), and its absence; and servers that answer a
 # ClientHello with garbage, never a crash.
 #
 # Needs THRONG (the built binary) and openssl; loopback only.
@@ -159,6 +160,68 @@ echo "ok: client:connect(\"https://...\")"
 run_tls tls_to_plain -s "https://$plain_ADDR"
 expect_tls_fault tls_to_plain "TLS handshake with $plain_ADDR"
 echo "ok: TLS against a plain port is a tls fault"
+
+# ---------------------------------------------------- client certificates
+# A Python HTTPS server that asks for a client certificate signed by the test CA.
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key \
+    -out client.csr -subj /CN=throng-client 2>openssl.err || fail "openssl: $(cat openssl.err)"
+openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+    -out client.crt 2>openssl.err || fail "openssl: $(cat openssl.err)"
+cat >"$WORK/mtls.py" <<'EOF'
+import http.server, ssl
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        who = dict(x[0] for x in self.connection.getpeercert()["subject"])["commonName"]
+        body = ("hello " + who).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain("host.crt", "host.key")
+ctx.load_verify_locations("ca.crt")
+ctx.verify_mode = ssl.CERT_REQUIRED
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print("listening on 127.0.0.1:%d" % srv.server_address[1], flush=True)
+srv.serve_forever()
+EOF
+timeout 60 python3 "$WORK/mtls.py" >"$WORK/mtls.out" 2>"$WORK/mtls.err" &
+SERVER_PIDS="$SERVER_PIDS $!"
+MTLS_PORT=""
+for i in $(seq 100); do
+    MTLS_PORT=$(sed -n 's/^listening on 127.0.0.1://p' "$WORK/mtls.out")
+    [ -n "$MTLS_PORT" ] && break
+    sleep 0.05
+done
+[ -n "$MTLS_PORT" ] || fail "the client-certificate server did not start: $(cat "$WORK/mtls.err")"
+cat >"$WORK/hello.lua" <<'EOF'
+local P = {}
+function P:request() return { path = "/", name = "hello" } end
+function P:response(res)
+  if res.status ~= 200 or res.body ~= "hello throng-client" then
+    return false, "answered " .. res.status .. ": " .. res.body
+  end
+end
+return P
+EOF
+run_throng "$WORK/mtls_ok.txt" run "$WORK/hello.lua" -s "https://localhost:$MTLS_PORT" -c 2 -n 6 \
+    -d 5s -q --cacert ca.crt --cert client.crt --key client.key
+expect_rc 0 "$WORK/mtls_ok.txt"
+expect_grep "faults     none" "$WORK/mtls_ok.txt"
+run_throng "$WORK/mtls_none.txt" run "$WORK/hello.lua" -s "https://localhost:$MTLS_PORT" -c 2 \
+    -d 2s -q --cacert ca.crt
+expect_rc 1 "$WORK/mtls_none.txt"
+[ "$(fault_count "$WORK/mtls_none.txt" tls)" -gt 0 ] || fail "no tls fault without a client certificate"
+expect_grep "certificate required" "$WORK/mtls_none.txt"
+run_throng "$WORK/mtls_badkey.txt" run "$WORK/hello.lua" -s "https://localhost:$MTLS_PORT" \
+    --cacert ca.crt --cert client.crt --key host.key -d 1s
+expect_rc 2 "$WORK/mtls_badkey.txt"
+expect_grep "host.key" "$WORK/mtls_badkey.txt"
+echo "ok: --cert/--key present a client certificate; without one the server refuses (tls fault)"
 
 # ---------------------------------------------------- hostile handshakes
 # A server answering each ClientHello with one kind of garbage.
