@@ -4,13 +4,14 @@
 set -eu
 
 # Build: compiler, CMake, pkg-config and the libraries the engine links.
-BUILD="gcc make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjson-dev node-llhttp"
-# Tests: the busted runner under LuaJIT, curl for end-to-end checks,
+BUILD="gcc make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjson-dev node-llhttp libssl-dev"
+# Tests: the busted runner under LuaJIT, curl for end-to-end checks, the
+# openssl command (the TLS tests make their certificates with it),
 # Python's jsonschema to check JSON reports against their schema, and the
 # sanitizer runtimes of CI's ASan+UBSan and ThreadSanitizer builds (gcc-12's
 # libgcc-12-dev depends on them already; named so that a missing one is
 # installed, not found missing at link time).
-TEST="luajit2 lua-busted curl procps python3 python3-jsonschema libasan8 libubsan1 libtsan2"
+TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema libasan8 libubsan1 libtsan2"
 # Benchmarks: peers and a target to compare against.
 BENCH="wrk nginx-light python3-locust time"
 

@@ -21,6 +21,7 @@ typedef struct run_flags {
     throng_config_t cfg;
     throng_group_t group;
     int on_fault, log_level, once, print, show_config, latency;
+    int tls_resume, no_tls_resume; /* --tls-resume, --no-tls-resume */
     const char *log_file;
     uint64_t log_max;
     cli_list_t thresholds;
@@ -232,6 +233,10 @@ static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *ar
     }
     if (f->big_table && big_table_arg(f, args) != 0) return usage_error("out of memory%s", "");
     if (f->print) f->cfg.keep_last_reply = 1;
+    if (f->tls_resume && f->no_tls_resume)
+        return usage_error("--tls-resume and --no-tls-resume exclude each other%s", "");
+    f->cfg.tls_resume = !f->no_tls_resume;
+    if (f->cfg.key && !f->cfg.cert) return usage_error("--key needs --cert%s", "");
     if (f->group.clients < f->cfg.processes)
         f->cfg.processes = f->group.clients; /* no process without a client */
     f->cfg.on_fault = (throng_on_fault_t)f->on_fault;
@@ -258,6 +263,11 @@ static void show_config(const run_flags_t *f)
            c->max_requests ? "" : " (no limit)");
     printf("timeout          %gs\n", c->timeout);
     printf("connect timeout  %gs\n", c->connect_timeout);
+    printf("tls verify       %s\n", c->insecure ? "no (--insecure)"
+                                    : c->cacert ? c->cacert
+                                                : "the system's certificate store");
+    if (c->cert) printf("tls client cert  %s (key %s)\n", c->cert, c->key ? c->key : c->cert);
+    printf("tls resume       %s\n", c->tls_resume ? "yes" : "no");
     printf("on fault         %s\n", on_fault_choices[f->on_fault]);
     printf("once             %s\n", c->once ? "yes" : "no");
     printf("log level        %s\n", cli_log_levels[f->log_level]);
@@ -452,6 +462,17 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"buffer-budget", 0, CLI_U64, &f.cfg.buffer_budget, "SIZE",
          "response bytes a worker thread may hold at once (default 256 MiB)", NULL, 1,
          (uint64_t)1 << 40},
+        {"insecure", 'k', CLI_FLAG, &f.cfg.insecure, NULL,
+         "https: verify neither the server's certificate nor its name"},
+        {"cacert", 0, CLI_STRING, &f.cfg.cacert, "FILE",
+         "https: trust the CAs in this PEM file instead of the system's store"},
+        {"cert", 0, CLI_STRING, &f.cfg.cert, "FILE", "https: client certificate (PEM)"},
+        {"key", 0, CLI_STRING, &f.cfg.key, "FILE",
+         "https: the client certificate's private key (PEM; default: in --cert)"},
+        {"tls-resume", 0, CLI_FLAG, &f.tls_resume, NULL,
+         "https: resume TLS sessions when a client reconnects (the default)"},
+        {"no-tls-resume", 0, CLI_FLAG, &f.no_tls_resume, NULL,
+         "https: a full handshake on every connection"},
         {"on-fault", 0, CLI_CHOICE, &f.on_fault, "drop|restart",
          "a faulted client leaves (drop, default) or reconnects with backoff", on_fault_choices},
         {"request-count", 0, CLI_UINT, &f.group.request_count, "N",

@@ -26,7 +26,9 @@ static void print_help(const cli_option_t *opts)
            "or GET /Xy?x=X&y=Y answers a table of Y rows of X numbers; POST /Multiply\n"
            "and POST /Divide with the same body answer x*y and x/y (a division by zero\n"
            "answers the Faulted envelope, status 500); GET /status answers the counters.\n"
-           "Runs until SIGINT or SIGTERM.\n"
+           "Runs until SIGINT or SIGTERM. With --tls-cert (and --tls-key) it serves\n"
+           "HTTPS instead: load it with -s https://HOST:PORT; a plain HTTP request to\n"
+           "the TLS port is answered 400.\n"
            "\n"
            "flags:\n");
     cli_print_options(stdout, opts);
@@ -71,7 +73,8 @@ static int serve(const throng_server_config_t *config)
     }
     serving = server;
     catch_stop_signals();
-    printf("throng serve: listening on %s\n", throng_server_address(server));
+    printf("throng serve: listening on %s%s\n", config->tls_cert ? "https://" : "",
+           throng_server_address(server));
     fflush(stdout);
     int rc = throng_server_wait(server);
     if (rc != 0) fprintf(stderr, "throng serve: %s\n", throng_server_errmsg(server));
@@ -122,6 +125,16 @@ int cmd_serve(int argc, char **argv)
          .target = &config.drop,
          .metavar = "SHARE",
          .help = "share of table and crunch requests whose connection is closed unanswered (0)"},
+        {.name = "tls-cert",
+         .kind = CLI_STRING,
+         .target = &config.tls_cert,
+         .metavar = "FILE",
+         .help = "serve HTTPS with this PEM certificate (chain)"},
+        {.name = "tls-key",
+         .kind = CLI_STRING,
+         .target = &config.tls_key,
+         .metavar = "FILE",
+         .help = "the certificate's private key, PEM (default: in --tls-cert)"},
         {.name = "seed",
          .kind = CLI_U64,
          .target = &config.seed,

@@ -82,6 +82,7 @@ typedef enum {
     THRONG_FAULT_HTTP_ERROR,    /* malformed response */
     THRONG_FAULT_SCRIPT_ERROR,  /* a Lua error in a persona hook */
     THRONG_FAULT_ABORTED,       /* in flight when the run was stopped */
+    THRONG_FAULT_TLS,           /* TLS handshake or certificate failure, with OpenSSL's reason */
     THRONG_FAULT_KINDS
 } throng_fault_t;
 
@@ -140,7 +141,8 @@ typedef void (*throng_log_cb)(throng_log_level_t level, uint64_t client, const c
 /* Engine-wide settings. Initialise with throng_config_init(), then change
  * what you need. */
 typedef struct throng_config {
-    const char *server;         /* "host:port", "[v6]:port" or "http://host:port";
+    const char *server;         /* "host:port", "[v6]:port", "http://host:port" or
+                                   "https://host[:port]" (TLS; port 443 by default);
                                    default "127.0.0.1:5050" (a group may override) */
     double duration;            /* seconds; 0 = no time limit */
     uint64_t max_requests;      /* stop after this many requests sent, counted across every
@@ -192,6 +194,14 @@ typedef struct throng_config {
                                      its last published ones (at most 250 ms old), and the
                                      thread stays parked in the process, its memory never
                                      freed (report threads_abandoned) */
+    /* TLS, for https:// servers. Certificates are verified against the
+     * system's store by default, the host name (or IP address) as the
+     * server was written; a failure is a fault of kind tls. */
+    int insecure;       /* verify neither the certificate nor the host name */
+    const char *cacert; /* PEM file of the CAs to trust, instead of the system's store */
+    const char *cert;   /* client certificate (PEM, chain allowed), sent when asked */
+    const char *key;    /* its private key (PEM); NULL: in the cert file */
+    int tls_resume;     /* resume TLS sessions across a client's reconnects (default 1) */
 } throng_config_t;
 
 THRONG_API void throng_config_init(throng_config_t *config);
@@ -404,6 +414,9 @@ typedef struct throng_report {
     uint64_t thresholds_failed;            /* thresholds not met */
     throng_latency_t latency;              /* request sent to response complete */
     throng_latency_t connect;              /* connect time */
+    throng_latency_t tls;                  /* TLS handshake time: connected to handshake done */
+    uint64_t tls_handshakes;               /* TLS handshakes completed */
+    uint64_t tls_resumed;                  /* ... of which resumed a session */
 } throng_report_t;
 
 /* The report of the last run, or NULL before a run has ended. */
@@ -457,15 +470,17 @@ THRONG_API int throng_render(const char *json, size_t len, throng_render_t forma
 typedef struct throng_server throng_server_t;
 
 typedef struct throng_server_config {
-    const char *listen; /* "host:port" (port 5050 when left out; port 0 picks a free one);
-                           default "127.0.0.1:5050" */
-    unsigned threads;   /* default 1 */
-    double latency;     /* service time added to every answer, seconds */
-    double busy;        /* share (0..1) of table and crunch requests answered Busy */
-    double wrong_size;  /* share (0..1) answered wrongly: a table of the wrong size, a
-                           crunch result off by one */
-    double drop;        /* share (0..1) whose connection is closed without an answer */
-    uint64_t seed;      /* 0 = random */
+    const char *listen;   /* "host:port" (port 5050 when left out; port 0 picks a free one);
+                             default "127.0.0.1:5050" */
+    unsigned threads;     /* default 1 */
+    double latency;       /* service time added to every answer, seconds */
+    double busy;          /* share (0..1) of table and crunch requests answered Busy */
+    double wrong_size;    /* share (0..1) answered wrongly: a table of the wrong size, a
+                             crunch result off by one */
+    double drop;          /* share (0..1) whose connection is closed without an answer */
+    uint64_t seed;        /* 0 = random */
+    const char *tls_cert; /* PEM certificate (chain): serve HTTPS instead of HTTP */
+    const char *tls_key;  /* its private key (PEM); NULL: in the tls_cert file */
 } throng_server_config_t;
 
 /* Counters of a running server. */

@@ -459,7 +459,7 @@ static void test_addresses_refused(void)
         {"http://", THRONG_EADDR, "host"},
         {"[::1", THRONG_EADDR, "]"},
         {"ftp://127.0.0.1:1", THRONG_EADDR, "http://"},
-        {"https://127.0.0.1:1", THRONG_EADDR, "http://"},
+        {"gopher://127.0.0.1:1", THRONG_EADDR, "https://"},
         {"127.0.0.1:80/path", THRONG_EADDR, "path"},
         {"no-such-host.invalid:80", THRONG_ERESOLVE, "no-such-host.invalid"},
     };

@@ -226,7 +226,7 @@ static void test_refusals(void)
     throng_group_init(&t);
     t.clients = 2;
     check_start_fails("h:abc", &t, THRONG_EADDR, WORDS("abc"));
-    check_start_fails("https://127.0.0.1:1", &t, THRONG_EADDR, WORDS("http://"));
+    check_start_fails("gopher://127.0.0.1:1", &t, THRONG_EADDR, WORDS("https://"));
     check_start_fails("no-such-host.invalid:80", &t, THRONG_ERESOLVE,
                       WORDS("no-such-host.invalid"));
     /* A group's own server overrides the engine's. */

@@ -456,7 +456,7 @@ static size_t nnames_offset(const char *data)
 {
     size_t off = sizeof(throng__counts_t) + sizeof(((throng__stats_t *)0)->sample) +
                  sizeof(((throng__stats_t *)0)->codes);
-    for (int h = 0; h < 3; h++) {
+    for (int h = 0; h < 4; h++) { /* latency, ttfb, connect, tls */
         uint32_t len;
         memcpy(&len, data + off, sizeof len);
         off += sizeof len + len;

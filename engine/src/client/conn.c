@@ -4,7 +4,14 @@
  * request (directly when the socket takes it all, the usual case), parse
  * the response as it arrives into a buffer borrowed from the thread's pool,
  * and report the end to the owner. A connection the server closes while
- * idle is closed quietly and reopened by the next exchange. */
+ * idle is closed quietly and reopened by the next exchange.
+ *
+ * For an https:// address TLS sits between the socket and the parser
+ * (tls.c): the handshake runs between the connect and the first request,
+ * within the connect timeout; what the socket reads goes to TLS, the
+ * plaintext it gives back to the parser, and the request is encrypted
+ * before it is written. A TLS failure ends the exchange as a `tls` fault
+ * with OpenSSL's reason. */
 #include <assert.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,6 +22,7 @@
 #include "client/conn.h"
 
 static void connect_now(throng__conn_t *c);
+static void write_request(throng__conn_t *c);
 
 static uint64_t ms_of(double seconds)
 {
@@ -25,6 +33,7 @@ static void on_tcp_closed(uv_handle_t *h)
 {
     throng__conn_t *c = h->data;
     c->tcp_open = c->tcp_closing = 0;
+    throng__tls_end(&c->tls); /* the kept session stays for the next handshake */
     if (c->connect_when_closed) {
         c->connect_when_closed = 0;
         connect_now(c);
@@ -93,6 +102,9 @@ static void on_timer(uv_timer_t *t)
     if (c->state == THRONG__CONN_CONNECTING)
         fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s timed out after %gs",
              c->address->authority, c->host->set->connect_timeout);
+    else if (c->state == THRONG__CONN_HANDSHAKE)
+        fail(c, THRONG_FAULT_TLS, "TLS handshake with %s timed out after %gs",
+             c->address->authority, c->host->set->connect_timeout);
     else if (c->state == THRONG__CONN_WAITING)
         fail(c, THRONG_FAULT_TIMED_OUT, "no complete response within %gs", c->timeout);
 }
@@ -123,6 +135,93 @@ static int write_out(throng__conn_t *c)
     return uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &ub, 1, on_written);
 }
 
+/* Ciphertext a full socket left over, queued with a request of its own:
+ * TLS may have several flights out at once, unlike a plain request. */
+typedef struct tls_write {
+    uv_write_t req;
+    char data[];
+} tls_write_t;
+
+static void on_tls_written(uv_write_t *req, int status)
+{
+    throng__conn_t *c = req->data;
+    free(req); /* the first member of its tls_write_t */
+    if (status < 0 && status != UV_ECANCELED && c->state != THRONG__CONN_IDLE)
+        fail(c, c->state == THRONG__CONN_HANDSHAKE ? THRONG_FAULT_TLS : THRONG_FAULT_ABANDONED,
+             "sending to %s failed: %s", c->address->authority, uv_strerror(status));
+}
+
+/* Writes what TLS has for the server: directly when the socket takes it
+ * all, else the rest is copied and queued (libuv keeps queued writes in
+ * order, and uv_try_write() declines while any is queued). */
+static int tls_flush(throng__conn_t *c)
+{
+    const char *data;
+    size_t n = throng__tls_output(&c->tls, &data);
+    if (n == 0) return 0;
+    uv_buf_t ub = uv_buf_init((char *)data, (unsigned)n);
+    int w = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+    if (w == UV_EAGAIN) w = 0;
+    if (w >= 0 && (size_t)w < n) {
+        size_t rest = n - (size_t)w;
+        tls_write_t *q = malloc(sizeof *q + rest);
+        if (!q) {
+            w = UV_ENOMEM;
+        } else {
+            memcpy(q->data, data + w, rest);
+            q->req.data = c;
+            ub = uv_buf_init(q->data, (unsigned)rest);
+            w = uv_write(&q->req, (uv_stream_t *)&c->tcp, &ub, 1, on_tls_written);
+            if (w < 0) free(q);
+        }
+    }
+    throng__tls_sent(&c->tls, n);
+    return w < 0 ? w : 0;
+}
+
+/* The handshake as far as the server's bytes allow; once done, the
+ * request goes out. */
+static void handshake_step(throng__conn_t *c)
+{
+    int rc = throng__tls_handshake(&c->tls);
+    int w = tls_flush(c); /* an alert too, when it failed */
+    if (rc < 0) {
+        fail(c, THRONG_FAULT_TLS, "TLS handshake with %s: %s", c->address->authority, c->tls.error);
+        return;
+    }
+    if (w < 0) {
+        fail(c, THRONG_FAULT_TLS, "TLS handshake with %s: sending failed: %s",
+             c->address->authority, uv_strerror(w));
+        return;
+    }
+    if (rc == 0) return;
+    uint64_t took = uv_hrtime() - c->tls_started;
+    uv_timer_stop(&c->timer);
+    throng__exchange_tls(c->x, took, c->tls.resumed);
+    THRONG__DEBUG(c->host, c->client, "TLS handshake with %s done in %.0fus%s",
+                  c->address->authority, (double)took * 1e-3,
+                  c->tls.resumed ? " (session resumed)" : "");
+    write_request(c);
+}
+
+/* The socket is connected to an https:// address: shake hands first. */
+static void start_tls(throng__conn_t *c)
+{
+    const throng__host_t *h = c->host;
+    c->state = THRONG__CONN_HANDSHAKE;
+    c->tls_started = uv_hrtime();
+    if (!h->set->tls) {
+        fail(c, THRONG_FAULT_TLS, "TLS with %s: no TLS context", c->address->authority);
+        return;
+    }
+    if (throng__tls_begin(&c->tls, h->set->tls, c->address->host, c->address) != 0) {
+        fail(c, THRONG_FAULT_TLS, "TLS with %s: %s", c->address->authority, c->tls.error);
+        return;
+    }
+    uv_timer_start(&c->timer, on_timer, ms_of(h->set->connect_timeout), 0);
+    handshake_step(c);
+}
+
 /* A piece of a body asked for as SHAPE. */
 static void shape_piece(void *data, const char *at, size_t n)
 {
@@ -144,7 +243,11 @@ static void write_request(throng__conn_t *c)
     c->started = uv_hrtime();
     c->ttfb = 0;
     throng__exchange_bytes(c->x, c->out.len, 0);
-    int rc = write_out(c);
+    if (c->address->tls && throng__tls_write(&c->tls, c->out.data, c->out.len) != 0) {
+        fail(c, THRONG_FAULT_TLS, "encrypting the request failed: %s", c->tls.error);
+        return;
+    }
+    int rc = c->address->tls ? tls_flush(c) : write_out(c);
     if (rc < 0) {
         fail(c, THRONG_FAULT_ABANDONED, "sending the request failed: %s", uv_strerror(rc));
         return;
@@ -172,6 +275,11 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 /* The connection ended or failed while reading. */
 static void on_read_end(throng__conn_t *c, ssize_t err)
 {
+    if (c->state == THRONG__CONN_HANDSHAKE) {
+        fail(c, THRONG_FAULT_TLS, "TLS handshake with %s: %s", c->address->authority,
+             err == UV_EOF ? "the server closed the connection" : uv_strerror((int)err));
+        return;
+    }
     if (c->state != THRONG__CONN_WAITING) {
         THRONG__DEBUG(c->host, c->client, "the server closed the idle connection: %s",
                       uv_strerror((int)err));
@@ -191,14 +299,10 @@ static void on_read_end(throng__conn_t *c, ssize_t err)
     fail(c, THRONG_FAULT_ABANDONED, "connection lost while waiting: %s", uv_strerror((int)err));
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+/* Response bytes (plaintext): parsed for the exchange waiting, or, when
+ * none waits, the end of a connection that cannot be trusted. */
+static void received(throng__conn_t *c, const char *data, ssize_t nread)
 {
-    throng__conn_t *c = s->data;
-    if (nread == 0) return;
-    if (nread < 0) {
-        on_read_end(c, nread);
-        return;
-    }
     if (c->state != THRONG__CONN_WAITING) {
         /* Nobody asked (a second response to one request, say): the
          * connection cannot be trusted any more. A protocol event of the
@@ -213,7 +317,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     throng__exchange_bytes(c->x, 0, (uint64_t)nread);
     if (!c->ttfb) c->ttfb = uv_hrtime() - c->started;
     size_t used = 0;
-    int rc = throng__http_response_feed(&c->res, buf->base, (size_t)nread, &used);
+    int rc = throng__http_response_feed(&c->res, data, (size_t)nread, &used);
     if (rc < 0) {
         fail(c, THRONG_FAULT_HTTP_ERROR, "%s", c->res.error);
     } else if (rc == 1) {
@@ -224,6 +328,63 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (used < (size_t)nread) throng__ledger_unsolicited(c->ledger, 0);
         complete(c, used == (size_t)nread && throng__http_response_keep_alive(&c->res));
     }
+}
+
+/* 1 while the socket is open and not closing: a callback may have closed it. */
+static int socket_live(const throng__conn_t *c)
+{
+    return c->tcp_open && !c->tcp_closing;
+}
+
+/* Ciphertext from the server: the handshake's, or records whose plaintext
+ * goes to the parser. The read buffer is free again once TLS has copied
+ * its input, so the plaintext lands in it. */
+static void received_tls(throng__conn_t *c, const char *data, size_t n)
+{
+    if (throng__tls_feed(&c->tls, data, n) != 0) {
+        if (c->state == THRONG__CONN_IDLE)
+            close_tcp(c);
+        else
+            fail(c, THRONG_FAULT_TLS, "TLS with %s: %s", c->address->authority, c->tls.error);
+        return;
+    }
+    if (c->state == THRONG__CONN_HANDSHAKE) handshake_step(c);
+    char *plain = (char *)c->host->read_buffer;
+    while (socket_live(c) && c->tls.done) {
+        int r = throng__tls_read(&c->tls, plain, THRONG__READ_BUFFER);
+        if (r == 0) break;
+        if (r == THRONG__TLS_CLOSED) {
+            on_read_end(c, UV_EOF);
+        } else if (r < 0) {
+            if (c->state == THRONG__CONN_IDLE) {
+                THRONG__DEBUG(c->host, c->client, "TLS error on the idle connection: %s",
+                              c->tls.error);
+                close_tcp(c);
+            } else {
+                fail(c, THRONG_FAULT_TLS, "TLS with %s: %s", c->address->authority, c->tls.error);
+            }
+        } else {
+            received(c, plain, r);
+            continue;
+        }
+        break;
+    }
+    /* Reading may have produced something to send (a key update's answer). */
+    if (socket_live(c) && tls_flush(c) < 0) close_tcp(c);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    throng__conn_t *c = s->data;
+    if (nread == 0) return;
+    if (nread < 0) {
+        on_read_end(c, nread);
+        return;
+    }
+    if (c->address->tls)
+        received_tls(c, buf->base, (size_t)nread);
+    else
+        received(c, buf->base, nread);
 }
 
 /* "connected from 127.0.0.1:40312 to 127.0.0.1:5050 in 85us" */
@@ -259,7 +420,10 @@ static void on_connect(uv_connect_t *req, int status)
              uv_strerror(rc));
         return;
     }
-    write_request(c);
+    if (c->address->tls)
+        start_tls(c);
+    else
+        write_request(c);
 }
 
 static void connect_now(throng__conn_t *c)
@@ -345,4 +509,5 @@ void throng__conn_free(throng__conn_t *c)
     free(c->pending);
     c->pending = NULL;
     throng__buf_free(&c->out);
+    throng__tls_free(&c->tls);
 }

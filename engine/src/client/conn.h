@@ -1,5 +1,6 @@
 /* conn.h - one HTTP connection of a client: it connects when a request needs
- * it, writes the request, reads and parses the response, times both out,
+ * it (with a TLS handshake for an https:// address), writes the request,
+ * reads and parses the response, times both out,
  * keeps the connection alive when the server allows, and reports each
  * exchange's end to its owner through one callback. */
 #ifndef THRONG_CONN_H
@@ -11,6 +12,7 @@
 
 #include "client/exchange.h"
 #include "client/host.h"
+#include "client/tls.h"
 #include "lua/shape.h"
 #include "util/address.h"
 #include "util/buf.h"
@@ -30,6 +32,7 @@ typedef void (*throng__conn_cb)(throng__conn_t *conn, throng__exchange_t *x, int
 typedef enum {
     THRONG__CONN_IDLE,       /* no exchange */
     THRONG__CONN_CONNECTING, /* connecting for an exchange (the timer is the connect timeout) */
+    THRONG__CONN_HANDSHAKE,  /* connected, shaking hands over TLS (the timer: connect timeout) */
     THRONG__CONN_WAITING /* the request is written or being written (the timer is the timeout) */
 } throng__conn_state_t;
 
@@ -56,12 +59,14 @@ struct throng__conn {
     throng__buf_t out;     /* the request to send; kept for reuse */
     char *pending;         /* what a partial write left over (rare) */
     throng__http_response_t res;
-    double timeout;   /* this exchange's timeout, seconds */
-    uint64_t started; /* uv_hrtime() when the connect or the request began */
-    uint64_t latency; /* ns from the request written to the response complete */
-    uint64_t ttfb;    /* ns from the request written to the response's first byte */
-    uint64_t client;  /* the owner's id, for log lines */
-    char name[48];    /* the request's name, kept for debug log lines only */
+    double timeout;       /* this exchange's timeout, seconds */
+    uint64_t started;     /* uv_hrtime() when the connect or the request began */
+    uint64_t latency;     /* ns from the request written to the response complete */
+    uint64_t ttfb;        /* ns from the request written to the response's first byte */
+    uint64_t client;      /* the owner's id, for log lines */
+    uint64_t tls_started; /* uv_hrtime() when the TLS handshake began (the socket connected) */
+    throng__tls_t tls;    /* an https:// address's TLS; its session outlives the socket */
+    char name[48];        /* the request's name, kept for debug log lines only */
 };
 
 /* Prepares a conn on host's loop; on_done reports to owner. */

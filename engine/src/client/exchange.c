@@ -92,3 +92,9 @@ void throng__exchange_connected(throng__exchange_t *x, uint64_t connect_ns)
     assert(x->outcome == THRONG__EXCHANGE_OPEN);
     throng__stats_connected(x->ledger->stats, connect_ns);
 }
+
+void throng__exchange_tls(throng__exchange_t *x, uint64_t handshake_ns, int resumed)
+{
+    assert(x->outcome == THRONG__EXCHANGE_OPEN);
+    throng__stats_tls(x->ledger->stats, handshake_ns, resumed);
+}

@@ -103,5 +103,6 @@ void throng__exchange_verdict(throng__exchange_t *x, throng_fault_t kind, const 
 /* What the connection carrying an open exchange measures on its way. */
 void throng__exchange_bytes(throng__exchange_t *x, uint64_t sent, uint64_t received);
 void throng__exchange_connected(throng__exchange_t *x, uint64_t connect_ns);
+void throng__exchange_tls(throng__exchange_t *x, uint64_t handshake_ns, int resumed);
 
 #endif

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "client/exchange.h"
+#include "client/tls.h"
 #include "lua/persona.h"
 #include "util/address.h"
 #include "util/buf.h"
@@ -23,6 +24,7 @@
 /* What a group's workers share, read-only while they run. */
 typedef struct throng__worker_settings {
     throng__address_t address;
+    throng__tls_ctx_t *tls; /* the group's TLS context (https:// servers), owned by the group */
     double timeout, connect_timeout; /* seconds */
     size_t max_body;                 /* bytes a response body may hold; 0: the default */
     size_t buffer_budget; /* bytes of responses a worker thread may hold at once; 0: no limit */

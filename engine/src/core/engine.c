@@ -33,6 +33,7 @@ void throng_config_init(throng_config_t *c)
     c->processes = 1;
     c->lua_memory = 512;
     c->hook_timeout = 5;
+    c->tls_resume = 1;
 }
 
 throng_engine_t *throng_engine_new(const throng_config_t *config)
@@ -43,11 +44,20 @@ throng_engine_t *throng_engine_new(const throng_config_t *config)
         e->cfg = *config;
     else
         throng_config_init(&e->cfg);
-    if (e->cfg.server && !(e->server = strdup(e->cfg.server))) {
+    if ((e->cfg.server && !(e->server = strdup(e->cfg.server))) ||
+        (e->cfg.cacert && !(e->cacert = strdup(e->cfg.cacert))) ||
+        (e->cfg.cert && !(e->cert = strdup(e->cfg.cert))) ||
+        (e->cfg.key && !(e->key = strdup(e->cfg.key)))) {
+        free(e->server);
+        free(e->cacert);
+        free(e->cert);
         free(e);
         return NULL;
     }
     e->cfg.server = e->server;
+    e->cfg.cacert = e->cacert;
+    e->cfg.cert = e->cert;
+    e->cfg.key = e->key;
     e->pipe[0] = e->pipe[1] = -1;
     pthread_mutex_init(&e->live_lock, NULL);
     atomic_init(&e->state, THRONG__IDLE);
@@ -101,7 +111,19 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
         rc = throng__fail(e->errmsg, THRONG_EADDR,
                           "server '%s': port 0 is not a port to connect to", server);
     if (rc == 0) rc = throng__address_resolve(&s->address, e->errmsg);
+    if (rc == 0 && !e->tls) {
+        /* One context for every group (https:// servers, plans' and
+         * client:connect()'s among them): made once, so a CA or key file
+         * that cannot be read stops the start. */
+        throng__tls_options_t o = {.insecure = e->cfg.insecure,
+                                   .cacert = e->cfg.cacert,
+                                   .cert = e->cfg.cert,
+                                   .key = e->cfg.key,
+                                   .resume = e->cfg.tls_resume};
+        rc = throng__tls_ctx_new(&o, &e->tls, e->errmsg);
+    }
     if (rc) return rc;
+    s->tls = e->tls;
     s->timeout = e->cfg.timeout;
     s->connect_timeout = e->cfg.connect_timeout;
     s->max_body = e->cfg.max_body ? (size_t)e->cfg.max_body : THRONG__HTTP_MAX_BODY;
@@ -589,6 +611,10 @@ void throng_engine_free(throng_engine_t *e)
     if (e->budget) munmap(e->budget, sizeof *e->budget);
     free(e->total);
     free(e->server);
+    free(e->cacert);
+    free(e->cert);
+    free(e->key);
+    throng__tls_ctx_free(e->tls);
     pthread_mutex_destroy(&e->live_lock);
     free(e);
 }

@@ -36,7 +36,9 @@ typedef enum {
 
 struct throng_engine {
     throng_config_t cfg;
-    char *server; /* owned copy of cfg.server */
+    char *server;              /* owned copy of cfg.server */
+    char *cacert, *cert, *key; /* owned copies of cfg's TLS files */
+    throng__tls_ctx_t *tls;    /* every group's TLS context, made by throng_start() */
     throng__group_t *groups;
     unsigned ngroups;
     throng__worker_t **workers; /* this process's worker threads */

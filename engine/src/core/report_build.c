@@ -71,6 +71,9 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
         r->thresholds_failed += !e->thresholds[i].passed;
     latency_of(&total->latency, &r->latency);
     latency_of(&total->connect, &r->connect);
+    latency_of(&total->tls, &r->tls);
+    r->tls_handshakes = n->tls_handshakes;
+    r->tls_resumed = n->tls_resumed;
 }
 
 void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t ending)

@@ -436,6 +436,44 @@ static void activity_row(page_t *p, const cJSON *g)
          fmt_bytes(i, num(tot, "bytes_received")));
 }
 
+/* A percentile of one of a statistics object's histograms, or a dash
+ * when it holds nothing. Written as HTML. */
+static const char *fmt_hist(text_t t, const cJSON *st, const char *hist, const char *key)
+{
+    const cJSON *h = field(st, hist);
+    if (!(num(h, "count") > 0)) return strcpy(t, "&ndash;");
+    return fmt_time(t, num(h, key));
+}
+
+/* How long connecting and the TLS handshake took, per group: the TLS
+ * columns read "&ndash;" for a plain http:// group. */
+static void connections_table(page_t *p, const cJSON *r)
+{
+    const cJSON *g;
+    put(p, "<table>\n<tr><th>group</th><th>connect p50</th><th>connect p99</th>"
+           "<th>connect max</th><th>tls handshakes</th><th>tls resumed</th><th>tls p50</th>"
+           "<th>tls p90</th><th>tls p99</th><th>tls max</th></tr>\n");
+    cJSON_ArrayForEach(g, field(r, "groups"))
+    {
+        const cJSON *tot = field(g, "totals");
+        text_t a, b, c, d, e, f, h, i, j;
+        put(p, "<tr><td>");
+        put_esc(p, str(g, "name"));
+        putf(p,
+             "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+             "<td class=\"n\">%s</td><td class=\"n\">%s</td>",
+             fmt_hist(a, tot, "connect", "p50"), fmt_hist(b, tot, "connect", "p99"),
+             fmt_hist(c, tot, "connect", "max"), fmt_count(d, num(g, "tls_handshakes")),
+             fmt_count(e, num(g, "tls_resumed")));
+        putf(p,
+             "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+             "<td class=\"n\">%s</td></tr>\n",
+             fmt_hist(f, tot, "tls", "p50"), fmt_hist(h, tot, "tls", "p90"),
+             fmt_hist(i, tot, "tls", "p99"), fmt_hist(j, tot, "tls", "max"));
+    }
+    put(p, "</table>\n");
+}
+
 /* Every group: how it was set up, then what its clients did. */
 static void groups_tables(page_t *p, const cJSON *r)
 {
@@ -449,6 +487,7 @@ static void groups_tables(page_t *p, const cJSON *r)
            "<th>requests sent</th><th>data sent</th><th>data received</th></tr>\n");
     cJSON_ArrayForEach(g, field(r, "groups")) activity_row(p, g);
     put(p, "</table>\n");
+    connections_table(p, r);
 }
 
 /* ------------------------------------------------------------ summary */

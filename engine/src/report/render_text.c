@@ -138,13 +138,16 @@ static void faults_lines(throng__buf_t *b, const cJSON *s)
 
 /* The counts of one group, or of every group together (groups summed). */
 typedef struct tally {
-    unsigned long long sessions, connects, unsolicited, active, faulted, clients;
+    unsigned long long sessions, connects, tls_handshakes, tls_resumed, unsolicited, active,
+        faulted, clients;
 } tally_t;
 
 static void tally_group(tally_t *t, const cJSON *g)
 {
     t->sessions += count(g, "sessions");
     t->connects += count(g, "connects");
+    t->tls_handshakes += count(g, "tls_handshakes");
+    t->tls_resumed += count(g, "tls_resumed");
     t->unsolicited += count(g, "unsolicited");
     t->active += count(g, "clients_active");
     t->faulted += count(g, "clients_faulted");
@@ -172,6 +175,10 @@ static void summary(throng__buf_t *b, const cJSON *s, const tally_t *t)
     hist_line(b, "latency", obj(s, "latency"));
     hist_line(b, "ttfb", obj(s, "ttfb"));
     hist_line(b, "connect", obj(s, "connect"));
+    hist_line(b, "tls", obj(s, "tls"));
+    if (t->tls_handshakes)
+        throng__buf_printf(b, "  %-10s %llu TLS handshakes, %llu of them resumed\n", "",
+                           t->tls_handshakes, t->tls_resumed);
     status_line(b, s);
     char sent[24], recv[24];
     fmt_bytes(sent, sizeof sent, num(s, "bytes_sent"));

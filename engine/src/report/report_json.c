@@ -120,6 +120,7 @@ static cJSON *stats_json(const throng__stats_t *s, double elapsed)
     cJSON_AddItemToObject(j, "latency", hist_json(&s->latency));
     cJSON_AddItemToObject(j, "ttfb", hist_json(&s->ttfb));
     cJSON_AddItemToObject(j, "connect", hist_json(&s->connect));
+    cJSON_AddItemToObject(j, "tls", hist_json(&s->tls));
     return j;
 }
 
@@ -151,6 +152,8 @@ static cJSON *group_json(const throng__report_group_t *g, double elapsed)
     cJSON_AddNumberToObject(j, "slow_down", g->slow_down);
     cJSON_AddNumberToObject(j, "sessions", (double)s->n.sessions);
     cJSON_AddNumberToObject(j, "connects", (double)s->n.connects);
+    cJSON_AddNumberToObject(j, "tls_handshakes", (double)s->n.tls_handshakes);
+    cJSON_AddNumberToObject(j, "tls_resumed", (double)s->n.tls_resumed);
     cJSON_AddNumberToObject(j, "unsolicited", (double)s->n.unsolicited);
     cJSON_AddNumberToObject(j, "clients_active", (double)s->n.clients_active);
     cJSON_AddNumberToObject(j, "clients_faulted", (double)s->n.clients_faulted);
@@ -176,6 +179,8 @@ static cJSON *settings_json(const throng__report_view_t *v)
                             c->on_fault == THRONG_ON_FAULT_RESTART ? "restart" : "drop");
     cJSON_AddNumberToObject(j, "processes", c->processes);
     cJSON_AddBoolToObject(j, "once", c->once);
+    cJSON_AddBoolToObject(j, "insecure", c->insecure);
+    cJSON_AddBoolToObject(j, "tls_resume", c->tls_resume);
     cJSON_AddNumberToObject(j, "seed", (double)v->seed);
     return j;
 }

@@ -153,8 +153,8 @@ static int merge_stats(cJSON *into, const cJSON *from, double elapsed)
                  cJSON_GetObjectItemCaseSensitive(from, "faults"));
     add_members(cJSON_GetObjectItemCaseSensitive(into, "status"),
                 cJSON_GetObjectItemCaseSensitive(from, "status"));
-    static const char *const hists[] = {"latency", "ttfb", "connect"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const hists[] = {"latency", "ttfb", "connect", "tls"};
+    for (size_t i = 0; i < sizeof hists / sizeof hists[0]; i++) {
         cJSON *h = cJSON_GetObjectItemCaseSensitive(into, hists[i]);
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(from, hists[i]);
         if (h && o && merge_hist(h, o) != 0) return -1;
@@ -176,7 +176,8 @@ static cJSON *named(cJSON *array, const char *name)
 
 static int merge_group(cJSON *into, const cJSON *from, int sequential, double elapsed)
 {
-    static const char *const sums[] = {"sessions", "connects", "unsolicited", "clients_faulted",
+    static const char *const sums[] = {"sessions",    "connects",    "tls_handshakes",
+                                       "tls_resumed", "unsolicited", "clients_faulted",
                                        "cancelled"};
     for (size_t i = 0; i < sizeof sums / sizeof sums[0]; i++)
         add_num(into, from, sums[i]);

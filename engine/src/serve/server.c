@@ -15,6 +15,7 @@
 #include "util/address.h"
 #include "util/error.h"
 #include "serve/server.h"
+#include "serve/server_tls.h"
 
 #define LISTEN_BACKLOG 1024
 #define THREADS_MAX 256
@@ -102,6 +103,11 @@ static int server_configure(throng_server_t *s, const throng_server_config_t *c)
     s->settings.busy = c->busy;
     s->settings.wrong_size = c->wrong_size;
     s->settings.drop = c->drop;
+    if (c->tls_key && !c->tls_cert)
+        return throng__fail(s->errmsg, THRONG_EINVAL, "a TLS key needs its certificate");
+    if (c->tls_cert)
+        return throng__server_tls_ctx_new(c->tls_cert, c->tls_key ? c->tls_key : c->tls_cert,
+                                          &s->settings.tls, s->errmsg);
     return 0;
 }
 
@@ -355,6 +361,8 @@ int throng_server_start(throng_server_t *s, const throng_server_config_t *config
     }
     if (rc != 0) {
         server_free_threads(s);
+        throng__server_tls_ctx_free(s->settings.tls);
+        s->settings.tls = NULL;
         s->port = 0;
         return rc;
     }
@@ -400,6 +408,7 @@ void throng_server_free(throng_server_t *s)
         throng_server_wait(s);
     }
     server_free_threads(s);
+    throng__server_tls_ctx_free(s->settings.tls);
     free(s);
 }
 

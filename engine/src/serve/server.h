@@ -21,6 +21,7 @@
 typedef struct throng__server_settings {
     uint64_t latency_ms; /* delay before a table or crunch answer; 0 = none */
     double busy, wrong_size, drop;
+    void *tls; /* SSL_CTX * when serving HTTPS, else NULL */
 } throng__server_settings_t;
 
 /* A thread's counters. Only the owning thread writes them (throng__count);

@@ -3,7 +3,9 @@
  * (/Multiply, /Divide) or /status, answered one at a time and in order
  * (keep-alive and pipelining), delayed by the latency timer when asked,
  * written straight from the thread's scratch buffer when the socket takes
- * them at once. */
+ * them at once. Over TLS (server_tls.c) the same, with what the socket
+ * reads decrypted before it is parsed and each piece of an answer
+ * encrypted before it is written. */
 #include <llhttp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <strings.h>
 
 #include "serve/server.h"
+#include "serve/server_tls.h"
 
 #define URL_MAX 256            /* longer request targets get 414 */
 #define HEAD_MAX (16 * 1024)   /* request line and headers; more gets 431 */
@@ -75,6 +78,9 @@ struct throng__server_conn {
     /* Input that arrived behind a request still being answered. */
     char *pending;
     size_t pending_len;
+
+    int tls_on; /* the server serves HTTPS: every byte passes through tls */
+    throng__server_tls_t tls;
 };
 
 static void conn_close(throng__server_conn_t *c);
@@ -89,6 +95,7 @@ static void conn_free(throng__server_conn_t *c)
     free(c->pending);
     free(c->out);
     if (c->body != c->body_inline) free(c->body);
+    throng__server_tls_end(&c->tls);
     free(c);
 }
 
@@ -162,9 +169,16 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     conn_update_reading(c);
 }
 
-/* The answer is out and the client wanted no more: send FIN, then linger. */
+static int tls_flush_loose(throng__server_conn_t *c);
+
+/* The answer is out and the client wanted no more: send FIN (after TLS's
+ * close_notify), then linger. */
 static void conn_shutdown(throng__server_conn_t *c)
 {
+    if (c->tls_on && c->tls.done) {
+        throng__server_tls_close_notify(&c->tls);
+        tls_flush_loose(c);
+    }
     c->state = CONN_SHUTTING;
     conn_update_reading(c);
     c->shutdown_req.data = c;
@@ -285,10 +299,85 @@ static void conn_write_rest(throng__server_conn_t *c, const char *buf, size_t n)
     if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) conn_close(c);
 }
 
+/* TLS bytes outside an answer (handshake flights, 100 Continue, the
+ * closing alert): written at once when the socket takes them, else queued
+ * with a request of their own (libuv keeps queued writes in order, and
+ * uv_try_write() declines while any is queued). 0, or -1. */
+typedef struct loose_write {
+    uv_write_t req;
+    char data[];
+} loose_write_t;
+
+static void on_loose_written(uv_write_t *req, int status)
+{
+    throng__server_conn_t *c = req->data;
+    free(req); /* the first member of its loose_write_t */
+    if (status < 0 && status != UV_ECANCELED) conn_close(c);
+}
+
+static int tls_flush_loose(throng__server_conn_t *c)
+{
+    const char *data;
+    size_t n = throng__server_tls_output(&c->tls, &data);
+    if (n == 0) return 0;
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
+    int r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (r == UV_EAGAIN) r = 0;
+    if (r >= 0 && (size_t)r < n) {
+        loose_write_t *q = malloc(sizeof *q + (n - (size_t)r));
+        if (!q) {
+            r = UV_ENOMEM;
+        } else {
+            memcpy(q->data, data + r, n - (size_t)r);
+            q->req.data = c;
+            b = uv_buf_init(q->data, (unsigned)(n - (size_t)r));
+            r = uv_write(&q->req, (uv_stream_t *)&c->tcp, &b, 1, on_loose_written);
+            if (r < 0) free(q);
+        }
+    }
+    throng__server_tls_taken(&c->tls);
+    return r < 0 ? -1 : 0;
+}
+
+/* conn_send over TLS: each piece encrypted, the ciphertext written as a
+ * plain answer's bytes are, the socket's backpressure pacing the pieces. */
+static void conn_send_tls(throng__server_conn_t *c, const char *buf, size_t n)
+{
+    while (n > 0) {
+        if (throng__server_tls_write(&c->tls, buf, n) != 0) {
+            conn_close(c);
+            return;
+        }
+        const char *data;
+        size_t len = throng__server_tls_output(&c->tls, &data);
+        uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+        int r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (r == UV_EAGAIN) r = 0;
+        if (r < 0) {
+            throng__server_tls_taken(&c->tls);
+            conn_close(c);
+            return;
+        }
+        if ((size_t)r < len) {
+            conn_write_rest(c, data + r, len - (size_t)r);
+            throng__server_tls_taken(&c->tls);
+            return;
+        }
+        throng__server_tls_taken(&c->tls);
+        n = conn_next_chunk(c);
+        buf = c->thread->scratch;
+    }
+    conn_answered(c);
+}
+
 /* Writes buf[0..n) and then the rest of the answer. Most answers leave in
  * one uv_try_write() with no copy; a full socket falls back to uv_write(). */
 static void conn_send(throng__server_conn_t *c, const char *buf, size_t n)
 {
+    if (c->tls_on) {
+        conn_send_tls(c, buf, n);
+        return;
+    }
     while (n > 0) {
         uv_buf_t b = uv_buf_init((char *)buf, (unsigned)n);
         int r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
@@ -597,6 +686,57 @@ static void conn_consume(throng__server_conn_t *c, const char *data, size_t len)
     if (c->state != CONN_CLOSED) conn_update_reading(c);
 }
 
+/* A plain HTTP request came to the TLS port: say so in plain HTTP, as
+ * nginx does, then close. */
+static void tls_refuse_plain(throng__server_conn_t *c)
+{
+    static const char answer[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+                                 "Content-Length: 43\r\nConnection: close\r\n\r\n"
+                                 "a plain HTTP request sent to an HTTPS port\n";
+    throng__count(&c->thread->counters.bad);
+    uv_buf_t b = uv_buf_init((char *)answer, sizeof answer - 1);
+    if (uv_try_write((uv_stream_t *)&c->tcp, &b, 1) != (int)b.len) {
+        conn_close(c);
+        return;
+    }
+    conn_shutdown(c);
+}
+
+/* Ciphertext read: the handshake's, then records whose plaintext is parsed
+ * as a plain connection's input is (the read buffer is free again once
+ * TLS has copied its input, so the plaintext lands in it). */
+static void on_read_tls(throng__server_conn_t *c, const char *data, size_t n)
+{
+    if (c->state != CONN_READING) return; /* lingering: drained */
+    if (throng__server_tls_feed(&c->tls, data, n) != 0) {
+        conn_close(c);
+        return;
+    }
+    if (!c->tls.done) {
+        int h = throng__server_tls_handshake(&c->tls);
+        if (h == THRONG__SERVER_TLS_PLAIN) {
+            tls_refuse_plain(c);
+            return;
+        }
+        if (tls_flush_loose(c) != 0 || h < 0) { /* an alert went out first */
+            conn_close(c);
+            return;
+        }
+        if (h == 0) return;
+    }
+    char *plain = c->thread->readbuf;
+    while (c->state == CONN_READING || c->state == CONN_ANSWERING) {
+        int r = throng__server_tls_read(&c->tls, plain, sizeof c->thread->readbuf);
+        if (r == 0) break;
+        if (r < 0) { /* the client closed the stream, or sent garbage */
+            conn_close(c);
+            return;
+        }
+        conn_consume(c, plain, (size_t)r);
+    }
+    if (c->state != CONN_CLOSED && tls_flush_loose(c) != 0) conn_close(c);
+}
+
 /* Reads are parsed while reading; a lingering connection drops them. */
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
@@ -605,7 +745,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         conn_close(c); /* the end of input, or an error: no request is left to answer */
         return;
     }
-    if (c->state == CONN_READING) conn_consume(c, buf->base, (size_t)nread);
+    if (c->tls_on)
+        on_read_tls(c, buf->base, (size_t)nread);
+    else if (c->state == CONN_READING)
+        conn_consume(c, buf->base, (size_t)nread);
 }
 
 /* ------------------------------------------------------ parser callbacks */
@@ -715,7 +858,13 @@ static int on_headers_complete(llhttp_t *p)
         c->reject = 413;
         return -1;
     }
-    if (c->expect_continue) {
+    if (c->expect_continue && c->tls_on) {
+        if (throng__server_tls_write(&c->tls, go_on, sizeof go_on - 1) != 0 ||
+            tls_flush_loose(c) != 0) {
+            c->reject = -1;
+            return -1;
+        }
+    } else if (c->expect_continue) {
         uv_buf_t b = uv_buf_init((char *)go_on, sizeof go_on - 1);
         if (uv_try_write((uv_stream_t *)&c->tcp, &b, 1) != (int)b.len) {
             c->reject = -1; /* a half-written interim answer cannot be finished */
@@ -797,6 +946,13 @@ void throng__server_accept(uv_stream_t *listener, int status)
     }
     throng__count(&t->counters.connections);
     uv_tcp_nodelay(&c->tcp, 1);
+    if (t->settings->tls) {
+        if (throng__server_tls_begin(&c->tls, t->settings->tls) != 0) {
+            conn_close(c);
+            return;
+        }
+        c->tls_on = 1;
+    }
     llhttp_init(&c->parser, HTTP_REQUEST, &parser_settings);
     c->parser.data = c;
     conn_update_reading(c);

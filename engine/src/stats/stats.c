@@ -24,6 +24,7 @@ void throng__stats_init(throng__stats_t *s)
     throng__hist_init(&s->latency);
     throng__hist_init(&s->ttfb);
     throng__hist_init(&s->connect);
+    throng__hist_init(&s->tls);
 }
 
 void throng__stats_free(throng__stats_t *s)
@@ -146,6 +147,13 @@ void throng__stats_connected(throng__stats_t *s, uint64_t connect_ns)
     throng__hist_record(&s->connect, connect_ns);
 }
 
+void throng__stats_tls(throng__stats_t *s, uint64_t handshake_ns, int resumed)
+{
+    s->n.tls_handshakes++;
+    if (resumed) s->n.tls_resumed++;
+    throng__hist_record(&s->tls, handshake_ns);
+}
+
 static int ledger_balanced(uint64_t sent, uint64_t requests, uint64_t faulted, uint64_t cancelled,
                            uint64_t in_flight)
 {
@@ -214,6 +222,7 @@ int throng__stats_merge(throng__stats_t *into, const throng__stats_t *from)
     throng__hist_merge(&into->latency, &from->latency);
     throng__hist_merge(&into->ttfb, &from->ttfb);
     throng__hist_merge(&into->connect, &from->connect);
+    throng__hist_merge(&into->tls, &from->tls);
     for (unsigned i = 0; i < from->nnames; i++) {
         const throng__name_stats_t *ns = from->names[i];
         int j = throng__stats_name(into, ns->name, strlen(ns->name));
@@ -308,7 +317,7 @@ int throng__stats_serialize(const throng__stats_t *s, throng__buf_t *out)
     if (throng__buf_append(out, &s->n, sizeof s->n) != 0 ||
         throng__buf_append(out, s->sample, sizeof s->sample) != 0 ||
         throng__buf_append(out, s->codes, sizeof s->codes) != 0 || put_hist(&s->latency, out) ||
-        put_hist(&s->ttfb, out) || put_hist(&s->connect, out) ||
+        put_hist(&s->ttfb, out) || put_hist(&s->connect, out) || put_hist(&s->tls, out) ||
         throng__buf_append(out, &nnames, sizeof nnames) != 0)
         return -1;
     for (unsigned i = 0; i < s->nnames; i++) {
@@ -328,7 +337,8 @@ int throng__stats_deserialize(throng__stats_t *s, const char *data, size_t len)
     if (get_bytes(&s->n, sizeof s->n, &p, end) || get_bytes(s->sample, sizeof s->sample, &p, end) ||
         get_bytes(s->codes, sizeof s->codes, &p, end) || get_hist(&s->latency, &p, end) ||
         get_hist(&s->ttfb, &p, end) || get_hist(&s->connect, &p, end) ||
-        get_bytes(&nnames, sizeof nnames, &p, end) || nnames > THRONG__NAMES_MAX)
+        get_hist(&s->tls, &p, end) || get_bytes(&nnames, sizeof nnames, &p, end) ||
+        nnames > THRONG__NAMES_MAX)
         return -1;
     terminate_samples(s->sample);
     for (uint32_t i = 0; i < nnames; i++) {

@@ -33,16 +33,18 @@
  * outside any exchange (a script error in the request hook, a failed
  * client:check); those move no ledger count. */
 typedef struct throng__counts {
-    uint64_t requests;    /* exchanges answered: a complete response arrived */
-    uint64_t sent;        /* exchanges begun (taken from the request limit) */
-    uint64_t faulted;     /* exchanges that ended with a fault and no complete response */
-    uint64_t cancelled;   /* exchanges throng ended before an answer: the run's end, or their
-                             session ended on another exchange's fault or a check */
-    uint64_t in_flight;   /* exchanges begun and not ended yet */
-    uint64_t sessions;    /* sessions completed */
-    uint64_t connects;    /* connections established */
-    uint64_t unsolicited; /* times a server sent bytes while no request was waiting (the
-                             connection was closed); a protocol event, not a fault */
+    uint64_t requests;       /* exchanges answered: a complete response arrived */
+    uint64_t sent;           /* exchanges begun (taken from the request limit) */
+    uint64_t faulted;        /* exchanges that ended with a fault and no complete response */
+    uint64_t cancelled;      /* exchanges throng ended before an answer: the run's end, or their
+                                session ended on another exchange's fault or a check */
+    uint64_t in_flight;      /* exchanges begun and not ended yet */
+    uint64_t sessions;       /* sessions completed */
+    uint64_t connects;       /* connections established */
+    uint64_t tls_handshakes; /* TLS handshakes completed */
+    uint64_t tls_resumed;    /* ... of which resumed a session */
+    uint64_t unsolicited;    /* times a server sent bytes while no request was waiting (the
+                                connection was closed); a protocol event, not a fault */
     uint64_t bytes_sent, bytes_received;
     uint64_t faults[THRONG_FAULT_KINDS];
     uint64_t status[6]; /* by status class; [0] = outside 100..599 */
@@ -68,6 +70,7 @@ typedef struct throng__stats {
     throng__hist_t latency; /* request written -> response complete */
     throng__hist_t ttfb;    /* request written -> first byte of the response */
     throng__hist_t connect; /* connect started -> connected */
+    throng__hist_t tls;     /* connected -> TLS handshake done */
     throng__name_stats_t *names[THRONG__NAMES_MAX];
     unsigned nnames;
     throng__second_t second; /* the second being counted, for the series */
@@ -102,6 +105,8 @@ void throng__stats_unsolicited(throng__stats_t *s, uint64_t received);
 /* Bytes on the wire, and one connection made in connect_ns. */
 void throng__stats_bytes(throng__stats_t *s, int name, uint64_t sent, uint64_t received);
 void throng__stats_connected(throng__stats_t *s, uint64_t connect_ns);
+/* One TLS handshake done in handshake_ns, resumed or full. */
+void throng__stats_tls(throng__stats_t *s, uint64_t handshake_ns, int resumed);
 
 /* 1 when sent == requests + faulted + cancelled + in_flight holds for the
  * counts and for every request name. */

@@ -192,10 +192,6 @@ int throng__address_parse(const char *text, int default_port, const char *what,
                             "%s '%s': give only host and port; paths come from the persona (the "
                             "url persona loads a URL's path)",
                             what, text);
-    if (a->tls && !THRONG__ADDRESS_TLS)
-        return throng__fail(err, THRONG_EADDR,
-                            "%s '%s': only http:// is supported in this build (no TLS)", what,
-                            text);
     return 0;
 }
 

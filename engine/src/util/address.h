@@ -15,17 +15,10 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-/* 1 once connections speak TLS (client/conn.c): until then a server
- * address refuses https://, so that no request goes out in plain text to
- * a TLS port. The URL parser reads https:// either way. */
-#ifndef THRONG__ADDRESS_TLS
-#define THRONG__ADDRESS_TLS 0
-#endif
-
 typedef struct throng__address {
     char host[256]; /* without brackets */
     int port;
-    int tls;             /* the address was an https:// URL */
+    int tls;             /* 1 for "https://" (default port 443), 0 for "http://" or none */
     char authority[300]; /* "host:port" for the Host header ("[v6]:port") */
     struct sockaddr_storage sa;
     socklen_t salen;
@@ -42,8 +35,7 @@ int throng__url_parse(const char *text, int default_port, const char *what, thro
                       const char **path, size_t *path_len, char *err);
 
 /* Parses a server address: a URL whose path, if any, is "/" (paths are the
- * persona's business), and https:// only with THRONG__ADDRESS_TLS. Returns 0 or THRONG_EADDR as
- * throng__url_parse. */
+ * persona's business). Returns 0 or THRONG_EADDR as throng__url_parse. */
 int throng__address_parse(const char *text, int default_port, const char *what,
                           throng__address_t *a, char *err);
 

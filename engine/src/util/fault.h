@@ -15,7 +15,8 @@
     X(THRONG_FAULT_INVALID, "invalid")                                                             \
     X(THRONG_FAULT_HTTP_ERROR, "http-error")                                                       \
     X(THRONG_FAULT_SCRIPT_ERROR, "script-error")                                                   \
-    X(THRONG_FAULT_ABORTED, "aborted")
+    X(THRONG_FAULT_ABORTED, "aborted")                                                             \
+    X(THRONG_FAULT_TLS, "tls")
 
 /* The names, NULL-terminated (for luaL_checkoption). */
 extern const char *const throng__fault_names[THRONG_FAULT_KINDS + 1];
