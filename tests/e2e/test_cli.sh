@@ -18,7 +18,7 @@ usage_error "--on-fault must be one of" run --on-fault sometimes
 usage_error "--timeout must be more than 0" run --timeout 0
 usage_error "--threads must be between 1 and 1024" run -t 0
 usage_error "unknown persona 'nope'" run nope -s 127.0.0.1:1
-usage_error "only http:// and https:// are supported" run -s ftp://127.0.0.1:5050
+usage_error "scheme 'ftp://' is not supported (http:// or https://)" run -s ftp://127.0.0.1:5050
 usage_error "missing.lua" run missing.lua -s 127.0.0.1:1
 usage_error "not of the form key=value" run -s 127.0.0.1:1 -- oops
 usage_error "unknown command 'frob'" frob
