@@ -368,6 +368,42 @@ int throng__report_check(const cJSON *doc, char *why, size_t whylen)
     return 0;
 }
 
+/* o[key] as the merge adds into it: the member when there is one, else a
+ * new empty object (or array) put there, so that what a report left out
+ * can still receive the other's figures. NULL only when memory runs out.
+ * (throng__report_check() has seen to the member's type.) */
+static cJSON *member(cJSON *o, const char *key, int array)
+{
+    cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (m || !o) return m;
+    m = array ? cJSON_CreateArray() : cJSON_CreateObject();
+    if (m && !cJSON_AddItemToObject(o, key, m)) {
+        cJSON_Delete(m);
+        m = NULL;
+    }
+    return m;
+}
+
+/* Puts item at o[key], in place of what was there; 0, or -1 (item freed). */
+static int put(cJSON *o, const char *key, cJSON *item)
+{
+    if (!item) return -1;
+    int done = cJSON_GetObjectItemCaseSensitive(o, key)
+                   ? cJSON_ReplaceItemInObjectCaseSensitive(o, key, item)
+                   : cJSON_AddItemToObject(o, key, item);
+    if (!done) cJSON_Delete(item);
+    return done ? 0 : -1;
+}
+
+/* Appends a copy of item to array; 0, or -1. */
+static int append_copy(cJSON *array, const cJSON *item)
+{
+    cJSON *copy = cJSON_Duplicate(item, 1);
+    if (copy && cJSON_AddItemToArray(array, copy)) return 0;
+    cJSON_Delete(copy);
+    return -1;
+}
+
 /* ---------------------------------------------------------- histograms */
 
 static int bucket_order(const void *a, const void *b)
@@ -427,9 +463,12 @@ static int merge_hist(cJSON *into, const cJSON *from)
     double max = fmax(num(into, "max"), num(from, "max"));
     double sum = num(into, "sum_ns") + num(from, "sum_ns");
     cJSON *buckets = cJSON_CreateArray();
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; buckets && i < m; i++)
         cJSON_AddItemToArray(buckets, cJSON_CreateDoubleArray(&b[3 * i], 3));
-    cJSON_ReplaceItemInObjectCaseSensitive(into, "buckets", buckets);
+    if (put(into, "buckets", buckets) != 0) {
+        free(b);
+        return -1;
+    }
     set_num(into, "count", count);
     set_num(into, "min", lo);
     set_num(into, "max", max);
@@ -457,7 +496,7 @@ static void add_members(cJSON *into, const cJSON *from)
     }
 }
 
-static void merge_faults(cJSON *into, const cJSON *from)
+static int merge_faults(cJSON *into, const cJSON *from)
 {
     const cJSON *f;
     cJSON_ArrayForEach(f, from)
@@ -465,27 +504,31 @@ static void merge_faults(cJSON *into, const cJSON *from)
         cJSON *mine = cJSON_GetObjectItemCaseSensitive(into, f->string);
         if (mine)
             add_num(mine, f, "count");
-        else
-            cJSON_AddItemToObject(into, f->string, cJSON_Duplicate(f, 1));
+        else if (put(into, f->string, cJSON_Duplicate(f, 1)) != 0)
+            return -1;
     }
+    return 0;
 }
 
 static int merge_stats(cJSON *into, const cJSON *from, double elapsed)
 {
+    if (!from) return 0;
+    if (!into) return -1;
     static const char *const counts[] = {"requests",  "sent",     "faulted",    "cancelled",
                                          "in_flight", "failures", "bytes_sent", "bytes_received"};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
         add_num(into, from, counts[i]);
     set_num(into, "rate", elapsed > 0 ? num(into, "requests") / elapsed : 0);
-    merge_faults(cJSON_GetObjectItemCaseSensitive(into, "faults"),
-                 cJSON_GetObjectItemCaseSensitive(from, "faults"));
-    add_members(cJSON_GetObjectItemCaseSensitive(into, "status"),
-                cJSON_GetObjectItemCaseSensitive(from, "status"));
+    const cJSON *faults = cJSON_GetObjectItemCaseSensitive(from, "faults");
+    if (faults && merge_faults(member(into, "faults", 0), faults) != 0) return -1;
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(from, "status");
+    if (status) add_members(member(into, "status", 0), status);
     static const char *const hists[] = {"latency", "ttfb", "connect"};
     for (size_t i = 0; i < 3; i++) {
         cJSON *h = cJSON_GetObjectItemCaseSensitive(into, hists[i]);
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(from, hists[i]);
-        if (h && o && merge_hist(h, o) != 0) return -1;
+        if (o && (h ? merge_hist(h, o) : put(into, hists[i], cJSON_Duplicate(o, 1))) != 0)
+            return -1;
     }
     return 0;
 }
@@ -516,27 +559,25 @@ static int merge_group(cJSON *into, const cJSON *from, int sequential, double el
         add_num(into, from, "clients_active");
         add_num(into, from, "clients");
     }
-    if (merge_stats(cJSON_GetObjectItemCaseSensitive(into, "totals"),
-                    cJSON_GetObjectItemCaseSensitive(from, "totals"), elapsed) != 0)
-        return -1;
-    cJSON *names = cJSON_GetObjectItemCaseSensitive(into, "names");
-    const cJSON *n;
-    cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(from, "names"))
+    const cJSON *totals = cJSON_GetObjectItemCaseSensitive(from, "totals");
+    if (totals && merge_stats(member(into, "totals", 0), totals, elapsed) != 0) return -1;
+    const cJSON *from_names = cJSON_GetObjectItemCaseSensitive(from, "names"), *n;
+    cJSON *names = from_names ? member(into, "names", 1) : NULL;
+    if (from_names && !names) return -1;
+    cJSON_ArrayForEach(n, from_names)
     {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(n, "name");
         cJSON *mine = cJSON_IsString(name) ? named(names, name->valuestring) : NULL;
-        if (!mine)
-            cJSON_AddItemToArray(names, cJSON_Duplicate(n, 1));
-        else if (merge_stats(mine, n, elapsed) != 0)
-            return -1;
+        if (mine ? merge_stats(mine, n, elapsed) : append_copy(names, n)) return -1;
     }
     return 0;
 }
 
 /* Seconds: side by side they add by t (percentiles: the larger, as an
  * upper bound); one after the other the later follow the earlier. */
-static void merge_series(cJSON *into, const cJSON *from, int sequential, double offset)
+static int merge_series(cJSON *into, const cJSON *from, int sequential, double offset)
 {
+    if (from && !into) return -1;
     const cJSON *p;
     cJSON_ArrayForEach(p, from)
     {
@@ -545,8 +586,11 @@ static void merge_series(cJSON *into, const cJSON *from, int sequential, double 
         if (!sequential) cJSON_ArrayForEach(x, into) if (num(x, "t") == t) mine = x;
         if (!mine) {
             cJSON *copy = cJSON_Duplicate(p, 1);
+            if (!copy || !cJSON_AddItemToArray(into, copy)) {
+                cJSON_Delete(copy);
+                return -1;
+            }
             set_num(copy, "t", t);
-            cJSON_AddItemToArray(into, copy);
             continue;
         }
         double r0 = num(mine, "requests"), r1 = num(p, "requests");
@@ -558,6 +602,7 @@ static void merge_series(cJSON *into, const cJSON *from, int sequential, double 
         for (size_t i = 0; i < 4; i++)
             max_num(mine, p, qs[i]);
     }
+    return 0;
 }
 
 /* Merges report from into into. */
@@ -573,31 +618,29 @@ static int merge_report(cJSON *into, const cJSON *from, int sequential)
     {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
         cJSON *mine = cJSON_IsString(name) ? named(groups, name->valuestring) : NULL;
-        if (!mine)
-            cJSON_AddItemToArray(groups, cJSON_Duplicate(g, 1));
-        else if (merge_group(mine, g, sequential, elapsed) != 0)
-            return -1;
+        if (mine ? merge_group(mine, g, sequential, elapsed) : append_copy(groups, g)) return -1;
     }
-    if (merge_stats(cJSON_GetObjectItemCaseSensitive(into, "totals"),
-                    cJSON_GetObjectItemCaseSensitive(from, "totals"), elapsed) != 0)
-        return -1;
+    const cJSON *totals = cJSON_GetObjectItemCaseSensitive(from, "totals");
+    if (totals && merge_stats(member(into, "totals", 0), totals, elapsed) != 0) return -1;
     /* One after the other, the later part's seconds follow the earlier's last. */
     double last = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(into, "series")) last =
         fmax(last, num(p, "t"));
-    merge_series(cJSON_GetObjectItemCaseSensitive(into, "series"),
-                 cJSON_GetObjectItemCaseSensitive(from, "series"), sequential, last);
-    cJSON *procs = cJSON_GetObjectItemCaseSensitive(into, "processes");
-    add_num(procs, cJSON_GetObjectItemCaseSensitive(from, "processes"), "started");
-    add_num(procs, cJSON_GetObjectItemCaseSensitive(from, "processes"), "lost");
+    const cJSON *series = cJSON_GetObjectItemCaseSensitive(from, "series");
+    if (series && merge_series(member(into, "series", 1), series, sequential, last) != 0) return -1;
+    const cJSON *procs = cJSON_GetObjectItemCaseSensitive(from, "processes");
+    if (procs) {
+        add_num(member(into, "processes", 0), procs, "started");
+        add_num(member(into, "processes", 0), procs, "lost");
+    }
     /* The later report says how the whole ended, and its thresholds stand. */
     if (sequential) {
         static const char *const latest[] = {"ending", "ending_text", "thresholds"};
-        for (size_t i = 0; i < 3; i++)
-            cJSON_ReplaceItemInObjectCaseSensitive(
-                into, latest[i],
-                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(from, latest[i]), 1));
+        for (size_t i = 0; i < 3; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, latest[i]);
+            if (v && put(into, latest[i], cJSON_Duplicate(v, 1)) != 0) return -1;
+        }
     }
     return 0;
 }
