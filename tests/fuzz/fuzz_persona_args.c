@@ -71,12 +71,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             throng__lua_caller_t who = {.id = 1};
             throng__rng_seed(&who.rng, 7);
             int self;
+            err[0] = '\0';
             if (throng__persona_instance(&p, &who, &self, err) == 0) run_client(&p, self, &who);
         }
         FUZZ_CHECK(memchr(err, '\0', sizeof err));
+        if (getenv("FUZZ_VERBOSE")) fprintf(stderr, "fuzz_persona_args: %s\n", err);
         if (p.L) throng__persona_close(&p);
     } else {
         FUZZ_CHECK(err[0]);
+        if (getenv("FUZZ_VERBOSE")) fprintf(stderr, "fuzz_persona_args: refused: %s\n", err);
     }
     for (size_t i = 0; i < nargs; i++)
         free(args[i]);
