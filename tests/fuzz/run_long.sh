@@ -22,8 +22,9 @@ scratch=${SCRATCH:-$build/long-$(date +%Y%m%d-%H%M%S)}
 case $scratch in /*) ;; *) scratch="$root/$scratch" ;; esac
 seconds=$((minutes * 60))
 
-# The build only: zero seconds of fuzzing.
-BUILD=$build tests/fuzz/run.sh 0 $targets >/dev/null 2>&1 || BUILD=$build tests/fuzz/run.sh 0 $targets
+[ "$minutes" -gt 0 ] || { echo "run_long: give at least 1 minute" >&2; exit 2; }
+# shellcheck disable=SC2086
+BUILD=$build tests/fuzz/run.sh 0 $targets # builds only
 
 mkdir -p "$scratch"
 echo "run_long: $minutes minutes per target, all at once, in $scratch"
