@@ -21,16 +21,24 @@
 #include "throng.h"
 #include "util/buf.h"
 
+static char plan_dir[] = "/tmp/throng-fuzz-plan-XXXXXX";
 static char plan_path[64];
+
+/* The scratch folder goes when the process ends normally. */
+static void remove_scratch(void)
+{
+    unlink(plan_path);
+    rmdir(plan_dir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    static char dir[] = "/tmp/throng-fuzz-plan-XXXXXX";
-    if (!mkdtemp(dir)) {
+    if (!mkdtemp(plan_dir)) {
         perror("mkdtemp");
         abort();
     }
-    snprintf(plan_path, sizeof plan_path, "%s/plan", dir);
+    snprintf(plan_path, sizeof plan_path, "%s/plan", plan_dir);
+    atexit(remove_scratch);
     return 0;
 }
 
