@@ -10,8 +10,11 @@ BUILD="gcc make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjson-dev node
 # Python's jsonschema to check JSON reports against their schema, and the
 # sanitizer runtimes of CI's ASan+UBSan and ThreadSanitizer builds (gcc-12's
 # libgcc-12-dev depends on them already; named so that a missing one is
-# installed, not found missing at link time).
-TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema libasan8 libubsan1 libtsan2"
+# installed, not found missing at link time), and clang with its libFuzzer
+# runtime (libclang-rt-14-dev) and llvm-symbolizer (llvm-14) for the fuzz
+# targets of tests/fuzz/run.sh.
+TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema libasan8 libubsan1 libtsan2
+clang libclang-rt-14-dev llvm-14"
 # Benchmarks: peers and a target to compare against.
 BENCH="wrk nginx-light python3-locust time"
 

@@ -64,6 +64,15 @@ static char *read_reports(char **paths, int n, int sequential, size_t *len)
         }
     }
     if (!texts) goto done;
+    /* Each report is checked alone first, so that a bad one is named by its file. */
+    for (int i = 0; n > 1 && i < n; i++) {
+        char *alone = NULL;
+        if (throng_report_merge((const char *const *)&texts[i], 1, 0, &alone, err, sizeof err)) {
+            fprintf(stderr, CMD ": %s: %s\n", paths[i], err);
+            goto done;
+        }
+        throng_free(alone);
+    }
     if (n == 1) {
         merged = texts[0];
         texts[0] = NULL;

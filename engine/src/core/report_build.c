@@ -212,7 +212,7 @@ int throng_render(const char *json, size_t len, throng_render_t format, unsigned
         cJSON *doc = cJSON_ParseWithLengthOpts(json, len, &end, 0);
         if (!doc)
             snprintf(msg, sizeof msg, "not JSON (at byte %zu)", end ? (size_t)(end - json) : 0);
-        else
+        else if (throng__report_check(doc, msg, sizeof msg) == 0)
             rc = render(doc, format, flags, out, msg);
         cJSON_Delete(doc);
     }

@@ -45,6 +45,9 @@ static int l_random(lua_State *L)
         hi = luaL_checknumber(L, 2);
     }
     luaL_argcheck(L, lo <= hi, n, "interval is empty");
+    /* Beyond 2^63 a bound has no integer to become (converting it would be
+     * undefined): a persona argument such as big_table=1e300. */
+    luaL_argcheck(L, lo >= -9.2e18 && hi <= 9.2e18, n, "bound out of range (at most 2^63)");
     lua_pushnumber(L, (lua_Number)throng__rng_range(rng, (int64_t)lo, (int64_t)hi));
     return 1;
 }

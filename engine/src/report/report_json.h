@@ -39,6 +39,13 @@ typedef struct throng__report_view {
 /* The whole report (docs/report.md); the caller deletes it. */
 cJSON *throng__report_json(const throng__report_view_t *view);
 
+/* Checks a report read from outside (a file) before it is merged or
+ * drawn: the types docs/report-schema.json gives, numbers finite, not
+ * negative, at most 2^53 (exact in a double), arrays of a size a run makes.
+ * Returns 0, or -1 with "FIELD: what is wrong" in why (whylen bytes), the
+ * field as a path ("groups[0].totals.latency.buckets[3][2]"). */
+int throng__report_check(const cJSON *doc, char *why, size_t whylen);
+
 /* "duration", "clients", ... as in the JSON report. */
 const char *throng__ending_name(throng_ending_t ending);
 /* "duration reached", "number of clients declined to zero", ... */

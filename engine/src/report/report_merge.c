@@ -4,6 +4,7 @@
  * histograms merge exactly by their buckets, and their percentiles are
  * drawn again from the merged buckets. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,369 @@ static void max_num(cJSON *into, const cJSON *from, const char *key)
 {
     double a = num(into, key), b = num(from, key);
     set_num(into, key, a > b ? a : b);
+}
+
+/* ---------------------------------------------------------- checking */
+
+/* A report read from a file is checked before anything adds or draws it:
+ * every number where docs/report-schema.json puts one, finite, not
+ * negative, and small enough that a double holds it exactly (so that sums
+ * and the text report's whole numbers stay exact); strings, booleans,
+ * objects and arrays where they belong; arrays no longer than any run
+ * makes. A field left out counts as 0, as in older reports. */
+
+#define MAX_EXACT 9007199254740992.0 /* 2^53 */
+#define MAX_SUM_NS (MAX_EXACT * 4294967296.0)
+#define MAX_GROUPS 4096
+#define MAX_NAMES 1024
+#define MAX_THRESHOLDS 4096
+#define MAX_POINTS (1 << 24) /* half a year of one-second points */
+#define MAX_BUCKETS (1 << 16)
+
+/* Where the check is, as a path ("groups[0].totals.latency.p99"), and
+ * where the first problem goes. */
+typedef struct check {
+    char path[160];
+    char *why;
+    size_t whylen;
+} check_t;
+
+static int problem(check_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int problem(check_t *c, const char *fmt, ...)
+{
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(c->why, c->whylen, "%s: %s", c->path[0] ? c->path : "the report", what);
+    return -1;
+}
+
+/* Goes into a member (key) or an element (key NULL, index i) of the path;
+ * returns what leave() takes to come back. */
+static size_t enter(check_t *c, const char *key, int i)
+{
+    size_t n = strlen(c->path);
+    if (key)
+        snprintf(c->path + n, sizeof c->path - n, "%s%.40s", n ? "." : "", key);
+    else
+        snprintf(c->path + n, sizeof c->path - n, "[%d]", i);
+    return n;
+}
+
+static int leave(check_t *c, size_t n, int rc)
+{
+    if (rc == 0) c->path[n] = '\0';
+    return rc;
+}
+
+/* What a JSON value is, for messages. */
+static const char *kind(const cJSON *v)
+{
+    if (cJSON_IsNumber(v)) return "a number";
+    if (cJSON_IsString(v)) return "a string";
+    if (cJSON_IsArray(v)) return "an array";
+    if (cJSON_IsObject(v)) return "an object";
+    if (cJSON_IsBool(v)) return "a boolean";
+    return "null";
+}
+
+/* v (at the path) is a finite number within -max..max, not negative unless
+ * signed_ok, whole when whole. */
+static int check_value(check_t *c, const cJSON *v, int whole, int signed_ok, double max)
+{
+    if (!cJSON_IsNumber(v)) return problem(c, "%s where a number belongs", kind(v));
+    double x = v->valuedouble;
+    if (!isfinite(x)) return problem(c, "%g is not a finite number", x);
+    if (x < 0 && !signed_ok) return problem(c, "%g is negative", x);
+    if (whole && x != floor(x)) return problem(c, "%g is not a whole number", x);
+    if (fabs(x) > max) return problem(c, "%g is too large (at most %.0f)", x, max);
+    return 0;
+}
+
+enum { COUNT, AMOUNT, SIGNED, STRING, STRING_OR_NULL, NUMBER_OR_NULL, BOOLEAN };
+
+/* o[key], when present, is of the kind asked: a count (a whole number from
+ * 0 to 2^53), an amount (a number from 0 to 2^53: seconds, a rate), a
+ * signed number, a string, ... */
+static int check_field(check_t *c, const cJSON *o, const char *key, int want)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v) return 0;
+    size_t at = enter(c, key, 0);
+    int rc = 0;
+    switch (want) {
+    case COUNT:
+        rc = check_value(c, v, 1, 0, MAX_EXACT);
+        break;
+    case AMOUNT:
+        rc = check_value(c, v, 0, 0, MAX_EXACT);
+        break;
+    case NUMBER_OR_NULL:
+        if (cJSON_IsNull(v)) break;
+        /* fall through */
+    case SIGNED:
+        rc = check_value(c, v, 0, 1, MAX_EXACT);
+        break;
+    case STRING_OR_NULL:
+        if (cJSON_IsNull(v)) break;
+        /* fall through */
+    case STRING:
+        if (!cJSON_IsString(v)) rc = problem(c, "%s where a string belongs", kind(v));
+        break;
+    case BOOLEAN:
+        if (!cJSON_IsBool(v)) rc = problem(c, "%s where true or false belongs", kind(v));
+        break;
+    }
+    return leave(c, at, rc);
+}
+
+/* Each of keys (NULL-terminated) as check_field() wants it. */
+static int check_fields(check_t *c, const cJSON *o, const char *const *keys, int want)
+{
+    for (; *keys; keys++)
+        if (check_field(c, o, *keys, want)) return -1;
+    return 0;
+}
+
+/* o[key], when present, is an object (max < 0) or an array of at most max
+ * elements; *out is it, or NULL when absent. */
+static int check_container(check_t *c, const cJSON *o, const char *key, int max, const cJSON **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    *out = NULL;
+    if (!v) return 0;
+    size_t at = enter(c, key, 0);
+    int rc = 0;
+    if (max < 0 ? !cJSON_IsObject(v) : !cJSON_IsArray(v))
+        rc = problem(c, "%s where %s belongs", kind(v), max < 0 ? "an object" : "an array");
+    else if (max >= 0 && cJSON_GetArraySize(v) > max)
+        rc = problem(c, "%d elements, more than a run makes (%d)", cJSON_GetArraySize(v), max);
+    *out = v;
+    return leave(c, at, rc);
+}
+
+/* One [low, high, count] bucket of a histogram, in nanoseconds. */
+static int check_bucket(check_t *c, const cJSON *b)
+{
+    if (!cJSON_IsArray(b) || cJSON_GetArraySize(b) != 3)
+        return problem(c, "%s where a bucket [low, high, count] belongs", kind(b));
+    for (int k = 0; k < 3; k++) {
+        size_t at = enter(c, NULL, k);
+        if (leave(c, at, check_value(c, cJSON_GetArrayItem(b, k), 1, 0, MAX_EXACT))) return -1;
+    }
+    if (cJSON_GetArrayItem(b, 1)->valuedouble < cJSON_GetArrayItem(b, 0)->valuedouble)
+        return problem(c, "the high bound is below the low one");
+    if (cJSON_GetArrayItem(b, 2)->valuedouble < 1) return problem(c, "a bucket's count is 0");
+    return 0;
+}
+
+static int check_hist(check_t *c, const cJSON *h)
+{
+    static const char *const amounts[] = {"min", "mean", "max", "p50", "p90", "p99", "p999", NULL};
+    if (check_field(c, h, "count", COUNT) || check_fields(c, h, amounts, AMOUNT)) return -1;
+    const cJSON *sum = cJSON_GetObjectItemCaseSensitive(h, "sum_ns"), *buckets, *b;
+    if (sum) {
+        size_t at = enter(c, "sum_ns", 0);
+        if (leave(c, at, check_value(c, sum, 0, 0, MAX_SUM_NS))) return -1;
+    }
+    if (check_container(c, h, "buckets", MAX_BUCKETS, &buckets)) return -1;
+    size_t at = enter(c, "buckets", 0);
+    int i = 0;
+    cJSON_ArrayForEach(b, buckets)
+    {
+        size_t in = enter(c, NULL, i++);
+        if (leave(c, in, check_bucket(c, b))) return -1;
+    }
+    return leave(c, at, 0);
+}
+
+/* A statistics object: the run's, a group's or a request name's totals. */
+static int check_stats(check_t *c, const cJSON *s)
+{
+    static const char *const counts[] = {"requests",   "sent",           "faulted",
+                                         "cancelled",  "in_flight",      "failures",
+                                         "bytes_sent", "bytes_received", NULL};
+    if (!cJSON_IsObject(s)) return problem(c, "%s where an object belongs", kind(s));
+    if (check_fields(c, s, counts, COUNT) || check_field(c, s, "rate", AMOUNT) ||
+        check_field(c, s, "name", STRING))
+        return -1;
+    const cJSON *o, *m;
+    if (check_container(c, s, "faults", -1, &o)) return -1;
+    size_t at = enter(c, "faults", 0);
+    cJSON_ArrayForEach(m, o)
+    {
+        size_t in = enter(c, m->string, 0);
+        int rc = !cJSON_IsObject(m)
+                     ? problem(c, "%s where an object belongs", kind(m))
+                     : check_field(c, m, "count", COUNT) || check_field(c, m, "sample", STRING);
+        if (leave(c, in, rc ? -1 : 0)) return -1;
+    }
+    leave(c, at, 0);
+    if (check_container(c, s, "status", -1, &o)) return -1;
+    at = enter(c, "status", 0);
+    cJSON_ArrayForEach(m, o)
+    {
+        size_t n = strlen(m->string), in = enter(c, m->string, 0);
+        int rc = n == 0 || n > 3 || strspn(m->string, "0123456789") != n
+                     ? problem(c, "not a status code")
+                     : check_value(c, m, 1, 0, MAX_EXACT);
+        if (leave(c, in, rc)) return -1;
+    }
+    leave(c, at, 0);
+    static const char *const hists[] = {"latency", "ttfb", "connect", NULL};
+    for (const char *const *h = hists; *h; h++) {
+        if (check_container(c, s, *h, -1, &o)) return -1;
+        at = enter(c, *h, 0);
+        if (leave(c, at, o ? check_hist(c, o) : 0)) return -1;
+    }
+    return 0;
+}
+
+/* s[key], when present, as check_stats() wants it. */
+static int check_stats_at(check_t *c, const cJSON *o, const char *key)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!s) return 0;
+    size_t at = enter(c, key, 0);
+    return leave(c, at, check_stats(c, s));
+}
+
+static int check_group(check_t *c, const cJSON *g)
+{
+    static const char *const strings[] = {"name", "persona", "server", "style", NULL};
+    static const char *const counts[] = {
+        "clients",     "processes",      "threads",         "request_count", "sessions", "connects",
+        "unsolicited", "clients_active", "clients_faulted", "cancelled",     NULL};
+    if (!cJSON_IsObject(g)) return problem(c, "%s where a group object belongs", kind(g));
+    if (check_fields(c, g, strings, STRING) || check_fields(c, g, counts, COUNT) ||
+        check_field(c, g, "slow_down", AMOUNT) || check_stats_at(c, g, "totals"))
+        return -1;
+    const cJSON *names, *n;
+    if (check_container(c, g, "names", MAX_NAMES, &names)) return -1;
+    size_t at = enter(c, "names", 0);
+    int i = 0;
+    cJSON_ArrayForEach(n, names)
+    {
+        size_t in = enter(c, NULL, i++);
+        int rc = check_stats(c, n);
+        if (rc == 0 && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(n, "name")))
+            rc = problem(c, "a request name's statistics have no name");
+        if (leave(c, in, rc)) return -1;
+    }
+    return leave(c, at, 0);
+}
+
+static int check_point(check_t *c, const cJSON *p)
+{
+    static const char *const counts[] = {"t", "requests", "failures", NULL};
+    static const char *const amounts[] = {"mean", "p50", "p90", "p99", "max", NULL};
+    if (!cJSON_IsObject(p)) return problem(c, "%s where an object belongs", kind(p));
+    return check_fields(c, p, counts, COUNT) || check_fields(c, p, amounts, AMOUNT) ? -1 : 0;
+}
+
+static int check_threshold(check_t *c, const cJSON *t)
+{
+    static const char *const strings[] = {"expression", "metric", "op", NULL};
+    static const char *const named[] = {"group", "name", NULL};
+    if (!cJSON_IsObject(t)) return problem(c, "%s where an object belongs", kind(t));
+    if (check_fields(c, t, strings, STRING) || check_fields(c, t, named, STRING_OR_NULL) ||
+        check_field(c, t, "limit", SIGNED) || check_field(c, t, "value", NUMBER_OR_NULL) ||
+        check_field(c, t, "passed", BOOLEAN))
+        return -1;
+    return 0;
+}
+
+/* The elements of doc[key], an array of at most max, each checked by each. */
+static int check_list(check_t *c, const cJSON *doc, const char *key, int max,
+                      int (*each)(check_t *, const cJSON *))
+{
+    const cJSON *list, *x;
+    if (check_container(c, doc, key, max, &list)) return -1;
+    size_t at = enter(c, key, 0);
+    int i = 0;
+    cJSON_ArrayForEach(x, list)
+    {
+        size_t in = enter(c, NULL, i++);
+        if (leave(c, in, each(c, x))) return -1;
+    }
+    return leave(c, at, 0);
+}
+
+int throng__report_check(const cJSON *doc, char *why, size_t whylen)
+{
+    check_t c = {.path = "", .why = why, .whylen = whylen};
+    static const char *const strings[] = {"throng", "started_at", "ending", "ending_text", NULL};
+    const cJSON *format = cJSON_GetObjectItemCaseSensitive(doc, "format"), *o;
+    if (!cJSON_IsObject(doc)) return problem(&c, "%s, not a report object", kind(doc));
+    if (!cJSON_IsString(format) || strcmp(format->valuestring, "throng-report") != 0)
+        return problem(&c, "not a throng report (no \"format\": \"throng-report\")");
+    if (num(doc, "version") != 1) return problem(&c, "version: only version 1 is known");
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "groups")))
+        return problem(&c, "groups: missing, or not an array");
+    if (check_fields(&c, doc, strings, STRING) || check_field(&c, doc, "elapsed", AMOUNT) ||
+        check_list(&c, doc, "groups", MAX_GROUPS, check_group) ||
+        check_stats_at(&c, doc, "totals") ||
+        check_list(&c, doc, "series", MAX_POINTS, check_point) ||
+        check_list(&c, doc, "thresholds", MAX_THRESHOLDS, check_threshold))
+        return -1;
+    static const char *const settings[] = {"duration", "timeout", "connect_timeout", NULL};
+    static const char *const setting_counts[] = {"max_requests", "max_body", "processes", NULL};
+    if (check_container(&c, doc, "settings", -1, &o)) return -1;
+    size_t at = enter(&c, "settings", 0);
+    if (o && (check_fields(&c, o, settings, AMOUNT) || check_fields(&c, o, setting_counts, COUNT) ||
+              check_field(&c, o, "on_fault", STRING) || check_field(&c, o, "once", BOOLEAN)))
+        return -1;
+    const cJSON *seed = o ? cJSON_GetObjectItemCaseSensitive(o, "seed") : NULL;
+    if (seed) { /* 64 bits */
+        size_t in = enter(&c, "seed", 0);
+        if (leave(&c, in, check_value(&c, seed, 1, 0, 18446744073709551615.0))) return -1;
+    }
+    leave(&c, at, 0);
+    static const char *const processes[] = {"started", "lost", NULL};
+    if (check_container(&c, doc, "processes", -1, &o)) return -1;
+    at = enter(&c, "processes", 0);
+    if (o && (check_fields(&c, o, processes, COUNT) || check_field(&c, o, "sample", STRING)))
+        return -1;
+    leave(&c, at, 0);
+    return 0;
+}
+
+/* o[key] as the merge adds into it: the member when there is one, else a
+ * new empty object (or array) put there, so that what a report left out
+ * can still receive the other's figures. NULL only when memory runs out.
+ * (throng__report_check() has seen to the member's type.) */
+static cJSON *member(cJSON *o, const char *key, int array)
+{
+    cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (m || !o) return m;
+    m = array ? cJSON_CreateArray() : cJSON_CreateObject();
+    if (m && !cJSON_AddItemToObject(o, key, m)) {
+        cJSON_Delete(m);
+        m = NULL;
+    }
+    return m;
+}
+
+/* Puts item at o[key], in place of what was there; 0, or -1 (item freed). */
+static int put(cJSON *o, const char *key, cJSON *item)
+{
+    if (!item) return -1;
+    int done = cJSON_GetObjectItemCaseSensitive(o, key)
+                   ? cJSON_ReplaceItemInObjectCaseSensitive(o, key, item)
+                   : cJSON_AddItemToObject(o, key, item);
+    if (!done) cJSON_Delete(item);
+    return done ? 0 : -1;
+}
+
+/* Appends a copy of item to array; 0, or -1. */
+static int append_copy(cJSON *array, const cJSON *item)
+{
+    cJSON *copy = cJSON_Duplicate(item, 1);
+    if (copy && cJSON_AddItemToArray(array, copy)) return 0;
+    cJSON_Delete(copy);
+    return -1;
 }
 
 /* ---------------------------------------------------------- histograms */
@@ -99,9 +463,12 @@ static int merge_hist(cJSON *into, const cJSON *from)
     double max = fmax(num(into, "max"), num(from, "max"));
     double sum = num(into, "sum_ns") + num(from, "sum_ns");
     cJSON *buckets = cJSON_CreateArray();
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; buckets && i < m; i++)
         cJSON_AddItemToArray(buckets, cJSON_CreateDoubleArray(&b[3 * i], 3));
-    cJSON_ReplaceItemInObjectCaseSensitive(into, "buckets", buckets);
+    if (put(into, "buckets", buckets) != 0) {
+        free(b);
+        return -1;
+    }
     set_num(into, "count", count);
     set_num(into, "min", lo);
     set_num(into, "max", max);
@@ -129,7 +496,7 @@ static void add_members(cJSON *into, const cJSON *from)
     }
 }
 
-static void merge_faults(cJSON *into, const cJSON *from)
+static int merge_faults(cJSON *into, const cJSON *from)
 {
     const cJSON *f;
     cJSON_ArrayForEach(f, from)
@@ -137,27 +504,31 @@ static void merge_faults(cJSON *into, const cJSON *from)
         cJSON *mine = cJSON_GetObjectItemCaseSensitive(into, f->string);
         if (mine)
             add_num(mine, f, "count");
-        else
-            cJSON_AddItemToObject(into, f->string, cJSON_Duplicate(f, 1));
+        else if (put(into, f->string, cJSON_Duplicate(f, 1)) != 0)
+            return -1;
     }
+    return 0;
 }
 
 static int merge_stats(cJSON *into, const cJSON *from, double elapsed)
 {
+    if (!from) return 0;
+    if (!into) return -1;
     static const char *const counts[] = {"requests",  "sent",     "faulted",    "cancelled",
                                          "in_flight", "failures", "bytes_sent", "bytes_received"};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
         add_num(into, from, counts[i]);
     set_num(into, "rate", elapsed > 0 ? num(into, "requests") / elapsed : 0);
-    merge_faults(cJSON_GetObjectItemCaseSensitive(into, "faults"),
-                 cJSON_GetObjectItemCaseSensitive(from, "faults"));
-    add_members(cJSON_GetObjectItemCaseSensitive(into, "status"),
-                cJSON_GetObjectItemCaseSensitive(from, "status"));
+    const cJSON *faults = cJSON_GetObjectItemCaseSensitive(from, "faults");
+    if (faults && merge_faults(member(into, "faults", 0), faults) != 0) return -1;
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(from, "status");
+    if (status) add_members(member(into, "status", 0), status);
     static const char *const hists[] = {"latency", "ttfb", "connect", "tls"};
     for (size_t i = 0; i < sizeof hists / sizeof hists[0]; i++) {
         cJSON *h = cJSON_GetObjectItemCaseSensitive(into, hists[i]);
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(from, hists[i]);
-        if (h && o && merge_hist(h, o) != 0) return -1;
+        if (o && (h ? merge_hist(h, o) : put(into, hists[i], cJSON_Duplicate(o, 1))) != 0)
+            return -1;
     }
     return 0;
 }
@@ -189,26 +560,25 @@ static int merge_group(cJSON *into, const cJSON *from, int sequential, double el
         add_num(into, from, "clients_active");
         add_num(into, from, "clients");
     }
-    if (merge_stats(cJSON_GetObjectItemCaseSensitive(into, "totals"),
-                    cJSON_GetObjectItemCaseSensitive(from, "totals"), elapsed) != 0)
-        return -1;
-    cJSON *names = cJSON_GetObjectItemCaseSensitive(into, "names");
-    const cJSON *n;
-    cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(from, "names"))
+    const cJSON *totals = cJSON_GetObjectItemCaseSensitive(from, "totals");
+    if (totals && merge_stats(member(into, "totals", 0), totals, elapsed) != 0) return -1;
+    const cJSON *from_names = cJSON_GetObjectItemCaseSensitive(from, "names"), *n;
+    cJSON *names = from_names ? member(into, "names", 1) : NULL;
+    if (from_names && !names) return -1;
+    cJSON_ArrayForEach(n, from_names)
     {
-        cJSON *mine = named(names, cJSON_GetObjectItemCaseSensitive(n, "name")->valuestring);
-        if (!mine)
-            cJSON_AddItemToArray(names, cJSON_Duplicate(n, 1));
-        else if (merge_stats(mine, n, elapsed) != 0)
-            return -1;
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(n, "name");
+        cJSON *mine = cJSON_IsString(name) ? named(names, name->valuestring) : NULL;
+        if (mine ? merge_stats(mine, n, elapsed) : append_copy(names, n)) return -1;
     }
     return 0;
 }
 
 /* Seconds: side by side they add by t (percentiles: the larger, as an
  * upper bound); one after the other the later follow the earlier. */
-static void merge_series(cJSON *into, const cJSON *from, int sequential, double offset)
+static int merge_series(cJSON *into, const cJSON *from, int sequential, double offset)
 {
+    if (from && !into) return -1;
     const cJSON *p;
     cJSON_ArrayForEach(p, from)
     {
@@ -217,8 +587,11 @@ static void merge_series(cJSON *into, const cJSON *from, int sequential, double 
         if (!sequential) cJSON_ArrayForEach(x, into) if (num(x, "t") == t) mine = x;
         if (!mine) {
             cJSON *copy = cJSON_Duplicate(p, 1);
+            if (!copy || !cJSON_AddItemToArray(into, copy)) {
+                cJSON_Delete(copy);
+                return -1;
+            }
             set_num(copy, "t", t);
-            cJSON_AddItemToArray(into, copy);
             continue;
         }
         double r0 = num(mine, "requests"), r1 = num(p, "requests");
@@ -230,14 +603,7 @@ static void merge_series(cJSON *into, const cJSON *from, int sequential, double 
         for (size_t i = 0; i < 4; i++)
             max_num(mine, p, qs[i]);
     }
-}
-
-static int valid(const cJSON *doc)
-{
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, "format");
-    return cJSON_IsString(f) && strcmp(f->valuestring, "throng-report") == 0 &&
-           num(doc, "version") == 1 &&
-           cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "groups"));
+    return 0;
 }
 
 /* Merges report from into into. */
@@ -253,33 +619,31 @@ static int merge_report(cJSON *into, const cJSON *from, int sequential)
     {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
         cJSON *mine = cJSON_IsString(name) ? named(groups, name->valuestring) : NULL;
-        if (!mine)
-            cJSON_AddItemToArray(groups, cJSON_Duplicate(g, 1));
-        else if (merge_group(mine, g, sequential, elapsed) != 0)
-            return -1;
+        if (mine ? merge_group(mine, g, sequential, elapsed) : append_copy(groups, g)) return -1;
     }
-    if (merge_stats(cJSON_GetObjectItemCaseSensitive(into, "totals"),
-                    cJSON_GetObjectItemCaseSensitive(from, "totals"), elapsed) != 0)
-        return -1;
+    const cJSON *totals = cJSON_GetObjectItemCaseSensitive(from, "totals");
+    if (totals && merge_stats(member(into, "totals", 0), totals, elapsed) != 0) return -1;
     /* One after the other, the later part's seconds follow the earlier's last. */
     double last = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(into, "series")) last =
         fmax(last, num(p, "t"));
-    merge_series(cJSON_GetObjectItemCaseSensitive(into, "series"),
-                 cJSON_GetObjectItemCaseSensitive(from, "series"), sequential, last);
-    cJSON *procs = cJSON_GetObjectItemCaseSensitive(into, "processes");
-    add_num(procs, cJSON_GetObjectItemCaseSensitive(from, "processes"), "started");
-    add_num(procs, cJSON_GetObjectItemCaseSensitive(from, "processes"), "lost");
-    cJSON *threads = cJSON_GetObjectItemCaseSensitive(into, "threads");
-    if (threads) add_num(threads, cJSON_GetObjectItemCaseSensitive(from, "threads"), "abandoned");
+    const cJSON *series = cJSON_GetObjectItemCaseSensitive(from, "series");
+    if (series && merge_series(member(into, "series", 1), series, sequential, last) != 0) return -1;
+    const cJSON *procs = cJSON_GetObjectItemCaseSensitive(from, "processes");
+    if (procs) {
+        add_num(member(into, "processes", 0), procs, "started");
+        add_num(member(into, "processes", 0), procs, "lost");
+    }
+    const cJSON *threads = cJSON_GetObjectItemCaseSensitive(from, "threads");
+    if (threads) add_num(member(into, "threads", 0), threads, "abandoned");
     /* The later report says how the whole ended, and its thresholds stand. */
     if (sequential) {
         static const char *const latest[] = {"ending", "ending_text", "thresholds"};
-        for (size_t i = 0; i < 3; i++)
-            cJSON_ReplaceItemInObjectCaseSensitive(
-                into, latest[i],
-                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(from, latest[i]), 1));
+        for (size_t i = 0; i < 3; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, latest[i]);
+            if (v && put(into, latest[i], cJSON_Duplicate(v, 1)) != 0) return -1;
+        }
     }
     return 0;
 }
@@ -296,8 +660,13 @@ int throng_report_merge(const char *const *reports, size_t n, int sequential, ch
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         cJSON *doc = reports[i] ? cJSON_Parse(reports[i]) : NULL;
-        if (!doc || !valid(doc)) {
-            snprintf(msg, sizeof msg, "report %zu is not a throng report (version 1)", i + 1);
+        char why[THRONG__ERRMSG_LEN - 32] = "not JSON";
+        if (!doc || throng__report_check(doc, why, sizeof why) != 0) {
+            /* One report is named by its caller; of several, say which. */
+            if (n > 1)
+                snprintf(msg, sizeof msg, "report %zu: %s", i + 1, why);
+            else
+                snprintf(msg, sizeof msg, "%s", why);
             rc = THRONG_EINVAL;
         } else if (!merged) {
             merged = doc;

@@ -21,6 +21,7 @@ int throng__buf_reserve(throng__buf_t *b, size_t extra)
 
 int throng__buf_append(throng__buf_t *b, const void *data, size_t n)
 {
+    if (n == 0) return 0; /* b->data may still be NULL: no pointer arithmetic on it */
     if (throng__buf_reserve(b, n) != 0) return -1;
     memcpy(b->data + b->len, data, n);
     b->len += n;
