@@ -10,14 +10,18 @@ py() {
     python3 -c "import json, sys; doc = json.load(open(sys.argv[1])); $1" "$2"
 }
 
-# A service that takes 20 ms: the measured median is 20 ms within a few percent.
+# A service that takes 20 ms: the measured median is 20 ms within a few
+# percent (or 50% in a sanitized build, whose server and client are both
+# several times slower on a machine shared with other tests).
+HIGH=0.0215
+grep -qa -e __asan_init -e __tsan_init "$THRONG" && HIGH=0.030
 start_server SLOW --latency 20ms
 run_throng "$WORK/slow.out" run -s "$SLOW_ADDR" -c 4 -d 2 --request-count 5 --slow-down 0 -q \
     --json "$WORK/slow.json"
 expect_rc 0 "$WORK/slow.out"
 check_ledger "$WORK/slow.json"
 py 'p50 = doc["totals"]["latency"]["p50"]
-assert 0.0195 <= p50 <= 0.0215, "p50 %f is not 20 ms" % p50
+assert 0.0195 <= p50 <= '"$HIGH"', "p50 %f is not 20 ms" % p50
 assert doc["totals"]["latency"]["min"] >= 0.018, doc["totals"]["latency"]["min"]' "$WORK/slow.json" ||
     fail "latency against a 20 ms service: $(cat "$WORK/slow.out")"
 

@@ -49,7 +49,8 @@ expect_grep "ended: number of clients declined to zero" "$out"
 # The watchdog calls the service unhealthy when a malformed request shows
 # up between two of its looks.
 start_server SICK
-(sleep 0.5 && curl -s -o /dev/null "http://$SICK_ADDR/no-such-path") &
+# (after the first looks, even when a sanitized build starts slowly)
+(sleep 2 && curl -s -o /dev/null "http://$SICK_ADDR/no-such-path") &
 out="$WORK/sick.out"
 run_throng "$out" run "$SCRIPTS/watchdog.lua" -s "$SICK_ADDR" -c 1 -d 5 --request-count 100 -q \
     -- every=0.1
