@@ -10,10 +10,10 @@ py() {
     python3 -c "import json, sys; doc = json.load(open(sys.argv[1])); $1" "$2"
 }
 
-# A service that takes 20 ms: the measured median is 20 ms within a few
-# percent (or 50% in a sanitized build, whose server and client are both
-# several times slower on a machine shared with other tests).
-HIGH=0.0215
+# A service that takes 20 ms: the measured median is never below it, and
+# above it by no more than a loaded machine adds (25%; 50% in a sanitized
+# build, whose server and client are both several times slower).
+HIGH=0.025
 grep -qa -e __asan_init -e __tsan_init "$THRONG" && HIGH=0.030
 start_server SLOW --latency 20ms
 run_throng "$WORK/slow.out" run -s "$SLOW_ADDR" -c 4 -d 2 --request-count 5 --slow-down 0 -q \
