@@ -1,29 +1,41 @@
 #!/bin/sh
-# Installs every Debian package that throng's build, tests and benchmarks need.
+# Installs every Debian package that throng's build, tests, benchmarks and
+# CI need, so that a minimal Debian 12 (the debian:12 image, a debootstrap
+# minbase root) has them all: packages are installed without their
+# recommended ones, so each one needed is named here, even one that most
+# machines have already. tests/fresh/run.sh checks that on a minbase root.
 # Idempotent: when everything is already installed it only checks and returns.
 set -eu
 
-# Build: compiler, CMake, pkg-config and the libraries the engine links.
-BUILD="gcc make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjson-dev node-llhttp libssl-dev"
+# Build: the C compiler with the C library's headers and start files
+# (libc6-dev: gcc only recommends it), CMake, make, pkg-config and the
+# libraries the engine links (OpenSSL for HTTPS).
+BUILD="gcc libc6-dev make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjson-dev node-llhttp libssl-dev"
 # Tests: the busted runner under LuaJIT, curl for end-to-end checks, the
-# openssl command (the TLS tests make their certificates with it),
-# Python's jsonschema to check JSON reports against their schema, and the
-# sanitizer runtimes of CI's ASan+UBSan and ThreadSanitizer builds (gcc-12's
+# openssl command (the TLS tests make their certificates with it), procps
+# (pgrep), Python's jsonschema to check JSON reports against their schema,
+# g++ to check that the installed header compiles as C++, the sanitizer
+# runtimes of CI's ASan+UBSan and ThreadSanitizer builds (gcc-12's
 # libgcc-12-dev depends on them already; named so that a missing one is
-# installed, not found missing at link time), and clang with its libFuzzer
-# runtime (libclang-rt-14-dev) and llvm-symbolizer (llvm-14) for the fuzz
-# targets of tests/fuzz/run.sh.
-TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema libasan8 libubsan1 libtsan2
-clang libclang-rt-14-dev llvm-14"
+# installed, not found missing at link time).
+TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema g++ libasan8 libubsan1 libtsan2"
+# Fuzzing (tests/fuzz/run.sh): clang with its libFuzzer runtime
+# (libclang-rt-14-dev) and llvm-symbolizer (llvm-14). The suite's replays of
+# the fuzz corpora build with gcc and need none of them.
+FUZZ="clang libclang-rt-14-dev llvm-14"
 # Benchmarks: peers and a target to compare against.
 BENCH="wrk nginx-light python3-locust time"
+# CI's check of the README's commands on a fresh Debian root (tests/fresh).
+FRESH="debootstrap"
 
 case "${1:-all}" in
 build) WANT="$BUILD" ;;
 test) WANT="$BUILD $TEST" ;;
-all) WANT="$BUILD $TEST $BENCH" ;;
+fuzz) WANT="$BUILD $FUZZ" ;;
+fresh) WANT="$FRESH" ;;
+all) WANT="$BUILD $TEST $FUZZ $BENCH $FRESH" ;;
 *)
-    echo "usage: deps/install.sh [build|test|all]" >&2
+    echo "usage: deps/install.sh [build|test|fuzz|fresh|all]" >&2
     exit 2
     ;;
 esac
@@ -45,5 +57,5 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "deps: installing$missing"
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 echo "deps: done"
