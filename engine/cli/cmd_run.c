@@ -63,7 +63,8 @@ static void usage(FILE *out, const cli_option_t *opts, const cli_option_t *descr
                  "flags of the layer-cake testing clients, accepted as they are given there:\n");
     cli_print_options(out, described);
     fprintf(out, "\n"
-                 "Persona arguments after -- reach the persona's init (numbers converted);\n"
+                 "Persona arguments after -- reach the persona's init: key=value as a\n"
+                 "string, key:=value as a number;\n"
                  "the table persona takes method=GET to ask with GET /Xy?x=&y=.\n"
                  "\n"
                  "The run ends when the duration is reached, the request limit is reached,\n"
