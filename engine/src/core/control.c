@@ -120,6 +120,7 @@ static void progress(throng__control_t *c, double elapsed)
     p.failures = throng__counts_failures(&sum);
     p.clients_active = sum.clients_active;
     p.clients_faulted = sum.clients_faulted;
+    p.clients_finished = sum.clients_finished;
     p.p99 = c->last_p99;
     double dt = elapsed - c->last_progress_at;
     p.rate = dt > 0 ? (double)(sum.requests - c->last_requests) / dt : 0;

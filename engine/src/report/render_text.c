@@ -139,7 +139,7 @@ static void faults_lines(throng__buf_t *b, const cJSON *s)
 /* The counts of one group, or of every group together (groups summed). */
 typedef struct tally {
     unsigned long long sessions, connects, tls_handshakes, tls_resumed, unsolicited, active,
-        faulted, clients;
+        faulted, finished, clients;
 } tally_t;
 
 static void tally_group(tally_t *t, const cJSON *g)
@@ -151,6 +151,7 @@ static void tally_group(tally_t *t, const cJSON *g)
     t->unsolicited += count(g, "unsolicited");
     t->active += count(g, "clients_active");
     t->faulted += count(g, "clients_faulted");
+    t->finished += count(g, "clients_finished");
     t->clients += count(g, "clients");
 }
 
@@ -191,8 +192,12 @@ static void summary(throng__buf_t *b, const cJSON *s, const tally_t *t)
                            "closed, not a failure\n",
                            "unasked", t->unsolicited);
     faults_lines(b, s);
-    throng__buf_printf(b, "  %-10s %llu running, %llu faulted out, of %llu\n", "clients", t->active,
-                       t->faulted, t->clients);
+    if (t->finished)
+        throng__buf_printf(b, "  %-10s %llu running, %llu finished, %llu faulted out, of %llu\n",
+                           "clients", t->active, t->finished, t->faulted, t->clients);
+    else
+        throng__buf_printf(b, "  %-10s %llu running, %llu faulted out, of %llu\n", "clients",
+                           t->active, t->faulted, t->clients);
 }
 
 static void thresholds_lines(throng__buf_t *b, const cJSON *report)

@@ -157,6 +157,7 @@ static cJSON *group_json(const throng__report_group_t *g, double elapsed)
     cJSON_AddNumberToObject(j, "unsolicited", (double)s->n.unsolicited);
     cJSON_AddNumberToObject(j, "clients_active", (double)s->n.clients_active);
     cJSON_AddNumberToObject(j, "clients_faulted", (double)s->n.clients_faulted);
+    cJSON_AddNumberToObject(j, "clients_finished", (double)s->n.clients_finished);
     cJSON_AddNumberToObject(j, "cancelled", (double)s->n.cancelled);
     cJSON_AddItemToObject(j, "totals", stats_json(s, elapsed));
     cJSON *names = cJSON_AddArrayToObject(j, "names");
