@@ -406,7 +406,9 @@ static const struct {
             "      --tail        then keep printing new lines, until interrupted\n"},
     {"stop", "usage: throng stop [--home DIR]\n"
              "\n"
-             "Stops the supervisor and every group; no process is left.\n"},
+             "Stops the supervisor and every group; no process is left. Each group's\n"
+             "run ends as if its duration were over (SIGUSR1): its in-flight requests\n"
+             "are cancelled, not aborted, and its report says \"stopped by throng stop\".\n"},
 };
 
 /* 1 when argv asks for help (-h or --help before any --). */

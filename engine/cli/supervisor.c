@@ -7,7 +7,9 @@
  * whatever the settings say), asks for SIGTERM should the supervisor die,
  * and is restarted when it ends, after a backoff from 1 s to 60 s. A
  * restart keeps the figures: the ended process's last report is merged
- * into the group's history. */
+ * into the group's history. `throng stop` ends the groups with SIGUSR1:
+ * each run ends as if its duration were over (in-flight requests
+ * cancelled), not aborted as SIGTERM would. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -297,7 +299,7 @@ static void begin_stop(supervisor_t *s)
     s->stop_deadline = now_s() + STOP_GRACE;
     note(s, NULL, "stopping every group");
     for (int i = 0; i < s->ngroups; i++)
-        if (s->groups[i].pid) kill(s->groups[i].pid, SIGTERM);
+        if (s->groups[i].pid) kill(s->groups[i].pid, SIGUSR1);
 }
 
 static int alive(const supervisor_t *s)

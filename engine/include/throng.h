@@ -98,13 +98,15 @@ typedef enum {
 
 /* Why a run ended. */
 typedef enum {
-    THRONG_END_NONE,     /* not ended yet */
-    THRONG_END_DURATION, /* the duration was reached */
-    THRONG_END_REQUESTS, /* the request limit was reached */
-    THRONG_END_CLIENTS,  /* every client faulted out: "number of clients declined to zero" */
-    THRONG_END_STOPPED,  /* throng_stop() was called (SIGINT in the CLI): aborted */
-    THRONG_END_ONCE,     /* config.once: every client ran its one session */
-    THRONG_END_PROCESSES /* every worker process ended before the run did (crashed, killed) */
+    THRONG_END_NONE,      /* not ended yet */
+    THRONG_END_DURATION,  /* the duration was reached */
+    THRONG_END_REQUESTS,  /* the request limit was reached */
+    THRONG_END_CLIENTS,   /* every client faulted out: "number of clients declined to zero" */
+    THRONG_END_STOPPED,   /* throng_stop() was called (SIGINT in the CLI): aborted */
+    THRONG_END_ONCE,      /* config.once: every client ran its one session */
+    THRONG_END_PROCESSES, /* every worker process ended before the run did (crashed, killed) */
+    THRONG_END_FINISHED   /* throng_finish() was called (throng stop in the CLI): a clean end,
+                             as if the duration were over */
 } throng_ending_t;
 
 /* A sample of a running engine's progress, given to the progress callback. */
@@ -371,6 +373,13 @@ THRONG_API int throng_run(throng_engine_t *engine);
  * kind aborted (not failures). Safe from any thread and from a signal handler.
  * Does nothing when the engine is not running. */
 THRONG_API void throng_stop(throng_engine_t *engine);
+
+/* Asks a running engine to end as if its duration were over: in-flight
+ * exchanges are cancelled, not aborted, and the report's ending is
+ * THRONG_END_FINISHED. A throng_stop() already asked for, or asked for
+ * later while the run still goes on, wins. Safe from any thread and from a
+ * signal handler. Does nothing when the engine is not running. */
+THRONG_API void throng_finish(throng_engine_t *engine);
 
 /* ------------------------------------------------------------------ report */
 

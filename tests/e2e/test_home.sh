@@ -6,6 +6,7 @@ SCRIPTS="${THRONG_SOURCE:?}/scripts"
 H="$WORK/home"
 
 start_server S
+start_server SLOW --latency 30s # its requests are still in flight when the home stops
 home() { timeout 60 "$THRONG" "$@" --home "$H"; }
 
 # alive PID: 0 when PID runs (a zombie waiting to be reaped does not count).
@@ -34,6 +35,7 @@ home update typical --client-type=typical_user.ConnectAndRequest --process-count
     --request-count=8 --slow-down=0.05 --server-address="$S_ADDR" >/dev/null || fail "update typical"
 home add "$SCRIPTS/expert.lua" expert -s "$S_ADDR" -c 2 --request-count 2 --slow-down 100ms >/dev/null ||
     fail "add expert"
+home add table slow -s "$SLOW_ADDR" -c 3 --timeout 60s >/dev/null || fail "add slow"
 home update expert --bogus=1 >"$WORK/bad.out" 2>&1 && fail "update with a bad flag should refuse"
 expect_grep "unknown flag --bogus" "$WORK/bad.out"
 home add table expert >"$WORK/dup.out" 2>&1 && fail "a second group named expert"
@@ -63,7 +65,7 @@ home start --help >/dev/null 2>&1 || fail "start --help failed"
 sleep 0.5
 alive "$supervisor" || fail "throng stop --help stopped the home"
 expect_grep "already running" "$WORK/start2.out"
-for g in watchdog typical expert; do
+for g in watchdog typical expert slow; do
     wait_for 10 test -s "$H/state/$g.status" || fail "group $g wrote no status"
 done
 sleep 2
@@ -99,7 +101,7 @@ home report typical >"$WORK/report.out" 2>&1 || fail "report typical: $(cat "$WO
 expect_grep "typical: 6 clients in 2 processes" "$WORK/report.out"
 
 # Stopped: no process left.
-pids="$supervisor $(status_pid watchdog) $(status_pid typical) $(status_pid expert)"
+pids="$supervisor $(status_pid watchdog) $(status_pid typical) $(status_pid expert) $(status_pid slow)"
 pids="$pids $(pgrep -P "$(status_pid typical)")" # typical's worker processes
 home stop >"$WORK/stop.out" || fail "stop: $(cat "$WORK/stop.out")"
 expect_grep "stopped" "$WORK/stop.out"
@@ -109,10 +111,21 @@ home status >"$WORK/after.out"
 expect_grep "not running" "$WORK/after.out"
 expect_grep "typical          stopped" "$WORK/after.out"
 home report typical >"$WORK/final.out" 2>&1 || fail "report after stop"
-expect_grep "ended: aborted" "$WORK/final.out"
+# throng stop ends each group as its duration would: a clean end, not an abort.
+expect_grep "ended: stopped by throng stop (in-flight requests cancelled)" "$WORK/final.out"
+home report slow >"$WORK/slow.out" 2>&1 || fail "report slow after stop: $(cat "$WORK/slow.out")"
+expect_grep "ended: stopped by throng stop" "$WORK/slow.out"
+expect_no_fault "$WORK/slow.out" aborted
+python3 - "$H/state/slow.history.json" <<'PY' || fail "slow's in-flight requests were not cancelled"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+t = doc["totals"]
+assert doc["ending"] == "finished", doc["ending"]
+assert t["cancelled"] == 3 and t["faulted"] == 0 and not t["faults"], t
+PY
 # The JSON reports the groups left in the home (each group's history, the
 # killed process's figures merged in) balance.
-for g in watchdog typical expert; do
+for g in watchdog typical expert slow; do
     [ -s "$H/state/$g.history.json" ] || fail "no report of $g in the home: $(ls "$H/state")"
 done
 for report in "$H"/state/*.json; do check_ledger "$report"; done

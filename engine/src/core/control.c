@@ -183,8 +183,10 @@ static void decide(throng__control_t *c, double elapsed)
         say(c, THRONG_LOG_DEBUG, "stopping: the parent asked after %.2fs", elapsed);
         stop_all(c, asked, elapsed);
     } else if (c->stop_requested && atomic_load(c->stop_requested)) {
-        say(c, THRONG_LOG_INFO, "stopping: asked to stop after %.2fs", elapsed);
-        stop_all(c, THRONG_END_STOPPED, elapsed);
+        int how = atomic_load(c->stop_requested);
+        say(c, THRONG_LOG_INFO, "stopping: asked to %s after %.2fs",
+            how == THRONG__STOP_FINISH ? "finish" : "stop", elapsed);
+        stop_all(c, how == THRONG__STOP_FINISH ? THRONG_END_FINISHED : THRONG_END_STOPPED, elapsed);
     } else if (c->duration > 0 && elapsed >= c->duration) {
         say(c, THRONG_LOG_INFO, "stopping: the duration (%gs) is reached", c->duration);
         stop_all(c, THRONG_END_DURATION, elapsed);

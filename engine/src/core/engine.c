@@ -437,18 +437,34 @@ int throng_start(throng_engine_t *e)
     return 0;
 }
 
-void throng_stop(throng_engine_t *e)
+/* Asks for the end of the run: THRONG__STOP_ABORT or THRONG__STOP_FINISH.
+ * Only atomics and write(2): async-signal-safe. A stop during
+ * throng_start() is kept, and the run ends as soon as it begins. */
+static void ask_end(throng_engine_t *e, int how)
 {
-    /* Only atomics and write(2): async-signal-safe. A stop during
-     * throng_start() is kept, and the run ends as soon as it begins. */
     if (!e) return;
     int state = atomic_load(&e->state);
     if (state != THRONG__RUNNING && state != THRONG__STARTING) return;
-    atomic_store(&e->stop_requested, 1);
+    if (how == THRONG__STOP_ABORT) {
+        atomic_store(&e->stop_requested, how);
+    } else {
+        int none = 0; /* an abort asked for already stays one */
+        atomic_compare_exchange_strong(&e->stop_requested, &none, how);
+    }
     if (e->pipe[1] >= 0) {
         ssize_t n = write(e->pipe[1], "s", 1);
         (void)n; /* a full pipe already holds a wake-up */
     }
+}
+
+void throng_stop(throng_engine_t *e)
+{
+    ask_end(e, THRONG__STOP_ABORT);
+}
+
+void throng_finish(throng_engine_t *e)
+{
+    ask_end(e, THRONG__STOP_FINISH);
 }
 
 /* Checks every threshold against the run's results. */
