@@ -673,7 +673,7 @@ static void threshold_row(page_t *p, const cJSON *t)
     if (cJSON_IsNumber(field(t, "value")))
         fmt_metric(v, metric, num(t, "value"));
     else
-        strcpy(v, "n/a");
+        snprintf(v, sizeof v, "never measured");
     fmt_metric(l, metric, num(t, "limit"));
     put(p, "<tr><td class=\"mono\">");
     put_esc(p, str(t, "expression"));

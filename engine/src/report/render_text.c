@@ -200,6 +200,20 @@ static void summary(throng__buf_t *b, const cJSON *s, const tally_t *t)
                            t->active, t->faulted, t->clients);
 }
 
+/* 1 when some group's figures hold the request name. */
+static int name_ran(const cJSON *report, const char *name)
+{
+    const cJSON *g, *n;
+    cJSON_ArrayForEach(g, obj(report, "groups"))
+    {
+        cJSON_ArrayForEach(n, obj(g, "names"))
+        {
+            if (strcmp(str(n, "name"), name) == 0) return 1;
+        }
+    }
+    return 0;
+}
+
 static void thresholds_lines(throng__buf_t *b, const cJSON *report)
 {
     const cJSON *ts = obj(report, "thresholds"), *t;
@@ -207,8 +221,12 @@ static void thresholds_lines(throng__buf_t *b, const cJSON *report)
     cJSON_ArrayForEach(t, ts)
     {
         const cJSON *value = obj(t, "value");
-        char v[32] = "nothing measured";
+        char v[128] = "never measured";
         const char *metric = str(t, "metric");
+        const cJSON *name = obj(t, "name");
+        if (!cJSON_IsNumber(obj(t, "value")) && cJSON_IsString(name) &&
+            !name_ran(report, name->valuestring))
+            snprintf(v, sizeof v, "never measured: no request named '%s' ran", name->valuestring);
         if (cJSON_IsNumber(value)) {
             if (strcmp(metric, "errors") == 0)
                 snprintf(v, sizeof v, "%.3g%%", value->valuedouble * 100);
