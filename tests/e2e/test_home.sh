@@ -52,9 +52,20 @@ expect_grep "broken.lua:1: <name> or '...' expected near 'end'" "$WORK/broken.ou
 [ ! -e "$H/groups/missing" ] && [ ! -e "$H/groups/broken" ] && [ ! -e "$H/groups/no_such_persona" ] ||
     fail "a refused add left a group: $(ls "$H/groups")"
 grep -q -- "--slow-down=2.0" "$H/groups/watchdog" || fail "update did not keep --slow-down"
+# A group whose script is gone by the time it starts: its run refuses it.
+printf 'return { request = function() return nil end }\n' >"$WORK/gone.lua"
+home add "$WORK/gone.lua" gone -s "$S_ADDR" >/dev/null || fail "add gone"
+rm "$WORK/gone.lua"
 
 # Started in the background; a second start fails.
 home start >"$WORK/start.out" || fail "start: $(cat "$WORK/start.out")"
+# At once: a group whose process has not said its figures yet is starting,
+# never "stopped".
+home status >"$WORK/starting.out"
+grep -Eq "^(watchdog|typical|expert|slow) +stopped" "$WORK/starting.out" &&
+    fail "a group starting said stopped: $(cat "$WORK/starting.out")"
+grep -Eq "^(watchdog|typical|expert|slow) +(starting|<[0-9]+>)" "$WORK/starting.out" ||
+    fail "status at the start: $(cat "$WORK/starting.out")"
 supervisor=$(sed -n 's/.*supervisor pid \([0-9]*\).*/\1/p' "$WORK/start.out")
 alive "$supervisor" || fail "no supervisor running"
 home start >"$WORK/start2.out" 2>&1 && fail "a second start should fail"
@@ -71,6 +82,10 @@ done
 sleep 2
 
 home status >"$WORK/status.out"
+# The refused group says why it stopped: its run's own words.
+expect_grep "gone             stopped: process exited with status 2; last error: throng run: cannot open $WORK/gone.lua" \
+    "$WORK/status.out"
+expect_grep "; not restarted" "$WORK/status.out"
 for g in watchdog typical expert; do
     grep -Eq "^$g +<[0-9]+> [0-9]+s$" "$WORK/status.out" || fail "status of $g: $(cat "$WORK/status.out")"
 done
@@ -109,7 +124,7 @@ sleep 0.5
 for p in $pids; do alive "$p" && fail "process $p outlived throng stop"; done
 home status >"$WORK/after.out"
 expect_grep "not running" "$WORK/after.out"
-expect_grep "typical          stopped" "$WORK/after.out"
+expect_grep "typical          stopped by throng stop" "$WORK/after.out"
 home report typical >"$WORK/final.out" 2>&1 || fail "report after stop"
 # throng stop ends each group as its duration would: a clean end, not an abort.
 expect_grep "ended: stopped by throng stop (in-flight requests cancelled)" "$WORK/final.out"
