@@ -171,17 +171,54 @@ static void fmt_uptime(char *buf, size_t len, double s)
         snprintf(buf, len, "%.0fd", s / 86400);
 }
 
-static void group_status(const home_t *h, const char *name, int running, int longer)
+/* The first line of a home's file, without its newline ("" when none). */
+static void read_line(const home_t *h, char *line, size_t len, const char *fmt, const char *name)
 {
-    char p[PATH_MAX], line[512] = "";
-    FILE *f = home_fopen_read(home_path(h, p, sizeof p, "state/%s.status", name));
-    if (f) {
-        if (!fgets(line, sizeof line, f)) line[0] = '\0';
-        fclose(f);
-    }
-    long pid = (long)json_number(line, "pid");
-    if (!running || pid <= 0 || kill((pid_t)pid, 0) != 0) {
+    char p[PATH_MAX];
+    line[0] = '\0';
+    FILE *f = home_fopen_read(home_path(h, p, sizeof p, fmt, name));
+    if (!f) return;
+    if (!fgets(line, (int)len, f)) line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+}
+
+/* A group with no process of its own running now: what the supervisor
+ * says of it (state/NAME.proc, written by supervisor.c): starting, waiting
+ * to restart, or stopped and why. sup is the supervisor's pid, or 0, or
+ * HOME_STARTING. */
+static void group_not_running(const char *name, pid_t sup, const char *state)
+{
+    long pid = 0, at = 0;
+    int used = 0;
+    if (sup == HOME_STARTING || (sup && !strcmp(state, "starting"))) {
+        printf("%-16s starting\n", name);
+    } else if (sup && sscanf(state, "running %ld", &pid) == 1 && pid > 0 &&
+               kill((pid_t)pid, 0) == 0) {
+        printf("%-16s starting <%ld>\n", name, pid); /* it has not said its figures yet */
+    } else if (sup && sscanf(state, "restarting %ld %n", &at, &used) == 1 && used > 0) {
+        long left = at - (long)time(NULL);
+        printf("%-16s stopped, restarting in %lds: %s\n", name, left > 0 ? left : 0, state + used);
+    } else if (!strncmp(state, "stopped", 7)) {
+        printf("%-16s stopped%s\n", name, state + 7);
+    } else if (!strncmp(state, "restarting ", 11) &&
+               sscanf(state, "restarting %ld %n", &at, &used) == 1) {
+        printf("%-16s stopped: %s\n", name, state + used);
+    } else {
         printf("%-16s stopped\n", name);
+    }
+}
+
+static void group_status(const home_t *h, const char *name, pid_t sup, int longer)
+{
+    char line[512], state[1200];
+    read_line(h, line, sizeof line, "state/%s.status", name);
+    read_line(h, state, sizeof state, "state/%s.proc", name);
+    long pid = (long)json_number(line, "pid"), proc = 0;
+    /* The status file is the running process's only once it wrote it. */
+    int current = sscanf(state, "running %ld", &proc) != 1 || proc == pid;
+    if (!sup || sup == HOME_STARTING || pid <= 0 || !current || kill((pid_t)pid, 0) != 0) {
+        group_not_running(name, sup, state);
         return;
     }
     char up[16];
@@ -214,7 +251,7 @@ static int status(const home_t *h, int argc, char **argv)
     char names[HOME_GROUPS_MAX][HOME_NAME_MAX];
     int n = home_groups(h, names);
     for (int i = 0; i < n; i++)
-        group_status(h, names[i], sup != 0, longer);
+        group_status(h, names[i], sup, longer);
     return CLI_EXIT_OK;
 }
 
@@ -394,8 +431,10 @@ static const struct {
               "group process that dies (backoff 1 s to a minute).\n"},
     {"status", "usage: throng status [-l|--long] [--home DIR]\n"
                "\n"
-               "Whether the home runs, and each group's state; --long adds pid, uptime,\n"
-               "requests/s, failures and p99.\n"},
+               "Whether the home runs, and each group's state: <pid> and uptime when it\n"
+               "runs, starting until its process says its first figures, else stopped\n"
+               "and why (by throng stop, or how its last process ended and its last\n"
+               "error; when it restarts). --long adds requests/s, failures and p99.\n"},
     {"log", "usage: throng log NAME [flags] [--home DIR]\n"
             "\n"
             "Prints a group's log.\n"
@@ -406,7 +445,9 @@ static const struct {
             "      --tail        then keep printing new lines, until interrupted\n"},
     {"stop", "usage: throng stop [--home DIR]\n"
              "\n"
-             "Stops the supervisor and every group; no process is left.\n"},
+             "Stops the supervisor and every group; no process is left. Each group's\n"
+             "run ends as if its duration were over (SIGUSR1): its in-flight requests\n"
+             "are cancelled, not aborted, and its report says \"stopped by throng stop\".\n"},
 };
 
 /* 1 when argv asks for help (-h or --help before any --). */

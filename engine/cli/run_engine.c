@@ -23,6 +23,15 @@ static void on_signal(int sig)
     signal(sig, SIG_DFL);
 }
 
+/* SIGUSR1, what `throng stop` sends a home's groups: the run ends as if its
+ * duration were over, its in-flight requests cancelled, not aborted. */
+static void on_finish_signal(int sig)
+{
+    (void)sig;
+    throng_engine_t *e = running_engine;
+    if (e) throng_finish(e);
+}
+
 /* "1.23ms": the progress line's latency. */
 static void fmt_latency(char *buf, size_t len, double s)
 {
@@ -172,10 +181,13 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
     running_engine = e;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_finish_signal;
+    sigaction(SIGUSR1, &sa, NULL);
     int rc = throng_start(e);
     if (rc) {
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        signal(SIGUSR1, SIG_DFL);
         running_engine = NULL;
         fprintf(stderr, "%s: %s\n", cmd, throng_errmsg(e));
         return CLI_EXIT_USAGE;
@@ -183,6 +195,7 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
     rc = throng_wait(e);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGUSR1, SIG_DFL);
     running_engine = NULL;
     if (o->tty && !o->quiet) cli_stderr_write("\r\033[K", 4);
     if (rc) cli_stderr_printf("%s: %s\n", cmd, throng_errmsg(e));

@@ -7,7 +7,9 @@
  * whatever the settings say), asks for SIGTERM should the supervisor die,
  * and is restarted when it ends, after a backoff from 1 s to 60 s. A
  * restart keeps the figures: the ended process's last report is merged
- * into the group's history. */
+ * into the group's history. `throng stop` ends the groups with SIGUSR1:
+ * each run ends as if its duration were over (in-flight requests
+ * cancelled), not aborted as SIGTERM would. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -195,6 +197,97 @@ static void keep_figures(const supervisor_t *s, const char *name)
     free(texts[1]);
 }
 
+/* ------------------------------------------------------- group state */
+
+static void describe(int status, char *buf, size_t len)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* The last line of path holding marker (the text after it), or of any text
+ * when marker is NULL, in out; only the file's last 64 KiB are read. */
+static int last_line(const char *path, const char *marker, char *out, size_t len)
+{
+    FILE *f = home_fopen_read(path);
+    if (!f) return 0;
+    if (fseek(f, -65536, SEEK_END) != 0) rewind(f);
+    char line[1024];
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        const char *at = marker ? strstr(line, marker) : line;
+        if (!at || !*at) continue;
+        const char *text = marker ? at + strlen(marker) : at;
+        size_t n = strlen(text) < len ? strlen(text) : len - 1;
+        memcpy(out, text, n);
+        out[n] = '\0';
+        found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+/* state/NAME.proc, what `throng status` reads of a group the supervisor
+ * keeps: "starting", "running PID", "restarting EPOCH WHY" or "stopped WHY". */
+static void set_state(const supervisor_t *s, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_state(const supervisor_t *s, const char *name, const char *fmt, ...)
+{
+    char path[PATH_MAX], text[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n > sizeof text - 2) n = (int)sizeof text - 2;
+    text[n++] = '\n';
+    if (cli_replace_file(home_path(s->h, path, sizeof path, "state/%s.proc", name), text, (size_t)n,
+                         CLI_FILE_PRIVATE) != 0)
+        note(s, name, "cannot write %s: %s", path, strerror(errno));
+}
+
+/* Runs of blanks in text made one space, none before ';' or at the end:
+ * a report's columns read as a sentence. */
+static void squeeze(char *text)
+{
+    char *to = text;
+    for (const char *from = text; *from; from++) {
+        if (*from == ' ' && (from[1] == ' ' || from[1] == ';' || from[1] == '\0')) continue;
+        *to++ = *from;
+    }
+    *to = '\0';
+}
+
+/* Why a group's process ended, for its state: how it ended and the last
+ * error it said: for refused settings, the last line of its output, where
+ * throng run says why; else its log's last error line, or when it logged
+ * none, its report's ending and first fault. */
+static void why_ended(const supervisor_t *s, const char *name, int status, char *out, size_t len)
+{
+    char how[96], said[400] = "", ending[200] = "", fault[200] = "", log_p[PATH_MAX],
+                  out_p[PATH_MAX];
+    describe(status, how, sizeof how);
+    home_path(s->h, log_p, sizeof log_p, "logs/%s.log", name);
+    home_path(s->h, out_p, sizeof out_p, "logs/%s.out", name);
+    int refused = WIFEXITED(status) && WEXITSTATUS(status) == 2;
+    if (refused) last_line(out_p, NULL, said, sizeof said);
+    if (!refused && !last_line(log_p, " error: ", said, sizeof said) &&
+        last_line(out_p, "ended: ", ending, sizeof ending)) {
+        ending[strcspn(ending, "(")] = '\0'; /* the seed, not a reason */
+        int faults =
+            last_line(out_p, "  faults     ", fault, sizeof fault) && strcmp(fault, "none") != 0;
+        snprintf(out, len, "process %s; ended: %s%s%s", how, ending, faults ? "; faults: " : "",
+                 faults ? fault : "");
+    } else {
+        snprintf(out, len, "process %s%s%s", how, said[0] ? "; last error: " : "", said);
+    }
+    squeeze(out);
+}
+
 /* Starts a group's process: its output to logs/NAME.out, then execv. */
 static void spawn(supervisor_t *s, group_proc_t *g)
 {
@@ -202,6 +295,7 @@ static void spawn(supervisor_t *s, group_proc_t *g)
     int n = supervisor_group_argv(s->h, g->name, argv, 300);
     if (n < 0) {
         note(s, g->name, "its settings are gone; not started");
+        set_state(s, g->name, "stopped: its settings are gone");
         g->failed = 1;
         return;
     }
@@ -235,33 +329,28 @@ static void spawn(supervisor_t *s, group_proc_t *g)
     g->pid = pid;
     g->started = now_s();
     note(s, g->name, "started process %d", (int)pid);
-}
-
-static void describe(int status, char *buf, size_t len)
-{
-    if (WIFSIGNALED(status))
-        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)));
-    else
-        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+    set_state(s, g->name, "running %d", (int)pid);
 }
 
 /* A group's process ended: keep its figures, and restart it unless the
  * supervisor is stopping or the settings were refused. */
 static void ended(supervisor_t *s, group_proc_t *g, int status)
 {
-    char how[96];
+    char how[96], why[1000];
     describe(status, how, sizeof how);
+    why_ended(s, g->name, status, why, sizeof why);
     g->pid = 0;
     keep_figures(s, g->name);
     if (s->stopping) {
         note(s, g->name, "process %s", how);
+        set_state(s, g->name, "stopped by throng stop");
         return;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
         g->failed = 1;
         note(s, g->name, "process %s: its settings are refused (see logs/%s.out); not restarted",
              how, g->name);
+        set_state(s, g->name, "stopped: %s; not restarted", why);
         return;
     }
     double ran = now_s() - g->started;
@@ -270,6 +359,7 @@ static void ended(supervisor_t *s, group_proc_t *g, int status)
     if (g->backoff > BACKOFF_MAX) g->backoff = BACKOFF_MAX;
     g->restart_at = now_s() + g->backoff;
     note(s, g->name, "process %s after %.0fs; restarting in %.0fs", how, ran, g->backoff);
+    set_state(s, g->name, "restarting %lld %s", (long long)time(NULL) + (long long)g->backoff, why);
 }
 
 static void reap(supervisor_t *s)
@@ -297,7 +387,10 @@ static void begin_stop(supervisor_t *s)
     s->stop_deadline = now_s() + STOP_GRACE;
     note(s, NULL, "stopping every group");
     for (int i = 0; i < s->ngroups; i++)
-        if (s->groups[i].pid) kill(s->groups[i].pid, SIGTERM);
+        if (s->groups[i].pid)
+            kill(s->groups[i].pid, SIGUSR1);
+        else if (!s->groups[i].failed) /* waiting to restart */
+            set_state(s, s->groups[i].name, "stopped by throng stop");
 }
 
 static int alive(const supervisor_t *s)
@@ -378,6 +471,8 @@ static void supervise(const home_t *h, int report)
     }
     note(s, NULL, "started (pid %ld) with %d group%s", (long)getpid(), s->ngroups,
          s->ngroups == 1 ? "" : "s");
+    for (int i = 0; i < s->ngroups; i++) /* until its process runs */
+        set_state(s, s->groups[i].name, "starting");
     dprintf(report, "ok %ld\n", (long)getpid());
     close(report);
     run_loop(s);

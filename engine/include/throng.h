@@ -98,24 +98,27 @@ typedef enum {
 
 /* Why a run ended. */
 typedef enum {
-    THRONG_END_NONE,     /* not ended yet */
-    THRONG_END_DURATION, /* the duration was reached */
-    THRONG_END_REQUESTS, /* the request limit was reached */
-    THRONG_END_CLIENTS,  /* every client faulted out: "number of clients declined to zero" */
-    THRONG_END_STOPPED,  /* throng_stop() was called (SIGINT in the CLI): aborted */
-    THRONG_END_ONCE,     /* config.once: every client ran its one session */
-    THRONG_END_PROCESSES /* every worker process ended before the run did (crashed, killed) */
+    THRONG_END_NONE,      /* not ended yet */
+    THRONG_END_DURATION,  /* the duration was reached */
+    THRONG_END_REQUESTS,  /* the request limit was reached */
+    THRONG_END_CLIENTS,   /* every client faulted out: "number of clients declined to zero" */
+    THRONG_END_STOPPED,   /* throng_stop() was called (SIGINT in the CLI): aborted */
+    THRONG_END_ONCE,      /* config.once: every client ran its one session */
+    THRONG_END_PROCESSES, /* every worker process ended before the run did (crashed, killed) */
+    THRONG_END_FINISHED   /* throng_finish() was called (throng stop in the CLI): a clean end,
+                             as if the duration were over */
 } throng_ending_t;
 
 /* A sample of a running engine's progress, given to the progress callback. */
 typedef struct throng_progress {
-    double elapsed;           /* seconds since the run started */
-    uint64_t requests;        /* exchanges completed so far */
-    uint64_t failures;        /* faults so far, busy replies excluded */
-    double rate;              /* exchanges per second over the last interval */
-    double p99;               /* latency p99 of the latest whole second, seconds */
-    uint64_t clients_active;  /* clients still in the run */
-    uint64_t clients_faulted; /* clients that left after a fault */
+    double elapsed;            /* seconds since the run started */
+    uint64_t requests;         /* exchanges completed so far */
+    uint64_t failures;         /* faults so far, busy replies excluded */
+    double rate;               /* exchanges per second over the last interval */
+    double p99;                /* latency p99 of the latest whole second, seconds */
+    uint64_t clients_active;   /* clients still in the run */
+    uint64_t clients_faulted;  /* clients that left after a fault */
+    uint64_t clients_finished; /* clients with nothing more to do (once, request limit) */
 } throng_progress_t;
 
 /* Called on the thread that runs throng_wait()/throng_run(), about once per
@@ -371,6 +374,13 @@ THRONG_API int throng_run(throng_engine_t *engine);
  * Does nothing when the engine is not running. */
 THRONG_API void throng_stop(throng_engine_t *engine);
 
+/* Asks a running engine to end as if its duration were over: in-flight
+ * exchanges are cancelled, not aborted, and the report's ending is
+ * THRONG_END_FINISHED. A throng_stop() already asked for, or asked for
+ * later while the run still goes on, wins. Safe from any thread and from a
+ * signal handler. Does nothing when the engine is not running. */
+THRONG_API void throng_finish(throng_engine_t *engine);
+
 /* ------------------------------------------------------------------ report */
 
 /* Latency of completed exchanges, in seconds. */
@@ -398,15 +408,17 @@ typedef struct throng_report {
     uint64_t bytes_sent, bytes_received;
     uint64_t faults[THRONG_FAULT_KINDS];
     char fault_sample[THRONG_FAULT_KINDS][THRONG_SAMPLE_LEN]; /* one message per kind seen */
-    uint64_t failures;        /* faults of every kind but busy and aborted */
-    uint64_t status[6];       /* responses by status class: [1] 1xx ... [5] 5xx, [0] other */
-    uint64_t clients;         /* clients in the run */
-    uint64_t clients_active;  /* still running at the end */
-    uint64_t clients_faulted; /* left after a fault */
-    uint64_t cancelled;       /* ended by throng before an answer: the run's duration or request
-                                 limit, or its session ended on another exchange's fault */
-    uint64_t processes;       /* worker processes started (0: the run used its caller's process) */
-    uint64_t processes_lost;  /* worker processes that ended before the run did */
+    uint64_t failures;         /* faults of every kind but busy and aborted */
+    uint64_t status[6];        /* responses by status class: [1] 1xx ... [5] 5xx, [0] other */
+    uint64_t clients;          /* clients in the run */
+    uint64_t clients_active;   /* still running at the end */
+    uint64_t clients_faulted;  /* left after a fault */
+    uint64_t clients_finished; /* done with their work before the end: their one session
+                                  (once) or the request limit reached */
+    uint64_t cancelled;        /* ended by throng before an answer: the run's duration or request
+                                  limit, or its session ended on another exchange's fault */
+    uint64_t processes;        /* worker processes started (0: the run used its caller's process) */
+    uint64_t processes_lost;   /* worker processes that ended before the run did */
     char process_sample[THRONG_SAMPLE_LEN]; /* what happened to the first one lost */
     uint64_t threads_abandoned; /* worker threads left behind, stuck in a hook (hook_timeout) */
     char thread_sample[THRONG_SAMPLE_LEN]; /* what happened to the first one */

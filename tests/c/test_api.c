@@ -170,6 +170,7 @@ static void null_engine(void)
     CHECK_INT(throng_wait(NULL), THRONG_EINVAL);
     CHECK_INT(throng_run(NULL), THRONG_EINVAL);
     throng_stop(NULL);
+    throng_finish(NULL);
     CHECK_INT(throng_register_function(NULL, "f", dummy_function, NULL), THRONG_EINVAL);
     CHECK_INT(throng_add_threshold(NULL, "p99<1s"), THRONG_EINVAL);
 
@@ -777,6 +778,71 @@ static void *stop_later(void *arg)
 
 /* throng_stop() from another thread ends a 30-second run at once, with a
  * whole report; the progress callback ran meanwhile, on this thread. */
+static void *finish_later(void *arg)
+{
+    sleep_for(0.3);
+    throng_finish(arg);
+    return NULL;
+}
+
+/* throng_finish() from another thread ends a 30-second run at once, as its
+ * duration would: the requests in flight (a server slower than the run)
+ * are cancelled, not faulted aborted; a throng_stop() after it changes
+ * nothing once the run has ended. */
+static void test_finish_from_thread(void)
+{
+    throng_server_t *slow = throng_server_new();
+    throng_server_config_t sc;
+    throng_server_config_init(&sc);
+    sc.listen = "127.0.0.1:0";
+    sc.latency = 10;
+    if (!slow || throng_server_start(slow, &sc) != 0) {
+        CHECK(!"slow server started");
+        throng_server_free(slow);
+        return;
+    }
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", throng_server_port(slow));
+    throng_config_t c;
+    throng_group_t g;
+    setup(&c, &g);
+    c.server = addr;
+    c.duration = 30;
+    c.timeout = 20;
+    g.clients = 3;
+    throng_engine_t *e = throng_engine_new(&c);
+    if (e) {
+        CHECK_INT(throng_add_group(e, &g), 0);
+        double t0 = now();
+        CHECK_INT(throng_start(e), 0);
+        pthread_t tid;
+        CHECK_INT(pthread_create(&tid, NULL, finish_later, e), 0);
+        CHECK_INT(throng_wait(e), 0);
+        double took = now() - t0;
+        pthread_join(tid, NULL);
+        throng_stop(e); /* ended: nothing */
+        CHECK(took >= 0.25 && took < 1.5);
+        const throng_report_t *r = throng_report(e);
+        CHECK(r != NULL);
+        if (r) {
+            CHECK_INT(r->ending, THRONG_END_FINISHED);
+            CHECK_INT(r->sent, 3);
+            CHECK_INT(r->cancelled, 3);
+            CHECK_INT(r->faulted, 0);
+            CHECK_INT(r->faults[THRONG_FAULT_ABORTED], 0);
+            CHECK_INT(r->failures, 0);
+        }
+        char *json = NULL;
+        CHECK_INT(throng_report_json(e, &json), 0);
+        CHECK(json && contains(json, "\"ending\":\"finished\""));
+        throng_free(json);
+        throng_engine_free(e);
+    }
+    throng_server_stop(slow);
+    CHECK_INT(throng_server_wait(slow), 0);
+    throng_server_free(slow);
+}
+
 /* A hook stuck in C, where no interrupt reaches (issue 11, finding 2): the
  * embedder's throng_wait() still returns on time, with the figures of
  * before and the thread counted as abandoned; the thread stays parked in
@@ -1401,6 +1467,7 @@ int main(void)
     test_engines_in_turn();
     test_engines_at_once();
     test_stop_from_thread();
+    test_finish_from_thread();
     test_registered_function();
     test_request_limit_after_faults();
     test_json_report();

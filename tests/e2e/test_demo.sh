@@ -12,4 +12,17 @@ answered=$(sed -n 's/^service: \([0-9]*\) requests answered.*/\1/p' "$WORK/demo.
 # Exchanges still in flight when the time ran out were answered but not counted.
 [ $((answered - requests)) -ge 0 ] && [ $((answered - requests)) -le 16 ] ||
     fail "client counted $requests, service answered $answered"
+
+# --tls: the same over HTTPS, with a certificate made at the start that the
+# clients verify (no tls fault); its temporary file is gone at the end.
+mkdir "$WORK/tmp"
+TMPDIR="$WORK/tmp" run_throng "$WORK/tls.out" demo --tls -d 2 -q
+expect_rc 0 "$WORK/tls.out"
+expect_grep "over TLS (a self-signed certificate made now)" "$WORK/tls.out"
+expect_grep "ended: duration reached" "$WORK/tls.out"
+expect_no_fault "$WORK/tls.out" tls
+grep -Eq "^ +[1-9][0-9]* TLS handshakes" "$WORK/tls.out" || fail "no TLS handshake: $(cat "$WORK/tls.out")"
+requests=$(report_count "$WORK/tls.out" requests)
+[ "${requests:-0}" -gt 50 ] || fail "the TLS demo made only ${requests:-0} requests: $(cat "$WORK/tls.out")"
+[ -z "$(ls -A "$WORK/tmp")" ] || fail "the demo left its certificate: $(ls -A "$WORK/tmp")"
 echo "ok"

@@ -6,6 +6,7 @@ SCRIPTS="${THRONG_SOURCE:?}/scripts"
 H="$WORK/home"
 
 start_server S
+start_server SLOW --latency 30s # its requests are still in flight when the home stops
 home() { timeout 60 "$THRONG" "$@" --home "$H"; }
 
 # alive PID: 0 when PID runs (a zombie waiting to be reaped does not count).
@@ -34,6 +35,7 @@ home update typical --client-type=typical_user.ConnectAndRequest --process-count
     --request-count=8 --slow-down=0.05 --server-address="$S_ADDR" >/dev/null || fail "update typical"
 home add "$SCRIPTS/expert.lua" expert -s "$S_ADDR" -c 2 --request-count 2 --slow-down 100ms >/dev/null ||
     fail "add expert"
+home add table slow -s "$SLOW_ADDR" -c 3 --timeout 60s >/dev/null || fail "add slow"
 home update expert --bogus=1 >"$WORK/bad.out" 2>&1 && fail "update with a bad flag should refuse"
 expect_grep "unknown flag --bogus" "$WORK/bad.out"
 home add table expert >"$WORK/dup.out" 2>&1 && fail "a second group named expert"
@@ -50,9 +52,20 @@ expect_grep "broken.lua:1: <name> or '...' expected near 'end'" "$WORK/broken.ou
 [ ! -e "$H/groups/missing" ] && [ ! -e "$H/groups/broken" ] && [ ! -e "$H/groups/no_such_persona" ] ||
     fail "a refused add left a group: $(ls "$H/groups")"
 grep -q -- "--slow-down=2.0" "$H/groups/watchdog" || fail "update did not keep --slow-down"
+# A group whose script is gone by the time it starts: its run refuses it.
+printf 'return { request = function() return nil end }\n' >"$WORK/gone.lua"
+home add "$WORK/gone.lua" gone -s "$S_ADDR" >/dev/null || fail "add gone"
+rm "$WORK/gone.lua"
 
 # Started in the background; a second start fails.
 home start >"$WORK/start.out" || fail "start: $(cat "$WORK/start.out")"
+# At once: a group whose process has not said its figures yet is starting,
+# never "stopped".
+home status >"$WORK/starting.out"
+grep -Eq "^(watchdog|typical|expert|slow) +stopped" "$WORK/starting.out" &&
+    fail "a group starting said stopped: $(cat "$WORK/starting.out")"
+grep -Eq "^(watchdog|typical|expert|slow) +(starting|<[0-9]+>)" "$WORK/starting.out" ||
+    fail "status at the start: $(cat "$WORK/starting.out")"
 supervisor=$(sed -n 's/.*supervisor pid \([0-9]*\).*/\1/p' "$WORK/start.out")
 alive "$supervisor" || fail "no supervisor running"
 home start >"$WORK/start2.out" 2>&1 && fail "a second start should fail"
@@ -63,12 +76,16 @@ home start --help >/dev/null 2>&1 || fail "start --help failed"
 sleep 0.5
 alive "$supervisor" || fail "throng stop --help stopped the home"
 expect_grep "already running" "$WORK/start2.out"
-for g in watchdog typical expert; do
+for g in watchdog typical expert slow; do
     wait_for 10 test -s "$H/state/$g.status" || fail "group $g wrote no status"
 done
 sleep 2
 
 home status >"$WORK/status.out"
+# The refused group says why it stopped: its run's own words.
+expect_grep "gone             stopped: process exited with status 2; last error: throng run: cannot open $WORK/gone.lua" \
+    "$WORK/status.out"
+expect_grep "; not restarted" "$WORK/status.out"
 for g in watchdog typical expert; do
     grep -Eq "^$g +<[0-9]+> [0-9]+s$" "$WORK/status.out" || fail "status of $g: $(cat "$WORK/status.out")"
 done
@@ -99,7 +116,7 @@ home report typical >"$WORK/report.out" 2>&1 || fail "report typical: $(cat "$WO
 expect_grep "typical: 6 clients in 2 processes" "$WORK/report.out"
 
 # Stopped: no process left.
-pids="$supervisor $(status_pid watchdog) $(status_pid typical) $(status_pid expert)"
+pids="$supervisor $(status_pid watchdog) $(status_pid typical) $(status_pid expert) $(status_pid slow)"
 pids="$pids $(pgrep -P "$(status_pid typical)")" # typical's worker processes
 home stop >"$WORK/stop.out" || fail "stop: $(cat "$WORK/stop.out")"
 expect_grep "stopped" "$WORK/stop.out"
@@ -107,12 +124,23 @@ sleep 0.5
 for p in $pids; do alive "$p" && fail "process $p outlived throng stop"; done
 home status >"$WORK/after.out"
 expect_grep "not running" "$WORK/after.out"
-expect_grep "typical          stopped" "$WORK/after.out"
+expect_grep "typical          stopped by throng stop" "$WORK/after.out"
 home report typical >"$WORK/final.out" 2>&1 || fail "report after stop"
-expect_grep "ended: aborted" "$WORK/final.out"
+# throng stop ends each group as its duration would: a clean end, not an abort.
+expect_grep "ended: stopped by throng stop (in-flight requests cancelled)" "$WORK/final.out"
+home report slow >"$WORK/slow.out" 2>&1 || fail "report slow after stop: $(cat "$WORK/slow.out")"
+expect_grep "ended: stopped by throng stop" "$WORK/slow.out"
+expect_no_fault "$WORK/slow.out" aborted
+python3 - "$H/state/slow.history.json" <<'PY' || fail "slow's in-flight requests were not cancelled"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+t = doc["totals"]
+assert doc["ending"] == "finished", doc["ending"]
+assert t["cancelled"] == 3 and t["faulted"] == 0 and not t["faults"], t
+PY
 # The JSON reports the groups left in the home (each group's history, the
 # killed process's figures merged in) balance.
-for g in watchdog typical expert; do
+for g in watchdog typical expert slow; do
     [ -s "$H/state/$g.history.json" ] || fail "no report of $g in the home: $(ls "$H/state")"
 done
 for report in "$H"/state/*.json; do check_ledger "$report"; done

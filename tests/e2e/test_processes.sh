@@ -69,9 +69,18 @@ done
 [ -z "$left" ] || fail "worker processes$left outlived a killed parent"
 
 # --once: one client, one session; the exit status says how it went.
-run_throng "$WORK/once.out" run -s "$S_ADDR" --once --print --request-count 2 --big-table 3
+run_throng "$WORK/once.out" run -s "$S_ADDR" --once --print --request-count 2 --big-table 3 \
+    --json "$WORK/once.json"
 expect_rc 0 "$WORK/once.out"
 expect_grep "ended: every client ran its one session" "$WORK/once.out"
+# The client finished its session: it is not running any more.
+expect_grep "clients    0 running, 1 finished, 0 faulted out, of 1" "$WORK/once.out"
+check_ledger "$WORK/once.json"
+python3 - "$WORK/once.json" <<'PY' || fail "the JSON report should show the --once client finished"
+import json, sys
+g = json.load(open(sys.argv[1]))["groups"][0]
+assert (g["clients_active"], g["clients_finished"], g["clients_faulted"]) == (0, 1, 0), g
+PY
 expect_grep "last reply: status 200" "$WORK/once.out"
 expect_grep '{"value":["vector<vector<float8>>",[[' "$WORK/once.out"
 start_server WRONG --wrong-size 1

@@ -90,6 +90,24 @@ expect_grep "--threshold: threshold 'p99<fast'" "$WORK/bad.out"
 run_throng "$WORK/bad2.out" run -s "$S_ADDR" --threshold 'p99<50'
 expect_rc 2 "$WORK/bad2.out"
 expect_grep "give the time with a unit" "$WORK/bad2.out"
+# A threshold on a request name the persona never uses: refused before the
+# run when the persona's names are known (table: "table"; url: its path),
+# else the report says it was never measured, and it fails.
+run_throng "$WORK/noname.out" run -s "$S_ADDR" -d 30 --threshold 'tabel:p99<1s'
+expect_rc 2 "$WORK/noname.out"
+expect_grep "threshold 'tabel:p99<1s': no request is named 'tabel' (the persona names its requests 'table')" \
+    "$WORK/noname.out"
+run_throng "$WORK/nourl.out" run "http://$S_ADDR/Xy?x=2&y=2" -d 30 --threshold '/xy:p99<1s'
+expect_rc 2 "$WORK/nourl.out"
+expect_grep "no request is named '/xy' (the persona names its requests '/Xy')" "$WORK/nourl.out"
+run_throng "$WORK/url.out" run "http://$S_ADDR/Xy?x=2&y=2" -c 1 -n 5 -q --threshold '/Xy:p99<1s'
+expect_rc 0 "$WORK/url.out"
+expect_grep "/Xy:p99<1s               passed" "$WORK/url.out"
+run_throng "$WORK/never.out" run "$THRONG_SOURCE/tests/e2e/personas/big_tables.lua" -s "$S_ADDR" \
+    -c 1 -n 5 -q --threshold 'small:p99<1s' --json "$WORK/never.json"
+expect_rc 5 "$WORK/never.out"
+expect_grep "small:p99<1s             FAILED (never measured: no request named 'small' ran)" "$WORK/never.out"
+check_ledger "$WORK/never.json"
 
 # Progress: a plain line every --interval when stderr is not a terminal.
 timeout 30 "$THRONG" run -s "$S_ADDR" -c 2 -d 2.5 --interval 1s >/dev/null 2>"$WORK/progress.err"

@@ -174,11 +174,11 @@ static void check_done(throng__worker_t *w)
 {
     if (w->stopping) return;
     uint64_t in_flight = w->stats.n.in_flight;
-    if (w->stats.n.clients_active == 0)
+    if (w->stats.n.clients_active == 0 && w->stats.n.clients_finished == 0)
         shutdown_run(w, THRONG_END_CLIENTS);
     else if (in_flight == 0 && throng__ledger_spent(&w->host.ledger))
         shutdown_run(w, THRONG_END_REQUESTS);
-    else if (in_flight == 0 && w->clients_done == w->stats.n.clients_active)
+    else if (in_flight == 0 && w->stats.n.clients_active == 0)
         shutdown_run(w, w->set->once ? THRONG_END_ONCE : THRONG_END_REQUESTS);
 }
 
@@ -206,7 +206,9 @@ static void on_client(throng__host_t *h, throng__client_event_t ev,
         w->stats.n.clients_faulted++;
         break;
     case THRONG__CLIENT_FINISHED:
-        w->clients_done++;
+        /* Finished, not running: a --once report says so. */
+        w->stats.n.clients_active--;
+        w->stats.n.clients_finished++;
         break;
     case THRONG__CLIENT_EXCHANGE_ENDED:
         break;

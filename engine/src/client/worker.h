@@ -53,7 +53,6 @@ struct throng__worker {
     unsigned nclients;
     unsigned ninit;        /* clients whose handles exist */
     int loop_ready;        /* the loop and the worker's own handles exist */
-    unsigned clients_done; /* clients with nothing more to do (once, request limit) */
     throng__stats_t stats; /* the ledger's books, and what clients report */
 
     int stopping;

@@ -120,6 +120,7 @@ static void progress(throng__control_t *c, double elapsed)
     p.failures = throng__counts_failures(&sum);
     p.clients_active = sum.clients_active;
     p.clients_faulted = sum.clients_faulted;
+    p.clients_finished = sum.clients_finished;
     p.p99 = c->last_p99;
     double dt = elapsed - c->last_progress_at;
     p.rate = dt > 0 ? (double)(sum.requests - c->last_requests) / dt : 0;
@@ -182,8 +183,10 @@ static void decide(throng__control_t *c, double elapsed)
         say(c, THRONG_LOG_DEBUG, "stopping: the parent asked after %.2fs", elapsed);
         stop_all(c, asked, elapsed);
     } else if (c->stop_requested && atomic_load(c->stop_requested)) {
-        say(c, THRONG_LOG_INFO, "stopping: asked to stop after %.2fs", elapsed);
-        stop_all(c, THRONG_END_STOPPED, elapsed);
+        int how = atomic_load(c->stop_requested);
+        say(c, THRONG_LOG_INFO, "stopping: asked to %s after %.2fs",
+            how == THRONG__STOP_FINISH ? "finish" : "stop", elapsed);
+        stop_all(c, how == THRONG__STOP_FINISH ? THRONG_END_FINISHED : THRONG_END_STOPPED, elapsed);
     } else if (c->duration > 0 && elapsed >= c->duration) {
         say(c, THRONG_LOG_INFO, "stopping: the duration (%gs) is reached", c->duration);
         stop_all(c, THRONG_END_DURATION, elapsed);

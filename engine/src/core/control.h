@@ -29,6 +29,13 @@
 typedef struct throng__source throng__source_t;
 typedef struct throng__control throng__control_t;
 
+/* What a stop asked for: the values of control's stop_requested. */
+enum {
+    THRONG__STOP_NONE,
+    THRONG__STOP_ABORT, /* throng_stop(): in-flight exchanges faulted aborted */
+    THRONG__STOP_FINISH /* throng_finish(): as if the duration were over */
+};
+
 typedef struct throng__source_ops {
     /* The fd that turns readable when the source has news; -1: none. */
     int (*fd)(throng__source_t *s);
@@ -94,7 +101,7 @@ struct throng__control {
     double watch_every;             /* seconds between the sources' watches (0: every wake-up,
                                        which is at least once a second) */
     int wake_fd;                    /* readable when stop_requested was set; -1: none */
-    _Atomic int *stop_requested;    /* throng_stop(); NULL: none */
+    _Atomic int *stop_requested;    /* THRONG__STOP_*: throng_stop(), throng_finish(); NULL: none */
     throng__uplink_t *uplink;       /* a worker process's parent; NULL: none */
     throng_progress_cb progress;    /* without an uplink: the progress line */
     void *progress_data;

@@ -302,6 +302,58 @@ static int check_personas(throng_engine_t *e)
     return 0;
 }
 
+/* The one request name a built-in persona's group can use, in name (len
+ * bytes), or 0 when it cannot be known before the run: the table persona
+ * names every request "table"; the url persona, given one URL, names them
+ * by its path without the query, as the report does. A script, or the url
+ * persona's list of URLs, may use any name. */
+static int known_name(const throng__group_t *g, char *name, size_t len)
+{
+    const throng_group_t *c = &g->cfg;
+    if (c->persona_path || c->persona_source) return 0;
+    if (!c->persona || strcmp(c->persona, "table") == 0) {
+        snprintf(name, len, "table");
+        return 1;
+    }
+    if (strcmp(c->persona, "url") != 0) return 0;
+    for (size_t i = 0; i < c->nargs; i++) {
+        if (strncmp(c->args[i], "url=", 4) != 0) continue;
+        const char *url = c->args[i] + 4, *scheme = strstr(url, "://");
+        const char *path = scheme ? scheme + 3 : url;
+        path += strcspn(path, "/?#");
+        size_t n = strcspn(path, "?#");
+        snprintf(name, len, "%s%.*s", n && *path == '/' ? "" : "/", (int)n, path);
+        return 1;
+    }
+    return 0;
+}
+
+/* A threshold on a request name no group can use is refused before the
+ * run, rather than failing after the whole duration: when every group it
+ * applies to runs a built-in persona whose one name is another. */
+static int check_threshold_names(throng_engine_t *e)
+{
+    for (unsigned i = 0; i < e->nthresholds; i++) {
+        const throng__threshold_t *t = &e->thresholds[i];
+        if (!t->name[0] || e->ngroups == 0) continue;
+        char name[THRONG__NAME_LEN] = "", first[THRONG__NAME_LEN] = "";
+        int possible = 0;
+        for (unsigned gi = 0; gi < e->ngroups && !possible; gi++) {
+            if (t->group >= 0 && (unsigned)t->group != gi) continue;
+            if (!known_name(&e->groups[gi], name, sizeof name) || strcmp(name, t->name) == 0)
+                possible = 1;
+            else if (!first[0])
+                snprintf(first, sizeof first, "%s", name);
+        }
+        if (!possible)
+            return throng__fail(e->errmsg, THRONG_EINVAL,
+                                "threshold '%s': no request is named '%s' (the persona names "
+                                "its requests '%s')",
+                                t->expression, t->name, first);
+    }
+    return 0;
+}
+
 /* Everything throng_start() does; a failure leaves what was made for
  * throng_engine_free(). */
 /* The settings, checked and resolved; nothing is made yet, so a mistake
@@ -309,6 +361,7 @@ static int check_personas(throng_engine_t *e)
 static int check_run(throng_engine_t *e)
 {
     int rc = check_config(e);
+    if (rc == 0) rc = check_threshold_names(e);
     e->forks = 0;
     for (unsigned i = 0; rc == 0 && i < e->ngroups; i++)
         rc = prepare_group(e, &e->groups[i]);
@@ -437,18 +490,34 @@ int throng_start(throng_engine_t *e)
     return 0;
 }
 
-void throng_stop(throng_engine_t *e)
+/* Asks for the end of the run: THRONG__STOP_ABORT or THRONG__STOP_FINISH.
+ * Only atomics and write(2): async-signal-safe. A stop during
+ * throng_start() is kept, and the run ends as soon as it begins. */
+static void ask_end(throng_engine_t *e, int how)
 {
-    /* Only atomics and write(2): async-signal-safe. A stop during
-     * throng_start() is kept, and the run ends as soon as it begins. */
     if (!e) return;
     int state = atomic_load(&e->state);
     if (state != THRONG__RUNNING && state != THRONG__STARTING) return;
-    atomic_store(&e->stop_requested, 1);
+    if (how == THRONG__STOP_ABORT) {
+        atomic_store(&e->stop_requested, how);
+    } else {
+        int none = 0; /* an abort asked for already stays one */
+        atomic_compare_exchange_strong(&e->stop_requested, &none, how);
+    }
     if (e->pipe[1] >= 0) {
         ssize_t n = write(e->pipe[1], "s", 1);
         (void)n; /* a full pipe already holds a wake-up */
     }
+}
+
+void throng_stop(throng_engine_t *e)
+{
+    ask_end(e, THRONG__STOP_ABORT);
+}
+
+void throng_finish(throng_engine_t *e)
+{
+    ask_end(e, THRONG__STOP_FINISH);
 }
 
 /* Checks every threshold against the run's results. */

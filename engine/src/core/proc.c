@@ -185,6 +185,7 @@ static void child_setup(throng_engine_t *e, pid_t parent, unsigned index)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(1); /* the parent died before the line above */
     signal(SIGINT, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN); /* the parent's, as SIGINT: it tells the child */
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
     for (unsigned i = 0; i < index; i++) {

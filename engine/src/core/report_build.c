@@ -54,6 +54,7 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
         r->clients += e->groups[i].cfg.clients;
     r->clients_active = n->clients_active;
     r->clients_faulted = n->clients_faulted;
+    r->clients_finished = n->clients_finished;
     r->cancelled = n->cancelled;
     r->processes = e->nprocs;
     for (unsigned i = 0; i < e->nprocs; i++)

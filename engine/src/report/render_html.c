@@ -422,15 +422,15 @@ static void group_row(page_t *p, const cJSON *g)
 static void activity_row(page_t *p, const cJSON *g)
 {
     const cJSON *tot = field(g, "totals");
-    text_t a, b, c, d, e, f, h, i;
+    text_t a, b, c, d, e, f, h, i, j;
     put(p, "<tr><td>");
     put_esc(p, str(g, "name"));
     putf(p,
          "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-         "<td class=\"n\">%s</td><td class=\"n\">%s</td>",
+         "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
          fmt_count(a, num(g, "sessions")), fmt_count(b, num(g, "connects")),
-         fmt_count(c, num(g, "clients_active")), fmt_count(d, num(g, "clients_faulted")),
-         fmt_count(e, num(g, "cancelled")));
+         fmt_count(c, num(g, "clients_active")), fmt_count(d, num(g, "clients_finished")),
+         fmt_count(j, num(g, "clients_faulted")), fmt_count(e, num(g, "cancelled")));
     putf(p, "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
          fmt_count(f, num(tot, "sent")), fmt_bytes(h, num(tot, "bytes_sent")),
          fmt_bytes(i, num(tot, "bytes_received")));
@@ -483,7 +483,8 @@ static void groups_tables(page_t *p, const cJSON *r)
            "<th>slow down</th></tr>\n");
     cJSON_ArrayForEach(g, field(r, "groups")) group_row(p, g);
     put(p, "</table>\n<table>\n<tr><th>group</th><th>sessions</th><th>connections</th>"
-           "<th>clients active</th><th>clients faulted</th><th>cancelled</th>"
+           "<th>clients active</th><th>clients finished</th><th>clients faulted</th>"
+           "<th>cancelled</th>"
            "<th>requests sent</th><th>data sent</th><th>data received</th></tr>\n");
     cJSON_ArrayForEach(g, field(r, "groups")) activity_row(p, g);
     put(p, "</table>\n");
@@ -672,7 +673,7 @@ static void threshold_row(page_t *p, const cJSON *t)
     if (cJSON_IsNumber(field(t, "value")))
         fmt_metric(v, metric, num(t, "value"));
     else
-        strcpy(v, "n/a");
+        snprintf(v, sizeof v, "never measured");
     fmt_metric(l, metric, num(t, "limit"));
     put(p, "<tr><td class=\"mono\">");
     put_esc(p, str(t, "expression"));

@@ -139,7 +139,7 @@ static void faults_lines(throng__buf_t *b, const cJSON *s)
 /* The counts of one group, or of every group together (groups summed). */
 typedef struct tally {
     unsigned long long sessions, connects, tls_handshakes, tls_resumed, unsolicited, active,
-        faulted, clients;
+        faulted, finished, clients;
 } tally_t;
 
 static void tally_group(tally_t *t, const cJSON *g)
@@ -151,6 +151,7 @@ static void tally_group(tally_t *t, const cJSON *g)
     t->unsolicited += count(g, "unsolicited");
     t->active += count(g, "clients_active");
     t->faulted += count(g, "clients_faulted");
+    t->finished += count(g, "clients_finished");
     t->clients += count(g, "clients");
 }
 
@@ -191,8 +192,26 @@ static void summary(throng__buf_t *b, const cJSON *s, const tally_t *t)
                            "closed, not a failure\n",
                            "unasked", t->unsolicited);
     faults_lines(b, s);
-    throng__buf_printf(b, "  %-10s %llu running, %llu faulted out, of %llu\n", "clients", t->active,
-                       t->faulted, t->clients);
+    if (t->finished)
+        throng__buf_printf(b, "  %-10s %llu running, %llu finished, %llu faulted out, of %llu\n",
+                           "clients", t->active, t->finished, t->faulted, t->clients);
+    else
+        throng__buf_printf(b, "  %-10s %llu running, %llu faulted out, of %llu\n", "clients",
+                           t->active, t->faulted, t->clients);
+}
+
+/* 1 when some group's figures hold the request name. */
+static int name_ran(const cJSON *report, const char *name)
+{
+    const cJSON *g, *n;
+    cJSON_ArrayForEach(g, obj(report, "groups"))
+    {
+        cJSON_ArrayForEach(n, obj(g, "names"))
+        {
+            if (strcmp(str(n, "name"), name) == 0) return 1;
+        }
+    }
+    return 0;
 }
 
 static void thresholds_lines(throng__buf_t *b, const cJSON *report)
@@ -202,8 +221,12 @@ static void thresholds_lines(throng__buf_t *b, const cJSON *report)
     cJSON_ArrayForEach(t, ts)
     {
         const cJSON *value = obj(t, "value");
-        char v[32] = "nothing measured";
+        char v[128] = "never measured";
         const char *metric = str(t, "metric");
+        const cJSON *name = obj(t, "name");
+        if (!cJSON_IsNumber(obj(t, "value")) && cJSON_IsString(name) &&
+            !name_ran(report, name->valuestring))
+            snprintf(v, sizeof v, "never measured: no request named '%s' ran", name->valuestring);
         if (cJSON_IsNumber(value)) {
             if (strcmp(metric, "errors") == 0)
                 snprintf(v, sizeof v, "%.3g%%", value->valuedouble * 100);

@@ -13,8 +13,8 @@
 #include "util/fault.h"
 #include "util/http.h"
 
-static const char *const ending_names[] = {"none",    "duration", "requests", "clients",
-                                           "stopped", "once",     "processes"};
+static const char *const ending_names[] = {"none",    "duration", "requests",  "clients",
+                                           "stopped", "once",     "processes", "finished"};
 
 const char *throng__ending_name(throng_ending_t e)
 {
@@ -36,6 +36,8 @@ const char *throng__ending_text(throng_ending_t e)
         return "every client ran its one session";
     case THRONG_END_PROCESSES:
         return "every worker process has ended";
+    case THRONG_END_FINISHED:
+        return "stopped by throng stop (in-flight requests cancelled)";
     default:
         return "running";
     }
@@ -157,6 +159,7 @@ static cJSON *group_json(const throng__report_group_t *g, double elapsed)
     cJSON_AddNumberToObject(j, "unsolicited", (double)s->n.unsolicited);
     cJSON_AddNumberToObject(j, "clients_active", (double)s->n.clients_active);
     cJSON_AddNumberToObject(j, "clients_faulted", (double)s->n.clients_faulted);
+    cJSON_AddNumberToObject(j, "clients_finished", (double)s->n.clients_finished);
     cJSON_AddNumberToObject(j, "cancelled", (double)s->n.cancelled);
     cJSON_AddItemToObject(j, "totals", stats_json(s, elapsed));
     cJSON *names = cJSON_AddArrayToObject(j, "names");

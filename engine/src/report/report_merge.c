@@ -271,9 +271,10 @@ static int check_stats_at(check_t *c, const cJSON *o, const char *key)
 static int check_group(check_t *c, const cJSON *g)
 {
     static const char *const strings[] = {"name", "persona", "server", "style", NULL};
-    static const char *const counts[] = {
-        "clients",     "processes",      "threads",         "request_count", "sessions", "connects",
-        "unsolicited", "clients_active", "clients_faulted", "cancelled",     NULL};
+    static const char *const counts[] = {"clients",          "processes",      "threads",
+                                         "request_count",    "sessions",       "connects",
+                                         "unsolicited",      "clients_active", "clients_faulted",
+                                         "clients_finished", "cancelled",      NULL};
     if (!cJSON_IsObject(g)) return problem(c, "%s where a group object belongs", kind(g));
     if (check_fields(c, g, strings, STRING) || check_fields(c, g, counts, COUNT) ||
         check_field(c, g, "slow_down", AMOUNT) || check_stats_at(c, g, "totals"))
@@ -547,9 +548,9 @@ static cJSON *named(cJSON *array, const char *name)
 
 static int merge_group(cJSON *into, const cJSON *from, int sequential, double elapsed)
 {
-    static const char *const sums[] = {"sessions",    "connects",    "tls_handshakes",
-                                       "tls_resumed", "unsolicited", "clients_faulted",
-                                       "cancelled"};
+    static const char *const sums[] = {"sessions",         "connects",    "tls_handshakes",
+                                       "tls_resumed",      "unsolicited", "clients_faulted",
+                                       "clients_finished", "cancelled"};
     for (size_t i = 0; i < sizeof sums / sizeof sums[0]; i++)
         add_num(into, from, sums[i]);
     if (sequential) {

@@ -47,8 +47,10 @@ typedef struct throng__counts {
                                 connection was closed); a protocol event, not a fault */
     uint64_t bytes_sent, bytes_received;
     uint64_t faults[THRONG_FAULT_KINDS];
-    uint64_t status[6]; /* by status class; [0] = outside 100..599 */
-    uint64_t clients_active, clients_faulted;
+    uint64_t status[6];        /* by status class; [0] = outside 100..599 */
+    uint64_t clients_active;   /* clients still in the run */
+    uint64_t clients_faulted;  /* clients that left after a fault */
+    uint64_t clients_finished; /* clients with nothing more to do (--once, request limit) */
 } throng__counts_t;
 
 /* What is counted for one request name. A name's stats are about 550 KB,
