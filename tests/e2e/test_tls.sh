@@ -215,8 +215,17 @@ expect_grep "faults     none" "$WORK/mtls_ok.txt"
 run_throng "$WORK/mtls_none.txt" run "$WORK/hello.lua" -s "https://localhost:$MTLS_PORT" -c 2 \
     -d 2s -q --cacert ca.crt
 expect_rc 1 "$WORK/mtls_none.txt"
-[ "$(fault_count "$WORK/mtls_none.txt" tls)" -gt 0 ] || fail "no tls fault without a client certificate"
-expect_grep "certificate required" "$WORK/mtls_none.txt"
+# In TLS 1.3 the server judges the client's certificate after the client
+# has finished its handshake and sent its request: the client reads the
+# server's alert (a tls fault), or, when the server closed on the unread
+# request first, a reset (an abandoned exchange). Either way, no answer.
+if [ -n "$(fault_line_count "$WORK/mtls_none.txt" tls)" ]; then
+    expect_grep "certificate required" "$WORK/mtls_none.txt"
+else
+    [ "$(fault_count "$WORK/mtls_none.txt" abandoned)" -gt 0 ] ||
+        fail "no tls fault nor reset without a client certificate: $(cat "$WORK/mtls_none.txt")"
+    expect_grep "reset" "$WORK/mtls_none.txt"
+fi
 run_throng "$WORK/mtls_badkey.txt" run "$WORK/hello.lua" -s "https://localhost:$MTLS_PORT" \
     --cacert ca.crt --cert client.crt --key host.key -d 1s
 expect_rc 2 "$WORK/mtls_badkey.txt"

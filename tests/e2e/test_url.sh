@@ -162,7 +162,7 @@ expect_grep "the body does not match goodbye|^hello\$" "$WORK/nore.out"
 # --- 5. Python's http.server, which closes after every answer --------------
 mkdir -p "$WORK/www"
 echo "static file content" >"$WORK/www/file.txt"
-(cd "$WORK/www" && exec timeout 100 python3 -m http.server 0 --bind 127.0.0.1) \
+(cd "$WORK/www" && exec timeout 100 python3 -u -m http.server 0 --bind 127.0.0.1) \
     >"$WORK/hs.out" 2>&1 &
 SERVER_PIDS="$SERVER_PIDS $!"
 HS_PORT=""
