@@ -121,7 +121,47 @@ for procs in 1 2; do
         fail "-p $procs: the figures before the stuck hook are missing: $(cat "$WORK/c$procs.txt")"
 done
 
-# 7. The flag: 0 turns the watch off; a bad value is a usage error.
+# 7. Every client of a thread stuck in turn: once the run is asked to end,
+#    no hook starts any more, and the one running is interrupted a second
+#    later; with --hook-timeout 0 (LuaJIT's compiler on, whose loops no
+#    interrupt reaches) the thread is left behind at the end instead.
+timed_run "$WORK/all.txt" "$P/stuck_always.lua" -s "$S_ADDR" -c 10 -d 2s --json "$WORK/all.json"
+expect_rc 1 "$WORK/all.txt"
+check_ledger "$WORK/all.json"
+ended_within "$WORK/all.json" 3.6 "a 2s run whose 10 clients all get stuck"
+timed_run "$WORK/zero.txt" "$P/stuck_always.lua" -s "$S_ADDR" -c 2 -d 2s --hook-timeout 0 \
+    --json "$WORK/zero.json"
+expect_rc 1 "$WORK/zero.txt"
+check_ledger "$WORK/zero.json"
+ended_within "$WORK/zero.json" 4 "a 2s run stuck with --hook-timeout 0"
+
+# 8. A script's top level, or an init, that never returns: the start fails
+#    at the hook timeout (status 2, file and line), or at once on SIGINT.
+for f in stuck_init stuck_load; do
+    timed_run "$WORK/$f.txt" "$P/$f.lua" -s "$S_ADDR" -c 2 -d 2s --hook-timeout 1s
+    expect_rc 2 "$WORK/$f.txt"
+    [ "$TOOK" -le 8 ] || fail "$f.lua: the start took ${TOOK}s"
+    expect_grep "$f.lua:" "$WORK/$f.txt"
+    expect_grep "ran longer than the hook timeout (1s)" "$WORK/$f.txt"
+done
+"$THRONG" run "$P/stuck_init.lua" -s "$S_ADDR" -c 2 -d 60s >"$WORK/sinit.txt" 2>&1 &
+pid=$!
+(for _ in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || exit 0
+    sleep 0.1
+done
+kill -9 "$pid") 2>/dev/null &
+sleep 1
+t0=$(date +%s%N)
+kill -INT "$pid"
+wait "$pid"
+RC=$?
+TOOK=$((($(date +%s%N) - t0) / 1000000000))
+expect_rc 2 "$WORK/sinit.txt"
+[ "$TOOK" -le 2 ] || fail "SIGINT during a stuck init took ${TOOK}s"
+expect_grep "interrupted: a stop was asked for while the script loaded" "$WORK/sinit.txt"
+
+# 9. The flag: 0 turns the timeout off; a bad value is a usage error.
 run_throng "$WORK/off.txt" run "$P/../../../scripts/watchdog.lua" -s "$S_ADDR" -c 1 -d 1s -q \
     --hook-timeout 0
 expect_rc 0 "$WORK/off.txt"

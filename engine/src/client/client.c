@@ -164,6 +164,7 @@ static void send_next(throng__client_t *c)
 {
     throng__host_t *h = c->host;
     throng__lane_t *lane = &c->lane;
+    if (throng__host_stopping(h)) return;   /* the stop, on its way, ends the client */
     if (throng__ledger_spent(&h->ledger)) { /* spare the hook a request never sent */
         finish(c);
         return;
@@ -270,6 +271,7 @@ static void on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind, c
 static void start_session(throng__client_t *c)
 {
     throng__host_t *h = c->host;
+    if (throng__host_stopping(h)) return; /* the stop, on its way, ends the client */
     if (throng__ledger_spent(&h->ledger)) {
         finish(c);
         return;

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include <stdatomic.h>
+
 #include <uv.h>
 
 #include "client/exchange.h"
@@ -66,6 +68,8 @@ struct throng__host {
     throng__http_budget_t budget; /* what those buffers may hold at once (set by the conns) */
     throng__buf_t json;           /* scratch for encoding request.json */
     int log_level;                /* the run's log level, or -1 without a log callback */
+    _Atomic int *stop_reason;     /* the worker's stop request (a throng_ending_t), set from
+                                     another thread before the loop hears of it; NULL: none */
 
     /* The worker's ear; answer is the response for THRONG__CLIENT_ANSWER
      * (valid during the call only), else NULL. Never called for ANSWER in
@@ -76,6 +80,14 @@ struct throng__host {
     char msg[512];                         /* fault messages are formatted here */
     char read_buffer[THRONG__READ_BUFFER]; /* every read of this thread lands here */
 };
+
+/* The run was asked to end: no hook starts any more (a stuck one would
+ * hold the end up), even before the loop runs the stop itself. */
+static inline int throng__host_stopping(const throng__host_t *h)
+{
+    return h->stop_reason &&
+           atomic_load_explicit(h->stop_reason, memory_order_relaxed) != THRONG_END_NONE;
+}
 
 /* Writes a log line through the run's log callback. */
 void throng__host_log(const throng__host_t *h, throng_log_level_t level, uint64_t client,

@@ -274,6 +274,9 @@ static void stray_yield(throng__session_t *s, lua_State *co)
 static void run(throng__session_t *s, int nargs)
 {
     throng__lua_ctx_t *ctx = s->host->persona->ctx;
+    /* Asked to stop: the session stays where it waits; the stop, on its
+     * way, ends it (its script may be one that never returns). */
+    if (throng__host_stopping(s->host)) return;
     for (;;) {
         lua_State *co = s->co;
         ctx->who = s->who;

@@ -34,6 +34,7 @@ static void host_init(throng__worker_t *w)
     h->resolver = &w->resolver;
     h->log_level = w->set->log ? (int)w->set->log_level : -1;
     h->report = on_client;
+    h->stop_reason = &w->stop_reason;
     throng__bufpool_init(&h->pool);
     throng__resolver_init(&w->resolver, &w->loop);
 }

@@ -200,7 +200,9 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
                                            e->cfg.log_data,
                                            (int)e->cfg.log_level,
                                            (size_t)e->cfg.lua_memory << 20,
-                                           e->cfg.hook_timeout > 0};
+                                           e->cfg.hook_timeout > 0,
+                                           e->cfg.hook_timeout,
+                                           &e->stop_requested};
         unsigned pfrom, pclients = group_clients(g, part, &pfrom);
         unsigned threads = throng__group_threads(g, part);
         for (unsigned t = 0; t < threads; t++, wi++) {
@@ -216,11 +218,9 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
             g->session_style = throng__persona_session_style(&w->persona);
             w->budget = e->budget;
             /* Published figures: live reports, a parent, or an abandoned thread's last. */
-            if (e->cfg.live_reports || e->in_worker_process || e->cfg.hook_timeout > 0) {
-                if (!(w->published = malloc(sizeof *w->published)))
-                    return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-                throng__stats_init(w->published);
-            }
+            if (!(w->published = malloc(sizeof *w->published)))
+                return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+            throng__stats_init(w->published);
             w->notify_fd = e->threads.pipe[1];
         }
         group_base += g->cfg.clients;
@@ -291,6 +291,9 @@ static int check_personas(throng_engine_t *e)
         throng__persona_params_t params = {g->cfg.request_count, g->cfg.slow_down, g->cfg.args,
                                            g->cfg.nargs,         e->functions,     e->nfunctions};
         params.memory_limit = (size_t)e->cfg.lua_memory << 20;
+        params.interruptible = e->cfg.hook_timeout > 0;
+        params.hook_timeout = e->cfg.hook_timeout;
+        params.stop = &e->stop_requested;
         throng__persona_t p;
         throng__lua_caller_t who = {0};
         int ref, rc = throng__persona_open(&p, &spec, &params, e->errmsg);
@@ -396,7 +399,7 @@ void throng__engine_control_setup(throng_engine_t *e, throng__source_t **sources
     c->lock = &e->live_lock;
     c->started_ns = e->started_ns;
     c->duration = e->cfg.duration;
-    if (e->cfg.hook_timeout > 0) c->watch_every = 0.25; /* a stuck hook is seen within it */
+    c->watch_every = 0.25; /* a stuck hook is seen within it */
     c->wake_fd = e->pipe[0];
     c->stop_requested = &e->stop_requested;
     c->progress = e->cfg.progress;

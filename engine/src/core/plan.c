@@ -20,6 +20,7 @@
 #include "core/group.h"
 #include "core/plan.h"
 #include "lua/state.h"
+#include "lua/watch.h"
 #include "util/duration.h"
 
 #define MAX_GROUPS 256
@@ -393,11 +394,17 @@ static int run_script(throng_engine_t *e, lua_State **L, const char *path)
         .log_level = (int)e->cfg.log_level,
         .functions = e->functions,
         .nfunctions = e->nfunctions,
+        .interruptible = e->cfg.hook_timeout > 0,
     };
     int rc = throng__lua_state_open(L, &setup, e->errmsg);
     if (rc) return rc;
     rc = luaL_loadfile(*L, path);
-    if (rc == 0) rc = lua_pcall(*L, 0, 1, THRONG__LUA_HANDLER);
+    if (rc == 0) {
+        /* A script that never returns is stopped at the hook timeout. */
+        throng__lua_guard(*L, e->cfg.hook_timeout, &e->stop_requested);
+        rc = lua_pcall(*L, 0, 1, THRONG__LUA_HANDLER);
+        throng__lua_unguard(*L);
+    }
     if (rc != 0)
         return throng__fail(e->errmsg, rc == LUA_ERRMEM ? THRONG_ENOMEM : THRONG_ESCRIPT, "%s",
                             lua_tostring(*L, -1));

@@ -114,15 +114,15 @@ static void watch_worker(throng__threads_source_t *t, unsigned i, double elapsed
     const char *who = e->groups[w->group].label;
     if (hw->interrupted < 0) {
         double ran = elapsed - hw->since;
-        if (stopped_at < 0 && ran >= t->hook_timeout) {
+        if (stopped_at < 0 && t->hook_timeout > 0 && ran >= t->hook_timeout) {
             throng__engine_log(e, THRONG_LOG_WARN,
                                "%s: a hook of %s has run for %.1fs, longer than the hook "
                                "timeout (%gs): interrupting it",
                                who, w->persona.label, ran, t->hook_timeout);
             throng__lua_watch_interrupt(lw, now, THRONG__WATCH_TIMEOUT, t->hook_timeout);
             hw->interrupted = elapsed;
-        } else if (stopped_at >= 0 &&
-                   elapsed - (hw->since > stopped_at ? hw->since : stopped_at) >= AFTER_STOP) {
+        } else if (stopped_at >= 0 && elapsed - stopped_at >= AFTER_STOP) {
+            /* Even one begun after the stop: the worker should have ended by now. */
             throng__engine_log(e, THRONG_LOG_WARN,
                                "%s: a hook of %s still runs %gs after the run was asked to end: "
                                "interrupting it",
@@ -156,7 +156,7 @@ static void threads_watch(throng__source_t *s, double elapsed, double stopped_at
 {
     throng__threads_source_t *t = of(s);
     throng_engine_t *e = t->engine;
-    if (!(t->hook_timeout > 0) || e->nworkers == 0) return;
+    if (e->nworkers == 0) return; /* without a hook timeout, still at the end of the run */
     if (!t->watch) {
         t->watch = calloc(e->nworkers, sizeof *t->watch);
         if (!t->watch) return; /* unwatched: no worse than without a timeout */

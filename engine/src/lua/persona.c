@@ -203,8 +203,14 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
     lua_pushcfunction(L, call_done);
     p->done_call_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
+    p->init_timeout = params->interruptible ? params->hook_timeout : 0;
+    p->stop = params->stop;
     rc = load_chunk(L, spec, p->label, sizeof p->label, err);
-    if (rc == 0) rc = bind_hooks(p, err);
+    if (rc == 0) {
+        throng__lua_guard(L, p->init_timeout, p->stop); /* the script's top level */
+        rc = bind_hooks(p, err);
+        throng__lua_unguard(L);
+    }
     if (rc == 0) rc = push_args(L, params, p->label, err);
     if (rc == 0) p->args_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_settop(L, HANDLER);
@@ -246,7 +252,9 @@ int throng__persona_instance(throng__persona_t *p, throng__lua_caller_t *who, in
     lua_pushlightuserdata(L, p);
     p->ctx->who = who;
     throng__lua_watch_enter(&p->ctx->watch);
+    throng__lua_guard(L, p->init_timeout, p->stop); /* before the run: no watcher yet */
     int rc = lua_pcall(L, 1, 1, HANDLER);
+    throng__lua_unguard(L);
     throng__lua_watch_leave(&p->ctx->watch);
     p->ctx->who = &p->ctx->own;
     if (rc != 0) {

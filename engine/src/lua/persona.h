@@ -25,9 +25,11 @@ typedef struct throng__persona {
     throng__lua_response_t *res; /* the one response object this state reuses */
     int table_ref, meta_ref, args_ref, res_ref;
     int init_ref, request_ref, response_ref, delay_ref, done_ref, session_ref;
-    int make_ref;      /* the C function that makes an instance, run protected */
-    int done_call_ref; /* the C function that builds the done hook's info and calls it */
-    char label[160];   /* the script's name, for messages */
+    int make_ref;        /* the C function that makes an instance, run protected */
+    int done_call_ref;   /* the C function that builds the done hook's info and calls it */
+    char label[160];     /* the script's name, for messages */
+    double init_timeout; /* params' hook_timeout: each init's limit (0: none) */
+    _Atomic int *stop;   /* params' stop */
 } throng__persona_t;
 
 /* 1 when the persona is written in the session style. */
@@ -50,6 +52,8 @@ typedef struct throng__persona_params {
     int log_level;
     size_t memory_limit; /* the state's Lua memory budget in bytes (0: none) */
     int interruptible;   /* its hooks may be interrupted from another thread (lua/watch.h) */
+    double hook_timeout; /* seconds loading the script and each init may take (0: no limit) */
+    _Atomic int *stop;   /* a stop asked for: loading and init give up (NULL: none) */
 } throng__persona_params_t;
 
 /* 1 when name is a built-in persona (table, watchdog, ...). */

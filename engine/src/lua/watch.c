@@ -1,4 +1,5 @@
 /* watch.c - a Lua state's watch (see watch.h). */
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -50,4 +51,54 @@ void throng__lua_watch_interrupt(throng__lua_watch_t *w, uint64_t seen,
     atomic_store(&w->reason, (int)reason);
     atomic_store(&w->target, seen);
     lua_sethook(w->L, on_interrupt, LUA_MASKCOUNT, 1);
+}
+
+/* The guard of one thread's state (a thread guards one call at a time). */
+static _Thread_local struct {
+    double deadline; /* CLOCK_MONOTONIC seconds; 0: none */
+    double seconds;
+    _Atomic int *stop;
+} guard;
+
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Every 10,000 instructions: past the deadline, or asked to stop, an error
+ * at the current line. */
+static void on_guard(lua_State *L, lua_Debug *ar)
+{
+    int stopped = guard.stop && atomic_load(guard.stop);
+    int late = guard.deadline > 0 && monotonic() > guard.deadline;
+    if (!stopped && !late) return;
+    lua_sethook(L, NULL, 0, 0);
+    lua_getinfo(L, "Sl", ar);
+    if (stopped)
+        luaL_error(L, "%s:%d: interrupted: a stop was asked for while the script loaded",
+                   ar->short_src, ar->currentline);
+    luaL_error(L,
+               "%s:%d: interrupted: loading the script (its top level, or an init hook) ran "
+               "longer than the hook timeout (%gs)",
+               ar->short_src, ar->currentline, guard.seconds);
+}
+
+void throng__lua_guard(lua_State *L, double seconds, _Atomic int *stop)
+{
+    if (!(seconds > 0) && !stop) return;
+    guard.seconds = seconds;
+    guard.deadline = seconds > 0 ? monotonic() + seconds : 0;
+    guard.stop = stop;
+    lua_sethook(L, on_guard, LUA_MASKCOUNT, 10000);
+}
+
+void throng__lua_unguard(lua_State *L)
+{
+    if (!(guard.seconds > 0) && !guard.stop) return;
+    lua_sethook(L, NULL, 0, 0);
+    guard.deadline = 0;
+    guard.seconds = 0;
+    guard.stop = NULL;
 }

@@ -72,4 +72,14 @@ static inline uint64_t throng__lua_watch_sample(throng__lua_watch_t *w)
 void throng__lua_watch_interrupt(throng__lua_watch_t *w, uint64_t seen,
                                  throng__watch_reason_t reason, double limit);
 
+/* Code run before any watcher exists (a script's top level as it loads,
+ * each client's init hook, a plan file) is guarded by a count hook of its
+ * own instead: set by throng__lua_guard() on the state's own thread, it
+ * raises an error naming file and line once `seconds` have passed (0:
+ * never) or *stop is set (a stop asked for meanwhile; NULL: none), and
+ * throng__lua_unguard() takes it off. The state must be interruptible
+ * (LuaJIT's compiler off). */
+void throng__lua_guard(lua_State *L, double seconds, _Atomic int *stop);
+void throng__lua_unguard(lua_State *L);
+
 #endif
