@@ -508,7 +508,11 @@ static void test_serialize(void)
     del_stats(back);
 }
 
-/* Every truncation of a valid buffer is refused, without reading past it. */
+/* Truncations of a valid buffer are refused, without reading past it:
+ * every length within 2 KiB of either end (the counts, the names, the
+ * first and last histogram's edges), and every 509th between (inside the
+ * histograms' bucket arrays, where one cut is like the next): every length
+ * takes minutes under ThreadSanitizer, for nothing more. */
 static void test_truncations(void)
 {
     throng__stats_t *s = new_stats(), *back = new_stats();
@@ -517,7 +521,9 @@ static void test_truncations(void)
     CHECK_INT(throng__stats_serialize(s, &out), 0);
     size_t accepted = 0;
     for (size_t len = 0; len < out.len; len++)
-        if (deserialize_exact(back, out.data, len) != -1) accepted++;
+        if ((len < 2048 || len + 2048 > out.len || len % 509 == 0) &&
+            deserialize_exact(back, out.data, len) != -1)
+            accepted++;
     CHECK_INT(accepted, 0);
     /* One byte too many is refused as well. */
     char *longer = malloc(out.len + 1);
