@@ -232,6 +232,62 @@ expect_rc 2 "$WORK/mtls_badkey.txt"
 expect_grep "host.key" "$WORK/mtls_badkey.txt"
 echo "ok: --cert/--key present a client certificate; without one the server refuses (tls fault)"
 
+# ---------------------------------------------------- close-delimited bodies
+# An HTTP/1.0 answer without Content-Length ends with the connection: over
+# TLS it is whole only when close_notify ends the stream. "cut" sends half
+# the body and closes TCP bare; "whole" sends it all, then close_notify.
+cat >"$WORK/eofbody.py" <<'EOF'
+import socket, ssl, sys, threading
+mode = sys.argv[1]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain("self.crt", "self.key")
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(64)
+print("listening on 127.0.0.1:%d" % srv.getsockname()[1], flush=True)
+def serve(raw):
+    try:
+        c = ctx.wrap_socket(raw, server_side=True)
+        c.recv(4096)
+        body = b"x" * 2000
+        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+        if mode == "cut":
+            c.sendall(body[:1000])
+            raw.shutdown(socket.SHUT_RDWR)  # the TCP end only: no close_notify
+        else:
+            c.sendall(body)
+            c.unwrap()                      # close_notify
+    except (OSError, ssl.SSLError):
+        pass
+    finally:
+        raw.close()
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+for mode in cut whole; do
+    timeout 60 python3 "$WORK/eofbody.py" "$mode" >"$WORK/eof_$mode.out" 2>&1 &
+    SERVER_PIDS="$SERVER_PIDS $!"
+    addr=""
+    for i in $(seq 100); do
+        addr=$(sed -n 's/^listening on //p' "$WORK/eof_$mode.out")
+        [ -n "$addr" ] && break
+        sleep 0.05
+    done
+    [ -n "$addr" ] || fail "close-delimited server $mode did not start: $(cat "$WORK/eof_$mode.out")"
+    run_tls "eof_$mode" -s "https://$addr" --insecure --on-fault restart
+done
+expect_tls_fault eof_cut "the server closed without close_notify: the body may be truncated"
+[ "$(json_value "$WORK/eof_cut.json" 'r["totals"]["requests"]')" = 0 ] ||
+    fail "eof_cut: a cut body was counted as answered: $(cat "$WORK/eof_cut.txt")"
+# The whole body is counted (not a table: the run's check says so, an
+# `invalid` fault, but no tls one).
+expect_no_fault "$WORK/eof_whole.txt" tls
+expect_no_fault "$WORK/eof_whole.txt" abandoned
+[ "$(json_value "$WORK/eof_whole.json" 'r["totals"]["status"]["200"]')" -gt 0 ] ||
+    fail "eof_whole: no 200 counted: $(cat "$WORK/eof_whole.txt")"
+echo "ok: a close-delimited body counts only when close_notify ends it"
+
 # ---------------------------------------------------- hostile handshakes
 # A server answering each ClientHello with one kind of garbage.
 cat >"$WORK/garbage.py" <<'EOF'

@@ -227,6 +227,11 @@ int throng__tls_read(throng__tls_t *t, char *buf, size_t cap)
     return -1;
 }
 
+int throng__tls_close_notified(const throng__tls_t *t)
+{
+    return t->ssl && (SSL_get_shutdown(t->ssl) & SSL_RECEIVED_SHUTDOWN) ? 1 : 0;
+}
+
 int throng__tls_write(throng__tls_t *t, const char *data, size_t n)
 {
     if (!t->ssl || !t->done || t->failed) return -1;
