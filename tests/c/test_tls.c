@@ -305,17 +305,38 @@ static void test_ctx_refused(void)
 {
     char err[THRONG__ERRMSG_LEN];
     throng__tls_ctx_t *ctx = NULL;
+    char want[THRONG__ERRMSG_LEN];
     throng__tls_options_t o = {.cacert = "/nonexistent/ca.pem"};
     CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
-    CHECK(strstr(err, "/nonexistent/ca.pem") != NULL);
+    CHECK_STR(err, "cannot read CA file '/nonexistent/ca.pem': No such file or directory");
     CHECK(ctx == NULL);
+    /* A file that is no PEM: the cause, not "PEM lib". */
+    o = (throng__tls_options_t){.cacert = key_path};
+    CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
+    snprintf(want, sizeof want, "'%s' holds no PEM certificate: no certificate or crl found",
+             key_path);
+    CHECK_STR(err, want);
+    o = (throng__tls_options_t){.cert = key_path, .key = key_path};
+    CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
+    snprintf(want, sizeof want, "'%s' holds no PEM certificate: no start line", key_path);
+    CHECK_STR(err, want);
+    o = (throng__tls_options_t){.cert = cert_path, .key = "/nonexistent/key.pem"};
+    CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
+    CHECK_STR(err, "cannot read client key '/nonexistent/key.pem': No such file or directory");
     o = (throng__tls_options_t){.key = key_path};
     CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
     CHECK(strstr(err, "certificate") != NULL);
-    /* A certificate with a key that is not its own. */
+    /* A certificate whose file holds no key, and none given. */
+    o = (throng__tls_options_t){.cert = cert_path};
+    CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
+    snprintf(want, sizeof want, "--cert needs --key: '%s' holds no private key", cert_path);
+    CHECK_STR(err, want);
+    /* A key file that holds no key. */
     o = (throng__tls_options_t){.cert = cert_path, .key = cert_path};
     CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
-    CHECK(strstr(err, "client certificate") != NULL);
+    snprintf(want, sizeof want, "'%s' holds no PEM private key", cert_path);
+    CHECK(strncmp(err, want, strlen(want)) == 0);
+    CHECK(strstr(err, " lib") == NULL);
     /* Its own key works. */
     o = (throng__tls_options_t){.cert = cert_path, .key = key_path, .insecure = 1};
     CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), 0);

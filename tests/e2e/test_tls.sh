@@ -135,7 +135,7 @@ echo "ok: an IP address the certificate does not name is refused"
 # A CA file that cannot be read stops the run before it starts.
 run_throng "$WORK/nocafile.txt" run -s "https://localhost:$CA_PORT" --cacert nowhere.pem -d 1s
 expect_rc 2 "$WORK/nocafile.txt"
-expect_grep "nowhere.pem" "$WORK/nocafile.txt"
+expect_grep "cannot read CA file 'nowhere.pem': No such file or directory" "$WORK/nocafile.txt"
 echo "ok: an unreadable --cacert is a usage error"
 
 # A session persona reaching the TLS server through client:connect.
@@ -229,7 +229,11 @@ fi
 run_throng "$WORK/mtls_badkey.txt" run "$WORK/hello.lua" -s "https://localhost:$MTLS_PORT" \
     --cacert ca.crt --cert client.crt --key host.key -d 1s
 expect_rc 2 "$WORK/mtls_badkey.txt"
-expect_grep "host.key" "$WORK/mtls_badkey.txt"
+expect_grep "the key 'host.key' is not the certificate's 'client.crt'" "$WORK/mtls_badkey.txt"
+run_throng "$WORK/mtls_nokey.txt" run "$WORK/hello.lua" -s "https://localhost:$MTLS_PORT" \
+    --cacert ca.crt --cert client.crt -d 1s
+expect_rc 2 "$WORK/mtls_nokey.txt"
+expect_grep "--cert needs --key: 'client.crt' holds no private key" "$WORK/mtls_nokey.txt"
 echo "ok: --cert/--key present a client certificate; without one the server refuses (tls fault)"
 
 # ---------------------------------------------------- close-delimited bodies
