@@ -66,6 +66,15 @@ expect_clean() {
     check_ledger "$WORK/$1.json"
 }
 
+# ---------------------------------------------------- server files refused
+run_throng "$WORK/serve_nokey.txt" serve --tls-cert self.crt
+expect_rc 2 "$WORK/serve_nokey.txt"
+expect_grep "--tls-cert needs --tls-key: 'self.crt' holds no private key" "$WORK/serve_nokey.txt"
+run_throng "$WORK/serve_notpem.txt" serve --tls-cert host.ext --tls-key self.key
+expect_rc 2 "$WORK/serve_notpem.txt"
+expect_grep "'host.ext' holds no PEM certificate: no start line" "$WORK/serve_notpem.txt"
+echo "ok: serve says what is wrong with its certificate files"
+
 # ---------------------------------------------------- self-signed server
 start_server self --tls-cert self.crt --tls-key self.key
 case $self_ADDR in https://127.0.0.1:*) ;; *) fail "listening line: $self_ADDR" ;; esac
