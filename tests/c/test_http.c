@@ -396,6 +396,42 @@ static void check_max_body(const char *text, size_t max_body, int want_rc)
     }
 }
 
+/* A body whose Content-Length is over max_body is refused as soon as the
+ * headers end, before a byte of it is kept; unless it is not kept at all
+ * (streamed), or none follows (HEAD, 304). */
+static void check_announced_too_large(void)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n";
+    throng__http_response_t r;
+    throng__http_response_init(&r, &pool);
+    throng__http_response_reset(&r, 0);
+    r.max_body = 1000;
+    size_t used = 0;
+    CHECK_INT(throng__http_response_feed(&r, S(head), &used), -1);
+    CHECK_STR(r.error, "body larger than max_body (1000 bytes)");
+    size_t len;
+    throng__http_response_body(&r, &len);
+    CHECK_INT(len, 0);
+    CHECK(r.body_bytes == 0);
+    CHECK_INT(r.status, 200);
+
+    /* Streamed: only counted, so the length is no reason to refuse. */
+    throng__http_response_reset(&r, 0);
+    throng__http_response_stream(&r, NULL, NULL);
+    CHECK_INT(throng__http_response_feed(&r, S(head), &used), 0);
+    CHECK_INT(throng__http_response_feed(&r, S("0123456789"), &used), 0);
+    CHECK(r.body_bytes == 10);
+
+    /* No body follows a HEAD's answer or a 304, whatever the length. */
+    throng__http_response_reset(&r, 1);
+    CHECK_INT(throng__http_response_feed(&r, S(head), &used), 1);
+    throng__http_response_reset(&r, 0);
+    CHECK_INT(throng__http_response_feed(
+                  &r, S("HTTP/1.1 304 Not Modified\r\nContent-Length: 1000000000\r\n\r\n"), &used),
+              1);
+    throng__http_response_release(&r);
+}
+
 /* A body up to max_body is kept; one byte more and the response is
  * refused, whether its length is given, chunked or up to the end. */
 static void test_max_body(void)
@@ -409,6 +445,8 @@ static void test_max_body(void)
                    "5\r\n01234\r\n5\r\n56789\r\n1\r\na\r\n0\r\n\r\n",
                    10, -1);
     check_max_body("HTTP/1.1 200 OK\r\n\r\n0123456789abcdef", 10, -1);
+    check_max_body("HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n0123456789", 10, -1);
+    check_announced_too_large();
     /* The default is well under the old 64 MiB. */
     throng__http_response_t r;
     throng__http_response_init(&r, &pool);

@@ -4,7 +4,8 @@
  * failures in OpenSSL's words (self-signed, wrong name, wrong IP); the
  * request and the answer through it; a session resumed on the next
  * connection, and not when resumption is off or the address differs;
- * garbage from the server; contexts refused with a reason. */
+ * close_notify told from a bare end; garbage from the server; contexts
+ * refused with a reason. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,30 @@ static void test_resume(SSL_CTX *sctx)
     throng__tls_ctx_free(ctx);
 }
 
+/* A body that runs to the connection's end is whole only when the server
+ * said so with close_notify: before it, the stream has not ended; after
+ * it, reads say closed. */
+static void test_close_notify(SSL_CTX *sctx)
+{
+    throng__tls_ctx_t *ctx = client_ctx(0, cert_path, 0);
+    throng__tls_t t = {0};
+    server_t s;
+    server_open(&s, sctx);
+    CHECK_INT(throng__tls_close_notified(&t), 0); /* never begun */
+    CHECK_INT(throng__tls_begin(&t, ctx, "localhost", &t), 0);
+    CHECK_INT(shake(&t, &s, 0), 1);
+    exchange(&t, &s);
+    CHECK_INT(throng__tls_close_notified(&t), 0); /* a TCP close now would cut the body */
+    SSL_shutdown(s.ssl);
+    carry(&t, &s, 0);
+    char buf[64];
+    CHECK_INT(throng__tls_read(&t, buf, sizeof buf), THRONG__TLS_CLOSED);
+    CHECK_INT(throng__tls_close_notified(&t), 1);
+    server_close(&s);
+    throng__tls_free(&t);
+    throng__tls_ctx_free(ctx);
+}
+
 /* Whatever a server sends, the client fails with words, never crashes. */
 static void test_garbage(void)
 {
@@ -280,17 +305,38 @@ static void test_ctx_refused(void)
 {
     char err[THRONG__ERRMSG_LEN];
     throng__tls_ctx_t *ctx = NULL;
+    char want[THRONG__ERRMSG_LEN];
     throng__tls_options_t o = {.cacert = "/nonexistent/ca.pem"};
     CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
-    CHECK(strstr(err, "/nonexistent/ca.pem") != NULL);
+    CHECK_STR(err, "cannot read CA file '/nonexistent/ca.pem': No such file or directory");
     CHECK(ctx == NULL);
+    /* A file that is no PEM: the cause, not "PEM lib". */
+    o = (throng__tls_options_t){.cacert = key_path};
+    CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
+    snprintf(want, sizeof want, "'%s' holds no PEM certificate: no certificate or crl found",
+             key_path);
+    CHECK_STR(err, want);
+    o = (throng__tls_options_t){.cert = key_path, .key = key_path};
+    CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
+    snprintf(want, sizeof want, "'%s' holds no PEM certificate: no start line", key_path);
+    CHECK_STR(err, want);
+    o = (throng__tls_options_t){.cert = cert_path, .key = "/nonexistent/key.pem"};
+    CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
+    CHECK_STR(err, "cannot read client key '/nonexistent/key.pem': No such file or directory");
     o = (throng__tls_options_t){.key = key_path};
     CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
     CHECK(strstr(err, "certificate") != NULL);
-    /* A certificate with a key that is not its own. */
+    /* A certificate whose file holds no key, and none given. */
+    o = (throng__tls_options_t){.cert = cert_path};
+    CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
+    snprintf(want, sizeof want, "--cert needs --key: '%s' holds no private key", cert_path);
+    CHECK_STR(err, want);
+    /* A key file that holds no key. */
     o = (throng__tls_options_t){.cert = cert_path, .key = cert_path};
     CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), THRONG_EINVAL);
-    CHECK(strstr(err, "client certificate") != NULL);
+    snprintf(want, sizeof want, "'%s' holds no PEM private key", cert_path);
+    CHECK(strncmp(err, want, strlen(want)) == 0);
+    CHECK(strstr(err, " lib") == NULL);
     /* Its own key works. */
     o = (throng__tls_options_t){.cert = cert_path, .key = key_path, .insecure = 1};
     CHECK_INT(throng__tls_ctx_new(&o, &ctx, err), 0);
@@ -308,6 +354,7 @@ int main(void)
     SSL_CTX *sctx = make_server();
     test_verify(sctx);
     test_resume(sctx);
+    test_close_notify(sctx);
     test_garbage();
     test_ctx_refused();
     SSL_CTX_free(sctx);

@@ -66,6 +66,15 @@ expect_clean() {
     check_ledger "$WORK/$1.json"
 }
 
+# ---------------------------------------------------- server files refused
+run_throng "$WORK/serve_nokey.txt" serve --tls-cert self.crt
+expect_rc 2 "$WORK/serve_nokey.txt"
+expect_grep "--tls-cert needs --tls-key: 'self.crt' holds no private key" "$WORK/serve_nokey.txt"
+run_throng "$WORK/serve_notpem.txt" serve --tls-cert host.ext --tls-key self.key
+expect_rc 2 "$WORK/serve_notpem.txt"
+expect_grep "'host.ext' holds no PEM certificate: no start line" "$WORK/serve_notpem.txt"
+echo "ok: serve says what is wrong with its certificate files"
+
 # ---------------------------------------------------- self-signed server
 start_server self --tls-cert self.crt --tls-key self.key
 case $self_ADDR in https://127.0.0.1:*) ;; *) fail "listening line: $self_ADDR" ;; esac
@@ -135,7 +144,7 @@ echo "ok: an IP address the certificate does not name is refused"
 # A CA file that cannot be read stops the run before it starts.
 run_throng "$WORK/nocafile.txt" run -s "https://localhost:$CA_PORT" --cacert nowhere.pem -d 1s
 expect_rc 2 "$WORK/nocafile.txt"
-expect_grep "nowhere.pem" "$WORK/nocafile.txt"
+expect_grep "cannot read CA file 'nowhere.pem': No such file or directory" "$WORK/nocafile.txt"
 echo "ok: an unreadable --cacert is a usage error"
 
 # A session persona reaching the TLS server through client:connect.
@@ -229,8 +238,68 @@ fi
 run_throng "$WORK/mtls_badkey.txt" run "$WORK/hello.lua" -s "https://localhost:$MTLS_PORT" \
     --cacert ca.crt --cert client.crt --key host.key -d 1s
 expect_rc 2 "$WORK/mtls_badkey.txt"
-expect_grep "host.key" "$WORK/mtls_badkey.txt"
+expect_grep "the key 'host.key' is not the certificate's 'client.crt'" "$WORK/mtls_badkey.txt"
+run_throng "$WORK/mtls_nokey.txt" run "$WORK/hello.lua" -s "https://localhost:$MTLS_PORT" \
+    --cacert ca.crt --cert client.crt -d 1s
+expect_rc 2 "$WORK/mtls_nokey.txt"
+expect_grep "--cert needs --key: 'client.crt' holds no private key" "$WORK/mtls_nokey.txt"
 echo "ok: --cert/--key present a client certificate; without one the server refuses (tls fault)"
+
+# ---------------------------------------------------- close-delimited bodies
+# An HTTP/1.0 answer without Content-Length ends with the connection: over
+# TLS it is whole only when close_notify ends the stream. "cut" sends half
+# the body and closes TCP bare; "whole" sends it all, then close_notify.
+cat >"$WORK/eofbody.py" <<'EOF'
+import socket, ssl, sys, threading
+mode = sys.argv[1]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain("self.crt", "self.key")
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(64)
+print("listening on 127.0.0.1:%d" % srv.getsockname()[1], flush=True)
+def serve(raw):
+    try:
+        c = ctx.wrap_socket(raw, server_side=True)
+        c.recv(4096)
+        body = b"x" * 2000
+        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+        if mode == "cut":
+            c.sendall(body[:1000])
+            raw.shutdown(socket.SHUT_RDWR)  # the TCP end only: no close_notify
+        else:
+            c.sendall(body)
+            c.unwrap()                      # close_notify
+    except (OSError, ssl.SSLError):
+        pass
+    finally:
+        raw.close()
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+for mode in cut whole; do
+    timeout 60 python3 "$WORK/eofbody.py" "$mode" >"$WORK/eof_$mode.out" 2>&1 &
+    SERVER_PIDS="$SERVER_PIDS $!"
+    addr=""
+    for i in $(seq 100); do
+        addr=$(sed -n 's/^listening on //p' "$WORK/eof_$mode.out")
+        [ -n "$addr" ] && break
+        sleep 0.05
+    done
+    [ -n "$addr" ] || fail "close-delimited server $mode did not start: $(cat "$WORK/eof_$mode.out")"
+    run_tls "eof_$mode" -s "https://$addr" --insecure --on-fault restart
+done
+expect_tls_fault eof_cut "the server closed without close_notify: the body may be truncated"
+[ "$(json_value "$WORK/eof_cut.json" 'r["totals"]["requests"]')" = 0 ] ||
+    fail "eof_cut: a cut body was counted as answered: $(cat "$WORK/eof_cut.txt")"
+# The whole body is counted (not a table: the run's check says so, an
+# `invalid` fault, but no tls one).
+expect_no_fault "$WORK/eof_whole.txt" tls
+expect_no_fault "$WORK/eof_whole.txt" abandoned
+[ "$(json_value "$WORK/eof_whole.json" 'r["totals"]["status"]["200"]')" -gt 0 ] ||
+    fail "eof_whole: no 200 counted: $(cat "$WORK/eof_whole.txt")"
+echo "ok: a close-delimited body counts only when close_notify ends it"
 
 # ---------------------------------------------------- hostile handshakes
 # A server answering each ClientHello with one kind of garbage.

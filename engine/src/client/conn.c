@@ -288,6 +288,15 @@ static void on_read_end(throng__conn_t *c, ssize_t err)
     }
     if (err == UV_EOF) {
         int rc = throng__http_response_eof(&c->res);
+        if (rc == 1 && c->address->tls && !throng__tls_close_notified(&c->tls)) {
+            /* A body delimited by the connection's end is whole only if
+             * TLS says the stream ended: a bare TCP close may cut it. */
+            fail(c, THRONG_FAULT_TLS,
+                 "TLS with %s: the server closed without close_notify: the body may be "
+                 "truncated",
+                 c->address->authority);
+            return;
+        }
         if (rc == 1) {
             complete(c, 0);
             return;

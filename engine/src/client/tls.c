@@ -7,9 +7,12 @@
  * answers about that call only, and after a failure has been put into
  * words. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -38,6 +41,63 @@ static void last_reason(char *buf, size_t len, const char *fallback)
     else
         snprintf(buf, len, "%s", fallback);
     ERR_clear_error();
+}
+
+/* The first reason OpenSSL gave for the last failure, the cause rather
+ * than the library that passed it on ("no start line", not "PEM lib");
+ * the queue is left empty. */
+static unsigned long root_reason(char *buf, size_t len)
+{
+    const char *reason = NULL;
+    unsigned long code = 0;
+    while (!reason && (code = ERR_get_error()) != 0)
+        reason = ERR_reason_error_string(code);
+    snprintf(buf, len, "%s", reason ? reason : "not PEM");
+    ERR_clear_error();
+    return code;
+}
+
+/* 0 when the file at path can be read, else THRONG_EINVAL with the
+ * system's reason: OpenSSL would only say "system lib". */
+static int unreadable(const char *what, const char *path, char *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    return throng__fail(err, THRONG_EINVAL, "cannot read %s '%s': %s", what, path, strerror(errno));
+}
+
+/* The client certificate and its key (o->key, or in the certificate's
+ * file when NULL). 0, or THRONG_EINVAL with what is wrong in err. */
+static int load_cert(SSL_CTX *c, const throng__tls_options_t *o, char *err)
+{
+    char why[160];
+    const char *key = o->key ? o->key : o->cert;
+    int rc = unreadable("client certificate", o->cert, err);
+    if (rc == 0 && o->key) rc = unreadable("client key", o->key, err);
+    if (rc) return rc;
+    if (SSL_CTX_use_certificate_chain_file(c, o->cert) != 1) {
+        root_reason(why, sizeof why);
+        return throng__fail(err, THRONG_EINVAL, "'%s' holds no PEM certificate: %s", o->cert, why);
+    }
+    if (SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1) {
+        unsigned long code = root_reason(why, sizeof why);
+        if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH)
+            return throng__fail(err, THRONG_EINVAL, "the key '%s' is not the certificate's '%s'",
+                                key, o->cert);
+        if (!o->key)
+            return throng__fail(err, THRONG_EINVAL, "--cert needs --key: '%s' holds no private key",
+                                o->cert);
+        return throng__fail(err, THRONG_EINVAL, "'%s' holds no PEM private key: %s", key, why);
+    }
+    if (SSL_CTX_check_private_key(c) != 1) {
+        root_reason(why, sizeof why);
+        return throng__fail(err, THRONG_EINVAL, "the key '%s' is not the certificate's '%s': %s",
+                            key, o->cert, why);
+    }
+    return 0;
 }
 
 /* The session a server gave (TLS 1.2 in its handshake, TLS 1.3 in a
@@ -69,10 +129,15 @@ int throng__tls_ctx_new(const throng__tls_options_t *o, throng__tls_ctx_t **out,
     } else {
         SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
         if (o->cacert) {
-            if (SSL_CTX_load_verify_locations(c, o->cacert, NULL) != 1) {
-                last_reason(why, sizeof why, "cannot read it");
+            int rc = unreadable("CA file", o->cacert, err);
+            if (rc == 0 && SSL_CTX_load_verify_locations(c, o->cacert, NULL) != 1) {
+                root_reason(why, sizeof why);
+                rc = throng__fail(err, THRONG_EINVAL, "'%s' holds no PEM certificate: %s",
+                                  o->cacert, why);
+            }
+            if (rc) {
                 throng__tls_ctx_free(ctx);
-                return throng__fail(err, THRONG_EINVAL, "CA file '%s': %s", o->cacert, why);
+                return rc;
             }
         } else if (SSL_CTX_set_default_verify_paths(c) != 1) {
             last_reason(why, sizeof why, "cannot find it");
@@ -81,17 +146,10 @@ int throng__tls_ctx_new(const throng__tls_options_t *o, throng__tls_ctx_t **out,
         }
     }
     if (o->cert) {
-        const char *key = o->key ? o->key : o->cert;
-        const char *bad = NULL;
-        if (SSL_CTX_use_certificate_chain_file(c, o->cert) != 1)
-            bad = o->cert;
-        else if (SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1 ||
-                 SSL_CTX_check_private_key(c) != 1)
-            bad = key;
-        if (bad) {
-            last_reason(why, sizeof why, "cannot read it");
+        int rc = load_cert(c, o, err);
+        if (rc) {
             throng__tls_ctx_free(ctx);
-            return throng__fail(err, THRONG_EINVAL, "client certificate '%s': %s", bad, why);
+            return rc;
         }
     } else if (o->key) {
         throng__tls_ctx_free(ctx);
@@ -225,6 +283,11 @@ int throng__tls_read(throng__tls_t *t, char *buf, size_t cap)
     if (e == SSL_ERROR_ZERO_RETURN) return THRONG__TLS_CLOSED;
     describe(t, rc);
     return -1;
+}
+
+int throng__tls_close_notified(const throng__tls_t *t)
+{
+    return t->ssl && (SSL_get_shutdown(t->ssl) & SSL_RECEIVED_SHUTDOWN) ? 1 : 0;
 }
 
 int throng__tls_write(throng__tls_t *t, const char *data, size_t n)

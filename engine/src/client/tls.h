@@ -69,6 +69,11 @@ int throng__tls_handshake(throng__tls_t *t);
  * THRONG__TLS_CLOSED when the server closed the stream, -1 on error. */
 int throng__tls_read(throng__tls_t *t, char *buf, size_t cap);
 
+/* 1 when the server ended the TLS stream with close_notify: a body that
+ * runs to the connection's end is whole only then (an attacker, or a
+ * crash, can cut the TCP connection anywhere). */
+int throng__tls_close_notified(const throng__tls_t *t);
+
 /* Encrypts n bytes of plaintext for the server. 0, or -1. */
 int throng__tls_write(throng__tls_t *t, const char *data, size_t n);
 

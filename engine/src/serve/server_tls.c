@@ -1,8 +1,12 @@
 /* server_tls.c - the demonstration server's TLS (server_tls.h). OpenSSL's
  * error queue is per thread and cleared before each call, so that
  * SSL_get_error() answers about that call alone. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -29,18 +33,30 @@ int throng__server_tls_ctx_new(const char *cert, const char *key, void **out, ch
     SSL_CTX *c = SSL_CTX_new(TLS_server_method());
     if (!c) return throng__fail(err, THRONG_ENOMEM, "cannot make a TLS context");
     const char *bad = NULL;
+    int bad_key = 0;
     if (SSL_CTX_use_certificate_chain_file(c, cert) != 1)
         bad = cert;
     else if (SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1 ||
              SSL_CTX_check_private_key(c) != 1)
-        bad = key;
+        bad = key, bad_key = 1;
     if (bad) {
-        unsigned long code = ERR_peek_last_error();
-        const char *why = code ? ERR_reason_error_string(code) : NULL;
+        /* The first reason is the cause ("no start line"); the last only
+         * names the library that passed it on ("PEM lib"). */
+        unsigned long code;
+        const char *why = NULL;
+        while (!why && (code = ERR_get_error()) != 0)
+            why = ERR_reason_error_string(code);
         ERR_clear_error();
         SSL_CTX_free(c);
-        return throng__fail(err, THRONG_EINVAL, "TLS %s '%s': %s",
-                            bad == cert ? "certificate" : "key", bad, why ? why : "cannot read it");
+        int fd = open(bad, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return throng__fail(err, THRONG_EINVAL, "cannot read '%s': %s", bad, strerror(errno));
+        close(fd);
+        if (bad_key && key == cert)
+            return throng__fail(err, THRONG_EINVAL,
+                                "--tls-cert needs --tls-key: '%s' holds no private key", cert);
+        return throng__fail(err, THRONG_EINVAL, "'%s' holds no PEM %s: %s", bad,
+                            bad_key ? "private key" : "certificate", why ? why : "not PEM");
     }
     SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
     SSL_CTX_set_alpn_select_cb(c, on_alpn, NULL);

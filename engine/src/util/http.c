@@ -137,7 +137,14 @@ static int on_headers_complete(llhttp_t *p)
     r->in_headers = 0;
     /* Responses to HEAD, and 204 and 304, have headers only, whatever
      * Content-Length says (RFC 9110 6.4.1). */
-    return (r->head || r->status == 204 || r->status == 304) ? 1 : 0;
+    if (r->head || r->status == 204 || r->status == 304) return 1;
+    /* A body announced larger than max_body is refused before any of it
+     * is buffered, not after max_body bytes of it. */
+    if (!r->streamed && (p->flags & F_CONTENT_LENGTH) && p->content_length > r->max_body) {
+        r->too_large = 1;
+        return HPE_USER;
+    }
+    return 0;
 }
 
 static int on_body(llhttp_t *p, const char *at, size_t n)

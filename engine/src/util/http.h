@@ -97,7 +97,8 @@ void throng__http_response_stream(throng__http_response_t *r, throng__http_body_
 /* Parses received bytes. Returns 1 when the response is complete (*used is
  * how many bytes it took; more bytes would be a protocol error, as only one
  * request is in flight), 0 when more bytes are needed, -1 on a malformed
- * response, one whose kept body exceeds r->max_body, or one whose headers
+ * response, one whose kept body exceeds r->max_body (refused at the
+ * headers when its Content-Length says so), or one whose headers
  * and kept body would take the budget past its limit (r->error says
  * why). Each status line must begin
  * "HTTP/x.y NNN" followed by a space or the line's end, NNN a status code
