@@ -324,7 +324,11 @@ static int check(run_flags_t *f, int show)
         return CLI_EXIT_USAGE;
     }
     int status = CLI_EXIT_USAGE;
-    if (configure(e, f) == 0) {
+    if (configure(e, f) != 0) {
+        /* configure said why */
+    } else if (throng_check(e) != 0) { /* each persona loaded, one init run */
+        fprintf(stderr, CMD ": %s\n", throng_errmsg(e));
+    } else {
         if (show) {
             show_config(f);
             show_groups(e);

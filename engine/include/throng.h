@@ -193,10 +193,11 @@ typedef struct throng_config {
                                      script and each init get the same time, or the start
                                      fails. Once the run is asked to end no hook starts,
                                      and one still running 1 s later is interrupted. A hook stuck in C code,
-                                     where no          interrupt reaches, leaves its worker thread behind:          the run
-                                     still ends on time, that thread's figures are          its last published ones
-                                     (at most 250 ms old), and the          thread stays parked in the process, its
-                                     memory never          freed (report threads_abandoned) */
+                                     where no          interrupt reaches, leaves its worker thread behind:
+                                     the run          still ends on time, that thread's figures are          its last
+                                     published ones          (at most 250 ms old), and the          thread stays
+                                     parked in the process, its          memory never          freed (report
+                                     threads_abandoned) */
     /* TLS, for https:// servers. Certificates are verified against the
      * system's store by default, the host name (or IP address) as the
      * server was written; a failure is a fault of kind tls. */
@@ -352,6 +353,12 @@ THRONG_API int throng_add_threshold(throng_engine_t *engine, const char *express
  * as it will run, its name filled in (its label in the report) and every
  * default applied; the strings stay valid until the engine is freed.
  * throng_group_get returns 0, or THRONG_EINVAL for no such group. */
+/* Checks the engine as throng_start() would, without starting anything:
+ * the settings, the thresholds' names, and each group's persona loaded and
+ * one instance's init run. 0, or the code throng_start() would give, with
+ * the reason in throng_errmsg(). */
+THRONG_API int throng_check(throng_engine_t *engine);
+
 THRONG_API unsigned throng_group_count(const throng_engine_t *engine);
 THRONG_API int throng_group_get(const throng_engine_t *engine, unsigned i, throng_group_t *group);
 

@@ -910,6 +910,9 @@ static void test_group_get(void)
     CHECK_STR(got.server, server_addr);
     CHECK_INT((int)got.nargs, 1);
     CHECK_INT(throng_group_get(e, 1, &got), THRONG_EINVAL);
+    CHECK_INT(throng_check(e), 0); /* the table persona loads; nothing starts */
+    CHECK(throng_report(e) == NULL);
+    CHECK_INT(throng_check(NULL), THRONG_EINVAL);
     CHECK_INT(throng_group_get(NULL, 0, &got), THRONG_EINVAL);
     CHECK_INT(throng_group_count(NULL), 0);
     throng_engine_free(e);

@@ -49,7 +49,10 @@ printf 'return { request = function( end }\n' >"$WORK/broken.lua"
 (cd "$WORK" && timeout 30 "$THRONG" add broken.lua --home "$H") >"$WORK/broken.out" 2>&1 &&
     fail "add took a script that does not load"
 expect_grep "broken.lua:1: <name> or '...' expected near 'end'" "$WORK/broken.out"
-[ ! -e "$H/groups/missing" ] && [ ! -e "$H/groups/broken" ] && [ ! -e "$H/groups/no_such_persona" ] ||
+home add url nourl >"$WORK/nourl.out" 2>&1 && fail "add took the url persona without a URL"
+expect_grep "give url=URL or urls=FILE" "$WORK/nourl.out"
+[ ! -e "$H/groups/missing" ] && [ ! -e "$H/groups/broken" ] && [ ! -e "$H/groups/no_such_persona" ] &&
+    [ ! -e "$H/groups/nourl" ] ||
     fail "a refused add left a group: $(ls "$H/groups")"
 grep -q -- "--slow-down=2.0" "$H/groups/watchdog" || fail "update did not keep --slow-down"
 # A group whose script is gone by the time it starts: its run refuses it.

@@ -113,6 +113,13 @@ for g in watchdog admin typical expert; do
         fail "--show-config of the site plan lacks group $g: $(cat "$WORK/plan.cfg")"
 done
 expect_grep "typical: argument small_table:=10" "$WORK/plan.cfg"
+# ... and loads each persona and runs one init, as a start would.
+run_throng "$WORK/notfn.cfg" run "$THRONG_SOURCE/tests/e2e/personas/hook_not_function.lua" --show-config
+expect_rc 2 "$WORK/notfn.cfg"
+expect_grep "'request' must be a function, not a number" "$WORK/notfn.cfg"
+run_throng "$WORK/badarg.cfg" run typical --show-config -- small_table=tiny
+expect_rc 2 "$WORK/badarg.cfg"
+expect_grep "small_table must be a whole number of at least 1, not tiny" "$WORK/badarg.cfg"
 # -n without -d runs until the requests are done; with -d, whichever first.
 run_throng "$WORK/n.cfg" run -n 100 --show-config
 expect_grep "duration         0s (no limit)" "$WORK/n.cfg"

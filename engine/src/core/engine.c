@@ -705,3 +705,14 @@ int throng_group_get(const throng_engine_t *e, unsigned i, throng_group_t *out)
     if (!out->server) out->server = e->cfg.server;
     return 0;
 }
+
+int throng_check(throng_engine_t *e)
+{
+    if (!e) return THRONG_EINVAL;
+    if (atomic_load(&e->state) != THRONG__IDLE)
+        return throng__fail(e->errmsg, THRONG_ESTATE, "throng_check() needs an engine not started");
+    int rc = check_config(e);
+    if (rc == 0) rc = check_threshold_names(e);
+    if (rc == 0) rc = check_personas(e);
+    return rc;
+}
