@@ -203,6 +203,7 @@ int throng__persona_open(throng__persona_t *p, const throng__persona_spec_t *spe
     lua_pushcfunction(L, call_done);
     p->done_call_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
+    p->state_extra = throng__lua_state_extra(L);
     p->init_timeout = params->interruptible ? params->hook_timeout : 0;
     p->stop = params->stop;
     rc = load_chunk(L, spec, p->label, sizeof p->label, err);

@@ -28,6 +28,7 @@ typedef struct throng__persona {
     int make_ref;        /* the C function that makes an instance, run protected */
     int done_call_ref;   /* the C function that builds the done hook's info and calls it */
     char label[160];     /* the script's name, for messages */
+    void *state_extra;   /* throng__lua_state_extra(L), held here (lua/state.h) */
     double init_timeout; /* params' hook_timeout: each init's limit (0: none) */
     _Atomic int *stop;   /* params' stop */
 } throng__persona_t;

@@ -119,6 +119,11 @@ static budget_t *budget_of(lua_State *L)
     return lua_getallocf(L, &ud) == budget_alloc ? ud : NULL;
 }
 
+void *throng__lua_state_extra(lua_State *L)
+{
+    return budget_of(L);
+}
+
 size_t throng__lua_over_budget(lua_State *L, int *refused)
 {
     budget_t *b = budget_of(L);

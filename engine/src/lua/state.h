@@ -57,6 +57,12 @@ void throng__lua_state_close(lua_State *L);
  * was refused for it since the last call (which clears that). */
 size_t throng__lua_over_budget(lua_State *L, int *refused);
 
+/* The state's own allocation beside LuaJIT's memory (its budget), or
+ * NULL: an owner that may never close the state (an abandoned worker's)
+ * keeps it, so that leak checkers, which do not scan LuaJIT's memory, see
+ * it held. */
+void *throng__lua_state_extra(lua_State *L);
+
 /* The message for the error at idx: "out of Lua memory (budget N MB)" when
  * the budget refused an allocation, else the error as a string, or NULL
  * when it is not one. Clears the refusal. Allocates nothing. */
