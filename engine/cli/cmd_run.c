@@ -274,6 +274,12 @@ static void show_config(const run_flags_t *f)
     printf("on fault         %s\n", on_fault_choices[f->on_fault]);
     printf("once             %s\n", c->once ? "yes" : "no");
     printf("log level        %s\n", cli_log_levels[f->log_level]);
+    printf("max body         %llu bytes\n",
+           (unsigned long long)(c->max_body ? c->max_body : 8u << 20));
+    printf("buffer budget    %llu bytes\n",
+           (unsigned long long)(c->buffer_budget ? c->buffer_budget : 256u << 20));
+    printf("lua memory       %u MB%s\n", c->lua_memory, c->lua_memory ? "" : " (no limit)");
+    printf("hook timeout     %gs%s\n", c->hook_timeout, c->hook_timeout > 0 ? "" : " (never)");
     printf("seed             %llu%s\n", (unsigned long long)c->seed, c->seed ? "" : " (fresh)");
     for (size_t i = 0; i < g->nargs; i++) {
         printf("argument         ");
