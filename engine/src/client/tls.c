@@ -111,6 +111,25 @@ static int on_new_session(SSL *ssl, SSL_SESSION *session)
     return 1; /* the reference is ours now */
 }
 
+/* The system's certificate store where SSL_CTX_set_default_verify_paths
+ * finds it (SSL_CERT_FILE and SSL_CERT_DIR, else the build's defaults),
+ * through the bundle file and the hashed directory only, looked up by
+ * hash as certificates are verified. OpenSSL 3's default also reads the
+ * whole directory at every start through its store loader (opendir):
+ * time for nothing, and descriptor numbers that ThreadSanitizer, which
+ * misses that open, takes for races when another thread reuses them. */
+static int load_system_store(SSL_CTX *c)
+{
+    const char *file = getenv(X509_get_default_cert_file_env());
+    const char *dir = getenv(X509_get_default_cert_dir_env());
+    if (!file) file = X509_get_default_cert_file();
+    if (!dir) dir = X509_get_default_cert_dir();
+    int ok = access(file, R_OK) == 0 && SSL_CTX_load_verify_file(c, file) == 1;
+    ok |= access(dir, R_OK) == 0 && SSL_CTX_load_verify_dir(c, dir) == 1;
+    if (ok) ERR_clear_error();
+    return ok;
+}
+
 int throng__tls_ctx_new(const throng__tls_options_t *o, throng__tls_ctx_t **out, char *err)
 {
     char why[160];
@@ -139,7 +158,7 @@ int throng__tls_ctx_new(const throng__tls_options_t *o, throng__tls_ctx_t **out,
                 throng__tls_ctx_free(ctx);
                 return rc;
             }
-        } else if (SSL_CTX_set_default_verify_paths(c) != 1) {
+        } else if (load_system_store(c) != 1) {
             last_reason(why, sizeof why, "cannot find it");
             throng__tls_ctx_free(ctx);
             return throng__fail(err, THRONG_EINVAL, "the system's certificate store: %s", why);
