@@ -195,9 +195,9 @@ typedef struct throng_config {
                                      and one still running 1 s later is interrupted. A hook stuck in C code,
                                      where no          interrupt reaches, leaves its worker thread behind:
                                      the run          still ends on time, that thread's figures are          its last
-                                     published ones          (at most 250 ms old), and the          thread stays
-                                     parked in the process, its          memory never          freed (report
-                                     threads_abandoned) */
+                                     published ones          (at most 250 ms old), and the          thread
+                                     stays          parked in the process, its          memory never          freed
+                                     (report          threads_abandoned) */
     /* TLS, for https:// servers. Certificates are verified against the
      * system's store by default, the host name (or IP address) as the
      * server was written; a failure is a fault of kind tls. */

@@ -182,7 +182,8 @@ static void test_big_table_key(void)
         CHECK_INT(e->groups[0].cfg.nargs, 2);
         CHECK(has_arg(&e->groups[0], 0, "method=GET") && has_arg(&e->groups[0], 1, "big_table=7"));
         CHECK_INT(e->groups[1].cfg.nargs, 3);
-        CHECK(has_arg(&e->groups[1], 1, "big_table=7") && has_arg(&e->groups[1], 2, "big_table:=9"));
+        CHECK(has_arg(&e->groups[1], 1, "big_table=7") &&
+              has_arg(&e->groups[1], 2, "big_table:=9"));
         CHECK_INT(e->groups[2].cfg.nargs, 1);
         CHECK(has_arg(&e->groups[2], 0, "method=GET"));
     }

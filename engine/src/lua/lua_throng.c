@@ -293,14 +293,9 @@ throng__lua_response_t *throng__lua_new_response(lua_State *L, const throng__lua
 /* -------------------------------------------------------------- module */
 
 static const luaL_Reg functions[] = {
-    {"spread_out", l_spread_out},
-    {"random", l_random},
-    {"fault", l_fault},
-    {"table_shape", l_table_shape},
-    {"now", l_now},
-    {"log", l_log},
-    {"regex", throng__lua_regex},
-    {NULL, NULL},
+    {"spread_out", l_spread_out},   {"random", l_random}, {"fault", l_fault},
+    {"table_shape", l_table_shape}, {"now", l_now},       {"log", l_log},
+    {"regex", throng__lua_regex},   {NULL, NULL},
 };
 
 throng__lua_ctx_t *throng__lua_ctx(lua_State *L)
