@@ -21,8 +21,6 @@ enum {
     KEY_NAME,
     KEY_RESPONSE_BODY
 };
-static const char *const key_names[] = {"method", "path",    "headers", "body",
-                                        "json",   "timeout", "name",    "response_body"};
 
 /* Pushes field key of the table at idx. The names were interned once per
  * state (lua_throng.c), so no string is hashed per request. */
@@ -36,7 +34,7 @@ static void get_field(lua_State *L, int idx, const throng__request_out_t *req, i
 static int text_field(lua_State *L, int idx, const throng__request_out_t *req, int key,
                       const char *dflt, const char **s, size_t *len, char *msg, size_t msglen)
 {
-    const char *field = key_names[key];
+    const char *field = throng__request_fields[key];
     *s = dflt;
     *len = dflt ? strlen(dflt) : 0;
     if (!idx) return 0;
@@ -220,9 +218,9 @@ static void unknown_field(const char *key, int given_by_call, char *msg, size_t 
     }
     const char *best = NULL;
     int best_d = 3;
-    for (size_t i = 0; i < sizeof key_names / sizeof key_names[0]; i++) {
-        int d = distance(key, key_names[i]);
-        if (d < best_d) best = key_names[i], best_d = d;
+    for (size_t i = 0; i < THRONG__REQUEST_FIELDS; i++) {
+        int d = distance(key, throng__request_fields[i]);
+        if (d < best_d) best = throng__request_fields[i], best_d = d;
     }
     if (!best && !strcmp(key, "value")) best = "json"; /* the layer-cake envelope's own field */
     if (best)
@@ -254,10 +252,10 @@ static int check_fields(lua_State *L, int idx, const throng__request_out_t *req,
         }
         const char *key = lua_tostring(L, -1);
         int i = 0;
-        while (i < 8 && key != req->ctx->request_key_text[i])
+        while (i < THRONG__REQUEST_FIELDS && key != req->ctx->request_key_text[i])
             i++;
-        if (i == 8 || (by_call && (i == KEY_METHOD || i == KEY_PATH))) {
-            unknown_field(key, i < 8, msg, msglen);
+        if (i == THRONG__REQUEST_FIELDS || (by_call && (i == KEY_METHOD || i == KEY_PATH))) {
+            unknown_field(key, i < THRONG__REQUEST_FIELDS, msg, msglen);
             lua_pop(L, 1);
             return -1;
         }

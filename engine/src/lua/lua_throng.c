@@ -345,12 +345,13 @@ static void open_response_mt(lua_State *L, throng__lua_ctx_t *ctx, int ctx_index
 }
 
 /* Interned once: the request fields lua_request.c reads on every request. */
+const char *const throng__request_fields[THRONG__REQUEST_FIELDS] = {
+    "method", "path", "headers", "body", "json", "timeout", "name", "response_body"};
+
 static void open_request_keys(lua_State *L, throng__lua_ctx_t *ctx)
 {
-    static const char *const keys[] = {"method", "path",    "headers", "body",
-                                       "json",   "timeout", "name",    "response_body"};
-    for (int i = 0; i < 8; i++) {
-        lua_pushstring(L, keys[i]);
+    for (int i = 0; i < THRONG__REQUEST_FIELDS; i++) {
+        lua_pushstring(L, throng__request_fields[i]);
         ctx->request_key_text[i] = lua_tostring(L, -1); /* strings never move */
         ctx->request_keys[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }

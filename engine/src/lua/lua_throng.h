@@ -53,16 +53,23 @@ typedef struct throng__lua_caller {
 /* Where throng.log lines go: level is a throng_log_level_t. */
 typedef void (*throng__lua_log_fn)(void *data, int level, uint64_t client, const char *msg);
 
+/* The fields a request table may have, in the order of lua_request.c's
+ * KEY_* (interned once per state: ctx->request_keys). */
+#define THRONG__REQUEST_FIELDS 8
+extern const char *const throng__request_fields[THRONG__REQUEST_FIELDS];
+
 /* Per Lua state: who the current caller is, and where logs go. */
 typedef struct throng__lua_ctx {
     throng__lua_caller_t own;  /* calls made outside any client (load time, specs) */
     throng__lua_caller_t *who; /* the current client, or &own */
     int response_mt;           /* the response objects' metatable (registry reference) */
     int response_json;         /* res:json, made once (registry reference) */
-    int request_keys[8];       /* request fields' names (registry references), see lua_request.c */
-    const char *request_key_text[8]; /* the same interned strings' text: a field of a request
-                                        table is one of them when its key has this address */
-    throng__lua_log_fn log;          /* where throng.log lines go (lua/state.c); NULL drops them */
+    int request_keys[THRONG__REQUEST_FIELDS]; /* request fields' names (registry references),
+                                                 see lua_request.c */
+    const char
+        *request_key_text[THRONG__REQUEST_FIELDS]; /* the same interned strings' text: a field of a
+                                 request table is one of them when its key has this address */
+    throng__lua_log_fn log; /* where throng.log lines go (lua/state.c); NULL drops them */
     void *log_data;
     int log_level;             /* lines above this level are dropped */
     throng__lua_watch_t watch; /* calls into Lua, for a watcher on another thread (lua/watch.h) */
