@@ -185,19 +185,18 @@ typedef struct throng_config {
                                      thread) may hold (default 512; 0 = no limit); a client
                                      whose persona needs more faults with a script-error,
                                      "out of Lua memory (budget N MB)" */
-    double hook_timeout;          /* seconds a persona's hook (or a session between two
-                                     waits) may run before it is interrupted: its client
-                                     faults with a script-error naming file and line
-                                     (default 5; 0 = never, and LuaJIT's compiler stays on:
-                                     compiled code cannot be interrupted). Loading a
-                                     script and each init get the same time, or the start
-                                     fails. Once the run is asked to end no hook starts,
-                                     and one still running 1 s later is interrupted. A hook stuck in C code,
-                                     where no          interrupt reaches, leaves its worker thread behind:
-                                     the run          still ends on time, that thread's figures are          its last
-                                     published ones          (at most 250 ms old), and the          thread
-                                     stays          parked in the process, its          memory never          freed
-                                     (report          threads_abandoned) */
+    /* Seconds a persona's hook (or a session between two waits) may run
+     * before it is interrupted: its client faults with a script-error
+     * naming file and line (default 5; 0 = never, and LuaJIT's compiler
+     * stays on: compiled code cannot be interrupted). Loading a script and
+     * each init get the same time, or the start fails. Once the run is
+     * asked to end no hook starts, and one still running 1 s later is
+     * interrupted. A hook stuck in C code, where no interrupt reaches,
+     * leaves its worker thread behind: the run still ends on time, that
+     * thread's figures are its last published ones (at most 250 ms old),
+     * and the thread stays parked in the process, its memory never freed
+     * (report threads_abandoned). */
+    double hook_timeout;
     /* TLS, for https:// servers. Certificates are verified against the
      * system's store by default, the host name (or IP address) as the
      * server was written; a failure is a fault of kind tls. */

@@ -116,6 +116,19 @@ run_tls ca_system -s "https://localhost:$CA_PORT"
 expect_tls_fault ca_system "certificate verify failed: unable to get local issuer certificate"
 echo "ok: a certificate of an unknown CA is refused against the system's store"
 
+# A machine with no certificate store at all (a minimal Debian without
+# ca-certificates): plain HTTP runs as usual; an https:// server's check
+# fails as a tls fault that says what is missing.
+start_server plainhost
+NO_STORE="SSL_CERT_FILE=$WORK/none.pem SSL_CERT_DIR=$WORK/none.d"
+env $NO_STORE "$THRONG" run -c 2 -d 1s --slow-down 0.01 -q -s "$plainhost_ADDR" \
+    >"$WORK/nostore_plain.txt" 2>&1 || fail "plain HTTP without a store: $(cat "$WORK/nostore_plain.txt")"
+env $NO_STORE "$THRONG" run -c 2 -d 1s --slow-down 0.01 -q -s "https://localhost:$CA_PORT" \
+    >"$WORK/nostore_tls.txt" 2>&1
+expect_grep "no system certificate store was found: install ca-certificates, or give --cacert" \
+    "$WORK/nostore_tls.txt"
+echo "ok: without a certificate store, plain HTTP runs and HTTPS says what is missing"
+
 run_tls ca_ok -s "https://localhost:$CA_PORT" --cacert ca.crt
 expect_clean ca_ok
 hs=$(json_value "$WORK/ca_ok.json" 'r["groups"][0]["tls_handshakes"]')

@@ -24,6 +24,7 @@
 struct throng__tls_ctx {
     SSL_CTX *ssl;
     int resume;
+    int no_store; /* the system's store was wanted and not found: every check fails */
 };
 
 static const unsigned char alpn_http11[] = "\x08http/1.1";
@@ -159,9 +160,11 @@ int throng__tls_ctx_new(const throng__tls_options_t *o, throng__tls_ctx_t **out,
                 return rc;
             }
         } else if (load_system_store(c) != 1) {
-            last_reason(why, sizeof why, "cannot find it");
-            throng__tls_ctx_free(ctx);
-            return throng__fail(err, THRONG_EINVAL, "the system's certificate store: %s", why);
+            /* Not an error yet: a run may never open an https:// connection
+             * (a minimal machine without ca-certificates runs plain HTTP
+             * well). Each certificate check then fails, and says why. */
+            ERR_clear_error();
+            ctx->no_store = 1;
         }
     }
     if (o->cert) {
@@ -175,6 +178,7 @@ int throng__tls_ctx_new(const throng__tls_options_t *o, throng__tls_ctx_t **out,
         return throng__fail(err, THRONG_EINVAL, "a client key needs its certificate (cert)");
     }
     SSL_CTX_set_alpn_protos(c, alpn_http11, sizeof alpn_http11 - 1);
+    SSL_CTX_set_app_data(c, ctx);
     ctx->resume = o->resume;
     if (o->resume) {
         SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
@@ -262,8 +266,12 @@ static void describe(throng__tls_t *t, int rc)
     unsigned long code = ERR_peek_last_error();
     long verify = SSL_get_verify_result(ssl);
     if (code && ERR_GET_REASON(code) == SSL_R_CERTIFICATE_VERIFY_FAILED && verify != X509_V_OK) {
-        snprintf(t->error, sizeof t->error, "%s: %s", ERR_reason_error_string(code),
-                 X509_verify_cert_error_string(verify));
+        const throng__tls_ctx_t *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+        snprintf(t->error, sizeof t->error, "%s: %s%s", ERR_reason_error_string(code),
+                 X509_verify_cert_error_string(verify),
+                 ctx && ctx->no_store ? " (no system certificate store was found: install "
+                                        "ca-certificates, or give --cacert)"
+                                      : "");
         ERR_clear_error();
     } else if (code) {
         last_reason(t->error, sizeof t->error, "TLS error");
