@@ -209,6 +209,22 @@ typedef struct throng_config {
 
 THRONG_API void throng_config_init(throng_config_t *config);
 
+/* One stage of a group's load: from the previous stage's target (0 before
+ * the first stage) to this one's, linearly, over duration seconds; a
+ * duration of 0 is a step. */
+typedef struct throng_stage {
+    double duration; /* seconds, not negative */
+    double target;   /* clients (closed model) or arrivals per second (open model) */
+} throng_stage_t;
+
+#define THRONG_MAX_STAGES 64
+
+/* How an open model's arrivals are spaced. */
+typedef enum {
+    THRONG_ARRIVALS_UNIFORM, /* evenly, 1/rate apart */
+    THRONG_ARRIVALS_POISSON  /* at random, exponential gaps of mean 1/rate */
+} throng_arrivals_t;
+
 /* One group of clients running one persona. Initialise with
  * throng_group_init(). Exactly one of persona, persona_path and
  * persona_source names the persona; all NULL means the built-in "table". */
@@ -231,6 +247,32 @@ typedef struct throng_group {
     const char *const *thresholds; /* conditions on this group's figures, as for
                                       throng_add_threshold() ("p99<50ms") */
     size_t nthresholds;
+
+    /* The load model (docs/load-models.md). Closed, the default: a number
+     * of clients (clients, or stages of clients), each waiting for its
+     * answer and thinking before it asks again. Open (rate > 0, or stages
+     * of rates): arrivals on a schedule whatever the server's pace, each
+     * taken by a free client of a pool, or counted dropped when none is
+     * free; latency then counts from each arrival's intended time. */
+    double rate;                /* open model: arrivals per second for the group; each starts
+                                   a session, or the next request of a client whose session
+                                   has more (request_count > 1); 0: closed model */
+    throng_arrivals_t arrivals; /* open model: how arrivals are spaced (default uniform) */
+    unsigned max_clients;       /* open model: the pool's cap (clients is the pool it starts
+                                   with); 0: the default, enough for the peak rate for the
+                                   timeout, within the open-file limit */
+    const throng_stage_t *stages; /* ramps: clients (closed) or rates (open, stages_rate) over
+                                     time; the run lasts their sum unless a duration is set */
+    size_t nstages;
+    int stages_rate;          /* the stages' targets are arrivals per second: open model */
+    double ramp_up;           /* closed model without stages: start the clients evenly over
+                                 this many seconds (0: a short spread, clients / 2000 seconds
+                                 at most 1 s, so that thousands never connect at once) */
+    double expected_interval; /* closed model: the interval each client means to keep
+                                 between requests; with it a `corrected` latency
+                                 distribution is reported beside the measured one, with
+                                 the requests a stalled client never sent filled in
+                                 (HdrHistogram's recordValueWithExpectedInterval); 0: none */
 } throng_group_t;
 
 THRONG_API void throng_group_init(throng_group_t *group);
@@ -265,6 +307,15 @@ typedef struct throng_url {
                          with '/' or '?', without any "#fragment"; "" when none */
     size_t path_len;
 } throng_url_t;
+
+/* Reads stages as a person writes them: "30s:100,5m:100,30s:0" (clients)
+ * or "30s:500/s,5m:500/s,30s:0/s" (arrivals per second), each a duration
+ * as throng_parse_duration() reads it, a colon and a target. Fills up to
+ * cap stages, sets *n and *rate (1 for rates). Returns 0, or THRONG_EINVAL
+ * with a sentence in err (errlen bytes, may be NULL) naming the stage at
+ * fault: a bad duration or target, rates mixed with clients, too many. */
+THRONG_API int throng_parse_stages(const char *text, throng_stage_t *stages, size_t cap, size_t *n,
+                                   int *rate, char *err, size_t errlen);
 
 /* Reads a URL as a person writes it: http:// or https:// (no scheme:
  * http), a host name, an IPv4 address or an IPv6 one in brackets, an

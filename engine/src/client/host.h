@@ -37,6 +37,7 @@ typedef struct throng__worker_settings {
     double duration;     /* seconds the group runs once started; 0 = as long as the run */
     int once;            /* each client runs one session, then is done */
     int keep_last_reply; /* keep the last response's status and body */
+    double expected_interval; /* seconds; > 0: record the corrected distribution too */
     throng_log_cb log;   /* where log lines go (NULL: dropped) */
     void *log_data;
     throng_log_level_t log_level;

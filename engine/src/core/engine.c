@@ -136,6 +136,7 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     s->duration = g->cfg.duration;
     s->once = e->cfg.once;
     s->keep_last_reply = e->cfg.keep_last_reply;
+    s->expected_interval = g->cfg.expected_interval;
     s->log = e->cfg.log;
     s->log_data = e->cfg.log_data;
     s->log_level = e->cfg.log_level;
