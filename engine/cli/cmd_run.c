@@ -15,6 +15,7 @@
 #define CMD "throng run"
 
 static const char *const on_fault_choices[] = {"drop", "restart", NULL};
+static const char *const arrivals_choices[] = {"uniform", "poisson", NULL};
 
 /* Everything the flags say, before it becomes an engine. */
 typedef struct run_flags {
@@ -33,6 +34,10 @@ typedef struct run_flags {
     unsigned process_count, thread_count;
     const char *client_type, *server_address, *debug_level;
     char address[300];
+    /* the load model */
+    const char *rate, *stages_text;
+    int arrivals;
+    throng_stage_t stages[THRONG_MAX_STAGES];
     /* URL mode: a URL loaded by the url persona */
     cli_url_flags_t url;
     cli_url_args_t url_args;
@@ -182,6 +187,58 @@ static int settle_url(run_flags_t *f, const cli_option_t *opts, const cli_args_t
     return 1;
 }
 
+/* --rate, --stages and the flags that go with them: one load model, each
+ * flag with its own, the run as long as the stages unless -d says. */
+static int settle_load(run_flags_t *f, const cli_option_t *opts)
+{
+    throng_group_t *g = &f->group;
+    if (f->rate) {
+        char *end;
+        errno = 0;
+        g->rate = strtod(f->rate, &end);
+        if (end != f->rate && strcmp(end, "/s") == 0) end += 2;
+        if (end == f->rate || *end || errno || !(g->rate > 0) || g->rate > THRONG_MAX_RATE ||
+            (*f->rate < '0' || *f->rate > '9'))
+            return usage_error("--rate '%s' is not arrivals per second: give a number above 0 "
+                               "(500, 2.5, 500/s)",
+                               f->rate);
+    }
+    if (f->stages_text) {
+        char err[256];
+        int rate;
+        if (throng_parse_stages(f->stages_text, f->stages, THRONG_MAX_STAGES, &g->nstages, &rate,
+                                err, sizeof err) != 0)
+            return usage_error("--stages: %s", err);
+        g->stages = f->stages;
+        g->stages_rate = rate;
+        if (f->rate) return usage_error("give --rate or --stages of rates, not both%s", "");
+        if (!rate && given(opts, &g->clients))
+            return usage_error("stages of clients say how many run: drop --clients%s", "");
+        if (!given(opts, &f->cfg.duration)) f->cfg.duration = 0; /* the stages' sum */
+    }
+    int open = f->rate || (f->stages_text && g->stages_rate);
+    g->arrivals = (throng_arrivals_t)f->arrivals;
+    if (!open && given(opts, &g->max_clients))
+        return usage_error("--max-clients is the open model's: give --rate or --stages of rates "
+                           "(30s:500/s)%s",
+                           "");
+    if (!open && given(opts, &f->arrivals))
+        return usage_error("--arrivals is the open model's: give --rate or --stages of rates "
+                           "(30s:500/s)%s",
+                           "");
+    if (given(opts, &g->ramp_up) && (open || f->stages_text))
+        return usage_error("--ramp-up starts a fixed number of clients; with %s, the stages say "
+                           "how the load ramps",
+                           open ? "an open model" : "--stages");
+    if (given(opts, &g->expected_interval) && open)
+        return usage_error("--expected-interval corrects the closed model; the open model's "
+                           "latency already counts from each arrival's intended time%s",
+                           "");
+    if (f->once && (open || f->stages_text))
+        return usage_error("--once runs one session; drop --%s", open && f->rate ? "rate" : "stages");
+    return 0;
+}
+
 /* Turns the described system's flags into throng's; checks what the
  * parser alone cannot. */
 static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *args)
@@ -234,6 +291,7 @@ static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *ar
         f->cfg.once = 1;
         f->cfg.duration = 0; /* the session decides */
     }
+    if (settle_load(f, opts) != 0) return -1;
     if (f->big_table && big_table_arg(f, args) != 0) return usage_error("out of memory%s", "");
     if (f->print) f->cfg.keep_last_reply = 1;
     if (f->tls_resume && f->no_tls_resume)
@@ -259,6 +317,23 @@ static void show_config(const run_flags_t *f)
     printf("processes        %u\n", c->processes);
     printf("threads          %u per process\n", g->threads);
     printf("clients          %u\n", g->clients);
+    if (g->rate > 0 || (g->nstages && g->stages_rate)) {
+        printf("load model       open: %s arrivals", arrivals_choices[g->arrivals]);
+        if (g->rate > 0) printf(", %g per second", g->rate);
+        printf(", pool of %u clients", g->clients);
+        if (g->max_clients)
+            printf(" growing up to %u\n", g->max_clients);
+        else
+            printf(" growing as needed\n");
+    } else {
+        printf("load model       closed");
+        if (g->ramp_up > 0) printf(", ramp-up %gs", g->ramp_up);
+        if (g->expected_interval > 0) printf(", expected interval %gs", g->expected_interval);
+        putchar('\n');
+    }
+    for (size_t i = 0; i < g->nstages; i++)
+        printf("stage            %gs to %g%s\n", g->stages[i].duration, g->stages[i].target,
+               g->stages_rate ? " per second" : " clients");
     printf("request count    %u\n", g->request_count);
     printf("slow down        %gs\n", g->slow_down);
     printf("duration         %gs%s\n", c->duration, c->duration > 0 ? "" : " (no limit)");
@@ -488,6 +563,23 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
          "https: a full handshake on every connection"},
         {"on-fault", 0, CLI_CHOICE, &f.on_fault, "drop|restart",
          "a faulted client leaves (drop, default) or reconnects with backoff", on_fault_choices},
+        {"rate", 'r', CLI_STRING, &f.rate, "R",
+         "open model: R arrivals per second (500, 2.5/s), each a new session (or the next "
+         "request of one, with --request-count), whatever the server's pace"},
+        {"arrivals", 0, CLI_CHOICE, &f.arrivals, "uniform|poisson",
+         "open model: arrivals evenly spaced (default) or at random (Poisson)", arrivals_choices},
+        {"max-clients", 0, CLI_UINT, &f.group.max_clients, "N",
+         "open model: the most clients the pool grows to (default: the peak rate times the "
+         "timeout, within the open-file limit); -c is the pool it starts with",
+         NULL, 1, THRONG_MAX_CLIENTS},
+        {"stages", 0, CLI_STRING, &f.stages_text, "LIST",
+         "ramps, linear from 0: clients (30s:100,5m:100,30s:0) or arrivals per second "
+         "(30s:500/s,5m:500/s); the run lasts their sum unless -d says"},
+        {"ramp-up", 0, CLI_DURATION, &f.group.ramp_up, "TIME",
+         "start the clients evenly over TIME (default: clients/2000 s, at most 1s)"},
+        {"expected-interval", 0, CLI_DURATION, &f.group.expected_interval, "TIME",
+         "closed model: the interval a client means to keep between requests; adds the "
+         "coordinated-omission-corrected latency to the report"},
         {"request-count", 0, CLI_UINT, &f.group.request_count, "N",
          "exchanges per session (default 1)", NULL, 1, THRONG_MAX_REQUEST_COUNT},
         {"slow-down", 0, CLI_DURATION, &f.group.slow_down, "TIME",

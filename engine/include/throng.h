@@ -283,11 +283,15 @@ THRONG_API void throng_group_init(throng_group_t *group);
 /* The limits throng_add_group() holds a group to (and throng_add_script()
  * each group of a plan): clients, threads and request_count from 1,
  * processes from 0 (0: config.processes); slow_down, start_delay and
- * duration are seconds, not negative. */
+ * duration are seconds, not negative; the load model's settings go
+ * together as their comments say (a rate or stages of rates, not both;
+ * max_clients and arrivals only with them; ramp_up only for a fixed
+ * number of clients; expected_interval only in the closed model). */
 #define THRONG_MAX_CLIENTS 1000000u
 #define THRONG_MAX_THREADS 1024u
 #define THRONG_MAX_PROCESSES 4096u
 #define THRONG_MAX_REQUEST_COUNT 100000000u
+#define THRONG_MAX_RATE 10000000.0 /* arrivals per second: rate and stages of rates */
 
 /* Reads a duration as a person writes it: a number and a unit (ns, us, ms,
  * s, m, h, d), several added up ("1h30m"), or a bare number of seconds

@@ -57,6 +57,15 @@ static void rest(throng__client_t *c, double seconds)
     timer_start(c, seconds);
 }
 
+/* Out of the load until the load model calls on the client again: an
+ * open model's client is free for the next arrival. */
+static void park(throng__client_t *c)
+{
+    c->state = THRONG__CLIENT_PARKED;
+    c->retire = 0;
+    if (c->host->set->open) c->host->idle(c->host, c->index);
+}
+
 /* Exchanges answered in the session so far. */
 static unsigned answered(const throng__client_t *c)
 {
@@ -108,7 +117,10 @@ static void end_session(throng__client_t *c)
         if (c->state != THRONG__CLIENT_DONE) finish(c); /* ends the run once nothing is in flight */
         return;
     }
-    rest(c, h->set->slow_down);
+    if (h->set->open || c->retire)
+        park(c);
+    else
+        rest(c, h->set->slow_down);
     report(c, THRONG__CLIENT_SESSION_DONE);
 }
 
@@ -126,6 +138,10 @@ static void fault(throng__client_t *c, throng_fault_t kind, const char *msg)
     if (h->set->once) {
         /* One session, and it failed: nothing to restart. */
         c->state = THRONG__CLIENT_GONE;
+    } else if (h->set->open || c->retire) {
+        /* The load model starts the next session: an open model's pool
+         * keeps its clients, a ramp took this one out. */
+        park(c);
     } else if (kind == THRONG_FAULT_TIMED_OUT) {
         /* A slow server is measured, not a reason to leave. */
         rest(c, h->set->slow_down);
@@ -189,6 +205,8 @@ static void send_next(throng__client_t *c)
         finish(c); /* another client took the last request meanwhile */
         return;
     }
+    lane->x.intended_ns = c->intended;
+    c->intended = 0;
     c->state = THRONG__CLIENT_BUSY;
     throng__conn_send(&lane->conn, &lane->x, req.timeout > 0 ? req.timeout : h->set->timeout,
                       req.head, req.body_use, req.name, req.name_len);
@@ -262,6 +280,13 @@ static void on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind, c
         end_session(c);
         return;
     }
+    if (h->set->open) { /* the next arrival sends the next request */
+        c->state = THRONG__CLIENT_IDLE;
+        h->idle(h, c->index);
+    } else if (c->retire) { /* a ramp down: the session ends with this exchange */
+        session_over(c, -1, NULL);
+        park(c);
+    }
     report(c, THRONG__CLIENT_EXCHANGE_ENDED);
     if (c->state == THRONG__CLIENT_BUSY) think(c); /* unless the run ended meanwhile */
 }
@@ -317,6 +342,45 @@ int throng__client_init(throng__client_t *c, throng__host_t *host, uint64_t id, 
 void throng__client_start(throng__client_t *c)
 {
     start_session(c);
+}
+
+void throng__client_arrive(throng__client_t *c, uint64_t intended_ns)
+{
+    c->intended = intended_ns;
+    if (c->state == THRONG__CLIENT_IDLE) {
+        c->state = THRONG__CLIENT_BUSY;
+        send_next(c);
+    } else {
+        c->s.intended_ns = intended_ns;
+        start_session(c);
+    }
+}
+
+void throng__client_retire(throng__client_t *c)
+{
+    switch (c->state) {
+    case THRONG__CLIENT_NEW:
+    case THRONG__CLIENT_RESTING:
+        uv_timer_stop(&c->timer);
+        park(c);
+        break;
+    case THRONG__CLIENT_THINKING: /* between two exchanges of a session: it ends here */
+        uv_timer_stop(&c->timer);
+        session_over(c, -1, NULL);
+        park(c);
+        break;
+    case THRONG__CLIENT_BUSY:
+        c->retire = 1;
+        break;
+    default:
+        break;
+    }
+}
+
+void throng__client_resume(throng__client_t *c)
+{
+    c->retire = 0;
+    if (c->state == THRONG__CLIENT_NEW || c->state == THRONG__CLIENT_PARKED) start_session(c);
 }
 
 void throng__client_stop(throng__client_t *c, throng_ending_t reason)

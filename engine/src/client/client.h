@@ -24,7 +24,11 @@ typedef enum {
     THRONG__CLIENT_THINKING, /* between exchanges (the timer is the think time) */
     THRONG__CLIENT_RESTING,  /* between sessions or after a fault (the timer restarts it) */
     THRONG__CLIENT_DONE,     /* no more work: the request limit was reached or the run ended */
-    THRONG__CLIENT_GONE      /* left the run after a fault */
+    THRONG__CLIENT_GONE,     /* left the run after a fault */
+    THRONG__CLIENT_PARKED,   /* between sessions, waiting for the load model: an open model's
+                                free client, or one a closed model's ramp took out */
+    THRONG__CLIENT_IDLE      /* open model, request style: in a session, free for the
+                                arrival that sends its next request */
 } throng__client_state_t;
 
 typedef struct throng__client {
@@ -40,6 +44,10 @@ typedef struct throng__client {
     unsigned exchanges;     /* request style: exchanges answered in this session */
     unsigned failures;      /* faults in a row, for the restart backoff */
     uint64_t session_start; /* uv_hrtime() */
+    unsigned index;         /* in its worker's array: what host->idle says */
+    int retire;             /* closed model's ramp down: leave when this exchange ends */
+    uint64_t intended;      /* open model: the arrival's intended time, for the next
+                               exchange begun (uv_hrtime(); 0: none) */
     throng__session_t s;    /* the session style's side */
 } throng__client_t;
 
@@ -52,6 +60,19 @@ int throng__client_init(throng__client_t *c, throng__host_t *host, uint64_t id, 
 
 /* Starts the client's first session. */
 void throng__client_start(throng__client_t *c);
+
+/* Open model: an arrival meant for intended_ns (uv_hrtime()) for a free
+ * client (PARKED, NEW or IDLE): it starts a session, or sends the next
+ * request of its session. The client tells host->idle when it is free
+ * again. */
+void throng__client_arrive(throng__client_t *c, uint64_t intended_ns);
+
+/* Closed model's ramps: retire takes the client out of the run's load
+ * (at once when it is between exchanges, else when its exchange ends: the
+ * session ends there, no fault); resume puts it back (starting a session
+ * when it is out, or cancelling a retirement still to come). */
+void throng__client_retire(throng__client_t *c);
+void throng__client_resume(throng__client_t *c);
 
 /* Ends the client's part in the run: an exchange under way is settled
  * (faulted aborted for reason THRONG_END_STOPPED, else cancelled), and

@@ -37,6 +37,13 @@ void throng__ledger_unsolicited(throng__ledger_t *l, uint64_t received)
     throng__stats_unsolicited(l->stats, received);
 }
 
+void throng__ledger_arrival(throng__ledger_t *l, int dropped)
+{
+    tick(l);
+    l->stats->n.arrivals++;
+    l->stats->n.dropped += dropped != 0;
+}
+
 int throng__exchange_begin(throng__exchange_t *x, throng__ledger_t *l, const char *name, size_t len)
 {
     assert(x->outcome != THRONG__EXCHANGE_OPEN);
@@ -45,6 +52,7 @@ int throng__exchange_begin(throng__exchange_t *x, throng__ledger_t *l, const cha
     x->ledger = l;
     x->name = throng__stats_name(l->stats, name, len);
     x->outcome = THRONG__EXCHANGE_OPEN;
+    x->intended_ns = 0;
     throng__stats_begin(l->stats, x->name);
     return 0;
 }

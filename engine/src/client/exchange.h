@@ -58,7 +58,9 @@ typedef enum {
 typedef struct throng__exchange {
     throng__ledger_t *ledger;
     throng__outcome_t outcome;
-    int name; /* the request name's index in the ledger's stats, or -1 */
+    int name;             /* the request name's index in the ledger's stats, or -1 */
+    uint64_t intended_ns; /* uv_hrtime() of the request's intended start (an open model's
+                             arrival), set by the caller after begin; 0: none */
 } throng__exchange_t;
 
 /* 1 when the run's request limit is reached: no exchange can begin. */
@@ -82,6 +84,11 @@ void throng__ledger_unsolicited(throng__ledger_t *l, uint64_t received);
  * x must not be open. */
 int throng__exchange_begin(throng__exchange_t *x, throng__ledger_t *l, const char *name,
                            size_t len);
+
+/* One arrival of an open model, taken by a client or dropped (no client
+ * was free): counted apart, no ledger count (a dropped arrival was never
+ * sent), no fault. */
+void throng__ledger_arrival(throng__ledger_t *l, int dropped);
 
 /* 1 while x is begun and has no outcome. */
 static inline int throng__exchange_open(const throng__exchange_t *x)

@@ -21,6 +21,7 @@
 #include "util/address.h"
 #include "util/buf.h"
 #include "util/http.h"
+#include "util/stages.h"
 #include "throng.h"
 
 /* What a group's workers share, read-only while they run. */
@@ -38,6 +39,12 @@ typedef struct throng__worker_settings {
     int once;            /* each client runs one session, then is done */
     int keep_last_reply; /* keep the last response's status and body */
     double expected_interval; /* seconds; > 0: record the corrected distribution too */
+    /* The load model: the level over time from the group's start is the
+     * number of clients running (closed) or arrivals per second (open). */
+    int open;                   /* arrivals on a schedule, each taken by a free client */
+    throng_arrivals_t arrivals; /* open: how they are spaced */
+    unsigned max_clients;       /* open: the group's pool cap */
+    throng__schedule_t load;
     throng_log_cb log;   /* where log lines go (NULL: dropped) */
     void *log_data;
     throng_log_level_t log_level;
@@ -77,6 +84,9 @@ struct throng__host {
      * a way that ends the run. */
     void (*report)(throng__host_t *h, throng__client_event_t ev,
                    const throng__http_response_t *answer);
+    /* Open model: the client at index (in the worker's array) is free for
+     * the next arrival, between sessions or between two requests of one. */
+    void (*idle)(throng__host_t *h, unsigned index);
 
     char msg[512];                         /* fault messages are formatted here */
     char read_buffer[THRONG__READ_BUFFER]; /* every read of this thread lands here */

@@ -441,7 +441,11 @@ static int begin(lua_State *L, throng__session_t *s, throng__lane_t *lane,
                  const throng__request_out_t *req)
 {
     release_responses(s, L);
-    return throng__exchange_begin(&lane->x, &s->host->ledger, req->name, req->name_len);
+    if (throng__exchange_begin(&lane->x, &s->host->ledger, req->name, req->name_len) != 0)
+        return -1;
+    lane->x.intended_ns = s->intended_ns; /* the session's first exchange: its arrival's */
+    s->intended_ns = 0;
+    return 0;
 }
 
 static void send_on(throng__lane_t *lane, const throng__request_out_t *req, unsigned slot)

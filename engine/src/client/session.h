@@ -57,6 +57,8 @@ typedef struct throng__session {
     int live_ref; /* the responses whose buffers the client's next exchange gives back */
     unsigned nlive;
     unsigned answered;      /* exchanges answered in this session */
+    uint64_t intended_ns;   /* open model: the arrival's intended time, for the session's
+                               first exchange (uv_hrtime(); 0: none) */
     unsigned running : 1;   /* inside lua_resume */
     unsigned ready : 1;     /* what the coroutine waits for arrived while it ran */
     unsigned faulted : 1;   /* an exchange it waits for faulted */

@@ -2,6 +2,7 @@
  * the orderly end of all three. */
 #include <assert.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ static void lua_log(void *data, int level, uint64_t client, const char *msg);
 static void on_client(throng__host_t *h, throng__client_event_t ev,
                       const throng__http_response_t *answer);
 static void ledger_clock(void *data);
+static void on_idle(throng__host_t *h, unsigned index);
 
 /* Lends the clients what they share: the loop, the persona, the books. */
 static void host_init(throng__worker_t *w)
@@ -34,6 +36,7 @@ static void host_init(throng__worker_t *w)
     h->resolver = &w->resolver;
     h->log_level = w->set->log ? (int)w->set->log_level : -1;
     h->report = on_client;
+    h->idle = on_idle;
     h->stop_reason = &w->stop_reason;
     throng__bufpool_init(&h->pool);
     throng__resolver_init(&w->resolver, &w->loop);
@@ -45,6 +48,9 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
 {
     w->set = set;
     w->nclients = nclients;
+    w->first_id = first_id;
+    w->seed = seed;
+    if (w->cap < nclients) w->cap = nclients;
     w->notify_fd = -1;
     w->ending = THRONG_END_NONE;
     atomic_init(&w->stop_reason, THRONG_END_NONE);
@@ -61,6 +67,8 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     w->tick.data = w;
     uv_timer_init(&w->loop, &w->group_timer);
     w->group_timer.data = w;
+    uv_timer_init(&w->loop, &w->load_timer);
+    w->load_timer.data = w;
     w->loop_ready = 1;
 
     if ((rc = throng__persona_open(&w->persona, spec, params, err)) != 0) return rc;
@@ -68,13 +76,20 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     w->persona.ctx->log = lua_log;
     w->persona.ctx->log_data = w;
     w->persona.ctx->log_level = w->host.log_level;
-    w->clients = calloc(nclients ? nclients : 1, sizeof *w->clients);
+    /* The open model's pool may grow to cap: the array is made for it at
+     * once (calloc'd pages no client touched cost no memory), so that a
+     * client never moves. */
+    w->clients = calloc(w->cap ? w->cap : 1, sizeof *w->clients);
     if (!w->clients)
-        return throng__fail(err, THRONG_ENOMEM, "out of memory for %u clients", nclients);
+        return throng__fail(err, THRONG_ENOMEM, "out of memory for %u clients", w->cap);
+    if (set->open && !(w->free = calloc(w->cap, sizeof *w->free)))
+        return throng__fail(err, THRONG_ENOMEM, "out of memory for %u clients", w->cap);
+    throng__rng_seed(&w->rng, throng__mix64(seed ^ throng__mix64(~first_id)));
     for (unsigned i = 0; i < nclients; i++) {
         uint64_t id = first_id + i;
         rc = throng__client_init(&w->clients[i], &w->host, id,
                                  throng__mix64(seed ^ throng__mix64(id)), err);
+        w->clients[i].index = i;
         w->ninit = i + 1; /* its handles exist, even when its persona's init failed */
         if (rc != 0) return rc;
     }
@@ -163,6 +178,7 @@ static void shutdown_run(throng__worker_t *w, throng_ending_t reason)
     throng__resolver_close(&w->resolver);
     uv_close((uv_handle_t *)&w->tick, NULL);
     uv_close((uv_handle_t *)&w->group_timer, NULL);
+    uv_close((uv_handle_t *)&w->load_timer, NULL);
     pthread_mutex_lock(&w->lock);
     w->wake_closed = 1;
     pthread_mutex_unlock(&w->lock);
@@ -234,10 +250,143 @@ static void on_group_end(uv_timer_t *t)
     shutdown_run(t->data, THRONG_END_DURATION);
 }
 
+/* ------------------------------------------------------- the load model */
+
+/* Seconds since the group started: the schedule's clock. */
+static double group_time(const throng__worker_t *w)
+{
+    return (double)(uv_hrtime() - w->group_start_ns) * 1e-9;
+}
+
+static void on_load(uv_timer_t *t);
+
+/* Wakes the worker at `at` (seconds on the schedule's clock; now is the
+ * clock's reading): at once when it is due, else on the first
+ * millisecond after it. Never, when it never comes. */
+static void wake_at(throng__worker_t *w, double at, double now)
+{
+    if (w->stopping || !isfinite(at)) return;
+    double ms = (at - now) * 1000;
+    uint64_t delay = ms <= 0 ? 0 : ms > 1e12 ? (uint64_t)1e12 : (uint64_t)ceil(ms);
+    uv_timer_start(&w->load_timer, on_load, delay, 0);
+}
+
+/* Closed model: runs the first `level` clients here, retiring those past
+ * it (each finishes its exchange and leaves; no fault) and resuming or
+ * starting those below it. */
+static void set_level(throng__worker_t *w, unsigned level)
+{
+    if (level > w->nclients) level = w->nclients;
+    unsigned was = w->level;
+    w->level = level;
+    for (unsigned i = level; i < was; i++)
+        throng__client_retire(&w->clients[i]);
+    for (unsigned i = was; i < level && !w->stopping; i++)
+        throng__client_resume(&w->clients[i]);
+}
+
+static void closed_tick(throng__worker_t *w)
+{
+    const throng__schedule_t *load = &w->set->load;
+    double now = group_time(w);
+    set_level(w, throng__place_share(&w->place, throng__schedule_count(load, now)));
+    wake_at(w, throng__schedule_next_change(load, now), now);
+}
+
+/* Open model: when this worker's next arrival is due. Uniform: the
+ * group's k-th arrival falls when the schedule's area reaches k + 1/2,
+ * and this worker takes every (procs * threads)-th from its slot. Poisson:
+ * each worker's arrivals are a Poisson process of its share of the rate
+ * (together, one of the whole rate), the area between two of them an
+ * exponential gap. */
+static void next_arrival(throng__worker_t *w)
+{
+    const throng__place_t *p = &w->place;
+    double slots = (double)p->procs * p->threads;
+    if (w->set->arrivals == THRONG_ARRIVALS_POISSON)
+        w->area += slots * -log1p(-throng__rng_double(&w->rng));
+    else
+        w->area = (double)w->arrivals * slots + (p->thread * p->procs + p->proc) + 0.5;
+    w->next_at = throng__schedule_when(&w->set->load, w->area);
+}
+
+/* A client more for the pool: its persona instance made now. NULL when
+ * the pool is full or the persona's init failed (counted). */
+static throng__client_t *grow_pool(throng__worker_t *w)
+{
+    if (w->nclients >= w->cap) return NULL;
+    unsigned i = w->nclients;
+    /* Ids beyond every group's first clients: (group + 1) * 10^9, then
+     * the worker's slot and turn, so that no two clients share one. */
+    const throng__place_t *p = &w->place;
+    uint64_t id = (uint64_t)(w->group + 1) * 1000000000u + (p->thread * p->procs + p->proc) +
+                  (uint64_t)i * p->procs * p->threads;
+    char err[THRONG__ERRMSG_LEN];
+    int rc = throng__client_init(&w->clients[i], &w->host, id,
+                                 throng__mix64(w->seed ^ throng__mix64(id)), err);
+    w->clients[i].index = i;
+    w->ninit = w->nclients = i + 1; /* its handles exist, even when its init failed */
+    if (rc != 0) {
+        throng__ledger_fault(&w->host.ledger, THRONG_FAULT_SCRIPT_ERROR, err);
+        w->clients[i].state = THRONG__CLIENT_GONE;
+        w->stats.n.clients_faulted++;
+        return NULL;
+    }
+    w->stats.n.clients_active++;
+    return &w->clients[i];
+}
+
+/* One arrival, meant for intended_ns: a free client takes it, or a new
+ * one, or it is dropped (counted). */
+static void arrive(throng__worker_t *w, uint64_t intended_ns)
+{
+    throng__client_t *c = w->nfree ? &w->clients[w->free[--w->nfree]] : grow_pool(w);
+    throng__ledger_arrival(&w->host.ledger, c == NULL);
+    if (c) throng__client_arrive(c, intended_ns);
+}
+
+#define ARRIVALS_PER_WAKE 10000 /* then the loop does other work before the rest */
+
+static void open_tick(throng__worker_t *w)
+{
+    double now = group_time(w);
+    for (unsigned n = 0; w->next_at <= now && !w->stopping && n < ARRIVALS_PER_WAKE; n++) {
+        if (throng__ledger_spent(&w->host.ledger)) return; /* no arrival can send */
+        uint64_t intended = w->group_start_ns + (uint64_t)(w->next_at * 1e9);
+        w->arrivals++;
+        next_arrival(w);
+        arrive(w, intended);
+    }
+    wake_at(w, w->next_at, now);
+}
+
+static void on_load(uv_timer_t *t)
+{
+    throng__worker_t *w = t->data;
+    if (w->set->open)
+        open_tick(w);
+    else
+        closed_tick(w);
+}
+
+/* A client of the open model's pool is free for the next arrival. */
+static void on_idle(throng__host_t *h, unsigned index)
+{
+    throng__worker_t *w = (throng__worker_t *)((char *)h - offsetof(throng__worker_t, host));
+    if (w->free && w->nfree < w->cap) w->free[w->nfree++] = index;
+}
+
 static void start_clients(throng__worker_t *w)
 {
-    for (unsigned i = 0; i < w->nclients && !w->stopping; i++)
-        throng__client_start(&w->clients[i]);
+    w->group_start_ns = uv_hrtime();
+    if (w->set->open) {
+        for (unsigned i = w->nclients; i-- > 0;) /* the first on top */
+            w->free[w->nfree++] = i;
+        next_arrival(w);
+        open_tick(w);
+    } else {
+        closed_tick(w);
+    }
     if (!w->stopping && w->set->duration > 0)
         uv_timer_start(&w->group_timer, on_group_end, ms_of(w->set->duration), 0);
 }
@@ -371,6 +520,7 @@ static void close_unstarted(throng__worker_t *w)
         throng__client_stop(&w->clients[i], THRONG_END_NONE);
     uv_close((uv_handle_t *)&w->tick, NULL);
     uv_close((uv_handle_t *)&w->group_timer, NULL);
+    uv_close((uv_handle_t *)&w->load_timer, NULL);
     uv_close((uv_handle_t *)&w->wake, NULL);
     uv_run(&w->loop, UV_RUN_DEFAULT);
 }
@@ -385,6 +535,7 @@ int throng__worker_destroy(throng__worker_t *w)
     for (unsigned i = 0; i < w->ninit; i++)
         throng__client_free(&w->clients[i]);
     free(w->clients);
+    free(w->free);
     throng__persona_close(&w->persona); /* collects responses: before the pool goes */
     throng__bufpool_destroy(&w->host.pool);
     throng__buf_free(&w->host.json);

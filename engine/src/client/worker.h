@@ -22,10 +22,31 @@
 #include "lua/persona.h"
 #include "stats/stats.h"
 #include "util/buf.h"
+#include "util/rng.h"
 
 #define THRONG__SECONDS_KEPT 8 /* finished seconds waiting for the engine to take them */
 
 typedef struct throng__worker throng__worker_t;
+
+/* A worker's place among its group's: procs processes, this one's index
+ * proc, threads threads in it, this one's index thread. A load of n
+ * (clients, a pool's cap) splits over the places exactly, each taking
+ * n / parts and the first n % parts one more, first over processes, then
+ * over threads; in the open model the group's arrivals go round the
+ * places in turn, the k-th to slot k % (procs * threads). */
+typedef struct throng__place {
+    unsigned procs, proc, threads, thread;
+} throng__place_t;
+
+static inline unsigned throng__share_of(unsigned n, unsigned parts, unsigned i)
+{
+    return n / parts + (i < n % parts);
+}
+
+static inline unsigned throng__place_share(const throng__place_t *p, unsigned n)
+{
+    return throng__share_of(throng__share_of(n, p->procs, p->proc), p->threads, p->thread);
+}
 
 /* What became of a worker's thread. */
 enum {
@@ -52,6 +73,21 @@ struct throng__worker {
     throng__client_t *clients;
     unsigned nclients;
     unsigned ninit;        /* clients whose handles exist */
+    uint64_t first_id;     /* the first client's id */
+    uint64_t seed;         /* the run's seed, for clients made later */
+
+    /* The load model (client/host.h's settings.load). */
+    throng__place_t place;
+    unsigned cap;            /* open: the pool's cap here (0: nclients, no growth) */
+    unsigned level;          /* closed: clients the schedule runs here now */
+    uv_timer_t load_timer;   /* the schedule's next change or arrival */
+    uint64_t group_start_ns; /* uv_hrtime() at the group's start: the schedule's 0 */
+    unsigned *free;          /* open: the clients free for an arrival (a stack) */
+    unsigned nfree;
+    uint64_t arrivals;  /* open, uniform: this worker's arrivals so far */
+    double area;        /* open, poisson: the schedule's area at the next arrival */
+    double next_at;     /* open: seconds from the group's start of the next arrival */
+    throng__rng_t rng;  /* open, poisson: the gaps */
     int loop_ready;        /* the loop and the worker's own handles exist */
     throng__stats_t stats; /* the ledger's books, and what clients report */
 

@@ -2,12 +2,14 @@
  * clients run, start, throng_wait() (the control loop of control.c over
  * the run's sources), stop, and cleanup. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -100,6 +102,61 @@ static int check_config(throng_engine_t *e)
     return 0;
 }
 
+/* A closed run's clients start over this spread when no ramp is asked
+ * for: clients / SPREAD_RATE seconds, at most SPREAD_MAX, so that
+ * thousands of clients never call connect in the same millisecond. */
+#define SPREAD_RATE 2000.0
+#define SPREAD_MAX 1.0
+
+/* The open model's default pool cap: enough clients for the peak rate
+ * for the timeout, within the open-file limit of each process. */
+static unsigned default_max_clients(const throng_engine_t *e, const throng__group_t *g)
+{
+    double want = ceil(throng__group_peak(&g->cfg) * (e->cfg.timeout > 0 ? e->cfg.timeout : 5));
+    struct rlimit lim;
+    unsigned procs = g->procs > 1 ? g->procs : 1;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+        double files = ((double)lim.rlim_cur - 64) * procs;
+        if (want > files) want = files;
+    }
+    if (want > THRONG_MAX_CLIENTS) want = THRONG_MAX_CLIENTS;
+    return want > g->cfg.clients ? (unsigned)want : g->cfg.clients;
+}
+
+/* The group's load over time, in the settings its workers share. */
+static void prepare_load(throng_engine_t *e, throng__group_t *g)
+{
+    throng__worker_settings_t *s = &g->set;
+    const throng_group_t *c = &g->cfg;
+    s->open = c->rate > 0 || (c->nstages && c->stages_rate);
+    s->arrivals = c->arrivals;
+    if (c->nstages) {
+        throng__schedule_stages(&s->load, c->stages, c->nstages);
+        double total = 0;
+        for (size_t i = 0; i < c->nstages; i++)
+            total += c->stages[i].duration;
+        /* The stages say how long the group runs, unless a duration does. */
+        if (s->duration <= 0 && e->cfg.duration <= 0) s->duration = total;
+    } else if (s->open) {
+        throng__schedule_constant(&s->load, c->rate);
+    } else {
+        double spread = c->clients / SPREAD_RATE;
+        throng__schedule_ramp(&s->load, c->ramp_up > 0 ? c->ramp_up
+                                                      : spread < SPREAD_MAX ? spread
+                                                                            : SPREAD_MAX,
+                              c->clients);
+    }
+    if (s->open) {
+        /* Every worker thread of every process takes a share of the
+         * arrivals, with a client of its own to start with. */
+        unsigned procs = g->procs > 1 ? g->procs : 1, workers = procs * (c->threads ? c->threads : 1);
+        if (c->max_clients && g->cfg.clients > c->max_clients) g->cfg.clients = c->max_clients;
+        if (g->cfg.clients < workers) g->cfg.clients = workers;
+        s->max_clients = c->max_clients ? c->max_clients : default_max_clients(e, g);
+        if (s->max_clients < g->cfg.clients) s->max_clients = g->cfg.clients;
+    }
+}
+
 /* Resolves the group's server and fills the settings its workers share. */
 static int prepare_group(throng_engine_t *e, throng__group_t *g)
 {
@@ -141,6 +198,7 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     s->log_data = e->cfg.log_data;
     s->log_level = e->cfg.log_level;
     g->procs = g->cfg.processes ? g->cfg.processes : e->cfg.processes;
+    prepare_load(e, g);
     if (g->procs > g->cfg.clients) g->procs = g->cfg.clients; /* no process without a client */
     if (g->procs > 1) e->forks += g->procs;                   /* processes of its own */
     return 0;
@@ -213,6 +271,10 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
             if (!w) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
             w->group = gi;
             w->run_start_ms = e->started_ns / 1000000;
+            w->place = (throng__place_t){g->procs > 1 ? g->procs : 1, part, threads, t};
+            /* The open model's pool grows up to this worker's share of the cap. */
+            if (g->set.open)
+                w->cap = throng__place_share(&w->place, g->set.max_clients);
             int rc =
                 throng__worker_init(w, &g->set, &spec, &params, n, first + 1, e->seed, e->errmsg);
             if (rc) return rc;

@@ -58,6 +58,7 @@ void throng__group_free(throng__group_t *g)
     free((char *)g->cfg.persona_path);
     free((char *)g->cfg.persona_source);
     free((char *)g->cfg.server);
+    free((void *)g->cfg.stages);
     for (size_t i = 0; i < g->cfg.nargs && g->args; i++)
         free(g->args[i]);
     free(g->args);
@@ -99,6 +100,68 @@ static int check_seconds(char *err, const throng_group_t *g, const char *key, do
     return refuse(err, g, "%s must be seconds, not negative, not %g", key, v);
 }
 
+/* The load model's settings: one model, and each setting with its own. */
+static int check_load(char *err, const throng_group_t *g)
+{
+    int rc, open = g->rate > 0 || (g->nstages && g->stages_rate);
+    if (!(g->rate >= 0 && g->rate <= THRONG_MAX_RATE))
+        return refuse(err, g, "rate must be arrivals per second from 0 to %g, not %g",
+                      (double)THRONG_MAX_RATE, g->rate);
+    if ((rc = check_seconds(err, g, "ramp_up", g->ramp_up)) ||
+        (rc = check_seconds(err, g, "expected_interval", g->expected_interval)))
+        return rc;
+    if (g->nstages > THRONG_MAX_STAGES)
+        return refuse(err, g, "stages: %zu stages, at most %d", g->nstages, THRONG_MAX_STAGES);
+    if (g->nstages && !g->stages) return refuse(err, g, "stages: nstages is %zu, stages NULL", g->nstages);
+    double total = 0;
+    for (size_t i = 0; i < g->nstages; i++) {
+        const throng_stage_t *st = &g->stages[i];
+        if (!(st->duration >= 0 && isfinite(st->duration)))
+            return refuse(err, g, "stage %zu: the duration must be seconds, not %g", i + 1,
+                          st->duration);
+        double most = g->stages_rate ? THRONG_MAX_RATE : THRONG_MAX_CLIENTS;
+        if (!(st->target >= 0 && st->target <= most))
+            return refuse(err, g, "stage %zu: the target must be from 0 to %g %s, not %g", i + 1,
+                          most, g->stages_rate ? "arrivals per second" : "clients", st->target);
+        if (!g->stages_rate && st->target != floor(st->target))
+            return refuse(err, g, "stage %zu: %g clients is not a whole number", i + 1, st->target);
+        total += st->duration;
+    }
+    if (g->nstages && total <= 0) return refuse(err, g, "stages: they last no time");
+    if (g->nstages && !g->stages_rate && throng__group_peak(g) < 1)
+        return refuse(err, g, "stages: no stage has a client");
+    if (g->rate > 0 && g->nstages)
+        return refuse(err, g,
+                      "rate and stages: give one (a rate, or stages of rates such as 30s:500/s)");
+    if (!open && g->max_clients)
+        return refuse(err, g, "max_clients is the open model's (with a rate or stages of rates)");
+    if (!open && g->arrivals != THRONG_ARRIVALS_UNIFORM)
+        return refuse(err, g, "arrivals is the open model's (with a rate or stages of rates)");
+    if (g->arrivals != THRONG_ARRIVALS_UNIFORM && g->arrivals != THRONG_ARRIVALS_POISSON)
+        return refuse(err, g, "arrivals must be uniform or poisson");
+    if (g->max_clients > THRONG_MAX_CLIENTS)
+        return refuse(err, g, "max_clients must be at most %u, not %u", THRONG_MAX_CLIENTS,
+                      g->max_clients);
+    if (g->ramp_up > 0 && (open || g->nstages))
+        return refuse(err, g,
+                      "ramp_up starts a fixed number of clients: with %s, the stages say how the "
+                      "load ramps",
+                      open ? "an open model" : "stages");
+    if (g->expected_interval > 0 && open)
+        return refuse(err, g,
+                      "expected_interval corrects the closed model: the open model's latency "
+                      "already counts from each arrival's intended time");
+    return 0;
+}
+
+double throng__group_peak(const throng_group_t *g)
+{
+    double peak = g->rate;
+    for (size_t i = 0; i < g->nstages && g->stages; i++)
+        if (g->stages[i].target > peak) peak = g->stages[i].target;
+    return peak;
+}
+
 int throng__group_check(const throng_group_t *g, char *err)
 {
     int rc, sources = !!g->persona + !!g->persona_path + !!g->persona_source;
@@ -117,6 +180,7 @@ int throng__group_check(const throng_group_t *g, char *err)
         (rc = check_seconds(err, g, "start_delay", g->start_delay)) ||
         (rc = check_seconds(err, g, "duration", g->duration)))
         return rc;
+    if ((rc = check_load(err, g))) return rc;
     if (g->nargs && !g->args) return refuse(err, g, "args: nargs is %zu, args NULL", g->nargs);
     for (size_t i = 0; i < g->nargs; i++) {
         const char *eq = g->args[i] ? strchr(g->args[i], '=') : NULL;
@@ -160,6 +224,16 @@ int throng_add_group(throng_engine_t *e, const throng_group_t *g)
     for (size_t i = 0; i < g->nargs && ng->args; i++)
         ng->args[i] = dup_or_null(g->args[i], &failed);
     ng->cfg.args = (const char *const *)ng->args;
+    if (g->nstages) {
+        throng_stage_t *stages = malloc(g->nstages * sizeof *stages);
+        if (stages) memcpy(stages, g->stages, g->nstages * sizeof *stages);
+        else failed = 1;
+        ng->cfg.stages = stages;
+        /* Stages of clients: the group has as many as the highest asks for. */
+        if (!g->stages_rate) ng->cfg.clients = (unsigned)throng__group_peak(g);
+    } else {
+        ng->cfg.stages = NULL;
+    }
     if (failed) {
         throng__group_free(ng);
         return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory adding a group");

@@ -26,6 +26,10 @@ int throng__group_check(const throng_group_t *g, char *err);
 /* The group's name for messages: its name, else its persona's. */
 const char *throng__group_label(const throng_group_t *g);
 
+/* The highest load the group asks for: its rate, or its stages' highest
+ * target (clients or arrivals per second). */
+double throng__group_peak(const throng_group_t *g);
+
 /* Frees what the engine's copy of a group owns (not the struct itself). */
 void throng__group_free(throng__group_t *g);
 

@@ -51,6 +51,8 @@ typedef struct throng__counts {
     uint64_t clients_active;   /* clients still in the run */
     uint64_t clients_faulted;  /* clients that left after a fault */
     uint64_t clients_finished; /* clients with nothing more to do (--once, request limit) */
+    uint64_t arrivals;         /* open model: arrivals due, taken or dropped */
+    uint64_t dropped;          /* open model: arrivals that found no free client */
 } throng__counts_t;
 
 /* What is counted for one request name. A name's stats are about 550 KB,
