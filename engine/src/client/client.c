@@ -358,6 +358,8 @@ void throng__client_arrive(throng__client_t *c, uint64_t intended_ns)
 
 void throng__client_retire(throng__client_t *c)
 {
+    THRONG__DEBUG(c->host, c->who.id, "retired by the load model%s",
+                  c->state == THRONG__CLIENT_BUSY ? ": leaves when its exchange ends" : "");
     switch (c->state) {
     case THRONG__CLIENT_NEW:
     case THRONG__CLIENT_RESTING:

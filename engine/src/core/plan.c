@@ -22,14 +22,21 @@
 #include "lua/state.h"
 #include "lua/watch.h"
 #include "util/duration.h"
+#include "util/stages.h"
 
 #define MAX_GROUPS 256
 #define MAX_ARGS 64
 
 static const char *const plan_keys[] = {
-    "persona", "clients",     "processes", "threads",    "request_count", "slow_down", "big_table",
-    "server",  "start_delay", "duration",  "thresholds", "args",          "name",      NULL,
+    "persona",   "clients",     "processes",   "threads",  "request_count",     "slow_down",
+    "big_table", "server",      "start_delay", "duration", "thresholds",        "args",
+    "name",      "rate",        "arrivals",    "stages",   "max_clients",       "ramp_up",
+    "expected_interval",        NULL,
 };
+#define PLAN_KEYS_TEXT                                                                             \
+    "persona, clients, processes, threads, request_count, slow_down, big_table, server, "         \
+    "start_delay, duration, thresholds, args, rate, arrivals, stages, max_clients, ramp_up, "     \
+    "expected_interval"
 
 /* What one group of a plan says, with the strings it owns. */
 typedef struct plan_group {
@@ -43,6 +50,8 @@ typedef struct plan_group {
     char big_table[48];   /* the big_table key, as "big_table=N", or "" */
     char *thresholds[32];
     size_t nthresholds;
+    throng_stage_t stages[THRONG_MAX_STAGES];
+    int own_stages; /* g.stages points into stages (else the defaults' or none) */
 } plan_group_t;
 
 typedef struct plan {
@@ -180,6 +189,79 @@ static int set_thresholds(plan_t *p, plan_group_t *pg, lua_State *L, int idx)
     return 0;
 }
 
+/* stages = "30s:100,5m:100" or { "30s:100", "5m:100" }: read as --stages. */
+static int set_stages(plan_t *p, plan_group_t *pg, lua_State *L, int idx)
+{
+    char text[2048] = "", err[256];
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        snprintf(text, sizeof text, "%s", lua_tostring(L, idx));
+    } else if (lua_istable(L, idx)) {
+        size_t len = 0;
+        for (int i = 1;; i++) {
+            lua_rawgeti(L, idx, i);
+            if (lua_isnil(L, -1)) break;
+            if (lua_type(L, -1) != LUA_TSTRING)
+                return fail(p, pg, "stages must be a list of strings, as { \"30s:100\", "
+                                   "\"5m:100\" }");
+            len += (size_t)snprintf(text + len, len < sizeof text ? sizeof text - len : 0, "%s%s",
+                                    i > 1 ? "," : "", lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+        if (len >= sizeof text) return fail(p, pg, "stages: too long");
+    } else {
+        return fail(p, pg, "stages must be a string (\"30s:100,5m:100\") or a list of strings");
+    }
+    int rate;
+    if (throng__stages_parse(text, pg->stages, THRONG_MAX_STAGES, &pg->g.nstages, &rate, err,
+                             sizeof err) != 0)
+        return fail(p, pg, "stages: %s", err);
+    pg->g.stages = pg->stages;
+    pg->g.stages_rate = rate;
+    pg->own_stages = 1;
+    return 0;
+}
+
+/* The load model's keys: rate, arrivals, max_clients, stages, ramp_up,
+ * expected_interval. 1 when key is none of them. */
+static int set_load_key(plan_t *p, plan_group_t *pg, lua_State *L, const char *key, int v)
+{
+    throng_group_t *g = &pg->g;
+    double d;
+    unsigned n;
+    if (!strcmp(key, "stages")) return set_stages(p, pg, L, v);
+    if (!strcmp(key, "rate")) {
+        if (lua_type(L, v) != LUA_TNUMBER || !(lua_tonumber(L, v) > 0))
+            return fail(p, pg, "rate must be arrivals per second, a number above 0, not '%s'",
+                        value_text(L, v));
+        g->rate = lua_tonumber(L, v);
+        return 0;
+    }
+    if (!strcmp(key, "arrivals")) {
+        const char *a = lua_type(L, v) == LUA_TSTRING ? lua_tostring(L, v) : "";
+        if (strcmp(a, "uniform") && strcmp(a, "poisson"))
+            return fail(p, pg, "arrivals must be \"uniform\" or \"poisson\", not '%s'",
+                        value_text(L, v));
+        g->arrivals = strcmp(a, "poisson") ? THRONG_ARRIVALS_UNIFORM : THRONG_ARRIVALS_POISSON;
+        return 0;
+    }
+    if (!strcmp(key, "max_clients")) {
+        if (whole_of(L, v, &n) != 0 || n < 1 || n > THRONG_MAX_CLIENTS)
+            return fail(p, pg, "max_clients must be a whole number from 1 to %u, not '%s'",
+                        THRONG_MAX_CLIENTS, value_text(L, v));
+        g->max_clients = n;
+        return 0;
+    }
+    if (!strcmp(key, "ramp_up") || !strcmp(key, "expected_interval")) {
+        if (seconds_of(L, v, &d) != 0)
+            return fail(p, pg, "%s must be seconds or a duration such as 30s, not '%s'", key,
+                        value_text(L, v));
+        *(!strcmp(key, "ramp_up") ? &g->ramp_up : &g->expected_interval) = d;
+        return 0;
+    }
+    return 1;
+}
+
 /* One key of a group's table, at stack slots -2 (key) and -1 (value). */
 static int set_key(plan_t *p, plan_group_t *pg, lua_State *L, const char *key)
 {
@@ -201,6 +283,8 @@ static int set_key(plan_t *p, plan_group_t *pg, lua_State *L, const char *key)
     if (!strcmp(key, "args")) return set_args(p, pg, L, v);
     if (!strcmp(key, "thresholds")) return set_thresholds(p, pg, L, v);
     if (!strcmp(key, "big_table")) return set_big_table(p, pg, L, v);
+    int rc = set_load_key(p, pg, L, key, v);
+    if (rc != 1) return rc;
     if (!strcmp(key, "slow_down") || !strcmp(key, "start_delay") || !strcmp(key, "duration")) {
         if (seconds_of(L, v, &d) != 0)
             return fail(p, pg, "%s must be seconds or a duration such as 30s, not '%s'", key,
@@ -278,10 +362,7 @@ static int read_group(plan_t *p, plan_group_t *pg, lua_State *L, const char *nam
         if (lua_type(L, -2) != LUA_TSTRING) return fail(p, pg, "keys are names, as clients = 10");
         const char *key = lua_tostring(L, -2);
         if (!known_key(key))
-            return fail(p, pg,
-                        "unknown key '%s' (persona, clients, processes, threads, request_count, "
-                        "slow_down, big_table, server, start_delay, duration, thresholds, args)",
-                        key);
+            return fail(p, pg, "unknown key '%s' (" PLAN_KEYS_TEXT ")", key);
         if ((rc = set_key(p, pg, L, key)) != 0) return rc;
         lua_settop(L, t + 1); /* the key, for lua_next */
     }
@@ -307,6 +388,7 @@ static void repoint(plan_group_t *pg)
     if (g->server == NULL || pg->server[0]) g->server = pg->server[0] ? pg->server : g->server;
     g->args = (const char *const *)pg->args;
     if (g->nthresholds) g->thresholds = (const char *const *)pg->thresholds;
+    if (pg->own_stages) g->stages = pg->stages;
 }
 
 static int name_order(const void *a, const void *b)
