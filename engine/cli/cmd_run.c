@@ -58,6 +58,12 @@ static void usage(FILE *out, const cli_option_t *opts, const cli_option_t *descr
                  "persona script (a path ending in .lua; see scripts/README.md). Each client\n"
                  "runs sessions: connect, --request-count exchanges with think time between\n"
                  "them (or the script's session function), close, rest for --slow-down, again.\n"
+                 "That is the closed model: clients wait for their answers, so a slow\n"
+                 "server is asked less. --rate makes it open: arrivals on a schedule (each\n"
+                 "a session, or the next request of one), taken by free clients of a pool\n"
+                 "(--max-clients), counted dropped when none is free; latency then counts\n"
+                 "from each arrival's intended time. --stages ramps clients or rates; a\n"
+                 "closed run starts its clients over --ramp-up (docs/load-models.md).\n"
                  "A plan script (a table of named groups, each with its persona and\n"
                  "settings) runs all its groups at once; the flags are then the settings a\n"
                  "group leaves out.\n"
@@ -199,8 +205,8 @@ static int settle_load(run_flags_t *f, const cli_option_t *opts)
         if (end != f->rate && strcmp(end, "/s") == 0) end += 2;
         if (end == f->rate || *end || errno || !(g->rate > 0) || g->rate > THRONG_MAX_RATE ||
             (*f->rate < '0' || *f->rate > '9'))
-            return usage_error("--rate '%s' is not arrivals per second: give a number above 0 "
-                               "(500, 2.5, 500/s)",
+            return usage_error("--rate '%s' is not arrivals per second: give a number above 0, "
+                               "at most 10000000 (500, 2.5, 500/s)",
                                f->rate);
     }
     if (f->stages_text) {

@@ -383,8 +383,12 @@ THRONG_API int throng_register_function(throng_engine_t *engine, const char *nam
  * Keys: persona (a built-in name or a path, relative to the plan's folder),
  * clients, processes, threads, request_count, slow_down, server,
  * start_delay, duration (seconds or a duration as throng_parse_duration()
- * reads it: "30s", "1h30m"), thresholds, args, and big_table, the table
- * persona's argument (big_table = 60 is args = { big_table = 60 }). What a
+ * reads it: "30s", "1h30m"), thresholds, args, big_table, the table
+ * persona's argument (big_table = 60 is args = { big_table = 60 }), and
+ * the load model's: rate (arrivals per second), arrivals ("uniform" or
+ * "poisson"), max_clients, stages ("30s:100,5m:100" or a list of such
+ * strings, as throng_parse_stages() reads them), ramp_up and
+ * expected_interval (durations). What a
  * group leaves out comes from defaults (NULL: throng_group_init()'s); its
  * args come after the defaults' args, so a group's own win. A plan is
  * checked whole, with the limits of throng_add_group(), then added whole:

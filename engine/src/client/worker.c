@@ -327,8 +327,8 @@ static throng__client_t *grow_pool(throng__worker_t *w)
     w->clients[i].index = i;
     w->ninit = w->nclients = i + 1; /* its handles exist, even when its init failed */
     if (rc != 0) {
+        /* Never started, never free: it waits for the end with the others. */
         throng__ledger_fault(&w->host.ledger, THRONG_FAULT_SCRIPT_ERROR, err);
-        w->clients[i].state = THRONG__CLIENT_GONE;
         w->stats.n.clients_faulted++;
         return NULL;
     }
