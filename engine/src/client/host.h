@@ -40,7 +40,9 @@ typedef struct throng__worker_settings {
     int keep_last_reply; /* keep the last response's status and body */
     double expected_interval; /* seconds; > 0: record the corrected distribution too */
     /* The load model: the level over time from the group's start is the
-     * number of clients running (closed) or arrivals per second (open). */
+     * number of clients running (closed) or arrivals per second (open).
+     * A closed model with no schedule (load.n == 0) runs every client
+     * from the start. */
     int open;                   /* arrivals on a schedule, each taken by a free client */
     throng_arrivals_t arrivals; /* open: how they are spaced */
     unsigned max_clients;       /* open: the group's pool cap */

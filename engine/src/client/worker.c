@@ -50,6 +50,8 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     w->nclients = nclients;
     w->first_id = first_id;
     w->seed = seed;
+    if (!w->place.procs || !w->place.threads) /* alone in its group */
+        w->place = (throng__place_t){1, 0, 1, 0};
     if (w->cap < nclients) w->cap = nclients;
     w->notify_fd = -1;
     w->ending = THRONG_END_NONE;
@@ -288,6 +290,10 @@ static void set_level(throng__worker_t *w, unsigned level)
 static void closed_tick(throng__worker_t *w)
 {
     const throng__schedule_t *load = &w->set->load;
+    if (load->n == 0) { /* settings with no schedule: every client at once */
+        set_level(w, w->nclients);
+        return;
+    }
     double now = group_time(w);
     set_level(w, throng__place_share(&w->place, throng__schedule_count(load, now)));
     wake_at(w, throng__schedule_next_change(load, now), now);
