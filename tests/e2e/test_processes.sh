@@ -23,11 +23,23 @@ answered=$(($(status_field "$S_ADDR" requests) - before))
 [ "$counted" -gt 100 ] && [ $((answered - counted)) -ge 0 ] && [ $((answered - counted)) -le 6 ] ||
     fail "counted $counted, answered $answered"
 
+# children_of PID N: waits (up to 20 s: a sanitizer build on a loaded
+# machine starts slowly) until PID has N child processes; prints them.
+children_of() {
+    local kids="" i
+    for i in $(seq 200); do
+        kids=$(pgrep -P "$1")
+        [ "$(echo "$kids" | wc -w)" -ge "$2" ] && break
+        sleep 0.1
+    done
+    echo "$kids"
+}
+
 # kill -9 of one worker process: named in the report, the others counted.
 "$THRONG" run -s "$S_ADDR" -p 3 -c 6 -d 3 --slow-down 5ms -q >"$WORK/kill.out" 2>"$WORK/kill.err" &
 parent=$!
-sleep 1.2
-victim=$(pgrep -P "$parent" | sed -n 2p)
+victim=$(children_of "$parent" 3 | sed -n 2p)
+sleep 0.5 # let the others count a while
 [ -n "$victim" ] || fail "no worker process found under $parent"
 kill -9 "$victim"
 wait "$parent"
@@ -43,8 +55,8 @@ alive() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/n
 # SIGINT to the parent: one report, aborted, and no worker left behind.
 "$THRONG" run -s "$S_ADDR" -p 4 -c 8 -d 30 --slow-down 5ms -q >"$WORK/int.out" 2>&1 &
 parent=$!
-sleep 1
-kids=$(pgrep -P "$parent")
+kids=$(children_of "$parent" 4)
+sleep 0.5
 [ "$(echo "$kids" | wc -w)" = 4 ] || fail "expected 4 worker processes, found: $kids"
 kill -INT "$parent"
 wait "$parent"
@@ -56,8 +68,8 @@ for k in $kids; do alive "$k" && fail "worker process $k outlived the run"; done
 # Even a parent killed outright takes its workers with it.
 "$THRONG" run -s "$S_ADDR" -p 2 -c 4 -d 30 -q >/dev/null 2>&1 &
 parent=$!
-sleep 1
-kids=$(pgrep -P "$parent")
+kids=$(children_of "$parent" 2)
+[ "$(echo "$kids" | wc -w)" = 2 ] || fail "expected 2 worker processes, found: $kids"
 kill -9 "$parent"
 wait "$parent" 2>/dev/null
 for _ in $(seq 50); do
