@@ -57,7 +57,9 @@ static int stats_equal(const throng__stats_t *a, const throng__stats_t *b)
     if (memcmp(a->sample, b->sample, sizeof a->sample) != 0) return 0;
     if (memcmp(a->codes, b->codes, sizeof a->codes) != 0) return 0;
     if (!hist_equal(&a->latency, &b->latency) || !hist_equal(&a->ttfb, &b->ttfb) ||
-        !hist_equal(&a->connect, &b->connect))
+        !hist_equal(&a->connect, &b->connect) || !hist_equal(&a->service, &b->service) ||
+        !hist_equal(&a->corrected, &b->corrected) ||
+        a->expected_interval_ns != b->expected_interval_ns)
         return 0;
     if (a->nnames != b->nnames) return 0;
     for (unsigned i = 0; i < a->nnames; i++)
@@ -70,6 +72,9 @@ static int stats_equal(const throng__stats_t *a, const throng__stats_t *b)
 static void fill(throng__stats_t *s, int nnames)
 {
     static const char *names[] = {"home", "search", "checkout"};
+    s->expected_interval_ns = 2 * MS;
+    throng__stats_arrival(s, 0);
+    throng__stats_arrival(s, 1);
     for (int i = 0; i < nnames; i++) {
         int n = throng__stats_name(s, names[i], strlen(names[i]));
         for (int k = 0; k < 5 + i; k++) {
@@ -79,6 +84,7 @@ static void fill(throng__stats_t *s, int nnames)
             throng__stats_bytes(s, n, 100, 1000 + (uint64_t)k);
         }
         throng__stats_begin(s, n);
+        throng__stats_waited(s, n, 5000 * MS, 5000 * MS);
         throng__stats_faulted(s, n, THRONG_FAULT_TIMED_OUT, "timed out after 5s");
         throng__stats_begin(s, n);
         throng__stats_cancelled(s, n);
@@ -456,10 +462,11 @@ static size_t nnames_offset(const char *data)
 {
     size_t off = sizeof(throng__counts_t) + sizeof(((throng__stats_t *)0)->sample) +
                  sizeof(((throng__stats_t *)0)->codes);
-    for (int h = 0; h < 4; h++) { /* latency, ttfb, connect, tls */
+    for (int h = 0; h < 6; h++) { /* latency, service, corrected; ttfb, connect, tls */
         uint32_t len;
         memcpy(&len, data + off, sizeof len);
         off += sizeof len + len;
+        if (h == 2) off += sizeof(uint64_t); /* the expected interval */
     }
     return off;
 }
