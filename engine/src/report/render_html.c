@@ -241,9 +241,16 @@ static const char *fmt_latency(text_t t, const cJSON *st, const char *key)
     return fmt_time(t, num(field(st, "latency"), key));
 }
 
-/* A threshold's measured value or limit, in the metric's own terms. */
-static const char *fmt_metric(text_t t, const char *metric, double v)
+/* A threshold's measured value or limit, in the metric's own terms
+ * (share: a dropped limit written as a percentage). */
+static const char *fmt_metric(text_t t, const char *metric, double v, int share)
 {
+    if (strncmp(metric, "service.", 8) == 0) metric += 8;
+    if (strncmp(metric, "corrected.", 10) == 0) metric += 10;
+    if (share) {
+        snprintf(t, sizeof(text_t), "%.3g%%", v * 100);
+        return t;
+    }
     int latency = strcmp(metric, "mean") == 0 || strcmp(metric, "min") == 0 ||
                   strcmp(metric, "max") == 0 ||
                   (metric[0] == 'p' && metric[1] >= '0' && metric[1] <= '9');
@@ -669,12 +676,15 @@ static void threshold_row(page_t *p, const cJSON *t)
 {
     const char *metric = str(t, "metric");
     int passed = cJSON_IsTrue(field(t, "passed"));
+    int share = strcmp(metric, "dropped") == 0 && strchr(str(t, "expression"), '%');
     text_t v, l;
     if (cJSON_IsNumber(field(t, "value")))
-        fmt_metric(v, metric, num(t, "value"));
+        fmt_metric(v, metric, num(t, "value"), share);
+    else if (str(t, "note")[0])
+        snprintf(v, sizeof v, "never measured: %.80s", str(t, "note"));
     else
         snprintf(v, sizeof v, "never measured");
-    fmt_metric(l, metric, num(t, "limit"));
+    fmt_metric(l, metric, num(t, "limit"), share);
     put(p, "<tr><td class=\"mono\">");
     put_esc(p, str(t, "expression"));
     put(p, "</td><td class=\"n\">");

@@ -270,6 +270,7 @@ static cJSON *thresholds_json(const throng__report_view_t *v)
         else
             cJSON_AddNullToObject(o, "value");
         cJSON_AddBoolToObject(o, "passed", t->passed);
+        if (t->note[0]) cJSON_AddStringToObject(o, "note", t->note);
         cJSON_AddItemToArray(j, o);
     }
     return j;
