@@ -158,7 +158,7 @@ static void latency_lines(throng__buf_t *b, const cJSON *s)
     if (latency && measured > answered)
         throng__buf_printf(b,
                            "  %-10s %llu timed-out request%s included at the time %s waited "
-                           "(at least the timeout)\n",
+                           "(about their timeout)\n",
                            "", measured - answered, measured - answered == 1 ? "" : "s",
                            measured - answered == 1 ? "it" : "they");
     if (service && count(service, "count") && hist_differ(latency, service))
