@@ -448,7 +448,7 @@ THRONG_API void throng_finish(throng_engine_t *engine);
 
 /* ------------------------------------------------------------------ report */
 
-/* Latency of completed exchanges, in seconds. */
+/* A latency distribution, in seconds (count 0: none). */
 typedef struct throng_latency {
     uint64_t count;
     double min, mean, max;
@@ -489,11 +489,22 @@ typedef struct throng_report {
     char thread_sample[THRONG_SAMPLE_LEN]; /* what happened to the first one */
     uint64_t thresholds;                   /* thresholds checked */
     uint64_t thresholds_failed;            /* thresholds not met */
-    throng_latency_t latency;              /* request sent to response complete */
-    throng_latency_t connect;              /* connect time */
-    throng_latency_t tls;                  /* TLS handshake time: connected to handshake done */
-    uint64_t tls_handshakes;               /* TLS handshakes completed */
-    uint64_t tls_resumed;                  /* ... of which resumed a session */
+    /* latency: to the response complete, from the request's intended start
+     * in the open model, else from its sending; timed-out requests are in it
+     * at the time they waited (and counted in faults[THRONG_FAULT_TIMED_OUT]),
+     * so its count is requests plus those timed out */
+    throng_latency_t latency;
+    throng_latency_t connect;   /* connect time */
+    throng_latency_t tls;       /* TLS handshake time: connected to handshake done */
+    uint64_t tls_handshakes;    /* TLS handshakes completed */
+    uint64_t tls_resumed;       /* ... of which resumed a session */
+    uint64_t arrivals;          /* open model: arrivals due, dropped ones included */
+    uint64_t dropped;           /* ... of which found no free client (not faults) */
+    throng_latency_t service;   /* request sent to response complete (timed-out
+                                   ones: to their timeout); equal to latency in the
+                                   closed model */
+    throng_latency_t corrected; /* with an expected_interval: latency corrected for
+                                   coordinated omission (count 0: none) */
 } throng_report_t;
 
 /* The report of the last run, or NULL before a run has ended. */

@@ -57,7 +57,9 @@ static int stats_equal(const throng__stats_t *a, const throng__stats_t *b)
     if (memcmp(a->sample, b->sample, sizeof a->sample) != 0) return 0;
     if (memcmp(a->codes, b->codes, sizeof a->codes) != 0) return 0;
     if (!hist_equal(&a->latency, &b->latency) || !hist_equal(&a->ttfb, &b->ttfb) ||
-        !hist_equal(&a->connect, &b->connect))
+        !hist_equal(&a->connect, &b->connect) || !hist_equal(&a->service, &b->service) ||
+        !hist_equal(&a->corrected, &b->corrected) ||
+        a->expected_interval_ns != b->expected_interval_ns)
         return 0;
     if (a->nnames != b->nnames) return 0;
     for (unsigned i = 0; i < a->nnames; i++)
@@ -70,22 +72,26 @@ static int stats_equal(const throng__stats_t *a, const throng__stats_t *b)
 static void fill(throng__stats_t *s, int nnames)
 {
     static const char *names[] = {"home", "search", "checkout"};
+    s->expected_interval_ns = 2 * MS;
+    throng__stats_arrival(s, 0);
+    throng__stats_arrival(s, 1);
     for (int i = 0; i < nnames; i++) {
         int n = throng__stats_name(s, names[i], strlen(names[i]));
         for (int k = 0; k < 5 + i; k++) {
             throng__stats_begin(s, n);
             throng__stats_answered(s, n, k % 2 ? 200 : 503, (uint64_t)(k + 1) * MS,
-                                   (uint64_t)(k + 1) * MS / 2);
+                                   (uint64_t)(k + 1) * MS, (uint64_t)(k + 1) * MS / 2);
             throng__stats_bytes(s, n, 100, 1000 + (uint64_t)k);
         }
         throng__stats_begin(s, n);
+        throng__stats_waited(s, n, 5000 * MS, 5000 * MS);
         throng__stats_faulted(s, n, THRONG_FAULT_TIMED_OUT, "timed out after 5s");
         throng__stats_begin(s, n);
         throng__stats_cancelled(s, n);
         throng__stats_fault(s, n, THRONG_FAULT_INVALID, "body lacks \"ok\"");
     }
     throng__stats_begin(s, -1);
-    throng__stats_answered(s, -1, 404, 7 * MS, 3 * MS);
+    throng__stats_answered(s, -1, 404, 7 * MS, 7 * MS, 3 * MS);
     throng__stats_begin(s, -1); /* still in flight */
     throng__stats_fault(s, -1, THRONG_FAULT_SCRIPT_ERROR, "persona.lua:3: boom");
     throng__stats_connected(s, 250000);
@@ -135,7 +141,7 @@ static void test_names(void)
     CHECK_STR(s->names[126]->name, "name-126");
     /* What lands in "(other)" is counted there. */
     throng__stats_begin(s, other);
-    throng__stats_answered(s, other, 200, MS, MS);
+    throng__stats_answered(s, other, 200, MS, MS, MS);
     CHECK_INT(named(s, "(other)")->requests, 1);
     CHECK(throng__stats_balanced(s));
     del_stats(s);
@@ -189,9 +195,9 @@ static void test_ledger(void)
     CHECK_INT(s->names[a]->sent, 5);
     CHECK_INT(s->names[a]->in_flight, 5);
 
-    throng__stats_answered(s, a, 200, 10 * MS, 4 * MS);
+    throng__stats_answered(s, a, 200, 10 * MS, 10 * MS, 4 * MS);
     balanced &= throng__stats_balanced(s);
-    throng__stats_answered(s, a, 201, 20 * MS, 5 * MS);
+    throng__stats_answered(s, a, 201, 20 * MS, 20 * MS, 5 * MS);
     balanced &= throng__stats_balanced(s);
     throng__stats_faulted(s, a, THRONG_FAULT_TIMED_OUT, "first timeout");
     balanced &= throng__stats_balanced(s);
@@ -199,9 +205,9 @@ static void test_ledger(void)
     balanced &= throng__stats_balanced(s);
     throng__stats_cancelled(s, a);
     balanced &= throng__stats_balanced(s);
-    throng__stats_answered(s, b, 404, 30 * MS, 6 * MS);
+    throng__stats_answered(s, b, 404, 30 * MS, 30 * MS, 6 * MS);
     balanced &= throng__stats_balanced(s);
-    throng__stats_answered(s, -1, 700, 40 * MS, 7 * MS); /* a status outside 100..599 */
+    throng__stats_answered(s, -1, 700, 40 * MS, 40 * MS, 7 * MS); /* a status outside 100..599 */
     balanced &= throng__stats_balanced(s);
     throng__stats_faulted(s, -1, THRONG_FAULT_BUSY, "busy");
     balanced &= throng__stats_balanced(s);
@@ -312,7 +318,7 @@ static void test_merge(void)
 
     for (int i = 0; i < 3; i++) {
         throng__stats_begin(a, ax);
-        throng__stats_answered(a, ax, 200, 1 * MS, MS / 2);
+        throng__stats_answered(a, ax, 200, 1 * MS, 1 * MS, MS / 2);
     }
     throng__stats_begin(a, ay);
     throng__stats_faulted(a, ay, THRONG_FAULT_TIMED_OUT, "a: timed out");
@@ -321,7 +327,7 @@ static void test_merge(void)
 
     for (int i = 0; i < 5; i++) {
         throng__stats_begin(b, bx);
-        throng__stats_answered(b, bx, 500, 9 * MS, 2 * MS);
+        throng__stats_answered(b, bx, 500, 9 * MS, 9 * MS, 2 * MS);
     }
     throng__stats_begin(b, by);
     throng__stats_faulted(b, by, THRONG_FAULT_TIMED_OUT, "b: timed out");
@@ -330,7 +336,7 @@ static void test_merge(void)
     throng__stats_begin(b, bz);
     throng__stats_cancelled(b, bz);
     throng__stats_begin(b, -1);
-    throng__stats_answered(b, -1, 200, 100 * MS, 50 * MS);
+    throng__stats_answered(b, -1, 200, 100 * MS, 100 * MS, 50 * MS);
     throng__stats_connected(b, 9000);
     throng__stats_bytes(b, bx, 7, 70);
     CHECK_INT(throng__stats_copy(b_before, b), 0);
@@ -423,9 +429,9 @@ static void test_merge_full(void)
     int bn = throng__stats_name(b, NAME("b-only"));
     int b0 = throng__stats_name(b, NAME("a-0"));
     throng__stats_begin(b, bn);
-    throng__stats_answered(b, bn, 200, MS, MS);
+    throng__stats_answered(b, bn, 200, MS, MS, MS);
     throng__stats_begin(b, b0);
-    throng__stats_answered(b, b0, 200, MS, MS);
+    throng__stats_answered(b, b0, 200, MS, MS, MS);
     CHECK_INT(throng__stats_merge(a, b), 0);
     CHECK_INT(a->nnames, THRONG__NAMES_MAX);
     CHECK(named(a, "b-only") == NULL);
@@ -456,10 +462,11 @@ static size_t nnames_offset(const char *data)
 {
     size_t off = sizeof(throng__counts_t) + sizeof(((throng__stats_t *)0)->sample) +
                  sizeof(((throng__stats_t *)0)->codes);
-    for (int h = 0; h < 4; h++) { /* latency, ttfb, connect, tls */
+    for (int h = 0; h < 6; h++) { /* latency, service, corrected; ttfb, connect, tls */
         uint32_t len;
         memcpy(&len, data + off, sizeof len);
         off += sizeof len + len;
+        if (h == 2) off += sizeof(uint64_t); /* the expected interval */
     }
     return off;
 }
@@ -637,7 +644,7 @@ static void test_copy(void)
     throng__stats_t *snap = new_stats();
     CHECK_INT(throng__stats_copy(snap, c), 0);
     throng__stats_begin(s, 0);
-    throng__stats_answered(s, 0, 200, 3 * MS, MS);
+    throng__stats_answered(s, 0, 200, 3 * MS, 3 * MS, MS);
     throng__stats_name(s, NAME("new-name"));
     CHECK(stats_equal(c, snap));
     CHECK(!stats_equal(c, s));

@@ -20,7 +20,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     for (int i = 0; i < 50; i++) {
         throng__stats_begin(&stats, name);
         throng__stats_answered(&stats, name, i % 7 ? 200 : 503, 1000000u + 37000u * (unsigned)i,
-                               500000);
+                               1000000u + 37000u * (unsigned)i, 500000);
     }
     throng__stats_begin(&stats, -1);
     throng__stats_faulted(&stats, -1, THRONG_FAULT_TIMED_OUT, "timed out");

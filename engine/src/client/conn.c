@@ -241,6 +241,7 @@ static void write_request(throng__conn_t *c)
     }
     c->state = THRONG__CONN_WAITING;
     c->started = uv_hrtime();
+    c->x->sent_ns = c->started; /* the exchange's service time starts here */
     c->ttfb = 0;
     throng__exchange_bytes(c->x, c->out.len, 0);
     if (c->address->tls && throng__tls_write(&c->tls, c->out.data, c->out.len) != 0) {

@@ -54,13 +54,19 @@ typedef enum {
     THRONG__EXCHANGE_CANCELLED
 } throng__outcome_t;
 
-/* One request's life. The struct is reused: a new begin follows an end. */
+/* One request's life. The struct is reused: a new begin follows an end.
+ *
+ * Its times (uv_hrtime(), ns; 0 = not known): intended_ns, when the request
+ * was meant to start, set by its owner right after begin (an open model's
+ * arrival); sent_ns, when the connection wrote it. An answer's latency runs
+ * from intended_ns when set (never less than its service time), else from
+ * sent_ns; its service time from sent_ns, as the connection measured it. */
 typedef struct throng__exchange {
     throng__ledger_t *ledger;
     throng__outcome_t outcome;
     int name;             /* the request name's index in the ledger's stats, or -1 */
-    uint64_t intended_ns; /* uv_hrtime() of the request's intended start (an open model's
-                             arrival), set by the caller after begin; 0: none */
+    uint64_t intended_ns; /* set by the owner after begin; begin resets it to 0 */
+    uint64_t sent_ns;     /* set by the connection as it writes the request; begin resets it */
 } throng__exchange_t;
 
 /* 1 when the run's request limit is reached: no exchange can begin. */
@@ -78,6 +84,11 @@ void throng__ledger_fault(throng__ledger_t *l, throng_fault_t kind, const char *
  * count. */
 void throng__ledger_unsolicited(throng__ledger_t *l, uint64_t received);
 
+/* One arrival of the open model, dropped (no free client was there to
+ * take it) or not: counted for the group and the current second. Not a
+ * ledger count (a dropped arrival was never sent) and not a fault. */
+void throng__ledger_arrival(throng__ledger_t *l, int dropped);
+
 /* Begins an exchange for the request named name (len bytes): takes one
  * from the request limit and counts it sent and in flight. Returns 0, or
  * -1 when the limit is reached: then nothing is counted and x is not open.
@@ -85,18 +96,18 @@ void throng__ledger_unsolicited(throng__ledger_t *l, uint64_t received);
 int throng__exchange_begin(throng__exchange_t *x, throng__ledger_t *l, const char *name,
                            size_t len);
 
-/* One arrival of an open model, taken by a client or dropped (no client
- * was free): counted apart, no ledger count (a dropped arrival was never
- * sent), no fault. */
-void throng__ledger_arrival(throng__ledger_t *l, int dropped);
-
 /* 1 while x is begun and has no outcome. */
 static inline int throng__exchange_open(const throng__exchange_t *x)
 {
     return x->outcome == THRONG__EXCHANGE_OPEN;
 }
 
-/* The outcomes: each asserts that x is open, and leaves it closed. */
+/* The outcomes: each asserts that x is open, and leaves it closed.
+ * answered: latency_ns is the connection's, request written to response
+ * complete: the service time. faulted with THRONG_FAULT_TIMED_OUT also
+ * records the time the exchange waited (from intended_ns, else sent_ns, to
+ * now) in the latency histograms, so that the slowest requests stay in
+ * the percentiles. */
 void throng__exchange_answered(throng__exchange_t *x, int status, uint64_t latency_ns,
                                uint64_t ttfb_ns);
 void throng__exchange_faulted(throng__exchange_t *x, throng_fault_t kind, const char *msg);

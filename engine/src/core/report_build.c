@@ -75,6 +75,10 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
     latency_of(&total->tls, &r->tls);
     r->tls_handshakes = n->tls_handshakes;
     r->tls_resumed = n->tls_resumed;
+    r->arrivals = n->arrivals;
+    r->dropped = n->dropped;
+    latency_of(&total->service, &r->service);
+    latency_of(&total->corrected, &r->corrected);
 }
 
 void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t ending)
@@ -138,6 +142,7 @@ cJSON *throng__engine_report_json(const throng_engine_t *e, const throng_report_
             .threads = throng__group_threads(g, 0),
             .request_count = g->cfg.request_count,
             .slow_down = g->cfg.slow_down,
+            .load = &g->cfg,
             .stats = gstats[i],
         };
     }

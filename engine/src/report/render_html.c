@@ -241,9 +241,16 @@ static const char *fmt_latency(text_t t, const cJSON *st, const char *key)
     return fmt_time(t, num(field(st, "latency"), key));
 }
 
-/* A threshold's measured value or limit, in the metric's own terms. */
-static const char *fmt_metric(text_t t, const char *metric, double v)
+/* A threshold's measured value or limit, in the metric's own terms
+ * (share: a dropped limit written as a percentage). */
+static const char *fmt_metric(text_t t, const char *metric, double v, int share)
 {
+    if (strncmp(metric, "service.", 8) == 0) metric += 8;
+    if (strncmp(metric, "corrected.", 10) == 0) metric += 10;
+    if (share) {
+        snprintf(t, sizeof(text_t), "%.3g%%", v * 100);
+        return t;
+    }
     int latency = strcmp(metric, "mean") == 0 || strcmp(metric, "min") == 0 ||
                   strcmp(metric, "max") == 0 ||
                   (metric[0] == 'p' && metric[1] >= '0' && metric[1] <= '9');
@@ -669,14 +676,20 @@ static void threshold_row(page_t *p, const cJSON *t)
 {
     const char *metric = str(t, "metric");
     int passed = cJSON_IsTrue(field(t, "passed"));
+    int share = strcmp(metric, "dropped") == 0 && strchr(str(t, "expression"), '%');
     text_t v, l;
     if (cJSON_IsNumber(field(t, "value")))
-        fmt_metric(v, metric, num(t, "value"));
+        fmt_metric(v, metric, num(t, "value"), share);
     else
         snprintf(v, sizeof v, "never measured");
-    fmt_metric(l, metric, num(t, "limit"));
+    fmt_metric(l, metric, num(t, "limit"), share);
     put(p, "<tr><td class=\"mono\">");
     put_esc(p, str(t, "expression"));
+    if (str(t, "note")[0]) { /* why it could not be measured */
+        put(p, "<br><small>");
+        put_esc_max(p, str(t, "note"), 200);
+        put(p, "</small>");
+    }
     put(p, "</td><td class=\"n\">");
     put_esc(p, v);
     put(p, "</td><td class=\"n\">");
@@ -1013,9 +1026,12 @@ static double latency_unit(double max, const char **name)
 typedef struct {
     size_t n;
     double *t, *requests, *failures, *p50, *p90, *p99;
+    double *target, *achieved, *dropped; /* the load, planned and achieved */
     unsigned char *unmeasured;
     double *mem;
 } seconds_t;
+
+#define SECOND_COLUMNS 9
 
 /* Reads the series into columns; 0, or -1 when memory runs out. */
 static int seconds_read(seconds_t *s, const cJSON *series)
@@ -1024,18 +1040,22 @@ static int seconds_read(seconds_t *s, const cJSON *series)
     size_t n = (size_t)cJSON_GetArraySize(series), i = 0;
     memset(s, 0, sizeof *s);
     if (n == 0) return 0;
-    s->mem = malloc(n * (6 * sizeof(double) + 1));
+    s->mem = malloc(n * (SECOND_COLUMNS * sizeof(double) + 1));
     if (!s->mem) return -1;
-    double **cols[] = {&s->t, &s->requests, &s->failures, &s->p50, &s->p90, &s->p99};
-    for (int k = 0; k < 6; k++)
+    double **cols[SECOND_COLUMNS] = {&s->t,   &s->requests, &s->failures, &s->p50,    &s->p90,
+                                     &s->p99, &s->target,   &s->achieved, &s->dropped};
+    for (int k = 0; k < SECOND_COLUMNS; k++)
         *cols[k] = s->mem + (size_t)k * n;
-    s->unmeasured = (unsigned char *)(s->mem + 6 * n);
+    s->unmeasured = (unsigned char *)(s->mem + SECOND_COLUMNS * n);
     cJSON_ArrayForEach(e, series)
     {
         s->t[i] = num(e, "t"), s->requests[i] = num(e, "requests");
         s->failures[i] = num(e, "failures"), s->p50[i] = num(e, "p50");
         s->p90[i] = num(e, "p90"), s->p99[i] = num(e, "p99");
-        s->unmeasured[i] = !(s->requests[i] > 0);
+        s->target[i] = num(e, "target"), s->achieved[i] = num(e, "achieved");
+        s->dropped[i] = num(e, "dropped");
+        /* timed-out requests have latencies too */
+        s->unmeasured[i] = !(s->requests[i] > 0) && !(num(e, "max") > 0);
         i++;
     }
     s->n = i;
@@ -1072,7 +1092,7 @@ static void chart_latency(page_t *p, seconds_t *s)
     double scale = latency_unit(max, &unit);
     snprintf(ylabel, sizeof ylabel, "latency (%s)", unit);
     c.ylabel = ylabel;
-    if (max_of(s->n, s->requests, NULL) > 0) {
+    if (max > 0 || max_of(s->n, s->requests, NULL) > 0) {
         for (int k = 0; k < 3; k++)
             for (size_t i = 0; i < s->n; i++)
                 cols[k][i] *= scale;
@@ -1082,6 +1102,26 @@ static void chart_latency(page_t *p, seconds_t *s)
         chart_add(&c, "p90", "#bf8700", s->n, s->t, s->p90, s->unmeasured);
         chart_add(&c, "p99", "#cf222e", s->n, s->t, s->p99, s->unmeasured);
     }
+    chart_draw(p, &c);
+}
+
+/* The load as planned (target: clients, or arrivals per second) against
+ * the load achieved (clients busy, or arrivals taken per second), and the
+ * arrivals dropped: drawn when the series says anything of the load. */
+static void chart_load(page_t *p, const seconds_t *s)
+{
+    double target = max_of(s->n, s->target, NULL), achieved = max_of(s->n, s->achieved, NULL),
+           dropped = max_of(s->n, s->dropped, NULL);
+    if (!(target > 0) && !(achieved > 0) && !(dropped > 0)) return;
+    chart_t c = {.title = "Load: planned and achieved",
+                 .xlabel = "seconds since the start",
+                 .ylabel = "clients, or arrivals per second"};
+    double top = target > achieved ? target : achieved;
+    axis_fit(&c.x, max_of(s->n, s->t, NULL), 1);
+    axis_fit(&c.y, top > dropped ? top : dropped, 1);
+    chart_add(&c, "target", "#6e7781", s->n, s->t, s->target, NULL);
+    chart_add(&c, "achieved", "#1a7f37", s->n, s->t, s->achieved, NULL);
+    if (dropped > 0) chart_add(&c, "dropped", "#cf222e", s->n, s->t, s->dropped, NULL);
     chart_draw(p, &c);
 }
 
@@ -1137,13 +1177,28 @@ static size_t hist_points(const cJSON *hist, double total, double scale, double 
     return n;
 }
 
-/* The histograms the distribution chart draws: the run's, and each
- * group's when there are several. */
+/* 1 when a histogram holds values and differs from the latency's. */
+static int worth_drawing(const cJSON *h, const cJSON *latency)
+{
+    static const char *const keys[] = {"count", "mean", "p50", "p99", "max"};
+    if (!(num(h, "count") > 0)) return 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (num(h, keys[i]) != num(latency, keys[i])) return 1;
+    return 0;
+}
+
+/* The histograms the distribution chart draws: the run's, its service
+ * time and corrected latency when they say something else, and each
+ * group's latency when there are several. */
 static int distribution_sources(const cJSON *r, int ngroups, const cJSON **hist, const char **label)
 {
-    const cJSON *g;
+    const cJSON *g, *tot = field(r, "totals"), *latency = field(tot, "latency");
     int n = 0;
-    hist[n] = field(field(r, "totals"), "latency"), label[n++] = "all requests";
+    hist[n] = latency, label[n++] = "all requests";
+    if (worth_drawing(field(tot, "service"), latency))
+        hist[n] = field(tot, "service"), label[n++] = "service time";
+    if (worth_drawing(field(tot, "corrected"), latency))
+        hist[n] = field(tot, "corrected"), label[n++] = "corrected";
     if (ngroups < 2) return n;
     cJSON_ArrayForEach(g, field(r, "groups"))
     {
@@ -1208,6 +1263,7 @@ static void charts(page_t *p, const cJSON *r)
         return;
     }
     chart_rate(p, &s);
+    chart_load(p, &s);
     chart_latency(p, &s);
     chart_distribution(p, r);
     free(s.mem);

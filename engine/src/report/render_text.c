@@ -136,6 +136,44 @@ static void faults_lines(throng__buf_t *b, const cJSON *s)
     if (!any) throng__buf_printf(b, "  %-10s none\n", "faults");
 }
 
+/* 1 when two histograms' summaries differ. */
+static int hist_differ(const cJSON *a, const cJSON *b)
+{
+    static const char *const keys[] = {"count", "mean", "p50", "p90", "p99", "p999", "max"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (num(a, keys[i]) != num(b, keys[i])) return 1;
+    return 0;
+}
+
+/* Latency, and beside it what else there is to know about it: the
+ * timed-out requests it holds, the service time when it differs (the open
+ * model counts latency from each request's intended start), the corrected
+ * distribution, the open model's arrivals. */
+static void latency_lines(throng__buf_t *b, const cJSON *s)
+{
+    const cJSON *latency = obj(s, "latency"), *service = obj(s, "service"),
+                *corrected = obj(s, "corrected");
+    hist_line(b, "latency", latency);
+    unsigned long long measured = count(latency, "count"), answered = count(s, "requests");
+    if (latency && measured > answered)
+        throng__buf_printf(b,
+                           "  %-10s %llu timed-out request%s included at the time %s waited "
+                           "(about their timeout)\n",
+                           "", measured - answered, measured - answered == 1 ? "" : "s",
+                           measured - answered == 1 ? "it" : "they");
+    if (service && count(service, "count") && hist_differ(latency, service))
+        hist_line(b, "service time", service);
+    if (corrected && count(corrected, "count")) {
+        hist_line(b, "corrected", corrected);
+        throng__buf_printf(b, "  %-10s for coordinated omission, at an expected interval of %gs\n",
+                           "", num(s, "expected_interval"));
+    }
+    unsigned long long arrivals = count(s, "arrivals"), dropped = count(s, "dropped");
+    if (arrivals)
+        throng__buf_printf(b, "  %-10s %llu, dropped %llu (%.2f%%): no free client\n", "arrivals",
+                           arrivals, dropped, 100.0 * (double)dropped / (double)arrivals);
+}
+
 /* The counts of one group, or of every group together (groups summed). */
 typedef struct tally {
     unsigned long long sessions, connects, tls_handshakes, tls_resumed, unsolicited, active,
@@ -173,7 +211,7 @@ static void summary(throng__buf_t *b, const cJSON *s, const tally_t *t)
 {
     throng__buf_printf(b, "  %-10s %llu (%.1f/s)   sessions %llu   connections %llu\n", "requests",
                        count(s, "requests"), num(s, "rate"), t->sessions, t->connects);
-    hist_line(b, "latency", obj(s, "latency"));
+    latency_lines(b, s);
     hist_line(b, "ttfb", obj(s, "ttfb"));
     hist_line(b, "connect", obj(s, "connect"));
     hist_line(b, "tls", obj(s, "tls"));
@@ -224,14 +262,18 @@ static void thresholds_lines(throng__buf_t *b, const cJSON *report)
         char v[128] = "never measured";
         const char *metric = str(t, "metric");
         const cJSON *name = obj(t, "name");
+        int share = strcmp(metric, "errors") == 0 ||
+                    (strcmp(metric, "dropped") == 0 && strchr(str(t, "expression"), '%'));
         if (!cJSON_IsNumber(obj(t, "value")) && cJSON_IsString(name) &&
             !name_ran(report, name->valuestring))
             snprintf(v, sizeof v, "never measured: no request named '%s' ran", name->valuestring);
+        else if (!cJSON_IsNumber(value) && str(t, "note")[0])
+            snprintf(v, sizeof v, "never measured: %.100s", str(t, "note"));
         if (cJSON_IsNumber(value)) {
-            if (strcmp(metric, "errors") == 0)
+            if (share)
                 snprintf(v, sizeof v, "%.3g%%", value->valuedouble * 100);
             else if (strcmp(metric, "rate") == 0 || strcmp(metric, "requests") == 0 ||
-                     strcmp(metric, "failures") == 0)
+                     strcmp(metric, "failures") == 0 || strcmp(metric, "dropped") == 0)
                 snprintf(v, sizeof v, "%.6g", value->valuedouble);
             else
                 throng__fmt_seconds(v, sizeof v, value->valuedouble);

@@ -117,9 +117,17 @@ static cJSON *stats_json(const throng__stats_t *s, double elapsed)
     cJSON *j = cJSON_CreateObject();
     ledger_t l = {s->n.sent, s->n.requests, s->n.faulted, s->n.cancelled, s->n.in_flight};
     add_common(j, &l, s->n.faults, s->n.bytes_sent, s->n.bytes_received, elapsed);
+    cJSON_AddNumberToObject(j, "arrivals", (double)s->n.arrivals);
+    cJSON_AddNumberToObject(j, "dropped", (double)s->n.dropped);
     cJSON_AddItemToObject(j, "faults", faults_json(s->n.faults, s->sample));
     cJSON_AddItemToObject(j, "status", codes_json(s->codes));
     cJSON_AddItemToObject(j, "latency", hist_json(&s->latency));
+    cJSON_AddItemToObject(j, "service", hist_json(&s->service));
+    /* Only where an expected interval was set: an empty "corrected" would
+     * read as a corrected distribution with nothing in it. */
+    if (s->expected_interval_ns || throng__hist_count(&s->corrected))
+        cJSON_AddItemToObject(j, "corrected", hist_json(&s->corrected));
+    cJSON_AddNumberToObject(j, "expected_interval", (double)s->expected_interval_ns * 1e-9);
     cJSON_AddItemToObject(j, "ttfb", hist_json(&s->ttfb));
     cJSON_AddItemToObject(j, "connect", hist_json(&s->connect));
     cJSON_AddItemToObject(j, "tls", hist_json(&s->tls));
@@ -139,6 +147,29 @@ static cJSON *name_json(const throng__name_stats_t *ns, double elapsed)
     return j;
 }
 
+/* The group's load model as configured (docs/load-models.md). */
+static cJSON *load_json(const throng_group_t *c)
+{
+    cJSON *j = cJSON_CreateObject();
+    int open = c && (c->rate > 0 || (c->stages_rate && c->nstages > 0));
+    cJSON_AddStringToObject(j, "model", open ? "open" : "closed");
+    cJSON_AddNumberToObject(j, "rate", c ? c->rate : 0);
+    cJSON_AddStringToObject(j, "arrivals",
+                            c && c->arrivals == THRONG_ARRIVALS_POISSON ? "poisson" : "uniform");
+    cJSON_AddNumberToObject(j, "max_clients", c ? c->max_clients : 0);
+    cJSON *stages = cJSON_AddArrayToObject(j, "stages");
+    for (size_t i = 0; c && c->stages && i < c->nstages; i++) {
+        cJSON *st = cJSON_CreateObject();
+        cJSON_AddNumberToObject(st, "duration", c->stages[i].duration);
+        cJSON_AddNumberToObject(st, "target", c->stages[i].target);
+        cJSON_AddItemToArray(stages, st);
+    }
+    cJSON_AddBoolToObject(j, "stages_rate", c && c->stages_rate);
+    cJSON_AddNumberToObject(j, "ramp_up", c ? c->ramp_up : 0);
+    cJSON_AddNumberToObject(j, "expected_interval", c ? c->expected_interval : 0);
+    return j;
+}
+
 static cJSON *group_json(const throng__report_group_t *g, double elapsed)
 {
     const throng__stats_t *s = g->stats;
@@ -152,6 +183,7 @@ static cJSON *group_json(const throng__report_group_t *g, double elapsed)
     cJSON_AddNumberToObject(j, "threads", g->threads);
     cJSON_AddNumberToObject(j, "request_count", g->request_count);
     cJSON_AddNumberToObject(j, "slow_down", g->slow_down);
+    cJSON_AddItemToObject(j, "load", load_json(g->load));
     cJSON_AddNumberToObject(j, "sessions", (double)s->n.sessions);
     cJSON_AddNumberToObject(j, "connects", (double)s->n.connects);
     cJSON_AddNumberToObject(j, "tls_handshakes", (double)s->n.tls_handshakes);
@@ -194,7 +226,8 @@ static cJSON *series_json(const throng__series_t *s, double elapsed)
     for (size_t i = 0; i < s->npoints; i++) {
         const throng__point_t *p = &s->points[i];
         /* A second begun as the run stopped holds nothing worth a point. */
-        if ((double)(p->t - 1) >= elapsed - 0.01 && !p->requests && !p->failures) continue;
+        if ((double)(p->t - 1) >= elapsed - 0.01 && !p->requests && !p->failures && !p->arrivals)
+            continue;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "t", (double)p->t);
         cJSON_AddNumberToObject(o, "requests", (double)p->requests);
@@ -204,6 +237,11 @@ static cJSON *series_json(const throng__series_t *s, double elapsed)
         cJSON_AddNumberToObject(o, "p90", p->p90);
         cJSON_AddNumberToObject(o, "p99", p->p99);
         cJSON_AddNumberToObject(o, "max", p->max);
+        cJSON_AddNumberToObject(o, "target", p->target);
+        cJSON_AddNumberToObject(o, "achieved", p->achieved);
+        cJSON_AddNumberToObject(o, "active", (double)p->active);
+        cJSON_AddNumberToObject(o, "arrivals", (double)p->arrivals);
+        cJSON_AddNumberToObject(o, "dropped", (double)p->dropped);
         cJSON_AddItemToArray(j, o);
     }
     return j;
@@ -232,6 +270,7 @@ static cJSON *thresholds_json(const throng__report_view_t *v)
         else
             cJSON_AddNullToObject(o, "value");
         cJSON_AddBoolToObject(o, "passed", t->passed);
+        if (t->note[0]) cJSON_AddStringToObject(o, "note", t->note);
         cJSON_AddItemToArray(j, o);
     }
     return j;

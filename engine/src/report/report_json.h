@@ -18,6 +18,7 @@ typedef struct throng__report_group {
     const char *name, *persona, *server, *style;
     unsigned clients, processes, threads, request_count;
     double slow_down;
+    const throng_group_t *load; /* its settings, for the load model; NULL: closed, none given */
     const throng__stats_t *stats;
 } throng__report_group_t;
 

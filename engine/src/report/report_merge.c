@@ -57,6 +57,7 @@ static void max_num(cJSON *into, const cJSON *from, const char *key)
 #define MAX_THRESHOLDS 4096
 #define MAX_POINTS (1 << 24) /* half a year of one-second points */
 #define MAX_BUCKETS (1 << 16)
+#define MAX_STAGES 64 /* THRONG_MAX_STAGES */
 
 /* Where the check is, as a path ("groups[0].totals.latency.p99"), and
  * where the first problem goes. */
@@ -220,12 +221,12 @@ static int check_hist(check_t *c, const cJSON *h)
 /* A statistics object: the run's, a group's or a request name's totals. */
 static int check_stats(check_t *c, const cJSON *s)
 {
-    static const char *const counts[] = {"requests",   "sent",           "faulted",
-                                         "cancelled",  "in_flight",      "failures",
-                                         "bytes_sent", "bytes_received", NULL};
+    static const char *const counts[] = {"requests",  "sent",     "faulted",    "cancelled",
+                                         "in_flight", "failures", "bytes_sent", "bytes_received",
+                                         "arrivals",  "dropped",  NULL};
     if (!cJSON_IsObject(s)) return problem(c, "%s where an object belongs", kind(s));
     if (check_fields(c, s, counts, COUNT) || check_field(c, s, "rate", AMOUNT) ||
-        check_field(c, s, "name", STRING))
+        check_field(c, s, "expected_interval", AMOUNT) || check_field(c, s, "name", STRING))
         return -1;
     const cJSON *o, *m;
     if (check_container(c, s, "faults", -1, &o)) return -1;
@@ -250,7 +251,8 @@ static int check_stats(check_t *c, const cJSON *s)
         if (leave(c, in, rc)) return -1;
     }
     leave(c, at, 0);
-    static const char *const hists[] = {"latency", "ttfb", "connect", NULL};
+    static const char *const hists[] = {"latency", "service", "corrected", "ttfb",
+                                        "connect", "tls",     NULL};
     for (const char *const *h = hists; *h; h++) {
         if (check_container(c, s, *h, -1, &o)) return -1;
         at = enter(c, *h, 0);
@@ -268,6 +270,33 @@ static int check_stats_at(check_t *c, const cJSON *o, const char *key)
     return leave(c, at, check_stats(c, s));
 }
 
+static int check_stage(check_t *c, const cJSON *st)
+{
+    static const char *const amounts[] = {"duration", "target", NULL};
+    if (!cJSON_IsObject(st)) return problem(c, "%s where a stage object belongs", kind(st));
+    return check_fields(c, st, amounts, AMOUNT);
+}
+
+/* A group's load model as configured. */
+static int check_load(check_t *c, const cJSON *l)
+{
+    static const char *const strings[] = {"model", "arrivals", NULL};
+    static const char *const amounts[] = {"rate", "ramp_up", "expected_interval", NULL};
+    if (check_fields(c, l, strings, STRING) || check_fields(c, l, amounts, AMOUNT) ||
+        check_field(c, l, "max_clients", COUNT) || check_field(c, l, "stages_rate", BOOLEAN))
+        return -1;
+    const cJSON *stages, *st;
+    if (check_container(c, l, "stages", MAX_STAGES, &stages)) return -1;
+    size_t at = enter(c, "stages", 0);
+    int i = 0;
+    cJSON_ArrayForEach(st, stages)
+    {
+        size_t in = enter(c, NULL, i++);
+        if (leave(c, in, check_stage(c, st))) return -1;
+    }
+    return leave(c, at, 0);
+}
+
 static int check_group(check_t *c, const cJSON *g)
 {
     static const char *const strings[] = {"name", "persona", "server", "style", NULL};
@@ -279,7 +308,12 @@ static int check_group(check_t *c, const cJSON *g)
     if (check_fields(c, g, strings, STRING) || check_fields(c, g, counts, COUNT) ||
         check_field(c, g, "slow_down", AMOUNT) || check_stats_at(c, g, "totals"))
         return -1;
-    const cJSON *names, *n;
+    const cJSON *names, *n, *load;
+    if (check_container(c, g, "load", -1, &load)) return -1;
+    if (load) {
+        size_t in = enter(c, "load", 0);
+        if (leave(c, in, check_load(c, load))) return -1;
+    }
     if (check_container(c, g, "names", MAX_NAMES, &names)) return -1;
     size_t at = enter(c, "names", 0);
     int i = 0;
@@ -296,15 +330,17 @@ static int check_group(check_t *c, const cJSON *g)
 
 static int check_point(check_t *c, const cJSON *p)
 {
-    static const char *const counts[] = {"t", "requests", "failures", NULL};
-    static const char *const amounts[] = {"mean", "p50", "p90", "p99", "max", NULL};
+    static const char *const counts[] = {"t",        "requests", "failures", "active",
+                                         "arrivals", "dropped",  NULL};
+    static const char *const amounts[] = {"mean", "p50",    "p90",      "p99",
+                                          "max",  "target", "achieved", NULL};
     if (!cJSON_IsObject(p)) return problem(c, "%s where an object belongs", kind(p));
     return check_fields(c, p, counts, COUNT) || check_fields(c, p, amounts, AMOUNT) ? -1 : 0;
 }
 
 static int check_threshold(check_t *c, const cJSON *t)
 {
-    static const char *const strings[] = {"expression", "metric", "op", NULL};
+    static const char *const strings[] = {"expression", "metric", "op", "note", NULL};
     static const char *const named[] = {"group", "name", NULL};
     if (!cJSON_IsObject(t)) return problem(c, "%s where an object belongs", kind(t));
     if (check_fields(c, t, strings, STRING) || check_fields(c, t, named, STRING_OR_NULL) ||
@@ -515,16 +551,22 @@ static int merge_stats(cJSON *into, const cJSON *from, double elapsed)
 {
     if (!from) return 0;
     if (!into) return -1;
-    static const char *const counts[] = {"requests",  "sent",     "faulted",    "cancelled",
-                                         "in_flight", "failures", "bytes_sent", "bytes_received"};
+    static const char *const counts[] = {"requests",   "sent",          "faulted",  "cancelled",
+                                         "in_flight",  "failures",      "arrivals", "dropped",
+                                         "bytes_sent", "bytes_received"};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
         add_num(into, from, counts[i]);
+    /* Groups of one name share their settings; a total of groups with
+     * different intervals keeps the first one given. */
+    if (!(num(into, "expected_interval") > 0) && num(from, "expected_interval") > 0)
+        set_num(into, "expected_interval", num(from, "expected_interval"));
     set_num(into, "rate", elapsed > 0 ? num(into, "requests") / elapsed : 0);
     const cJSON *faults = cJSON_GetObjectItemCaseSensitive(from, "faults");
     if (faults && merge_faults(member(into, "faults", 0), faults) != 0) return -1;
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(from, "status");
     if (status) add_members(member(into, "status", 0), status);
-    static const char *const hists[] = {"latency", "ttfb", "connect", "tls"};
+    static const char *const hists[] = {"latency", "service", "corrected",
+                                        "ttfb",    "connect", "tls"};
     for (size_t i = 0; i < sizeof hists / sizeof hists[0]; i++) {
         cJSON *h = cJSON_GetObjectItemCaseSensitive(into, hists[i]);
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(from, hists[i]);
@@ -546,6 +588,26 @@ static cJSON *named(cJSON *array, const char *name)
     return NULL;
 }
 
+/* Side by side, a group's loads add up: its rates, pools and stage
+ * targets (stages of the same durations; others keep the first report's).
+ * One after the other, the first report's stands. */
+static int merge_load(cJSON *into, const cJSON *from)
+{
+    if (!from) return 0;
+    if (!into) return 0; /* a report without loads says nothing of them */
+    add_num(into, from, "rate");
+    add_num(into, from, "max_clients");
+    cJSON *a = cJSON_GetObjectItemCaseSensitive(into, "stages");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(from, "stages");
+    if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b)) return 0;
+    for (int i = 0; i < cJSON_GetArraySize(a); i++)
+        if (num(cJSON_GetArrayItem(a, i), "duration") != num(cJSON_GetArrayItem(b, i), "duration"))
+            return 0;
+    for (int i = 0; i < cJSON_GetArraySize(a); i++)
+        add_num(cJSON_GetArrayItem(a, i), cJSON_GetArrayItem(b, i), "target");
+    return 0;
+}
+
 static int merge_group(cJSON *into, const cJSON *from, int sequential, double elapsed)
 {
     static const char *const sums[] = {"sessions",         "connects",    "tls_handshakes",
@@ -560,6 +622,9 @@ static int merge_group(cJSON *into, const cJSON *from, int sequential, double el
     } else {
         add_num(into, from, "clients_active");
         add_num(into, from, "clients");
+        if (merge_load(cJSON_GetObjectItemCaseSensitive(into, "load"),
+                       cJSON_GetObjectItemCaseSensitive(from, "load")) != 0)
+            return -1;
     }
     const cJSON *totals = cJSON_GetObjectItemCaseSensitive(from, "totals");
     if (totals && merge_stats(member(into, "totals", 0), totals, elapsed) != 0) return -1;
@@ -600,6 +665,9 @@ static int merge_series(cJSON *into, const cJSON *from, int sequential, double o
                 r0 + r1 > 0 ? (num(mine, "mean") * r0 + num(p, "mean") * r1) / (r0 + r1) : 0);
         add_num(mine, p, "requests");
         add_num(mine, p, "failures");
+        static const char *const load[] = {"target", "achieved", "active", "arrivals", "dropped"};
+        for (size_t i = 0; i < sizeof load / sizeof load[0]; i++)
+            add_num(mine, p, load[i]);
         static const char *const qs[] = {"p50", "p90", "p99", "max"};
         for (size_t i = 0; i < 4; i++)
             max_num(mine, p, qs[i]);

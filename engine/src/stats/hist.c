@@ -63,6 +63,44 @@ void throng__hist_merge(throng__hist_t *into, const throng__hist_t *from)
     if (from->max > into->max) into->max = from->max;
 }
 
+/* Adds the c values top, top - step, ..., top - (c - 1) step, all in
+ * bucket index, to the header and that bucket. */
+static void add_run(throng__hist_t *h, size_t index, uint64_t top, uint64_t step, uint64_t c)
+{
+    uint64_t low = top - (c - 1) * step;
+    /* c top - step (0 + 1 + ... + c - 1), in 128 bits */
+    unsigned __int128 sum = (unsigned __int128)c * top - (unsigned __int128)c * (c - 1) / 2 * step;
+    h->counts[index] += c;
+    h->count += c;
+    add_sum(h, (uint64_t)sum, (uint64_t)(sum >> 64));
+    if (~low > h->min_inv) h->min_inv = ~low;
+    if (top > h->max) h->max = top;
+}
+
+void throng__hist_record_corrected(throng__hist_t *h, uint64_t ns, uint64_t interval_ns)
+{
+    throng__hist_record(h, ns);
+    if (interval_ns == 0 || ns < 2 * interval_ns) return;
+    /* The missed values: ns - interval down to the last one >= interval. */
+    uint64_t top = ns - interval_ns, left = top / interval_ns;
+    while (left > 0) {
+        size_t index = clamped_index(top);
+        uint64_t lo, hi, c;
+        throng__hist_bounds(index, &lo, &hi);
+        if (top >= THRONG__HIST_LIMIT) { /* clamped into the top bucket */
+            c = (top - THRONG__HIST_LIMIT) / interval_ns + 1;
+            if (c > left) c = left;
+            h->overflow += c;
+        } else {
+            c = (top - lo) / interval_ns + 1;
+        }
+        if (c > left) c = left;
+        add_run(h, index, top, interval_ns, c);
+        left -= c;
+        if (left) top -= c * interval_ns;
+    }
+}
+
 /* The inverse of throng__hist_index: bucket i >= 2048 lies in the octave of
  * shift e = i / 1024 - 1 and starts at its sub-bucket times 2^e. */
 void throng__hist_bounds(size_t index, uint64_t *lo_ns, uint64_t *hi_ns)

@@ -72,6 +72,15 @@ static inline void throng__hist_record(throng__hist_t *h, uint64_t ns)
     h->max = ns > h->max ? ns : h->max;
 }
 
+/* Records ns as HdrHistogram's recordValueWithExpectedInterval does, for
+ * a client that meant to send a request every interval_ns and was held up
+ * by this one: ns, then the requests it never sent, which would have waited
+ * ns - interval, ns - 2 interval, ... down to interval (none when
+ * interval_ns is 0 or ns < 2 interval_ns). The values are counted bucket by
+ * bucket, not one by one: the cost is the number of buckets they touch, at
+ * most the histogram's, however small the interval. */
+void throng__hist_record_corrected(throng__hist_t *h, uint64_t ns, uint64_t interval_ns);
+
 /* Empties h. Zeroed memory (calloc, a static) is already empty. */
 void throng__hist_init(throng__hist_t *h);
 

@@ -15,6 +15,12 @@ void throng__second_merge(throng__second_t *into, const throng__second_t *from)
     into->requests += from->requests;
     into->failures += from->failures;
     into->sum_ns += from->sum_ns;
+    into->timed_out += from->timed_out;
+    into->target += from->target;
+    into->active += from->active;
+    into->arrivals += from->arrivals;
+    into->dropped += from->dropped;
+    into->open |= from->open;
     if (from->max_ns > into->max_ns) into->max_ns = from->max_ns;
     for (unsigned i = 0; i < THRONG__Q_BUCKETS; i++)
         into->q[i] += from->q[i];
@@ -32,7 +38,7 @@ static double bucket_middle(unsigned i)
 /* The value at quantile q (0..1) of the second's histogram, in ns. */
 static double quantile(const throng__second_t *s, double q)
 {
-    uint64_t rank = (uint64_t)(q * (double)s->requests + 0.999999), seen = 0;
+    uint64_t rank = (uint64_t)(q * (double)(s->requests + s->timed_out) + 0.999999), seen = 0;
     if (rank == 0) rank = 1;
     for (unsigned i = 0; i < THRONG__Q_BUCKETS; i++) {
         seen += s->q[i];
@@ -50,12 +56,25 @@ void throng__second_point(const throng__second_t *s, throng__point_t *p)
     p->t = s->t;
     p->requests = s->requests;
     p->failures = s->failures;
-    if (!s->requests) return;
-    p->mean = (double)s->sum_ns / (double)s->requests * 1e-9;
+    p->target = s->target;
+    p->active = s->active;
+    p->arrivals = s->arrivals;
+    p->dropped = s->dropped;
+    p->open = s->open != 0;
+    p->achieved = throng__point_achieved(p);
+    uint64_t measured = s->requests + s->timed_out;
+    if (!measured) return;
+    p->mean = (double)s->sum_ns / (double)measured * 1e-9;
     p->p50 = quantile(s, 0.50) * 1e-9;
     p->p90 = quantile(s, 0.90) * 1e-9;
     p->p99 = quantile(s, 0.99) * 1e-9;
     p->max = (double)s->max_ns * 1e-9;
+}
+
+double throng__point_achieved(const throng__point_t *p)
+{
+    if (p->open) return p->arrivals >= p->dropped ? (double)(p->arrivals - p->dropped) : 0;
+    return (double)p->active;
 }
 
 void throng__series_init(throng__series_t *s)
@@ -99,6 +118,12 @@ int throng__series_add(throng__series_t *s, const throng__second_t *second)
     if (late) { /* too late for its percentiles: its counts still add up */
         late->requests += second->requests;
         late->failures += second->failures;
+        late->target += second->target;
+        late->active += second->active;
+        late->arrivals += second->arrivals;
+        late->dropped += second->dropped;
+        late->open |= second->open != 0;
+        late->achieved = throng__point_achieved(late);
         return 0;
     }
     if (s->npoints && second->t < s->points[s->npoints - 1].t) {

@@ -1,7 +1,7 @@
 /* series.h - the per-second series of a run: requests, failures and latency
- * percentiles of each second. Each worker counts its current second in a
- * throng__second_t (with a coarse histogram, within 3%, 4 KB); finished
- * seconds are merged across threads and processes and turn into points. */
+ * percentiles of each second, and the load planned and achieved in it. Each worker counts its
+ * current second in a throng__second_t (with a coarse histogram, within 3%, 4 KB); finished seconds
+ * are merged across threads and processes and turn into points. */
 #ifndef THRONG_SERIES_H
 #define THRONG_SERIES_H
 
@@ -13,6 +13,16 @@
 typedef struct throng__second {
     uint64_t t; /* which second of the run, 1 for the first; 0 = none yet */
     uint64_t requests, failures, sum_ns, max_ns;
+    uint64_t timed_out; /* latencies of timed-out exchanges in q, sum and max (not requests) */
+    /* The load: each worker writes its own share of target and active, and
+     * counts its arrivals; merging adds them up. */
+    double target;     /* planned: clients (closed model) or arrivals per second (open) */
+    uint64_t active;   /* clients busy in a session */
+    uint64_t arrivals; /* open model: arrivals due in this second, dropped ones included */
+    uint64_t dropped;  /* ... of which found no free client */
+    uint64_t open;     /* non-zero: an open model counted here (throng__ledger_arrival sets it;
+                          a worker of the open model may set it too, for seconds without
+                          arrivals), so that achieved is arrivals - dropped, not active */
     uint32_t q[THRONG__Q_BUCKETS];
 } throng__second_t;
 
@@ -32,16 +42,32 @@ static inline void throng__second_record(throng__second_t *s, uint64_t ns)
     s->q[throng__q_index(ns)]++;
 }
 
+/* A timed-out exchange's wait: in the percentiles, not in requests. */
+static inline void throng__second_record_timeout(throng__second_t *s, uint64_t ns)
+{
+    s->timed_out++;
+    s->sum_ns += ns;
+    if (ns > s->max_ns) s->max_ns = ns;
+    s->q[throng__q_index(ns)]++;
+}
+
 void throng__second_reset(throng__second_t *s, uint64_t t);
 void throng__second_merge(throng__second_t *into, const throng__second_t *from);
 
 /* A finished second, as reports show it (seconds). */
 typedef struct throng__point {
     uint64_t t, requests, failures;
-    double mean, p50, p90, p99, max;
+    double mean, p50, p90, p99, max; /* of answered and timed-out exchanges */
+    double target;                   /* as in the second */
+    uint64_t active, arrivals, dropped;
+    int open;
+    double achieved; /* open: arrivals - dropped (per second); closed: active */
 } throng__point_t;
 
 void throng__second_point(const throng__second_t *s, throng__point_t *p);
+
+/* What a point achieved, from its counts. */
+double throng__point_achieved(const throng__point_t *p);
 
 /* Seconds still arriving, and the points already made. */
 typedef struct throng__series {

@@ -22,6 +22,8 @@ void throng__stats_init(throng__stats_t *s)
 {
     memset(s, 0, sizeof *s);
     throng__hist_init(&s->latency);
+    throng__hist_init(&s->service);
+    throng__hist_init(&s->corrected);
     throng__hist_init(&s->ttfb);
     throng__hist_init(&s->connect);
     throng__hist_init(&s->tls);
@@ -91,14 +93,23 @@ void throng__stats_bytes(throng__stats_t *s, int name, uint64_t sent, uint64_t r
     s->names[name]->bytes_received += received;
 }
 
+/* The group's latency histograms: measured, service and corrected. */
+static void record_latency(throng__stats_t *s, uint64_t latency_ns, uint64_t service_ns)
+{
+    throng__hist_record(&s->latency, latency_ns);
+    throng__hist_record(&s->service, service_ns);
+    if (s->expected_interval_ns)
+        throng__hist_record_corrected(&s->corrected, latency_ns, s->expected_interval_ns);
+}
+
 void throng__stats_answered(throng__stats_t *s, int name, int status, uint64_t latency_ns,
-                            uint64_t ttfb_ns)
+                            uint64_t service_ns, uint64_t ttfb_ns)
 {
     land(s, name);
     s->n.requests++;
     s->n.status[(status >= 100 && status < 600) ? status / 100 : 0]++;
     s->codes[code_slot(status)]++;
-    throng__hist_record(&s->latency, latency_ns);
+    record_latency(s, latency_ns, service_ns);
     throng__hist_record(&s->ttfb, ttfb_ns);
     throng__second_record(&s->second, latency_ns);
     if (name < 0) return;
@@ -107,6 +118,27 @@ void throng__stats_answered(throng__stats_t *s, int name, int status, uint64_t l
     ns->codes[code_slot(status)]++;
     throng__hist_record(&ns->latency, latency_ns);
     throng__hist_record(&ns->ttfb, ttfb_ns);
+}
+
+void throng__stats_waited(throng__stats_t *s, int name, uint64_t latency_ns, uint64_t service_ns)
+{
+    throng__hist_record(&s->latency, latency_ns);
+    if (service_ns) throng__hist_record(&s->service, service_ns);
+    if (s->expected_interval_ns)
+        throng__hist_record_corrected(&s->corrected, latency_ns, s->expected_interval_ns);
+    throng__second_record_timeout(&s->second, latency_ns);
+    if (name >= 0) throng__hist_record(&s->names[name]->latency, latency_ns);
+}
+
+void throng__stats_arrival(throng__stats_t *s, int dropped)
+{
+    s->n.arrivals++;
+    s->second.arrivals++;
+    s->second.open = 1;
+    if (dropped) {
+        s->n.dropped++;
+        s->second.dropped++;
+    }
 }
 
 void throng__stats_fault(throng__stats_t *s, int name, throng_fault_t kind, const char *msg)
@@ -220,6 +252,9 @@ int throng__stats_merge(throng__stats_t *into, const throng__stats_t *from)
     add_samples(into->sample, from->sample);
     add_codes(into->codes, from->codes);
     throng__hist_merge(&into->latency, &from->latency);
+    throng__hist_merge(&into->service, &from->service);
+    throng__hist_merge(&into->corrected, &from->corrected);
+    if (!into->expected_interval_ns) into->expected_interval_ns = from->expected_interval_ns;
     throng__hist_merge(&into->ttfb, &from->ttfb);
     throng__hist_merge(&into->connect, &from->connect);
     throng__hist_merge(&into->tls, &from->tls);
@@ -317,6 +352,8 @@ int throng__stats_serialize(const throng__stats_t *s, throng__buf_t *out)
     if (throng__buf_append(out, &s->n, sizeof s->n) != 0 ||
         throng__buf_append(out, s->sample, sizeof s->sample) != 0 ||
         throng__buf_append(out, s->codes, sizeof s->codes) != 0 || put_hist(&s->latency, out) ||
+        put_hist(&s->service, out) || put_hist(&s->corrected, out) ||
+        throng__buf_append(out, &s->expected_interval_ns, sizeof s->expected_interval_ns) != 0 ||
         put_hist(&s->ttfb, out) || put_hist(&s->connect, out) || put_hist(&s->tls, out) ||
         throng__buf_append(out, &nnames, sizeof nnames) != 0)
         return -1;
@@ -336,6 +373,8 @@ int throng__stats_deserialize(throng__stats_t *s, const char *data, size_t len)
     throng__stats_free(s);
     if (get_bytes(&s->n, sizeof s->n, &p, end) || get_bytes(s->sample, sizeof s->sample, &p, end) ||
         get_bytes(s->codes, sizeof s->codes, &p, end) || get_hist(&s->latency, &p, end) ||
+        get_hist(&s->service, &p, end) || get_hist(&s->corrected, &p, end) ||
+        get_bytes(&s->expected_interval_ns, sizeof s->expected_interval_ns, &p, end) ||
         get_hist(&s->ttfb, &p, end) || get_hist(&s->connect, &p, end) ||
         get_hist(&s->tls, &p, end) || get_bytes(&nnames, sizeof nnames, &p, end) ||
         nnames > THRONG__NAMES_MAX)

@@ -51,8 +51,9 @@ typedef struct throng__counts {
     uint64_t clients_active;   /* clients still in the run */
     uint64_t clients_faulted;  /* clients that left after a fault */
     uint64_t clients_finished; /* clients with nothing more to do (--once, request limit) */
-    uint64_t arrivals;         /* open model: arrivals due, taken or dropped */
-    uint64_t dropped;          /* open model: arrivals that found no free client */
+    uint64_t arrivals;         /* open model: arrivals due, dropped ones included; not a ledger
+                                  count (a dropped arrival was never sent) */
+    uint64_t dropped;          /* ... of which found no free client; not a fault */
 } throng__counts_t;
 
 /* What is counted for one request name. A name's stats are about 550 KB,
@@ -71,10 +72,18 @@ typedef struct throng__stats {
     throng__counts_t n;
     char sample[THRONG_FAULT_KINDS][THRONG_SAMPLE_LEN]; /* the first message of each kind */
     uint64_t codes[THRONG__STATUS_CODES];
-    throng__hist_t latency; /* request written -> response complete */
-    throng__hist_t ttfb;    /* request written -> first byte of the response */
-    throng__hist_t connect; /* connect started -> connected */
-    throng__hist_t tls;     /* connected -> TLS handshake done */
+    /* latency: from the request's intended start (open model) or from when
+     * it was written, to the response complete; service: from when it was
+     * written. Both hold timed-out exchanges too, at the time they waited. */
+    throng__hist_t latency;
+    throng__hist_t service;
+    /* expected_interval_ns > 0 only: each latency recorded as HdrHistogram's
+     * recordValueWithExpectedInterval does (throng__hist_record_corrected) */
+    throng__hist_t corrected;
+    uint64_t expected_interval_ns; /* the group's expected interval; 0: none */
+    throng__hist_t ttfb;           /* request written -> first byte of the response */
+    throng__hist_t connect;        /* connect started -> connected */
+    throng__hist_t tls;            /* connected -> TLS handshake done */
     throng__name_stats_t *names[THRONG__NAMES_MAX];
     unsigned nnames;
     throng__second_t second; /* the second being counted, for the series */
@@ -93,9 +102,19 @@ int throng__stats_name(throng__stats_t *s, const char *name, size_t len);
  * and in flight; each end takes it out of flight with its one outcome. */
 void throng__stats_begin(throng__stats_t *s, int name);
 void throng__stats_answered(throng__stats_t *s, int name, int status, uint64_t latency_ns,
-                            uint64_t ttfb_ns);
+                            uint64_t service_ns, uint64_t ttfb_ns);
 void throng__stats_faulted(throng__stats_t *s, int name, throng_fault_t kind, const char *msg);
 void throng__stats_cancelled(throng__stats_t *s, int name);
+
+/* A timed-out exchange's wait (latency from its intended start or its
+ * sending, service from its sending; service_ns 0 when it was never
+ * written), recorded in the latency histograms as an answer's would be;
+ * moves no count. Called beside throng__stats_faulted. */
+void throng__stats_waited(throng__stats_t *s, int name, uint64_t latency_ns, uint64_t service_ns);
+
+/* One arrival of the open model, dropped (no free client) or taken: counted
+ * for the group and the current second; no ledger count, no fault. */
+void throng__stats_arrival(throng__stats_t *s, int dropped);
 
 /* Counts a fault event of kind (faults[]), keeping its message when it is
  * the first of its kind; moves no ledger count. name is -1 when the fault

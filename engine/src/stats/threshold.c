@@ -12,10 +12,20 @@ static const struct {
     const char *name;
     throng__metric_t metric;
 } metrics[] = {
-    {"mean", THRONG__METRIC_MEAN},     {"avg", THRONG__METRIC_MEAN},
-    {"min", THRONG__METRIC_MIN},       {"max", THRONG__METRIC_MAX},
-    {"errors", THRONG__METRIC_ERRORS}, {"failures", THRONG__METRIC_FAILURES},
-    {"rate", THRONG__METRIC_RATE},     {"requests", THRONG__METRIC_REQUESTS},
+    {"mean", THRONG__METRIC_MEAN},       {"avg", THRONG__METRIC_MEAN},
+    {"min", THRONG__METRIC_MIN},         {"max", THRONG__METRIC_MAX},
+    {"errors", THRONG__METRIC_ERRORS},   {"failures", THRONG__METRIC_FAILURES},
+    {"rate", THRONG__METRIC_RATE},       {"requests", THRONG__METRIC_REQUESTS},
+    {"dropped", THRONG__METRIC_DROPPED},
+};
+
+/* The distributions a latency metric may name before a dot. */
+static const struct {
+    const char *prefix;
+    throng__hist_kind_t hist;
+} hists[] = {
+    {"service.", THRONG__HIST_SERVICE},
+    {"corrected.", THRONG__HIST_CORRECTED},
 };
 
 static int is_latency(throng__metric_t m)
@@ -36,20 +46,42 @@ static int parse_percentile(const char *s, double *q)
 
 static int parse_metric(throng__threshold_t *t, char *err)
 {
-    for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++) {
-        if (strcmp(t->metric_text, metrics[i].name) == 0) {
-            t->metric = metrics[i].metric;
-            return 0;
+    const char *m = t->metric_text;
+    t->hist = THRONG__HIST_LATENCY;
+    for (size_t i = 0; i < sizeof hists / sizeof hists[0]; i++) {
+        size_t n = strlen(hists[i].prefix);
+        if (strncmp(m, hists[i].prefix, n) == 0) {
+            t->hist = hists[i].hist;
+            m += n;
         }
     }
-    if (parse_percentile(t->metric_text, &t->q) == 0) {
-        t->metric = THRONG__METRIC_PERCENTILE;
-        return 0;
+    int found = 0;
+    for (size_t i = 0; i < sizeof metrics / sizeof metrics[0] && !found; i++) {
+        if (strcmp(m, metrics[i].name) == 0) {
+            t->metric = metrics[i].metric;
+            found = 1;
+        }
     }
-    return throng__fail(err, THRONG_EINVAL,
-                        "threshold '%s': unknown metric '%s' (p50, p99, p99.9, mean, min, max, "
-                        "errors, failures, rate, requests)",
-                        t->expression, t->metric_text);
+    if (!found && parse_percentile(m, &t->q) == 0) {
+        t->metric = THRONG__METRIC_PERCENTILE;
+        found = 1;
+    }
+    if (!found)
+        return throng__fail(err, THRONG_EINVAL,
+                            "threshold '%s': unknown metric '%s' (p50, p99, p99.9, mean, min, max, "
+                            "errors, failures, rate, requests, dropped; service.p99, "
+                            "corrected.p99, ...)",
+                            t->expression, t->metric_text);
+    if (t->hist != THRONG__HIST_LATENCY && !is_latency(t->metric))
+        return throng__fail(err, THRONG_EINVAL,
+                            "threshold '%s': %.*s takes a latency metric (p99, mean, min, max)",
+                            t->expression, (int)(m - t->metric_text - 1), t->metric_text);
+    if (t->name[0] && (t->hist != THRONG__HIST_LATENCY || t->metric == THRONG__METRIC_DROPPED))
+        return throng__fail(err, THRONG_EINVAL,
+                            "threshold '%s': '%s' is measured for a group or the run, not per "
+                            "request name",
+                            t->expression, t->metric_text);
+    return 0;
 }
 
 /* The limit with its unit: a time for latencies, % or a share for errors,
@@ -72,6 +104,13 @@ static int parse_limit(throng__threshold_t *t, const char *s, char *err)
                                 "threshold '%s': give the time with a unit (ms, us, s), as 50ms "
                                 "or 1.5s",
                                 t->expression);
+    } else if (t->metric == THRONG__METRIC_DROPPED && strcmp(end, "%") == 0) {
+        if (v < 0 || v > 100)
+            return throng__fail(err, THRONG_EINVAL,
+                                "threshold '%s': dropped is between 0%% and 100%% of the arrivals",
+                                t->expression);
+        t->metric = THRONG__METRIC_DROPPED_SHARE;
+        t->limit = v / 100;
     } else if (t->metric == THRONG__METRIC_ERRORS) {
         if (strcmp(end, "%") == 0)
             v /= 100;
@@ -133,10 +172,17 @@ int throng__threshold_parse(const char *text, throng__threshold_t *t, char *err)
     return rc ? rc : parse_limit(t, limit, err);
 }
 
+/* The counts a threshold reads, of the run, a group or a request name. */
+typedef struct measured {
+    const throng__hist_t *h;
+    uint64_t requests, sent, failures, arrivals, dropped;
+} measured_t;
+
 /* What the threshold measures on a histogram and counts. */
-static double measure(const throng__threshold_t *t, const throng__hist_t *h, uint64_t requests,
-                      uint64_t sent, uint64_t failures, double elapsed)
+static double measure(const throng__threshold_t *t, const measured_t *m, double elapsed)
 {
+    const throng__hist_t *h = m->h;
+    uint64_t requests = m->requests, sent = m->sent, failures = m->failures;
     switch (t->metric) {
     case THRONG__METRIC_PERCENTILE:
         return (double)throng__hist_percentile(h, t->q) * 1e-9;
@@ -156,6 +202,10 @@ static double measure(const throng__threshold_t *t, const throng__hist_t *h, uin
         return elapsed > 0 ? (double)requests / elapsed : 0;
     case THRONG__METRIC_REQUESTS:
         return (double)requests;
+    case THRONG__METRIC_DROPPED:
+        return (double)m->dropped;
+    case THRONG__METRIC_DROPPED_SHARE:
+        return m->arrivals ? (double)m->dropped / (double)m->arrivals : 0;
     }
     return 0;
 }
@@ -166,32 +216,46 @@ static int compare(const char *op, double value, double limit)
     return op[1] ? value >= limit : value > limit;
 }
 
+/* Not measured: the threshold fails, saying why. */
+static void unmeasured(throng__threshold_t *t, const char *why)
+{
+    t->measured = 0;
+    t->value = 0;
+    t->passed = 0;
+    snprintf(t->note, sizeof t->note, "%s", why);
+}
+
 void throng__threshold_eval(throng__threshold_t *t, const throng__stats_t *total, double elapsed)
 {
-    const throng__hist_t *h = &total->latency;
-    uint64_t requests = total->n.requests, sent = total->n.sent,
-             failures = throng__counts_failures(&total->n);
+    const throng__hist_t *hs[] = {&total->latency, &total->service, &total->corrected};
+    measured_t m = {hs[t->hist],       total->n.requests,
+                    total->n.sent,     throng__counts_failures(&total->n),
+                    total->n.arrivals, total->n.dropped};
     t->measured = 1;
+    t->note[0] = '\0';
+    if (t->hist == THRONG__HIST_CORRECTED && !total->expected_interval_ns &&
+        !throng__hist_count(m.h)) {
+        /* It must not pass for want of anything to measure. */
+        unmeasured(t, "nothing corrected: no expected interval was set (expected_interval)");
+        return;
+    }
     if (t->name[0]) {
         const throng__name_stats_t *ns = NULL;
         for (unsigned i = 0; i < total->nnames && !ns; i++)
             if (strcmp(total->names[i]->name, t->name) == 0) ns = total->names[i];
         if (!ns) { /* nothing of that name ran: the threshold cannot pass */
-            t->measured = 0;
-            t->value = 0;
-            t->passed = 0;
+            unmeasured(t, "");
             return;
         }
-        h = &ns->latency;
-        requests = ns->requests;
-        sent = ns->sent;
-        failures = throng__faults_failures(ns->faults);
+        m.h = &ns->latency;
+        m.requests = ns->requests;
+        m.sent = ns->sent;
+        m.failures = throng__faults_failures(ns->faults);
     }
-    if (is_latency(t->metric) && throng__hist_count(h) == 0) {
-        t->measured = 0; /* no latency measured: a latency limit is not met */
-        t->passed = 0;
+    if (is_latency(t->metric) && throng__hist_count(m.h) == 0) {
+        unmeasured(t, ""); /* no latency measured: a latency limit is not met */
         return;
     }
-    t->value = measure(t, h, requests, sent, failures, elapsed);
+    t->value = measure(t, &m, elapsed);
     t->passed = compare(t->op, t->value, t->limit);
 }

@@ -1,6 +1,8 @@
 /* threshold.h - pass/fail conditions on a run's results, as k6 users know
  * them: "p99<50ms", "p99.9<=200ms", "errors<1%", "rate>1000", each optionally
- * for one request name ("table:p99<20ms"). */
+ * for one request name ("table:p99<20ms"); and, for a group or the run
+ * only, "service.p99<50ms", "corrected.p99<50ms", "dropped<1%" (a share of
+ * the arrivals) and "dropped<10" (a count). */
 #ifndef THRONG_THRESHOLD_H
 #define THRONG_THRESHOLD_H
 
@@ -11,25 +13,37 @@ typedef enum {
     THRONG__METRIC_MEAN,
     THRONG__METRIC_MIN,
     THRONG__METRIC_MAX,
-    THRONG__METRIC_ERRORS,   /* failures / (requests + failures), a share */
-    THRONG__METRIC_FAILURES, /* a count */
-    THRONG__METRIC_RATE,     /* requests per second */
-    THRONG__METRIC_REQUESTS  /* a count */
+    THRONG__METRIC_ERRORS,       /* failures / (requests + failures), a share */
+    THRONG__METRIC_FAILURES,     /* a count */
+    THRONG__METRIC_RATE,         /* requests per second */
+    THRONG__METRIC_REQUESTS,     /* a count */
+    THRONG__METRIC_DROPPED,      /* arrivals dropped, a count */
+    THRONG__METRIC_DROPPED_SHARE /* dropped / arrivals, a share */
 } throng__metric_t;
+
+/* Which latency distribution a latency metric reads ("p99",
+ * "service.p99", "corrected.p99"). */
+typedef enum {
+    THRONG__HIST_LATENCY,
+    THRONG__HIST_SERVICE,  /* group level only */
+    THRONG__HIST_CORRECTED /* group level only, with an expected interval */
+} throng__hist_kind_t;
 
 typedef struct throng__threshold {
     char expression[96];
     char name[THRONG__NAME_LEN]; /* a request name, or "" */
     int group;                   /* the group it applies to, or -1 for the whole run */
-    char metric_text[16];        /* "p99", "errors", ... as written */
+    char metric_text[24];        /* "p99", "errors", "corrected.p99" ... as written */
     throng__metric_t metric;
-    double q; /* percentile, for THRONG__METRIC_PERCENTILE */
+    throng__hist_kind_t hist; /* for latency metrics */
+    double q;                 /* percentile, for THRONG__METRIC_PERCENTILE */
     char op[3];
     double limit; /* seconds, a share (0..1), or a count */
     /* after evaluation */
     int measured; /* 0 when nothing was there to measure (a name never used) */
     double value;
     int passed;
+    char note[128]; /* why it could not be measured, or "" */
 } throng__threshold_t;
 
 /* Parses text into t. Returns 0, or -1 with the reason in err
