@@ -61,9 +61,10 @@ static void rest(throng__client_t *c, double seconds)
  * open model's client is free for the next arrival. */
 static void park(throng__client_t *c)
 {
+    int was_running = c->state != THRONG__CLIENT_NEW && c->state != THRONG__CLIENT_PARKED;
     c->state = THRONG__CLIENT_PARKED;
     c->retire = 0;
-    if (c->host->set->open) c->host->idle(c->host, c->index);
+    if (was_running) c->host->idle(c->host, c->index);
 }
 
 /* Exchanges answered in the session so far. */
@@ -379,10 +380,12 @@ void throng__client_retire(throng__client_t *c)
     }
 }
 
-void throng__client_resume(throng__client_t *c)
+int throng__client_resume(throng__client_t *c)
 {
     c->retire = 0;
-    if (c->state == THRONG__CLIENT_NEW || c->state == THRONG__CLIENT_PARKED) start_session(c);
+    if (c->state != THRONG__CLIENT_NEW && c->state != THRONG__CLIENT_PARKED) return 0;
+    start_session(c);
+    return 1;
 }
 
 void throng__client_stop(throng__client_t *c, throng_ending_t reason)

@@ -69,10 +69,12 @@ void throng__client_arrive(throng__client_t *c, uint64_t intended_ns);
 
 /* Closed model's ramps: retire takes the client out of the run's load
  * (at once when it is between exchanges, else when its exchange ends: the
- * session ends there, no fault); resume puts it back (starting a session
- * when it is out, or cancelling a retirement still to come). */
+ * session ends there, no fault), and tells host->idle when it is out;
+ * resume puts it back: it starts a session when the client is out
+ * (returning 1: the client runs again), or cancels a retirement still to
+ * come (0, as for a client done or gone). */
 void throng__client_retire(throng__client_t *c);
-void throng__client_resume(throng__client_t *c);
+int throng__client_resume(throng__client_t *c);
 
 /* Ends the client's part in the run: an exchange under way is settled
  * (faulted aborted for reason THRONG_END_STOPPED, else cancelled), and

@@ -86,8 +86,10 @@ struct throng__host {
      * a way that ends the run. */
     void (*report)(throng__host_t *h, throng__client_event_t ev,
                    const throng__http_response_t *answer);
-    /* Open model: the client at index (in the worker's array) is free for
-     * the next arrival, between sessions or between two requests of one. */
+    /* The client at index (in the worker's array) is out of the load: in
+     * the open model, free for the next arrival (between sessions, or
+     * between two requests of one); in the closed model, taken out by a
+     * ramp (or a client that ran parked before the run's end). */
     void (*idle)(throng__host_t *h, unsigned index);
 
     char msg[512];                         /* fault messages are formatted here */

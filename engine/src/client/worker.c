@@ -118,10 +118,31 @@ static void publish(throng__worker_t *w, int whole)
     pthread_mutex_unlock(&w->lock);
 }
 
+static uint64_t active_clients(const throng__worker_t *w);
+static double group_time(const throng__worker_t *w);
+
+/* The load now, into the current second (the last write of a second
+ * stays): this worker's share of the target and the clients busy. */
+static void note_load(throng__worker_t *w)
+{
+    throng__second_t *cur = &w->stats.second;
+    if (!w->group_start_ns) return; /* the group has not started */
+    if (w->set->open) {
+        const throng__place_t *p = &w->place;
+        cur->target = throng__schedule_level(&w->set->load, group_time(w)) /
+                      ((double)p->procs * p->threads);
+        cur->open = 1;
+    } else {
+        cur->target = w->level;
+    }
+    cur->active = active_clients(w);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     throng__worker_t *w = t->data;
     throng__worker_second(w);
+    note_load(w);
     publish(w, 1); /* whole stats too, when someone reads them (a live report, a parent) */
 }
 
@@ -152,6 +173,7 @@ void throng__worker_second(throng__worker_t *w)
         }
     }
     throng__second_reset(cur, t);
+    note_load(w);
 }
 
 /* The ledger is about to count: the current second must be the clock's. */
@@ -224,11 +246,13 @@ static void on_client(throng__host_t *h, throng__client_event_t ev,
     case THRONG__CLIENT_LEFT:
         w->stats.n.clients_active--;
         w->stats.n.clients_faulted++;
+        w->running -= !w->set->open;
         break;
     case THRONG__CLIENT_FINISHED:
         /* Finished, not running: a --once report says so. */
         w->stats.n.clients_active--;
         w->stats.n.clients_finished++;
+        w->running -= !w->set->open;
         break;
     case THRONG__CLIENT_EXCHANGE_ENDED:
         break;
@@ -285,7 +309,7 @@ static void set_level(throng__worker_t *w, unsigned level)
     for (unsigned i = level; i < was; i++)
         throng__client_retire(&w->clients[i]);
     for (unsigned i = was; i < level && !w->stopping; i++)
-        throng__client_resume(&w->clients[i]);
+        w->running += throng__client_resume(&w->clients[i]);
 }
 
 static void closed_tick(throng__worker_t *w)
@@ -297,6 +321,8 @@ static void closed_tick(throng__worker_t *w)
     }
     double now = group_time(w);
     set_level(w, throng__place_share(&w->place, throng__schedule_count(load, now)));
+    throng__worker_second(w);
+    note_load(w);
     wake_at(w, throng__schedule_next_change(load, now), now);
 }
 
@@ -337,6 +363,7 @@ static throng__client_t *grow_pool(throng__worker_t *w)
         /* Never started, never free: it waits for the end with the others. */
         throng__ledger_fault(&w->host.ledger, THRONG_FAULT_SCRIPT_ERROR, err);
         w->stats.n.clients_faulted++;
+        w->unusable++;
         return NULL;
     }
     w->stats.n.clients_active++;
@@ -376,11 +403,22 @@ static void on_load(uv_timer_t *t)
         closed_tick(w);
 }
 
-/* A client of the open model's pool is free for the next arrival. */
+/* A client is out of the load: an open model's is free for the next
+ * arrival. */
 static void on_idle(throng__host_t *h, unsigned index)
 {
     throng__worker_t *w = (throng__worker_t *)((char *)h - offsetof(throng__worker_t, host));
-    if (w->free && w->nfree < w->cap) w->free[w->nfree++] = index;
+    if (!w->set->open)
+        w->running--;
+    else if (w->nfree < w->cap)
+        w->free[w->nfree++] = index;
+}
+
+/* Clients busy in the load now, for the per-second series. */
+static uint64_t active_clients(const throng__worker_t *w)
+{
+    if (w->set->open) return w->nclients - w->unusable - w->nfree;
+    return w->running > 0 ? (uint64_t)w->running : 0;
 }
 
 static void start_clients(throng__worker_t *w)

@@ -80,6 +80,8 @@ struct throng__worker {
     throng__place_t place;
     unsigned cap;            /* open: the pool's cap here (0: nclients, no growth) */
     unsigned level;          /* closed: clients the schedule runs here now */
+    int64_t running;         /* closed: clients in the load (started, not out, left or done) */
+    unsigned unusable;       /* open: pool clients whose init failed */
     uv_timer_t load_timer;   /* the schedule's next change or arrival */
     uint64_t group_start_ns; /* uv_hrtime() at the group's start: the schedule's 0 */
     unsigned *free;          /* open: the clients free for an arrival (a stack) */
