@@ -391,6 +391,16 @@ static void show_groups(const throng_engine_t *e)
                                   : "table",
                g.clients, g.clients == 1 ? "" : "s", g.processes, g.processes == 1 ? "" : "es",
                g.threads, g.threads == 1 ? "" : "s", g.request_count, g.slow_down);
+        if (g.rate > 0) printf(", open model at %g/s (%s)", g.rate, arrivals_choices[g.arrivals]);
+        if (g.nstages) {
+            printf(", stages ");
+            for (size_t j = 0; j < g.nstages; j++)
+                printf("%s%gs:%g%s", j ? "," : "", g.stages[j].duration, g.stages[j].target,
+                       g.stages_rate ? "/s" : "");
+        }
+        if (g.max_clients) printf(", max clients %u", g.max_clients);
+        if (g.ramp_up > 0) printf(", ramp-up %gs", g.ramp_up);
+        if (g.expected_interval > 0) printf(", expected interval %gs", g.expected_interval);
         if (g.start_delay > 0) printf(", start delay %gs", g.start_delay);
         if (g.duration > 0) printf(", duration %gs", g.duration);
         printf(", server %s\n", g.server);
