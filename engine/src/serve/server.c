@@ -38,6 +38,8 @@ struct throng_server {
     _Atomic int stopping;
     _Atomic int woken;         /* the wake handles were signalled (only ever once) */
     _Atomic unsigned wakeable; /* how many threads' wake handles may be signalled */
+    size_t npauses;            /* the configuration's pauses, kept until the start's clock */
+    throng_server_pause_t pauses[THRONG_SERVER_PAUSES_MAX];
 };
 
 /* Zero means off for every share and the latency; the rest get defaults. */
@@ -103,6 +105,10 @@ static int server_configure(throng_server_t *s, const throng_server_config_t *c)
     s->settings.busy = c->busy;
     s->settings.wrong_size = c->wrong_size;
     s->settings.drop = c->drop;
+    rc = throng__pauses_check(c->pauses, c->npauses, s->errmsg);
+    if (rc != 0) return rc;
+    s->npauses = c->npauses;
+    if (c->npauses) memcpy(s->pauses, c->pauses, c->npauses * sizeof *c->pauses);
     if (c->tls_key && !c->tls_cert)
         return throng__fail(s->errmsg, THRONG_EINVAL, "a TLS key needs its certificate");
     if (c->tls_cert)
@@ -355,6 +361,9 @@ int throng_server_start(throng_server_t *s, const throng_server_config_t *config
     atomic_store(&s->stopping, 0);
     atomic_store(&s->woken, 0);
     s->started_ns = uv_hrtime();
+    /* Placed before the threads start: they only ever read the windows. */
+    throng__pauses_place(s->pauses, s->npauses, s->started_ns, s->settings.pauses);
+    s->settings.npauses = s->npauses;
     if (rc == 0) {
         atomic_store(&s->wakeable, s->nthreads);
         rc = server_spawn(s);
@@ -429,6 +438,7 @@ void throng__server_totals(const throng_server_t *s, throng_server_stats_t *st)
         st->connections += atomic_load_explicit(&c->connections, memory_order_relaxed);
         st->dropped += atomic_load_explicit(&c->dropped, memory_order_relaxed);
         st->crunch += atomic_load_explicit(&c->crunch, memory_order_relaxed);
+        st->held += atomic_load_explicit(&c->held, memory_order_relaxed);
     }
     uint64_t end = atomic_load(&s->stopped_ns);
     st->uptime = (double)((end ? end : uv_hrtime()) - s->started_ns) / 1e9;
