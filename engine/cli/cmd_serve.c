@@ -35,6 +35,8 @@ static void print_help(const cli_option_t *opts)
            "arrive, or whose --latency ends, during the pause are held, their\n"
            "connections open, and answered when it ends; GET /status still answers and\n"
            "counts them as held. Pauses that touch or overlap hold until the last ends.\n"
+           "With --pause-from first-request, WHEN counts from the first table or crunch\n"
+           "request instead, for a client that takes a while to start.\n"
            "\n"
            "flags:\n");
     cli_print_options(stdout, opts);
@@ -116,6 +118,7 @@ int cmd_serve(int argc, char **argv)
     throng_server_config_t config;
     throng_server_config_init(&config);
     static cli_list_t pause_at;
+    static const char *const pause_from[] = {"start", "first-request", NULL};
     throng_server_pause_t pauses[THRONG_SERVER_PAUSES_MAX];
     cli_option_t opts[] = {
         {.name = "listen",
@@ -141,6 +144,12 @@ int cmd_serve(int argc, char **argv)
          .target = &pause_at,
          .metavar = "WHEN:FOR",
          .help = "stall: answers held from WHEN after the start for FOR: 3s:2s, 3s:2s,9s:1s"},
+        {.name = "pause-from",
+         .kind = CLI_CHOICE,
+         .target = &config.pause_from_first,
+         .metavar = "start|first-request",
+         .choices = pause_from,
+         .help = "what --pause-at's WHEN counts from (start)"},
         {.name = "busy",
          .kind = CLI_SHARE,
          .target = &config.busy,

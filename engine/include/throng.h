@@ -538,7 +538,8 @@ THRONG_API int throng_render(const char *json, size_t len, throng_render_t forma
  * operations POST /Multiply and POST /Divide, and GET /status. */
 typedef struct throng_server throng_server_t;
 
-/* A stall of the server: from `at` seconds after the start, for `length`
+/* A stall of the server: from `at` seconds after the start (or after the
+ * first table or crunch request, with pause_from_first), for `length`
  * seconds, table and crunch requests are held, not answered (GET /status
  * and refusals still are). A request that arrives, or whose latency ends,
  * inside a pause is answered when the pause ends (at the end of the last
@@ -567,6 +568,9 @@ typedef struct throng_server_config {
     const throng_server_pause_t *pauses; /* npauses stalls, in any order (copied at the
                                             start); NULL when npauses is 0 */
     size_t npauses;                      /* at most THRONG_SERVER_PAUSES_MAX */
+    int pause_from_first;                /* 1: pauses count from the first table or crunch
+                                            request, not from the start (for a client that
+                                            takes a while to start) */
 } throng_server_config_t;
 
 /* Counters of a running server. */

@@ -445,16 +445,18 @@ static void test_pause_rules(void)
     const throng_server_pause_t p[] = {
         {.at = 5, .length = 1}, {.at = 1, .length = 2}, {.at = 2.5, .length = 1}};
     throng__pause_window_t w[3];
-    throng__pauses_place(p, 3, 1000000000, w);
+    throng__pauses_place(p, 3, w);
     const uint64_t s = 1000000000, sec = 1000000000;
-    CHECK(throng__pause_until(w, 3, s) == 0);
-    CHECK(throng__pause_until(w, 3, s + sec - 1) == 0);
-    CHECK(throng__pause_until(w, 3, s + sec) == s + 3 * sec + sec / 2); /* 1..3 then 2.5..3.5 */
-    CHECK(throng__pause_until(w, 3, s + 3 * sec) == s + 3 * sec + sec / 2);
-    CHECK(throng__pause_until(w, 3, s + 3 * sec + sec / 2) == 0);
-    CHECK(throng__pause_until(w, 3, s + 5 * sec + 1) == s + 6 * sec);
-    CHECK(throng__pause_until(w, 3, s + 6 * sec) == 0);
-    CHECK(throng__pause_until(w, 0, s + sec) == 0);
+    CHECK(throng__pause_until(w, 3, s, s) == 0);
+    CHECK(throng__pause_until(w, 3, s, s + sec - 1) == 0);
+    CHECK(throng__pause_until(w, 3, s, s + sec) == s + 3 * sec + sec / 2); /* 1..3, 2.5..3.5 */
+    CHECK(throng__pause_until(w, 3, s, s + 3 * sec) == s + 3 * sec + sec / 2);
+    CHECK(throng__pause_until(w, 3, s, s + 3 * sec + sec / 2) == 0);
+    CHECK(throng__pause_until(w, 3, s, s + 5 * sec + 1) == s + 6 * sec);
+    CHECK(throng__pause_until(w, 3, s, s + 6 * sec) == 0);
+    CHECK(throng__pause_until(w, 0, s, s + sec) == 0);
+    CHECK(throng__pause_until(w, 3, 2 * s, s + sec / 2) == 0);         /* before the origin */
+    CHECK(throng__pause_until(w, 3, 2 * s, 3 * s) == 5 * s + sec / 2); /* 2 s from it */
 
     throng_server_config_t c;
     throng_server_pause_t bad = {.at = 1, .length = 0};
@@ -550,6 +552,40 @@ static void test_pause_live(void)
     throng_server_free(s);
 }
 
+/* With pause_from_first, the pause counts from the first request: a
+ * request long after the start but before WHEN from the first is not
+ * held, one inside the window is. */
+static void test_pause_from_first(void)
+{
+    static const char table[] = "GET /Xy?x=1&y=1 HTTP/1.1\r\nConnection: close\r\n\r\n";
+    const throng_server_pause_t pause = {.at = 0.3, .length = 0.4};
+    throng_server_config_t c;
+    throng_server_config_init(&c);
+    c.listen = "127.0.0.1:0";
+    c.pauses = &pause;
+    c.npauses = 1;
+    c.pause_from_first = 1;
+    throng_server_t *s = throng_server_new();
+    CHECK_INT(throng_server_start(s, &c), 0);
+    usleep(400 * 1000); /* past the pause, counted from the start */
+    timed_request_t r[3] = {{.send_at = 0, .request = table},
+                            {.send_at = 0.2, .request = table},
+                            {.send_at = 0.45, .request = table}};
+    double t0 = now_s();
+    for (int i = 0; i < 3; i++) {
+        r[i].port = throng_server_port(s);
+        r[i].t0 = t0;
+        send_timed(&r[i]);
+    }
+    CHECK(r[0].answered < 0.2);                          /* sets the origin */
+    CHECK(r[1].answered - r[1].sent < 0.1);              /* before the pause */
+    CHECK(r[2].answered >= 0.69 && r[2].answered < 1.0); /* held to origin + 0.7 */
+    throng_server_stats_t st;
+    throng_server_stats(s, &st);
+    CHECK_INT(st.held, 1);
+    throng_server_free(s);
+}
+
 int main(void)
 {
     test_table_bodies();
@@ -574,5 +610,6 @@ int main(void)
     throng_server_free(s);
     test_pause_rules();
     test_pause_live();
+    test_pause_from_first();
     return check_result("test_server");
 }

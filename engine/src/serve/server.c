@@ -36,10 +36,9 @@ struct throng_server {
     uint64_t started_ns;
     _Atomic uint64_t stopped_ns;
     _Atomic int stopping;
-    _Atomic int woken;         /* the wake handles were signalled (only ever once) */
-    _Atomic unsigned wakeable; /* how many threads' wake handles may be signalled */
-    size_t npauses;            /* the configuration's pauses, kept until the start's clock */
-    throng_server_pause_t pauses[THRONG_SERVER_PAUSES_MAX];
+    _Atomic int woken;             /* the wake handles were signalled (only ever once) */
+    _Atomic unsigned wakeable;     /* how many threads' wake handles may be signalled */
+    _Atomic uint64_t pause_origin; /* where the pauses count from (settings.pause_origin) */
 };
 
 /* Zero means off for every share and the latency; the rest get defaults. */
@@ -107,8 +106,10 @@ static int server_configure(throng_server_t *s, const throng_server_config_t *c)
     s->settings.drop = c->drop;
     rc = throng__pauses_check(c->pauses, c->npauses, s->errmsg);
     if (rc != 0) return rc;
-    s->npauses = c->npauses;
-    if (c->npauses) memcpy(s->pauses, c->pauses, c->npauses * sizeof *c->pauses);
+    throng__pauses_place(c->pauses, c->npauses, s->settings.pauses);
+    s->settings.npauses = c->npauses;
+    s->settings.pause_from_first = c->pause_from_first != 0;
+    s->settings.pause_origin = &s->pause_origin;
     if (c->tls_key && !c->tls_cert)
         return throng__fail(s->errmsg, THRONG_EINVAL, "a TLS key needs its certificate");
     if (c->tls_cert)
@@ -361,9 +362,7 @@ int throng_server_start(throng_server_t *s, const throng_server_config_t *config
     atomic_store(&s->stopping, 0);
     atomic_store(&s->woken, 0);
     s->started_ns = uv_hrtime();
-    /* Placed before the threads start: they only ever read the windows. */
-    throng__pauses_place(s->pauses, s->npauses, s->started_ns, s->settings.pauses);
-    s->settings.npauses = s->npauses;
+    if (!s->settings.pause_from_first) atomic_store(&s->pause_origin, s->started_ns);
     if (rc == 0) {
         atomic_store(&s->wakeable, s->nthreads);
         rc = server_spawn(s);

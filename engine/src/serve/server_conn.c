@@ -503,9 +503,11 @@ static void conn_deliver(throng__server_conn_t *c)
 static void conn_due(throng__server_conn_t *c)
 {
     throng__server_thread_t *t = c->thread;
-    if (t->settings->npauses > 0) {
+    const throng__server_settings_t *s = t->settings;
+    if (s->npauses > 0) {
         uint64_t now = uv_hrtime();
-        uint64_t until = throng__pause_until(t->settings->pauses, t->settings->npauses, now);
+        uint64_t origin = atomic_load_explicit(s->pause_origin, memory_order_relaxed);
+        uint64_t until = throng__pause_until(s->pauses, s->npauses, origin, now);
         if (until > 0) {
             if (!c->held) throng__count(&t->counters.held);
             c->held = 1;
@@ -548,6 +550,10 @@ static void conn_schedule(throng__server_conn_t *c)
     throng__server_thread_t *t = c->thread;
     c->fate = draw_fate(t);
     c->held = 0;
+    if (t->settings->pause_from_first) { /* the first request, on any thread, sets the origin */
+        uint64_t none = 0;
+        atomic_compare_exchange_strong(t->settings->pause_origin, &none, uv_hrtime());
+    }
     if (t->settings->latency_ms == 0) {
         conn_due(c);
         return;

@@ -77,26 +77,29 @@ int throng__pauses_check(const throng_server_pause_t *pauses, size_t n, char *er
     return 0;
 }
 
-void throng__pauses_place(const throng_server_pause_t *pauses, size_t n, uint64_t started_ns,
+void throng__pauses_place(const throng_server_pause_t *pauses, size_t n,
                           throng__pause_window_t *windows)
 {
     for (size_t i = 0; i < n; i++) {
-        windows[i].begin = started_ns + (uint64_t)llround(pauses[i].at * 1e9);
+        windows[i].begin = (uint64_t)llround(pauses[i].at * 1e9);
         windows[i].end = windows[i].begin + (uint64_t)llround(pauses[i].length * 1e9);
     }
 }
 
 /* Few windows (at most THRONG_SERVER_PAUSES_MAX): a scan per pass, and a
  * pass per window that extends the wait, is cheap beside an answer. */
-uint64_t throng__pause_until(const throng__pause_window_t *windows, size_t n, uint64_t now_ns)
+uint64_t throng__pause_until(const throng__pause_window_t *windows, size_t n, uint64_t origin_ns,
+                             uint64_t now_ns)
 {
-    uint64_t until = 0, t = now_ns;
+    if (now_ns < origin_ns) return 0;
+    uint64_t until = 0, t = now_ns - origin_ns;
     int moved = 1;
     while (moved) {
         moved = 0;
         for (size_t i = 0; i < n; i++) {
             if (windows[i].begin <= t && t < windows[i].end) {
-                t = until = windows[i].end;
+                t = windows[i].end;
+                until = origin_ns + t;
                 moved = 1;
             }
         }
