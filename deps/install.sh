@@ -23,8 +23,10 @@ TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema g++ liba
 # (libclang-rt-14-dev) and llvm-symbolizer (llvm-14). The suite's replays of
 # the fuzz corpora build with gcc and need none of them.
 FUZZ="clang libclang-rt-14-dev llvm-14"
-# Benchmarks: peers and a target to compare against.
-BENCH="wrk nginx-light python3-locust time"
+# Benchmarks: peers and a target to compare against (nghttp2-client is
+# h2load, an open-model peer: tests/bench/open_model.sh; that script installs
+# its other peer, Artillery, with npm under tests/bench/.npm, not from here).
+BENCH="wrk nginx-light python3-locust time nghttp2-client"
 # CI's check of the README's commands on a fresh Debian root (tests/fresh).
 FRESH="debootstrap"
 

@@ -30,6 +30,14 @@ static void print_help(const cli_option_t *opts)
            "HTTPS instead: load it with -s https://HOST:PORT; a plain HTTP request to\n"
            "the TLS port is answered 400.\n"
            "\n"
+           "--pause-at 3s:2s stalls the service from 3 s after its start for 2 s, as a\n"
+           "stalled backend (a GC pause, a lock) looks: table and crunch requests that\n"
+           "arrive, or whose --latency ends, during the pause are held, their\n"
+           "connections open, and answered when it ends; GET /status still answers and\n"
+           "counts them as held. Pauses that touch or overlap hold until the last ends.\n"
+           "With --pause-from first-request, WHEN counts from the first table or crunch\n"
+           "request instead, for a client that takes a while to start.\n"
+           "\n"
            "flags:\n");
     cli_print_options(stdout, opts);
 }
@@ -52,10 +60,11 @@ static void print_summary(const throng_server_t *server)
     throng_server_stats(server, &st);
     fprintf(stderr,
             "throng serve: stopped after %.1fs: %llu requests, %llu tables, %llu crunch, "
-            "%llu busy, %llu bad, %llu dropped, %llu connections\n",
+            "%llu busy, %llu bad, %llu dropped, %llu connections, %llu held\n",
             st.uptime, (unsigned long long)st.requests, (unsigned long long)st.tables,
             (unsigned long long)st.crunch, (unsigned long long)st.busy, (unsigned long long)st.bad,
-            (unsigned long long)st.dropped, (unsigned long long)st.connections);
+            (unsigned long long)st.dropped, (unsigned long long)st.connections,
+            (unsigned long long)st.held);
 }
 
 /* Serves until stopped; the library reports why it could not start. */
@@ -86,11 +95,31 @@ static int serve(const throng_server_config_t *config)
     return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAULTS;
 }
 
+/* Reads every --pause-at value (each WHEN:FOR[,WHEN:FOR...]) into pauses. */
+static int read_pauses(const cli_list_t *given, throng_server_pause_t *pauses, size_t *n)
+{
+    char err[256];
+    *n = 0;
+    for (size_t i = 0; i < given->n; i++) {
+        size_t got = 0;
+        if (throng_parse_pauses(given->items[i], pauses + *n, THRONG_SERVER_PAUSES_MAX - *n, &got,
+                                err, sizeof err) != 0) {
+            fprintf(stderr, "throng serve: --pause-at: %s\n", err);
+            return -1;
+        }
+        *n += got;
+    }
+    return 0;
+}
+
 /* `throng serve [flags]`: exit 0 after a stop, 2 when it cannot start. */
 int cmd_serve(int argc, char **argv)
 {
     throng_server_config_t config;
     throng_server_config_init(&config);
+    static cli_list_t pause_at;
+    static const char *const pause_from[] = {"start", "first-request", NULL};
+    throng_server_pause_t pauses[THRONG_SERVER_PAUSES_MAX];
     cli_option_t opts[] = {
         {.name = "listen",
          .kind = CLI_STRING,
@@ -110,6 +139,17 @@ int cmd_serve(int argc, char **argv)
          .target = &config.latency,
          .metavar = "DURATION",
          .help = "service time added before each table or crunch answer, e.g. 20ms"},
+        {.name = "pause-at",
+         .kind = CLI_LIST,
+         .target = &pause_at,
+         .metavar = "WHEN:FOR",
+         .help = "stall: answers held from WHEN after the start for FOR: 3s:2s, 3s:2s,9s:1s"},
+        {.name = "pause-from",
+         .kind = CLI_CHOICE,
+         .target = &config.pause_from_first,
+         .metavar = "start|first-request",
+         .choices = pause_from,
+         .help = "what --pause-at's WHEN counts from (start)"},
         {.name = "busy",
          .kind = CLI_SHARE,
          .target = &config.busy,
@@ -154,5 +194,7 @@ int cmd_serve(int argc, char **argv)
                 args.npositional > 0 ? args.positional[0] : args.rest[0]);
         return CLI_EXIT_USAGE;
     }
+    if (read_pauses(&pause_at, pauses, &config.npauses) != 0) return CLI_EXIT_USAGE;
+    config.pauses = pauses;
     return serve(&config);
 }

@@ -557,6 +557,21 @@ THRONG_API int throng_render(const char *json, size_t len, throng_render_t forma
  * operations POST /Multiply and POST /Divide, and GET /status. */
 typedef struct throng_server throng_server_t;
 
+/* A stall of the server: from `at` seconds after the start (or after the
+ * first table or crunch request, with pause_from_first), for `length`
+ * seconds, table and crunch requests are held, not answered (GET /status
+ * and refusals still are). A request that arrives, or whose latency ends,
+ * inside a pause is answered when the pause ends (at the end of the last
+ * of pauses that touch or overlap); its connection stays open, and an
+ * answer already being written finishes. As a stalled backend (a garbage
+ * collection, a lock) looks to its clients. */
+typedef struct throng_server_pause {
+    double at;     /* seconds after throng_server_start(), >= 0 */
+    double length; /* seconds, > 0 */
+} throng_server_pause_t;
+
+#define THRONG_SERVER_PAUSES_MAX 64
+
 typedef struct throng_server_config {
     const char *listen;   /* "host:port" (port 5050 when left out; port 0 picks a free one);
                              default "127.0.0.1:5050" */
@@ -569,6 +584,12 @@ typedef struct throng_server_config {
     uint64_t seed;        /* 0 = random */
     const char *tls_cert; /* PEM certificate (chain): serve HTTPS instead of HTTP */
     const char *tls_key;  /* its private key (PEM); NULL: in the tls_cert file */
+    const throng_server_pause_t *pauses; /* npauses stalls, in any order (copied at the
+                                            start); NULL when npauses is 0 */
+    size_t npauses;                      /* at most THRONG_SERVER_PAUSES_MAX */
+    int pause_from_first;                /* 1: pauses count from the first table or crunch
+                                            request, not from the start (for a client that
+                                            takes a while to start) */
 } throng_server_config_t;
 
 /* Counters of a running server. */
@@ -581,7 +602,17 @@ typedef struct throng_server_stats {
     uint64_t bad;         /* requests refused: 400, 404, 405, 413, 414, 415 or 431 */
     uint64_t dropped;     /* connections closed instead of answering (--drop) */
     uint64_t connections; /* connections accepted */
+    uint64_t held;        /* requests held by a pause (counted when held; each is
+                             counted in requests too once answered) */
 } throng_server_stats_t;
+
+/* Reads pauses as `throng serve --pause-at` takes them: "WHEN:FOR" pairs of
+ * durations as throng_parse_duration() reads them, separated by commas
+ * ("3s:2s,10s:500ms"). Fills up to cap pauses and sets *n. Returns 0, or
+ * THRONG_EINVAL with a sentence in err (errlen bytes, may be NULL) naming
+ * the pair at fault. */
+THRONG_API int throng_parse_pauses(const char *text, throng_server_pause_t *pauses, size_t cap,
+                                   size_t *n, char *err, size_t errlen);
 
 THRONG_API void throng_server_config_init(throng_server_config_t *config);
 

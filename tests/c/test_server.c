@@ -4,7 +4,8 @@
  * operands, results that read back exactly, faults), settings
  * refused with a message naming them, and a live server on a free loopback
  * port answering over plain sockets, counting, and stopping from another
- * thread with every loop closed. */
+ * thread with every loop closed; a server paused for a while (--pause-at)
+ * holding the answers due in the pause until it ends, and only those. */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <float.h>
@@ -15,10 +16,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "util/rng.h"
+#include "serve/server_pause.h"
 #include "serve/server_table.h"
 #include "lua/shape.h"
 #include "throng.h"
@@ -391,7 +394,7 @@ static void test_live(throng_server_t *s, int port)
     CHECK_INT(count(reply, "\"condition\":\"division by zero\""), 1);
     CHECK_INT(count(reply, "HTTP/1.1 405 "), 1);
     CHECK(strstr(reply, "\"requests\":8,\"tables\":3,\"busy\":0,\"bad\":3") != NULL);
-    CHECK(strstr(reply, "\"crunch\":2}") != NULL);
+    CHECK(strstr(reply, "\"crunch\":2,\"held\":0}") != NULL);
 
     throng_server_stats_t st;
     throng_server_stats(s, &st);
@@ -406,6 +409,181 @@ static void test_live(throng_server_t *s, int port)
     CHECK_INT(throng_server_wait(s), 0);
     pthread_join(stopper, NULL);
     CHECK_INT(throng_server_wait(s), 0);
+}
+
+/* ----------------------------------------------------------------- pauses */
+
+static void check_pauses(const char *text, int rc, size_t n, double at0, double len0)
+{
+    throng_server_pause_t p[4];
+    size_t got = 99;
+    char err[256] = "";
+    CHECK_INT(throng_parse_pauses(text, p, 4, &got, err, sizeof err), rc);
+    if (rc != 0) {
+        if (!strstr(err, "pause")) fprintf(stderr, "'%s' refused with '%s'\n", text, err);
+        CHECK(strstr(err, "pause") != NULL);
+        return;
+    }
+    CHECK_INT(got, n);
+    CHECK(fabs(p[0].at - at0) < 1e-9 && fabs(p[0].length - len0) < 1e-9);
+}
+
+/* The flag's form, and the hold's end through windows that chain. */
+static void test_pause_rules(void)
+{
+    check_pauses("3s:2s", 0, 1, 3, 2);
+    check_pauses("250ms:1.5,10s:500ms", 0, 2, 0.25, 1.5);
+    check_pauses("0:1m", 0, 1, 0, 60);
+    check_pauses("3s", THRONG_EINVAL, 0, 0, 0);
+    check_pauses("3s:0", THRONG_EINVAL, 0, 0, 0);
+    check_pauses("3s:2s,", THRONG_EINVAL, 0, 0, 0);
+    check_pauses("3s:2x", THRONG_EINVAL, 0, 0, 0);
+    check_pauses("-1s:2s", THRONG_EINVAL, 0, 0, 0);
+    check_pauses("2h:1s", THRONG_EINVAL, 0, 0, 0);
+    check_pauses("1:1,2:1,3:1,4:1,5:1", THRONG_EINVAL, 0, 0, 0); /* more than the 4 room */
+
+    const throng_server_pause_t p[] = {
+        {.at = 5, .length = 1}, {.at = 1, .length = 2}, {.at = 2.5, .length = 1}};
+    throng__pause_window_t w[3];
+    throng__pauses_place(p, 3, w);
+    const uint64_t s = 1000000000, sec = 1000000000;
+    CHECK(throng__pause_until(w, 3, s, s) == 0);
+    CHECK(throng__pause_until(w, 3, s, s + sec - 1) == 0);
+    CHECK(throng__pause_until(w, 3, s, s + sec) == s + 3 * sec + sec / 2); /* 1..3, 2.5..3.5 */
+    CHECK(throng__pause_until(w, 3, s, s + 3 * sec) == s + 3 * sec + sec / 2);
+    CHECK(throng__pause_until(w, 3, s, s + 3 * sec + sec / 2) == 0);
+    CHECK(throng__pause_until(w, 3, s, s + 5 * sec + 1) == s + 6 * sec);
+    CHECK(throng__pause_until(w, 3, s, s + 6 * sec) == 0);
+    CHECK(throng__pause_until(w, 0, s, s + sec) == 0);
+    CHECK(throng__pause_until(w, 3, 2 * s, s + sec / 2) == 0);         /* before the origin */
+    CHECK(throng__pause_until(w, 3, 2 * s, 3 * s) == 5 * s + sec / 2); /* 2 s from it */
+
+    throng_server_config_t c;
+    throng_server_pause_t bad = {.at = 1, .length = 0};
+    throng_server_config_init(&c);
+    c.listen = "127.0.0.1:0";
+    c.pauses = &bad;
+    c.npauses = 1;
+    check_refused(&c, THRONG_EINVAL, "pause 1");
+    bad.length = NAN;
+    check_refused(&c, THRONG_EINVAL, "pause 1");
+    c.pauses = NULL;
+    check_refused(&c, THRONG_EINVAL, "pauses");
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One request sent at a set time from t0, on its own connection. */
+typedef struct timed_request {
+    int port;
+    double t0, send_at; /* seconds from t0 */
+    const char *request;
+    double sent, answered; /* seconds from t0 */
+    char reply[4096];
+} timed_request_t;
+
+static void *send_timed(void *arg)
+{
+    timed_request_t *r = arg;
+    double wait = r->t0 + r->send_at - now_s();
+    if (wait > 0) usleep((useconds_t)(wait * 1e6));
+    r->sent = now_s() - r->t0;
+    exchange(r->port, r->request, r->reply, sizeof r->reply);
+    r->answered = now_s() - r->t0;
+    return NULL;
+}
+
+/* A server with a 50 ms latency paused from 0.5 s for 0.5 s: a request
+ * before the pause and one after it take their latency; one whose latency
+ * ends in the pause and one sent in it are answered when the pause ends,
+ * not before; /status answers during the pause and counts the held. */
+static void test_pause_live(void)
+{
+    static const char table[] = "GET /Xy?x=2&y=3 HTTP/1.1\r\nConnection: close\r\n\r\n";
+    static const char status[] = "GET /status HTTP/1.1\r\nConnection: close\r\n\r\n";
+    const throng_server_pause_t pause = {.at = 0.5, .length = 0.5};
+    throng_server_config_t c;
+    throng_server_config_init(&c);
+    c.listen = "127.0.0.1:0";
+    c.latency = 0.05;
+    c.pauses = &pause;
+    c.npauses = 1;
+    throng_server_t *s = throng_server_new();
+    double t0 = now_s(); /* the server's clock starts after this: its pause ends after t0 + 1 */
+    CHECK_INT(throng_server_start(s, &c), 0);
+    timed_request_t r[5] = {
+        {.send_at = 0.1, .request = table},  {.send_at = 0.47, .request = table},
+        {.send_at = 0.7, .request = table},  {.send_at = 0.85, .request = status},
+        {.send_at = 1.25, .request = table},
+    };
+    pthread_t th[5];
+    for (int i = 0; i < 5; i++) {
+        r[i].port = throng_server_port(s);
+        r[i].t0 = t0;
+        pthread_create(&th[i], NULL, send_timed, &r[i]);
+    }
+    for (int i = 0; i < 5; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 5; i++) {
+        CHECK(strncmp(r[i].reply, "HTTP/1.1 200 OK\r\n", 17) == 0);
+        fprintf(stderr, "pause: sent at %.3f s, answered after %.3f s\n", r[i].sent,
+                r[i].answered - r[i].sent);
+    }
+    /* Before and after: the latency alone (with room for a slow machine). */
+    CHECK(r[0].answered - r[0].sent >= 0.049 && r[0].answered - r[0].sent < 0.3);
+    CHECK(r[4].answered - r[4].sent >= 0.049 && r[4].answered - r[4].sent < 0.3);
+    /* Held: answered at the pause's end, not before, and not long after. */
+    CHECK(r[1].answered >= 1.0 && r[1].answered < 1.3);
+    CHECK(r[2].answered >= 1.0 && r[2].answered < 1.3);
+    CHECK(r[2].answered - r[2].sent >= 0.25);
+    /* /status is not held, and saw the two held requests. */
+    CHECK(r[3].answered < 1.0);
+    CHECK(strstr(r[3].reply, "\"held\":2}") != NULL);
+    throng_server_stats_t st;
+    throng_server_stats(s, &st);
+    CHECK_INT(st.requests, 4);
+    CHECK_INT(st.tables, 4);
+    CHECK_INT(st.held, 2);
+    throng_server_free(s);
+}
+
+/* With pause_from_first, the pause counts from the first request: a
+ * request long after the start but before WHEN from the first is not
+ * held, one inside the window is. */
+static void test_pause_from_first(void)
+{
+    static const char table[] = "GET /Xy?x=1&y=1 HTTP/1.1\r\nConnection: close\r\n\r\n";
+    const throng_server_pause_t pause = {.at = 0.3, .length = 0.4};
+    throng_server_config_t c;
+    throng_server_config_init(&c);
+    c.listen = "127.0.0.1:0";
+    c.pauses = &pause;
+    c.npauses = 1;
+    c.pause_from_first = 1;
+    throng_server_t *s = throng_server_new();
+    CHECK_INT(throng_server_start(s, &c), 0);
+    usleep(400 * 1000); /* past the pause, counted from the start */
+    timed_request_t r[3] = {{.send_at = 0, .request = table},
+                            {.send_at = 0.2, .request = table},
+                            {.send_at = 0.45, .request = table}};
+    double t0 = now_s();
+    for (int i = 0; i < 3; i++) {
+        r[i].port = throng_server_port(s);
+        r[i].t0 = t0;
+        send_timed(&r[i]);
+    }
+    CHECK(r[0].answered < 0.2);                          /* sets the origin */
+    CHECK(r[1].answered - r[1].sent < 0.1);              /* before the pause */
+    CHECK(r[2].answered >= 0.69 && r[2].answered < 1.0); /* held to origin + 0.7 */
+    throng_server_stats_t st;
+    throng_server_stats(s, &st);
+    CHECK_INT(st.held, 1);
+    throng_server_free(s);
 }
 
 int main(void)
@@ -430,5 +608,8 @@ int main(void)
     test_refusals(port);
     test_live(s, port);
     throng_server_free(s);
+    test_pause_rules();
+    test_pause_live();
+    test_pause_from_first();
     return check_result("test_server");
 }

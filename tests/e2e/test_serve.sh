@@ -2,8 +2,9 @@
 # test_serve.sh - `throng serve`, the demonstration table service, driven
 # from outside with curl and raw sockets: the wire format, the crunch
 # operations (/Multiply, /Divide) and their faults, errors, /status,
-# keep-alive and pipelining, hostile input, the fault-injection flags, the
-# listening line and a clean stop on SIGINT.
+# keep-alive and pipelining, hostile input, the fault-injection flags, a
+# stall (--pause-at) timed with curl, the listening line and a clean stop on
+# SIGINT.
 #
 # Needs THRONG (the built binary); uses only 127.0.0.1 and ephemeral ports.
 set -u
@@ -315,7 +316,7 @@ req "$URL/status" | grep -q '"busy":1,' || fail "/status does not count the Busy
 got=$(post_crunch Multiply 6 7 -w ' %{http_code}')
 [ "$got" = "$busy 500" ] && pass "--busy 1 answers a crunch Busy too" ||
     fail "--busy 1 crunch answered: $got"
-req "$URL/status" | grep -q '"busy":2,.*"crunch":0}' || fail "/status counts a Busy crunch wrongly"
+req "$URL/status" | grep -q '"busy":2,.*"crunch":0,' || fail "/status counts a Busy crunch wrongly"
 stop_server
 
 start_server --wrong-size 1
@@ -344,7 +345,7 @@ post_crunch Divide 1 4 -o /dev/null
 rc=$?
 [ "$rc" = 52 ] || [ "$rc" = 56 ] && pass "--drop 1 drops a crunch too" ||
     fail "--drop 1 crunch: curl exit status $rc"
-req "$URL/status" | grep -q '"dropped":2,.*"crunch":0}' || fail "/status: $(req "$URL/status")"
+req "$URL/status" | grep -q '"dropped":2,.*"crunch":0,' || fail "/status: $(req "$URL/status")"
 stop_server
 
 start_server --latency 300ms -t 3
@@ -366,12 +367,56 @@ done
 stop_server
 [ "$STOP_RC" = 0 ] || fail "with -t 3 and a request in its timer, SIGINT gave exit status $STOP_RC"
 
+# -------------------------------------------------------------------- stall
+
+# Seconds since $1 (a `date +%s.%N`), and whether a number is in [lo, hi).
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'; }
+within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v < hi) }'; }
+# Sleeps until $2 seconds after $1.
+sleep_until() { sleep "$(awk -v a="$1" -v t="$2" -v b="$(date +%s.%N)" 'BEGIN { d = a + t - b; printf "%.3f", (d > 0 ? d : 0) }')"; }
+
+# The server started before T0, so its pause [1 s, 2 s) has begun by T0 + 1
+# and ends by T0 + 2; finding its port takes far less than the 0.8 s that
+# would put T0 + 1.2 past its end.
+start_server --latency 20ms --pause-at 1s:1s
+T0=$(date +%s.%N)
+t=$(req -o /dev/null -w '%{time_total}' "$URL/Xy?x=2&y=2")
+within "$t" 0.019 0.5 && pass "before the pause an answer takes its latency (${t}s)" ||
+    fail "before the pause: ${t}s"
+sleep_until "$T0" 1.2
+req -o /dev/null -w '%{http_code} %{time_total}\n' "$URL/Xy?x=3&y=2" >"$WORK/held" &
+held_curl=$!
+sleep 0.2
+got=$(req -w ' %{time_total}' "$URL/status")
+if echo "$got" | grep -q '"held":1}' && within "${got##* }" 0 0.5; then
+    pass "/status answers at once during the pause, counting the held request"
+else
+    fail "/status during the pause: $got"
+fi
+wait "$held_curl"
+read -r code t <"$WORK/held"
+at=$(since "$T0")
+[ "$code" = 200 ] && within "$t" 0.4 1.5 && pass "a request sent in the pause is answered at its end (${t}s)" ||
+    fail "in the pause: status $code after ${t}s (answered ${at}s after the start)"
+sleep_until "$T0" 2.3
+t=$(req -o /dev/null -w '%{time_total}' "$URL/Xy?x=2&y=2")
+within "$t" 0.019 0.5 && pass "after the pause an answer takes its latency again (${t}s)" ||
+    fail "after the pause: ${t}s"
+stop_server
+grep -q ' 3 requests, .* 1 held$' "$SERVER_ERR" && pass "the summary counts the held request" ||
+    fail "summary: $(cat "$SERVER_ERR")"
+
 # ------------------------------------------------------------ command line
 
 "$THRONG" serve --busy 3 >/dev/null 2>"$WORK/err"
 rc=$?
 [ "$rc" = 2 ] && grep -q -- '--busy' "$WORK/err" && pass "a bad flag value exits 2 naming it" ||
     fail "--busy 3: exit $rc, said: $(cat "$WORK/err")"
+"$THRONG" serve --pause-at 3s >/dev/null 2>"$WORK/err"
+rc=$?
+[ "$rc" = 2 ] && grep -q -- "--pause-at: pause '3s' is not WHEN:FOR" "$WORK/err" &&
+    pass "a --pause-at without its length exits 2 saying so" ||
+    fail "--pause-at 3s: exit $rc, said: $(cat "$WORK/err")"
 start_server
 timeout 10 "$THRONG" serve --listen "127.0.0.1:$PORT" >/dev/null 2>"$WORK/err"
 rc=$?

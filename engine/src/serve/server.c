@@ -36,8 +36,9 @@ struct throng_server {
     uint64_t started_ns;
     _Atomic uint64_t stopped_ns;
     _Atomic int stopping;
-    _Atomic int woken;         /* the wake handles were signalled (only ever once) */
-    _Atomic unsigned wakeable; /* how many threads' wake handles may be signalled */
+    _Atomic int woken;             /* the wake handles were signalled (only ever once) */
+    _Atomic unsigned wakeable;     /* how many threads' wake handles may be signalled */
+    _Atomic uint64_t pause_origin; /* where the pauses count from (settings.pause_origin) */
 };
 
 /* Zero means off for every share and the latency; the rest get defaults. */
@@ -103,6 +104,12 @@ static int server_configure(throng_server_t *s, const throng_server_config_t *c)
     s->settings.busy = c->busy;
     s->settings.wrong_size = c->wrong_size;
     s->settings.drop = c->drop;
+    rc = throng__pauses_check(c->pauses, c->npauses, s->errmsg);
+    if (rc != 0) return rc;
+    throng__pauses_place(c->pauses, c->npauses, s->settings.pauses);
+    s->settings.npauses = c->npauses;
+    s->settings.pause_from_first = c->pause_from_first != 0;
+    s->settings.pause_origin = &s->pause_origin;
     if (c->tls_key && !c->tls_cert)
         return throng__fail(s->errmsg, THRONG_EINVAL, "a TLS key needs its certificate");
     if (c->tls_cert)
@@ -355,6 +362,7 @@ int throng_server_start(throng_server_t *s, const throng_server_config_t *config
     atomic_store(&s->stopping, 0);
     atomic_store(&s->woken, 0);
     s->started_ns = uv_hrtime();
+    if (!s->settings.pause_from_first) atomic_store(&s->pause_origin, s->started_ns);
     if (rc == 0) {
         atomic_store(&s->wakeable, s->nthreads);
         rc = server_spawn(s);
@@ -429,6 +437,7 @@ void throng__server_totals(const throng_server_t *s, throng_server_stats_t *st)
         st->connections += atomic_load_explicit(&c->connections, memory_order_relaxed);
         st->dropped += atomic_load_explicit(&c->dropped, memory_order_relaxed);
         st->crunch += atomic_load_explicit(&c->crunch, memory_order_relaxed);
+        st->held += atomic_load_explicit(&c->held, memory_order_relaxed);
     }
     uint64_t end = atomic_load(&s->stopped_ns);
     st->uptime = (double)((end ? end : uv_hrtime()) - s->started_ns) / 1e9;

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "util/rng.h"
+#include "serve/server_pause.h"
 #include "serve/server_table.h"
 #include "throng.h"
 
@@ -21,13 +22,17 @@
 typedef struct throng__server_settings {
     uint64_t latency_ms; /* delay before a table or crunch answer; 0 = none */
     double busy, wrong_size, drop;
-    void *tls; /* SSL_CTX * when serving HTTPS, else NULL */
+    void *tls;      /* SSL_CTX * when serving HTTPS, else NULL */
+    size_t npauses; /* stalls (--pause-at), from pause_origin */
+    throng__pause_window_t pauses[THRONG_SERVER_PAUSES_MAX];
+    int pause_from_first;           /* the origin is set by the first table or crunch request */
+    _Atomic uint64_t *pause_origin; /* uv_hrtime() of the start or of that request; 0: not yet */
 } throng__server_settings_t;
 
 /* A thread's counters. Only the owning thread writes them (throng__count);
  * throng_server_stats() reads them from anywhere, hence the atomics. */
 typedef struct throng__server_counters {
-    _Atomic uint64_t requests, tables, crunch, busy, bad, dropped, connections;
+    _Atomic uint64_t requests, tables, crunch, busy, bad, dropped, connections, held;
 } throng__server_counters_t;
 
 typedef struct throng__server_conn throng__server_conn_t;

@@ -2,6 +2,7 @@
  * requests parsed with llhttp, routed to a table (/Xy), a crunch
  * (/Multiply, /Divide) or /status, answered one at a time and in order
  * (keep-alive and pipelining), delayed by the latency timer when asked,
+ * held by the same timer while the server is paused (--pause-at),
  * written straight from the thread's scratch buffer when the socket takes
  * them at once. Over TLS (server_tls.c) the same, with what the socket
  * reads decrypted before it is parsed and each piece of an answer
@@ -38,7 +39,7 @@ typedef enum { HEADER_OTHER, HEADER_CONTENT_TYPE, HEADER_EXPECT } conn_header_t;
 
 struct throng__server_conn {
     uv_tcp_t tcp;
-    uv_timer_t timer; /* the latency delay, then the lingering close */
+    uv_timer_t timer; /* the latency delay, a pause's hold, then the lingering close */
     uv_write_t write_req;
     uv_shutdown_t shutdown_req;
     llhttp_t parser;
@@ -67,6 +68,7 @@ struct throng__server_conn {
 
     /* The answer. */
     conn_fate_t fate;
+    int held;                     /* the answer waited for a pause (counted once) */
     int crunch;                   /* a crunch, answered with result or fault, not a table */
     unsigned x, y;                /* a table's shape */
     double result;                /* a crunch's result, unless it faulted */
@@ -495,7 +497,28 @@ static void conn_deliver(throng__server_conn_t *c)
     }
 }
 
-/* The latency timer also ends a lingering close. */
+/* An answer is due: it goes now, unless the server is paused; then the
+ * timer holds it until the pause ends (and on_timer asks again, since a
+ * loop's clock may fire the timer a little early). */
+static void conn_due(throng__server_conn_t *c)
+{
+    throng__server_thread_t *t = c->thread;
+    const throng__server_settings_t *s = t->settings;
+    if (s->npauses > 0) {
+        uint64_t now = uv_hrtime();
+        uint64_t origin = atomic_load_explicit(s->pause_origin, memory_order_relaxed);
+        uint64_t until = throng__pause_until(s->pauses, s->npauses, origin, now);
+        if (until > 0) {
+            if (!c->held) throng__count(&t->counters.held);
+            c->held = 1;
+            uv_timer_start(&c->timer, on_timer, (until - now + 999999) / 1000000, 0);
+            return;
+        }
+    }
+    conn_deliver(c);
+}
+
+/* The latency timer (and a pause's hold) also ends a lingering close. */
 static void on_timer(uv_timer_t *timer)
 {
     throng__server_conn_t *c = timer->data;
@@ -503,7 +526,7 @@ static void on_timer(uv_timer_t *timer)
         conn_close(c);
         return;
     }
-    conn_deliver(c);
+    conn_due(c);
     conn_continue(c);
 }
 
@@ -521,13 +544,18 @@ static conn_fate_t draw_fate(throng__server_thread_t *t)
 }
 
 /* A valid table or crunch request: its fate is drawn now, answered after
- * the latency. */
+ * the latency and any pause. */
 static void conn_schedule(throng__server_conn_t *c)
 {
     throng__server_thread_t *t = c->thread;
     c->fate = draw_fate(t);
+    c->held = 0;
+    if (t->settings->pause_from_first) { /* the first request, on any thread, sets the origin */
+        uint64_t none = 0;
+        atomic_compare_exchange_strong(t->settings->pause_origin, &none, uv_hrtime());
+    }
     if (t->settings->latency_ms == 0) {
-        conn_deliver(c);
+        conn_due(c);
         return;
     }
     uv_timer_start(&c->timer, on_timer, t->settings->latency_ms, 0);

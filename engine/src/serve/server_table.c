@@ -258,13 +258,14 @@ size_t throng__crunch_fault_json(char *dst, size_t cap, const char *condition)
 
 size_t throng__table_status_json(char *dst, size_t cap, const throng_server_stats_t *s)
 {
-    /* crunch comes last: readers matching the older fields in order still work. */
+    /* New fields come last (crunch, then held): readers matching the older
+     * fields in order still work. */
     int n = snprintf(dst, cap,
                      "{\"uptime\":%.3f,\"requests\":%" PRIu64 ",\"tables\":%" PRIu64
                      ",\"busy\":%" PRIu64 ",\"bad\":%" PRIu64 ",\"dropped\":%" PRIu64
-                     ",\"connections\":%" PRIu64 ",\"crunch\":%" PRIu64 "}",
+                     ",\"connections\":%" PRIu64 ",\"crunch\":%" PRIu64 ",\"held\":%" PRIu64 "}",
                      s->uptime, s->requests, s->tables, s->busy, s->bad, s->dropped, s->connections,
-                     s->crunch);
+                     s->crunch, s->held);
     if (n < 0) return 0;
     return (size_t)n < cap ? (size_t)n : cap - 1;
 }
