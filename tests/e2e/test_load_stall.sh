@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# test_load_stall.sh - the demonstration of docs/load-models.md: a server
+# that stalls for 2 s (`throng serve --pause-at 3s:2s`, counted from its
+# first request), loaded once by a closed model and once by an open one at
+# about the same rate. The closed clients wait with the server, so only a
+# handful of requests see the stall and their p99 hides it; the open
+# model's arrivals keep coming, each counted from its intended time, so
+# its p99 shows it. The closed run's corrected distribution
+# (--expected-interval) fills in the requests its stalled clients never
+# sent, and thresholds on it and on dropped arrivals decide the exit.
+. "$(dirname "$0")/lib.sh"
+
+# json_value FILE EXPR: a Python expression over the report `r`.
+json_value() {
+    python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# ms FILE EXPR: a latency of the report in whole milliseconds.
+ms() {
+    python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(int(eval(sys.argv[2]) * 1000))' "$1" "$2"
+}
+
+# stalled NAME: a server answering in 5 ms, that stalls 2 s from 3 s after
+# its first request.
+stalled() {
+    start_server "$1" --latency 5ms --threads 2 --pause-at 3s:2s --pause-from first-request
+}
+
+# Closed: 5 clients, 20 ms of think time: about 200 requests a second,
+# 5 of which wait out the stall.
+stalled closed
+run_throng "$WORK/closed.txt" run -s "$closed_ADDR" -c 5 --slow-down 20ms -d 8s -q \
+    --expected-interval 25ms --threshold 'p99<100ms' --threshold 'corrected.p99<100ms' \
+    --json "$WORK/closed.json"
+check_ledger "$WORK/closed.json"
+closed_p99=$(ms "$WORK/closed.json" 'r["totals"]["latency"]["p99"]')
+closed_max=$(ms "$WORK/closed.json" 'r["totals"]["latency"]["max"]')
+corrected_p99=$(ms "$WORK/closed.json" 'r["totals"]["corrected"]["p99"]')
+requests=$(json_value "$WORK/closed.json" 'r["totals"]["requests"]')
+[ "$closed_max" -ge 1500 ] || fail "the closed run's max is ${closed_max} ms: it never saw the stall"
+[ "$closed_p99" -lt 100 ] || fail "the closed run's p99 is ${closed_p99} ms: expected it to hide the stall"
+[ "$corrected_p99" -ge 500 ] || fail "the corrected p99 is ${corrected_p99} ms: the stall is not filled in"
+# p99 met, corrected p99 not: exit 5, the failed threshold named.
+expect_rc 5 "$WORK/closed.txt"
+expect_grep "corrected.p99<100ms" "$WORK/closed.txt"
+echo "ok: closed, $requests requests: p99 ${closed_p99} ms hides the 2 s stall (max ${closed_max} ms); corrected p99 ${corrected_p99} ms"
+
+# Open: 200 arrivals a second whatever the server does.
+stalled open
+run_throng "$WORK/open.txt" run -s "$open_ADDR" --rate 200 -d 8s -q --threshold 'dropped<1%' \
+    --json "$WORK/open.json"
+check_ledger "$WORK/open.json"
+expect_rc 0 "$WORK/open.txt"
+open_p99=$(ms "$WORK/open.json" 'r["totals"]["latency"]["p99"]')
+open_p50=$(ms "$WORK/open.json" 'r["totals"]["latency"]["p50"]')
+dropped=$(json_value "$WORK/open.json" 'r["totals"]["dropped"]')
+arrivals=$(json_value "$WORK/open.json" 'r["totals"]["arrivals"]')
+[ "$open_p99" -ge 1500 ] || fail "the open run's p99 is ${open_p99} ms: expected the stall in it"
+[ "$open_p50" -lt 100 ] || fail "the open run's p50 is ${open_p50} ms"
+[ "$dropped" = 0 ] || fail "$dropped of $arrivals arrivals dropped with a pool that may grow"
+served=$(status_field "$open_ADDR" requests)
+sent=$(json_value "$WORK/open.json" 'r["totals"]["sent"]')
+[ "$served" = "$sent" ] || fail "the server answered $served, throng sent $sent"
+echo "ok: open, $arrivals arrivals at 200/s: p99 ${open_p99} ms shows the stall (p50 ${open_p50} ms), none dropped"
+
+# A pool too small for the stall: arrivals dropped, counted, the
+# threshold on them failed.
+stalled small
+run_throng "$WORK/small.txt" run -s "$small_ADDR" --rate 200 --max-clients 20 -c 20 -d 8s -q \
+    --threshold 'dropped<1%' --json "$WORK/small.json"
+check_ledger "$WORK/small.json"
+expect_rc 5 "$WORK/small.txt"
+dropped=$(json_value "$WORK/small.json" 'r["totals"]["dropped"]')
+[ "$dropped" -ge 300 ] || fail "only $dropped arrivals dropped by 20 clients through a 2 s stall"
+echo "ok: a pool of 20 drops $dropped arrivals during the stall, and dropped<1% fails"
