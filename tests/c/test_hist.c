@@ -398,6 +398,63 @@ static void test_malformed(void)
     free(h);
 }
 
+/* The corrected recording by hand: 100 ms at an expected interval of
+ * 30 ms is 100, 70 and 40 ms (10 ms is below the interval); a value under
+ * two intervals is itself alone; no interval, the value alone. */
+static void test_corrected_by_hand(void)
+{
+    const uint64_t ms = 1000000;
+    throng__hist_t *h = new_hist();
+    throng__hist_record_corrected(h, 100 * ms, 30 * ms);
+    CHECK_INT(throng__hist_count(h), 3);
+    CHECK_INT(throng__hist_min(h), 40 * ms);
+    CHECK_INT(throng__hist_max(h), 100 * ms);
+    CHECK(throng__hist_mean(h) == 70.0 * (double)ms);
+    CHECK(within(throng__hist_percentile(h, 50), 70 * ms, BOUND));
+    throng__hist_record_corrected(h, 59 * ms, 30 * ms); /* < 2 intervals: alone */
+    CHECK_INT(throng__hist_count(h), 4);
+    throng__hist_record_corrected(h, 60 * ms, 30 * ms); /* 60 and 30 */
+    CHECK_INT(throng__hist_count(h), 6);
+    CHECK_INT(throng__hist_min(h), 30 * ms);
+    throng__hist_record_corrected(h, 5 * ms, 0);
+    CHECK_INT(throng__hist_count(h), 7);
+    /* A 5 s stall at a 1 ms interval: 5000 values, 1..5000 ms. */
+    throng__hist_init(h);
+    throng__hist_record_corrected(h, 5000 * ms, ms);
+    CHECK_INT(throng__hist_count(h), 5000);
+    CHECK_INT(throng__hist_min(h), ms);
+    CHECK(throng__hist_mean(h) == 2500.5 * (double)ms);
+    CHECK(within(throng__hist_percentile(h, 99), 4950 * ms, BOUND));
+    free(h);
+}
+
+/* Bucket by bucket is the same histogram as one record per value, for
+ * values and intervals of every size, past the clamp too. */
+static void test_corrected_matches_loop(void)
+{
+    throng__hist_t *fast = new_hist(), *slow = new_hist();
+    for (int n = 0; n < 300; n++) {
+        uint64_t v = any_latency(), interval = any_latency();
+        if (n % 3 == 0) interval = v / (uint64_t)throng__rng_range(&rng, 1, 20000) + 1;
+        if (interval < v / 20000) interval = v / 20000; /* the loop stays short */
+        if (n == 7) v = THRONG__HIST_LIMIT + 12345, interval = THRONG__HIST_LIMIT / 1000 + 1;
+        throng__hist_init(fast);
+        throng__hist_init(slow);
+        throng__hist_record_corrected(fast, v, interval);
+        throng__hist_record(slow, v);
+        for (uint64_t m = v - interval; v >= 2 * interval && m >= interval; m -= interval)
+            throng__hist_record(slow, m);
+        if (memcmp(fast, slow, sizeof *fast) != 0) {
+            fprintf(stderr, "corrected %llu at %llu differs from the loop\n", (unsigned long long)v,
+                    (unsigned long long)interval);
+            CHECK(0);
+            break;
+        }
+    }
+    free(fast);
+    free(slow);
+}
+
 int main(void)
 {
     throng__rng_seed(&rng, 20240611);
@@ -412,5 +469,7 @@ int main(void)
     test_roundtrip();
     test_garbage();
     test_malformed();
+    test_corrected_by_hand();
+    test_corrected_matches_loop();
     return check_result("test_hist");
 }

@@ -1253,7 +1253,7 @@ static void chart_distribution(page_t *p, const cJSON *r)
     free(mem);
 }
 
-/* The three charts. */
+/* The charts: requests, the load when there is one, latency per second and by percentile. */
 static void charts(page_t *p, const cJSON *r)
 {
     seconds_t s;
