@@ -154,6 +154,7 @@ static void prepare_load(throng_engine_t *e, throng__group_t *g)
         if (g->cfg.clients < workers) g->cfg.clients = workers;
         s->max_clients = c->max_clients ? c->max_clients : default_max_clients(e, g);
         if (s->max_clients < g->cfg.clients) s->max_clients = g->cfg.clients;
+        g->cfg.max_clients = s->max_clients; /* what the report says: the cap in force */
     }
 }
 

@@ -74,9 +74,32 @@ static void group_header(throng__buf_t *b, const cJSON *g)
                  threads == 1 ? "" : "s");
     else
         snprintf(where, sizeof where, " on %llu thread%s", threads, threads == 1 ? "" : "s");
-    throng__buf_printf(b, "%s: %llu client%s%s against %s, %s, slow down %gs\n", str(g, "name"),
-                       clients, clients == 1 ? "" : "s", where, str(g, "server"), shape,
-                       num(g, "slow_down"));
+    const cJSON *load = obj(g, "load");
+    const cJSON *stages = cJSON_GetObjectItemCaseSensitive(load, "stages");
+    int open = strcmp(str(load, "model"), "open") == 0, nstages = cJSON_GetArraySize(stages);
+    char model[256] = "";
+    size_t at = 0;
+    if (open && num(load, "rate") > 0)
+        at += (size_t)snprintf(model, sizeof model, ", %g arrivals/s (%s)", num(load, "rate"),
+                               str(load, "arrivals"));
+    else if (open)
+        at += (size_t)snprintf(model, sizeof model, ", arrivals (%s)", str(load, "arrivals"));
+    for (int i = 0; i < nstages && at < sizeof model; i++) {
+        const cJSON *st = cJSON_GetArrayItem(stages, i);
+        at += (size_t)snprintf(model + at, sizeof model - at, "%s%gs:%g%s",
+                               i ? "," : ", stages ", num(st, "duration"), num(st, "target"),
+                               open ? "/s" : "");
+    }
+    if (open)
+        throng__buf_printf(b,
+                           "%s: open model%s, a pool of %llu client%s up to %llu%s against %s, "
+                           "%s\n",
+                           str(g, "name"), model, clients, clients == 1 ? "" : "s",
+                           count(load, "max_clients"), where, str(g, "server"), shape);
+    else
+        throng__buf_printf(b, "%s: %llu client%s%s%s against %s, %s, slow down %gs\n",
+                           str(g, "name"), clients, clients == 1 ? "" : "s", model, where,
+                           str(g, "server"), shape, num(g, "slow_down"));
 }
 
 /* One row of the per-name table. */
