@@ -566,8 +566,8 @@ typedef struct throng_server throng_server_t;
  * answer already being written finishes. As a stalled backend (a garbage
  * collection, a lock) looks to its clients. */
 typedef struct throng_server_pause {
-    double at;     /* seconds after throng_server_start(), >= 0 */
-    double length; /* seconds, > 0 */
+    double at;     /* seconds after the origin (the start, or the first request), 0..3600 */
+    double length; /* seconds, above 0, at most 3600 */
 } throng_server_pause_t;
 
 #define THRONG_SERVER_PAUSES_MAX 64

@@ -550,7 +550,10 @@ static void conn_schedule(throng__server_conn_t *c)
     throng__server_thread_t *t = c->thread;
     c->fate = draw_fate(t);
     c->held = 0;
-    if (t->settings->pause_from_first) { /* the first request, on any thread, sets the origin */
+    /* The first request, on any thread, sets the origin; a plain load
+     * first, so that later requests do not write the shared line. */
+    if (t->settings->pause_from_first &&
+        atomic_load_explicit(t->settings->pause_origin, memory_order_relaxed) == 0) {
         uint64_t none = 0;
         atomic_compare_exchange_strong(t->settings->pause_origin, &none, uv_hrtime());
     }

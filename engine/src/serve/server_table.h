@@ -92,8 +92,9 @@ size_t throng__crunch_fault_json(char *dst, size_t cap, const char *condition);
 extern const char throng__table_busy_body[];
 extern const size_t throng__table_busy_len;
 
-/* Formats the /status body into dst (cap bytes); returns its length.
- * dropped and crunch are the counts throng_server_stats_t has no field for. */
+/* Formats the /status body into dst (cap bytes), every counter of the
+ * stats in one JSON object, the newer ones (crunch, held) last; returns its
+ * length. */
 size_t throng__table_status_json(char *dst, size_t cap, const throng_server_stats_t *stats);
 
 #endif
