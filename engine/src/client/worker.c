@@ -128,8 +128,14 @@ static void note_load(throng__worker_t *w)
     throng__second_t *cur = &w->stats.second;
     if (!w->group_start_ns) return; /* the group has not started */
     if (w->set->open) {
+        /* The arrivals the schedule plans for this second: its integral
+         * over the second, from where the clock is in it. */
         const throng__place_t *p = &w->place;
-        cur->target = throng__schedule_level(&w->set->load, group_time(w)) /
+        double now = group_time(w),
+               into = (double)((uv_now(&w->loop) - w->run_start_ms) % 1000) / 1000;
+        double from = now - into, to = from + 1;
+        cur->target = (throng__schedule_area(&w->set->load, to) -
+                       throng__schedule_area(&w->set->load, from > 0 ? from : 0)) /
                       ((double)p->procs * p->threads);
         cur->open = 1;
     } else {
