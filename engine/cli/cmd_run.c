@@ -241,7 +241,8 @@ static int settle_load(run_flags_t *f, const cli_option_t *opts)
                            "latency already counts from each arrival's intended time%s",
                            "");
     if (f->once && (open || f->stages_text))
-        return usage_error("--once runs one session; drop --%s", open && f->rate ? "rate" : "stages");
+        return usage_error("--once runs one session; drop --%s",
+                           open && f->rate ? "rate" : "stages");
     return 0;
 }
 

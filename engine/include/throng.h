@@ -254,13 +254,13 @@ typedef struct throng_group {
      * of rates): arrivals on a schedule whatever the server's pace, each
      * taken by a free client of a pool, or counted dropped when none is
      * free; latency then counts from each arrival's intended time. */
-    double rate;                /* open model: arrivals per second for the group; each starts
-                                   a session, or the next request of a client whose session
-                                   has more (request_count > 1); 0: closed model */
-    throng_arrivals_t arrivals; /* open model: how arrivals are spaced (default uniform) */
-    unsigned max_clients;       /* open model: the pool's cap (clients is the pool it starts
-                                   with); 0: the default, enough for the peak rate for the
-                                   timeout, within the open-file limit */
+    double rate;                  /* open model: arrivals per second for the group; each starts
+                                     a session, or the next request of a client whose session
+                                     has more (request_count > 1); 0: closed model */
+    throng_arrivals_t arrivals;   /* open model: how arrivals are spaced (default uniform) */
+    unsigned max_clients;         /* open model: the pool's cap (clients is the pool it starts
+                                     with); 0: the default, enough for the peak rate for the
+                                     timeout, within the open-file limit */
     const throng_stage_t *stages; /* ramps: clients (closed) or rates (open, stages_rate) over
                                      time; the run lasts their sum unless a duration is set */
     size_t nstages;

@@ -90,7 +90,8 @@ static void clients_over_time(void)
             CHECK(near(next, c * 1.0, 1e-6)); /* client c starts at c seconds */
         } else {
             downs++;
-            CHECK(near(next, 20 + (9 - c) * 0.5, 1e-6)); /* one leaves as soon as the level drops below a whole number */
+            CHECK(near(next, 20 + (9 - c) * 0.5,
+                       1e-6)); /* one leaves as soon as the level drops below a whole number */
         }
         last = c;
         t = next;

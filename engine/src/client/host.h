@@ -34,10 +34,10 @@ typedef struct throng__worker_settings {
     throng_on_fault_t on_fault;
     unsigned request_count;
     double slow_down;
-    double start_delay;  /* seconds before the group's clients start */
-    double duration;     /* seconds the group runs once started; 0 = as long as the run */
-    int once;            /* each client runs one session, then is done */
-    int keep_last_reply; /* keep the last response's status and body */
+    double start_delay;       /* seconds before the group's clients start */
+    double duration;          /* seconds the group runs once started; 0 = as long as the run */
+    int once;                 /* each client runs one session, then is done */
+    int keep_last_reply;      /* keep the last response's status and body */
     double expected_interval; /* seconds; > 0: record the corrected distribution too */
     /* The load model: the level over time from the group's start is the
      * number of clients running (closed) or arrivals per second (open).
@@ -47,7 +47,7 @@ typedef struct throng__worker_settings {
     throng_arrivals_t arrivals; /* open: how they are spaced */
     unsigned max_clients;       /* open: the group's pool cap */
     throng__schedule_t load;
-    throng_log_cb log;   /* where log lines go (NULL: dropped) */
+    throng_log_cb log; /* where log lines go (NULL: dropped) */
     void *log_data;
     throng_log_level_t log_level;
 } throng__worker_settings_t;

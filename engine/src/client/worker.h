@@ -72,9 +72,9 @@ struct throng__worker {
     throng__resolver_t resolver; /* client:connect()'s servers */
     throng__client_t *clients;
     unsigned nclients;
-    unsigned ninit;        /* clients whose handles exist */
-    uint64_t first_id;     /* the first client's id */
-    uint64_t seed;         /* the run's seed, for clients made later */
+    unsigned ninit;    /* clients whose handles exist */
+    uint64_t first_id; /* the first client's id */
+    uint64_t seed;     /* the run's seed, for clients made later */
 
     /* The load model (client/host.h's settings.load). */
     throng__place_t place;
@@ -86,10 +86,10 @@ struct throng__worker {
     uint64_t group_start_ns; /* uv_hrtime() at the group's start: the schedule's 0 */
     unsigned *free;          /* open: the clients free for an arrival (a stack) */
     unsigned nfree;
-    uint64_t arrivals;  /* open, uniform: this worker's arrivals so far */
-    double area;        /* open, poisson: the schedule's area at the next arrival */
-    double next_at;     /* open: seconds from the group's start of the next arrival */
-    throng__rng_t rng;  /* open, poisson: the gaps */
+    uint64_t arrivals;     /* open, uniform: this worker's arrivals so far */
+    double area;           /* open, poisson: the schedule's area at the next arrival */
+    double next_at;        /* open: seconds from the group's start of the next arrival */
+    throng__rng_t rng;     /* open, poisson: the gaps */
     int loop_ready;        /* the loop and the worker's own handles exist */
     throng__stats_t stats; /* the ledger's books, and what clients report */
 

@@ -141,15 +141,17 @@ static void prepare_load(throng_engine_t *e, throng__group_t *g)
         throng__schedule_constant(&s->load, c->rate);
     } else {
         double spread = c->clients / SPREAD_RATE;
-        throng__schedule_ramp(&s->load, c->ramp_up > 0 ? c->ramp_up
-                                                      : spread < SPREAD_MAX ? spread
-                                                                            : SPREAD_MAX,
+        throng__schedule_ramp(&s->load,
+                              c->ramp_up > 0        ? c->ramp_up
+                              : spread < SPREAD_MAX ? spread
+                                                    : SPREAD_MAX,
                               c->clients);
     }
     if (s->open) {
         /* Every worker thread of every process takes a share of the
          * arrivals, with a client of its own to start with. */
-        unsigned procs = g->procs > 1 ? g->procs : 1, workers = procs * (c->threads ? c->threads : 1);
+        unsigned procs = g->procs > 1 ? g->procs : 1,
+                 workers = procs * (c->threads ? c->threads : 1);
         if (c->max_clients && g->cfg.clients > c->max_clients) g->cfg.clients = c->max_clients;
         if (g->cfg.clients < workers) g->cfg.clients = workers;
         s->max_clients = c->max_clients ? c->max_clients : default_max_clients(e, g);
@@ -274,8 +276,7 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
             w->run_start_ms = e->started_ns / 1000000;
             w->place = (throng__place_t){g->procs > 1 ? g->procs : 1, part, threads, t};
             /* The open model's pool grows up to this worker's share of the cap. */
-            if (g->set.open)
-                w->cap = throng__place_share(&w->place, g->set.max_clients);
+            if (g->set.open) w->cap = throng__place_share(&w->place, g->set.max_clients);
             int rc =
                 throng__worker_init(w, &g->set, &spec, &params, n, first + 1, e->seed, e->errmsg);
             if (rc) return rc;

@@ -112,7 +112,8 @@ static int check_load(char *err, const throng_group_t *g)
         return rc;
     if (g->nstages > THRONG_MAX_STAGES)
         return refuse(err, g, "stages: %zu stages, at most %d", g->nstages, THRONG_MAX_STAGES);
-    if (g->nstages && !g->stages) return refuse(err, g, "stages: nstages is %zu, stages NULL", g->nstages);
+    if (g->nstages && !g->stages)
+        return refuse(err, g, "stages: nstages is %zu, stages NULL", g->nstages);
     double total = 0;
     for (size_t i = 0; i < g->nstages; i++) {
         const throng_stage_t *st = &g->stages[i];
@@ -226,8 +227,10 @@ int throng_add_group(throng_engine_t *e, const throng_group_t *g)
     ng->cfg.args = (const char *const *)ng->args;
     if (g->nstages) {
         throng_stage_t *stages = malloc(g->nstages * sizeof *stages);
-        if (stages) memcpy(stages, g->stages, g->nstages * sizeof *stages);
-        else failed = 1;
+        if (stages)
+            memcpy(stages, g->stages, g->nstages * sizeof *stages);
+        else
+            failed = 1;
         ng->cfg.stages = stages;
         /* Stages of clients: the group has as many as the highest asks for. */
         if (!g->stages_rate) ng->cfg.clients = (unsigned)throng__group_peak(g);

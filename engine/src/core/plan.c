@@ -28,14 +28,15 @@
 #define MAX_ARGS 64
 
 static const char *const plan_keys[] = {
-    "persona",   "clients",     "processes",   "threads",  "request_count",     "slow_down",
-    "big_table", "server",      "start_delay", "duration", "thresholds",        "args",
-    "name",      "rate",        "arrivals",    "stages",   "max_clients",       "ramp_up",
-    "expected_interval",        NULL,
+    "persona",       "clients",   "processes",         "threads",
+    "request_count", "slow_down", "big_table",         "server",
+    "start_delay",   "duration",  "thresholds",        "args",
+    "name",          "rate",      "arrivals",          "stages",
+    "max_clients",   "ramp_up",   "expected_interval", NULL,
 };
 #define PLAN_KEYS_TEXT                                                                             \
-    "persona, clients, processes, threads, request_count, slow_down, big_table, server, "         \
-    "start_delay, duration, thresholds, args, rate, arrivals, stages, max_clients, ramp_up, "     \
+    "persona, clients, processes, threads, request_count, slow_down, big_table, server, "          \
+    "start_delay, duration, thresholds, args, rate, arrivals, stages, max_clients, ramp_up, "      \
     "expected_interval"
 
 /* What one group of a plan says, with the strings it owns. */
@@ -201,8 +202,9 @@ static int set_stages(plan_t *p, plan_group_t *pg, lua_State *L, int idx)
             lua_rawgeti(L, idx, i);
             if (lua_isnil(L, -1)) break;
             if (lua_type(L, -1) != LUA_TSTRING)
-                return fail(p, pg, "stages must be a list of strings, as { \"30s:100\", "
-                                   "\"5m:100\" }");
+                return fail(p, pg,
+                            "stages must be a list of strings, as { \"30s:100\", "
+                            "\"5m:100\" }");
             len += (size_t)snprintf(text + len, len < sizeof text ? sizeof text - len : 0, "%s%s",
                                     i > 1 ? "," : "", lua_tostring(L, -1));
             lua_pop(L, 1);
@@ -361,8 +363,7 @@ static int read_group(plan_t *p, plan_group_t *pg, lua_State *L, const char *nam
     while (lua_next(L, t)) {
         if (lua_type(L, -2) != LUA_TSTRING) return fail(p, pg, "keys are names, as clients = 10");
         const char *key = lua_tostring(L, -2);
-        if (!known_key(key))
-            return fail(p, pg, "unknown key '%s' (" PLAN_KEYS_TEXT ")", key);
+        if (!known_key(key)) return fail(p, pg, "unknown key '%s' (" PLAN_KEYS_TEXT ")", key);
         if ((rc = set_key(p, pg, L, key)) != 0) return rc;
         lua_settop(L, t + 1); /* the key, for lua_next */
     }

@@ -86,9 +86,8 @@ static void group_header(throng__buf_t *b, const cJSON *g)
         at += (size_t)snprintf(model, sizeof model, ", arrivals (%s)", str(load, "arrivals"));
     for (int i = 0; i < nstages && at < sizeof model; i++) {
         const cJSON *st = cJSON_GetArrayItem(stages, i);
-        at += (size_t)snprintf(model + at, sizeof model - at, "%s%gs:%g%s",
-                               i ? "," : ", stages ", num(st, "duration"), num(st, "target"),
-                               open ? "/s" : "");
+        at += (size_t)snprintf(model + at, sizeof model - at, "%s%gs:%g%s", i ? "," : ", stages ",
+                               num(st, "duration"), num(st, "target"), open ? "/s" : "");
     }
     if (open)
         throng__buf_printf(b,
