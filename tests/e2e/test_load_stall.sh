@@ -60,7 +60,10 @@ arrivals=$(json_value "$WORK/open.json" 'r["totals"]["arrivals"]')
 [ "$dropped" = 0 ] || fail "$dropped of $arrivals arrivals dropped with a pool that may grow"
 served=$(status_field "$open_ADDR" requests)
 sent=$(json_value "$WORK/open.json" 'r["totals"]["sent"]')
-[ "$served" = "$sent" ] || fail "the server answered $served, throng sent $sent"
+answered=$(json_value "$WORK/open.json" 'r["totals"]["requests"]')
+# Every answer throng counted, and at most those the run's end cancelled.
+[ "$served" -ge "$answered" ] && [ "$served" -le "$sent" ] ||
+    fail "the server answered $served; throng: $answered answered of $sent sent"
 echo "ok: open, $arrivals arrivals at 200/s: p99 ${open_p99} ms shows the stall (p50 ${open_p50} ms), none dropped"
 
 # A pool too small for the stall: arrivals dropped, counted, the
