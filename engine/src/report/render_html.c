@@ -408,6 +408,31 @@ static void settings_table(page_t *p, const cJSON *r)
 }
 
 /* One group's configuration as a table row. */
+/* The group's load model in words: "open, 200/s (poisson), pool up to 1000",
+ * "closed, stages 30s:100, 5m:100, 30s:0", "closed". */
+static void load_cell(page_t *p, const cJSON *load)
+{
+    const cJSON *stages = field(load, "stages"), *st;
+    int open = strcmp(str(load, "model"), "open") == 0, first = 1;
+    put(p, open ? "open" : "closed");
+    if (open && num(load, "rate") > 0) putf(p, ", %g/s", num(load, "rate"));
+    if (open) {
+        put(p, " (");
+        put_esc(p, str(load, "arrivals"));
+        put(p, ")");
+    }
+    cJSON_ArrayForEach(st, stages)
+    {
+        putf(p, "%s%gs:%g%s", first ? ", stages " : ", ", num(st, "duration"), num(st, "target"),
+             open ? "/s" : "");
+        first = 0;
+    }
+    if (open && num(load, "max_clients") > 0) putf(p, ", pool up to %g", num(load, "max_clients"));
+    if (num(load, "ramp_up") > 0) putf(p, ", ramp-up %gs", num(load, "ramp_up"));
+    if (num(load, "expected_interval") > 0)
+        putf(p, ", expected interval %gs", num(load, "expected_interval"));
+}
+
 static void group_row(page_t *p, const cJSON *g)
 {
     text_t a, b, c;
@@ -422,7 +447,9 @@ static void group_row(page_t *p, const cJSON *g)
     putf(p, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
          fmt_count(a, num(g, "clients")), fmt_count(b, num(g, "threads")),
          fmt_count(c, num(g, "request_count")));
-    putf(p, "<td class=\"n\">%gs</td></tr>\n", num(g, "slow_down"));
+    putf(p, "<td class=\"n\">%gs</td><td>", num(g, "slow_down"));
+    load_cell(p, field(g, "load"));
+    put(p, "</td></tr>\n");
 }
 
 /* One group's activity: sessions, connections, clients, bytes. */
@@ -487,7 +514,7 @@ static void groups_tables(page_t *p, const cJSON *r)
     const cJSON *g;
     put(p, "<h2>Groups</h2>\n<table>\n<tr><th>group</th><th>persona</th><th>server</th>"
            "<th>style</th><th>clients</th><th>threads</th><th>requests per session</th>"
-           "<th>slow down</th></tr>\n");
+           "<th>slow down</th><th>load model</th></tr>\n");
     cJSON_ArrayForEach(g, field(r, "groups")) group_row(p, g);
     put(p, "</table>\n<table>\n<tr><th>group</th><th>sessions</th><th>connections</th>"
            "<th>clients active</th><th>clients finished</th><th>clients faulted</th>"
