@@ -224,6 +224,9 @@ static int settle_load(run_flags_t *f, const cli_option_t *opts)
     }
     int open = f->rate || (f->stages_text && g->stages_rate);
     g->arrivals = (throng_arrivals_t)f->arrivals;
+    /* The pool starts with -c clients, 10 unless given: no more than its cap. */
+    if (open && g->max_clients && g->clients > g->max_clients && !given(opts, &g->clients))
+        g->clients = g->max_clients;
     if (!open && given(opts, &g->max_clients))
         return usage_error("--max-clients is the open model's: give --rate or --stages of rates "
                            "(30s:500/s)%s",

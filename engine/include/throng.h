@@ -475,7 +475,7 @@ typedef struct throng_report {
     char fault_sample[THRONG_FAULT_KINDS][THRONG_SAMPLE_LEN]; /* one message per kind seen */
     uint64_t failures;         /* faults of every kind but busy and aborted */
     uint64_t status[6];        /* responses by status class: [1] 1xx ... [5] 5xx, [0] other */
-    uint64_t clients;          /* clients in the run */
+    uint64_t clients;          /* clients in the run (an open model's pool as it grew) */
     uint64_t clients_active;   /* still running at the end */
     uint64_t clients_faulted;  /* left after a fault */
     uint64_t clients_finished; /* done with their work before the end: their one session

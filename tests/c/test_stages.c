@@ -59,6 +59,8 @@ static void refusals(void)
     parse_bad("0s:5,0s:6", "the stages last no time");
     parse_bad("1s:1,1s:1,1s:1,1s:1,1s:1", "too many stages: at most 4");
     parse_bad("30s:2000000", "more than 1000000");
+    parse_bad("1s:0x10", "stage 1: '0x10' is not a number of clients");
+    parse_bad("1s:1e3/s", "'1e3/s' is not a number of arrivals per second");
 }
 
 /* Ramp 0 -> 10 clients over 10 s, hold 10 s, 10 -> 0 over 5 s. */

@@ -46,6 +46,9 @@ typedef struct throng__worker_settings {
     int open;                   /* arrivals on a schedule, each taken by a free client */
     throng_arrivals_t arrivals; /* open: how they are spaced */
     unsigned max_clients;       /* open: the group's pool cap */
+    double arrivals_end;        /* open: seconds from the group's start after which no
+                                   arrival falls due (the run's or the group's end);
+                                   INFINITY, or 0: none */
     throng__schedule_t load;
     throng_log_cb log; /* where log lines go (NULL: dropped) */
     void *log_data;

@@ -300,7 +300,7 @@ static void wake_at(throng__worker_t *w, double at, double now)
 {
     if (w->stopping || !isfinite(at)) return;
     double ms = (at - now) * 1000;
-    uint64_t delay = ms <= 0 ? 0 : ms > 1e12 ? (uint64_t)1e12 : (uint64_t)ceil(ms);
+    uint64_t delay = ms <= 0 ? 0 : ms > 1e12 ? (uint64_t)1e12 : (uint64_t)floor(ms);
     uv_timer_start(&w->load_timer, on_load, delay, 0);
 }
 
@@ -365,6 +365,7 @@ static throng__client_t *grow_pool(throng__worker_t *w)
                                  throng__mix64(w->seed ^ throng__mix64(id)), err);
     w->clients[i].index = i;
     w->ninit = w->nclients = i + 1; /* its handles exist, even when its init failed */
+    w->stats.n.clients_added++;
     if (rc != 0) {
         /* Never started, never free: it waits for the end with the others. */
         throng__ledger_fault(&w->host.ledger, THRONG_FAULT_SCRIPT_ERROR, err);
@@ -387,11 +388,26 @@ static void arrive(throng__worker_t *w, uint64_t intended_ns)
 
 #define ARRIVALS_PER_WAKE 10000 /* then the loop does other work before the rest */
 
+/* The loop's timers have a millisecond's resolution: an arrival due within
+ * it is sent now, a little early, rather than a little late. Its latency
+ * still counts from its intended time, and a request sent before that time
+ * is never counted as having waited (exchange.c: never less than its
+ * service time). */
+#define ARRIVAL_SLACK 0.001
+
 static void open_tick(throng__worker_t *w)
 {
     double now = group_time(w);
-    for (unsigned n = 0; w->next_at <= now && !w->stopping && n < ARRIVALS_PER_WAKE; n++) {
-        if (throng__ledger_spent(&w->host.ledger)) return; /* no arrival can send */
+    for (unsigned n = 0; w->next_at <= now + ARRIVAL_SLACK && !w->stopping && n < ARRIVALS_PER_WAKE;
+         n++) {
+        if (throng__ledger_spent(&w->host.ledger) ||
+            (w->set->arrivals_end > 0 && w->next_at >= w->set->arrivals_end)) {
+            /* No arrival can send any more: the thread ends once nothing
+             * is in flight, whatever its clients were doing. */
+            w->next_at = INFINITY;
+            check_done(w);
+            return;
+        }
         uint64_t intended = w->group_start_ns + (uint64_t)(w->next_at * 1e9);
         w->arrivals++;
         next_arrival(w);

@@ -123,8 +123,9 @@ static unsigned default_max_clients(const throng_engine_t *e, const throng__grou
     return want > g->cfg.clients ? (unsigned)want : g->cfg.clients;
 }
 
-/* The group's load over time, in the settings its workers share. */
-static void prepare_load(throng_engine_t *e, throng__group_t *g)
+/* The group's load over time, in the settings its workers share. 0, or
+ * THRONG_EINVAL when its pool cap cannot give each worker a client. */
+static int prepare_load(throng_engine_t *e, throng__group_t *g)
 {
     throng__worker_settings_t *s = &g->set;
     const throng_group_t *c = &g->cfg;
@@ -147,17 +148,29 @@ static void prepare_load(throng_engine_t *e, throng__group_t *g)
                                                     : SPREAD_MAX,
                               c->clients);
     }
+    /* No arrival past the group's end or the run's: it could not be sent. */
+    s->arrivals_end = INFINITY;
+    if (s->duration > 0) s->arrivals_end = s->duration;
+    if (e->cfg.duration > 0 && e->cfg.duration - c->start_delay < s->arrivals_end)
+        s->arrivals_end = e->cfg.duration - c->start_delay;
     if (s->open) {
         /* Every worker thread of every process takes a share of the
          * arrivals, with a client of its own to start with. */
         unsigned procs = g->procs > 1 ? g->procs : 1,
                  workers = procs * (c->threads ? c->threads : 1);
-        if (c->max_clients && g->cfg.clients > c->max_clients) g->cfg.clients = c->max_clients;
+        if (c->max_clients && c->max_clients < workers)
+            return throng__fail(e->errmsg, THRONG_EINVAL,
+                                "group '%s': max_clients (%u) is fewer than its %u worker threads "
+                                "(%u process%s of %u): each takes a share of the arrivals with a "
+                                "client at least",
+                                g->label, c->max_clients, workers, procs, procs == 1 ? "" : "es",
+                                c->threads ? c->threads : 1);
         if (g->cfg.clients < workers) g->cfg.clients = workers;
         s->max_clients = c->max_clients ? c->max_clients : default_max_clients(e, g);
         if (s->max_clients < g->cfg.clients) s->max_clients = g->cfg.clients;
         g->cfg.max_clients = s->max_clients; /* what the report says: the cap in force */
     }
+    return 0;
 }
 
 /* Resolves the group's server and fills the settings its workers share. */
@@ -201,7 +214,7 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     s->log_data = e->cfg.log_data;
     s->log_level = e->cfg.log_level;
     g->procs = g->cfg.processes ? g->cfg.processes : e->cfg.processes;
-    prepare_load(e, g);
+    if ((rc = prepare_load(e, g)) != 0) return rc;
     if (g->procs > g->cfg.clients) g->procs = g->cfg.clients; /* no process without a client */
     if (g->procs > 1) e->forks += g->procs;                   /* processes of its own */
     return 0;

@@ -140,6 +140,11 @@ static int check_load(char *err, const throng_group_t *g)
         return refuse(err, g, "arrivals is the open model's (with a rate or stages of rates)");
     if (g->arrivals != THRONG_ARRIVALS_UNIFORM && g->arrivals != THRONG_ARRIVALS_POISSON)
         return refuse(err, g, "arrivals must be uniform or poisson");
+    if (open && g->max_clients && g->clients > g->max_clients)
+        return refuse(err, g,
+                      "clients (%u, the pool the open model starts with) is more than "
+                      "max_clients (%u)",
+                      g->clients, g->max_clients);
     if (g->max_clients > THRONG_MAX_CLIENTS)
         return refuse(err, g, "max_clients must be at most %u, not %u", THRONG_MAX_CLIENTS,
                       g->max_clients);

@@ -52,6 +52,7 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
     memcpy(r->status, n->status, sizeof r->status);
     for (unsigned i = 0; i < e->ngroups; i++)
         r->clients += e->groups[i].cfg.clients;
+    r->clients += n->clients_added; /* an open model's pool grows */
     r->clients_active = n->clients_active;
     r->clients_faulted = n->clients_faulted;
     r->clients_finished = n->clients_finished;
@@ -137,7 +138,7 @@ cJSON *throng__engine_report_json(const throng_engine_t *e, const throng_report_
                                                : "table",
             .server = g->set.address.authority,
             .style = g->session_style ? "session" : "request",
-            .clients = g->cfg.clients,
+            .clients = g->cfg.clients + gstats[i]->n.clients_added,
             .processes = g->procs,
             .threads = throng__group_threads(g, 0),
             .request_count = g->cfg.request_count,

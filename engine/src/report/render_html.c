@@ -1281,6 +1281,21 @@ static void chart_distribution(page_t *p, const cJSON *r)
 }
 
 /* The charts: requests, the load when there is one, latency per second and by percentile. */
+/* 1 when every group runs the same load model, so that the run's
+ * per-second targets add up things of one kind. */
+static int one_model(const cJSON *r)
+{
+    const cJSON *g;
+    const char *first = NULL;
+    cJSON_ArrayForEach(g, field(r, "groups"))
+    {
+        const char *m = str(field(g, "load"), "model");
+        if (!first) first = m;
+        if (strcmp(first, m) != 0) return 0;
+    }
+    return 1;
+}
+
 static void charts(page_t *p, const cJSON *r)
 {
     seconds_t s;
@@ -1290,7 +1305,12 @@ static void charts(page_t *p, const cJSON *r)
         return;
     }
     chart_rate(p, &s);
-    chart_load(p, &s);
+    if (one_model(r))
+        chart_load(p, &s);
+    else
+        put(p, "<p class=\"none\">No chart of the load planned and achieved: the groups mix "
+               "the open model (arrivals per second) and the closed one (clients), which the "
+               "run's series adds up.</p>\n");
     chart_latency(p, &s);
     chart_distribution(p, r);
     free(s.mem);

@@ -54,6 +54,7 @@ typedef struct throng__counts {
     uint64_t arrivals;         /* open model: arrivals due, dropped ones included; not a ledger
                                   count (a dropped arrival was never sent) */
     uint64_t dropped;          /* ... of which found no free client; not a fault */
+    uint64_t clients_added;    /* open model: clients the pool added during the run */
 } throng__counts_t;
 
 /* What is counted for one request name. A name's stats are about 550 KB,

@@ -190,7 +190,7 @@ static int parse_stage(const char *p, size_t len, size_t i, throng_stage_t *st, 
     size_t tlen = strlen(target);
     int is_rate = tlen > 2 && strcmp(target + tlen - 2, "/s") == 0;
     if (is_rate) target[tlen - 2] = 0;
-    if (!*target || *target == '-' || *target == '+' || (*target < '0' || *target > '9'))
+    if (!*target || strspn(target, "0123456789.") != strlen(target))
         return refuse(err, errlen, "stage %zu: '%s' is not a number of %s", i, written,
                       is_rate ? "arrivals per second" : "clients");
     st->target = strtod(target, &end);
