@@ -74,6 +74,32 @@ check_ledger "$WORK/poisson.json"
 within "poisson 200/s for 10s" $((after - before)) 2000 12
 echo "ok: --arrivals poisson at 200/s for 10s: $((after - before)) requests"
 
+# A request limit over two threads and over two processes: the run ends
+# when the last request is answered, whichever worker sent it.
+for where in "-t 2" "-p 2"; do
+    # shellcheck disable=SC2086
+    run_throng "$WORK/limit.txt" run -s "$fast_ADDR" --rate 100 -n 30 $where -d 20s -q \
+        --json "$WORK/limit.json"
+    expect_rc 0 "$WORK/limit.txt"
+    expect_grep "ended: request limit reached" "$WORK/limit.txt"
+    check_ledger "$WORK/limit.json"
+    elapsed=$(json_value "$WORK/limit.json" 'r["elapsed"]')
+    python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 5 else 1)" "$elapsed" ||
+        fail "--rate 100 -n 30 $where took ${elapsed}s"
+done
+echo "ok: --rate with -n ends at the limit over threads and over processes"
+
+# On a server that answers at once, the latency from the intended time
+# carries no timer slack: it is the service time, within 0.3 ms.
+run_throng "$WORK/slack.txt" run "http://$fast_ADDR/Xy?x=3&y=2" --rate 200 -d 2s -q \
+    --json "$WORK/slack.json"
+check_ledger "$WORK/slack.json"
+gap=$(json_value "$WORK/slack.json" \
+    '(r["totals"]["latency"]["p50"] - r["totals"]["service"]["p50"]) * 1000')
+python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 0.3 else 1)" "$gap" ||
+    fail "latency p50 is ${gap} ms above the service time p50 with every client free"
+echo "ok: latency from the intended time is the service time, $gap ms apart, when nothing waits"
+
 # ------------------------------------------------------- dropped arrivals
 # Four clients at most, each busy 100 ms a request: about 40/s can be
 # taken of 100/s; the rest are dropped, and counted.
@@ -163,4 +189,7 @@ refused ramp_open "--ramp-up starts a fixed number of clients" --rate 5 --ramp-u
 refused interval_open "--expected-interval corrects the closed model" --rate 5 --expected-interval 1s
 refused stages_clients "stages of clients say how many run: drop --clients" -c 5 --stages 1s:5
 refused once_rate "--once runs one session" --once --rate 5
+refused pool_below "is more than max_clients (5)" --rate 5 -c 10 --max-clients 5
+refused pool_workers "max_clients (2) is fewer than its 4 worker threads" --rate 5 --max-clients 2 -t 4
+refused hex "'0x10' is not a number of clients" --stages 1s:0x10
 echo "ok: the load model's flags that do not go together are refused"
