@@ -166,8 +166,10 @@ int supervisor_group_argv(const home_t *h, const char *name, char **argv, int ca
 
 /* --------------------------------------------------------------- groups */
 
-/* The ended process's last report joins the group's history. */
-static void keep_figures(const supervisor_t *s, const char *name)
+/* The ended process's last report joins the group's history; the report
+ * of one killed before its run ended (the last it published) counts its
+ * process lost, with what happened (how). */
+static void keep_figures(const supervisor_t *s, const char *name, int killed, const char *how)
 {
     char now_p[PATH_MAX], hist_p[PATH_MAX];
     home_path(s->h, now_p, sizeof now_p, "state/%s.json", name);
@@ -178,6 +180,13 @@ static void keep_figures(const supervisor_t *s, const char *name)
     size_t cap = 0;
     if (getdelim(&texts[1], &cap, '\0', f) < 0) texts[1] = NULL;
     fclose(f);
+    char *marked = NULL, why[160];
+    snprintf(why, sizeof why, "the group's process %s before its run ended", how);
+    if (killed && texts[1] && throng_report_mark_lost(texts[1], why, &marked, NULL, 0) == 0) {
+        free(texts[1]);
+        texts[1] = strdup(marked);
+        throng_free(marked);
+    }
     FILE *g = home_fopen_read(hist_p);
     cap = 0;
     if (g && getdelim(&texts[0], &cap, '\0', g) < 0) texts[0] = NULL;
@@ -340,7 +349,7 @@ static void ended(supervisor_t *s, group_proc_t *g, int status)
     describe(status, how, sizeof how);
     why_ended(s, g->name, status, why, sizeof why);
     g->pid = 0;
-    keep_figures(s, g->name);
+    keep_figures(s, g->name, WIFSIGNALED(status), how);
     if (s->stopping) {
         note(s, g->name, "process %s", how);
         set_state(s, g->name, "stopped by throng stop");

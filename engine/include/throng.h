@@ -541,6 +541,16 @@ THRONG_API int throng_report_json(const throng_engine_t *engine, char **out);
 THRONG_API int throng_report_merge(const char *const *reports, size_t n, int sequential, char **out,
                                    char *err, size_t errlen);
 
+/* The JSON report of a run whose process ended before the run did (killed,
+ * crashed: its report is the last one it published while running), marked
+ * so: one process more counted lost, why its sample when it has none. The
+ * exchanges still in flight in it, whose outcome nobody saw, are then
+ * accounted for as lost with that process (docs/report.md, the ledger).
+ * *out: throng_free. On THRONG_EINVAL, err (errlen bytes, may be NULL)
+ * says what is wrong with the report. */
+THRONG_API int throng_report_mark_lost(const char *json, const char *why, char **out, char *err,
+                                       size_t errlen);
+
 typedef enum { THRONG_RENDER_TEXT, THRONG_RENDER_HTML } throng_render_t;
 
 /* Draws a JSON report (as throng_report_json() writes it) as text or as a

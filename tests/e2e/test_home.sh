@@ -147,6 +147,13 @@ for g in watchdog typical expert slow; do
     [ -s "$H/state/$g.history.json" ] || fail "no report of $g in the home: $(ls "$H/state")"
 done
 for report in "$H"/state/*.json; do check_ledger "$report"; done
+# The process killed before its run ended is in typical's history as lost,
+# saying how: the exchanges it had in flight are lost with it.
+python3 - "$H/state/typical.history.json" <<'PY' || fail "typical's history does not count its killed process lost"
+import json, sys
+p = json.load(open(sys.argv[1]))["processes"]
+assert p["lost"] >= 1 and "killed by signal 9" in p["sample"], p
+PY
 
 # A supervisor that died leaves a stale pid: detected, and start works again.
 home start >"$WORK/start3.out" || fail "start again: $(cat "$WORK/start3.out")"

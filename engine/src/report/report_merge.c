@@ -753,3 +753,34 @@ int throng_report_merge(const char *const *reports, size_t n, int sequential, ch
     if (rc == 0) *out = text;
     return rc;
 }
+
+int throng_report_mark_lost(const char *json, const char *why, char **out, char *err, size_t errlen)
+{
+    char msg[THRONG__ERRMSG_LEN - 32] = "not JSON";
+    cJSON *doc = json ? cJSON_Parse(json) : NULL;
+    if (!out || !doc || throng__report_check(doc, msg, sizeof msg) != 0) {
+        if (err && errlen) snprintf(err, errlen, "%s", out ? msg : "no place for the report");
+        cJSON_Delete(doc);
+        return THRONG_EINVAL;
+    }
+    cJSON *procs = member(doc, "processes", 0);
+    char *text = NULL;
+    if (procs) {
+        set_num(procs, "lost", num(procs, "lost") + 1);
+        const cJSON *sample = cJSON_GetObjectItemCaseSensitive(procs, "sample");
+        if (why && (!cJSON_IsString(sample) || !sample->valuestring[0])) {
+            cJSON *text_why = cJSON_CreateString(why);
+            if (text_why) cJSON_ReplaceItemInObjectCaseSensitive(procs, "sample", text_why);
+            if (text_why && !cJSON_GetObjectItemCaseSensitive(procs, "sample"))
+                cJSON_AddItemToObject(procs, "sample", text_why);
+        }
+        text = cJSON_PrintUnformatted(doc);
+    }
+    cJSON_Delete(doc);
+    if (!text) {
+        if (err && errlen) snprintf(err, errlen, "out of memory");
+        return THRONG_ENOMEM;
+    }
+    *out = text;
+    return 0;
+}
