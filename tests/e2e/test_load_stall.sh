@@ -56,7 +56,9 @@ open_p50=$(ms "$WORK/open.json" 'r["totals"]["latency"]["p50"]')
 dropped=$(json_value "$WORK/open.json" 'r["totals"]["dropped"]')
 arrivals=$(json_value "$WORK/open.json" 'r["totals"]["arrivals"]')
 [ "$open_p99" -ge 1500 ] || fail "the open run's p99 is ${open_p99} ms: expected the stall in it"
-[ "$open_p50" -lt 100 ] || fail "the open run's p50 is ${open_p50} ms"
+# Most arrivals fell outside the stall: the median is far below it (even
+# in a sanitizer build, where the client is slow).
+[ "$open_p50" -lt 1000 ] || fail "the open run's p50 is ${open_p50} ms"
 [ "$dropped" = 0 ] || fail "$dropped of $arrivals arrivals dropped with a pool that may grow"
 served=$(status_field "$open_ADDR" requests)
 sent=$(json_value "$WORK/open.json" 'r["totals"]["sent"]')
