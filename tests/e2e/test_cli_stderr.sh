@@ -54,7 +54,9 @@ PY
 elapsed() { sed -n 's/^elapsed \([0-9]*\).*/\1/p' "$1"; }
 
 # The usual count, with stderr read: think time bounds the rate, so a run
-# that is not slowed down makes about as many requests.
+# that is not slowed down makes about as many requests (at least 40% of
+# them: a sanitizer build on a busy machine varies that much from run to
+# run, and a run that blocked on stderr would make next to none).
 run_throng "$WORK/usual.out" run -s "$S_ADDR" -c 4 --slow-down 20ms -d 2s -q
 expect_rc 0 "$WORK/usual.out"
 usual=$(report_count "$WORK/usual.out" requests)
@@ -66,7 +68,7 @@ grep -q "^elapsed .* rc 0$" "$WORK/progress.out" || fail "progress: $(cat "$WORK
 [ "$(elapsed "$WORK/progress.out")" -le 4 ] || fail "a 2s run with stderr blocked took too long:
 $(cat "$WORK/progress.out")"
 n=$(report_count "$WORK/progress.out" requests)
-[ "${n:-0}" -ge $((usual * 6 / 10)) ] || fail "with stderr blocked, $n requests against $usual:
+[ "${n:-0}" -ge $((usual * 4 / 10)) ] || fail "with stderr blocked, $n requests against $usual:
 $(cat "$WORK/progress.out")"
 
 # Every client event logged, into the same full pipe.
@@ -75,7 +77,7 @@ grep -q "^elapsed .* rc 0$" "$WORK/debug.out" || fail "debug: $(cat "$WORK/debug
 [ "$(elapsed "$WORK/debug.out")" -le 4 ] || fail "a 2s run logging into a blocked stderr took too long:
 $(cat "$WORK/debug.out")"
 n=$(report_count "$WORK/debug.out" requests)
-[ "${n:-0}" -ge $((usual * 6 / 10)) ] || fail "logging into a blocked stderr, $n requests against $usual:
+[ "${n:-0}" -ge $((usual * 4 / 10)) ] || fail "logging into a blocked stderr, $n requests against $usual:
 $(cat "$WORK/debug.out")"
 
 # The reader wakes up after the run: it gets whole lines and the count of
