@@ -43,9 +43,11 @@ static void open_rate(void)
     const throng_report_t *r = throng_report(e);
     CHECK(r != NULL);
     if (r) {
-        if (!(r->arrivals >= 196 && r->arrivals <= 202))
+        /* A worker's late start (a sanitizer build on a busy machine) is
+         * time the run did not have: a few arrivals fewer. */
+        if (!(r->arrivals >= 190 && r->arrivals <= 202))
             fprintf(stderr, "arrivals %llu, expected about 200\n", (unsigned long long)r->arrivals);
-        CHECK(r->arrivals >= 196 && r->arrivals <= 202);
+        CHECK(r->arrivals >= 190 && r->arrivals <= 202);
         CHECK_INT(r->dropped, 0);
         CHECK_INT(r->sent, r->arrivals - r->dropped);
         CHECK_INT(r->sent, r->requests + r->faulted + r->cancelled + r->in_flight);

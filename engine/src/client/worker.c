@@ -398,7 +398,8 @@ static void arrive(throng__worker_t *w, uint64_t intended_ns)
 static void open_tick(throng__worker_t *w)
 {
     double now = group_time(w);
-    for (unsigned n = 0; w->next_at <= now + ARRIVAL_SLACK && !w->stopping && n < ARRIVALS_PER_WAKE;
+    for (unsigned n = 0; w->next_at <= now + ARRIVAL_SLACK && !w->stopping &&
+                         !throng__host_stopping(&w->host) && n < ARRIVALS_PER_WAKE;
          n++) {
         if (throng__ledger_spent(&w->host.ledger) ||
             (w->set->arrivals_end > 0 && w->next_at >= w->set->arrivals_end)) {
