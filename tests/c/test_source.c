@@ -15,25 +15,25 @@
 static char err[THRONG__ERRMSG_LEN];
 
 /* The address client k takes, as text. */
-static const char *picked(const throng__source_t *s, uint64_t k)
+static const char *picked(const throng__sources_t *s, uint64_t k)
 {
     static char text[64];
     struct sockaddr_storage ss;
-    socklen_t len = throng__source_pick(s, k, &ss);
+    socklen_t len = throng__sources_pick(s, k, &ss);
     CHECK_INT(len,
               ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
     CHECK_INT(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
                                       : ((struct sockaddr_in6 *)&ss)->sin6_port,
               0);
-    throng__source_text((struct sockaddr *)&ss, text, sizeof text);
+    throng__sources_text((struct sockaddr *)&ss, text, sizeof text);
     return text;
 }
 
 /* Parses text into s, expecting success with count addresses of family. */
-static void check_parsed(const char *text, throng__source_t *s, int family, unsigned count)
+static void check_parsed(const char *text, throng__sources_t *s, int family, unsigned count)
 {
     err[0] = '\0';
-    int rc = throng__source_parse(text, s, err);
+    int rc = throng__sources_parse(text, s, err);
     if (rc != 0 || s->family != family || s->count != count) {
         fprintf(stderr, "'%s' -> rc %d family %d count %u (%s)\n", text, rc, s->family, s->count,
                 err);
@@ -44,31 +44,31 @@ static void check_parsed(const char *text, throng__source_t *s, int family, unsi
 /* Refused with THRONG_EINVAL and a message holding each of want and want2. */
 static void check_refused(const char *text, const char *want, const char *want2)
 {
-    throng__source_t s;
+    throng__sources_t s;
     err[0] = '\0';
-    int rc = throng__source_parse(text, &s, err);
+    int rc = throng__sources_parse(text, &s, err);
     if (rc != THRONG_EINVAL || !strstr(err, want) || (want2 && !strstr(err, want2))) {
         fprintf(stderr, "'%s' -> rc %d, message '%s'; expected EINVAL naming '%s' and '%s'\n", text,
                 rc, err, want, want2 ? want2 : "");
         CHECK(!"source refused");
     }
-    throng__source_free(&s);
+    throng__sources_free(&s);
 }
 
 static void test_forms(void)
 {
-    throng__source_t s;
+    throng__sources_t s;
     check_parsed("127.0.0.2", &s, AF_INET, 1);
     CHECK_STR(picked(&s, 0), "127.0.0.2");
     CHECK_STR(picked(&s, 12345), "127.0.0.2");
-    throng__source_free(&s);
+    throng__sources_free(&s);
 
     check_parsed("::1", &s, AF_INET6, 1);
     CHECK_STR(picked(&s, 7), "::1");
-    throng__source_free(&s);
+    throng__sources_free(&s);
     check_parsed("[::1]", &s, AF_INET6, 1);
     CHECK_STR(picked(&s, 0), "::1");
-    throng__source_free(&s);
+    throng__sources_free(&s);
 
     /* A range holds both its ends; clients go round it. */
     check_parsed("127.0.0.2-127.0.0.40", &s, AF_INET, 39);
@@ -77,14 +77,14 @@ static void test_forms(void)
     CHECK_STR(picked(&s, 1), "127.0.0.3");
     CHECK_STR(picked(&s, 38), "127.0.0.40");
     CHECK_STR(picked(&s, 39), "127.0.0.2");
-    throng__source_free(&s);
+    throng__sources_free(&s);
 
     /* Across an octet, and a range of one. */
     check_parsed("10.0.0.254-10.0.1.1", &s, AF_INET, 4);
     CHECK_STR(picked(&s, 2), "10.0.1.0");
-    throng__source_free(&s);
+    throng__sources_free(&s);
     check_parsed("127.0.0.9-127.0.0.9", &s, AF_INET, 1);
-    throng__source_free(&s);
+    throng__sources_free(&s);
 
     /* Lists of both, spaces around the items allowed; k mod n over all. */
     check_parsed("127.0.0.2-127.0.0.4, 127.0.1.1 ,127.0.2.1-127.0.2.2", &s, AF_INET, 6);
@@ -93,11 +93,11 @@ static void test_forms(void)
                           "127.0.2.1", "127.0.2.2", "127.0.0.2"};
     for (unsigned k = 0; k < 7; k++)
         CHECK_STR(picked(&s, k), want[k]);
-    throng__source_free(&s);
+    throng__sources_free(&s);
 
     check_parsed("[::1],fe80::1,[2001:db8::7]", &s, AF_INET6, 3);
     CHECK_STR(picked(&s, 5), "2001:db8::7");
-    throng__source_free(&s);
+    throng__sources_free(&s);
 
     /* Many items: the span list grows. */
     char many[2048] = "";
@@ -106,18 +106,18 @@ static void test_forms(void)
                  i);
     check_parsed(many, &s, AF_INET, 100);
     CHECK_STR(picked(&s, 99), "127.0.100.1");
-    throng__source_free(&s);
+    throng__sources_free(&s);
 
     /* The cap itself is allowed. */
-    check_parsed("127.1.0.0-127.1.255.255", &s, AF_INET, THRONG__SOURCE_MAX);
-    CHECK_STR(picked(&s, THRONG__SOURCE_MAX - 1), "127.1.255.255");
-    throng__source_free(&s);
+    check_parsed("127.1.0.0-127.1.255.255", &s, AF_INET, THRONG__SOURCES_MAX);
+    CHECK_STR(picked(&s, THRONG__SOURCES_MAX - 1), "127.1.255.255");
+    throng__sources_free(&s);
 
     /* Nothing: the system chooses. */
     check_parsed(NULL, &s, 0, 0);
     check_parsed("", &s, 0, 0);
     check_parsed("  ", &s, 0, 0);
-    throng__source_free(&s);
+    throng__sources_free(&s);
 }
 
 static void test_refused(void)
@@ -148,28 +148,28 @@ static void test_refused(void)
 
 static void test_family(void)
 {
-    throng__source_t s;
+    throng__sources_t s;
     struct sockaddr_in v4 = {.sin_family = AF_INET};
     struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
 
     check_parsed("::1", &s, AF_INET6, 1);
     err[0] = '\0';
-    CHECK_INT(throng__source_check_family(&s, (struct sockaddr *)&v4, "127.0.0.1:5050", err),
+    CHECK_INT(throng__sources_check_family(&s, (struct sockaddr *)&v4, "127.0.0.1:5050", err),
               THRONG_EADDR);
     CHECK(strstr(err, "source ::1 is IPv6 but the server 127.0.0.1:5050 is IPv4") != NULL);
-    CHECK_INT(throng__source_check_family(&s, (struct sockaddr *)&v6, "[::1]:5050", err), 0);
-    throng__source_free(&s);
+    CHECK_INT(throng__sources_check_family(&s, (struct sockaddr *)&v6, "[::1]:5050", err), 0);
+    throng__sources_free(&s);
 
     check_parsed("127.0.0.2-127.0.0.3", &s, AF_INET, 2);
-    CHECK_INT(throng__source_check_family(&s, (struct sockaddr *)&v4, "127.0.0.1:5050", err), 0);
-    CHECK_INT(throng__source_check_family(&s, (struct sockaddr *)&v6, "[::1]:80", err),
+    CHECK_INT(throng__sources_check_family(&s, (struct sockaddr *)&v4, "127.0.0.1:5050", err), 0);
+    CHECK_INT(throng__sources_check_family(&s, (struct sockaddr *)&v6, "[::1]:80", err),
               THRONG_EADDR);
     CHECK(strstr(err, "127.0.0.2 is IPv4 but the server [::1]:80 is IPv6") != NULL);
-    throng__source_free(&s);
+    throng__sources_free(&s);
 
     /* No list: any server. */
     check_parsed(NULL, &s, 0, 0);
-    CHECK_INT(throng__source_check_family(&s, (struct sockaddr *)&v6, "[::1]:80", err), 0);
+    CHECK_INT(throng__sources_check_family(&s, (struct sockaddr *)&v6, "[::1]:80", err), 0);
 }
 
 int main(void)

@@ -38,14 +38,14 @@ static uint32_t v4_of(const uint8_t b[16])
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-static void span_text(int family, const throng__source_span_t *sp, char *buf, size_t len)
+static void span_text(int family, const throng__sources_span_t *sp, char *buf, size_t len)
 {
     if (!inet_ntop(family, sp->first, buf, (socklen_t)len)) snprintf(buf, len, "?");
 }
 
 /* Adds a span to s, checking its family against the list's and the
  * list's size against the cap. */
-static int add_span(throng__source_t *s, int family, const uint8_t first[16], uint64_t count,
+static int add_span(throng__sources_t *s, int family, const uint8_t first[16], uint64_t count,
                     const char *item, char *err)
 {
     if (s->family && family != s->family) {
@@ -56,17 +56,17 @@ static int add_span(throng__source_t *s, int family, const uint8_t first[16], ui
                             "has one family, the server's",
                             item, family_name(family), before, family_name(s->family));
     }
-    if (s->count + count > THRONG__SOURCE_MAX)
+    if (s->count + count > THRONG__SOURCES_MAX)
         return throng__fail(err, THRONG_EINVAL,
                             "source '%s' brings the list to %llu addresses, at most %u", item,
-                            (unsigned long long)(s->count + count), THRONG__SOURCE_MAX);
+                            (unsigned long long)(s->count + count), THRONG__SOURCES_MAX);
     if ((s->nspans & (s->nspans - 1)) == 0) { /* 0, 1, 2, 4, ...: full, grow */
         size_t cap = s->nspans ? s->nspans * 2 : 1;
-        throng__source_span_t *grown = realloc(s->spans, cap * sizeof *grown);
+        throng__sources_span_t *grown = realloc(s->spans, cap * sizeof *grown);
         if (!grown) return throng__fail(err, THRONG_ENOMEM, "out of memory reading the sources");
         s->spans = grown;
     }
-    throng__source_span_t *sp = &s->spans[s->nspans++];
+    throng__sources_span_t *sp = &s->spans[s->nspans++];
     memcpy(sp->first, first, sizeof sp->first);
     sp->count = (uint32_t)count;
     s->family = family;
@@ -75,7 +75,7 @@ static int add_span(throng__source_t *s, int family, const uint8_t first[16], ui
 }
 
 /* "127.0.0.2-127.0.0.40": IPv4 only, the first not above the last. */
-static int add_range(throng__source_t *s, const char *item, const char *dash, char *err)
+static int add_range(throng__sources_t *s, const char *item, const char *dash, char *err)
 {
     char lo[ITEM_MAX], hi[ITEM_MAX];
     uint8_t a[16] = {0}, b[16] = {0};
@@ -100,7 +100,7 @@ static int add_range(throng__source_t *s, const char *item, const char *dash, ch
 }
 
 /* One item of the list, without the spaces around it. */
-static int add_item(throng__source_t *s, const char *item, char *err)
+static int add_item(throng__sources_t *s, const char *item, char *err)
 {
     const char *dash = strchr(item, '-');
     if (dash) return add_range(s, item, dash, err);
@@ -114,7 +114,7 @@ static int add_item(throng__source_t *s, const char *item, char *err)
     return add_span(s, family, bytes, 1, item, err);
 }
 
-int throng__source_parse(const char *text, throng__source_t *s, char *err)
+int throng__sources_parse(const char *text, throng__sources_t *s, char *err)
 {
     memset(s, 0, sizeof *s);
     if (!text || !text[strspn(text, " \t")]) return 0;
@@ -142,16 +142,16 @@ int throng__source_parse(const char *text, throng__source_t *s, char *err)
     }
 }
 
-void throng__source_free(throng__source_t *s)
+void throng__sources_free(throng__sources_t *s)
 {
     free(s->spans);
     memset(s, 0, sizeof *s);
 }
 
-socklen_t throng__source_pick(const throng__source_t *s, uint64_t k, struct sockaddr_storage *ss)
+socklen_t throng__sources_pick(const throng__sources_t *s, uint64_t k, struct sockaddr_storage *ss)
 {
     uint32_t i = (uint32_t)(k % s->count);
-    const throng__source_span_t *sp = s->spans;
+    const throng__sources_span_t *sp = s->spans;
     while (i >= sp->count)
         i -= sp++->count;
     memset(ss, 0, sizeof *ss);
@@ -167,8 +167,8 @@ socklen_t throng__source_pick(const throng__source_t *s, uint64_t k, struct sock
     return sizeof *in6;
 }
 
-int throng__source_check_family(const throng__source_t *s, const struct sockaddr *sa,
-                                const char *server_text, char *err)
+int throng__sources_check_family(const throng__sources_t *s, const struct sockaddr *sa,
+                                 const char *server_text, char *err)
 {
     if (!s->count || sa->sa_family == s->family) return 0;
     char first[INET6_ADDRSTRLEN];
@@ -179,7 +179,7 @@ int throng__source_check_family(const throng__source_t *s, const struct sockaddr
                         first, family_name(s->family), server_text, family_name(sa->sa_family));
 }
 
-void throng__source_text(const struct sockaddr *sa, char *buf, size_t len)
+void throng__sources_text(const struct sockaddr *sa, char *buf, size_t len)
 {
     const void *addr = sa->sa_family == AF_INET6
                            ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
