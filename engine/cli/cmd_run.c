@@ -324,6 +324,7 @@ static void show_config(const run_flags_t *f)
                                     : g->persona    ? g->persona
                                                     : "table");
     printf("server           %s\n", c->server);
+    printf("source           %s\n", g->source ? g->source : "(the system chooses)");
     printf("processes        %u\n", c->processes);
     printf("threads          %u per process\n", g->threads);
     printf("clients          %u\n", g->clients);
@@ -407,7 +408,9 @@ static void show_groups(const throng_engine_t *e)
         if (g.expected_interval > 0) printf(", expected interval %gs", g.expected_interval);
         if (g.start_delay > 0) printf(", start delay %gs", g.start_delay);
         if (g.duration > 0) printf(", duration %gs", g.duration);
-        printf(", server %s\n", g.server);
+        printf(", server %s", g.server);
+        if (g.source) printf(", source %s", g.source);
+        putchar('\n');
         for (size_t j = 0; j < g.nargs; j++)
             printf("group            %s: argument %s\n", g.name, g.args[j]);
         for (size_t j = 0; j < g.nthresholds; j++)
@@ -565,6 +568,9 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"timeout", 0, CLI_DURATION, &f.cfg.timeout, "TIME", "per-request timeout (default 5s)"},
         {"connect-timeout", 0, CLI_DURATION, &f.cfg.connect_timeout, "TIME",
          "connect timeout (default 5s)"},
+        {"source", 0, CLI_STRING, &f.group.source, "LIST",
+         "local addresses to connect from, spread over the clients: 127.0.0.2,[::1] or "
+         "127.0.0.2-127.0.0.40 (default: the system chooses)"},
         {"max-body", 0, CLI_U64, &f.cfg.max_body, "SIZE",
          "largest response body, in bytes: 64k, 8M (default 8 MiB)", NULL, 1, 1u << 30},
         {"buffer-budget", 0, CLI_U64, &f.cfg.buffer_budget, "SIZE",

@@ -234,6 +234,15 @@ typedef struct throng_group {
     const char *persona_path;   /* a persona script file */
     const char *persona_source; /* a persona script's text */
     const char *server;         /* overrides throng_config_t.server when not NULL */
+    const char *source;         /* local addresses the clients connect from: a comma list of
+                                   IPv4 or IPv6 addresses ("::1" or "[::1]") and IPv4
+                                   ranges ("127.0.0.2-127.0.0.40"), of the server's family,
+                                   at most 65536 in all; client k takes address k mod n
+                                   (ids run on across threads and processes), the kernel
+                                   picks the port at connect time, so that one destination
+                                   takes about 28,000 connections per source address. A
+                                   bind that fails is a not-connected fault naming the
+                                   address. NULL: the system chooses */
     unsigned clients;           /* default 10 */
     unsigned threads;           /* worker threads per process for this group (default 1) */
     unsigned processes;         /* worker processes sharing its clients (0: config.processes) */
@@ -388,7 +397,8 @@ THRONG_API int throng_register_function(throng_engine_t *engine, const char *nam
  * the load model's: rate (arrivals per second), arrivals ("uniform" or
  * "poisson"), max_clients, stages ("30s:100,5m:100" or a list of such
  * strings, as throng_parse_stages() reads them), ramp_up and
- * expected_interval (durations). What a
+ * expected_interval (durations), and source (local addresses, as
+ * throng_group_t.source: "127.0.0.2-127.0.0.40"). What a
  * group leaves out comes from defaults (NULL: throng_group_init()'s); its
  * args come after the defaults' args, so a group's own win. A plan is
  * checked whole, with the limits of throng_add_group(), then added whole:

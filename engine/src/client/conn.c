@@ -13,11 +13,15 @@
  * before it is written. A TLS failure ends the exchange as a `tls` fault
  * with OpenSSL's reason. */
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "client/conn.h"
 
@@ -436,6 +440,45 @@ static void on_connect(uv_connect_t *req, int status)
         write_request(c);
 }
 
+/* Binds the socket about to connect to the client's source address
+ * (--source): client k takes address k mod n. IP_BIND_ADDRESS_NO_PORT,
+ * set before the bind, leaves the port to connect(), which may then give
+ * one port to several destinations: the kernel's ~28,000 ports count per
+ * source and destination, not per source. A failed bind (an address that
+ * is not local: EADDRNOTAVAIL) is a not-connected fault naming the address;
+ * it happens before any packet is sent. 0, or -1 with the exchange failed. */
+static int bind_source(throng__conn_t *c)
+{
+    const throng__sources_t *src = &c->host->set->sources;
+    struct sockaddr_storage ss;
+    throng__sources_pick(src, c->client, &ss);
+    char text[64];
+    throng__sources_text((struct sockaddr *)&ss, text, sizeof text);
+    if (ss.ss_family != c->address->sa.ss_family) { /* client:connect()'s servers */
+        fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s from source %s: not the same family",
+             c->address->authority, text);
+        return -1;
+    }
+    int rc, fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        rc = uv_translate_sys_error(errno);
+    } else {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+        int on = 1; /* without it (an old kernel) the bind takes a port itself */
+        (void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+#endif
+        if ((rc = uv_tcp_open(&c->tcp, fd)) < 0) close(fd); /* else the handle owns it */
+    }
+    if (rc == 0) rc = uv_tcp_bind(&c->tcp, (const struct sockaddr *)&ss, 0);
+    if (rc < 0) {
+        fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: bind to source %s: %s (%s)",
+             c->address->authority, text, uv_strerror(rc), uv_err_name(rc));
+        return -1;
+    }
+    THRONG__DEBUG(c->host, c->client, "bound to source %s", text);
+    return 0;
+}
+
 static void connect_now(throng__conn_t *c)
 {
     const throng__host_t *h = c->host;
@@ -450,6 +493,7 @@ static void connect_now(throng__conn_t *c)
     c->tcp.data = c;
     c->tcp_open = 1;
     c->connect_req.data = c;
+    if (h->set->sources.count && bind_source(c) != 0) return;
     int rc = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&c->address->sa,
                             on_connect);
     if (rc < 0) {

@@ -21,13 +21,16 @@
 #include "util/address.h"
 #include "util/buf.h"
 #include "util/http.h"
+#include "util/source.h"
 #include "util/stages.h"
 #include "throng.h"
 
 /* What a group's workers share, read-only while they run. */
 typedef struct throng__worker_settings {
     throng__address_t address;
-    throng__tls_ctx_t *tls; /* the group's TLS context (https:// servers), owned by the group */
+    throng__sources_t sources; /* local addresses to connect from, client k taking address
+                                k mod sources.count (0: the system chooses); owned by the group */
+    throng__tls_ctx_t *tls;    /* the group's TLS context (https:// servers), owned by the group */
     double timeout, connect_timeout; /* seconds */
     size_t max_body;                 /* bytes a response body may hold; 0: the default */
     size_t buffer_budget; /* bytes of responses a worker thread may hold at once; 0: no limit */

@@ -19,6 +19,7 @@
 #include "core/proc.h"
 #include "report/report_json.h"
 #include "util/http.h"
+#include "util/source.h"
 
 void throng_config_init(throng_config_t *c)
 {
@@ -184,6 +185,13 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
         rc = throng__fail(e->errmsg, THRONG_EADDR,
                           "server '%s': port 0 is not a port to connect to", server);
     if (rc == 0) rc = throng__address_resolve(&s->address, e->errmsg);
+    throng__sources_free(&s->sources); /* a start tried again parses it again */
+    if (rc == 0) rc = throng__sources_parse(g->cfg.source, &s->sources, e->errmsg);
+    char why[THRONG__ERRMSG_LEN];
+    if (rc == 0 &&
+        (rc = throng__sources_check_family(&s->sources, (const struct sockaddr *)&s->address.sa,
+                                           s->address.authority, why)) != 0)
+        throng__fail(e->errmsg, rc, "group '%s': %s", g->label, why);
     if (rc == 0 && !e->tls) {
         /* One context for every group (https:// servers, plans' and
          * client:connect()'s among them): made once, so a CA or key file

@@ -9,6 +9,7 @@
 #include "core/engine.h"
 #include "core/group.h"
 #include "lua/persona.h"
+#include "util/source.h"
 
 void throng_group_init(throng_group_t *g)
 {
@@ -58,6 +59,8 @@ void throng__group_free(throng__group_t *g)
     free((char *)g->cfg.persona_path);
     free((char *)g->cfg.persona_source);
     free((char *)g->cfg.server);
+    free((char *)g->cfg.source);
+    throng__sources_free(&g->set.sources);
     free((void *)g->cfg.stages);
     for (size_t i = 0; i < g->cfg.nargs && g->args; i++)
         free(g->args[i]);
@@ -187,6 +190,11 @@ int throng__group_check(const throng_group_t *g, char *err)
         (rc = check_seconds(err, g, "duration", g->duration)))
         return rc;
     if ((rc = check_load(err, g))) return rc;
+    throng__sources_t src; /* parsed again, and kept, when the server is resolved */
+    char bad[THRONG__ERRMSG_LEN];
+    rc = throng__sources_parse(g->source, &src, bad);
+    throng__sources_free(&src);
+    if (rc) return refuse(err, g, "%s", bad);
     if (g->nargs && !g->args) return refuse(err, g, "args: nargs is %zu, args NULL", g->nargs);
     for (size_t i = 0; i < g->nargs; i++) {
         const char *eq = g->args[i] ? strchr(g->args[i], '=') : NULL;
@@ -226,6 +234,7 @@ int throng_add_group(throng_engine_t *e, const throng_group_t *g)
     ng->cfg.persona_path = dup_or_null(g->persona_path, &failed);
     ng->cfg.persona_source = dup_or_null(g->persona_source, &failed);
     ng->cfg.server = dup_or_null(g->server, &failed);
+    ng->cfg.source = dup_or_null(g->source, &failed);
     if (g->nargs && !(ng->args = calloc(g->nargs, sizeof *ng->args))) failed = 1;
     for (size_t i = 0; i < g->nargs && ng->args; i++)
         ng->args[i] = dup_or_null(g->args[i], &failed);

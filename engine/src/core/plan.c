@@ -32,12 +32,12 @@ static const char *const plan_keys[] = {
     "request_count", "slow_down", "big_table",         "server",
     "start_delay",   "duration",  "thresholds",        "args",
     "name",          "rate",      "arrivals",          "stages",
-    "max_clients",   "ramp_up",   "expected_interval", NULL,
+    "max_clients",   "ramp_up",   "expected_interval", "source",
 };
 #define PLAN_KEYS_TEXT                                                                             \
     "persona, clients, processes, threads, request_count, slow_down, big_table, server, "          \
     "start_delay, duration, thresholds, args, rate, arrivals, stages, max_clients, ramp_up, "      \
-    "expected_interval"
+    "expected_interval, source"
 
 /* What one group of a plan says, with the strings it owns. */
 typedef struct plan_group {
@@ -45,6 +45,7 @@ typedef struct plan_group {
     char name[96];
     char persona[1024];
     char server[300];
+    char source[1024];
     char *args[MAX_ARGS]; /* the defaults' args, then big_table, then the group's own */
     size_t nargs;
     size_t ndefault_args; /* how many of args came from the defaults */
@@ -282,6 +283,20 @@ static int set_key(plan_t *p, plan_group_t *pg, lua_State *L, const char *key)
         g->server = pg->server;
         return 0;
     }
+    if (!strcmp(key, "source")) {
+        size_t len;
+        const char *text = lua_type(L, v) == LUA_TSTRING ? lua_tolstring(L, v, &len) : NULL;
+        if (!text)
+            return fail(p, pg,
+                        "source must be a list of local addresses such as "
+                        "\"127.0.0.2-127.0.0.40\"");
+        if (len >= sizeof pg->source)
+            return fail(p, pg, "source is %zu characters long, at most %zu: use ranges", len,
+                        sizeof pg->source - 1);
+        memcpy(pg->source, text, len + 1);
+        g->source = pg->source;
+        return 0;
+    }
     if (!strcmp(key, "args")) return set_args(p, pg, L, v);
     if (!strcmp(key, "thresholds")) return set_thresholds(p, pg, L, v);
     if (!strcmp(key, "big_table")) return set_big_table(p, pg, L, v);
@@ -309,7 +324,7 @@ static int set_key(plan_t *p, plan_group_t *pg, lua_State *L, const char *key)
 
 static int known_key(const char *key)
 {
-    for (int i = 0; plan_keys[i]; i++)
+    for (size_t i = 0; i < sizeof plan_keys / sizeof plan_keys[0]; i++)
         if (!strcmp(plan_keys[i], key)) return 1;
     return 0;
 }
@@ -387,6 +402,7 @@ static void repoint(plan_group_t *pg)
     if (g->persona) g->persona = pg->persona;
     if (g->persona_path) g->persona_path = pg->persona;
     if (g->server == NULL || pg->server[0]) g->server = pg->server[0] ? pg->server : g->server;
+    if (pg->source[0]) g->source = pg->source;
     g->args = (const char *const *)pg->args;
     if (g->nthresholds) g->thresholds = (const char *const *)pg->thresholds;
     if (pg->own_stages) g->stages = pg->stages;

@@ -1,0 +1,111 @@
+# --source (issue 14, point 1): connections come from the local addresses
+# given, spread evenly over the clients; a source that is not local fails
+# at bind time as a not-connected fault naming it (no packet leaves: a bind
+# to a foreign address fails before connect), and a source of another
+# family than the server's is refused before the run starts.
+. "$(dirname "$0")/lib.sh"
+
+start_server SRV
+PORT=${SRV_ADDR##*:}
+
+# run_counting SEEN OUT ARGS...: runs throng ARGS (output in OUT, bounded;
+# sets RC) while sampling /proc/net/tcp, and writes to SEEN how many
+# connections to the server's port each local address made ("127.0.0.2
+# 1000"), one a line: each counted once, established or, once closed, in
+# TIME_WAIT, and none that was there before the run.
+run_counting() {
+    local seen=$1 out=$2
+    shift 2
+    python3 - "$PORT" "$seen" "$out" timeout 60 "$THRONG" "$@" <<'PY'
+import socket, struct, subprocess, sys, time
+port, seen_path, out_path, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+def sample():
+    found = set()
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            local, remote = line.split()[1:3]
+            if int(remote.split(":")[1], 16) == port:
+                found.add(local)
+    return found
+before, seen = sample(), set()
+with open(out_path, "w") as out:
+    run = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    while run.poll() is None:
+        seen |= sample()
+        time.sleep(0.1)
+seen |= sample()
+counts = {}
+for local in seen - before:
+    addr = socket.inet_ntoa(struct.pack("<I", int(local.split(":")[0], 16)))
+    counts[addr] = counts.get(addr, 0) + 1
+with open(seen_path, "w") as f:
+    for a in sorted(counts):
+        print(a, counts[a], file=f)
+sys.exit(run.returncode)
+PY
+    RC=$?
+}
+
+# 2000 clients over two source addresses: every one connects, 1000 from
+# each (client k takes address k mod 2), none from the system's choice.
+# (One session each: the run ends before the first think time does.)
+run_counting "$WORK/two.seen" "$WORK/two.out" run -s "$SRV_ADDR" -c 2000 \
+    --source 127.0.0.2-127.0.0.3 -d 3s --slow-down 5s --json "$WORK/two.json" -q
+expect_rc 0 "$WORK/two.out"
+expect_no_fault "$WORK/two.out" not-connected
+check_ledger "$WORK/two.json"
+connects=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['totals']['connect']['count'])" "$WORK/two.json")
+[ "$connects" = 2000 ] || fail "expected 2000 connects, the report says $connects: $(cat "$WORK/two.out")"
+[ "$(cat "$WORK/two.seen")" = "127.0.0.2 1000
+127.0.0.3 1000" ] || fail "expected 1000 connections from each of 127.0.0.2 and 127.0.0.3, saw: $(cat "$WORK/two.seen")"
+
+# A plan's group takes its own source; --source is the default of the
+# others (--show-config shows both), a group without one connects from the
+# address the system chooses.
+cat >"$WORK/plan.lua" <<'LUA'
+return {
+  near = { persona = "table", clients = 3, source = "127.0.0.7" },
+  far  = { persona = "table", clients = 2 },
+}
+LUA
+run_throng "$WORK/plan.out" run -s "$SRV_ADDR" "$WORK/plan.lua" --source 127.0.0.9 --show-config
+expect_rc 0 "$WORK/plan.out"
+grep -q "group  *near: .*source 127.0.0.7$" "$WORK/plan.out" || fail "the plan's source is not near's: $(cat "$WORK/plan.out")"
+grep -q "group  *far: .*source 127.0.0.9$" "$WORK/plan.out" || fail "--source is not the default of far: $(cat "$WORK/plan.out")"
+run_counting "$WORK/plan.seen" "$WORK/plan-run.out" run -s "$SRV_ADDR" "$WORK/plan.lua" -d 2s \
+    --slow-down 5s -q
+expect_rc 0 "$WORK/plan-run.out"
+[ "$(cat "$WORK/plan.seen")" = "127.0.0.1 2
+127.0.0.7 3" ] || fail "expected near's 3 connections from 127.0.0.7 and far's 2 from the system's choice, saw: $(cat "$WORK/plan.seen")"
+cat >"$WORK/bad-plan.lua" <<'LUA'
+return { near = { persona = "table", clients = 3, source = "127.0.0.7,localhost" } }
+LUA
+run_throng "$WORK/bad-plan.out" run -s "$SRV_ADDR" "$WORK/bad-plan.lua" -d 1s
+expect_rc 2 "$WORK/bad-plan.out"
+expect_grep "'localhost' is not an IP address" "$WORK/bad-plan.out"
+expect_grep "near" "$WORK/bad-plan.out"
+
+# A source that is not an address of this machine: the bind fails
+# (EADDRNOTAVAIL) before any packet is sent, and every client counts a
+# not-connected fault naming the address.
+run_throng "$WORK/foreign.out" run -s "$SRV_ADDR" -c 4 --source 10.0.0.1 -d 2s \
+    --json "$WORK/foreign.json"
+expect_rc 1 "$WORK/foreign.out"
+[ "$(fault_count "$WORK/foreign.out" not-connected)" = 4 ] || fail "expected 4 not-connected: $(cat "$WORK/foreign.out")"
+expect_grep "bind to source 10.0.0.1: address not available (EADDRNOTAVAIL)" "$WORK/foreign.out"
+check_ledger "$WORK/foreign.json"
+
+# Refused before the start: another family than the server's, a range
+# that runs backwards, more addresses than the cap.
+run_throng "$WORK/v6.out" run -s "$SRV_ADDR" -c 2 --source ::1 -d 1s
+expect_rc 2 "$WORK/v6.out"
+expect_grep "source ::1 is IPv6 but the server $SRV_ADDR is IPv4" "$WORK/v6.out"
+grep -q "^  requests" "$WORK/v6.out" && fail "a refused run reported: $(cat "$WORK/v6.out")"
+run_throng "$WORK/back.out" run -s "$SRV_ADDR" -c 2 --source 127.0.0.40-127.0.0.2 -d 1s
+expect_rc 2 "$WORK/back.out"
+expect_grep "the range runs backwards" "$WORK/back.out"
+run_throng "$WORK/many.out" run -s "$SRV_ADDR" -c 2 --source 127.0.0.0-127.1.0.0 -d 1s
+expect_rc 2 "$WORK/many.out"
+expect_grep "65537 addresses, at most 65536" "$WORK/many.out"
+echo "ok"
