@@ -268,8 +268,9 @@ static int check_descriptors(throng_engine_t *e)
              total > local_ports() ? ", over source addresses (--source)" : "",
              low_soft ? "raise_fd_limit, or ulimit -n up to the hard limit" : "ulimit -Hn");
     return throng__fail(e->errmsg, THRONG_EINVAL,
-                        "%s in %s need about %.0f open files, the limit is %llu: %s", who,
-                        procs > 1 ? "each of its processes" : "one process", need + FD_MARGIN,
+                        "%s in %s need%s about %.0f open files, the limit is %llu: %s", who,
+                        procs > 1 ? "each of its processes" : "one process",
+                        capped && !(nhere > 1 && procs == 1) ? "s" : "", need + FD_MARGIN,
                         (unsigned long long)limit, ways);
 }
 
