@@ -34,6 +34,7 @@ int cmd_demo(int argc, char **argv)
     throng_group_init(&group);
     throng_server_config_init(&scfg);
     cfg.duration = 5;
+    cfg.raise_fd_limit = 1;
     group.clients = 16;
     group.request_count = 4;
     group.slow_down = 0.05;

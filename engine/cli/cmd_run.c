@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "described.h"
@@ -32,6 +33,7 @@ typedef struct run_flags {
     const char **args;      /* the persona arguments: big_table=N, then those after -- */
     /* the described system's flags */
     unsigned process_count, thread_count;
+    const char *processes; /* -p: N or auto */
     const char *client_type, *server_address, *debug_level;
     char address[300];
     /* the load model */
@@ -249,6 +251,25 @@ static int settle_load(run_flags_t *f, const cli_option_t *opts)
     return 0;
 }
 
+/* -p N or -p auto (as few processes as fit the clients in the open-file
+ * limit: the engine decides). */
+static int settle_processes(run_flags_t *f)
+{
+    if (strcmp(f->processes, "auto") == 0) {
+        f->cfg.processes = THRONG_PROCESSES_AUTO;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(f->processes, &end, 10);
+    if (errno || end == f->processes || *end || f->processes[0] == '-' || n < 1 ||
+        n > THRONG_MAX_PROCESSES)
+        return usage_error("-p/--processes takes a number from 1 to 4096, or auto; not '%s'",
+                           f->processes);
+    f->cfg.processes = (unsigned)n;
+    return 0;
+}
+
 /* Turns the described system's flags into throng's; checks what the
  * parser alone cannot. */
 static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *args)
@@ -287,12 +308,15 @@ static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *ar
     /* -n without -d: the run ends when the requests are done. */
     for (const cli_option_t *o = opts; o->name; o++)
         if (o->target == &f->cfg.duration && !o->seen && f->cfg.max_requests) f->cfg.duration = 0;
+    if (f->processes && settle_processes(f) != 0) return -1;
     if (f->process_count) f->cfg.processes = f->process_count;
     /* There, every client had its own thread: --thread-count is clients per process. */
+    if (f->thread_count && f->cfg.processes == THRONG_PROCESSES_AUTO)
+        return usage_error("--thread-count is clients per process: give -p a number%s", "");
     if (f->thread_count) f->group.clients = f->thread_count * f->cfg.processes;
     if (f->once) {
         for (const cli_option_t *o = opts; o->name; o++)
-            if (o->seen && (o->target == &f->group.clients || o->target == &f->cfg.processes ||
+            if (o->seen && (o->target == &f->group.clients || o->target == &f->processes ||
                             o->target == &f->group.threads))
                 return usage_error("--once runs one client in one process and thread; drop "
                                    "--%s",
@@ -308,7 +332,7 @@ static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *ar
         return usage_error("--tls-resume and --no-tls-resume exclude each other%s", "");
     f->cfg.tls_resume = !f->no_tls_resume;
     if (f->cfg.key && !f->cfg.cert) return usage_error("--key needs --cert%s", "");
-    if (f->group.clients < f->cfg.processes)
+    if (f->group.clients < f->cfg.processes && f->cfg.processes != THRONG_PROCESSES_AUTO)
         f->cfg.processes = f->group.clients; /* no process without a client */
     f->cfg.on_fault = (throng_on_fault_t)f->on_fault;
     return 0;
@@ -325,7 +349,11 @@ static void show_config(const run_flags_t *f)
                                                     : "table");
     printf("server           %s\n", c->server);
     printf("source           %s\n", g->source ? g->source : "(the system chooses)");
-    printf("processes        %u\n", c->processes);
+    if (c->processes == THRONG_PROCESSES_AUTO)
+        printf("processes        auto (as the open-file limit asks; %ld cores)\n",
+               sysconf(_SC_NPROCESSORS_ONLN));
+    else
+        printf("processes        %u\n", c->processes);
     printf("threads          %u per process\n", g->threads);
     printf("clients          %u\n", g->clients);
     if (g->rate > 0 || (g->nstages && g->stages_rate)) {
@@ -352,6 +380,8 @@ static void show_config(const run_flags_t *f)
            c->max_requests ? "" : " (no limit)");
     printf("timeout          %gs\n", c->timeout);
     printf("connect timeout  %gs\n", c->connect_timeout);
+    printf("max connecting   %u per thread\n",
+           c->max_connecting ? c->max_connecting : THRONG_MAX_CONNECTING_DEFAULT);
     printf("tls verify       %s\n", c->insecure ? "no (--insecure)"
                                     : c->cacert ? c->cacert
                                                 : "the system's certificate store");
@@ -383,8 +413,9 @@ static void show_config(const run_flags_t *f)
 static int configure(throng_engine_t *e, const run_flags_t *f);
 
 /* --show-config's groups, as the engine took them (a plan's every one). */
-static void show_groups(const throng_engine_t *e)
+static void show_groups(const throng_engine_t *e, int f_auto)
 {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     throng_group_t g;
     for (unsigned i = 0; throng_group_get(e, i, &g) == 0; i++) {
         printf("group            %s: persona %s, %u client%s, %u process%s of %u thread%s, "
@@ -396,6 +427,9 @@ static void show_groups(const throng_engine_t *e)
                                   : "table",
                g.clients, g.clients == 1 ? "" : "s", g.processes, g.processes == 1 ? "" : "es",
                g.threads, g.threads == 1 ? "" : "s", g.request_count, g.slow_down);
+        if (f_auto && g.processes > cores)
+            printf(" (-p auto: more processes than the %ld cores, to fit the open-file limit)",
+                   cores);
         if (g.rate > 0) printf(", open model at %g/s (%s)", g.rate, arrivals_choices[g.arrivals]);
         if (g.nstages) {
             printf(", stages ");
@@ -435,7 +469,7 @@ static int check(run_flags_t *f, int show)
     } else {
         if (show) {
             show_config(f);
-            show_groups(e);
+            show_groups(e, f->cfg.processes == THRONG_PROCESSES_AUTO);
         }
         status = CLI_EXIT_OK;
     }
@@ -524,6 +558,7 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
     run_flags_t f;
     memset(&f, 0, sizeof f);
     throng_config_init(&f.cfg);
+    f.cfg.raise_fd_limit = 1; /* the soft open-file limit up to the hard one */
     throng_group_init(&f.group);
     f.cfg.duration = DEFAULT_DURATION;
     f.log_level = THRONG_LOG_WARN;
@@ -555,9 +590,9 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
          THRONG_MAX_CLIENTS},
         {"threads", 't', CLI_UINT, &f.group.threads, "N", "worker threads per process (default 1)",
          NULL, 1, THRONG_MAX_THREADS},
-        {"processes", 'p', CLI_UINT, &f.cfg.processes, "N",
-         "worker processes of each group, sharing its clients (default 1)", NULL, 1,
-         THRONG_MAX_PROCESSES},
+        {"processes", 'p', CLI_STRING, &f.processes, "N|auto",
+         "worker processes of each group, sharing its clients (default 1; auto: as many as "
+         "the open-file limit needs)"},
         {"duration", 'd', CLI_DURATION, &f.cfg.duration, "TIME",
          "how long to run: 30s, 5m, 1h (default 10s, none with -n; 0 = until stopped)"},
         {"requests", 'n', CLI_U64, &f.cfg.max_requests, "N",
@@ -567,7 +602,10 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"print", 0, CLI_FLAG, &f.print, NULL, "print the last reply after the report"},
         {"timeout", 0, CLI_DURATION, &f.cfg.timeout, "TIME", "per-request timeout (default 5s)"},
         {"connect-timeout", 0, CLI_DURATION, &f.cfg.connect_timeout, "TIME",
-         "connect timeout (default 5s)"},
+         "connect timeout, from the connect attempt (default 5s)"},
+        {"max-connecting", 0, CLI_UINT, &f.cfg.max_connecting, "N",
+         "connect attempts in flight per worker thread; more wait their turn (default 256)", NULL,
+         1, THRONG_MAX_CONNECTING},
         {"source", 0, CLI_STRING, &f.group.source, "LIST",
          "local addresses to connect from, spread over the clients: 127.0.0.2,[::1] or "
          "127.0.0.2-127.0.0.40 (default: the system chooses)"},

@@ -167,7 +167,10 @@ typedef struct throng_config {
                                    forks them in throng_start(), before it creates any thread
                                    or Lua state; each group with more than 1 has processes of
                                    its own, each running a share of its clients; call it from
-                                   a program that may fork */
+                                   a program that may fork. THRONG_PROCESSES_AUTO: as few as
+                                   fit each group's clients in the open-file limit (see
+                                   raise_fd_limit), resolved by throng_check() and
+                                   throng_start() (throng_group_get() then gives the number) */
     int once;                   /* each client runs one session, then the run ends */
     int keep_last_reply;        /* keep the last response for throng_report_last_reply() */
     int live_reports;           /* throng_report_json() works while the run goes on (the
@@ -205,7 +208,27 @@ typedef struct throng_config {
     const char *cert;   /* client certificate (PEM, chain allowed), sent when asked */
     const char *key;    /* its private key (PEM); NULL: in the cert file */
     int tls_resume;     /* resume TLS sessions across a client's reconnects (default 1) */
+    /* Open files. Each client holds a descriptor while connected; before
+     * anything starts, throng_check() and throng_start() estimate each
+     * process's need (its clients, an open model's pool cap, plus 64 of
+     * its own) and refuse a run needing more than RLIMIT_NOFILE allows
+     * (THRONG_EINVAL, with the numbers and the ways out). */
+    int raise_fd_limit; /* raise the soft RLIMIT_NOFILE to the hard one first (default 0:
+                           the library leaves the process's limits alone) */
+    /* Connect attempts in flight at once per worker thread (default 256;
+     * 0: the default). A connection past it waits its turn in a queue of
+     * its thread, first come first served; its connect timeout counts
+     * from its own attempt. Bounding them keeps the kernel's search for a
+     * free local port and the server's accept queue short when thousands
+     * of clients start at once. */
+    unsigned max_connecting;
 } throng_config_t;
+
+/* config.processes: as many worker processes as the open-file limit asks. */
+#define THRONG_PROCESSES_AUTO 0xFFFFFFFFu
+/* config.max_connecting's default and its largest value. */
+#define THRONG_MAX_CONNECTING_DEFAULT 256u
+#define THRONG_MAX_CONNECTING 1000000u
 
 THRONG_API void throng_config_init(throng_config_t *config);
 

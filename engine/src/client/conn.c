@@ -55,9 +55,64 @@ static void close_tcp(throng__conn_t *c)
     throng__http_response_release(&c->res);
 }
 
+/* ------------------------------------------- the bound on connect attempts */
+
+static void pump_connects(uv_idle_t *idle);
+
+/* Joins the queue's tail. */
+static void queue_wait(throng__conn_t *c)
+{
+    throng__connects_t *q = c->connects;
+    c->queued = 1;
+    c->wait_next = NULL;
+    c->wait_prev = q->tail;
+    if (q->tail)
+        q->tail->wait_next = c;
+    else
+        q->head = c;
+    q->tail = c;
+    q->waiting++;
+    THRONG__DEBUG(c->host, c->client,
+                  "connect to %s waits: %u attempts in flight (at most %u), %u waiting",
+                  c->address->authority, q->in_flight, q->limit, q->waiting);
+}
+
+/* Leaves the queue, from wherever it stands. */
+static void queue_leave(throng__conn_t *c)
+{
+    throng__connects_t *q = c->connects;
+    assert(c->queued && q->waiting > 0);
+    if (c->wait_prev)
+        c->wait_prev->wait_next = c->wait_next;
+    else
+        q->head = c->wait_next;
+    if (c->wait_next)
+        c->wait_next->wait_prev = c->wait_prev;
+    else
+        q->tail = c->wait_prev;
+    c->wait_prev = c->wait_next = NULL;
+    c->queued = 0;
+    q->waiting--;
+}
+
+/* The conn's attempt ended (connected, failed, timed out or closed): the
+ * next waiting conn gets its turn from the loop's idle phase. */
+static void attempt_over(throng__conn_t *c)
+{
+    throng__connects_t *q = c->connects;
+    if (!c->attempting) return;
+    c->attempting = 0;
+    assert(q->in_flight > 0);
+    q->in_flight--;
+    if (q->waiting && !uv_is_closing((uv_handle_t *)&q->pump))
+        uv_idle_start(&q->pump, pump_connects);
+}
+
 /* Hands the exchange back: the conn is idle again. */
 static throng__exchange_t *release(throng__conn_t *c)
 {
+    if (c->queued) queue_leave(c);
+    attempt_over(c);
     throng__exchange_t *x = c->state != THRONG__CONN_IDLE ? c->x : NULL;
     c->x = NULL;
     c->state = THRONG__CONN_IDLE;
@@ -425,6 +480,7 @@ static void on_connect(uv_connect_t *req, int status)
              uv_strerror(status));
         return;
     }
+    attempt_over(c);
     throng__exchange_connected(c->x, uv_hrtime() - c->started);
     if (THRONG_LOG_DEBUG <= c->host->log_level) log_connected(c);
     uv_tcp_nodelay(&c->tcp, 1);
@@ -479,21 +535,22 @@ static int bind_source(throng__conn_t *c)
     return 0;
 }
 
-static void connect_now(throng__conn_t *c)
+/* Starts the TCP connect; the connect timeout counts from here. */
+static void attempt(throng__conn_t *c)
 {
     const throng__host_t *h = c->host;
-    c->state = THRONG__CONN_CONNECTING;
-    if (c->tcp_closing) { /* the old handle must be closed before reuse */
-        c->connect_when_closed = 1;
-        return;
-    }
+    throng__connects_t *q = c->connects;
     c->started = uv_hrtime();
     THRONG__DEBUG(h, c->client, "connecting to %s", c->address->authority);
     uv_tcp_init(h->loop, &c->tcp);
     c->tcp.data = c;
     c->tcp_open = 1;
     c->connect_req.data = c;
-    if (h->set->sources.count && bind_source(c) != 0) return;
+    if (h->set->sources.count && bind_source(c) != 0) return; /* before it takes a slot */
+    if (q->limit) {
+        c->attempting = 1;
+        if (++q->in_flight > q->most) q->most = q->in_flight;
+    }
     int rc = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&c->address->sa,
                             on_connect);
     if (rc < 0) {
@@ -504,6 +561,37 @@ static void connect_now(throng__conn_t *c)
     uv_timer_start(&c->timer, on_timer, ms_of(h->set->connect_timeout), 0);
 }
 
+/* Starts waiting conns, oldest first, while the bound allows. An attempt
+ * that fails at once ends its exchange here, and its owner may close
+ * other conns (the queue changes under the loop) or stop the run (the
+ * queue empties). */
+static void pump_connects(uv_idle_t *idle)
+{
+    throng__connects_t *q = idle->data;
+    while (q->head && q->in_flight < q->limit) {
+        throng__conn_t *c = q->head;
+        queue_leave(c);
+        attempt(c);
+    }
+    if (!q->head || q->in_flight >= q->limit) uv_idle_stop(idle);
+}
+
+static void connect_now(throng__conn_t *c)
+{
+    throng__connects_t *q = c->connects;
+    c->state = THRONG__CONN_CONNECTING;
+    if (c->tcp_closing) { /* the old handle must be closed before reuse */
+        c->connect_when_closed = 1;
+        return;
+    }
+    /* Behind those already waiting, even when an attempt just ended. */
+    if (q->limit && (q->in_flight >= q->limit || q->waiting)) {
+        queue_wait(c);
+        return;
+    }
+    attempt(c);
+}
+
 void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__address_t *address,
                        throng__conn_cb on_done, void *owner, uint64_t client)
 {
@@ -511,6 +599,7 @@ void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__ad
     c->client = client;
     c->host = host;
     c->ledger = &host->ledger;
+    c->connects = &host->connects;
     c->address = address;
     c->on_done = on_done;
     c->owner = owner;

@@ -31,7 +31,8 @@ typedef void (*throng__conn_cb)(throng__conn_t *conn, throng__exchange_t *x, int
 
 typedef enum {
     THRONG__CONN_IDLE,       /* no exchange */
-    THRONG__CONN_CONNECTING, /* connecting for an exchange (the timer is the connect timeout) */
+    THRONG__CONN_CONNECTING, /* connecting for an exchange (the timer is the connect timeout),
+                                or waiting in the thread's queue for a turn (no timer) */
     THRONG__CONN_HANDSHAKE,  /* connected, shaking hands over TLS (the timer: connect timeout) */
     THRONG__CONN_WAITING /* the request is written or being written (the timer is the timeout) */
 } throng__conn_state_t;
@@ -51,6 +52,10 @@ struct throng__conn {
     uv_write_t write_req;
     uv_timer_t timer;
     unsigned tcp_open : 1, tcp_closing : 1, connect_when_closed : 1, head : 1;
+    unsigned queued : 1;                   /* waiting in connects for a connect attempt */
+    unsigned attempting : 1;               /* its connect attempt counts in connects->in_flight */
+    throng__connects_t *connects;          /* the host's bound on connect attempts */
+    throng__conn_t *wait_prev, *wait_next; /* its neighbours while queued */
     throng__body_use_t body;      /* what the exchange's owner needs of the response's body */
     int shape_rc;                 /* body SHAPE, once complete: 0 a table, -1 not one */
     throng__shape_stream_t shape; /* body SHAPE: the body scanned as it arrives */

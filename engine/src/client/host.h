@@ -53,7 +53,8 @@ typedef struct throng__worker_settings {
                                    arrival falls due (the run's or the group's end);
                                    INFINITY, or 0: none */
     throng__schedule_t load;
-    throng_log_cb log; /* where log lines go (NULL: dropped) */
+    unsigned max_connecting; /* connect attempts in flight per worker thread; 0: no bound */
+    throng_log_cb log;       /* where log lines go (NULL: dropped) */
     void *log_data;
     throng_log_level_t log_level;
 } throng__worker_settings_t;
@@ -74,6 +75,42 @@ typedef enum {
 typedef struct throng__resolver throng__resolver_t;
 typedef struct throng__host throng__host_t;
 
+/* The thread's connect attempts: at most limit in flight (a TCP connect
+ * under way, from uv_tcp_connect to its callback or timeout), so that a
+ * thousand clients starting at once do not make the kernel search a
+ * thousand free local ports in one loop turn, nor overflow the server's
+ * accept queue, while every connect timer runs out unread. A connection
+ * over the limit waits here, first come first served, without a timer
+ * (its connect timeout counts from its attempt), and is started from the
+ * loop's idle phase once an attempt ends: never inside another
+ * connection's callback. The conns are linked through their own fields
+ * (conn.c); a conn that closes while waiting leaves the queue. */
+typedef struct throng__connects {
+    unsigned limit;     /* 0: no bound (and the queue and its handle are unused) */
+    unsigned in_flight; /* attempts under way */
+    unsigned waiting;   /* conns queued */
+    unsigned most;      /* the most attempts in flight at once so far (tests, logs) */
+    struct throng__conn *head, *tail;
+    uv_idle_t pump; /* started while attempts may start (conn.c) */
+} throng__connects_t;
+
+/* Prepares the queue on loop; limit 0 leaves it off. */
+static inline void throng__connects_init(throng__connects_t *q, uv_loop_t *loop, unsigned limit)
+{
+    *q = (throng__connects_t){.limit = limit};
+    if (limit) {
+        uv_idle_init(loop, &q->pump);
+        q->pump.data = q;
+    }
+}
+
+/* Closes its handle (the loop's end); every conn has left it by then. */
+static inline void throng__connects_close(throng__connects_t *q)
+{
+    if (q->limit && !uv_is_closing((uv_handle_t *)&q->pump))
+        uv_close((uv_handle_t *)&q->pump, NULL);
+}
+
 struct throng__host {
     uv_loop_t *loop;
     const throng__worker_settings_t *set;
@@ -83,6 +120,7 @@ struct throng__host {
     throng__bufpool_t pool;       /* response buffers, lent to connections */
     throng__http_budget_t budget; /* what those buffers may hold at once (set by the conns) */
     throng__buf_t json;           /* scratch for encoding request.json */
+    throng__connects_t connects;  /* the connect attempts' bound and queue */
     int log_level;                /* the run's log level, or -1 without a log callback */
     _Atomic int *stop_reason;     /* the worker's stop request (a throng_ending_t), set from
                                      another thread before the loop hears of it; NULL: none */

@@ -64,6 +64,7 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     int rc = uv_loop_init(&w->loop);
     if (rc < 0)
         return throng__fail(err, THRONG_ESYS, "cannot create an event loop: %s", uv_strerror(rc));
+    throng__connects_init(&w->host.connects, &w->loop, set->max_connecting);
     uv_async_init(&w->loop, &w->wake, NULL);
     w->wake.data = w;
     uv_timer_init(&w->loop, &w->tick);
@@ -207,6 +208,7 @@ static void shutdown_run(throng__worker_t *w, throng_ending_t reason)
     for (unsigned i = 0; i < w->nclients; i++)
         throng__client_stop(&w->clients[i], reason);
     throng__resolver_close(&w->resolver);
+    throng__connects_close(&w->host.connects); /* every conn left it as its client stopped */
     uv_close((uv_handle_t *)&w->tick, NULL);
     uv_close((uv_handle_t *)&w->group_timer, NULL);
     uv_close((uv_handle_t *)&w->load_timer, NULL);
@@ -586,6 +588,7 @@ static void close_unstarted(throng__worker_t *w)
     w->stopping = 1;
     for (unsigned i = 0; i < w->ninit; i++)
         throng__client_stop(&w->clients[i], THRONG_END_NONE);
+    throng__connects_close(&w->host.connects);
     uv_close((uv_handle_t *)&w->tick, NULL);
     uv_close((uv_handle_t *)&w->group_timer, NULL);
     uv_close((uv_handle_t *)&w->load_timer, NULL);

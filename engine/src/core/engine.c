@@ -98,9 +98,181 @@ static int check_config(throng_engine_t *e)
     if (e->ngroups == 0)
         return throng__fail(e->errmsg, THRONG_EINVAL,
                             "no group to run: add one with throng_add_group()");
-    if (c->processes == 0 || c->processes > 4096)
-        return throng__fail(e->errmsg, THRONG_EINVAL, "processes must be between 1 and 4096");
+    if ((c->processes == 0 || c->processes > 4096) && c->processes != THRONG_PROCESSES_AUTO)
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "processes must be between 1 and 4096, or THRONG_PROCESSES_AUTO");
+    if (c->max_connecting > THRONG_MAX_CONNECTING)
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "max_connecting must be at most 1000000 (0: the default, 256)");
     return 0;
+}
+
+/* ------------------------------------------------------------ open files */
+
+/* Descriptors a process keeps for itself besides its clients' sockets:
+ * the loops, their wake-ups, pipes, the log, Lua's files. */
+#define FD_MARGIN 64
+
+/* Raises the soft open-file limit to the hard one, when asked. */
+static void raise_fd_limit(const throng_engine_t *e)
+{
+    struct rlimit lim;
+    if (!e->cfg.raise_fd_limit || getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+    if (lim.rlim_cur == lim.rlim_max) return;
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) == 0)
+        throng__engine_log((throng_engine_t *)e, THRONG_LOG_DEBUG, "open-file limit raised to %llu",
+                           (unsigned long long)lim.rlim_cur);
+}
+
+/* The files one process may open (raised as it will be); 0: no limit. */
+static uint64_t fd_limit(const throng_engine_t *e)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+    rlim_t n = e->cfg.raise_fd_limit ? lim.rlim_max : lim.rlim_cur;
+    return n == RLIM_INFINITY ? 0 : (uint64_t)n;
+}
+
+/* Clients a process can hold within the limit (at least 1). */
+static unsigned clients_per_process(const throng_engine_t *e)
+{
+    uint64_t files = fd_limit(e);
+    if (!files) return THRONG_MAX_CLIENTS;
+    return files > FD_MARGIN + 1 ? (unsigned)(files - FD_MARGIN) : 1;
+}
+
+static int open_model(const throng_group_t *c)
+{
+    return c->rate > 0 || (c->nstages && c->stages_rate);
+}
+
+/* The open model's pool cap wanted: enough clients for the peak rate for
+ * the timeout (before the open-file limit bounds it). */
+static double wanted_pool(const throng_engine_t *e, const throng__group_t *g)
+{
+    return ceil(throng__group_peak(&g->cfg) * (e->cfg.timeout > 0 ? e->cfg.timeout : 5));
+}
+
+/* How many processes the group asks for; THRONG_PROCESSES_AUTO resolved:
+ * as few as hold its clients (an open model's pool cap) within the
+ * open-file limit, never more than its clients. */
+static unsigned group_procs(const throng_engine_t *e, const throng__group_t *g)
+{
+    unsigned p = g->cfg.processes ? g->cfg.processes : e->cfg.processes;
+    if (p != THRONG_PROCESSES_AUTO) return p;
+    double load = g->cfg.clients;
+    if (open_model(&g->cfg)) {
+        double cap = g->cfg.max_clients ? g->cfg.max_clients : wanted_pool(e, g);
+        if (cap > THRONG_MAX_CLIENTS) cap = THRONG_MAX_CLIENTS;
+        if (cap > load) load = cap;
+    }
+    double per = clients_per_process(e);
+    p = (unsigned)ceil(load / per);
+    if (p > THRONG_MAX_PROCESSES) p = THRONG_MAX_PROCESSES;
+    if (p > g->cfg.clients) p = g->cfg.clients;
+    return p ? p : 1;
+}
+
+/* The online cores, for -p auto's word when it needs more than one each. */
+static unsigned online_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* Local ports the kernel picks from for connections to one destination
+ * (Linux's ip_local_port_range; its default when unreadable). */
+static unsigned local_ports(void)
+{
+    unsigned lo = 32768, hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+    if (f) {
+        if (fscanf(f, "%u %u", &lo, &hi) != 2 || hi < lo) lo = 32768, hi = 60999;
+        fclose(f);
+    }
+    return hi - lo + 1;
+}
+
+/* A group's clients (or its open model's pool cap, explicit or the
+ * default) over all its processes, and whether the cap is the user's. */
+static double group_load(const throng_engine_t *e, const throng__group_t *g, int *explicit_cap)
+{
+    const throng_group_t *c = &g->cfg;
+    double load = c->clients;
+    *explicit_cap = 0;
+    if (open_model(c)) {
+        unsigned procs = g->procs > 1 ? g->procs : 1;
+        double cap = c->max_clients;
+        if (cap) {
+            *explicit_cap = cap > load;
+        } else {
+            cap = wanted_pool(e, g);
+            double files = (double)clients_per_process(e) * procs;
+            if (cap > files) cap = files;
+        }
+        if (cap > load) load = cap;
+    }
+    return load;
+}
+
+/* Refuses a run that needs more open files in some process than it may
+ * open: every group with processes of its own needs its share in each;
+ * the groups left in this process add up. */
+static int check_descriptors(throng_engine_t *e)
+{
+    uint64_t limit = fd_limit(e);
+    if (!limit) return 0;
+    double here = 0;
+    unsigned nhere = 0;
+    const throng__group_t *named = NULL; /* the group the message names */
+    int capped = 0;
+    double need = 0, total = 0;
+    unsigned procs = 1;
+    for (unsigned i = 0; i < e->ngroups; i++) {
+        const throng__group_t *g = &e->groups[i];
+        int cap;
+        double load = group_load(e, g, &cap);
+        if (g->procs > 1) {
+            double each = ceil(load / g->procs);
+            if (each + FD_MARGIN > limit && !named) {
+                named = g, capped = cap, need = each, total = load, procs = g->procs;
+            }
+        } else {
+            here += load;
+            if (nhere++ == 0 || cap) capped = cap;
+        }
+    }
+    if (!named && here + FD_MARGIN > limit) {
+        for (unsigned i = 0; i < e->ngroups && !named; i++)
+            if (e->groups[i].procs <= 1) named = &e->groups[i];
+        need = total = here, procs = 1;
+    } else if (!named) {
+        return 0;
+    }
+    unsigned per = clients_per_process(e);
+    unsigned spread = (unsigned)ceil(total / per);
+    char who[256], ways[320];
+    if (nhere > 1 && procs == 1)
+        snprintf(who, sizeof who, "the %u groups in this process ('%s' among them): %.0f clients",
+                 nhere, named->label, need);
+    else if (capped)
+        snprintf(who, sizeof who, "group '%s': a pool of up to %.0f clients (max_clients)",
+                 named->label, need);
+    else
+        snprintf(who, sizeof who, "group '%s': %.0f clients", named->label, need);
+    struct rlimit lim;
+    int low_soft = !e->cfg.raise_fd_limit && getrlimit(RLIMIT_NOFILE, &lim) == 0 &&
+                   lim.rlim_cur < lim.rlim_max;
+    snprintf(ways, sizeof ways, "spread them with -p %u (or -p auto)%s, or raise it (%s)",
+             spread > procs ? spread : procs + 1,
+             total > local_ports() ? ", over source addresses (--source)" : "",
+             low_soft ? "raise_fd_limit, or ulimit -n up to the hard limit" : "ulimit -Hn");
+    return throng__fail(e->errmsg, THRONG_EINVAL,
+                        "%s in %s need%s about %.0f open files, the limit is %llu: %s", who,
+                        procs > 1 ? "each of its processes" : "one process",
+                        capped && !(nhere > 1 && procs == 1) ? "s" : "", need + FD_MARGIN,
+                        (unsigned long long)limit, ways);
 }
 
 /* A closed run's clients start over this spread when no ramp is asked
@@ -113,13 +285,10 @@ static int check_config(throng_engine_t *e)
  * for the timeout, within the open-file limit of each process. */
 static unsigned default_max_clients(const throng_engine_t *e, const throng__group_t *g)
 {
-    double want = ceil(throng__group_peak(&g->cfg) * (e->cfg.timeout > 0 ? e->cfg.timeout : 5));
-    struct rlimit lim;
+    double want = wanted_pool(e, g);
     unsigned procs = g->procs > 1 ? g->procs : 1;
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
-        double files = ((double)lim.rlim_cur - 64) * procs;
-        if (want > files) want = files;
-    }
+    double files = (double)clients_per_process(e) * procs;
+    if (want > files) want = files;
     if (want > THRONG_MAX_CLIENTS) want = THRONG_MAX_CLIENTS;
     return want > g->cfg.clients ? (unsigned)want : g->cfg.clients;
 }
@@ -130,7 +299,7 @@ static int prepare_load(throng_engine_t *e, throng__group_t *g)
 {
     throng__worker_settings_t *s = &g->set;
     const throng_group_t *c = &g->cfg;
-    s->open = c->rate > 0 || (c->nstages && c->stages_rate);
+    s->open = open_model(c);
     s->arrivals = c->arrivals;
     if (c->nstages) {
         throng__schedule_stages(&s->load, c->stages, c->nstages);
@@ -221,7 +390,9 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     s->log = e->cfg.log;
     s->log_data = e->cfg.log_data;
     s->log_level = e->cfg.log_level;
-    g->procs = g->cfg.processes ? g->cfg.processes : e->cfg.processes;
+    s->max_connecting =
+        e->cfg.max_connecting ? e->cfg.max_connecting : THRONG_MAX_CONNECTING_DEFAULT;
+    g->procs = group_procs(e, g);
     if ((rc = prepare_load(e, g)) != 0) return rc;
     if (g->procs > g->cfg.clients) g->procs = g->cfg.clients; /* no process without a client */
     if (g->procs > 1) e->forks += g->procs;                   /* processes of its own */
@@ -451,12 +622,14 @@ static int check_run(throng_engine_t *e)
 {
     int rc = check_config(e);
     if (rc == 0) rc = check_threshold_names(e);
+    if (rc == 0) raise_fd_limit(e);
     e->forks = 0;
     for (unsigned i = 0; rc == 0 && i < e->ngroups; i++)
         rc = prepare_group(e, &e->groups[i]);
     if (rc == 0 && e->forks > 4096)
         rc = throng__fail(e->errmsg, THRONG_EINVAL,
                           "the groups ask for %u worker processes in all; at most 4096", e->forks);
+    if (rc == 0) rc = check_descriptors(e);
     return rc;
 }
 
@@ -570,6 +743,12 @@ int throng_start(throng_engine_t *e)
     atomic_store(&e->state, THRONG__RUNNING);
     for (unsigned i = 0; i < e->ngroups; i++) {
         const throng__group_t *g = &e->groups[i];
+        unsigned cores = online_cores();
+        if ((g->cfg.processes ? g->cfg.processes : e->cfg.processes) == THRONG_PROCESSES_AUTO)
+            throng__engine_log(e, g->procs > cores ? THRONG_LOG_WARN : THRONG_LOG_INFO,
+                               "%s: %u worker process%s chosen for the open-file limit%s", g->label,
+                               g->procs, g->procs == 1 ? "" : "es",
+                               g->procs > cores ? ", more than one per core" : "");
         throng__engine_log(
             e, THRONG_LOG_INFO, "run started: %s, %u client%s on %u thread%s%s against %s",
             g->label, g->cfg.clients, g->cfg.clients == 1 ? "" : "s", g->cfg.threads,
@@ -788,6 +967,9 @@ int throng_group_get(const throng_engine_t *e, unsigned i, throng_group_t *out)
     *out = e->groups[i].cfg;
     out->name = e->groups[i].label;
     if (!out->processes) out->processes = e->cfg.processes;
+    /* -p auto, once throng_check() or throng_start() resolved it. */
+    if (out->processes == THRONG_PROCESSES_AUTO && e->groups[i].procs)
+        out->processes = e->groups[i].procs;
     if (!out->server) out->server = e->cfg.server;
     return 0;
 }
@@ -799,6 +981,12 @@ int throng_check(throng_engine_t *e)
         return throng__fail(e->errmsg, THRONG_ESTATE, "throng_check() needs an engine not started");
     int rc = check_config(e);
     if (rc == 0) rc = check_threshold_names(e);
+    for (unsigned i = 0; rc == 0 && i < e->ngroups; i++) {
+        throng__group_t *g = &e->groups[i];
+        g->procs = group_procs(e, g);
+        if (g->procs > g->cfg.clients) g->procs = g->cfg.clients;
+    }
+    if (rc == 0) rc = check_descriptors(e);
     if (rc == 0) rc = check_personas(e);
     return rc;
 }

@@ -1,0 +1,301 @@
+/* test_connect_queue.c - the bound on a thread's connect attempts
+ * (client/host.h's connects, conn.c's connect path): with max_connecting 2,
+ * ten conns sent at once against a listening server on 127.0.0.1 never
+ * have more than 2 attempts under way, wait their turn in order, and all
+ * connect and get their answer; a stop while some still wait hands every
+ * exchange back (the ledger balances, the queue empties); an attempt's
+ * connect timeout counts from the attempt, not from the wait before it.
+ * Every handle is closed and the loop closes cleanly at the end. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "client/conn.h"
+#include "client/exchange.h"
+#include "client/host.h"
+
+#define NCONNS 10
+
+/* ---------------------------------------------------------- the server */
+
+typedef struct peer {
+    uv_tcp_t tcp;
+    uv_write_t wr;
+    char seen[1024];
+    size_t len;
+} peer_t;
+
+static int accepted;
+
+static void peer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void peer_alloc(uv_handle_t *h, size_t n, uv_buf_t *buf)
+{
+    peer_t *p = h->data;
+    (void)n;
+    *buf = uv_buf_init(p->seen + p->len, (unsigned)(sizeof p->seen - p->len - 1));
+}
+
+static const char hello[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    peer_t *p = s->data;
+    (void)buf;
+    if (n < 0) {
+        if (!uv_is_closing((uv_handle_t *)s)) uv_close((uv_handle_t *)s, peer_closed);
+        return;
+    }
+    p->len += (size_t)n;
+    p->seen[p->len] = '\0';
+    if (!strstr(p->seen, "\r\n\r\n")) return;
+    uv_buf_t b = uv_buf_init((char *)hello, (unsigned)strlen(hello));
+    uv_write(&p->wr, s, &b, 1, NULL);
+}
+
+static void on_peer(uv_stream_t *l, int status)
+{
+    (void)status;
+    peer_t *p = calloc(1, sizeof *p);
+    uv_tcp_init(l->loop, &p->tcp);
+    p->tcp.data = p;
+    accepted++;
+    if (uv_accept(l, (uv_stream_t *)&p->tcp) == 0)
+        uv_read_start((uv_stream_t *)&p->tcp, peer_alloc, peer_read);
+    else
+        uv_close((uv_handle_t *)&p->tcp, peer_closed);
+}
+
+static int listen_on(uv_loop_t *loop, uv_tcp_t *l, int backlog, uv_connection_cb cb)
+{
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", 0, &sa);
+    uv_tcp_init(loop, l);
+    CHECK_INT(uv_tcp_bind(l, (struct sockaddr *)&sa, 0), 0);
+    CHECK_INT(uv_listen((uv_stream_t *)l, backlog, cb), 0);
+    int len = sizeof sa;
+    uv_tcp_getsockname(l, (struct sockaddr *)&sa, &len);
+    return ntohs(sa.sin_port);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h)) uv_close(h, h->type == UV_TCP && h->data ? peer_closed : NULL);
+}
+
+/* ------------------------------------------------------ the conns' side */
+
+static uv_loop_t loop;
+static throng__host_t host; /* big: its read buffer */
+static throng__worker_settings_t settings;
+static throng__stats_t stats;
+
+typedef struct outcome {
+    int calls, kind, order;
+    double at; /* seconds from the send */
+    char msg[256];
+} outcome_t;
+
+static int done_count;
+static uint64_t sent_at;
+static unsigned most_seen; /* attempts in flight, seen from the callbacks */
+
+static void on_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const char *msg)
+{
+    outcome_t *o = conn->owner;
+    o->calls++;
+    o->kind = kind;
+    o->order = done_count++;
+    o->at = (double)(uv_hrtime() - sent_at) * 1e-9;
+    snprintf(o->msg, sizeof o->msg, "%s", msg ? msg : "");
+    if (host.connects.in_flight > most_seen) most_seen = host.connects.in_flight;
+    if (kind == THRONG__CONN_OK) {
+        throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
+        throng__http_response_release(&conn->res);
+    } else {
+        throng__exchange_faulted(x, (throng_fault_t)kind, msg);
+    }
+}
+
+static throng__address_t local(int port)
+{
+    throng__address_t a;
+    memset(&a, 0, sizeof a);
+    struct sockaddr_in *sa = (struct sockaddr_in *)&a.sa;
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.salen = sizeof *sa;
+    a.port = port;
+    snprintf(a.host, sizeof a.host, "127.0.0.1");
+    snprintf(a.authority, sizeof a.authority, "127.0.0.1:%d", port);
+    return a;
+}
+
+static throng__conn_t conns[NCONNS];
+static throng__exchange_t xs[NCONNS];
+static outcome_t outs[NCONNS];
+
+/* Sends "GET /" on n fresh conns to a, all at once. */
+static void send_all(const throng__address_t *a, int n)
+{
+    const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+    done_count = 0;
+    most_seen = 0;
+    sent_at = uv_hrtime();
+    for (int i = 0; i < n; i++) {
+        memset(&outs[i], 0, sizeof outs[i]);
+        memset(&xs[i], 0, sizeof xs[i]);
+        throng__conn_init(&conns[i], &host, a, on_done, &outs[i], (uint64_t)i + 1);
+        throng__buf_append(&conns[i].out, req, sizeof req - 1);
+        CHECK_INT(throng__exchange_begin(&xs[i], &host.ledger, "GET /", 5), 0);
+        throng__conn_send(&conns[i], &xs[i], 2, 0, THRONG__BODY_KEEP, "GET /", 5);
+        CHECK(host.connects.in_flight <= host.connects.limit);
+    }
+}
+
+/* Runs the loop until n callbacks came (10 s at most), checking the bound
+ * at every turn. */
+static void run_until(int n)
+{
+    uint64_t end = uv_hrtime() + 10000000000ull;
+    while (done_count < n && uv_hrtime() < end) {
+        uv_run(&loop, UV_RUN_ONCE);
+        CHECK(host.connects.in_flight <= host.connects.limit);
+    }
+}
+
+static void stop_all(int n)
+{
+    for (int i = 0; i < n; i++) {
+        throng__exchange_t *x = throng__conn_stop(&conns[i]);
+        if (x) throng__exchange_cancelled(x);
+    }
+    uv_run(&loop, UV_RUN_NOWAIT);
+    for (int i = 0; i < n; i++)
+        throng__conn_free(&conns[i]);
+}
+
+/* Ten at once with a bound of 2: 8 wait, at most 2 attempts ever, all
+ * answered, in the order they were sent as far as their connects go. */
+static void test_bounded(void)
+{
+    uv_tcp_t listener;
+    throng__address_t a = local(listen_on(&loop, &listener, 128, on_peer));
+    accepted = 0;
+    send_all(&a, NCONNS);
+    CHECK_INT(host.connects.in_flight, 2);
+    CHECK_INT(host.connects.waiting, NCONNS - 2);
+    run_until(NCONNS);
+    CHECK_INT(done_count, NCONNS);
+    for (int i = 0; i < NCONNS; i++) {
+        CHECK_INT(outs[i].calls, 1);
+        CHECK_INT(outs[i].kind, THRONG__CONN_OK);
+    }
+    CHECK_INT(accepted, NCONNS);
+    CHECK_INT(host.connects.most, 2);
+    CHECK(most_seen <= 2);
+    CHECK_INT(host.connects.in_flight, 0);
+    CHECK_INT(host.connects.waiting, 0);
+    stop_all(NCONNS);
+    uv_close((uv_handle_t *)&listener, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK(throng__stats_balanced(&stats));
+    CHECK_INT(stats.n.in_flight, 0);
+}
+
+/* A stop while 8 wait and 2 attempt: every exchange handed back (no
+ * callback), cancelled by its owner; the queue is empty after. */
+static void test_stop_while_waiting(void)
+{
+    uv_tcp_t listener;
+    throng__address_t a = local(listen_on(&loop, &listener, 128, on_peer));
+    uint64_t cancelled = stats.n.cancelled;
+    send_all(&a, NCONNS);
+    CHECK_INT(host.connects.waiting, NCONNS - 2);
+    CHECK_INT(stats.n.in_flight, NCONNS);
+    stop_all(NCONNS);
+    CHECK_INT(done_count, 0);
+    CHECK_INT(host.connects.waiting, 0);
+    CHECK_INT(host.connects.in_flight, 0);
+    CHECK(host.connects.head == NULL && host.connects.tail == NULL);
+    CHECK_INT(stats.n.cancelled, cancelled + NCONNS);
+    CHECK_INT(stats.n.in_flight, 0);
+    CHECK(throng__stats_balanced(&stats));
+    uv_close((uv_handle_t *)&listener, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+}
+
+/* A server that never accepts, with an accept queue of 1: the first
+ * connects complete in the kernel, later SYNs are dropped and those
+ * attempts time out. With one attempt at a time and a connect timeout of
+ * 0.25 s, each timed-out conn's timeout ran from its own attempt: they end
+ * about 0.25 s apart, not all at 0.25 s. */
+static void ignore_peer(uv_stream_t *l, int status)
+{
+    (void)l, (void)status;
+}
+
+static void test_timeout_from_attempt(void)
+{
+    uv_tcp_t listener;
+    throng__address_t a = local(listen_on(&loop, &listener, 1, ignore_peer));
+    host.connects.limit = 1;
+    settings.connect_timeout = 0.25;
+    int n = 6;
+    send_all(&a, n);
+    run_until(n);
+    CHECK_INT(done_count, n);
+    int timed_out = 0;
+    double last = 0;
+    for (int i = 0; i < n; i++) {
+        if (outs[i].kind != THRONG_FAULT_NOT_CONNECTED || !strstr(outs[i].msg, "timed out"))
+            continue;
+        timed_out++;
+        if (outs[i].at > last) last = outs[i].at;
+    }
+    /* Connected ones wait on their request (the server never reads). */
+    CHECK(timed_out >= 2);
+    CHECK(last >= 0.25 * timed_out - 0.05);
+    if (getenv("SHOW"))
+        fprintf(stderr, "  %d timed out, the last at %.3fs\n", timed_out, last);
+    stop_all(n);
+    uv_close((uv_handle_t *)&listener, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK(throng__stats_balanced(&stats));
+    host.connects.limit = 2;
+    settings.connect_timeout = 2;
+}
+
+int main(void)
+{
+    CHECK_INT(uv_loop_init(&loop), 0);
+    throng__stats_init(&stats);
+    settings.connect_timeout = 2;
+    settings.timeout = 2;
+    settings.max_connecting = 2;
+    host.loop = &loop;
+    host.set = &settings;
+    host.ledger.stats = &stats;
+    host.log_level = -1;
+    throng__bufpool_init(&host.pool);
+    throng__connects_init(&host.connects, &loop, settings.max_connecting);
+
+    test_bounded();
+    test_stop_while_waiting();
+    test_timeout_from_attempt();
+
+    throng__connects_close(&host.connects);
+    uv_walk(&loop, close_walk, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    throng__bufpool_destroy(&host.pool);
+    throng__stats_free(&stats);
+    return check_result("connect_queue");
+}
