@@ -38,7 +38,9 @@ closed_max=$(ms "$WORK/closed.json" 'r["totals"]["latency"]["max"]')
 corrected_p99=$(ms "$WORK/closed.json" 'r["totals"]["corrected"]["p99"]')
 requests=$(json_value "$WORK/closed.json" 'r["totals"]["requests"]')
 [ "$closed_max" -ge 1500 ] || fail "the closed run's max is ${closed_max} ms: it never saw the stall"
-[ "$closed_p99" -lt 100 ] || fail "the closed run's p99 is ${closed_p99} ms: expected it to hide the stall"
+# It answers in 5 ms; below half the stall is hiding it (a sanitizer build
+# on a busy machine has its own slow moments).
+[ "$closed_p99" -lt 1000 ] || fail "the closed run's p99 is ${closed_p99} ms: expected it to hide the stall"
 [ "$corrected_p99" -ge 500 ] || fail "the corrected p99 is ${corrected_p99} ms: the stall is not filled in"
 # p99 met, corrected p99 not: exit 5, the failed threshold named.
 expect_rc 5 "$WORK/closed.txt"

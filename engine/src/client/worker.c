@@ -448,7 +448,12 @@ static uint64_t active_clients(const throng__worker_t *w)
 
 static void start_clients(throng__worker_t *w)
 {
-    w->group_start_ns = uv_hrtime();
+    /* The schedule counts from the run's start (and the group's delay), not
+     * from when this thread got going: a worker that starts late (a worker
+     * process, a sanitizer build) sends what fell due meanwhile at once,
+     * each request timed from its intended start, instead of losing it. */
+    uint64_t now = uv_hrtime(), planned = w->run_start_ns + ms_of(w->set->start_delay) * 1000000;
+    w->group_start_ns = w->run_start_ns && planned < now ? planned : now;
     if (w->set->open) {
         for (unsigned i = w->nclients; i-- > 0;) /* the first on top */
             w->free[w->nfree++] = i;

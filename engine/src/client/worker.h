@@ -59,6 +59,7 @@ struct throng__worker {
     const throng__worker_settings_t *set;
     unsigned group;           /* the group's index in the engine */
     uint64_t run_start_ms;    /* the run's start, on the loop's clock (uv_now) */
+    uint64_t run_start_ns;    /* the same, on uv_hrtime()'s clock (0: unknown: now) */
     throng__budget_t *budget; /* the run's request limit, shared by every worker; NULL: none */
     int notify_fd;            /* the engine's pipe: one 'f' when the loop has ended */
 

@@ -466,6 +466,7 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
             if (!w) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
             w->group = gi;
             w->run_start_ms = e->started_ns / 1000000;
+            w->run_start_ns = e->started_ns;
             w->place = (throng__place_t){g->procs > 1 ? g->procs : 1, part, threads, t};
             /* The open model's pool grows up to this worker's share of the cap. */
             if (g->set.open) w->cap = throng__place_share(&w->place, g->set.max_clients);
