@@ -14,7 +14,8 @@ static throng_server_t *volatile serving;
 /* Only the async-signal-safe stop: the main thread prints after the wait. */
 static void on_signal(int sig)
 {
-    throng_server_stop(serving);
+    throng_server_t *s = serving;
+    if (s) throng_server_stop(s);
 }
 
 /* --help comes from the same table the parser reads. */
@@ -87,10 +88,11 @@ static int serve(const throng_server_config_t *config)
     fflush(stdout);
     int rc = throng_server_wait(server);
     if (rc != 0) fprintf(stderr, "throng serve: %s\n", throng_server_errmsg(server));
-    print_summary(server);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    /* The handler stays: a second signal (a second Ctrl-C, or `timeout`,
+     * which signals its child and then its process group) must not kill
+     * the summary half-written; with serving NULL it does nothing. */
     serving = NULL;
+    print_summary(server);
     throng_server_free(server);
     return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAULTS;
 }
