@@ -296,13 +296,17 @@ static double group_time(const throng__worker_t *w)
 static void on_load(uv_timer_t *t);
 
 /* Wakes the worker at `at` (seconds on the schedule's clock; now is the
- * clock's reading): at once when it is due, else on the first
- * millisecond after it. Never, when it never comes. */
+ * clock's reading), on the millisecond before it (the timer's
+ * resolution: what is due within it is taken early), and never sooner
+ * than the next millisecond: libuv runs a timer restarted with no delay
+ * from its own callback again at once, before any I/O (the stop request
+ * among it), so a timer that keeps finding work due would starve the
+ * loop. Never, when it never comes. */
 static void wake_at(throng__worker_t *w, double at, double now)
 {
-    if (w->stopping || !isfinite(at)) return;
+    if (w->stopping || throng__host_stopping(&w->host) || !isfinite(at)) return;
     double ms = (at - now) * 1000;
-    uint64_t delay = ms <= 0 ? 0 : ms > 1e12 ? (uint64_t)1e12 : (uint64_t)floor(ms);
+    uint64_t delay = ms < 1 ? 1 : ms > 1e12 ? (uint64_t)1e12 : (uint64_t)floor(ms);
     uv_timer_start(&w->load_timer, on_load, delay, 0);
 }
 
