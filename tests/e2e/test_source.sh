@@ -51,7 +51,7 @@ PY
 # each (client k takes address k mod 2), none from the system's choice.
 # (One session each: the run ends before the first think time does.)
 run_counting "$WORK/two.seen" "$WORK/two.out" run -s "$SRV_ADDR" -c 2000 \
-    --source 127.0.0.2-127.0.0.3 -d 3s --slow-down 5s --json "$WORK/two.json" -q
+    --source 127.0.0.2-127.0.0.3 -d 8s --slow-down 10s --json "$WORK/two.json" -q
 expect_rc 0 "$WORK/two.out"
 expect_no_fault "$WORK/two.out" not-connected
 check_ledger "$WORK/two.json"
