@@ -263,8 +263,7 @@ static void test_timeout_from_attempt(void)
     /* Connected ones wait on their request (the server never reads). */
     CHECK(timed_out >= 2);
     CHECK(last >= 0.25 * timed_out - 0.05);
-    if (getenv("SHOW"))
-        fprintf(stderr, "  %d timed out, the last at %.3fs\n", timed_out, last);
+    if (getenv("SHOW")) fprintf(stderr, "  %d timed out, the last at %.3fs\n", timed_out, last);
     stop_all(n);
     uv_close((uv_handle_t *)&listener, NULL);
     uv_run(&loop, UV_RUN_NOWAIT);
