@@ -9,42 +9,26 @@ start_server SRV
 PORT=${SRV_ADDR##*:}
 
 # run_counting SEEN OUT ARGS...: runs throng ARGS (output in OUT, bounded;
-# sets RC) while sampling /proc/net/tcp, and writes to SEEN how many
-# connections to the server's port each local address made ("127.0.0.2
-# 1000"), one a line: each counted once, established or, once closed, in
-# TIME_WAIT, and none that was there before the run.
+# sets RC) with its debug log, and writes to SEEN how many connections each
+# local address made ("127.0.0.2 1000"), one a line, from the log's
+# "connected from ADDR:PORT to ..." lines: exact, where sampling the
+# kernel's socket table misses connections that close between two samples
+# (a machine with many sockets in TIME_WAIT drops new ones from it).
 run_counting() {
     local seen=$1 out=$2
     shift 2
-    python3 - "$PORT" "$seen" "$out" timeout 60 "$THRONG" "$@" <<'PY'
-import socket, struct, subprocess, sys, time
-port, seen_path, out_path, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
-def sample():
-    found = set()
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            local, remote = line.split()[1:3]
-            if int(remote.split(":")[1], 16) == port:
-                found.add(local)
-    return found
-before, seen = sample(), set()
-with open(out_path, "w") as out:
-    run = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    while run.poll() is None:
-        seen |= sample()
-        time.sleep(0.1)
-seen |= sample()
-counts = {}
-for local in seen - before:
-    addr = socket.inet_ntoa(struct.pack("<I", int(local.split(":")[0], 16)))
-    counts[addr] = counts.get(addr, 0) + 1
-with open(seen_path, "w") as f:
-    for a in sorted(counts):
-        print(a, counts[a], file=f)
-sys.exit(run.returncode)
-PY
+    timeout 60 "$THRONG" "$@" --log-level debug --log "$out.log" >"$out" 2>&1
     RC=$?
+    python3 - "$out.log" >"$seen" <<'PY'
+import re, sys
+counts = {}
+for line in open(sys.argv[1]):
+    m = re.search(r" debug: connected from (\S+):\d+ to ", line)
+    if m:
+        counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+for a in sorted(counts):
+    print(a, counts[a])
+PY
 }
 
 # 2000 clients over two source addresses: every one connects, 1000 from
