@@ -13,6 +13,23 @@ cleanup() {
     # too, and take the servers and $WORK with it.
     [ "${BASHPID:-$$}" = "$$" ] || return 0
     for pid in $SERVER_PIDS; do kill "$pid" 2>/dev/null; done
+    # A server still there after 10 s is killed with what it runs (seen
+    # once: an ASan server that did not end on SIGTERM held the test until
+    # ctest's time-out, after every check had passed).
+    local left pid _
+    for _ in $(seq 100); do
+        left=""
+        for pid in $SERVER_PIDS; do kill -0 "$pid" 2>/dev/null && left=1; done
+        [ -z "$left" ] && break
+        sleep 0.1
+    done
+    if [ -n "$left" ]; then
+        for pid in $SERVER_PIDS; do
+            kill -0 "$pid" 2>/dev/null || continue
+            echo "cleanup: server $pid did not stop on SIGTERM within 10 s; killed" >&2
+            kill -9 $(pgrep -P "$pid") "$pid" 2>/dev/null
+        done
+    fi
     wait 2>/dev/null
     rm -rf "$WORK"
 }
