@@ -457,22 +457,11 @@ static const char prelude[] =
     "  return p\n"
     "end\n";
 
-/* A protected call's error handler: the message with a traceback's first
- * script line. */
-static int traceback(lua_State *L)
-{
-    luaL_traceback(L, L, lua_tostring(L, 1), 1);
-    return 1;
-}
-
+/* Calls the function below nargs arguments, protected: 0, or the error
+ * message (with the script's file:line) left on the stack. */
 static int pcall_tb(lua_State *L, int nargs)
 {
-    int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, traceback);
-    lua_insert(L, base);
-    int rc = lua_pcall(L, nargs, 0, base);
-    lua_remove(L, base);
-    return rc;
+    return lua_pcall(L, nargs, 0, 0);
 }
 
 /* The main state: the prelude, then the script. NULL after printing why. */
@@ -522,13 +511,13 @@ static int has_function(lua_State *L, const char *name)
     return yes;
 }
 
-/* Pushes a stats object of s's values. */
-static void push_stats(lua_State *L, const wrk_stats_t *s)
+/* Pushes a stats object of s's values (rounded to whole numbers when whole). */
+static void push_stats(lua_State *L, const wrk_stats_t *s, int whole)
 {
     lua_getglobal(L, "__wrk_stats");
     lua_createtable(L, (int)s->n, 0);
     for (size_t i = 0; i < s->n; i++) {
-        lua_pushnumber(L, s->value[i]);
+        lua_pushnumber(L, whole ? floor(s->value[i] + 0.5) : s->value[i]);
         lua_rawseti(L, -2, (int)i + 1);
     }
     lua_createtable(L, (int)s->n, 0);
@@ -576,8 +565,8 @@ static int call_done(lua_State *L, int threads_ref, unsigned nthreads, const cha
     set_number(L, "status", sum->status);
     set_number(L, "timeout", sum->timeout);
     lua_setfield(L, -2, "errors");
-    push_stats(L, lat);
-    push_stats(L, rate);
+    push_stats(L, lat, 1); /* whole microseconds, as wrk's */
+    push_stats(L, rate, 0);
     fflush(stdout);
     if (pcall_tb(L, 3) != 0) {
         fflush(stdout);
@@ -761,6 +750,7 @@ static int run(const wrk_flags_t *f, const throng_url_t *u, const char *headers)
     cfg.timeout = f->timeout;
     cfg.connect_timeout = f->timeout > 5 ? f->timeout : 5;
     cfg.raise_fd_limit = 1;
+    cfg.on_fault = THRONG_ON_FAULT_RESTART; /* as wrk reconnects after an error */
     cfg.log = log_line;
     cfg.log_level = THRONG_LOG_WARN;
     e = throng_engine_new(&cfg);
