@@ -160,6 +160,22 @@ n=$(printed "$WORK/stop.out")
     fail "two threads stopping at 50 responses, with 2 connections each, answered $n: $(cat "$WORK/stop.out")"
 [ "$(echo "$took >= 1.9" | bc)" = 1 ] || fail "a stopped thread should not end the run (took $took s)"
 
+# --- the blog posts' pattern: random paths, JSON bodies, done in ms ----------
+wrk blog -t2 -c2 -d1s "$URL/"
+expect_rc 0 "$WORK/blog.out"
+expect_counts_match blog
+expect_true "new('methods', 'POST') == new('requests') == new('types', 'application/json') == sum(new('paths', p) for p in ('/api/a', '/api/b', '/api/c'))" \
+    "" "$WORK/blog.out"
+expect_true "min(new('paths', p) for p in ('/api/a', '/api/b', '/api/c')) > new('requests') / 6" "" \
+    "$WORK/blog.out"
+expect_true "all(__import__('json').loads(b)['name'].startswith('user') for b in now['bodies'] if b.startswith('{'))" \
+    "" "$WORK/blog.out"
+for p in p50 p90 p99; do
+    grep -qE "^$p [0-9]+\.[0-9]{3} ms\$" "$WORK/blog.out" || fail "no '$p N ms' line: $(cat "$WORK/blog.out")"
+done
+grep -qE "^total $(printed "$WORK/blog.out"), errors 0, mean rate [0-9.]+/s over 1\.[0-9]{2} s\$" "$WORK/blog.out" ||
+    fail "done's summary should hold the requests printed: $(cat "$WORK/blog.out")"
+
 # --- a script error is counted with its file:line, and the run goes on -------
 wrk broken -t1 -c2 -d1s "$URL/"
 expect_rc 1 "$WORK/broken.out"
