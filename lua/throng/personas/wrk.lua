@@ -216,13 +216,11 @@ end
 
 function P:request()
   local q = self.queue
-  if q then
+  if q then -- the rest of a string of several requests
     local i = self.qi
-    if i <= #q then
-      self.qi = i + 1
-      return q[i]
-    end
-    self.queue = nil
+    self.qi = i + 1
+    if i >= #q then self.queue = nil end
+    return q[i]
   end
   local s = self.s
   local env = s.env
