@@ -482,7 +482,7 @@ static lua_State *main_state(const wrk_flags_t *f, const throng_url_t *u, const 
     while (colon > after && colon[-1] != ':' && colon[-1] != ']')
         colon--;
     if (colon > after && colon[-1] == ':' && colon < end)
-        lua_pushinteger(L, u->port);
+        lua_pushfstring(L, "%d", u->port); /* a string, as wrk gives it */
     else
         lua_pushnil(L);
     if (u->path_len)

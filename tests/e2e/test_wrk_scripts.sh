@@ -176,6 +176,20 @@ done
 grep -qE "^total $(printed "$WORK/blog.out"), errors 0, mean rate [0-9.]+/s over 1\.[0-9]{2} s\$" "$WORK/blog.out" ||
     fail "done's summary should hold the requests printed: $(cat "$WORK/blog.out")"
 
+# --- setup: wrk.lookup, wrk.connect, and thread.addr sending a thread elsewhere -
+start_server OTHER
+OTHER_ADDR=$OTHER_ADDR wrk addr -t2 -c2 -d1s "$URL/Xy?x=1&y=1"
+expect_rc 0 "$WORK/addr.out"
+for t in 1 2; do
+    expect_grep "setup $t lookup 127.0.0.1:$PORT connect true" "$WORK/addr.out"
+done
+expect_grep "setup 1 addr 127.0.0.1:$PORT" "$WORK/addr.out"
+expect_grep "setup 2 addr $OTHER_ADDR" "$WORK/addr.out"
+other=$(status_field "$OTHER_ADDR" requests)
+[ "${other:-0}" -ge 10 ] || fail "thread 2 should have loaded $OTHER_ADDR: ${other:-0} requests there"
+expect_true "new('requests') + $other >= $(printed "$WORK/addr.out") and new('requests') >= 10" \
+    "" "$WORK/addr.out"
+
 # --- a script error is counted with its file:line, and the run goes on -------
 wrk broken -t1 -c2 -d1s "$URL/"
 expect_rc 1 "$WORK/broken.out"
