@@ -751,6 +751,7 @@ static int run(const wrk_flags_t *f, const throng_url_t *u, const char *headers)
     cfg.connect_timeout = f->timeout > 5 ? f->timeout : 5;
     cfg.raise_fd_limit = 1;
     cfg.on_fault = THRONG_ON_FAULT_RESTART; /* as wrk reconnects after an error */
+    cfg.insecure = 1;                       /* wrk verifies no certificate */
     cfg.log = log_line;
     cfg.log_level = THRONG_LOG_WARN;
     e = throng_engine_new(&cfg);

@@ -2,7 +2,7 @@
 # test_wrk_cli.sh - `throng wrk`'s command line and report against `throng
 # serve`: wrk's layout line by line, the requests printed against the
 # server's own count, Non-2xx responses, timeouts and connect errors as
-# socket errors, -H headers, --json (its ledger) and --html, and wrong
+# socket errors, -H headers, --json (its ledger) and --html, https://, and wrong
 # flags refused with exit status 2 before anything runs.
 . "$(dirname "$0")/lib.sh"
 
@@ -115,7 +115,17 @@ sys.exit(0 if s['requests'] >= $n and s['tokens'].get('t0k3n') == s['requests'] 
     fail "every request should carry both -H headers: $(curl -sf "http://127.0.0.1:$PORT/__stats")"
 grep -q 'Non-2xx' "$WORK/h.out" && fail "/data with its token answers 200: $(cat "$WORK/h.out")"
 
-# --- 6. wrong flags: exit 2, nothing run ----------------------------------------
+# --- 6. https://, its certificate not verified, as wrk does not ---------------
+(cd "$WORK" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=localhost -keyout self.key -out self.crt >/dev/null 2>&1) || fail "openssl req failed"
+start_server TLS --tls-cert "$WORK/self.crt" --tls-key "$WORK/self.key"
+run_throng "$WORK/tls.out" wrk -t1 -c2 -d1s "$TLS_ADDR/Xy?x=1&y=1"
+expect_rc 0 "$WORK/tls.out"
+n=$(printed "$WORK/tls.out")
+[ "${n:-0}" -ge 100 ] || fail "a self-signed server should be loaded: $(cat "$WORK/tls.out")"
+grep -q 'Socket errors' "$WORK/tls.out" && fail "no errors expected over TLS: $(cat "$WORK/tls.out")"
+
+# --- 7. wrong flags: exit 2, nothing run ----------------------------------------
 run_throng "$WORK/ct.out" wrk -t4 -c2 -d1s "http://$TABLE_ADDR/"
 expect_rc 2 "$WORK/ct.out"
 expect_grep "number of connections must be >= threads" "$WORK/ct.out"
