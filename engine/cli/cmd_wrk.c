@@ -813,11 +813,10 @@ static int run(const wrk_flags_t *f, const throng_url_t *u, const char *headers)
         rate_stats(cJSON_GetObjectItem(doc, "series"), nt, sum.elapsed, &rate) != 0)
         goto done;
     print_report(f, &sum, &lat, &rate);
-    printf("throng's full report: --json FILE or --html FILE%s%s%s%s\n",
-           f->json_file ? " (written to " : "", f->json_file ? f->json_file : "",
-           f->html_file ? (f->json_file ? ", " : " (written to ") : "",
-           f->html_file ? f->html_file : "");
-    if (f->json_file || f->html_file) printf(")\n");
+    printf("throng's full report: --json FILE or --html FILE%s%s%s%s%s\n",
+           f->json_file || f->html_file ? " (written to " : "", f->json_file ? f->json_file : "",
+           f->json_file && f->html_file ? ", " : "", f->html_file ? f->html_file : "",
+           f->json_file || f->html_file ? ")" : "");
     status = r->ending == THRONG_END_STOPPED ? CLI_EXIT_ABORTED
              : sum.script_errors             ? CLI_EXIT_FAULTS
                                              : CLI_EXIT_OK;

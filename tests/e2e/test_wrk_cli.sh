@@ -36,7 +36,7 @@ want = [
     r"  [0-9]+ requests in [0-9.]+(ms|s), [0-9.]+[KMG]?B read$",
     r"Requests/sec: +[0-9.]+$",
     r"Transfer/sec: +[0-9.]+[KMG]?B$",
-    r".*--json FILE or --html FILE.*$",
+    r"throng's full report: --json FILE or --html FILE \(written to .*plain\.json, .*plain\.html\)$",
 ]
 for i, w in enumerate(want):
     if i >= len(lines) or not re.match(w, lines[i]):
