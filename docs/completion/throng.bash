@@ -6,7 +6,7 @@
 # checks them against the engine's). Installed as
 # share/bash-completion/completions/throng; or `source` this file.
 
-_throng_personas="table url watchdog admin typical expert"
+_throng_personas="table url wrk watchdog admin typical expert"
 
 # The commands of `throng --help`: its indented "  NAME  what it does" lines.
 _throng_commands()
@@ -154,6 +154,7 @@ _throng()
                 $(compgen -f -X '!*.lua' -- "$cur") $(compgen -d -- "$cur"))
         fi
         ;;
+    wrk) ((npos == 0)) && COMPREPLY=($(compgen -W "http:// https://" -- "$cur")) ;;
     help) ((npos == 0)) && COMPREPLY=($(compgen -W "$(_throng_commands "$throng")" -- "$cur")) ;;
     update | log) ((npos == 0)) && COMPREPLY=($(_throng_groups "$cur")) ;;
     report)

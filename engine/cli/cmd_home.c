@@ -423,8 +423,9 @@ static const struct {
                "and reports live, owner-only.\n"},
     {"add", "usage: throng add PERSONA [NAME] [run flags] [--home DIR]\n"
             "\n"
-            "Adds a group to the home: PERSONA is a built-in name (table, url, watchdog,\n"
-            "admin, typical, expert) or a script, checked now; NAME defaults to the persona's.\n"
+            "Adds a group to the home: PERSONA is a built-in name (table, url, wrk,\n"
+            "watchdog, admin, typical, expert) or a script, checked now; NAME defaults to\n"
+            "the persona's.\n"
             "The group runs as `throng run PERSONA [run flags]`: see throng run --help.\n"},
     {"update", "usage: throng update NAME --flag=value ... [--home DIR]\n"
                "\n"

@@ -31,6 +31,7 @@ int cli_run_canonical(int argc, char **argv, cli_run_canon_t *canon);
 void cli_run_canon_free(cli_run_canon_t *canon);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_wrk(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_home(const char *verb, int argc, char **argv);
 

@@ -17,6 +17,7 @@ static void usage(FILE *out)
             "commands:\n"
             "  run      load a server with clients running a persona (default: table)\n"
             "  serve    run the demonstration table service\n"
+            "  wrk      wrk's command line, Lua scripts and report on throng's engine\n"
             "  demo     start the table service in-process and load it for 5 seconds\n"
             "  report   print, merge or convert JSON reports (text, JSON, HTML)\n"
             "  create   make a home, where groups run for days in the background\n"
@@ -42,6 +43,7 @@ static int command(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "wrk") == 0) return cmd_wrk(argc - 2, argv + 2);
     if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 2, argv + 2);
     if (strcmp(cmd, "report") == 0) return cmd_report(argc - 2, argv + 2);
     static const char *const home_verbs[] = {"create", "add", "update", "start",

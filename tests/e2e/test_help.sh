@@ -3,7 +3,7 @@
 # does nothing else (issue 12, point 3); `throng help CMD` is the same text;
 # `throng --help` lists every command.
 . "$(dirname "$0")/lib.sh"
-COMMANDS="run serve demo report create add update start status log stop version help"
+COMMANDS="run wrk serve demo report create add update start status log stop version help"
 
 cd "$WORK" || fail "cannot enter $WORK"
 run_throng "$WORK/top.txt" --help

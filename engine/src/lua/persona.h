@@ -61,7 +61,7 @@ typedef struct throng__persona_params {
 int throng__persona_builtin(const char *name);
 
 /* The built-in personas' names, for messages: "table, watchdog, ...". */
-#define THRONG__BUILTIN_PERSONAS "table, url, watchdog, admin, typical, expert"
+#define THRONG__BUILTIN_PERSONAS "table, url, wrk, watchdog, admin, typical, expert"
 
 /* A new Lua state with the persona loaded and checked. Returns 0, or
  * THRONG_EPERSONA / THRONG_ESCRIPT / THRONG_ENOMEM with the reason, naming

@@ -1,0 +1,268 @@
+-- The wrk persona: runs a wrk script (wrk's Lua API, its global hooks) on
+-- throng's engine. `throng wrk` runs it, one group per wrk thread, with
+-- these arguments:
+--
+--   url=URL            the URL of the command line (wrk.scheme, host, port, path)
+--   script=FILE        the wrk script (none: GET the URL)
+--   headers=TEXT       -H "Name: value" lines, separated by newlines
+--   thread=N           the wrk thread's number, from 1
+--   wrk_argc=N         how many script arguments; wrk_arg1 ... wrk_argN each
+--   wrk_sets=TEXT      what setup(thread) set with thread:set, as a Lua table
+--   wrk_out=DIR        where the thread's globals are written at its end, for
+--                      thread:get in done
+--
+-- As in wrk, the script runs once per worker thread: every client of the
+-- thread shares its globals (the script's environment), init(args) runs
+-- once per thread, and request/response/delay are global functions. The
+-- string request() returns is read back into requests (several requests in
+-- one string, as pipeline.lua makes, are sent one after another on the
+-- client's connection, each answered before the next: throng does not
+-- pipeline). thread:stop() stops the thread's clients asking: each waits
+-- out the run after its answer.
+local throng = require "throng"
+
+local format, lower, upper = string.format, string.lower, string.upper
+local find, sub, concat = string.find, string.sub, table.concat
+
+local P = {}
+
+-- The thread's script, loaded by its first client (one per Lua state).
+local script
+
+local function fail(fmt, ...)
+  error("wrk persona: " .. format(fmt, ...), 0)
+end
+
+-- A Lua value as text that loadstring reads back: numbers, strings,
+-- booleans and tables of them; other values are left out (nil).
+local function serialize(v, depth)
+  local t = type(v)
+  if t == "number" then
+    if v ~= v then return "0/0" end
+    if v == math.huge then return "1/0" end
+    if v == -math.huge then return "-1/0" end
+    return format("%.17g", v)
+  elseif t == "string" then
+    return format("%q", v)
+  elseif t == "boolean" then
+    return tostring(v)
+  elseif t == "table" and (depth or 0) < 16 then
+    local parts = {}
+    for k, x in pairs(v) do
+      local ks, xs = serialize(k, 16), serialize(x, (depth or 0) + 1)
+      if ks and xs then parts[#parts + 1] = "[" .. ks .. "]=" .. xs end
+    end
+    return "{" .. concat(parts, ",") .. "}"
+  end
+  return nil
+end
+
+-- wrk.format(method, path, headers, body): an HTTP/1.1 request as text.
+local function make_format(wrk)
+  return function(method, path, headers, body)
+    method = method or wrk.method
+    path = path or wrk.path
+    headers = headers or wrk.headers
+    body = body or wrk.body
+    if not headers["Host"] then headers["Host"] = wrk.headers["Host"] end
+    headers["Content-Length"] = body and #body or nil
+    local s = { format("%s %s HTTP/1.1", method, path) }
+    for name, value in pairs(headers) do
+      s[#s + 1] = format("%s: %s", name, tostring(value))
+    end
+    s[#s + 1] = ""
+    s[#s + 1] = body or ""
+    return concat(s, "\r\n")
+  end
+end
+
+-- The parts of url=URL as wrk gives them: scheme, host, port (nil when the
+-- URL has none) and path (with its query).
+local function split_url(url)
+  local scheme, authority, rest = url:match("^(%a[%w+.-]*)://([^/?#]*)(.*)$")
+  if not scheme then fail("'%s' is not a URL", url) end
+  local host, port = authority:match("^%[(.+)%]:?(%d*)$")
+  if not host then host, port = authority:match("^([^:]*):?(%d*)$") end
+  local path = rest:gsub("#.*$", "")
+  if path == "" then path = "/" elseif sub(path, 1, 1) == "?" then path = "/" .. path end
+  return lower(scheme), host, port ~= "" and port or nil, path
+end
+
+-- A headers table read case-insensitively: throng's res.headers holds lower
+-- case names, wrk's scripts ask for "X-Token".
+local headers_meta = { __index = function(t, k)
+  if type(k) == "string" then return rawget(t, lower(k)) end
+end }
+
+-- The thread's wrk.thread: get and set reach the script's globals, stop
+-- stops the thread's clients.
+local function make_thread(env, addr, state)
+  local thread = { addr = addr }
+  function thread:get(name) return env[name] end
+  function thread:set(name, value) env[name] = value end
+  function thread:stop() state.stopped = true end
+  return thread
+end
+
+-- Writes the script's plain globals to DIR/thread-N.lua when the thread's
+-- Lua state closes, so that done's thread:get reads them.
+local function keep_at_close(env, path, state)
+  local proxy = newproxy(true)
+  getmetatable(proxy).__gc = function()
+    pcall(function()
+      local plain = {}
+      for k, v in pairs(env) do
+        if type(k) == "string" and k ~= "wrk" and k ~= "_G" then plain[k] = v end
+      end
+      local f = io.open(path .. ".tmp", "wb")
+      if not f then return end
+      f:write("return ", serialize(plain) or "{}", "\n")
+      f:close()
+      os.rename(path .. ".tmp", path)
+    end)
+  end
+  state.proxy = proxy
+end
+
+-- Loads the script for this thread: its environment, the wrk table, init.
+local function load_script(args)
+  local url = args.url and tostring(args.url) or fail("no url argument")
+  local scheme, host, port, path = split_url(url)
+  local state = { stopped = false, cache_raw = nil, cache = nil }
+  local env = setmetatable({}, { __index = _G })
+  env._G = env
+  local wrk = { scheme = scheme, host = host, port = port, method = "GET", path = path,
+                headers = {}, body = nil }
+  wrk.format = make_format(wrk)
+  wrk.lookup = function()
+    error("wrk.lookup is available in setup and done, not in a thread's hooks", 2)
+  end
+  wrk.connect = wrk.lookup
+  for line in tostring(args.headers or ""):gmatch("[^\n]+") do
+    local name, value = line:match("^([^:]+):%s*(.-)%s*$")
+    if name then wrk.headers[name] = value end
+  end
+  wrk.thread = make_thread(env, host .. ":" .. (port or (scheme == "https" and "443" or "80")),
+                           state)
+  env.wrk = wrk
+  if args.script then
+    local chunk, why = loadfile(tostring(args.script))
+    if not chunk then error(why, 0) end
+    setfenv(chunk, env)
+    chunk()
+  end
+  if args.wrk_sets then
+    local f, why = loadstring("return " .. tostring(args.wrk_sets), "=setup")
+    if not f then fail("wrk_sets: %s", why) end
+    setfenv(f, {})
+    for k, v in pairs(f()) do env[k] = v end
+  end
+  if args.wrk_out then
+    keep_at_close(env, format("%s/thread-%s.lua", tostring(args.wrk_out), tostring(args.thread)),
+                  state)
+  end
+  -- wrk.init: the Host header, init(args), the static request.
+  if not wrk.headers["Host"] then
+    local h = find(host, ":", 1, true) and ("[" .. host .. "]") or host
+    wrk.headers["Host"] = port and (h .. ":" .. port) or h
+  end
+  local init_args = { [0] = url }
+  for i = 1, tonumber(args.wrk_argc) or 0 do init_args[i] = tostring(args["wrk_arg" .. i]) end
+  if type(rawget(env, "init")) == "function" then env.init(init_args) end
+  local req = wrk.format()
+  wrk.request = function() return req end
+  state.env, state.wrk = env, wrk
+  return state
+end
+
+-- The requests in raw (one or more, as wrk.format writes them), as request
+-- tables named "wrk"; body is what the response's body is for.
+local function parse(raw, body_use)
+  local reqs, pos, n = {}, 1, #raw
+  while pos <= n do
+    local head_end = find(raw, "\r\n\r\n", pos, true)
+    if not head_end then
+      fail("request() returned an incomplete request (no blank line after its headers)")
+    end
+    local line_end = find(raw, "\r\n", pos, true)
+    local method, path = sub(raw, pos, line_end - 1):match("^(%S+) (%S+) HTTP/1%.[01]$")
+    if not method then
+      fail("request() returned '%s', not an HTTP request line", sub(raw, pos, line_end - 1))
+    end
+    local headers, length = {}, 0
+    for name, value in sub(raw, line_end + 2, head_end + 1):gmatch("([^:\r\n]+):[ \t]*([^\r\n]*)\r\n") do
+      if lower(name) == "content-length" then
+        length = tonumber(value) or fail("Content-Length '%s' is not a number", value)
+      elseif headers[name] then
+        headers[name] = headers[name] .. ", " .. value
+      else
+        headers[name] = value
+      end
+    end
+    local body = length > 0 and sub(raw, head_end + 4, head_end + 3 + length) or nil
+    if body and #body < length then fail("request() returned a body shorter than its Content-Length") end
+    reqs[#reqs + 1] = { method = upper(method), path = path, headers = headers, body = body,
+                        name = "wrk", response_body = body_use }
+    pos = head_end + 4 + length
+  end
+  if #reqs == 0 then fail("request() returned an empty string") end
+  return reqs
+end
+
+function P:init(args)
+  if not script then script = load_script(args) end
+  self.s = script
+end
+
+function P:request()
+  local q = self.queue
+  if q then -- the rest of a string of several requests
+    local i = self.qi
+    self.qi = i + 1
+    if i >= #q then self.queue = nil end
+    return q[i]
+  end
+  local s = self.s
+  local env = s.env
+  local fn = rawget(env, "request")
+  if type(fn) ~= "function" then fn = s.wrk.request end
+  local raw = fn()
+  if type(raw) ~= "string" then
+    fail("request() must return a string (wrk.format's), not %s", type(raw))
+  end
+  local reqs
+  if raw == s.cache_raw then
+    reqs = s.cache
+  else
+    local use = type(rawget(env, "response")) == "function" and "keep" or "discard"
+    reqs = parse(raw, use)
+    s.cache_raw, s.cache = raw, reqs
+  end
+  if #reqs > 1 then
+    self.queue, self.qi = reqs, 2
+  end
+  return reqs[1]
+end
+
+function P:response(res)
+  local fn = rawget(self.s.env, "response")
+  if type(fn) ~= "function" then return end
+  local headers = setmetatable({}, headers_meta)
+  for k, v in pairs(res.headers) do headers[k] = v end
+  fn(res.status, headers, res.body)
+end
+
+-- As long as a stopped thread's clients wait: past any run's end.
+local STOPPED_WAIT = 1e7
+
+function P:delay()
+  local s = self.s
+  if s.stopped then return STOPPED_WAIT end
+  if self.queue then return 0 end -- the rest of a pipeline goes at once
+  local fn = rawget(s.env, "delay")
+  if type(fn) ~= "function" then return 0 end
+  local ms = fn()
+  return (tonumber(ms) or 0) / 1000
+end
+
+return P
