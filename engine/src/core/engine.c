@@ -343,6 +343,20 @@ static int prepare_load(throng_engine_t *e, throng__group_t *g)
     return 0;
 }
 
+/* Makes the engine's one TLS context, for every group (https:// servers,
+ * plans' and client:connect()'s among them), once: a CA, certificate or key
+ * file that cannot be read or does not fit stops a start, and a check. */
+static int prepare_tls(throng_engine_t *e)
+{
+    if (e->tls) return 0;
+    throng__tls_options_t o = {.insecure = e->cfg.insecure,
+                               .cacert = e->cfg.cacert,
+                               .cert = e->cfg.cert,
+                               .key = e->cfg.key,
+                               .resume = e->cfg.tls_resume};
+    return throng__tls_ctx_new(&o, &e->tls, e->errmsg);
+}
+
 /* Resolves the group's server and fills the settings its workers share. */
 static int prepare_group(throng_engine_t *e, throng__group_t *g)
 {
@@ -361,17 +375,7 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
         (rc = throng__sources_check_family(&s->sources, (const struct sockaddr *)&s->address.sa,
                                            s->address.authority, why)) != 0)
         throng__fail(e->errmsg, rc, "group '%s': %s", g->label, why);
-    if (rc == 0 && !e->tls) {
-        /* One context for every group (https:// servers, plans' and
-         * client:connect()'s among them): made once, so a CA or key file
-         * that cannot be read stops the start. */
-        throng__tls_options_t o = {.insecure = e->cfg.insecure,
-                                   .cacert = e->cfg.cacert,
-                                   .cert = e->cfg.cert,
-                                   .key = e->cfg.key,
-                                   .resume = e->cfg.tls_resume};
-        rc = throng__tls_ctx_new(&o, &e->tls, e->errmsg);
-    }
+    if (rc == 0) rc = prepare_tls(e);
     if (rc) return rc;
     s->tls = e->tls;
     s->timeout = e->cfg.timeout;
@@ -622,6 +626,7 @@ static int check_threshold_names(throng_engine_t *e)
 static int check_run(throng_engine_t *e)
 {
     int rc = check_config(e);
+    if (rc == 0) rc = prepare_tls(e);
     if (rc == 0) rc = check_threshold_names(e);
     if (rc == 0) raise_fd_limit(e);
     e->forks = 0;
@@ -981,6 +986,7 @@ int throng_check(throng_engine_t *e)
     if (atomic_load(&e->state) != THRONG__IDLE)
         return throng__fail(e->errmsg, THRONG_ESTATE, "throng_check() needs an engine not started");
     int rc = check_config(e);
+    if (rc == 0) rc = prepare_tls(e);
     if (rc == 0) rc = check_threshold_names(e);
     for (unsigned i = 0; rc == 0 && i < e->ngroups; i++) {
         throng__group_t *g = &e->groups[i];
