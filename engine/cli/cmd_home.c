@@ -78,7 +78,7 @@ static int add(const home_t *h, int argc, char **argv)
     for (int i = rest; i < argc && n < CLI_RUN_TOKENS_MAX; i++)
         args[n++] = argv[i];
     cli_run_canon_t canon;
-    if (cli_run_canonical(n, args, &canon) != CLI_EXIT_OK) {
+    if (cli_run_canonical("throng add", n, args, &canon) != CLI_EXIT_OK) {
         cli_run_canon_free(&canon);
         return CLI_EXIT_USAGE;
     }
@@ -135,13 +135,13 @@ static int update(const home_t *h, int argc, char **argv)
     /* The new flags, spelled as the stored ones are. */
     cli_run_canon_t fresh, checked;
     int status = CLI_EXIT_USAGE;
-    if (cli_run_canonical(argc - 1, argv + 1, &fresh) != CLI_EXIT_OK) {
+    if (cli_run_canonical("throng update", argc - 1, argv + 1, &fresh) != CLI_EXIT_OK) {
         cli_run_canon_free(&fresh);
         goto done_old;
     }
     int n = merge_tokens(old, nold, fresh.tokens, fresh.ntokens, merged, 2 * CLI_RUN_TOKENS_MAX);
     /* Checked whole, as the group will run. */
-    if (cli_run_canonical(n, merged, &checked) == CLI_EXIT_OK &&
+    if (cli_run_canonical("throng update", n, merged, &checked) == CLI_EXIT_OK &&
         home_write_group(h, name, checked.tokens, checked.ntokens) == 0) {
         printf("updated %s\n", name);
         status = CLI_EXIT_OK;

@@ -13,7 +13,10 @@
 #include "url_mode.h"
 
 #define DEFAULT_DURATION 10.0
-#define CMD "throng run"
+/* The command its messages name: "throng run", or the home's command
+ * (throng add, throng update) that checks a group's flags through here. */
+static const char *cmd_name = "throng run";
+#define CMD cmd_name
 
 static const char *const on_fault_choices[] = {"drop", "restart", NULL};
 static const char *const arrivals_choices[] = {"uniform", "poisson", NULL};
@@ -105,7 +108,7 @@ static void set_persona(run_flags_t *f, const char *name)
 
 static int usage_error(const char *fmt, const char *value)
 {
-    fprintf(stderr, CMD ": ");
+    fprintf(stderr, "%s: ", CMD);
     fprintf(stderr, fmt, value);
     fputc('\n', stderr);
     return -1;
@@ -458,14 +461,14 @@ static int check(run_flags_t *f, int show)
 {
     throng_engine_t *e = throng_engine_new(&f->cfg);
     if (!e) {
-        fprintf(stderr, CMD ": out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", CMD);
         return CLI_EXIT_USAGE;
     }
     int status = CLI_EXIT_USAGE;
     if (configure(e, f) != 0) {
         /* configure said why */
     } else if (throng_check(e) != 0) { /* each persona loaded, one init run */
-        fprintf(stderr, CMD ": %s\n", throng_errmsg(e));
+        fprintf(stderr, "%s: %s\n", CMD, throng_errmsg(e));
     } else {
         if (show) {
             show_config(f);
@@ -500,8 +503,8 @@ static int configure(throng_engine_t *e, const run_flags_t *f)
     }
     for (size_t i = 0; rc == 0 && i < f->thresholds.n; i++)
         if ((rc = throng_add_threshold(e, f->thresholds.items[i])) != 0)
-            fprintf(stderr, CMD ": --threshold: %s\n", throng_errmsg(e));
-    if (rc && !f->thresholds.n) fprintf(stderr, CMD ": %s\n", throng_errmsg(e));
+            fprintf(stderr, "%s: --threshold: %s\n", CMD, throng_errmsg(e));
+    if (rc && !f->thresholds.n) fprintf(stderr, "%s: %s\n", CMD, throng_errmsg(e));
     return rc;
 }
 
@@ -513,7 +516,7 @@ static int run(run_flags_t *f, cli_log_t *log)
     cli_output_setup(&f->cfg, &f->out);
     throng_engine_t *e = throng_engine_new(&f->cfg);
     if (!e) {
-        fprintf(stderr, CMD ": out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", CMD);
         return CLI_EXIT_USAGE;
     }
     int status;
@@ -736,10 +739,13 @@ int cmd_run(int argc, char **argv)
     return run_command(argc, argv, NULL);
 }
 
-int cli_run_canonical(int argc, char **argv, cli_run_canon_t *canon)
+int cli_run_canonical(const char *cmd, int argc, char **argv, cli_run_canon_t *canon)
 {
     canon->ntokens = 0;
-    return run_command(argc, argv, canon);
+    cmd_name = cmd;
+    int status = run_command(argc, argv, canon);
+    cmd_name = "throng run";
+    return status;
 }
 
 void cli_run_canon_free(cli_run_canon_t *canon)

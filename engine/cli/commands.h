@@ -25,9 +25,10 @@ typedef struct cli_run_canon {
     int ntokens;
 } cli_run_canon_t;
 
-/* Checks argv as `throng run` would (printing the same errors) without
- * running; CLI_EXIT_OK with canon filled, or CLI_EXIT_USAGE. */
-int cli_run_canonical(int argc, char **argv, cli_run_canon_t *canon);
+/* Checks argv as `throng run` would (printing the same errors, each
+ * prefixed with cmd, the command typed: "throng add") without running;
+ * CLI_EXIT_OK with canon filled, or CLI_EXIT_USAGE. */
+int cli_run_canonical(const char *cmd, int argc, char **argv, cli_run_canon_t *canon);
 void cli_run_canon_free(cli_run_canon_t *canon);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

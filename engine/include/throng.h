@@ -445,8 +445,9 @@ THRONG_API int throng_add_threshold(throng_engine_t *engine, const char *express
  * default applied; the strings stay valid until the engine is freed.
  * throng_group_get returns 0, or THRONG_EINVAL for no such group. */
 /* Checks the engine as throng_start() would, without starting anything:
- * the settings, the thresholds' names, and each group's persona loaded and
- * one instance's init run. 0, or the code throng_start() would give, with
+ * the settings, the TLS files (--cacert, --cert, --key) read, the
+ * thresholds' names, and each group's persona loaded and one instance's
+ * init run. 0, or the code throng_start() would give, with
  * the reason in throng_errmsg(). */
 THRONG_API int throng_check(throng_engine_t *engine);
 

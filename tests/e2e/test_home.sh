@@ -37,14 +37,15 @@ home add "$SCRIPTS/expert.lua" expert -s "$S_ADDR" -c 2 --request-count 2 --slow
     fail "add expert"
 home add table slow -s "$SLOW_ADDR" -c 3 --timeout 60s >/dev/null || fail "add slow"
 home update expert --bogus=1 >"$WORK/bad.out" 2>&1 && fail "update with a bad flag should refuse"
-expect_grep "unknown flag --bogus" "$WORK/bad.out"
+expect_grep "throng update: unknown flag --bogus" "$WORK/bad.out"
 home add table expert >"$WORK/dup.out" 2>&1 && fail "a second group named expert"
 # add checks its persona as a run would: a built-in name, or a script that
 # exists (from where the command was typed) and loads.
 home add no_such_persona >"$WORK/nobuiltin.out" 2>&1 && fail "add took an unknown persona"
-expect_grep "unknown persona 'no_such_persona'" "$WORK/nobuiltin.out"
+# Its messages name the command typed, not the run it checks as.
+expect_grep "throng add: unknown persona 'no_such_persona'" "$WORK/nobuiltin.out"
 home add "$WORK/missing.lua" missing >"$WORK/nofile.out" 2>&1 && fail "add took a missing script"
-expect_grep "cannot open $WORK/missing.lua" "$WORK/nofile.out"
+expect_grep "throng add: cannot open $WORK/missing.lua" "$WORK/nofile.out"
 printf 'return { request = function( end }\n' >"$WORK/broken.lua"
 (cd "$WORK" && timeout 30 "$THRONG" add broken.lua --home "$H") >"$WORK/broken.out" 2>&1 &&
     fail "add took a script that does not load"

@@ -102,6 +102,16 @@ expect_grep "threshold 'tabel:p99<1s': no request is named 'tabel' (the persona 
 run_throng "$WORK/nourl.out" run "http://$S_ADDR/Xy?x=2&y=2" -d 30 --threshold '/xy:p99<1s'
 expect_rc 2 "$WORK/nourl.out"
 expect_grep "no request is named '/xy' (the persona names its requests '/Xy')" "$WORK/nourl.out"
+# A list's names are known too: every line's path.
+printf '# two paths\nGET http://%s/Xy?x=2&y=2\n\nhttp://%s/status\n' "$S_ADDR" "$S_ADDR" \
+    >"$WORK/urls.txt"
+run_throng "$WORK/nolist.out" run --urls "$WORK/urls.txt" -c 1 -n 20 -q --threshold '/Status:p99<1s'
+expect_rc 2 "$WORK/nolist.out"
+expect_grep "no request is named '/Status' (the persona names its requests '/Xy', '/status')" \
+    "$WORK/nolist.out"
+run_throng "$WORK/list.out" run --urls "$WORK/urls.txt" -c 1 -n 20 -q --threshold '/status:p99<1s'
+expect_rc 0 "$WORK/list.out"
+expect_grep "/status:p99<1s           passed" "$WORK/list.out"
 run_throng "$WORK/url.out" run "http://$S_ADDR/Xy?x=2&y=2" -c 1 -n 5 -q --threshold '/Xy:p99<1s'
 expect_rc 0 "$WORK/url.out"
 expect_grep "/Xy:p99<1s               passed" "$WORK/url.out"

@@ -158,7 +158,18 @@ echo "ok: an IP address the certificate does not name is refused"
 run_throng "$WORK/nocafile.txt" run -s "https://localhost:$CA_PORT" --cacert nowhere.pem -d 1s
 expect_rc 2 "$WORK/nocafile.txt"
 expect_grep "cannot read CA file 'nowhere.pem': No such file or directory" "$WORK/nocafile.txt"
-echo "ok: an unreadable --cacert is a usage error"
+# --show-config checks it as the run would, and so does throng add.
+run_throng "$WORK/nocafile_show.txt" run -s "https://localhost:$CA_PORT" --cacert nowhere.pem \
+    --show-config
+expect_rc 2 "$WORK/nocafile_show.txt"
+expect_grep "cannot read CA file 'nowhere.pem': No such file or directory" "$WORK/nocafile_show.txt"
+"$THRONG" create --home "$WORK/home" >/dev/null || fail "throng create failed"
+run_throng "$WORK/nocafile_add.txt" add table cafile -s "https://localhost:$CA_PORT" \
+    --cacert nowhere.pem --home "$WORK/home"
+expect_rc 2 "$WORK/nocafile_add.txt"
+expect_grep "cannot read CA file 'nowhere.pem'" "$WORK/nocafile_add.txt"
+[ ! -e "$WORK/home/groups/cafile" ] || fail "throng add kept a group whose --cacert is unreadable"
+echo "ok: an unreadable --cacert is a usage error (run, --show-config, throng add)"
 
 # A session persona reaching the TLS server through client:connect.
 cat >"$WORK/connect.lua" <<'EOF'
@@ -252,6 +263,10 @@ run_throng "$WORK/mtls_badkey.txt" run "$WORK/hello.lua" -s "https://localhost:$
     --cacert ca.crt --cert client.crt --key host.key -d 1s
 expect_rc 2 "$WORK/mtls_badkey.txt"
 expect_grep "the key 'host.key' is not the certificate's 'client.crt'" "$WORK/mtls_badkey.txt"
+run_throng "$WORK/mtls_badkey_show.txt" run "$WORK/hello.lua" -s "https://localhost:$MTLS_PORT" \
+    --cacert ca.crt --cert client.crt --key host.key --show-config
+expect_rc 2 "$WORK/mtls_badkey_show.txt"
+expect_grep "the key 'host.key' is not the certificate's 'client.crt'" "$WORK/mtls_badkey_show.txt"
 run_throng "$WORK/mtls_nokey.txt" run "$WORK/hello.lua" -s "https://localhost:$MTLS_PORT" \
     --cacert ca.crt --cert client.crt -d 1s
 expect_rc 2 "$WORK/mtls_nokey.txt"

@@ -343,6 +343,20 @@ static int prepare_load(throng_engine_t *e, throng__group_t *g)
     return 0;
 }
 
+/* Makes the engine's one TLS context, for every group (https:// servers,
+ * plans' and client:connect()'s among them), once: a CA, certificate or key
+ * file that cannot be read or does not fit stops a start, and a check. */
+static int prepare_tls(throng_engine_t *e)
+{
+    if (e->tls) return 0;
+    throng__tls_options_t o = {.insecure = e->cfg.insecure,
+                               .cacert = e->cfg.cacert,
+                               .cert = e->cfg.cert,
+                               .key = e->cfg.key,
+                               .resume = e->cfg.tls_resume};
+    return throng__tls_ctx_new(&o, &e->tls, e->errmsg);
+}
+
 /* Resolves the group's server and fills the settings its workers share. */
 static int prepare_group(throng_engine_t *e, throng__group_t *g)
 {
@@ -361,17 +375,7 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
         (rc = throng__sources_check_family(&s->sources, (const struct sockaddr *)&s->address.sa,
                                            s->address.authority, why)) != 0)
         throng__fail(e->errmsg, rc, "group '%s': %s", g->label, why);
-    if (rc == 0 && !e->tls) {
-        /* One context for every group (https:// servers, plans' and
-         * client:connect()'s among them): made once, so a CA or key file
-         * that cannot be read stops the start. */
-        throng__tls_options_t o = {.insecure = e->cfg.insecure,
-                                   .cacert = e->cfg.cacert,
-                                   .cert = e->cfg.cert,
-                                   .key = e->cfg.key,
-                                   .resume = e->cfg.tls_resume};
-        rc = throng__tls_ctx_new(&o, &e->tls, e->errmsg);
-    }
+    if (rc == 0) rc = prepare_tls(e);
     if (rc) return rc;
     s->tls = e->tls;
     s->timeout = e->cfg.timeout;
@@ -563,30 +567,87 @@ static int check_personas(throng_engine_t *e)
     return 0;
 }
 
-/* The one request name a built-in persona's group can use, in name (len
- * bytes), or 0 when it cannot be known before the run: the table persona
- * names every request "table"; the url persona, given one URL, names them
- * by its path without the query, as the report does. A script, or the url
- * persona's list of URLs, may use any name. */
-static int known_name(const throng__group_t *g, char *name, size_t len)
+/* The request name the url persona gives a URL: its path without the
+ * query, "/" for none, as the report shows it. */
+static void url_name(const char *url, size_t ulen, char *name, size_t len)
+{
+    const char *end = url + ulen, *scheme = strstr(url, "://");
+    const char *path = scheme && scheme < end ? scheme + 3 : url;
+    while (path < end && !strchr("/?#", *path))
+        path++;
+    size_t n = 0;
+    while (path + n < end && !strchr("?#", path[n]))
+        n++;
+    snprintf(name, len, "%s%.*s", n && *path == '/' ? "" : "/", (int)n, path);
+}
+
+/* Adds a name to the ones listed in names ("/a', '/b"), once, while it
+ * fits in len bytes. */
+static void add_name(char *names, size_t len, const char *name)
+{
+    char quoted[THRONG__NAME_LEN + 8];
+    snprintf(quoted, sizeof quoted, "'%s'", name);
+    if (names[0]) {
+        char all[THRONG__ERRMSG_LEN];
+        snprintf(all, sizeof all, "'%s'", names);
+        if (strstr(all, quoted)) return;
+    }
+    size_t used = strlen(names);
+    if (used + strlen(name) + 4 < len)
+        snprintf(names + used, len - used, "%s%s", used ? "', '" : "", name);
+}
+
+/* Whether a url persona's list (urls=FILE: lines "[METHOD] URL [@BODYFILE]",
+ * blank lines and # comments skipped) has a URL named name: 1 or 0, with
+ * the list's names added to names; -1 when the file cannot be read (the
+ * persona's init says why). */
+static int list_has_name(const char *file, const char *name, char *names, size_t len)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) return -1;
+    char line[4096], got[THRONG__NAME_LEN];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        const char *w = line + strspn(line, " \t\r\n");
+        if (!*w || *w == '#') continue;
+        size_t wl = strcspn(w, " \t\r\n");
+        if (!memchr(w, ':', wl) && !memchr(w, '/', wl)) { /* a method first */
+            w += wl;
+            w += strspn(w, " \t\r\n");
+            wl = strcspn(w, " \t\r\n");
+        }
+        url_name(w, wl, got, sizeof got);
+        add_name(names, len, got);
+        found = strcmp(got, name) == 0;
+    }
+    fclose(f);
+    return found;
+}
+
+/* Whether a group can make a request named name, as far as can be known
+ * before the run: 1, or 0 when it cannot (the names it does use are then
+ * added to names). The table persona names every request "table"; the url
+ * persona each by its URL's path without the query, as the report does,
+ * for one URL or a list. A script may use any name. */
+static int name_possible(const throng__group_t *g, const char *name, char *names, size_t len)
 {
     const throng_group_t *c = &g->cfg;
-    if (c->persona_path || c->persona_source) return 0;
+    if (c->persona_path || c->persona_source) return 1;
     if (!c->persona || strcmp(c->persona, "table") == 0) {
-        snprintf(name, len, "table");
-        return 1;
+        add_name(names, len, "table");
+        return strcmp(name, "table") == 0;
     }
-    if (strcmp(c->persona, "url") != 0) return 0;
+    if (strcmp(c->persona, "url") != 0) return 1;
     for (size_t i = 0; i < c->nargs; i++) {
-        if (strncmp(c->args[i], "url=", 4) != 0) continue;
-        const char *url = c->args[i] + 4, *scheme = strstr(url, "://");
-        const char *path = scheme ? scheme + 3 : url;
-        path += strcspn(path, "/?#");
-        size_t n = strcspn(path, "?#");
-        snprintf(name, len, "%s%.*s", n && *path == '/' ? "" : "/", (int)n, path);
-        return 1;
+        const char *a = c->args[i];
+        if (strncmp(a, "urls=", 5) == 0) return list_has_name(a + 5, name, names, len) != 0;
+        if (strncmp(a, "url=", 4) != 0) continue;
+        char got[THRONG__NAME_LEN];
+        url_name(a + 4, strlen(a + 4), got, sizeof got);
+        add_name(names, len, got);
+        return strcmp(got, name) == 0;
     }
-    return 0;
+    return 1;
 }
 
 /* A threshold on a request name no group can use is refused before the
@@ -597,20 +658,17 @@ static int check_threshold_names(throng_engine_t *e)
     for (unsigned i = 0; i < e->nthresholds; i++) {
         const throng__threshold_t *t = &e->thresholds[i];
         if (!t->name[0] || e->ngroups == 0) continue;
-        char name[THRONG__NAME_LEN] = "", first[THRONG__NAME_LEN] = "";
+        char names[200] = "";
         int possible = 0;
         for (unsigned gi = 0; gi < e->ngroups && !possible; gi++) {
             if (t->group >= 0 && (unsigned)t->group != gi) continue;
-            if (!known_name(&e->groups[gi], name, sizeof name) || strcmp(name, t->name) == 0)
-                possible = 1;
-            else if (!first[0])
-                snprintf(first, sizeof first, "%s", name);
+            possible = name_possible(&e->groups[gi], t->name, names, sizeof names);
         }
         if (!possible)
             return throng__fail(e->errmsg, THRONG_EINVAL,
                                 "threshold '%s': no request is named '%s' (the persona names "
                                 "its requests '%s')",
-                                t->expression, t->name, first);
+                                t->expression, t->name, names);
     }
     return 0;
 }
@@ -622,6 +680,7 @@ static int check_threshold_names(throng_engine_t *e)
 static int check_run(throng_engine_t *e)
 {
     int rc = check_config(e);
+    if (rc == 0) rc = prepare_tls(e);
     if (rc == 0) rc = check_threshold_names(e);
     if (rc == 0) raise_fd_limit(e);
     e->forks = 0;
@@ -981,6 +1040,7 @@ int throng_check(throng_engine_t *e)
     if (atomic_load(&e->state) != THRONG__IDLE)
         return throng__fail(e->errmsg, THRONG_ESTATE, "throng_check() needs an engine not started");
     int rc = check_config(e);
+    if (rc == 0) rc = prepare_tls(e);
     if (rc == 0) rc = check_threshold_names(e);
     for (unsigned i = 0; rc == 0 && i < e->ngroups; i++) {
         throng__group_t *g = &e->groups[i];
