@@ -15,7 +15,9 @@
 #define CLI_FILE_DURABLE 2
 
 /* Writes len bytes of text to path as said above. 0, or -1 with errno set
- * and the temporary file removed. */
+ * and the temporary file removed. A device or a FIFO at path is written to
+ * in place, never replaced; without CLI_FILE_PRIVATE, /dev/stdout,
+ * /dev/stderr and /dev/fd/N are written to the descriptor they name. */
 int cli_replace_file(const char *path, const char *text, size_t len, unsigned flags);
 
 /* open() for a file in the home: O_NOFOLLOW, O_CLOEXEC, mode 0600. */

@@ -277,8 +277,11 @@ cli_log_t *cli_log_open(const char *cmd, const char *path, unsigned long long ma
         return NULL;
     }
     struct stat st;
-    log->bytes = fstat(log->fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
-    log->max_bytes = max_bytes;
+    int regular = fstat(log->fd, &st) == 0 && S_ISREG(st.st_mode);
+    log->bytes = regular ? (unsigned long long)st.st_size : 0;
+    /* Only a regular file rolls over: renaming a device (/dev/null) or a
+     * FIFO would move it away and leave a plain file in its place. */
+    log->max_bytes = regular ? max_bytes : 0;
     log->cmd = cmd;
     pthread_mutex_init(&log->lock, NULL);
     return log;

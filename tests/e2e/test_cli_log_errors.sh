@@ -154,4 +154,17 @@ head -1 "$H/supervisor.log" | grep -q " lost (the first: " &&
     [ "$(wc -l <"$H/supervisor.log")" -ge 2 ] ||
     fail "the count should come first, then the line: $(cat "$H/supervisor.log")"
 home stop >/dev/null || fail "stop"
+# A log that is not a regular file (a FIFO here; /dev/null as root) is
+# never rolled over: renaming it would move the device or FIFO away and
+# leave a regular file in its place.
+mkfifo "$WORK/logfifo"
+timeout 30 cat "$WORK/logfifo" >"$WORK/logfifo.txt" &
+reader=$!
+run_throng "$WORK/fifo.out" run -s "$S_ADDR" -c 2 --slow-down 20ms -d 1s -q --log "$WORK/logfifo" \
+    --log-level debug --log-max 2000
+expect_rc 0 "$WORK/fifo.out"
+[ -p "$WORK/logfifo" ] || fail "--log replaced the FIFO with a file"
+[ ! -e "$WORK/logfifo.1" ] || fail "--log rolled the FIFO over to logfifo.1"
+wait "$reader"
+[ "$(wc -c <"$WORK/logfifo.txt")" -gt 2000 ] || fail "the FIFO's reader got too little of the log"
 echo "ok"

@@ -54,4 +54,22 @@ python3 -c 'import json,sys; [json.load(open(f)) for f in sys.argv[1:]]' "$WORK/
     "$WORK/d/snap.json" "$WORK/d/st" || fail "a written file is not whole JSON"
 left=$(ls "$WORK/d" | grep -v -x -e r.json -e old-link.json -e st -e snap.json)
 [ -z "$left" ] || fail "files left behind: $left"
+
+# A device or a FIFO is written to, never replaced by a file (as root,
+# /dev/full or /dev/null would be): a FIFO keeps its reader and stays a
+# FIFO.
+mkfifo "$WORK/fifo"
+timeout 30 cat "$WORK/fifo" >"$WORK/fifo.json" &
+reader=$!
+run_throng "$WORK/fifo.out" run -s "$S_ADDR" -c 2 -d 1s -q --json "$WORK/fifo"
+expect_rc 0 "$WORK/fifo.out"
+[ -p "$WORK/fifo" ] || fail "--json replaced the FIFO $WORK/fifo with a file"
+wait "$reader"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$WORK/fifo.json" ||
+    fail "the FIFO's reader did not get the report"
+# /dev/stdout by name: written to, whatever stdout is.
+run_throng "$WORK/stdout.out" run -s "$S_ADDR" -c 2 -d 1s -q --json /dev/stdout
+expect_rc 0 "$WORK/stdout.out"
+grep -q '"totals"' "$WORK/stdout.out" ||
+    fail "--json /dev/stdout did not write the report to stdout: $(head -c 300 "$WORK/stdout.out")"
 echo "ok"

@@ -1,9 +1,12 @@
-/* fuzz_address.c - throng__address_parse (util/address.c): server and
- * listen addresses as users write them, "host:port", "[::1]:5050",
- * "http://host:port/". (No URL parser of its own exists yet: this is what
- * parses addresses and URLs today.) Names are never resolved here: only
- * numeric addresses are, which needs no network. An accepted address has a
- * port in 1..65535 (or 0: pick one) and NUL-terminated host and authority. */
+/* fuzz_address.c - the URL parser, throng__url_parse (util/address.c), and
+ * server and listen addresses over it, throng__address_parse: "host:port",
+ * "[::1]:5050", "http://host:port/", "https://host/path?q#frag". Names are
+ * never resolved here: only numeric addresses are, which needs no network.
+ * An accepted address has a port in 1..65535 (or 0: pick one) and
+ * NUL-terminated host and authority; an accepted URL's path lies inside
+ * the text, has no fragment, and is empty or starts with '/' or '?'; what
+ * the address parser accepts, the URL parser accepts with a path of at
+ * most "/". */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     throng__address_t a;
     char err[THRONG__ERRMSG_LEN];
     memset(&a, 0xAA, sizeof a);
+    const char *path;
+    size_t path_len;
+    int url_rc = throng__url_parse(text, default_port, "URL", &a, &path, &path_len, err);
+    if (url_rc == 0) {
+        FUZZ_CHECK(a.port >= 0 && a.port <= 65535);
+        FUZZ_CHECK(path >= text && path + path_len <= text + strlen(text));
+        FUZZ_CHECK(!memchr(path, '#', path_len));
+        FUZZ_CHECK(path_len == 0 || path[0] == '/' || path[0] == '?');
+    } else {
+        FUZZ_CHECK(memchr(err, '\0', sizeof err) && err[0]);
+    }
+    memset(&a, 0xAA, sizeof a);
     if (throng__address_parse(text, default_port, "server", &a, err) == 0) {
+        FUZZ_CHECK(url_rc == 0 && path_len <= 1);
         FUZZ_CHECK(a.port >= 0 && a.port <= 65535);
         FUZZ_CHECK(memchr(a.host, '\0', sizeof a.host));
         FUZZ_CHECK(memchr(a.authority, '\0', sizeof a.authority));

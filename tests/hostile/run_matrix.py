@@ -151,6 +151,18 @@ EXPECT = {
     # The early table may arrive after the client wrote its request, when
     # no client can tell it from an answer (invalid: the wrong size); once
     # it arrives first it is unsolicited and the answers are right.
+    "chunk-size-overflow": HTTP_ERROR,
+    # A status line without end is read (not kept) until the timeout.
+    "endless-status-line": {"status": {1}, "kinds": {"http-error", "timed-out"}},
+    # The session persona's connections carry one request each: no reuse,
+    # no reset.
+    "rst-second-request": {"status": {1}, "kinds": {"abandoned", "closed"},
+                           "session": {"status": {0, 1}, "need": set()}},
+    "chunked-trailing-garbage": {"status": {0}, "kinds": set(), "unsolicited": True},
+    # RFC 9112 5.2: obsolete line folding may be read as a space or refused.
+    "obs-fold": {"status": {0, 1}, "kinds": {"http-error"}, "need": set()},
+    "cl-plus-sign": HTTP_ERROR,
+    "drip-then-rst-mid-chunk": {"status": {1}, "kinds": {"abandoned", "timed-out"}},
     "answer-first": {"status": {0, 1}, "kinds": {"invalid"}, "need": set()},
 }
 

@@ -558,6 +558,69 @@ async def serve(mode, reader, writer):
         writer.close()
 
 
+# --- a few more: overflowing sizes, endless status line, a reset on reuse,
+# bytes after the last chunk, obsolete line folding, a signed length ---------
+
+
+@canned("chunk-size-overflow", "chunked with a chunk size of 20 hex digits (overflows 64 bits)")
+def _(x, y):
+    return (response(b"", length=False, headers=["Transfer-Encoding: chunked"])
+            + b"ffffffffffffffffffff\r\n" + table_body(x, y) + b"\r\n0\r\n\r\n")
+
+
+@custom("endless-status-line", "'HTTP/1.1 200 ' then a reason phrase streamed without end")
+async def _(c):
+    if await c.request() is None:
+        return
+    await c.write(b"HTTP/1.1 200 ")
+    while True:
+        await c.write(b"R" * 65536)
+
+
+@custom("rst-second-request", "the first request on a connection answered rightly, the next "
+        "one reset")
+async def _(c):
+    size = await c.request()
+    if size is None:
+        return
+    await c.write(ok(*size))
+    if await c.request() is None:
+        return
+    c.reset()
+
+
+@canned("chunked-trailing-garbage", "the right table chunked, then garbage bytes after the "
+        "last chunk")
+def _(x, y):
+    return (response(b"", length=False, headers=["Transfer-Encoding: chunked"])
+            + chunked(table_body(x, y)) + b"0\r\n\r\nGARBAGE-AFTER-THE-END\r\n")
+
+
+@canned("obs-fold", "the right table with an obs-fold header continuation line")
+def _(x, y):
+    return response(table_body(x, y), headers=["X-Folded: first", " second part"])
+
+
+@canned("cl-plus-sign", "Content-Length: +N (a sign before the digits)")
+def _(x, y):
+    b = table_body(x, y)
+    return response(b, length="+%d" % len(b))
+
+
+@custom("drip-then-rst-mid-chunk", "the right table chunked, a byte every 20 ms, then RST halfway "
+        "through the body")
+async def _(c):
+    size = await c.request()
+    if size is None:
+        return
+    data = (response(b"", length=False, headers=["Transfer-Encoding: chunked"])
+            + chunked(table_body(*size)))
+    for b in data[: len(data) // 2]:
+        await c.write(bytes([b]))
+        await asyncio.sleep(0.02)
+    c.reset()
+
+
 def dump(folder):
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "MODES"), "w") as f:
