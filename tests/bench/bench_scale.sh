@@ -264,8 +264,11 @@ print("  report: %d connections, %d first answers (all of them in the run's %s),
       % (sum(g["connects"] for g in r["groups"]), t["requests"], by, faults))
 print("  connect p50 %s, p99 %s, max %s; first request latency p99 %s (from each client's start)"
       % (ms(c["p50"]), ms(c["p99"]), ms(c["max"]), ms(t["latency"]["p99"])))
-print("  ledger: sent %d = answered %d + faulted %d + cancelled %d + in flight %d; ended: %s"
-      % (t["sent"], t["requests"], t["faulted"], t["cancelled"], t["in_flight"], r["ending_text"]))
+p = r.get("processes") or {}
+print("  ledger: sent %d = answered %d + faulted %d + cancelled %d + in flight %d; ended: %s;"
+      " worker processes: %d started, %d lost%s"
+      % (t["sent"], t["requests"], t["faulted"], t["cancelled"], t["in_flight"], r["ending_text"],
+         p.get("started", 0), p.get("lost", 0), " (%s)" % p["sample"] if p.get("lost") else ""))
 PY
 echo
 sleep 3
@@ -295,9 +298,11 @@ print("phase 2: --rate %g for %d s: %d arrivals, %d answered (%.0f/s), %d connec
          t.get("dropped", 0), faults))
 print("  latency p50 %s, p99 %s, max %s (from each arrival's intended time); connect p50 %s, p99 %s"
       % (ms(l["p50"]), ms(l["p99"]), ms(l["max"]), ms(c["p50"]), ms(c["p99"])))
-print("  client CPU %.2f s (%.1f µs a session), max RSS of the parent %s MB; ledger: sent %d = %d + %d + %d + %d"
+p = r.get("processes") or {}
+print("  client CPU %.2f s (%.1f µs a session), max RSS of its largest process %s MB; ledger: sent %d = %d + %d + %d + %d;"
+      " worker processes: %d started, %d lost"
       % (float(u) + float(s), (float(u) + float(s)) * 1e6 / max(t["requests"], 1), int(rss) // 1024,
-         t["sent"], t["requests"], t["faulted"], t["cancelled"], t["in_flight"]))
+         t["sent"], t["requests"], t["faulted"], t["cancelled"], t["in_flight"], p.get("started", 0), p.get("lost", 0)))
 PY
 grep -v '^$' "$tmp/error.log" | tail -3 | sed 's/^/  nginx: /'
 exit 0
