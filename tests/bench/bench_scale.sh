@@ -262,7 +262,7 @@ for e in r["series"]:
 faults = ", ".join("%s %d" % (k, v["count"]) for k, v in t["faults"].items()) or "none"
 print("  report: %d connections, %d first answers (all of them in the run's %s), faults: %s;"
       % (sum(g["connects"] for g in r["groups"]), t["requests"], by, faults))
-print("  connect p50 %s, p99 %s, max %s; first request latency p99 %s (from each client's start)"
+print("  connect p50 %s, p99 %s, max %s; first request latency p99 %s"
       % (ms(c["p50"]), ms(c["p99"]), ms(c["max"]), ms(t["latency"]["p99"])))
 p = r.get("processes") or {}
 print("  ledger: sent %d = answered %d + faulted %d + cancelled %d + in flight %d; ended: %s;"
