@@ -44,6 +44,18 @@ connects=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['tota
 [ "$(cat "$WORK/two.seen")" = "127.0.0.2 1000
 127.0.0.3 1000" ] || fail "expected 1000 connections from each of 127.0.0.2 and 127.0.0.3, saw: $(cat "$WORK/two.seen")"
 
+# The same spread over worker processes and threads (client ids run on
+# across them): 600 clients in 2 processes of 2 threads over three
+# addresses connect 200 from each, as a run of 100,000 over -p 6 needs.
+run_counting "$WORK/procs.seen" "$WORK/procs.out" run -s "$SRV_ADDR" -c 600 -p 2 -t 2 \
+    --source 127.0.0.2-127.0.0.4 -d 6s --slow-down 10s --json "$WORK/procs.json" -q
+expect_rc 0 "$WORK/procs.out"
+expect_no_fault "$WORK/procs.out" not-connected
+check_ledger "$WORK/procs.json"
+[ "$(cat "$WORK/procs.seen")" = "127.0.0.2 200
+127.0.0.3 200
+127.0.0.4 200" ] || fail "expected 200 connections from each of 127.0.0.2-127.0.0.4 in 2 processes, saw: $(cat "$WORK/procs.seen")"
+
 # A plan's group takes its own source; --source is the default of the
 # others (--show-config shows both), a group without one connects from the
 # address the system chooses.
