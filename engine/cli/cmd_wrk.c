@@ -242,16 +242,12 @@ static int run(const wrk_flags_t *f, const throng_url_t *u, const char *headers)
     for (unsigned i = 0; i < nt; i++) {
         throng_group_t g;
         throng_group_init(&g);
-        if (throng_wrk_group(w, i, &g) != 0) {
-            fprintf(stderr, CMD ": %s\n", throng_wrk_errmsg(w));
-            goto done;
-        }
         g.clients = f->connections / nt + (i < f->connections % nt);
         g.threads = 1;
         g.request_count = THRONG_MAX_REQUEST_COUNT;
         g.slow_down = 0;
-        if (throng_add_group(e, &g) != 0) {
-            fprintf(stderr, CMD ": %s\n", throng_errmsg(e));
+        if (throng_wrk_add_group(w, e, i, &g) != 0) {
+            fprintf(stderr, CMD ": %s\n", throng_wrk_errmsg(w));
             goto done;
         }
     }

@@ -619,17 +619,20 @@ THRONG_API int throng_render(const char *json, size_t len, throng_render_t forma
  *
  *     throng_wrk_open(script, url, headers, args, nargs, &w, err, errlen);
  *     throng_wrk_setup(w, threads);            // setup(thread) for each
- *     for each thread i: throng_group_init(&g); throng_wrk_group(w, i, &g);
- *                        g.clients = ...; throng_add_group(engine, &g);
+ *     for each thread i: throng_group_init(&g); g.clients = ...;
+ *                        throng_wrk_add_group(w, engine, i, &g);
  *     throng_run(engine);
  *     throng_wrk_figures(w, engine, &f);       // wrk's report's figures
  *     throng_wrk_done(w, engine);              // done(...), when it has one
+ *     throng_engine_free(engine);
  *     throng_wrk_close(w);
  *
  * done's thread:get reads the globals each thread's script held at its end:
- * the persona writes them, when its Lua state closes, to a private folder
- * throng_wrk_setup() makes (under $TMPDIR, else /tmp) and throng_wrk_close()
- * removes. A throng_wrk_t is used from one thread at a time. */
+ * the persona hands them, when its Lua state closes, to throng.wrk_keep, a
+ * function throng_wrk_add_group() registers on the engine (so one
+ * throng_wrk_t per engine, its groups in this process: processes 1), which
+ * keeps them in w; no file is written. Close w after freeing the engine.
+ * Apart from wrk_keep, a throng_wrk_t is used from one thread at a time. */
 typedef struct throng_wrk throng_wrk_t;
 
 /* Makes the control state of the wrk script at `script` (NULL: no script,
@@ -648,8 +651,7 @@ THRONG_API int throng_wrk_open(const char *script, const char *url, const char *
  * with thread.addr the URL's first address as wrk.lookup finds it, and
  * calls the script's setup(thread) on each, in order. Once. 0, or
  * THRONG_ERESOLVE (the URL's host), THRONG_ESCRIPT (an error in setup: the
- * message begins "setup: " and names file:line), THRONG_ESYS (the folder)
- * or THRONG_ESTATE, with the reason in throng_wrk_errmsg(). */
+ * message begins "setup: " and names file:line) or THRONG_ESTATE, with the reason in throng_wrk_errmsg(). */
 THRONG_API int throng_wrk_setup(throng_wrk_t *w, unsigned threads);
 
 /* Thread i (from 0) after setup: *addr its thread.addr ("host:port", as
@@ -660,14 +662,16 @@ THRONG_API int throng_wrk_setup(throng_wrk_t *w, unsigned threads);
 THRONG_API int throng_wrk_thread(const throng_wrk_t *w, unsigned i, const char **addr,
                                  const char **sets);
 
-/* Fills group's name ("thread-N"), persona ("wrk"), server (thread.addr
- * when setup changed it, else NULL: the engine's) and args (the URL, the
- * script, the headers, the thread's number and set values, the script's
- * arguments) for thread i; the rest of group is left as it was (clients,
- * threads, request_count, ...). What it points to is w's, valid until the
- * next throng_wrk_group() or throng_wrk_close(): add the group before.
- * 0, or THRONG_EINVAL, THRONG_ESTATE (before setup) or THRONG_ENOMEM. */
-THRONG_API int throng_wrk_group(throng_wrk_t *w, unsigned i, throng_group_t *group);
+/* Adds thread i's group to engine: settings (NULL: throng_group_init()'s)
+ * with its name ("thread-N"), persona ("wrk"), processes (1), server (thread.addr when
+ * setup changed it, else NULL: the engine's) and args (the URL, the script,
+ * the headers, the thread's number and set values, the script's arguments)
+ * set by w; clients, threads, request_count and the rest are the
+ * settings'. When the script has done, registers throng.wrk_keep on the
+ * engine first. Before throng_start(). 0, or THRONG_ESTATE (before setup)
+ * or throng_add_group()'s code, with the reason in throng_wrk_errmsg(). */
+THRONG_API int throng_wrk_add_group(throng_wrk_t *w, throng_engine_t *engine, unsigned i,
+                                    const throng_group_t *settings);
 
 /* wrk's statistics of a distribution (its stats.c): count values, their
  * min, max, mean and sample standard deviation, and within, the share (%)

@@ -64,10 +64,10 @@ function M.thread(addr) return setmetatable({ addr = addr, __sets = {} }, thread
 
 function M.sets(t) return serialize(t.__sets) or "{}" end
 
--- The globals the thread's script held at its end, from the file its
--- persona wrote when its Lua state closed.
-function M.ended(t, file)
-  local f = loadfile(file)
+-- The globals the thread's script held at its end, as the text its persona
+-- handed to throng.wrk_keep when its Lua state closed.
+function M.ended(t, text)
+  local f = loadstring("return " .. text, "=thread")
   if f then setfenv(f, {}); local ok, v = pcall(f); if ok then t.__ended = v end end
 end
 

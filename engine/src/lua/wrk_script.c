@@ -6,11 +6,13 @@
  * The Lua side is lua/throng/wrk_control.lua, embedded.
  *
  * done's thread:get reads the globals each thread's script held at its
- * end: the persona writes them (wrk_out=DIR) when its Lua state closes, to
- * a folder made here and removed at close. */
+ * end: the persona (given wrk_keep=1) hands them, as the text of a Lua
+ * table, to throng.wrk_keep when its Lua state closes, a function
+ * registered on the engine that keeps them here; no file is written. */
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +36,11 @@ struct throng_wrk {
     int mod_ref, threads_ref;
     unsigned nthreads; /* 0 until setup */
     char **addrs, **sets;
-    char dir[4096]; /* the threads' ends, for done; "" when none */
-    char **gargs;   /* the last throng_wrk_group()'s */
+    /* The threads' ends, for done: what throng.wrk_keep was given. */
+    pthread_mutex_t lock;
+    char **ended;
+    const throng_engine_t *keeper; /* the engine wrk_keep is registered with */
+    char **gargs;                  /* the last throng_wrk_group()'s */
     size_t ngargs;
     char name[32], *server;
     /* the last throng_wrk_figures(): latency buckets (us) for percentiles */
@@ -218,6 +223,7 @@ int throng_wrk_open(const char *script, const char *url, const char *headers,
         return THRONG_ENOMEM;
     }
     w->mod_ref = w->threads_ref = LUA_NOREF;
+    pthread_mutex_init(&w->lock, NULL);
     int rc = 0;
     char why[512];
     w->script = dup_str(script);
@@ -265,7 +271,8 @@ int throng_wrk_setup(throng_wrk_t *w, unsigned threads)
         return fail(w, THRONG_EINVAL, "threads must be from 1 to %u", THRONG_MAX_THREADS);
     w->addrs = calloc(threads, sizeof *w->addrs);
     w->sets = calloc(threads, sizeof *w->sets);
-    if (!w->addrs || !w->sets) return fail(w, THRONG_ENOMEM, "out of memory");
+    w->ended = calloc(threads, sizeof *w->ended);
+    if (!w->addrs || !w->sets || !w->ended) return fail(w, THRONG_ENOMEM, "out of memory");
     lua_State *L = w->L;
     int top = lua_gettop(L), rc = 0;
     char mine[320];
@@ -311,15 +318,6 @@ int throng_wrk_setup(throng_wrk_t *w, unsigned threads)
     }
     w->threads_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     w->nthreads = threads;
-    if (has_function(L, "done")) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(w->dir, sizeof w->dir, "%s/throng-wrk.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(w->dir)) {
-            rc = fail(w, THRONG_ESYS, "cannot make a folder in %s: %s", tmp && *tmp ? tmp : "/tmp",
-                      strerror(errno));
-            w->dir[0] = '\0';
-        }
-    }
 out:
     lua_settop(L, top);
     if (rc != 0 && !w->nthreads) {
@@ -329,7 +327,8 @@ out:
         }
         free(w->addrs);
         free(w->sets);
-        w->addrs = w->sets = NULL;
+        free(w->ended);
+        w->addrs = w->sets = w->ended = NULL;
     }
     return rc;
 }
@@ -372,9 +371,26 @@ static int add_arg(throng_wrk_t *w, const char *fmt, ...)
     return 0;
 }
 
-int throng_wrk_group(throng_wrk_t *w, unsigned i, throng_group_t *g)
+/* throng.wrk_keep(thread, text): a thread's globals at its end, kept for
+ * done. Runs on the worker threads as their Lua states close. */
+static int l_keep(lua_State *L)
 {
-    if (!w || !g) return THRONG_EINVAL;
+    throng_wrk_t *w = lua_touserdata(L, lua_upvalueindex(1));
+    lua_Integer n = luaL_checkinteger(L, 1);
+    const char *text = luaL_checkstring(L, 2);
+    if (n < 1 || (uint64_t)n > w->nthreads) return luaL_error(L, "no wrk thread %d", (int)n);
+    char *copy = dup_str(text);
+    pthread_mutex_lock(&w->lock);
+    free(w->ended[n - 1]);
+    w->ended[n - 1] = copy;
+    pthread_mutex_unlock(&w->lock);
+    return 0;
+}
+
+int throng_wrk_add_group(throng_wrk_t *w, throng_engine_t *e, unsigned i,
+                         const throng_group_t *settings)
+{
+    if (!w || !e) return THRONG_EINVAL;
     if (!w->nthreads) return fail(w, THRONG_ESTATE, "throng_wrk_setup() has not run");
     if (i >= w->nthreads) return fail(w, THRONG_EINVAL, "no thread %u", i);
     free_gargs(w);
@@ -385,7 +401,8 @@ int throng_wrk_group(throng_wrk_t *w, unsigned i, throng_group_t *g)
     int bad = add_arg(w, "url=%s", w->url) || (w->script && add_arg(w, "script=%s", w->script)) ||
               (*w->headers && add_arg(w, "headers=%s", w->headers)) ||
               add_arg(w, "thread=%u", i + 1) || add_arg(w, "wrk_sets=%s", w->sets[i]) ||
-              (*w->dir && add_arg(w, "wrk_out=%s", w->dir)) || add_arg(w, "wrk_argc=%zu", w->nargs);
+              (throng_wrk_has_done(w) && add_arg(w, "wrk_keep=1")) ||
+              add_arg(w, "wrk_argc=%zu", w->nargs);
     for (size_t j = 0; !bad && j < w->nargs; j++)
         bad = add_arg(w, "wrk_arg%zu=%s", j + 1, w->args[j]);
     if (!bad && strcmp(w->addrs[i], mine) != 0 && !(w->server = dup_str(w->addrs[i]))) bad = 1;
@@ -393,12 +410,26 @@ int throng_wrk_group(throng_wrk_t *w, unsigned i, throng_group_t *g)
         free_gargs(w);
         return fail(w, THRONG_ENOMEM, "out of memory");
     }
+    if (throng_wrk_has_done(w) && w->keeper != e) {
+        int rc = throng_register_function(e, "wrk_keep", l_keep, w);
+        if (rc != 0) return fail(w, rc, "%s", throng_errmsg(e));
+        w->keeper = e;
+    }
+    throng_group_t g;
+    if (settings)
+        g = *settings;
+    else
+        throng_group_init(&g);
     snprintf(w->name, sizeof w->name, "thread-%u", i + 1);
-    g->name = w->name;
-    g->persona = "wrk";
-    g->server = w->server;
-    g->args = (const char *const *)w->gargs;
-    g->nargs = w->ngargs;
+    g.name = w->name;
+    g.persona = "wrk";
+    g.processes = 1; /* in this process, where wrk_keep's w is */
+    g.server = w->server;
+    g.args = (const char *const *)w->gargs;
+    g.nargs = w->ngargs;
+    int rc = throng_add_group(e, &g);
+    free_gargs(w);
+    if (rc != 0) return fail(w, rc, "%s", throng_errmsg(e));
     return 0;
 }
 
@@ -575,16 +606,17 @@ int throng_wrk_done(throng_wrk_t *w, const throng_engine_t *e)
     lua_State *L = w->L;
     int top = lua_gettop(L);
     /* The threads' ends, for thread:get. */
-    for (unsigned i = 0; *w->dir && i < w->nthreads; i++) {
-        char file[4200];
-        snprintf(file, sizeof file, "%s/thread-%u.lua", w->dir, i + 1);
+    pthread_mutex_lock(&w->lock);
+    for (unsigned i = 0; i < w->nthreads; i++) {
+        if (!w->ended[i]) continue;
         push_helper(w, "ended");
         lua_rawgeti(L, LUA_REGISTRYINDEX, w->threads_ref);
         lua_rawgeti(L, -1, (int)i + 1);
         lua_remove(L, -2);
-        lua_pushstring(L, file);
+        lua_pushstring(L, w->ended[i]);
         lua_call(L, 2, 0);
     }
+    pthread_mutex_unlock(&w->lock);
     lua_getglobal(L, "done");
     lua_newtable(L);
     set_number(L, "duration", floor(f.elapsed * 1e6));
@@ -617,21 +649,14 @@ const char *throng_wrk_errmsg(const throng_wrk_t *w)
 void throng_wrk_close(throng_wrk_t *w)
 {
     if (!w) return;
-    if (*w->dir) {
-        char file[4200];
-        for (unsigned i = 0; i < w->nthreads; i++) {
-            snprintf(file, sizeof file, "%s/thread-%u.lua", w->dir, i + 1);
-            unlink(file);
-            snprintf(file, sizeof file, "%s/thread-%u.lua.tmp", w->dir, i + 1);
-            unlink(file);
-        }
-        rmdir(w->dir);
-    }
     if (w->L) lua_close(w->L);
     for (unsigned i = 0; i < w->nthreads; i++) {
         free(w->addrs[i]);
         free(w->sets[i]);
+        free(w->ended[i]);
     }
+    free(w->ended);
+    pthread_mutex_destroy(&w->lock);
     free(w->addrs);
     free(w->sets);
     free_gargs(w);
