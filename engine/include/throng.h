@@ -644,14 +644,15 @@ typedef struct throng_wrk throng_wrk_t;
  * syntax or run-time error: err names its file:line) or THRONG_ENOMEM, with
  * the reason in err (errlen bytes, may be NULL). */
 THRONG_API int throng_wrk_open(const char *script, const char *url, const char *headers,
-                               const char *const *args, size_t nargs, throng_wrk_t **out,
-                               char *err, size_t errlen);
+                               const char *const *args, size_t nargs, throng_wrk_t **out, char *err,
+                               size_t errlen);
 
 /* Makes the run's `threads` thread objects (1..THRONG_MAX_THREADS), each
  * with thread.addr the URL's first address as wrk.lookup finds it, and
  * calls the script's setup(thread) on each, in order. Once. 0, or
  * THRONG_ERESOLVE (the URL's host), THRONG_ESCRIPT (an error in setup: the
- * message begins "setup: " and names file:line) or THRONG_ESTATE, with the reason in throng_wrk_errmsg(). */
+ * message begins "setup: " and names file:line) or THRONG_ESTATE, with the reason in
+ * throng_wrk_errmsg(). */
 THRONG_API int throng_wrk_setup(throng_wrk_t *w, unsigned threads);
 
 /* Thread i (from 0) after setup: *addr its thread.addr ("host:port", as
@@ -682,15 +683,15 @@ typedef struct throng_wrk_stats {
 
 /* What wrk's report and done's summary hold, from an ended run's report. */
 typedef struct throng_wrk_figures {
-    double elapsed;            /* seconds */
-    uint64_t requests;         /* answered */
-    uint64_t bytes;            /* read */
+    double elapsed;                         /* seconds */
+    uint64_t requests;                      /* answered */
+    uint64_t bytes;                         /* read */
     uint64_t connect, read, write, timeout; /* wrk's socket errors: not-connected and tls,
                                                abandoned and http-error, closed, timed-out */
-    uint64_t status;           /* responses neither 2xx nor 3xx */
-    uint64_t script_errors;    /* script-error faults */
-    const char *script_sample; /* the first one's message ("" when none); valid until the
-                                  engine is freed */
+    uint64_t status;                        /* responses neither 2xx nor 3xx */
+    uint64_t script_errors;                 /* script-error faults */
+    const char *script_sample;  /* the first one's message ("" when none); valid until the
+                                   engine is freed */
     throng_wrk_stats_t latency; /* microseconds, of the histogram's buckets (each at its
                                    middle; min and max exact); timed-out waits included */
     throng_wrk_stats_t rate;    /* requests per second of one thread: each whole second
