@@ -585,6 +585,21 @@ THRONG_API int throng_report_merge(const char *const *reports, size_t n, int seq
 THRONG_API int throng_report_mark_lost(const char *json, const char *why, char **out, char *err,
                                        size_t errlen);
 
+/* Walks the last run's latency histogram (throng_report()->latency), its
+ * non-empty buckets in increasing order. Start with *index = 0; each call
+ * returning 1 fills the bucket's bounds (seconds, lo and hi inclusive) and
+ * count and moves *index past it; 0 means done (or no run has ended). */
+THRONG_API int throng_report_latency_bucket(const throng_engine_t *engine, size_t *index,
+                                            double *lo, double *hi, uint64_t *count);
+
+/* The last run's per-second series, every group's together: for each second
+ * i of the run (at most cap), t[i] its end in seconds from the start (1 for
+ * the first) and requests[i] the requests answered in it. Returns how many
+ * seconds the series holds (more than cap: call again with more room); 0
+ * before a run has ended. t or requests may be NULL. */
+THRONG_API size_t throng_report_seconds(const throng_engine_t *engine, double *t,
+                                        uint64_t *requests, size_t cap);
+
 typedef enum { THRONG_RENDER_TEXT, THRONG_RENDER_HTML } throng_render_t;
 
 /* Draws a JSON report (as throng_report_json() writes it) as text or as a
@@ -593,6 +608,126 @@ typedef enum { THRONG_RENDER_TEXT, THRONG_RENDER_HTML } throng_render_t;
  * may be NULL) says what is wrong with the document. */
 THRONG_API int throng_render(const char *json, size_t len, throng_render_t format, unsigned flags,
                              char **out, char *err, size_t errlen);
+
+/* ------------------------------------------------------------- wrk scripts */
+
+/* wrk's scripts on the engine, as `throng wrk` runs them (docs/from-wrk.md):
+ * each wrk thread is a group of the built-in "wrk" persona, which runs the
+ * script's init, request, response and delay in the thread's Lua state; a
+ * throng_wrk_t is the script's control state, where setup(thread) and
+ * done(summary, latency, requests) run as in wrk's main thread, with
+ * wrk.lookup and wrk.connect. In order:
+ *
+ *     throng_wrk_open(script, url, headers, args, nargs, &w, err, errlen);
+ *     throng_wrk_setup(w, threads);            // setup(thread) for each
+ *     for each thread i: throng_group_init(&g); g.clients = ...;
+ *                        throng_wrk_add_group(w, engine, i, &g);
+ *     throng_run(engine);
+ *     throng_wrk_figures(w, engine, &f);       // wrk's report's figures
+ *     throng_wrk_done(w, engine);              // done(...), when it has one
+ *     throng_engine_free(engine);
+ *     throng_wrk_close(w);
+ *
+ * done's thread:get reads the globals each thread's script held at its end:
+ * the persona hands them, when its Lua state closes, to throng.wrk_keep, a
+ * function throng_wrk_add_group() registers on the engine (so one
+ * throng_wrk_t per engine, its groups in this process: processes 1), which
+ * keeps them in w; no file is written. Close w after freeing the engine.
+ * Apart from wrk_keep, a throng_wrk_t is used from one thread at a time. */
+typedef struct throng_wrk throng_wrk_t;
+
+/* Makes the control state of the wrk script at `script` (NULL: no script,
+ * wrk's plain GET of the URL) for `url` (http:// or https://), with
+ * `headers` (-H's "Name: value" lines separated by newlines; NULL: none)
+ * and the script's nargs arguments (init's args[1..]): sets the global wrk
+ * table and runs the script's main chunk. 0 and *out, or THRONG_EINVAL
+ * (bad URL or header), THRONG_ESCRIPT (a missing or unreadable file, a
+ * syntax or run-time error: err names its file:line) or THRONG_ENOMEM, with
+ * the reason in err (errlen bytes, may be NULL). */
+THRONG_API int throng_wrk_open(const char *script, const char *url, const char *headers,
+                               const char *const *args, size_t nargs, throng_wrk_t **out, char *err,
+                               size_t errlen);
+
+/* Makes the run's `threads` thread objects (1..THRONG_MAX_THREADS), each
+ * with thread.addr the URL's first address as wrk.lookup finds it, and
+ * calls the script's setup(thread) on each, in order. Once. 0, or
+ * THRONG_ERESOLVE (the URL's host), THRONG_ESCRIPT (an error in setup: the
+ * message begins "setup: " and names file:line) or THRONG_ESTATE, with the reason in
+ * throng_wrk_errmsg(). */
+THRONG_API int throng_wrk_setup(throng_wrk_t *w, unsigned threads);
+
+/* Thread i (from 0) after setup: *addr its thread.addr ("host:port", as
+ * setup left it) and *sets what setup gave it with thread:set, as the text
+ * of a Lua table ("{[\"key\"]=1}"; functions and the like are left out).
+ * Either may be NULL. Valid until w is closed. 0, or THRONG_EINVAL (no such
+ * thread) or THRONG_ESTATE (before throng_wrk_setup()). */
+THRONG_API int throng_wrk_thread(const throng_wrk_t *w, unsigned i, const char **addr,
+                                 const char **sets);
+
+/* Adds thread i's group to engine: settings (NULL: throng_group_init()'s)
+ * with its name ("thread-N"), persona ("wrk"), processes (1), server (thread.addr when
+ * setup changed it, else NULL: the engine's) and args (the URL, the script,
+ * the headers, the thread's number and set values, the script's arguments)
+ * set by w; clients, threads, request_count and the rest are the
+ * settings'. When the script has done, registers throng.wrk_keep on the
+ * engine first. Before throng_start(). 0, or THRONG_ESTATE (before setup)
+ * or throng_add_group()'s code, with the reason in throng_wrk_errmsg(). */
+THRONG_API int throng_wrk_add_group(throng_wrk_t *w, throng_engine_t *engine, unsigned i,
+                                    const throng_group_t *settings);
+
+/* wrk's statistics of a distribution (its stats.c): count values, their
+ * min, max, mean and sample standard deviation, and within, the share (%)
+ * of them inside mean +/- stdev. */
+typedef struct throng_wrk_stats {
+    double count, min, max, mean, stdev, within;
+} throng_wrk_stats_t;
+
+/* What wrk's report and done's summary hold, from an ended run's report. */
+typedef struct throng_wrk_figures {
+    double elapsed;                         /* seconds */
+    uint64_t requests;                      /* answered */
+    uint64_t bytes;                         /* read */
+    uint64_t connect, read, write, timeout; /* wrk's socket errors: not-connected and tls,
+                                               abandoned and http-error, closed, timed-out */
+    uint64_t status;                        /* responses neither 2xx nor 3xx */
+    uint64_t script_errors;                 /* script-error faults */
+    const char *script_sample;  /* the first one's message ("" when none); valid until the
+                                   engine is freed */
+    throng_wrk_stats_t latency; /* microseconds, of the histogram's buckets (each at its
+                                   middle; min and max exact); timed-out waits included */
+    throng_wrk_stats_t rate;    /* requests per second of one thread: each whole second
+                                   of the run divided among the threads */
+} throng_wrk_figures_t;
+
+/* Fills f from engine's report (its run ended); keeps the latency buckets
+ * for throng_wrk_percentile(). 0, or THRONG_ESTATE (no report, or before
+ * setup) or THRONG_ENOMEM. */
+THRONG_API int throng_wrk_figures(throng_wrk_t *w, const throng_engine_t *engine,
+                                  throng_wrk_figures_t *f);
+
+/* The latency in microseconds at percentile p (0..100) as wrk ranks it, of
+ * the last throng_wrk_figures(); 0 before. */
+THRONG_API double throng_wrk_percentile(const throng_wrk_t *w, double p);
+
+/* 1 when the script defines done. */
+THRONG_API int throng_wrk_has_done(const throng_wrk_t *w);
+
+/* Calls done(summary, latency, requests) with engine's ended run, as wrk
+ * does: summary { duration (us), requests, bytes, errors { connect, read,
+ * write, status, timeout } }, latency in whole microseconds and requests
+ * per second of a thread as statistics objects (min, max, mean, stdev,
+ * percentile(p), [i] and (i) giving value and count); thread:get in done
+ * reads the globals each thread's script held at its end. What done prints
+ * goes to stdout. 0 (also when there is no done), or THRONG_ESCRIPT with
+ * "done: " and the error (file:line) in throng_wrk_errmsg(), THRONG_ESTATE
+ * or THRONG_ENOMEM. */
+THRONG_API int throng_wrk_done(throng_wrk_t *w, const throng_engine_t *engine);
+
+/* What w's last failing call said. Never NULL. */
+THRONG_API const char *throng_wrk_errmsg(const throng_wrk_t *w);
+
+/* Closes the control state and removes its folder. NULL is allowed. */
+THRONG_API void throng_wrk_close(throng_wrk_t *w);
 
 /* ---------------------------------------------------- demonstration server */
 

@@ -132,7 +132,10 @@ grep -qE '^latency,[0-9]+,[0-9]+,[0-9]+,[0-9]+$' "$WORK/report.out" ||
     fail "latency.min, max, #latency and latency(1): $(cat "$WORK/report.out")"
 
 # --- setup: thread:set before, thread:get after, init once per thread ---------
-wrk setup -t2 -c4 -d1s "$URL/" one two
+# thread:get needs no file: nothing is written under TMPDIR.
+mkdir "$WORK/tmp"
+TMPDIR="$WORK/tmp" wrk setup -t2 -c4 -d1s "$URL/" one two
+[ -z "$(ls -A "$WORK/tmp")" ] || fail "throng wrk left files in TMPDIR: $(ls -A "$WORK/tmp")"
 expect_rc 0 "$WORK/setup.out"
 expect_counts_match setup
 for t in 1 2; do

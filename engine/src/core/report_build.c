@@ -108,6 +108,29 @@ double throng_report_percentile(const throng_engine_t *e, double p)
     return (double)throng__hist_percentile(&e->total->latency, p) * 1e-9;
 }
 
+int throng_report_latency_bucket(const throng_engine_t *e, size_t *index, double *lo, double *hi,
+                                 uint64_t *count)
+{
+    if (!e || !index || atomic_load(&e->state) != THRONG__ENDED) return 0;
+    uint64_t l, h, n;
+    if (!throng__hist_next(&e->total->latency, index, &l, &h, &n)) return 0;
+    if (lo) *lo = (double)l * 1e-9;
+    if (hi) *hi = (double)h * 1e-9;
+    if (count) *count = n;
+    return 1;
+}
+
+size_t throng_report_seconds(const throng_engine_t *e, double *t, uint64_t *requests, size_t cap)
+{
+    if (!e || atomic_load(&e->state) != THRONG__ENDED) return 0;
+    const throng__series_t *s = &e->series;
+    for (size_t i = 0; i < s->npoints && i < cap; i++) {
+        if (t) t[i] = (double)s->points[i].t;
+        if (requests) requests[i] = s->points[i].requests;
+    }
+    return s->npoints;
+}
+
 /* ---------------------------------------------------------- documents */
 
 /* Hands a buffer's text to the caller as a NUL-terminated string. */

@@ -8,8 +8,9 @@
 --   thread=N           the wrk thread's number, from 1
 --   wrk_argc=N         how many script arguments; wrk_arg1 ... wrk_argN each
 --   wrk_sets=TEXT      what setup(thread) set with thread:set, as a Lua table
---   wrk_out=DIR        where the thread's globals are written at its end, for
---                      thread:get in done
+--   wrk_keep=1         hand the thread's globals, at its end, to
+--                      throng.wrk_keep (registered by throng_wrk_add_group),
+--                      for thread:get in done
 --
 -- As in wrk, the script runs once per worker thread: every client of the
 -- thread shares its globals (the script's environment), init(args) runs
@@ -104,9 +105,12 @@ local function make_thread(env, addr, state)
   return thread
 end
 
--- Writes the script's plain globals to DIR/thread-N.lua when the thread's
--- Lua state closes, so that done's thread:get reads them.
-local function keep_at_close(env, path, state)
+-- Hands the script's plain globals, as text, to throng.wrk_keep(thread,
+-- text) when the thread's Lua state closes, so that done's thread:get
+-- reads them.
+local function keep_at_close(env, thread, state)
+  local keep = throng.wrk_keep
+  if type(keep) ~= "function" then return end
   local proxy = newproxy(true)
   getmetatable(proxy).__gc = function()
     pcall(function()
@@ -114,11 +118,7 @@ local function keep_at_close(env, path, state)
       for k, v in pairs(env) do
         if type(k) == "string" and k ~= "wrk" and k ~= "_G" then plain[k] = v end
       end
-      local f = io.open(path .. ".tmp", "wb")
-      if not f then return end
-      f:write("return ", serialize(plain) or "{}", "\n")
-      f:close()
-      os.rename(path .. ".tmp", path)
+      keep(thread, serialize(plain) or "{}")
     end)
   end
   state.proxy = proxy
@@ -157,10 +157,7 @@ local function load_script(args)
     setfenv(f, {})
     for k, v in pairs(f()) do env[k] = v end
   end
-  if args.wrk_out then
-    keep_at_close(env, format("%s/thread-%s.lua", tostring(args.wrk_out), tostring(args.thread)),
-                  state)
-  end
+  if args.wrk_keep then keep_at_close(env, tonumber(args.thread) or 1, state) end
   -- wrk.init: the Host header, init(args), the static request.
   if not wrk.headers["Host"] then
     local h = find(host, ":", 1, true) and ("[" .. host .. "]") or host
