@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "demo_cert.h"
 #include "options.h"
 #include "run_engine.h"
 
@@ -62,7 +61,7 @@ int cmd_demo(int argc, char **argv)
 
     char cert[PATH_MAX] = "", err[512], url[300];
     if (tls) {
-        if (cli_demo_cert(cert, sizeof cert, err, sizeof err) != 0) {
+        if (throng_server_self_signed(cert, sizeof cert, err, sizeof err) != 0) {
             fprintf(stderr, "throng demo: %s\n", err);
             return CLI_EXIT_USAGE;
         }

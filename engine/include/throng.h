@@ -821,6 +821,13 @@ THRONG_API void throng_server_free(throng_server_t *server);
 
 THRONG_API const char *throng_server_errmsg(const throng_server_t *server);
 
+/* Makes a fresh self-signed certificate for 127.0.0.1 (an EC P-256 key,
+ * valid for a day) and writes it with its key to a new owner-only file in
+ * $TMPDIR (or /tmp), whose name goes to path: give it as a server's
+ * tls_cert and a client's cacert, as `throng demo --tls` does. The caller
+ * removes the file. 0, or -1 with the reason in err. */
+THRONG_API int throng_server_self_signed(char *path, size_t len, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

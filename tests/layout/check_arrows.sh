@@ -67,13 +67,9 @@ for f in engine/cli/*.c engine/cli/*.h; do
     done
 done
 # ... and libc: no library the engine hides behind throng.h (Lua, cJSON,
-# libuv, llhttp, OpenSSL). demo_cert.c alone makes `throng demo`'s
-# self-signed certificate with OpenSSL, as throng.h has no call for it.
+# libuv, llhttp, OpenSSL).
 for f in engine/cli/*.c engine/cli/*.h; do
     for inc in $(sed -n 's|^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]\([^>"]*\)[>"].*|\1|p' "$f"); do
-        case $inc in
-        openssl/*) [ "$(basename "$f")" = demo_cert.c ] && continue ;;
-        esac
         case $inc in
         lua.h | lua[a-z]*.h | lauxlib.h | cjson/* | cJSON.h | uv.h | uv/* | llhttp.h | openssl/*)
             echo "$f includes <$inc>: the command line uses only throng.h and libc"

@@ -1,7 +1,7 @@
-/* demo_cert.c - a self-signed certificate made in memory for the TLS demo,
- * so that `throng demo --tls` needs no file of the user's. Only the file
- * handed to the server and the client's trust store holds it, for the
- * length of the demo. */
+/* server_cert.c - a self-signed certificate made in memory for the TLS
+ * demo, so that `throng demo --tls` needs no file of the user's. Only the
+ * file handed to the server and the client's trust store holds it, for the
+ * length of the demo. Public as throng_server_self_signed (throng.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "demo_cert.h"
+#include "throng.h"
 
 /* OpenSSL's latest reason, or what. */
 static void reason(char *err, size_t errlen, const char *what)
@@ -67,7 +67,7 @@ fail:
     return NULL;
 }
 
-int cli_demo_cert(char *path, size_t len, char *err, size_t errlen)
+int throng_server_self_signed(char *path, size_t len, char *err, size_t errlen)
 {
     EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     X509 *cert = key ? make_cert(key) : NULL;
