@@ -119,6 +119,8 @@ $temp_paths
             add_header X-Xy "\$arg_x \$arg_y" always;
             try_files /t/\$arg_x/\$arg_y.json =404;
         }
+        # nginx's own count of requests (compare.sh, bench_locust.sh).
+        location = /nginx_status { stub_status; }
         location / { return 404; }
     }
 }
@@ -195,6 +197,59 @@ run_client() {
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         echo "$prog: $name did not stop within $((duration + 30)) s; killed" >&2
     fi
+}
+
+# Requests nginx has handled so far (stub_status), not counting the reads of
+# the count itself: each read adds one, so the count read is one less.
+nginx_requests() {
+    local n
+    n=$(curl -s --max-time 2 "http://127.0.0.1:$port/nginx_status" |
+        awk 'NR == 3 { print $3 }')
+    echo "${n:-0}"
+}
+
+# CPU seconds (user sys) a live process has used, all its threads.
+proc_cpu() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "0 0"; return; }
+    stat=${stat##*) }
+    set -- $stat
+    awk -v u="${12}" -v s="${13}" -v hz="$hz" 'BEGIN { printf "%.2f %.2f", u / hz, s / hz }'
+}
+
+# Runs one client as run_client does, and also measures a steady window:
+# after $3 seconds of warm-up, the client's CPU and nginx's request count
+# over the next $4 seconds (the client must run at least $3 + $4 s).
+# $1 = name, $2 = output prefix, $3 = warm-up s, $4 = window s; the rest is
+# the command. Writes OUT.time (GNU time, whole run), OUT.req (requests
+# nginx counted over the whole run), OUT.win ("requests user_s sys_s" of the
+# window) and OUT.rc.
+run_window() {
+    local name=$1 out=$2 warm=$3 win=$4 rc=0 tpid cpid r0 r1 r2 r3 c1 c2
+    shift 4
+    r0=$(nginx_requests)
+    # setsid: GNU time leads its own process group, which cleanup signals.
+    setsid /usr/bin/time -f '%U %S %M' -o "$out.time" "$@" >"$out.out" 2>"$out.err" &
+    tpid=$!
+    client_pid=$tpid
+    sleep "$warm"
+    cpid=$(ps -o pid= --ppid "$tpid" | head -n 1 | tr -d ' ')
+    r1=$(nginx_requests); c1=$(proc_cpu "$cpid")
+    sleep "$win"
+    r2=$(nginx_requests); c2=$(proc_cpu "$cpid")
+    # Bounded: the client stops by itself; killed if it has not 30 s later.
+    ( sleep 30; kill -TERM "$tpid" 2>/dev/null ) &
+    local guard=$!
+    wait "$tpid" || rc=$?
+    kill "$guard" 2>/dev/null || true
+    wait "$guard" 2>/dev/null || true
+    client_pid=
+    r3=$(nginx_requests)
+    echo "$((r3 - r0 - 2))" >"$out.req"
+    awk -v r="$((r2 - r1 - 1))" -v a="$c1" -v b="$c2" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        printf "%d %.2f %.2f\n", r, y[1] - x[1], y[2] - x[2] }' >"$out.win"
+    echo "$rc" >"$out.rc"
 }
 
 # The figures of one run_client run: sets figures to user_s|sys_s|maxrss_kB|

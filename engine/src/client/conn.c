@@ -484,12 +484,6 @@ static void on_connect(uv_connect_t *req, int status)
     throng__exchange_connected(c->x, uv_hrtime() - c->started);
     if (THRONG_LOG_DEBUG <= c->host->log_level) log_connected(c);
     uv_tcp_nodelay(&c->tcp, 1);
-    int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-    if (rc < 0) {
-        fail(c, THRONG_FAULT_NOT_CONNECTED, "reading from %s: %s", c->address->authority,
-             uv_strerror(rc));
-        return;
-    }
     if (c->address->tls)
         start_tls(c);
     else
@@ -586,6 +580,11 @@ static void attempt(throng__conn_t *c)
     }
     int rc = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&c->address->sa,
                             on_connect);
+    /* Reading starts with the connect, so the socket enters epoll once,
+     * for both: started in on_connect, it would cost two more epoll_ctl
+     * calls per connection (libuv's ADD, refused as the fd is still there,
+     * then a MOD). libuv reports the connect before any read. */
+    if (rc == 0) rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     if (rc < 0) {
         fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: %s", c->address->authority,
              uv_strerror(rc));
