@@ -186,9 +186,16 @@ static void send_next(throng__client_t *c)
         finish(c);
         return;
     }
-    lane->conn.out.len = 0;
+    throng__buf_t *out = throng__conn_out(&lane->conn);
+    if (!out) {
+        snprintf(h->msg, sizeof h->msg, "out of memory for a request");
+        throng__ledger_fault(&h->ledger, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+        fault(c, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+        return;
+    }
+    out->len = 0;
     throng__request_out_t req = {.ctx = h->persona->ctx,
-                                 .out = &lane->conn.out,
+                                 .out = out,
                                  .json = &h->json,
                                  .authority = lane->conn.address->authority};
     switch (throng__persona_request(h->persona, c->self, &c->who, &req, h->msg, sizeof h->msg)) {
@@ -236,14 +243,15 @@ static throng__hook_t judge(throng__client_t *c, throng__conn_t *conn, throng_fa
 {
     throng__host_t *h = c->host;
     throng__lua_response_t *r = h->persona->res;
-    r->status = conn->res.status;
-    r->latency = (double)conn->latency * 1e-9;
-    r->body = throng__http_response_body(&conn->res, &r->body_len);
-    r->headers = throng__http_response_headers(&conn->res, &r->headers_len);
+    const throng__http_response_t *res = throng__conn_res(conn);
+    r->status = res->status;
+    r->latency = (double)conn->ex->latency * 1e-9;
+    r->body = throng__http_response_body(res, &r->body_len);
+    r->headers = throng__http_response_headers(res, &r->headers_len);
     r->shaped = throng__conn_shape(conn, &r->shape);
     throng__hook_t verdict =
         throng__persona_response(h->persona, c->self, &c->who, kind, h->msg, sizeof h->msg);
-    throng__http_response_release(&conn->res);
+    throng__conn_done(conn); /* the response, and the conn's exchange state, go back */
     return verdict;
 }
 
@@ -258,9 +266,9 @@ static void on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind, c
         fault(c, (throng_fault_t)kind, msg);
         return;
     }
-    throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
+    throng__exchange_answered(x, throng__conn_res(conn)->status, conn->ex->latency, conn->ex->ttfb);
     c->exchanges++;
-    h->report(h, THRONG__CLIENT_ANSWER, &conn->res);
+    h->report(h, THRONG__CLIENT_ANSWER, throng__conn_res(conn));
     throng_fault_t verdict_kind = THRONG_FAULT_INVALID;
     throng__hook_t verdict = judge(c, conn, &verdict_kind);
     THRONG__DEBUG(h, c->who.id, "response judged: %s%s%s",

@@ -67,7 +67,7 @@ void throng__buf_free(throng__buf_t *b)
 
 void throng__bufpool_init(throng__bufpool_t *p)
 {
-    p->free = NULL;
+    memset(p, 0, sizeof *p);
     p->keep_cap = 1 << 20;
 }
 
@@ -95,8 +95,49 @@ void throng__bufpool_put(throng__bufpool_t *p, throng__buf_t *b)
     p->free = b;
 }
 
+/* The pool's list for blocks of size: the one that has it, or an unused
+ * one (taken for it); NULL when every list has another size. */
+static void **block_list(throng__bufpool_t *p, size_t size)
+{
+    for (int i = 0; i < THRONG__BLOCK_SIZES; i++) {
+        if (p->blocks[i].size == 0) p->blocks[i].size = size;
+        if (p->blocks[i].size == size) return &p->blocks[i].free;
+    }
+    return NULL;
+}
+
+void *throng__bufpool_block(throng__bufpool_t *p, size_t size)
+{
+    if (size < sizeof(void *)) size = sizeof(void *);
+    void **list = block_list(p, size);
+    void *b = list ? *list : NULL;
+    if (!b) return malloc(size);
+    memcpy(list, b, sizeof *list); /* its first bytes hold the next one */
+    return b;
+}
+
+void throng__bufpool_block_put(throng__bufpool_t *p, void *block, size_t size)
+{
+    if (!block) return;
+    if (size < sizeof(void *)) size = sizeof(void *);
+    void **list = block_list(p, size);
+    if (!list) {
+        free(block);
+        return;
+    }
+    memcpy(block, list, sizeof *list);
+    *list = block;
+}
+
 void throng__bufpool_destroy(throng__bufpool_t *p)
 {
+    for (int i = 0; i < THRONG__BLOCK_SIZES; i++) {
+        while (p->blocks[i].free) {
+            void *b = p->blocks[i].free;
+            memcpy(&p->blocks[i].free, b, sizeof b);
+            free(b);
+        }
+    }
     while (p->free) {
         throng__buf_t *b = p->free;
         p->free = b->next;

@@ -1,8 +1,11 @@
 /* buf.h - growable byte buffers and a per-thread pool of them.
  *
- * A client borrows a buffer from its thread's pool only while a response is
- * arriving and gives it back once the response has been handled, so idle
- * connections hold no buffer and a steady run allocates nothing per request. */
+ * A client borrows a buffer from its thread's pool only while a request is
+ * written or a response is arriving and gives it back once it has been
+ * sent or handled, so idle connections hold no buffer and a steady run
+ * allocates nothing per request. The pool also keeps blocks of a few fixed
+ * sizes (a connection's working state during an exchange, its connect
+ * request), lent the same way. */
 #ifndef THRONG_BUF_H
 #define THRONG_BUF_H
 
@@ -26,15 +29,29 @@ int throng__buf_printf(throng__buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void throng__buf_free(throng__buf_t *b);
 
+#define THRONG__BLOCK_SIZES 2 /* the block sizes a pool keeps */
+
 typedef struct throng__bufpool {
     throng__buf_t *free;
     size_t keep_cap; /* buffers grown past this are shrunk when returned */
+    struct {
+        size_t size; /* 0: unused yet */
+        void *free;  /* blocks of that size, linked through their first bytes */
+    } blocks[THRONG__BLOCK_SIZES];
 } throng__bufpool_t;
 
 void throng__bufpool_init(throng__bufpool_t *p);
 /* An empty buffer, reused when one is free (NULL when memory runs out). */
 throng__buf_t *throng__bufpool_get(throng__bufpool_t *p);
 void throng__bufpool_put(throng__bufpool_t *p, throng__buf_t *b);
+/* A block of size bytes (at least a pointer's), reused when one of that
+ * size is free, else allocated; its contents are undefined. NULL when
+ * memory runs out. A pool keeps at most THRONG__BLOCK_SIZES sizes; a
+ * block of another size is allocated and freed without the pool. */
+void *throng__bufpool_block(throng__bufpool_t *p, size_t size);
+/* Gives a block of size bytes back (NULL: nothing). */
+void throng__bufpool_block_put(throng__bufpool_t *p, void *block, size_t size);
+/* Frees every pooled buffer and block; those lent out are their holders'. */
 void throng__bufpool_destroy(throng__bufpool_t *p);
 
 #endif
