@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "client/conn.h"
+#include "stats/stats.h"
 
 static void connect_now(throng__conn_t *c);
 static void write_request(throng__conn_t *c);
@@ -190,10 +191,10 @@ static void complete(throng__conn_t *c, int keep_alive)
 {
     c->ex->latency = uv_hrtime() - c->ex->started;
     throng__exchange_t *x = release(c);
-    if (c->ex->body == THRONG__BODY_SHAPE) c->ex->shape_rc = throng__shape_end(&c->ex->shape);
+    if (c->body == THRONG__BODY_SHAPE) c->ex->shape_rc = throng__shape_end(&c->ex->shape);
     THRONG__DEBUG(c->host, c->client, "response received: status %d, %llu bytes%s, %.3fms",
                   c->ex->res.status, (unsigned long long)c->ex->res.body_bytes,
-                  c->ex->body == THRONG__BODY_KEEP ? "" : " (streamed, not kept)",
+                  c->body == THRONG__BODY_KEEP ? "" : " (streamed, not kept)",
                   (double)c->ex->latency * 1e-6);
     if (!keep_alive && c->tcp_open && !c->tcp_closing) {
         /* Close the socket but keep the response for the owner. */
@@ -215,7 +216,7 @@ static void on_timer(uv_timer_t *t)
         fail(c, THRONG_FAULT_TLS, "TLS handshake with %s timed out after %gs",
              c->address->authority, c->host->set->connect_timeout);
     else if (c->state == THRONG__CONN_WAITING)
-        fail(c, THRONG_FAULT_TIMED_OUT, "no complete response within %gs", c->ex->timeout);
+        fail(c, THRONG_FAULT_TIMED_OUT, "no complete response within %gs", c->timeout);
 }
 
 /* Bytes a full socket left over, queued with a write request of their
@@ -349,11 +350,16 @@ static void shape_piece(void *data, const char *at, size_t n)
 static void write_request(throng__conn_t *c)
 {
     const throng__host_t *h = c->host;
+    if (!take_ex(c)) {
+        fail(c, THRONG_FAULT_ABANDONED, "out of memory for the exchange");
+        return;
+    }
+    c->ex->shape_rc = -1;
     throng__http_response_reset(&c->ex->res, c->head);
-    if (c->ex->body == THRONG__BODY_SHAPE) {
+    if (c->body == THRONG__BODY_SHAPE) {
         throng__shape_begin(&c->ex->shape);
         throng__http_response_stream(&c->ex->res, shape_piece, &c->ex->shape);
-    } else if (c->ex->body == THRONG__BODY_DISCARD) {
+    } else if (c->body == THRONG__BODY_DISCARD) {
         throng__http_response_stream(&c->ex->res, NULL, NULL);
     }
     c->state = THRONG__CONN_WAITING;
@@ -370,7 +376,7 @@ static void write_request(throng__conn_t *c)
         fail(c, THRONG_FAULT_ABANDONED, "sending the request failed: %s", uv_strerror(rc));
         return;
     }
-    uv_timer_start(&c->timer, on_timer, ms_of(c->ex->timeout), 0);
+    uv_timer_start(&c->timer, on_timer, ms_of(c->timeout), 0);
     if (THRONG_LOG_DEBUG <= h->log_level) {
         /* The request line without its " HTTP/1.1". */
         const char *line = c->out->data, *eol = memchr(line, '\r', c->out->len);
@@ -378,8 +384,9 @@ static void write_request(throng__conn_t *c)
         while (n > 0 && line[n - 1] != ' ')
             n--;
         if (n > 0) n--;
+        const throng__stats_t *st = c->x->ledger->stats;
         THRONG__DEBUG(h, c->client, "request sent: %.*s (name %s, %zu bytes, timeout %gs)", n, line,
-                      c->ex->name, c->out->len, c->ex->timeout);
+                      c->x->name >= 0 ? st->names[c->x->name]->name : "", c->out->len, c->timeout);
     }
     put_out(c); /* the socket, the queued write or TLS has what it needs */
 }
@@ -600,6 +607,11 @@ static void attempt(throng__conn_t *c)
 {
     const throng__host_t *h = c->host;
     throng__connects_t *q = c->connects;
+    if (!take_ex(c)) {
+        fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: out of memory for the exchange",
+             c->address->authority);
+        return;
+    }
     c->ex->started = uv_hrtime();
     THRONG__DEBUG(h, c->client, "connecting to %s", c->address->authority);
     uv_tcp_init(h->loop, &c->tcp);
@@ -681,19 +693,18 @@ void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout,
 {
     assert(c->state == THRONG__CONN_IDLE && throng__exchange_open(x));
     c->x = x;
-    if (!take_ex(c) || !throng__conn_out(c)) {
+    if (!throng__conn_out(c)) {
         c->state = THRONG__CONN_CONNECTING; /* so that fail() hands x back */
         fail(c, THRONG_FAULT_ABANDONED, "out of memory for the exchange");
         return;
     }
-    if (THRONG_LOG_DEBUG <= c->host->log_level)
-        snprintf(c->ex->name, sizeof c->ex->name, "%.*s", (int)name_len, name);
-    c->ex->timeout = timeout;
+    (void)name; /* debug log lines take the name from the exchange */
+    (void)name_len;
+    c->timeout = timeout;
     c->head = head ? 1 : 0;
     /* A kept last reply (--print) needs the body whole: scanned for a
      * shape, table_shape(res) then reads it from the body. */
-    c->ex->body = c->host->set->keep_last_reply ? THRONG__BODY_KEEP : body;
-    c->ex->shape_rc = -1;
+    c->body = c->host->set->keep_last_reply ? THRONG__BODY_KEEP : body;
     if (c->tcp_open && !c->tcp_closing)
         write_request(c);
     else

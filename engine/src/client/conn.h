@@ -38,19 +38,17 @@ typedef enum {
 } throng__conn_state_t;
 
 /* What a conn needs only while an exchange is under way, lent by the
- * thread's pool (host->pool) from the send until the owner has handled
- * the outcome: an idle connection holds none. */
+ * thread's pool (host->pool) from the connect attempt (or the request's
+ * write, on an open connection) until the owner has handled the outcome:
+ * an idle connection holds none, nor does one queued for a connect turn. */
 typedef struct throng__conn_ex {
     throng__http_response_t res;
-    throng__body_use_t body;      /* what the exchange's owner needs of the response's body */
     int shape_rc;                 /* body SHAPE, once complete: 0 a table, -1 not one */
     throng__shape_stream_t shape; /* body SHAPE: the body scanned as it arrives */
-    double timeout;               /* this exchange's timeout, seconds */
     uint64_t started;             /* uv_hrtime() when the connect or the request began */
     uint64_t latency;             /* ns from the request written to the response complete */
     uint64_t ttfb;                /* ns from the request written to the response's first byte */
     uint64_t tls_started; /* uv_hrtime() when the TLS handshake began (the socket connected) */
-    char name[48];        /* the request's name, kept for debug log lines only */
 } throng__conn_ex_t;
 
 /* An idle conn holds its handles and a few pointers; everything an
@@ -71,12 +69,14 @@ struct throng__conn {
     unsigned tcp_open : 1, tcp_closing : 1, connect_when_closed : 1, head : 1;
     unsigned queued : 1;     /* waiting in connects for a connect attempt */
     unsigned attempting : 1; /* its connect attempt counts in connects->in_flight */
+    unsigned body : 2;       /* a throng__body_use_t: what the owner needs of the body */
     uv_tcp_t tcp;
     uv_timer_t timer;
     throng__connects_t *connects;          /* the host's bound on connect attempts */
     throng__conn_t *wait_prev, *wait_next; /* its neighbours while queued */
     throng__exchange_t *x;                 /* the exchange being carried, until the callback */
-    throng__conn_ex_t *ex; /* lent from the send until the owner is done (throng__conn_done) */
+    double timeout;                        /* its timeout, seconds */
+    throng__conn_ex_t *ex; /* lent from the attempt until the owner is done (throng__conn_done) */
     throng__buf_t *out;    /* the request to send, lent from the pool until it is written */
     uint64_t client;       /* the owner's id, for log lines */
     throng__tls_t *tls;    /* an https:// address's TLS, made at its first connection; its
@@ -119,7 +119,7 @@ void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout,
  * otherwise 0. */
 static inline int throng__conn_shape(const throng__conn_t *c, throng__shape_t *out)
 {
-    if (!c->ex || c->ex->body != THRONG__BODY_SHAPE) return 0;
+    if (!c->ex || c->body != THRONG__BODY_SHAPE) return 0;
     *out = c->ex->shape.out;
     return c->ex->shape_rc == 0 ? 1 : -1;
 }
