@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "client/client.h"
+#include "util/error.h"
 #include "util/rng.h"
 
 static void send_next(throng__client_t *c);
@@ -70,7 +71,7 @@ static void park(throng__client_t *c)
 /* Exchanges answered in the session so far. */
 static unsigned answered(const throng__client_t *c)
 {
-    return c->session_style ? c->s.answered : c->exchanges;
+    return c->session_style ? c->s->answered : c->exchanges;
 }
 
 /* The session is over: its exchanges are settled (none is open in the
@@ -79,7 +80,7 @@ static void session_over(throng__client_t *c, int fault, const char *msg)
 {
     throng__host_t *h = c->host;
     if (c->session_style)
-        throng__session_end(&c->s);
+        throng__session_end(c->s);
     else
         throng__lane_settle(&c->lane, 0);
     throng__session_info_t info = {answered(c), (double)(uv_hrtime() - c->session_start) * 1e-9,
@@ -95,7 +96,7 @@ static void finish(throng__client_t *c)
 {
     if (c->state == THRONG__CLIENT_DONE) return; /* told already, or stopped */
     if (c->session_style)
-        throng__session_end(&c->s);
+        throng__session_end(c->s);
     else
         throng__lane_settle(&c->lane, 0);
     uv_timer_stop(&c->timer);
@@ -318,7 +319,7 @@ static void start_session(throng__client_t *c)
     c->session_start = uv_hrtime();
     c->state = THRONG__CLIENT_BUSY;
     if (c->session_style)
-        throng__session_start(&c->s);
+        throng__session_start(c->s);
     else
         send_next(c);
 }
@@ -334,17 +335,23 @@ int throng__client_init(throng__client_t *c, throng__host_t *host, uint64_t id, 
     c->session_style = throng__persona_session_style(host->persona);
     uv_timer_init(host->loop, &c->timer);
     c->timer.data = c;
+    if (c->session_style && !(c->s = calloc(1, sizeof *c->s))) {
+        c->session_style = 0; /* its handles as in the request style: stop and free work */
+        throng__conn_init(&c->lane.conn, host, &host->set->address, on_exchange, c, id);
+        return throng__fail(err, THRONG_ENOMEM, "out of memory for client %llu",
+                            (unsigned long long)id);
+    }
     if (c->session_style) {
         throng__conn_init(&c->lane.conn, host, &host->set->address, throng__session_on_exchange,
-                          &c->s, id);
-        throng__session_init(&c->s, host, &c->who, LUA_NOREF, &c->lane, on_session_end, c);
+                          c->s, id);
+        throng__session_init(c->s, host, &c->who, LUA_NOREF, &c->lane, on_session_end, c);
     } else {
         throng__conn_init(&c->lane.conn, host, &host->set->address, on_exchange, c, id);
     }
     throng__rng_seed(&c->who.rng, seed);
     THRONG__DEBUG(host, id, "created");
     int rc = throng__persona_instance(host->persona, &c->who, &c->self, err);
-    c->s.self = c->self;
+    if (c->s) c->s->self = c->self;
     return rc;
 }
 
@@ -360,7 +367,7 @@ void throng__client_arrive(throng__client_t *c, uint64_t intended_ns)
         c->state = THRONG__CLIENT_BUSY;
         send_next(c);
     } else {
-        c->s.intended_ns = intended_ns;
+        if (c->s) c->s->intended_ns = intended_ns;
         start_session(c);
     }
 }
@@ -400,7 +407,7 @@ void throng__client_stop(throng__client_t *c, throng_ending_t reason)
 {
     int aborted = reason == THRONG_END_STOPPED;
     if (uv_is_closing((uv_handle_t *)&c->timer)) return; /* stopped already */
-    if (c->session_style) throng__session_stop(&c->s, aborted);
+    if (c->session_style) throng__session_stop(c->s, aborted);
     throng__lane_settle(&c->lane, aborted);
     throng__conn_stop(&c->lane.conn);
     if (c->state != THRONG__CLIENT_GONE) c->state = THRONG__CLIENT_DONE;
@@ -410,5 +417,7 @@ void throng__client_stop(throng__client_t *c, throng_ending_t reason)
 void throng__client_free(throng__client_t *c)
 {
     throng__conn_free(&c->lane.conn);
-    throng__session_free(&c->s);
+    if (c->s) throng__session_free(c->s);
+    free(c->s);
+    c->s = NULL;
 }
