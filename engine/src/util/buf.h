@@ -30,14 +30,22 @@ int throng__buf_printf(throng__buf_t *b, const char *fmt, ...)
 void throng__buf_free(throng__buf_t *b);
 
 #define THRONG__BLOCK_SIZES 2 /* the block sizes a pool keeps */
+/* The most free buffers, and free blocks of each size, a pool keeps: what
+ * comes back beyond is freed, so that a burst (thousands of clients
+ * connecting at once, each with its request waiting for a turn) does not
+ * stay resident once it is over. */
+#define THRONG__POOL_KEEP 256
 
 typedef struct throng__bufpool {
     throng__buf_t *free;
+    unsigned nfree;
     size_t keep_cap; /* buffers grown past this are shrunk when returned */
     struct {
         size_t size; /* 0: unused yet */
         void *free;  /* blocks of that size, linked through their first bytes */
+        unsigned nfree;
     } blocks[THRONG__BLOCK_SIZES];
+    size_t released; /* bytes freed beyond the pool's keep since the last trim */
 } throng__bufpool_t;
 
 void throng__bufpool_init(throng__bufpool_t *p);
@@ -51,6 +59,11 @@ void throng__bufpool_put(throng__bufpool_t *p, throng__buf_t *b);
 void *throng__bufpool_block(throng__bufpool_t *p, size_t size);
 /* Gives a block of size bytes back (NULL: nothing). */
 void throng__bufpool_block_put(throng__bufpool_t *p, void *block, size_t size);
+/* Hands the memory freed beyond the pool's keep back to the system (the
+ * C library keeps freed memory otherwise) once there is enough of it to
+ * be worth a trim: a burst's buffers leave the process's resident memory.
+ * Cheap when there is nothing to do; for a once-a-second timer. */
+void throng__bufpool_trim(throng__bufpool_t *p);
 /* Frees every pooled buffer and block; those lent out are their holders'. */
 void throng__bufpool_destroy(throng__bufpool_t *p);
 
