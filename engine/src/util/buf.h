@@ -62,7 +62,8 @@ void throng__bufpool_block_put(throng__bufpool_t *p, void *block, size_t size);
 /* Hands the memory freed beyond the pool's keep back to the system (the
  * C library keeps freed memory otherwise) once there is enough of it to
  * be worth a trim: a burst's buffers leave the process's resident memory.
- * Cheap when there is nothing to do; for a once-a-second timer. */
+ * Cheap when there is nothing to do; for a timer that ticks a few times
+ * a second. */
 void throng__bufpool_trim(throng__bufpool_t *p);
 /* Frees every pooled buffer and block; those lent out are their holders'. */
 void throng__bufpool_destroy(throng__bufpool_t *p);
