@@ -37,6 +37,8 @@ static uint64_t ms_of(double seconds)
 static void on_tcp_closed(uv_handle_t *h)
 {
     throng__conn_t *c = h->data;
+    throng__bufpool_block_put(c->pool, h, sizeof *c->tcp); /* libuv is done with it */
+    c->tcp = NULL;
     c->tcp_open = c->tcp_closing = 0;
     if (c->tls) throng__tls_end(c->tls); /* the kept session stays for the next handshake */
     if (c->connect_when_closed) {
@@ -51,7 +53,7 @@ static void close_tcp(throng__conn_t *c)
     if (c->tcp_open && !c->tcp_closing) {
         THRONG__DEBUG(c->host, c->client, "closing the connection to %s", c->address->authority);
         c->tcp_closing = 1;
-        uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+        uv_close((uv_handle_t *)c->tcp, on_tcp_closed);
     }
     if (c->ex) throng__http_response_release(&c->ex->res);
 }
@@ -201,7 +203,7 @@ static void complete(throng__conn_t *c, int keep_alive)
         THRONG__DEBUG(c->host, c->client, "closing the connection to %s (no keep-alive)",
                       c->address->authority);
         c->tcp_closing = 1;
-        uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+        uv_close((uv_handle_t *)c->tcp, on_tcp_closed);
     }
     c->on_done(c, x, THRONG__CONN_OK, NULL);
 }
@@ -240,7 +242,7 @@ static void on_written(uv_write_t *req, int status)
 static int write_out(throng__conn_t *c)
 {
     uv_buf_t ub = uv_buf_init(c->out->data, (unsigned)c->out->len);
-    int n = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+    int n = uv_try_write((uv_stream_t *)c->tcp, &ub, 1);
     if (n == UV_EAGAIN) n = 0;
     if (n < 0) return n;
     if ((size_t)n == c->out->len) return 0;
@@ -250,7 +252,7 @@ static int write_out(throng__conn_t *c)
     memcpy(q->data, c->out->data + n, rest);
     ub = uv_buf_init(q->data, (unsigned)rest);
     q->req.data = c;
-    int rc = uv_write(&q->req, (uv_stream_t *)&c->tcp, &ub, 1, on_written);
+    int rc = uv_write(&q->req, (uv_stream_t *)c->tcp, &ub, 1, on_written);
     if (rc < 0) free(q);
     return rc;
 }
@@ -273,7 +275,7 @@ static int tls_flush(throng__conn_t *c)
     size_t n = throng__tls_output(c->tls, &data);
     if (n == 0) return 0;
     uv_buf_t ub = uv_buf_init((char *)data, (unsigned)n);
-    int w = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+    int w = uv_try_write((uv_stream_t *)c->tcp, &ub, 1);
     if (w == UV_EAGAIN) w = 0;
     if (w >= 0 && (size_t)w < n) {
         size_t rest = n - (size_t)w;
@@ -284,7 +286,7 @@ static int tls_flush(throng__conn_t *c)
             memcpy(q->data, data + w, rest);
             q->req.data = c;
             ub = uv_buf_init(q->data, (unsigned)rest);
-            w = uv_write(&q->req, (uv_stream_t *)&c->tcp, &ub, 1, on_tls_written);
+            w = uv_write(&q->req, (uv_stream_t *)c->tcp, &ub, 1, on_tls_written);
             if (w < 0) free(q);
         }
     }
@@ -528,9 +530,9 @@ static void log_connected(throng__conn_t *c)
     struct sockaddr_storage local, remote;
     int llen = sizeof local, rlen = sizeof remote;
     char ltext[64] = "?", rtext[64] = "?";
-    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &llen) == 0)
+    if (uv_tcp_getsockname(c->tcp, (struct sockaddr *)&local, &llen) == 0)
         throng__sockaddr_text((struct sockaddr *)&local, ltext, sizeof ltext);
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&remote, &rlen) == 0)
+    if (uv_tcp_getpeername(c->tcp, (struct sockaddr *)&remote, &rlen) == 0)
         throng__sockaddr_text((struct sockaddr *)&remote, rtext, sizeof rtext);
     THRONG__DEBUG(c->host, c->client, "connected from %s to %s in %.0fus", ltext, rtext,
                   (double)(uv_hrtime() - c->ex->started) * 1e-3);
@@ -550,8 +552,8 @@ static void on_connect(uv_connect_t *req, int status)
     attempt_over(c);
     throng__exchange_connected(c->x, uv_hrtime() - c->ex->started);
     if (THRONG_LOG_DEBUG <= c->host->log_level) log_connected(c);
-    uv_tcp_nodelay(&c->tcp, 1);
-    int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    uv_tcp_nodelay(c->tcp, 1);
+    int rc = uv_read_start((uv_stream_t *)c->tcp, on_alloc, on_read);
     if (rc < 0) {
         fail(c, THRONG_FAULT_NOT_CONNECTED, "reading from %s: %s", c->address->authority,
              uv_strerror(rc));
@@ -590,9 +592,9 @@ static int bind_source(throng__conn_t *c)
         int on = 1; /* without it (an old kernel) the bind takes a port itself */
         (void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
 #endif
-        if ((rc = uv_tcp_open(&c->tcp, fd)) < 0) close(fd); /* else the handle owns it */
+        if ((rc = uv_tcp_open(c->tcp, fd)) < 0) close(fd); /* else the handle owns it */
     }
-    if (rc == 0) rc = uv_tcp_bind(&c->tcp, (const struct sockaddr *)&ss, 0);
+    if (rc == 0) rc = uv_tcp_bind(c->tcp, (const struct sockaddr *)&ss, 0);
     if (rc < 0) {
         fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: bind to source %s: %s (%s)",
              c->address->authority, text, uv_strerror(rc), uv_err_name(rc));
@@ -614,8 +616,13 @@ static void attempt(throng__conn_t *c)
     }
     c->ex->started = uv_hrtime();
     THRONG__DEBUG(h, c->client, "connecting to %s", c->address->authority);
-    uv_tcp_init(h->loop, &c->tcp);
-    c->tcp.data = c;
+    if (!(c->tcp = throng__bufpool_block(pool_of(c), sizeof *c->tcp))) {
+        fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: out of memory for a socket",
+             c->address->authority);
+        return;
+    }
+    uv_tcp_init(h->loop, c->tcp);
+    c->tcp->data = c;
     c->tcp_open = 1;
     if (h->set->sources.count && bind_source(c) != 0) return; /* before it takes a slot */
     if (q->limit) {
@@ -626,7 +633,7 @@ static void attempt(throng__conn_t *c)
     int rc = UV_ENOMEM;
     if (req) {
         req->data = c;
-        rc = uv_tcp_connect(req, &c->tcp, (const struct sockaddr *)&c->address->sa, on_connect);
+        rc = uv_tcp_connect(req, c->tcp, (const struct sockaddr *)&c->address->sa, on_connect);
         if (rc < 0) throng__bufpool_block_put(pool_of(c), req, sizeof *req);
     }
     if (rc < 0) {

@@ -64,13 +64,14 @@ struct throng__conn {
     void *owner; /* the client; conn->owner for the callback */
     throng__conn_state_t state;
 
-    /* The tcp handle is re-initialised per connection, only after the
-     * previous one's close callback ran; the timer lives as long as the conn. */
+    /* The tcp handle is lent by the thread's pool per connection, from the
+     * connect attempt until its close callback ran (a closed conn holds
+     * none); the timer lives as long as the conn. */
     unsigned tcp_open : 1, tcp_closing : 1, connect_when_closed : 1, head : 1;
     unsigned queued : 1;     /* waiting in connects for a connect attempt */
     unsigned attempting : 1; /* its connect attempt counts in connects->in_flight */
     unsigned body : 2;       /* a throng__body_use_t: what the owner needs of the body */
-    uv_tcp_t tcp;
+    uv_tcp_t *tcp;
     uv_timer_t timer;
     throng__connects_t *connects;          /* the host's bound on connect attempts */
     throng__conn_t *wait_prev, *wait_next; /* its neighbours while queued */

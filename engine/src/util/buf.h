@@ -4,8 +4,8 @@
  * written or a response is arriving and gives it back once it has been
  * sent or handled, so idle connections hold no buffer and a steady run
  * allocates nothing per request. The pool also keeps blocks of a few fixed
- * sizes (a connection's working state during an exchange, its connect
- * request), lent the same way. */
+ * sizes (a connection's working state during an exchange, its socket
+ * handle, its connect request), lent the same way. */
 #ifndef THRONG_BUF_H
 #define THRONG_BUF_H
 
@@ -29,7 +29,7 @@ int throng__buf_printf(throng__buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void throng__buf_free(throng__buf_t *b);
 
-#define THRONG__BLOCK_SIZES 2 /* the block sizes a pool keeps */
+#define THRONG__BLOCK_SIZES 4 /* the block sizes a pool keeps */
 /* The most free buffers, and free blocks of each size, a pool keeps: what
  * comes back beyond is freed, so that a burst (thousands of clients
  * connecting at once, each with its request waiting for a turn) does not
