@@ -219,19 +219,21 @@ static void on_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const
     o->calls++;
     o->kind = kind;
     snprintf(o->msg, sizeof o->msg, "%s", msg ? msg : "");
-    o->held = conn->res.buf ? conn->res.buf->len : 0;
+    /* A faulted exchange's state is back in the pool: no response. */
+    const throng__http_response_t *res = conn->ex ? throng__conn_res(conn) : NULL;
+    o->held = res && res->buf ? res->buf->len : 0;
     o->charged = host.budget.used;
-    o->body_bytes = conn->res.body_bytes;
+    o->body_bytes = res ? res->body_bytes : 0;
     if (kind == THRONG__CONN_OK) {
         o->shaped = throng__conn_shape(conn, &o->shape);
         size_t len;
-        const char *body = throng__http_response_body(&conn->res, &len);
+        const char *body = throng__http_response_body(res, &len);
         snprintf(o->body, sizeof o->body, "%.*s", (int)len, body);
-        o->status = conn->res.status;
-        throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
-        if (!o->keep) throng__http_response_release(&conn->res);
+        o->status = res->status;
+        throng__exchange_answered(x, res->status, conn->ex->latency, conn->ex->ttfb);
+        if (!o->keep) throng__conn_done(conn);
     } else {
-        o->buffered = conn->res.buf != NULL;
+        o->buffered = res && res->buf != NULL;
         throng__exchange_faulted(x, (throng_fault_t)kind, msg);
     }
 }
@@ -265,7 +267,7 @@ static void exchange_with(const throng__address_t *address, double timeout, outc
     memset(o, 0, sizeof *o);
     throng__conn_init(&conn, &host, address, on_done, o, 1);
     const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
-    throng__buf_append(&conn.out, req, sizeof req - 1);
+    throng__buf_append(throng__conn_out(&conn), req, sizeof req - 1);
     CHECK_INT(throng__exchange_begin(&x, &host.ledger, "GET /", 5), 0);
     throng__conn_send(&conn, &x, timeout, 0, body_use, "GET /", 5);
     run_until_done(o);
@@ -491,8 +493,8 @@ static void test_budget(void)
     const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
     throng__conn_init(&first, &host, &a, on_done, &o1, 1);
     throng__conn_init(&second, &host, &a, on_done, &o2, 2);
-    throng__buf_append(&first.out, req, sizeof req - 1);
-    throng__buf_append(&second.out, req, sizeof req - 1);
+    throng__buf_append(throng__conn_out(&first), req, sizeof req - 1);
+    throng__buf_append(throng__conn_out(&second), req, sizeof req - 1);
     throng__exchange_begin(&x1, &host.ledger, "GET /", 5);
     throng__conn_send(&first, &x1, 2, 0, THRONG__BODY_KEEP, "GET /", 5);
     run_until_done(&o1);
@@ -503,7 +505,7 @@ static void test_budget(void)
     run_until_done(&o2);
     CHECK_INT(o2.kind, THRONG_FAULT_HTTP_ERROR);
     CHECK(strstr(o2.msg, "buffer_budget") != NULL);
-    throng__http_response_release(&first.res);
+    throng__conn_done(&first);
     CHECK_INT(host.budget.used, 0);
     throng__conn_stop(&first);
     throng__conn_stop(&second);
@@ -544,7 +546,7 @@ static void test_close_hands_back(void)
     outcome_t o = {0};
     throng__conn_init(&conn, &host, &a, on_done, &o, 1);
     const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
-    throng__buf_append(&conn.out, req, sizeof req - 1);
+    throng__buf_append(throng__conn_out(&conn), req, sizeof req - 1);
     throng__exchange_begin(&x, &host.ledger, "GET /", 5);
     throng__conn_send(&conn, &x, 5, 0, THRONG__BODY_KEEP, "GET /", 5);
     for (int i = 0; i < 20; i++)

@@ -120,8 +120,9 @@ static void on_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const
     snprintf(o->msg, sizeof o->msg, "%s", msg ? msg : "");
     if (host.connects.in_flight > most_seen) most_seen = host.connects.in_flight;
     if (kind == THRONG__CONN_OK) {
-        throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
-        throng__http_response_release(&conn->res);
+        throng__exchange_answered(x, throng__conn_res(conn)->status, conn->ex->latency,
+                                  conn->ex->ttfb);
+        throng__conn_done(conn);
     } else {
         throng__exchange_faulted(x, (throng_fault_t)kind, msg);
     }
@@ -157,7 +158,7 @@ static void send_all(const throng__address_t *a, int n)
         memset(&outs[i], 0, sizeof outs[i]);
         memset(&xs[i], 0, sizeof xs[i]);
         throng__conn_init(&conns[i], &host, a, on_done, &outs[i], (uint64_t)i + 1);
-        throng__buf_append(&conns[i].out, req, sizeof req - 1);
+        throng__buf_append(throng__conn_out(&conns[i]), req, sizeof req - 1);
         CHECK_INT(throng__exchange_begin(&xs[i], &host.ledger, "GET /", 5), 0);
         throng__conn_send(&conns[i], &xs[i], 2, 0, THRONG__BODY_KEEP, "GET /", 5);
         CHECK(host.connects.in_flight <= host.connects.limit);
@@ -304,7 +305,8 @@ static void test_port_search(void)
         struct sockaddr_in sa;
         int len = sizeof sa;
         CHECK_INT(outs[i].kind, THRONG__CONN_OK);
-        CHECK_INT(uv_tcp_getsockname(&conns[i].tcp, (struct sockaddr *)&sa, &len), 0);
+        CHECK(conns[i].tcp != NULL); /* kept alive: it still holds its socket */
+        CHECK_INT(uv_tcp_getsockname(conns[i].tcp, (struct sockaddr *)&sa, &len), 0);
         odd += ntohs(sa.sin_port) & 1;
     }
     if (getenv("SHOW")) fprintf(stderr, "  %d of %d local ports odd\n", odd, NPORTS);

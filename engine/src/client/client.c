@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "client/client.h"
+#include "util/error.h"
 #include "util/rng.h"
 
 static void send_next(throng__client_t *c);
@@ -70,7 +71,7 @@ static void park(throng__client_t *c)
 /* Exchanges answered in the session so far. */
 static unsigned answered(const throng__client_t *c)
 {
-    return c->session_style ? c->s.answered : c->exchanges;
+    return c->session_style ? c->s->answered : c->exchanges;
 }
 
 /* The session is over: its exchanges are settled (none is open in the
@@ -79,7 +80,7 @@ static void session_over(throng__client_t *c, int fault, const char *msg)
 {
     throng__host_t *h = c->host;
     if (c->session_style)
-        throng__session_end(&c->s);
+        throng__session_end(c->s);
     else
         throng__lane_settle(&c->lane, 0);
     throng__session_info_t info = {answered(c), (double)(uv_hrtime() - c->session_start) * 1e-9,
@@ -95,7 +96,7 @@ static void finish(throng__client_t *c)
 {
     if (c->state == THRONG__CLIENT_DONE) return; /* told already, or stopped */
     if (c->session_style)
-        throng__session_end(&c->s);
+        throng__session_end(c->s);
     else
         throng__lane_settle(&c->lane, 0);
     uv_timer_stop(&c->timer);
@@ -186,9 +187,16 @@ static void send_next(throng__client_t *c)
         finish(c);
         return;
     }
-    lane->conn.out.len = 0;
+    throng__buf_t *out = throng__conn_out(&lane->conn);
+    if (!out) {
+        snprintf(h->msg, sizeof h->msg, "out of memory for a request");
+        throng__ledger_fault(&h->ledger, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+        fault(c, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+        return;
+    }
+    out->len = 0;
     throng__request_out_t req = {.ctx = h->persona->ctx,
-                                 .out = &lane->conn.out,
+                                 .out = out,
                                  .json = &h->json,
                                  .authority = lane->conn.address->authority};
     switch (throng__persona_request(h->persona, c->self, &c->who, &req, h->msg, sizeof h->msg)) {
@@ -236,14 +244,15 @@ static throng__hook_t judge(throng__client_t *c, throng__conn_t *conn, throng_fa
 {
     throng__host_t *h = c->host;
     throng__lua_response_t *r = h->persona->res;
-    r->status = conn->res.status;
-    r->latency = (double)conn->latency * 1e-9;
-    r->body = throng__http_response_body(&conn->res, &r->body_len);
-    r->headers = throng__http_response_headers(&conn->res, &r->headers_len);
+    const throng__http_response_t *res = throng__conn_res(conn);
+    r->status = res->status;
+    r->latency = (double)conn->ex->latency * 1e-9;
+    r->body = throng__http_response_body(res, &r->body_len);
+    r->headers = throng__http_response_headers(res, &r->headers_len);
     r->shaped = throng__conn_shape(conn, &r->shape);
     throng__hook_t verdict =
         throng__persona_response(h->persona, c->self, &c->who, kind, h->msg, sizeof h->msg);
-    throng__http_response_release(&conn->res);
+    throng__conn_done(conn); /* the response, and the conn's exchange state, go back */
     return verdict;
 }
 
@@ -258,9 +267,9 @@ static void on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind, c
         fault(c, (throng_fault_t)kind, msg);
         return;
     }
-    throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
+    throng__exchange_answered(x, throng__conn_res(conn)->status, conn->ex->latency, conn->ex->ttfb);
     c->exchanges++;
-    h->report(h, THRONG__CLIENT_ANSWER, &conn->res);
+    h->report(h, THRONG__CLIENT_ANSWER, throng__conn_res(conn));
     throng_fault_t verdict_kind = THRONG_FAULT_INVALID;
     throng__hook_t verdict = judge(c, conn, &verdict_kind);
     THRONG__DEBUG(h, c->who.id, "response judged: %s%s%s",
@@ -310,7 +319,7 @@ static void start_session(throng__client_t *c)
     c->session_start = uv_hrtime();
     c->state = THRONG__CLIENT_BUSY;
     if (c->session_style)
-        throng__session_start(&c->s);
+        throng__session_start(c->s);
     else
         send_next(c);
 }
@@ -326,17 +335,23 @@ int throng__client_init(throng__client_t *c, throng__host_t *host, uint64_t id, 
     c->session_style = throng__persona_session_style(host->persona);
     uv_timer_init(host->loop, &c->timer);
     c->timer.data = c;
+    if (c->session_style && !(c->s = calloc(1, sizeof *c->s))) {
+        c->session_style = 0; /* its handles as in the request style: stop and free work */
+        throng__conn_init(&c->lane.conn, host, &host->set->address, on_exchange, c, id);
+        return throng__fail(err, THRONG_ENOMEM, "out of memory for client %llu",
+                            (unsigned long long)id);
+    }
     if (c->session_style) {
         throng__conn_init(&c->lane.conn, host, &host->set->address, throng__session_on_exchange,
-                          &c->s, id);
-        throng__session_init(&c->s, host, &c->who, LUA_NOREF, &c->lane, on_session_end, c);
+                          c->s, id);
+        throng__session_init(c->s, host, &c->who, LUA_NOREF, &c->lane, on_session_end, c);
     } else {
         throng__conn_init(&c->lane.conn, host, &host->set->address, on_exchange, c, id);
     }
     throng__rng_seed(&c->who.rng, seed);
     THRONG__DEBUG(host, id, "created");
     int rc = throng__persona_instance(host->persona, &c->who, &c->self, err);
-    c->s.self = c->self;
+    if (c->s) c->s->self = c->self;
     return rc;
 }
 
@@ -352,7 +367,7 @@ void throng__client_arrive(throng__client_t *c, uint64_t intended_ns)
         c->state = THRONG__CLIENT_BUSY;
         send_next(c);
     } else {
-        c->s.intended_ns = intended_ns;
+        if (c->s) c->s->intended_ns = intended_ns;
         start_session(c);
     }
 }
@@ -392,7 +407,7 @@ void throng__client_stop(throng__client_t *c, throng_ending_t reason)
 {
     int aborted = reason == THRONG_END_STOPPED;
     if (uv_is_closing((uv_handle_t *)&c->timer)) return; /* stopped already */
-    if (c->session_style) throng__session_stop(&c->s, aborted);
+    if (c->session_style) throng__session_stop(c->s, aborted);
     throng__lane_settle(&c->lane, aborted);
     throng__conn_stop(&c->lane.conn);
     if (c->state != THRONG__CLIENT_GONE) c->state = THRONG__CLIENT_DONE;
@@ -402,5 +417,7 @@ void throng__client_stop(throng__client_t *c, throng_ending_t reason)
 void throng__client_free(throng__client_t *c)
 {
     throng__conn_free(&c->lane.conn);
-    throng__session_free(&c->s);
+    if (c->s) throng__session_free(c->s);
+    free(c->s);
+    c->s = NULL;
 }

@@ -48,7 +48,7 @@ typedef struct throng__client {
     int retire;             /* closed model's ramp down: leave when this exchange ends */
     uint64_t intended;      /* open model: the arrival's intended time, for the next
                                exchange begun (uv_hrtime(); 0: none) */
-    throng__session_t s;    /* the session style's side */
+    throng__session_t *s;   /* the session style's side (NULL in the request style) */
 } throng__client_t;
 
 /* Prepares a client on host's loop, seeds its generator and makes its

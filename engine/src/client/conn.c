@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "client/conn.h"
+#include "stats/stats.h"
 
 static void connect_now(throng__conn_t *c);
 static void write_request(throng__conn_t *c);
@@ -36,8 +37,10 @@ static uint64_t ms_of(double seconds)
 static void on_tcp_closed(uv_handle_t *h)
 {
     throng__conn_t *c = h->data;
+    throng__bufpool_block_put(c->pool, h, sizeof *c->tcp); /* libuv is done with it */
+    c->tcp = NULL;
     c->tcp_open = c->tcp_closing = 0;
-    throng__tls_end(&c->tls); /* the kept session stays for the next handshake */
+    if (c->tls) throng__tls_end(c->tls); /* the kept session stays for the next handshake */
     if (c->connect_when_closed) {
         c->connect_when_closed = 0;
         connect_now(c);
@@ -50,9 +53,57 @@ static void close_tcp(throng__conn_t *c)
     if (c->tcp_open && !c->tcp_closing) {
         THRONG__DEBUG(c->host, c->client, "closing the connection to %s", c->address->authority);
         c->tcp_closing = 1;
-        uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+        uv_close((uv_handle_t *)c->tcp, on_tcp_closed);
     }
-    throng__http_response_release(&c->res);
+    if (c->ex) throng__http_response_release(&c->ex->res);
+}
+
+/* ------------------------------------------ state lent while under way */
+
+static throng__bufpool_t *pool_of(const throng__conn_t *c)
+{
+    return c->pool;
+}
+
+/* Gives the request buffer back to the thread's pool. */
+static void put_out(throng__conn_t *c)
+{
+    throng__bufpool_put(pool_of(c), c->out);
+    c->out = NULL;
+}
+
+/* Gives the exchange state back (its response's buffer and budget first). */
+static void put_ex(throng__conn_t *c)
+{
+    if (!c->ex) return;
+    throng__http_response_release(&c->ex->res);
+    throng__bufpool_block_put(pool_of(c), c->ex, sizeof *c->ex);
+    c->ex = NULL;
+}
+
+/* The exchange state for a send: the one still attached (its owner did
+ * not say it was done), or one from the pool. NULL when memory runs out. */
+static throng__conn_ex_t *take_ex(throng__conn_t *c)
+{
+    if (c->ex) return c->ex;
+    throng__conn_ex_t *ex = throng__bufpool_block(pool_of(c), sizeof *ex);
+    if (!ex) return NULL;
+    memset(ex, 0, sizeof *ex);
+    throng__http_response_init(&ex->res, pool_of(c));
+    if (c->host->set->max_body) ex->res.max_body = c->host->set->max_body;
+    ex->res.budget = c->budget;
+    return c->ex = ex;
+}
+
+throng__buf_t *throng__conn_out(throng__conn_t *c)
+{
+    if (!c->out) c->out = throng__bufpool_get(pool_of(c));
+    return c->out;
+}
+
+void throng__conn_done(throng__conn_t *c)
+{
+    if (c->state == THRONG__CONN_IDLE) put_ex(c);
 }
 
 /* ------------------------------------------- the bound on connect attempts */
@@ -132,25 +183,27 @@ static void fail(throng__conn_t *c, throng_fault_t kind, const char *fmt, ...)
     va_end(ap);
     throng__exchange_t *x = release(c);
     close_tcp(c);
+    put_ex(c);
+    put_out(c);
     c->on_done(c, x, (int)kind, msg);
 }
 
-/* Ends the exchange with a complete response in c->res. */
+/* Ends the exchange with a complete response in c->ex->res. */
 static void complete(throng__conn_t *c, int keep_alive)
 {
-    c->latency = uv_hrtime() - c->started;
+    c->ex->latency = uv_hrtime() - c->ex->started;
     throng__exchange_t *x = release(c);
-    if (c->body == THRONG__BODY_SHAPE) c->shape_rc = throng__shape_end(&c->shape);
+    if (c->body == THRONG__BODY_SHAPE) c->ex->shape_rc = throng__shape_end(&c->ex->shape);
     THRONG__DEBUG(c->host, c->client, "response received: status %d, %llu bytes%s, %.3fms",
-                  c->res.status, (unsigned long long)c->res.body_bytes,
+                  c->ex->res.status, (unsigned long long)c->ex->res.body_bytes,
                   c->body == THRONG__BODY_KEEP ? "" : " (streamed, not kept)",
-                  (double)c->latency * 1e-6);
+                  (double)c->ex->latency * 1e-6);
     if (!keep_alive && c->tcp_open && !c->tcp_closing) {
         /* Close the socket but keep the response for the owner. */
         THRONG__DEBUG(c->host, c->client, "closing the connection to %s (no keep-alive)",
                       c->address->authority);
         c->tcp_closing = 1;
-        uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+        uv_close((uv_handle_t *)c->tcp, on_tcp_closed);
     }
     c->on_done(c, x, THRONG__CONN_OK, NULL);
 }
@@ -168,11 +221,18 @@ static void on_timer(uv_timer_t *t)
         fail(c, THRONG_FAULT_TIMED_OUT, "no complete response within %gs", c->timeout);
 }
 
+/* Bytes a full socket left over, queued with a write request of their
+ * own (rare): a plain request's rest, or TLS's ciphertext, which may have
+ * several flights out at once. */
+typedef struct queued_write {
+    uv_write_t req;
+    char data[];
+} queued_write_t;
+
 static void on_written(uv_write_t *req, int status)
 {
     throng__conn_t *c = req->data;
-    free(c->pending);
-    c->pending = NULL;
+    free(req); /* the first member of its queued_write_t */
     if (status < 0 && status != UV_ECANCELED && c->state == THRONG__CONN_WAITING)
         fail(c, THRONG_FAULT_ABANDONED, "sending the request failed: %s", uv_strerror(status));
 }
@@ -181,30 +241,26 @@ static void on_written(uv_write_t *req, int status)
  * copied and queued. */
 static int write_out(throng__conn_t *c)
 {
-    uv_buf_t ub = uv_buf_init(c->out.data, (unsigned)c->out.len);
-    int n = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+    uv_buf_t ub = uv_buf_init(c->out->data, (unsigned)c->out->len);
+    int n = uv_try_write((uv_stream_t *)c->tcp, &ub, 1);
     if (n == UV_EAGAIN) n = 0;
     if (n < 0) return n;
-    if ((size_t)n == c->out.len) return 0;
-    size_t rest = c->out.len - (size_t)n;
-    if (!(c->pending = malloc(rest))) return UV_ENOMEM;
-    memcpy(c->pending, c->out.data + n, rest);
-    ub = uv_buf_init(c->pending, (unsigned)rest);
-    c->write_req.data = c;
-    return uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &ub, 1, on_written);
+    if ((size_t)n == c->out->len) return 0;
+    size_t rest = c->out->len - (size_t)n;
+    queued_write_t *q = malloc(sizeof *q + rest);
+    if (!q) return UV_ENOMEM;
+    memcpy(q->data, c->out->data + n, rest);
+    ub = uv_buf_init(q->data, (unsigned)rest);
+    q->req.data = c;
+    int rc = uv_write(&q->req, (uv_stream_t *)c->tcp, &ub, 1, on_written);
+    if (rc < 0) free(q);
+    return rc;
 }
-
-/* Ciphertext a full socket left over, queued with a request of its own:
- * TLS may have several flights out at once, unlike a plain request. */
-typedef struct tls_write {
-    uv_write_t req;
-    char data[];
-} tls_write_t;
 
 static void on_tls_written(uv_write_t *req, int status)
 {
     throng__conn_t *c = req->data;
-    free(req); /* the first member of its tls_write_t */
+    free(req); /* the first member of its queued_write_t */
     if (status < 0 && status != UV_ECANCELED && c->state != THRONG__CONN_IDLE)
         fail(c, c->state == THRONG__CONN_HANDSHAKE ? THRONG_FAULT_TLS : THRONG_FAULT_ABANDONED,
              "sending to %s failed: %s", c->address->authority, uv_strerror(status));
@@ -216,25 +272,25 @@ static void on_tls_written(uv_write_t *req, int status)
 static int tls_flush(throng__conn_t *c)
 {
     const char *data;
-    size_t n = throng__tls_output(&c->tls, &data);
+    size_t n = throng__tls_output(c->tls, &data);
     if (n == 0) return 0;
     uv_buf_t ub = uv_buf_init((char *)data, (unsigned)n);
-    int w = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+    int w = uv_try_write((uv_stream_t *)c->tcp, &ub, 1);
     if (w == UV_EAGAIN) w = 0;
     if (w >= 0 && (size_t)w < n) {
         size_t rest = n - (size_t)w;
-        tls_write_t *q = malloc(sizeof *q + rest);
+        queued_write_t *q = malloc(sizeof *q + rest);
         if (!q) {
             w = UV_ENOMEM;
         } else {
             memcpy(q->data, data + w, rest);
             q->req.data = c;
             ub = uv_buf_init(q->data, (unsigned)rest);
-            w = uv_write(&q->req, (uv_stream_t *)&c->tcp, &ub, 1, on_tls_written);
+            w = uv_write(&q->req, (uv_stream_t *)c->tcp, &ub, 1, on_tls_written);
             if (w < 0) free(q);
         }
     }
-    throng__tls_sent(&c->tls, n);
+    throng__tls_sent(c->tls, n);
     return w < 0 ? w : 0;
 }
 
@@ -242,10 +298,11 @@ static int tls_flush(throng__conn_t *c)
  * request goes out. */
 static void handshake_step(throng__conn_t *c)
 {
-    int rc = throng__tls_handshake(&c->tls);
+    int rc = throng__tls_handshake(c->tls);
     int w = tls_flush(c); /* an alert too, when it failed */
     if (rc < 0) {
-        fail(c, THRONG_FAULT_TLS, "TLS handshake with %s: %s", c->address->authority, c->tls.error);
+        fail(c, THRONG_FAULT_TLS, "TLS handshake with %s: %s", c->address->authority,
+             c->tls->error);
         return;
     }
     if (w < 0) {
@@ -254,12 +311,12 @@ static void handshake_step(throng__conn_t *c)
         return;
     }
     if (rc == 0) return;
-    uint64_t took = uv_hrtime() - c->tls_started;
+    uint64_t took = uv_hrtime() - c->ex->tls_started;
     uv_timer_stop(&c->timer);
-    throng__exchange_tls(c->x, took, c->tls.resumed);
+    throng__exchange_tls(c->x, took, c->tls->resumed);
     THRONG__DEBUG(c->host, c->client, "TLS handshake with %s done in %.0fus%s",
                   c->address->authority, (double)took * 1e-3,
-                  c->tls.resumed ? " (session resumed)" : "");
+                  c->tls->resumed ? " (session resumed)" : "");
     write_request(c);
 }
 
@@ -268,13 +325,17 @@ static void start_tls(throng__conn_t *c)
 {
     const throng__host_t *h = c->host;
     c->state = THRONG__CONN_HANDSHAKE;
-    c->tls_started = uv_hrtime();
+    c->ex->tls_started = uv_hrtime();
     if (!h->set->tls) {
         fail(c, THRONG_FAULT_TLS, "TLS with %s: no TLS context", c->address->authority);
         return;
     }
-    if (throng__tls_begin(&c->tls, h->set->tls, c->address->host, c->address) != 0) {
-        fail(c, THRONG_FAULT_TLS, "TLS with %s: %s", c->address->authority, c->tls.error);
+    if (!c->tls && !(c->tls = calloc(1, sizeof *c->tls))) {
+        fail(c, THRONG_FAULT_TLS, "TLS with %s: out of memory", c->address->authority);
+        return;
+    }
+    if (throng__tls_begin(c->tls, h->set->tls, c->address->host, c->address) != 0) {
+        fail(c, THRONG_FAULT_TLS, "TLS with %s: %s", c->address->authority, c->tls->error);
         return;
     }
     uv_timer_start(&c->timer, on_timer, ms_of(h->set->connect_timeout), 0);
@@ -291,20 +352,25 @@ static void shape_piece(void *data, const char *at, size_t n)
 static void write_request(throng__conn_t *c)
 {
     const throng__host_t *h = c->host;
-    throng__http_response_reset(&c->res, c->head);
+    if (!take_ex(c)) {
+        fail(c, THRONG_FAULT_ABANDONED, "out of memory for the exchange");
+        return;
+    }
+    c->ex->shape_rc = -1;
+    throng__http_response_reset(&c->ex->res, c->head);
     if (c->body == THRONG__BODY_SHAPE) {
-        throng__shape_begin(&c->shape);
-        throng__http_response_stream(&c->res, shape_piece, &c->shape);
+        throng__shape_begin(&c->ex->shape);
+        throng__http_response_stream(&c->ex->res, shape_piece, &c->ex->shape);
     } else if (c->body == THRONG__BODY_DISCARD) {
-        throng__http_response_stream(&c->res, NULL, NULL);
+        throng__http_response_stream(&c->ex->res, NULL, NULL);
     }
     c->state = THRONG__CONN_WAITING;
-    c->started = uv_hrtime();
-    c->x->sent_ns = c->started; /* the exchange's service time starts here */
-    c->ttfb = 0;
-    throng__exchange_bytes(c->x, c->out.len, 0);
-    if (c->address->tls && throng__tls_write(&c->tls, c->out.data, c->out.len) != 0) {
-        fail(c, THRONG_FAULT_TLS, "encrypting the request failed: %s", c->tls.error);
+    c->ex->started = uv_hrtime();
+    c->x->sent_ns = c->ex->started; /* the exchange's service time starts here */
+    c->ex->ttfb = 0;
+    throng__exchange_bytes(c->x, c->out->len, 0);
+    if (c->address->tls && throng__tls_write(c->tls, c->out->data, c->out->len) != 0) {
+        fail(c, THRONG_FAULT_TLS, "encrypting the request failed: %s", c->tls->error);
         return;
     }
     int rc = c->address->tls ? tls_flush(c) : write_out(c);
@@ -315,14 +381,16 @@ static void write_request(throng__conn_t *c)
     uv_timer_start(&c->timer, on_timer, ms_of(c->timeout), 0);
     if (THRONG_LOG_DEBUG <= h->log_level) {
         /* The request line without its " HTTP/1.1". */
-        const char *line = c->out.data, *eol = memchr(line, '\r', c->out.len);
+        const char *line = c->out->data, *eol = memchr(line, '\r', c->out->len);
         int n = eol ? (int)(eol - line) : 0;
         while (n > 0 && line[n - 1] != ' ')
             n--;
         if (n > 0) n--;
+        const throng__stats_t *st = c->x->ledger->stats;
         THRONG__DEBUG(h, c->client, "request sent: %.*s (name %s, %zu bytes, timeout %gs)", n, line,
-                      c->name, c->out.len, c->timeout);
+                      c->x->name >= 0 ? st->names[c->x->name]->name : "", c->out->len, c->timeout);
     }
+    put_out(c); /* the socket, the queued write or TLS has what it needs */
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -347,8 +415,8 @@ static void on_read_end(throng__conn_t *c, ssize_t err)
         return;
     }
     if (err == UV_EOF) {
-        int rc = throng__http_response_eof(&c->res);
-        if (rc == 1 && c->address->tls && !throng__tls_close_notified(&c->tls)) {
+        int rc = throng__http_response_eof(&c->ex->res);
+        if (rc == 1 && c->address->tls && !throng__tls_close_notified(c->tls)) {
             /* A body delimited by the connection's end is whole only if
              * TLS says the stream ended: a bare TCP close may cut it. */
             fail(c, THRONG_FAULT_TLS,
@@ -362,7 +430,7 @@ static void on_read_end(throng__conn_t *c, ssize_t err)
             return;
         }
         fail(c, THRONG_FAULT_ABANDONED, "%s",
-             rc == 0 ? "the server closed the connection without answering" : c->res.error);
+             rc == 0 ? "the server closed the connection without answering" : c->ex->res.error);
         return;
     }
     fail(c, THRONG_FAULT_ABANDONED, "connection lost while waiting: %s", uv_strerror((int)err));
@@ -384,18 +452,18 @@ static void received(throng__conn_t *c, const char *data, ssize_t nread)
         return;
     }
     throng__exchange_bytes(c->x, 0, (uint64_t)nread);
-    if (!c->ttfb) c->ttfb = uv_hrtime() - c->started;
+    if (!c->ex->ttfb) c->ex->ttfb = uv_hrtime() - c->ex->started;
     size_t used = 0;
-    int rc = throng__http_response_feed(&c->res, data, (size_t)nread, &used);
+    int rc = throng__http_response_feed(&c->ex->res, data, (size_t)nread, &used);
     if (rc < 0) {
-        fail(c, THRONG_FAULT_HTTP_ERROR, "%s", c->res.error);
+        fail(c, THRONG_FAULT_HTTP_ERROR, "%s", c->ex->res.error);
     } else if (rc == 1) {
         /* Bytes after the response mean the connection cannot carry another
          * request; the response itself stands. They were unsolicited, as
          * are bytes arriving later while no request waits (their bytes
          * are already the exchange's). */
         if (used < (size_t)nread) throng__ledger_unsolicited(c->ledger, 0);
-        complete(c, used == (size_t)nread && throng__http_response_keep_alive(&c->res));
+        complete(c, used == (size_t)nread && throng__http_response_keep_alive(&c->ex->res));
     }
 }
 
@@ -410,27 +478,27 @@ static int socket_live(const throng__conn_t *c)
  * its input, so the plaintext lands in it. */
 static void received_tls(throng__conn_t *c, const char *data, size_t n)
 {
-    if (throng__tls_feed(&c->tls, data, n) != 0) {
+    if (throng__tls_feed(c->tls, data, n) != 0) {
         if (c->state == THRONG__CONN_IDLE)
             close_tcp(c);
         else
-            fail(c, THRONG_FAULT_TLS, "TLS with %s: %s", c->address->authority, c->tls.error);
+            fail(c, THRONG_FAULT_TLS, "TLS with %s: %s", c->address->authority, c->tls->error);
         return;
     }
     if (c->state == THRONG__CONN_HANDSHAKE) handshake_step(c);
     char *plain = (char *)c->host->read_buffer;
-    while (socket_live(c) && c->tls.done) {
-        int r = throng__tls_read(&c->tls, plain, THRONG__READ_BUFFER);
+    while (socket_live(c) && c->tls->done) {
+        int r = throng__tls_read(c->tls, plain, THRONG__READ_BUFFER);
         if (r == 0) break;
         if (r == THRONG__TLS_CLOSED) {
             on_read_end(c, UV_EOF);
         } else if (r < 0) {
             if (c->state == THRONG__CONN_IDLE) {
                 THRONG__DEBUG(c->host, c->client, "TLS error on the idle connection: %s",
-                              c->tls.error);
+                              c->tls->error);
                 close_tcp(c);
             } else {
-                fail(c, THRONG_FAULT_TLS, "TLS with %s: %s", c->address->authority, c->tls.error);
+                fail(c, THRONG_FAULT_TLS, "TLS with %s: %s", c->address->authority, c->tls->error);
             }
         } else {
             received(c, plain, r);
@@ -462,17 +530,18 @@ static void log_connected(throng__conn_t *c)
     struct sockaddr_storage local, remote;
     int llen = sizeof local, rlen = sizeof remote;
     char ltext[64] = "?", rtext[64] = "?";
-    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &llen) == 0)
+    if (uv_tcp_getsockname(c->tcp, (struct sockaddr *)&local, &llen) == 0)
         throng__sockaddr_text((struct sockaddr *)&local, ltext, sizeof ltext);
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&remote, &rlen) == 0)
+    if (uv_tcp_getpeername(c->tcp, (struct sockaddr *)&remote, &rlen) == 0)
         throng__sockaddr_text((struct sockaddr *)&remote, rtext, sizeof rtext);
     THRONG__DEBUG(c->host, c->client, "connected from %s to %s in %.0fus", ltext, rtext,
-                  (double)(uv_hrtime() - c->started) * 1e-3);
+                  (double)(uv_hrtime() - c->ex->started) * 1e-3);
 }
 
 static void on_connect(uv_connect_t *req, int status)
 {
     throng__conn_t *c = req->data;
+    throng__bufpool_block_put(pool_of(c), req, sizeof *req); /* libuv is done with it */
     if (status == UV_ECANCELED || c->state != THRONG__CONN_CONNECTING) return;
     uv_timer_stop(&c->timer);
     if (status < 0) {
@@ -481,9 +550,9 @@ static void on_connect(uv_connect_t *req, int status)
         return;
     }
     attempt_over(c);
-    throng__exchange_connected(c->x, uv_hrtime() - c->started);
+    throng__exchange_connected(c->x, uv_hrtime() - c->ex->started);
     if (THRONG_LOG_DEBUG <= c->host->log_level) log_connected(c);
-    uv_tcp_nodelay(&c->tcp, 1);
+    uv_tcp_nodelay(c->tcp, 1);
     if (c->address->tls)
         start_tls(c);
     else
@@ -518,7 +587,7 @@ static int open_socket(throng__conn_t *c, int family, int no_port)
 #else
     (void)no_port;
 #endif
-    int rc = uv_tcp_open(&c->tcp, fd);
+    int rc = uv_tcp_open(c->tcp, fd);
     if (rc < 0) close(fd); /* else the handle owns it */
     return rc;
 }
@@ -543,7 +612,7 @@ static int bind_source(throng__conn_t *c)
         return -1;
     }
     int rc = open_socket(c, ss.ss_family, 1);
-    if (rc == 0) rc = uv_tcp_bind(&c->tcp, (const struct sockaddr *)&ss, 0);
+    if (rc == 0) rc = uv_tcp_bind(c->tcp, (const struct sockaddr *)&ss, 0);
     if (rc < 0) {
         fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: bind to source %s: %s (%s)",
              c->address->authority, text, uv_strerror(rc), uv_err_name(rc));
@@ -558,12 +627,21 @@ static void attempt(throng__conn_t *c)
 {
     const throng__host_t *h = c->host;
     throng__connects_t *q = c->connects;
-    c->started = uv_hrtime();
+    if (!take_ex(c)) {
+        fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: out of memory for the exchange",
+             c->address->authority);
+        return;
+    }
+    c->ex->started = uv_hrtime();
     THRONG__DEBUG(h, c->client, "connecting to %s", c->address->authority);
-    uv_tcp_init(h->loop, &c->tcp);
-    c->tcp.data = c;
+    if (!(c->tcp = throng__bufpool_block(pool_of(c), sizeof *c->tcp))) {
+        fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: out of memory for a socket",
+             c->address->authority);
+        return;
+    }
+    uv_tcp_init(h->loop, c->tcp);
+    c->tcp->data = c;
     c->tcp_open = 1;
-    c->connect_req.data = c;
     if (h->set->sources.count) {
         if (bind_source(c) != 0) return; /* before it takes a slot */
     } else {
@@ -578,13 +656,18 @@ static void attempt(throng__conn_t *c)
         c->attempting = 1;
         if (++q->in_flight > q->most) q->most = q->in_flight;
     }
-    int rc = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&c->address->sa,
-                            on_connect);
+    uv_connect_t *req = throng__bufpool_block(pool_of(c), sizeof *req);
+    int rc = UV_ENOMEM;
+    if (req) {
+        req->data = c;
+        rc = uv_tcp_connect(req, c->tcp, (const struct sockaddr *)&c->address->sa, on_connect);
+        if (rc < 0) throng__bufpool_block_put(pool_of(c), req, sizeof *req);
+    }
     /* Reading starts with the connect, so the socket enters epoll once,
      * for both: started in on_connect, it would cost two more epoll_ctl
      * calls per connection (libuv's ADD, refused as the fd is still there,
      * then a MOD). libuv reports the connect before any read. */
-    if (rc == 0) rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    if (rc == 0) rc = uv_read_start((uv_stream_t *)c->tcp, on_alloc, on_read);
     if (rc < 0) {
         fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: %s", c->address->authority,
              uv_strerror(rc));
@@ -635,29 +718,32 @@ void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__ad
     c->address = address;
     c->on_done = on_done;
     c->owner = owner;
+    c->pool = &host->pool;
     uv_timer_init(host->loop, &c->timer);
     c->timer.data = c;
-    throng__http_response_init(&c->res, &host->pool);
-    if (host->set->max_body) c->res.max_body = host->set->max_body;
     /* The thread's budget, shared by its connections: the same limit
      * whichever of them sets it. */
     host->budget.limit = host->set->buffer_budget;
-    c->res.budget = &host->budget;
+    c->budget = &host->budget;
 }
 
 void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout, int head,
                        throng__body_use_t body, const char *name, size_t name_len)
 {
     assert(c->state == THRONG__CONN_IDLE && throng__exchange_open(x));
-    if (THRONG_LOG_DEBUG <= c->host->log_level)
-        snprintf(c->name, sizeof c->name, "%.*s", (int)name_len, name);
     c->x = x;
+    if (!throng__conn_out(c)) {
+        c->state = THRONG__CONN_CONNECTING; /* so that fail() hands x back */
+        fail(c, THRONG_FAULT_ABANDONED, "out of memory for the exchange");
+        return;
+    }
+    (void)name; /* debug log lines take the name from the exchange */
+    (void)name_len;
     c->timeout = timeout;
     c->head = head ? 1 : 0;
     /* A kept last reply (--print) needs the body whole: scanned for a
      * shape, table_shape(res) then reads it from the body. */
     c->body = c->host->set->keep_last_reply ? THRONG__BODY_KEEP : body;
-    c->shape_rc = -1;
     if (c->tcp_open && !c->tcp_closing)
         write_request(c);
     else
@@ -669,6 +755,8 @@ throng__exchange_t *throng__conn_close(throng__conn_t *c)
     throng__exchange_t *x = release(c);
     c->connect_when_closed = 0;
     close_tcp(c);
+    put_ex(c);
+    put_out(c);
     return x;
 }
 
@@ -681,8 +769,9 @@ throng__exchange_t *throng__conn_stop(throng__conn_t *c)
 
 void throng__conn_free(throng__conn_t *c)
 {
-    free(c->pending);
-    c->pending = NULL;
-    throng__buf_free(&c->out);
-    throng__tls_free(&c->tls);
+    put_ex(c);
+    put_out(c);
+    if (c->tls) throng__tls_free(c->tls);
+    free(c->tls);
+    c->tls = NULL;
 }

@@ -37,48 +37,75 @@ typedef enum {
     THRONG__CONN_WAITING /* the request is written or being written (the timer is the timeout) */
 } throng__conn_state_t;
 
+/* What a conn needs only while an exchange is under way, lent by the
+ * thread's pool (host->pool) from the connect attempt (or the request's
+ * write, on an open connection) until the owner has handled the outcome:
+ * an idle connection holds none, nor does one queued for a connect turn. */
+typedef struct throng__conn_ex {
+    throng__http_response_t res;
+    int shape_rc;                 /* body SHAPE, once complete: 0 a table, -1 not one */
+    throng__shape_stream_t shape; /* body SHAPE: the body scanned as it arrives */
+    uint64_t started;             /* uv_hrtime() when the connect or the request began */
+    uint64_t latency;             /* ns from the request written to the response complete */
+    uint64_t ttfb;                /* ns from the request written to the response's first byte */
+    uint64_t tls_started; /* uv_hrtime() when the TLS handshake began (the socket connected) */
+} throng__conn_ex_t;
+
+/* An idle conn holds its handles and a few pointers; everything an
+ * exchange needs is lent while it is under way (ex, out, the connect
+ * request), and TLS state is made at the first https:// connection. */
 struct throng__conn {
     const throng__host_t *host;
-    throng__ledger_t *ledger; /* the host's: bytes that belong to no exchange */
+    throng__ledger_t *ledger;      /* the host's: bytes that belong to no exchange */
+    throng__bufpool_t *pool;       /* the host's: lends ex, out and connect requests */
+    throng__http_budget_t *budget; /* the host's: what responses may hold at once */
     const throng__address_t *address;
     throng__conn_cb on_done;
     void *owner; /* the client; conn->owner for the callback */
     throng__conn_state_t state;
 
-    /* The tcp handle is re-initialised per connection, only after the
-     * previous one's close callback ran; the timer lives as long as the conn. */
-    uv_tcp_t tcp;
-    uv_connect_t connect_req;
-    uv_write_t write_req;
-    uv_timer_t timer;
+    /* The tcp handle is lent by the thread's pool per connection, from the
+     * connect attempt until its close callback ran (a closed conn holds
+     * none); the timer lives as long as the conn. */
     unsigned tcp_open : 1, tcp_closing : 1, connect_when_closed : 1, head : 1;
-    unsigned queued : 1;                   /* waiting in connects for a connect attempt */
-    unsigned attempting : 1;               /* its connect attempt counts in connects->in_flight */
+    unsigned queued : 1;     /* waiting in connects for a connect attempt */
+    unsigned attempting : 1; /* its connect attempt counts in connects->in_flight */
+    unsigned body : 2;       /* a throng__body_use_t: what the owner needs of the body */
+    uv_tcp_t *tcp;
+    uv_timer_t timer;
     throng__connects_t *connects;          /* the host's bound on connect attempts */
     throng__conn_t *wait_prev, *wait_next; /* its neighbours while queued */
-    throng__body_use_t body;      /* what the exchange's owner needs of the response's body */
-    int shape_rc;                 /* body SHAPE, once complete: 0 a table, -1 not one */
-    throng__shape_stream_t shape; /* body SHAPE: the body scanned as it arrives */
-
-    throng__exchange_t *x; /* the exchange being carried, until the callback */
-    throng__buf_t out;     /* the request to send; kept for reuse */
-    char *pending;         /* what a partial write left over (rare) */
-    throng__http_response_t res;
-    double timeout;       /* this exchange's timeout, seconds */
-    uint64_t started;     /* uv_hrtime() when the connect or the request began */
-    uint64_t latency;     /* ns from the request written to the response complete */
-    uint64_t ttfb;        /* ns from the request written to the response's first byte */
-    uint64_t client;      /* the owner's id, for log lines */
-    uint64_t tls_started; /* uv_hrtime() when the TLS handshake began (the socket connected) */
-    throng__tls_t tls;    /* an https:// address's TLS; its session outlives the socket */
-    char name[48];        /* the request's name, kept for debug log lines only */
+    throng__exchange_t *x;                 /* the exchange being carried, until the callback */
+    double timeout;                        /* its timeout, seconds */
+    throng__conn_ex_t *ex; /* lent from the attempt until the owner is done (throng__conn_done) */
+    throng__buf_t *out;    /* the request to send, lent from the pool until it is written */
+    uint64_t client;       /* the owner's id, for log lines */
+    throng__tls_t *tls;    /* an https:// address's TLS, made at its first connection; its
+                              session outlives the socket */
 };
+
+/* The request buffer: the owner writes the request here before the send.
+ * Lent from the thread's pool (emptied when first lent) until the request
+ * is written or the exchange ends; NULL when memory runs out. */
+throng__buf_t *throng__conn_out(throng__conn_t *c);
+
+/* The response of the exchange that just completed: valid from the
+ * callback until throng__conn_done. */
+static inline throng__http_response_t *throng__conn_res(const throng__conn_t *c)
+{
+    return &c->ex->res;
+}
+
+/* The owner has handled the completed exchange's outcome: the response's
+ * buffer (unless taken away), and the conn's exchange state, go back to
+ * the thread's pool. Nothing when there is none. */
+void throng__conn_done(throng__conn_t *c);
 
 /* Prepares a conn on host's loop; on_done reports to owner. */
 void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__address_t *address,
                        throng__conn_cb on_done, void *owner, uint64_t client);
 
-/* Sends the request in c->out for the open exchange x, connecting first
+/* Sends the request in throng__conn_out(c) for the open exchange x, connecting first
  * when needed; on_done is called exactly once with the outcome, possibly
  * before this returns (a connect that fails at once). The conn must be
  * idle. body says what the owner needs of the response's body: kept
@@ -93,9 +120,9 @@ void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout,
  * otherwise 0. */
 static inline int throng__conn_shape(const throng__conn_t *c, throng__shape_t *out)
 {
-    if (c->body != THRONG__BODY_SHAPE) return 0;
-    *out = c->shape.out;
-    return c->shape_rc == 0 ? 1 : -1;
+    if (!c->ex || c->body != THRONG__BODY_SHAPE) return 0;
+    *out = c->ex->shape.out;
+    return c->ex->shape_rc == 0 ? 1 : -1;
 }
 
 /* Closes the connection (the next send reconnects). An exchange under way

@@ -115,14 +115,15 @@ static int store_protected(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
     throng__lua_response_t *r = throng__lua_new_response(L, h->persona->ctx);
     r->valid = 1;
-    r->status = conn->res.status;
-    r->latency = (double)conn->latency * 1e-9;
-    r->body = throng__http_response_body(&conn->res, &r->body_len);
-    r->headers = throng__http_response_headers(&conn->res, &r->headers_len);
+    throng__http_response_t *res = throng__conn_res(conn);
+    r->status = res->status;
+    r->latency = (double)conn->ex->latency * 1e-9;
+    r->body = throng__http_response_body(res, &r->body_len);
+    r->headers = throng__http_response_headers(res, &r->headers_len);
     r->shaped = throng__conn_shape(conn, &r->shape);
-    r->owned = conn->res.buf; /* the pointers above stay valid: the buffer moves whole */
+    r->owned = res->buf; /* the pointers above stay valid: the buffer moves whole */
     r->pool = &h->pool;
-    conn->res.buf = NULL; /* from here the object owns it, even if what follows fails */
+    res->buf = NULL; /* from here the object owns it, even if what follows fails */
     lua_pushvalue(L, -1);
     lua_rawseti(L, -3, (int)s->nlive + 1);
     s->nlive++;
@@ -150,7 +151,7 @@ static int store_response(throng__session_t *s, throng__lane_t *lane)
     const char *e = throng__lua_error_message(L, -1);
     snprintf(h->msg, sizeof h->msg, "keeping a response for the session: %s", e ? e : "error");
     lua_pop(L, 1);
-    throng__http_response_release(&lane->conn.res);
+    throng__conn_done(&lane->conn);
     return -1;
 }
 
@@ -187,11 +188,15 @@ void throng__session_on_exchange(throng__conn_t *conn, throng__exchange_t *x, in
             snprintf(s->fault_msg, sizeof s->fault_msg, "%s", msg);
         }
     } else {
-        throng__exchange_answered(x, conn->res.status, conn->latency, conn->ttfb);
+        throng__exchange_answered(x, throng__conn_res(conn)->status, conn->ex->latency,
+                                  conn->ex->ttfb);
         s->answered++;
-        s->host->report(s->host, THRONG__CLIENT_ANSWER, &conn->res);
+        s->host->report(s->host, THRONG__CLIENT_ANSWER, throng__conn_res(conn));
+        /* A response handed to the persona keeps the conn's exchange state
+         * (and its buffer's charge on the thread's budget) until the lane's
+         * next exchange or the session's end. */
         if (s->faulted) {
-            throng__http_response_release(&conn->res); /* the session is ending anyway */
+            throng__conn_done(conn); /* the session is ending anyway */
         } else if (store_response(s, lane) != 0) {
             /* Answered and counted; the session cannot go on: a script error. */
             throng__ledger_fault(&s->host->ledger, THRONG_FAULT_SCRIPT_ERROR, s->host->msg);
@@ -424,9 +429,11 @@ static void encode(lua_State *L, throng__session_t *s, throng__lane_t *lane, int
 {
     throng__host_t *h = s->host;
     assert(throng__conn_idle(&lane->conn) && !throng__exchange_open(&lane->x));
-    lane->conn.out.len = 0;
+    throng__buf_t *out = throng__conn_out(&lane->conn);
+    if (!out) luaL_error(L, "out of memory for a request");
+    out->len = 0;
     *req = (throng__request_out_t){.ctx = h->persona->ctx,
-                                   .out = &lane->conn.out,
+                                   .out = out,
                                    .json = &h->json,
                                    .authority = lane->conn.address->authority};
     char msg[256];

@@ -151,6 +151,7 @@ static void on_tick(uv_timer_t *t)
     throng__worker_second(w);
     note_load(w);
     publish(w, 1); /* whole stats too, when someone reads them (a live report, a parent) */
+    throng__bufpool_trim(&w->host.pool); /* what a burst of exchanges left behind */
 }
 
 /* The second of the run the loop's clock is in, from 1. */
