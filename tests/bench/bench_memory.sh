@@ -48,10 +48,13 @@ rss() {
 
 over=0
 printf '%-22s %12s %12s %14s %14s\n' persona "RSS@1000 kB" "RSS@10000 kB" "sockets@10000" "bytes/client"
-for p in table "$here/personas/get_think.lua"; do
+# The table persona twice: with its default one-request sessions (a client
+# rests, unconnected, between them) and with long sessions, so that every
+# client holds its connection while it thinks.
+for p in table table:connected "$here/personas/get_think.lua"; do
     extra=()
     [ "$p" = table ] || extra=(--request-count 1000000)
-    set -- $(rss 1000 "$p" "${extra[@]}") $(rss 10000 "$p" "${extra[@]}")
+    set -- $(rss 1000 "${p%:connected}" "${extra[@]}") $(rss 10000 "${p%:connected}" "${extra[@]}")
     per=$(( ($3 - $1) * 1024 / 9000 ))
     printf '%-22s %12s %12s %14s %14s\n' "$(basename "$p")" "$1" "$3" "$4" "$per"
     [ "$per" -le 2048 ] || over=1
