@@ -26,7 +26,7 @@ FUZZ="clang libclang-rt-14-dev llvm-14"
 # Benchmarks: peers and a target to compare against (nghttp2-client is
 # h2load, an open-model peer: tests/bench/open_model.sh; that script installs
 # its other peer, Artillery, with npm under tests/bench/.npm, not from here).
-BENCH="wrk nginx-light python3-locust time nghttp2-client"
+BENCH="wrk nginx-light python3-locust time nghttp2-client bc"
 # CI's check of the README's commands on a fresh Debian root (tests/fresh).
 FRESH="debootstrap"
 
