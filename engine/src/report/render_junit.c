@@ -120,7 +120,8 @@ static int split_expression(const char *expression, char *left, size_t llen, cha
     return 1;
 }
 
-/* A number as people write one: whole numbers whole, others to four digits. */
+/* A number as people write one: whole numbers whole, others to three
+ * digits as the text report shows them. */
 static void fmt_number(char *buf, size_t len, double v)
 {
     double a = fabs(v);
@@ -129,7 +130,7 @@ static void fmt_number(char *buf, size_t len, double v)
     else if (a >= 1000)
         snprintf(buf, len, "%.1f", v);
     else
-        snprintf(buf, len, "%.4g", v);
+        snprintf(buf, len, "%.3g", v);
 }
 
 /* The seconds in one of a duration's units ("ms" of "20ms", "m" of
@@ -231,7 +232,7 @@ static void threshold_case(throng__buf_t *b, const cJSON *t)
     const char *note = str(t, "note");
     snprintf(message, sizeof message, "%s %s%s%s (limit %s)", left, measured, note[0] ? ": " : "",
              cJSON_IsNumber(obj(t, "value")) ? "" : note, limit);
-    snprintf(body, sizeof body, "%s%s%s: measured %s, limit %s%s%s\n",
+    snprintf(body, sizeof body, "%s%s%s: measured %s, limit %s%s%s",
              cJSON_IsString(group) ? group->valuestring : "", cJSON_IsString(group) ? " " : "",
              str(t, "expression"), measured, limit, note[0] ? "\n" : "", note);
     testcase(b, classname, str(t, "expression"), message, "threshold", body);

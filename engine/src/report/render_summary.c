@@ -1,6 +1,7 @@
 /* render_summary.c - the summary for scripts (--summary-json) and the
  * verdict on a run, both from the JSON report alone, so that a run and
  * `throng report FILE.json` give the same. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -145,7 +146,8 @@ static cJSON *summary_json(const cJSON *report)
     cJSON *ms = cJSON_AddObjectToObject(s, "latency_ms");
     static const char *const keys[] = {"p50", "p90", "p99", "max"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        cJSON_AddNumberToObject(ms, keys[i], num(latency, keys[i]) * 1e3);
+        /* To the nanosecond the histograms hold, so that 5.1 reads 5.1. */
+        cJSON_AddNumberToObject(ms, keys[i], round(num(latency, keys[i]) * 1e9) / 1e6);
     cJSON_AddItemToObject(s, "thresholds", thresholds_json(report));
     cJSON_AddItemToObject(s, "seed", number_or_null(obj(report, "settings"), "seed"));
     return s;
@@ -159,7 +161,7 @@ int throng__render_summary(const cJSON *report, throng__buf_t *out, char *err)
                             "not a throng report (format throng-report, "
                             "version 1)");
     cJSON *s = summary_json(report);
-    char *text = s ? cJSON_Print(s) : NULL;
+    char *text = s ? cJSON_PrintUnformatted(s) : NULL;
     cJSON_Delete(s);
     int rc = text && throng__buf_puts(out, text) == 0 && throng__buf_puts(out, "\n") == 0
                  ? 0
