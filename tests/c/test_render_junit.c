@@ -141,14 +141,17 @@ static void test_units(void)
     add_threshold(r, NULL, "corrected.p99<50ms", "corrected.p99", "<", 0.05, -1, 0,
                   "no expected interval");
     add_threshold(r, "api", "p50<=2ms", "p50", "<=", 0.002, 0.0011, 1, NULL);
+    add_threshold(r, NULL, "nosuch:p99<20ms", "p99", "<", 0.02, -1, 0, NULL);
+    cJSON *last = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "thresholds"), 9);
+    cJSON_ReplaceItemInObject(last, "name", cJSON_CreateString("nosuch"));
     char *x = draw(r, THRONG_RENDER_JUNIT);
     if (!x) return;
     CHECK(strncmp(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", 50) == 0);
-    CHECK(strstr(x,
-                 "<testsuite name=\"throng\" tests=\"9\" failures=\"8\" errors=\"0\" skipped=\"0\" "
-                 "time=\"5.002\""));
-    CHECK_INT(occurs(x, "<testcase "), 9);
-    CHECK_INT(occurs(x, "<failure "), 8);
+    CHECK(strstr(
+        x, "<testsuite name=\"throng\" tests=\"10\" failures=\"9\" errors=\"0\" skipped=\"0\" "
+           "time=\"5.002\""));
+    CHECK_INT(occurs(x, "<testcase "), 10);
+    CHECK_INT(occurs(x, "<failure "), 9);
     CHECK(strstr(x, "message=\"errors 2.3% (limit &lt;1%)\""));
     CHECK(strstr(x, "message=\"p99 23.4ms (limit &lt;20ms)\""));
     CHECK(strstr(x, "message=\"p99 2.25s (limit &lt;1.5s)\""));
@@ -158,6 +161,10 @@ static void test_units(void)
     CHECK(strstr(x, "message=\"errors 0.0234 (limit &lt;0.01)\"")); /* written as a share */
     CHECK(strstr(x, "message=\"corrected.p99 never measured: no expected interval (limit "
                     "&lt;50ms)\""));
+    CHECK(strstr(x, "message=\"nosuch:p99 never measured: no request named &apos;nosuch&apos; "
+                    "ran (limit &lt;20ms)\""));
+    CHECK(strstr(x, "message=\"p99 23.4ms (limit &lt;20ms)\" type=\"threshold\">p99&lt;20ms: "
+                    "measured 23.4ms, limit &lt;20ms</failure>"));
     CHECK(strstr(x, "<testcase classname=\"throng.thresholds\" name=\"p99 &lt; 1.5s\""));
     /* A plan group's threshold, passed: its own class, no failure. */
     CHECK(strstr(x, "<testcase classname=\"throng.thresholds.api\" name=\"p50&lt;=2ms\" "

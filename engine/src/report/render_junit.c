@@ -229,9 +229,15 @@ static void threshold_case(throng__buf_t *b, const cJSON *t)
     throng__threshold_texts(t, measured, sizeof measured, limit, sizeof limit);
     if (!split_expression(str(t, "expression"), left, sizeof left, right, sizeof right))
         snprintf(left, sizeof left, "%s", str(t, "metric"));
-    const char *note = str(t, "note");
+    /* Why nothing was measured: the report's note, or a name that never ran. */
+    char note[192] = "";
+    const cJSON *name = obj(t, "name");
+    if (!cJSON_IsNumber(obj(t, "value")) && str(t, "note")[0])
+        snprintf(note, sizeof note, "%.150s", str(t, "note"));
+    else if (!cJSON_IsNumber(obj(t, "value")) && cJSON_IsString(name))
+        snprintf(note, sizeof note, "no request named '%.100s' ran", name->valuestring);
     snprintf(message, sizeof message, "%s %s%s%s (limit %s)", left, measured, note[0] ? ": " : "",
-             cJSON_IsNumber(obj(t, "value")) ? "" : note, limit);
+             note, limit);
     snprintf(body, sizeof body, "%s%s%s: measured %s, limit %s%s%s",
              cJSON_IsString(group) ? group->valuestring : "", cJSON_IsString(group) ? " " : "",
              str(t, "expression"), measured, limit, note[0] ? "\n" : "", note);
