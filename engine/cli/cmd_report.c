@@ -18,7 +18,8 @@ static void usage(FILE *out, const cli_option_t *opts)
                  "       throng report NAME [--home DIR]\n"
                  "\n"
                  "Prints the text report of a run again from the JSON report that\n"
-                 "'throng run --json FILE.json' wrote; --html draws its HTML page.\n"
+                 "'throng run --json FILE.json' wrote; --html draws its HTML page, --junit\n"
+                 "its thresholds as JUnit XML, --summary-json its short summary.\n"
                  "Several reports are merged first: of machines that loaded one service at\n"
                  "the same time, or with --sequential of one run's successive parts.\n"
                  "\n"
@@ -93,11 +94,14 @@ done:
 int cmd_report(int argc, char **argv)
 {
     int latency = 0, sequential = 0;
-    const char *html = NULL, *json_out = NULL, *home = NULL;
+    const char *html = NULL, *json_out = NULL, *home = NULL, *junit = NULL, *summary = NULL;
     cli_option_t opts[] = {
         {"latency", 0, CLI_FLAG, &latency, NULL, "add the latency distribution"},
         {"html", 0, CLI_STRING, &html, "FILE", "write the report as an HTML page to FILE"},
         {"json", 0, CLI_STRING, &json_out, "FILE", "write the (merged) report as JSON to FILE"},
+        {"junit", 0, CLI_STRING, &junit, "FILE", "write the thresholds as JUnit XML to FILE"},
+        {"summary-json", 0, CLI_STRING, &summary, "FILE",
+         "write the short summary for scripts as JSON to FILE"},
         {"sequential", 0, CLI_FLAG, &sequential, NULL,
          "the reports are successive parts of one run, not machines side by side"},
         {"home", 0, CLI_STRING, &home, "DIR",
@@ -161,6 +165,11 @@ int cmd_report(int argc, char **argv)
             }
             throng_free(out);
         }
+        if (junit && cli_write_rendered(CMD, "--junit", junit, json, THRONG_RENDER_JUNIT) != 0)
+            status = CLI_EXIT_WRITE;
+        if (summary &&
+            cli_write_rendered(CMD, "--summary-json", summary, json, THRONG_RENDER_SUMMARY) != 0)
+            status = CLI_EXIT_WRITE;
     }
     free(json);
     return status;

@@ -93,7 +93,7 @@ static void usage(FILE *out, const cli_option_t *opts, const cli_option_t *descr
                  "every client faulted out, or a worker process lost, 2 usage error\n"
                  "(nothing ran), 3 aborted, 4 every worker process lost and no group ran\n"
                  "in this process, 5 a threshold was not met, 6 the report or the log\n"
-                 "could not be written (stdout, --json, --html, --snapshot, --status or\n"
+                 "could not be written (stdout, a report file, --snapshot, --status or\n"
                  "--log; in place of 0, 1 or 5). With --threshold, the thresholds decide\n"
                  "between 0 and 5, unless a worker process was lost.\n");
 }
@@ -675,6 +675,10 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
          "a condition to meet, as p99<50ms, errors<1%, rate>1000, NAME:p99<20ms (repeatable)"},
         {"json", 0, CLI_STRING, &f.out.json_file, "FILE", "write the whole report as JSON"},
         {"html", 0, CLI_STRING, &f.out.html_file, "FILE", "write the report as an HTML page"},
+        {"junit", 0, CLI_STRING, &f.out.junit_file, "FILE",
+         "write the thresholds as JUnit XML test cases, for CI"},
+        {"summary-json", 0, CLI_STRING, &f.out.summary_file, "FILE",
+         "write a short summary as JSON with a stable schema, for scripts"},
         {"latency", 0, CLI_FLAG, &f.latency, NULL, "add the latency distribution to the report"},
         {"interval", 0, CLI_DURATION, &f.out.interval, "TIME",
          "a progress line this often when stderr is not a terminal"},

@@ -147,25 +147,38 @@ int cli_write_file(const char *cmd, const char *flag, const char *path, const ch
     return 0;
 }
 
-/* --json and --html, once the run has ended. */
+int cli_write_rendered(const char *cmd, const char *flag, const char *path, const char *json,
+                       throng_render_t format)
+{
+    char *text = NULL, err[256];
+    int rc = -1;
+    if (throng_render(json, strlen(json), format, 0, &text, err, sizeof err) == 0)
+        rc = cli_write_file(cmd, flag, path, text);
+    else
+        cli_stderr_printf("%s: %s: %s\n", cmd, flag, err);
+    throng_free(text);
+    return rc;
+}
+
+/* --json, --html, --junit and --summary-json, once the run has ended. */
 static int write_reports(const char *cmd, throng_engine_t *e, const cli_output_t *o)
 {
-    if (!o->json_file && !o->html_file) return 0;
-    char *json = NULL, *html = NULL, err[256];
+    if (!o->json_file && !o->html_file && !o->junit_file && !o->summary_file) return 0;
+    char *json = NULL;
     int bad = 0;
     if (throng_report_json(e, &json) != 0) {
         cli_stderr_printf("%s: cannot make the JSON report\n", cmd);
         return -1;
     }
     if (o->json_file) bad |= cli_write_file(cmd, "--json", o->json_file, json);
-    if (o->html_file) {
-        if (throng_render(json, strlen(json), THRONG_RENDER_HTML, 0, &html, err, sizeof err) == 0)
-            bad |= cli_write_file(cmd, "--html", o->html_file, html);
-        else
-            cli_stderr_printf("%s: --html: %s\n", cmd, err), bad = 1;
-    }
+    if (o->html_file)
+        bad |= cli_write_rendered(cmd, "--html", o->html_file, json, THRONG_RENDER_HTML);
+    if (o->junit_file)
+        bad |= cli_write_rendered(cmd, "--junit", o->junit_file, json, THRONG_RENDER_JUNIT);
+    if (o->summary_file)
+        bad |=
+            cli_write_rendered(cmd, "--summary-json", o->summary_file, json, THRONG_RENDER_SUMMARY);
     throng_free(json);
-    throng_free(html);
     return bad ? -1 : 0;
 }
 

@@ -15,6 +15,8 @@ typedef struct cli_output {
     const char *status_file; /* --status: live figures, every second */
     const char *snapshot_file; /* --snapshot: the JSON report so far */
     double snapshot_every;     /* seconds between snapshots (default 30) */
+    const char *junit_file;    /* --junit: the thresholds as JUnit XML */
+    const char *summary_file;  /* --summary-json: the short summary for scripts */
     /* set up by cli_output_setup and cli_run_engine */
     int tty;
     double duration;
@@ -31,14 +33,20 @@ typedef struct cli_output {
 void cli_output_setup(throng_config_t *config, cli_output_t *out);
 
 /* Starts e, waits for it with SIGINT/SIGTERM wired to throng_stop(),
- * prints the report on stdout, writes --json and --html, and returns the
- * exit status (CLI_EXIT_WRITE when a report could not be written). cmd
- * prefixes error lines. */
+ * prints the report on stdout, writes --json, --html, --junit and
+ * --summary-json, and returns the exit status (CLI_EXIT_WRITE when a
+ * report could not be written). cmd prefixes error lines. */
 int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *out);
 
 /* Writes text to path whole (cli_replace_file); prints the error (naming
  * flag and path) otherwise and returns -1. */
 int cli_write_file(const char *cmd, const char *flag, const char *path, const char *text);
+
+/* Renders the JSON report json as format (THRONG_RENDER_*) and writes it
+ * to path whole; prints the error (naming flag and path) otherwise and
+ * returns -1. */
+int cli_write_rendered(const char *cmd, const char *flag, const char *path, const char *json,
+                       throng_render_t format);
 
 /* Flushes stdout; -1 once a write to it failed (said once, naming what
  * was written there). */

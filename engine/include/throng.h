@@ -600,10 +600,16 @@ THRONG_API int throng_report_latency_bucket(const throng_engine_t *engine, size_
 THRONG_API size_t throng_report_seconds(const throng_engine_t *engine, double *t,
                                         uint64_t *requests, size_t cap);
 
-typedef enum { THRONG_RENDER_TEXT, THRONG_RENDER_HTML } throng_render_t;
+typedef enum {
+    THRONG_RENDER_TEXT,
+    THRONG_RENDER_HTML,
+    THRONG_RENDER_JUNIT,  /* the thresholds as JUnit XML test cases (docs/report.md) */
+    THRONG_RENDER_SUMMARY /* a small JSON summary with a stable schema (docs/report.md) */
+} throng_render_t;
 
-/* Draws a JSON report (as throng_report_json() writes it) as text or as a
- * self-contained HTML page with charts. flags as for throng_report_text().
+/* Draws a JSON report (as throng_report_json() writes it) as text, as a
+ * self-contained HTML page with charts, as JUnit XML or as the summary for
+ * scripts. flags as for throng_report_text() (text only).
  * *out is the caller's (throng_free). On THRONG_EINVAL, err (errlen bytes,
  * may be NULL) says what is wrong with the document. */
 THRONG_API int throng_render(const char *json, size_t len, throng_render_t format, unsigned flags,

@@ -10,6 +10,8 @@
 #include "core/proc.h"
 #include "util/fault.h"
 #include "report/render_html.h"
+#include "report/render_junit.h"
+#include "report/render_summary.h"
 #include "report/render_text.h"
 #include "report/report_json.h"
 
@@ -209,8 +211,20 @@ int throng_report_json(const throng_engine_t *e, char **out)
 static int render(const cJSON *doc, throng_render_t format, unsigned flags, char **out, char *err)
 {
     throng__buf_t b = {0};
-    int rc = format == THRONG_RENDER_HTML ? throng__render_html(doc, &b, err)
-                                          : throng__render_text(doc, flags, &b, err);
+    int rc;
+    switch (format) {
+    case THRONG_RENDER_HTML:
+        rc = throng__render_html(doc, &b, err);
+        break;
+    case THRONG_RENDER_JUNIT:
+        rc = throng__render_junit(doc, &b, err);
+        break;
+    case THRONG_RENDER_SUMMARY:
+        rc = throng__render_summary(doc, &b, err);
+        break;
+    default:
+        rc = throng__render_text(doc, flags, &b, err);
+    }
     if (rc != 0) {
         throng__buf_free(&b);
         return rc < 0 ? rc : THRONG_EINVAL;
@@ -235,7 +249,9 @@ int throng_render(const char *json, size_t len, throng_render_t format, unsigned
 {
     char msg[THRONG__ERRMSG_LEN] = "";
     int rc = THRONG_EINVAL;
-    if (!json || !out || (format != THRONG_RENDER_TEXT && format != THRONG_RENDER_HTML)) {
+    if (!json || !out ||
+        (format != THRONG_RENDER_TEXT && format != THRONG_RENDER_HTML &&
+         format != THRONG_RENDER_JUNIT && format != THRONG_RENDER_SUMMARY)) {
         snprintf(msg, sizeof msg, "invalid argument");
     } else {
         const char *end = NULL;
