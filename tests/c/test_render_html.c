@@ -667,6 +667,22 @@ static void test_no_tls(void)
     CHECK(html && strstr(html, "chart-connect-distribution") != NULL);
     free(html);
     cJSON_Delete(r);
+
+    /* One group of two over https: the run's handshakes are that group's,
+     * drawn once. */
+    r = sample_report();
+    cJSON *groups = cJSON_GetObjectItem(r, "groups");
+    cJSON *table = cJSON_GetObjectItem(cJSON_GetArrayItem(groups, 0), "totals");
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(cJSON_GetArrayItem(groups, 1), "totals"), "tls");
+    set(cJSON_GetObjectItem(r, "totals"), "tls",
+        cJSON_Duplicate(cJSON_GetObjectItem(table, "tls"), 1));
+    html = render(r, err);
+    char *tls = chart_of(html ? html : "", "tls-distribution");
+    CHECK_INT(count_of(tls, "<polyline"), 1);
+    CHECK(strstr(tls, ">all handshakes<") != NULL);
+    free(tls);
+    free(html);
+    cJSON_Delete(r);
 }
 
 /* Numbers that cJSON reads as infinities (1e999) count as missing. */

@@ -1428,7 +1428,7 @@ static const dist_kind_t dist_tls = {
 
 /* The histograms a distribution chart draws: the run's, for the latency
  * its service time and corrected latency when they say something else, and
- * each group's when there are several. */
+ * each group's when there are several and it differs from the run's. */
 static int distribution_sources(const cJSON *r, int ngroups, const dist_kind_t *k,
                                 const cJSON **hist, const char **label)
 {
@@ -1444,8 +1444,11 @@ static int distribution_sources(const cJSON *r, int ngroups, const dist_kind_t *
     if (ngroups < 2) return n;
     cJSON_ArrayForEach(g, field(r, "groups"))
     {
+        const cJSON *h = field(field(g, "totals"), k->key);
         if (n == CHART_LINES) break;
-        hist[n] = field(field(g, "totals"), k->key), label[n++] = str(g, "name");
+        /* a group with nothing, or with all of it (the only one making TLS
+         * handshakes), would add no line of its own */
+        if (worth_drawing(h, run)) hist[n] = h, label[n++] = str(g, "name");
     }
     return n;
 }
