@@ -6,10 +6,13 @@
  * type read as 0 or "", so a report from a slightly different writer still
  * gives a page; only the format and version are checked.
  *
- * Charts are SVG drawn here: lines of (x, y) points on two axes starting at
+ * Charts are SVG drawn here, each with a viewBox and width 100% so that it
+ * takes the page's width: lines of (x, y) points on two axes starting at
  * 0, with ticks at "nice" values (1, 2 or 5 times a power of ten). The
- * latency distribution puts -log10(1 - q) on x, so that 90%, 99%, 99.9% ...
- * are evenly spaced. Every coordinate is clamped into the plot area, which
+ * per-second charts draw the run's whole seconds only, their time axis
+ * ending at the last one. The distributions (latency, time to first byte,
+ * connect and TLS handshake times) put -log10(1 - q) on x, so that 90%,
+ * 99%, 99.9% ... are evenly spaced. Every coordinate is clamped into the plot area, which
  * also turns NaN into a number, and printed with one decimal, so the same
  * report always gives the same page. */
 #include <math.h>
