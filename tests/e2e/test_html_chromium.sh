@@ -12,7 +12,8 @@
 #   - gives a screenshot that is a PNG of the window's size, neither empty
 #     nor blank, with the charts' colours in it (decoded with zlib alone).
 # Skipped (77) only when Chromium is missing (deps/install.sh test
-# installs it). Loopback only; about 15 s.
+# installs it). Loopback only; about 10 s on an idle machine (mostly the
+# PNG's decoding in Python).
 . "$(dirname "$0")/lib.sh"
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
@@ -56,7 +57,8 @@ chromium --enable-logging=stderr --v=0 --virtual-time-budget=2000 --dump-dom \
     "file://$WORK/r.html" >dom.html 2>chromium.err || fail "chromium --dump-dom failed: $(tail -5 chromium.err)"
 grep -E ':CONSOLE|Uncaught' chromium.err && fail "the page logged on the console (above)"
 [ -s dom.html ] || fail "chromium dumped no DOM"
-chromium --screenshot="$WORK/page.png" --window-size=1280,2000 "file://$WORK/r.html" \
+chromium --virtual-time-budget=2000 --screenshot="$WORK/page.png" --window-size=1280,2000 \
+    "file://$WORK/r.html" \
     >shot.out 2>&1 &
 SHOT=$!
 

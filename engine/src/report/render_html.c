@@ -853,6 +853,7 @@ typedef struct {
     size_t n;
     const double *x, *y;       /* n points, in axis units */
     const unsigned char *skip; /* NULL, or 1 where a point is missing: the line breaks */
+    int dashed;                /* drawn dashed, so that a line under another shows */
 } line_t;
 
 typedef struct {
@@ -965,8 +966,9 @@ static void chart_legend(page_t *p, const chart_t *c)
         if (x > PLOT_LEFT && x + w > PLOT_RIGHT) x = PLOT_LEFT, y += LEGEND_ROW;
         putf(p,
              "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-             "stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\">",
-             x, y - 4, x + 18, y - 4, l->color, x + 24, y);
+             "stroke-width=\"3\"%s/><text x=\"%.1f\" y=\"%.1f\">",
+             x, y - 4, x + 18, y - 4, l->color, l->dashed ? " stroke-dasharray=\"5 3\"" : "",
+             x + 24, y);
         put_esc_max(p, l->label, 40);
         put(p, "</text>\n");
         x += w;
@@ -1048,7 +1050,8 @@ static void chart_run(page_t *p, const chart_t *c, const line_t *l, size_t from,
              py(c, l->y[from]), l->color);
         return;
     }
-    putf(p, "<polyline class=\"ln\" stroke=\"%s\" points=\"", l->color);
+    putf(p, "<polyline class=\"ln\" stroke=\"%s\"%s points=\"", l->color,
+         l->dashed ? " stroke-dasharray=\"7 5\"" : "");
     text_t last = "", xy;
     for (size_t i = from; i < to; i++) {
         snprintf(xy, sizeof xy, "%.1f,%.1f", px(c, l->x[i]), py(c, l->y[i]));
@@ -1105,7 +1108,7 @@ static void chart_add(chart_t *c, const char *label, const char *color, size_t n
                       const double *y, const unsigned char *skip)
 {
     if (c->nlines == CHART_LINES) return;
-    c->line[c->nlines] = (line_t){label, color ? color : palette[c->nlines], n, x, y, skip};
+    c->line[c->nlines] = (line_t){label, color ? color : palette[c->nlines], n, x, y, skip, 0};
     c->nlines++;
 }
 
@@ -1342,6 +1345,7 @@ static void chart_load(page_t *p, const seconds_t *s)
     axis_fit(&c.y, top > dropped ? top : dropped, 1);
     chart_add(&c, "target", "#6e7781", s->n, s->t, s->target, NULL);
     chart_add(&c, "achieved", "#1a7f37", s->n, s->t, s->achieved, NULL);
+    c.line[1].dashed = 1; /* the target often is what was achieved: it shows through */
     if (dropped > 0) chart_add(&c, "dropped", "#cf222e", s->n, s->t, s->dropped, NULL);
     chart_draw(p, &c);
 }
