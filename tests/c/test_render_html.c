@@ -1,9 +1,8 @@
 /* test_render_html.c - the HTML report: a whole page from a realistic
- * two-group report (tables, three SVG charts, thresholds, faults, worker
- * processes), with every string from the report escaped and nothing that
- * would fetch from outside the page; short, empty and extreme reports drawn
- * without NaN or infinities; documents that are not version 1 reports
- * refused with a reason.
+ * two-group report (tables, SVG charts of the page's width, thresholds in
+ * their own units, faults, worker processes), with every string from the report escaped and nothing
+ * that would fetch from outside the page; short, empty and extreme reports drawn without NaN or
+ * infinities; documents that are not version 1 reports refused with a reason.
  *
  * Given a path, the test also writes the sample page there (and the
  * sample report beside it, given a second path), to look at in a browser:
@@ -74,6 +73,8 @@ static cJSON *stats_json(const tally_t *t, double elapsed, const char *fault_sam
     if (t->errors > 0) cJSON_AddNumberToObject(status, "500", t->errors);
     cJSON_AddItemToObject(o, "latency", hist_json(&t->latency));
     cJSON_AddItemToObject(o, "ttfb", hist_json(&t->latency));
+    cJSON_AddItemToObject(o, "connect", hist_json(&t->latency));
+    cJSON_AddItemToObject(o, "tls", hist_json(&t->latency));
     return o;
 }
 
@@ -298,7 +299,7 @@ static void check_points(const char *html)
             double x = strtod(p, &end);
             if (end == p || *end != ',') break;
             double y = strtod(end + 1, &end);
-            bad += !(x >= 0 && x <= 800 && y >= 0 && y <= 400);
+            bad += !(x >= 0 && x <= 1000 && y >= 0 && y <= 400);
             p = end + (*end == ' ');
         }
         bad += *p != '"';
@@ -311,8 +312,10 @@ static void check_page(const char *html)
 {
     CHECK(strncmp(html, "<!DOCTYPE html>", 15) == 0);
     CHECK(strstr(html, "</html>\n") != NULL);
-    CHECK_INT(count_of(html, "<svg"), 3);
-    CHECK_INT(count_of(html, "</svg>"), 3);
+    CHECK(count_of(html, "<svg") >= 5);
+    CHECK_INT(count_of(html, "</svg>"), count_of(html, "<svg"));
+    /* Every chart is as wide as the page, its proportions kept. */
+    CHECK_INT(count_of(html, "width=\"100%\" preserveAspectRatio"), count_of(html, "<svg"));
     CHECK(!strstr(html, "http://") && !strstr(html, "https://"));
     CHECK(!strstr(html, "src=") && !strstr(html, "href=") && !strstr(html, "url("));
     CHECK(!strstr(html, "@import") && !strstr(html, "<script") && !strstr(html, "<link"));
@@ -351,6 +354,20 @@ static void test_sample(const char *out_html, const char *out_json)
     CHECK(strstr(html, "p99&lt;1ms") != NULL);
     CHECK(strstr(html, "Requests per second") && strstr(html, "Latency percentiles per second") &&
           strstr(html, "Latency by percentile"));
+    const char *ids[] = {"rate",
+                         "latency",
+                         "latency-distribution",
+                         "ttfb-distribution",
+                         "connect-distribution",
+                         "tls-distribution"};
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "<svg class=\"chart\" id=\"chart-%s\"", ids[i]);
+        CHECK(strstr(html, id) != NULL);
+    }
+    CHECK(strstr(html, "Time to first byte by percentile") &&
+          strstr(html, "Connect time by percentile") &&
+          strstr(html, "TLS handshake time by percentile"));
     CHECK(strstr(html, ">99.9%<") != NULL && strstr(html, ">99.99%<") != NULL);
     CHECK(strstr(html, ">failures<") != NULL); /* the second line of the rate chart */
     CHECK(strstr(html, ">500<") != NULL);
@@ -493,6 +510,181 @@ static void test_edges(void)
     free(render_with(huge, big_buckets));
 }
 
+/* The part of html inside the chart of that id ("" when it has none). */
+static char *chart_of(const char *html, const char *id)
+{
+    char open[64];
+    snprintf(open, sizeof open, "id=\"chart-%s\"", id);
+    const char *a = strstr(html, open), *b = a ? strstr(a, "</svg>") : NULL;
+    size_t n = b ? (size_t)(b - a) : 0;
+    char *c = malloc(n + 1);
+    if (!c) abort();
+    memcpy(c, a ? a : "", n);
+    c[n] = '\0';
+    return c;
+}
+
+/* The last point of the first polyline of a chart: *x, *y. */
+static void last_point(const char *chart, double *x, double *y)
+{
+    const char *p = strstr(chart, "points=\""), *end = p ? strchr(p + 8, '"') : NULL;
+    *x = *y = -1;
+    if (!end) return;
+    const char *last = end;
+    while (last > p && last[-1] != ' ' && last[-1] != '"')
+        last--;
+    sscanf(last, "%lf,%lf", x, y);
+}
+
+/* A 10 s run stops a few milliseconds after 10 s: its 11th second, with
+ * the few requests of those milliseconds, is not charted (no fall to
+ * nearly nothing at 11 s), and the time axis ends at 10, not 15. A run
+ * shorter than a second charts its one second as a rate. */
+static void test_whole_seconds(void)
+{
+    char err[THRONG__ERRMSG_LEN];
+    cJSON *r = sample_report(), *series = cJSON_CreateArray();
+    for (int t = 1; t <= 10; t++)
+        cJSON_AddItemToArray(series, second_json(t, 1000, 0, 0.001));
+    cJSON_AddItemToArray(series, second_json(11, 3, 0, 0.001));
+    set(r, "series", series);
+    set(r, "elapsed", cJSON_CreateNumber(10.003));
+    char *html = render(r, err), *rate = chart_of(html ? html : "", "rate");
+    double x, y;
+    last_point(rate, &x, &y);
+    CHECK(x == 960.0);       /* the axis's end */
+    CHECK(y > 0 && y < 100); /* 1000/s, high on the chart, not 3 at its foot */
+    CHECK(strstr(rate, "text-anchor=\"middle\">10</text>") != NULL);
+    CHECK(!strstr(rate, ">11</text>") && !strstr(rate, ">15</text>"));
+    CHECK(html && strstr(html, "its last 0.003s") != NULL);
+    free(rate);
+    free(html);
+
+    /* Exactly 10 s (and a bit): nothing left out, nothing said. */
+    set(r, "series", cJSON_CreateArray());
+    for (int t = 1; t <= 10; t++)
+        cJSON_AddItemToArray(cJSON_GetObjectItem(r, "series"), second_json(t, 1000, 0, 0.001));
+    set(r, "elapsed", cJSON_CreateNumber(10.01));
+    html = render(r, err);
+    CHECK(html && !strstr(html, "left out"));
+    rate = chart_of(html ? html : "", "rate");
+    last_point(rate, &x, &y);
+    CHECK(x == 960.0);
+    free(rate);
+    free(html);
+
+    /* Half a second holding 40 requests: 80 per second. */
+    set(r, "series", cJSON_CreateArray());
+    cJSON_AddItemToArray(cJSON_GetObjectItem(r, "series"), second_json(1, 40, 0, 0.001));
+    set(r, "elapsed", cJSON_CreateNumber(0.5));
+    html = render(r, err);
+    rate = chart_of(html ? html : "", "rate");
+    CHECK(strstr(rate, "<circle") != NULL);
+    /* the axis's top: 80/s, not 40 */
+    CHECK(strstr(rate, ">80</text>") && strstr(rate, "cy=\"52.0\""));
+    CHECK(html && strstr(html, "less than a second") != NULL);
+    free(rate);
+    free(html);
+    cJSON_Delete(r);
+}
+
+/* With a series per group, the requests per second chart has a line for
+ * each group besides the run's, each in the legend. */
+static void test_group_lines(void)
+{
+    char err[THRONG__ERRMSG_LEN];
+    cJSON *r = sample_report(), *g;
+    char *html = render(r, err), *rate = chart_of(html ? html : "", "rate");
+    CHECK(html && strstr(html, "no series per group") != NULL);
+    CHECK_INT(count_of(rate, "<polyline"), 2); /* requests and failures */
+    free(rate);
+    free(html);
+    int k = 0;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(r, "groups"))
+    {
+        cJSON *series = cJSON_AddArrayToObject(g, "series");
+        for (int t = 1; t <= SECONDS; t++)
+            cJSON_AddItemToArray(series, second_json(t, k ? 100 : 300, 0, 0.001));
+        k++;
+    }
+    html = render(r, err);
+    rate = chart_of(html ? html : "", "rate");
+    CHECK(html && !strstr(html, "no series per group"));
+    CHECK_INT(count_of(rate, "<polyline"), 4); /* all, each group, failures */
+    CHECK(strstr(rate, ">all groups</text>") != NULL);
+    CHECK(strstr(rate, ">table</text>") != NULL);
+    CHECK(strstr(rate, ">admin &amp; &lt;ops&gt;</text>") != NULL);
+    free(rate);
+    free(html);
+    cJSON_Delete(r);
+}
+
+/* Thresholds measured in the unit their limit was written in; the limit as
+ * written; the seed every digit of it. */
+static void test_threshold_units(void)
+{
+    char err[THRONG__ERRMSG_LEN];
+    cJSON *r = sample_report(), *t = cJSON_CreateArray();
+    cJSON_AddItemToArray(t, threshold_json("errors<1%", NULL, "errors", "<", 0.01, 0.0022));
+    cJSON_AddItemToArray(t, threshold_json("errors<0.01", NULL, "errors", "<", 0.01, 0.0022));
+    cJSON_AddItemToArray(t, threshold_json("p99<50ms", NULL, "p99", "<", 0.05, 0.001043711));
+    cJSON_AddItemToArray(t, threshold_json("p99 < 1s", NULL, "p99", "<", 1, 0.001043711));
+    cJSON_AddItemToArray(t, threshold_json("p50<250us", NULL, "p50", "<", 0.00025, 0.0001));
+    cJSON_AddItemToArray(t, threshold_json("dropped<5%", NULL, "dropped", "<", 0.05, 0.125));
+    cJSON_AddItemToArray(t, threshold_json("requests>100", NULL, "requests", ">", 100, 3064));
+    set(r, "thresholds", t);
+    set(cJSON_GetObjectItem(r, "settings"), "seed", cJSON_CreateNumber(4503599627370495.0));
+    char *html = render(r, err);
+    CHECK(html != NULL);
+    if (html) {
+        CHECK(strstr(html, ">0.22%<") != NULL);
+        CHECK(strstr(html, ">0.0022<") != NULL);
+        CHECK(strstr(html, ">1.04ms<") != NULL);
+        CHECK(strstr(html, ">0.00104s<") != NULL);
+        CHECK(strstr(html, ">100us<") != NULL);
+        CHECK(strstr(html, ">12.5%<") != NULL);
+        CHECK(strstr(html, ">3064<") != NULL);
+        CHECK(strstr(html, ">&lt; 1%<") && strstr(html, ">&lt; 0.01<") &&
+              strstr(html, ">&lt; 50ms<") && strstr(html, ">&lt; 1s<"));
+        CHECK(strstr(html, ">4503599627370495<") != NULL);
+    }
+    free(html);
+    cJSON_Delete(r);
+}
+
+/* Without a TLS handshake (plain http) the page says so rather than
+ * drawing an empty chart. */
+static void test_no_tls(void)
+{
+    char err[THRONG__ERRMSG_LEN];
+    cJSON *r = sample_report(), *g;
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(r, "totals"), "tls");
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(r, "groups"))
+        cJSON_DeleteItemFromObject(cJSON_GetObjectItem(g, "totals"), "tls");
+    char *html = render(r, err);
+    CHECK(html && !strstr(html, "chart-tls-distribution"));
+    CHECK(html && strstr(html, "no group made a TLS handshake") != NULL);
+    CHECK(html && strstr(html, "chart-connect-distribution") != NULL);
+    free(html);
+    cJSON_Delete(r);
+
+    /* One group of two over https: the run's handshakes are that group's,
+     * drawn once. */
+    r = sample_report();
+    cJSON *groups = cJSON_GetObjectItem(r, "groups");
+    cJSON *table = cJSON_GetObjectItem(cJSON_GetArrayItem(groups, 0), "totals");
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(cJSON_GetArrayItem(groups, 1), "totals"), "tls");
+    set(cJSON_GetObjectItem(r, "totals"), "tls",
+        cJSON_Duplicate(cJSON_GetObjectItem(table, "tls"), 1));
+    html = render(r, err);
+    char *tls = chart_of(html ? html : "", "tls-distribution");
+    CHECK_INT(count_of(tls, "<polyline"), 1);
+    CHECK(strstr(tls, ">all handshakes<") != NULL);
+    free(tls);
+    free(html);
+    cJSON_Delete(r);
+}
+
 /* Numbers that cJSON reads as infinities (1e999) count as missing. */
 static void test_overflowing_numbers(void)
 {
@@ -599,6 +791,10 @@ int main(int argc, char **argv)
     test_stable();
     test_empty();
     test_edges();
+    test_whole_seconds();
+    test_group_lines();
+    test_threshold_units();
+    test_no_tls();
     test_overflowing_numbers();
     test_latency_format();
     test_refused();

@@ -57,9 +57,10 @@ run_throng "$WORK/notjson.out" report "$WORK/tour.out"
 expect_rc 2 "$WORK/notjson.out"
 expect_grep "not JSON" "$WORK/notjson.out"
 
-# The HTML page: four charts (the load planned and achieved among them),
-# nothing fetched from anywhere.
-[ "$(grep -o '<svg' "$WORK/tour.html" | wc -l)" = 4 ] || fail "expected 4 charts in the HTML report"
+# The HTML page: six charts (the load planned and achieved among them; the
+# distributions of latency, time to first byte and connect time; no TLS
+# chart on plain http), nothing fetched from anywhere.
+[ "$(grep -o '<svg' "$WORK/tour.html" | wc -l)" = 6 ] || fail "expected 6 charts in the HTML report"
 expect_grep "Load: planned and achieved" "$WORK/tour.html"
 grep -qiE 'https?://|src=|<link|@import|url\(' "$WORK/tour.html" && fail "the HTML report refers outside itself"
 expect_grep "divide" "$WORK/tour.html"

@@ -6,10 +6,13 @@
  * type read as 0 or "", so a report from a slightly different writer still
  * gives a page; only the format and version are checked.
  *
- * Charts are SVG drawn here: lines of (x, y) points on two axes starting at
+ * Charts are SVG drawn here, each with a viewBox and width 100% so that it
+ * takes the page's width: lines of (x, y) points on two axes starting at
  * 0, with ticks at "nice" values (1, 2 or 5 times a power of ten). The
- * latency distribution puts -log10(1 - q) on x, so that 90%, 99%, 99.9% ...
- * are evenly spaced. Every coordinate is clamped into the plot area, which
+ * per-second charts draw the run's whole seconds only, their time axis
+ * ending at the last one. The distributions (latency, time to first byte,
+ * connect and TLS handshake times) put -log10(1 - q) on x, so that 90%,
+ * 99%, 99.9% ... are evenly spaced. Every coordinate is clamped into the plot area, which
  * also turns NaN into a number, and printed with one decimal, so the same
  * report always gives the same page. */
 #include <math.h>
@@ -217,6 +220,17 @@ static const char *fmt_num(text_t t, double v)
     return t;
 }
 
+/* The seed as the integer it is, every digit of it and no separators,
+ * so that it can be given back to --seed as shown. */
+static const char *fmt_seed(text_t t, double v)
+{
+    if (v >= 0 && v == floor(v) && v < 1e20)
+        snprintf(t, sizeof(text_t), "%.0f", v);
+    else
+        snprintf(t, sizeof(text_t), "%.17g", v);
+    return t;
+}
+
 /* The run's length: "5.00s", "2m 05s", "1h 02m 03s". */
 static const char *fmt_elapsed(text_t t, double s)
 {
@@ -241,32 +255,10 @@ static const char *fmt_latency(text_t t, const cJSON *st, const char *key)
     return fmt_time(t, num(field(st, "latency"), key));
 }
 
-/* A threshold's measured value or limit, in the metric's own terms
- * (share: a dropped limit written as a percentage). */
-static const char *fmt_metric(text_t t, const char *metric, double v, int share)
-{
-    if (strncmp(metric, "service.", 8) == 0) metric += 8;
-    if (strncmp(metric, "corrected.", 10) == 0) metric += 10;
-    if (share) {
-        snprintf(t, sizeof(text_t), "%.3g%%", v * 100);
-        return t;
-    }
-    int latency = strcmp(metric, "mean") == 0 || strcmp(metric, "min") == 0 ||
-                  strcmp(metric, "max") == 0 ||
-                  (metric[0] == 'p' && metric[1] >= '0' && metric[1] <= '9');
-    if (latency) return fmt_time(t, v);
-    if (strcmp(metric, "rate") == 0) {
-        fmt_rate(t, v);
-        strcat(t, "/s");
-        return t;
-    }
-    return fmt_num(t, v);
-}
-
 /* ------------------------------------------------------------ page frame */
 
 static const char page_style[] =
-    "body{margin:0 auto;max-width:1080px;padding:20px 28px 40px;color:#1f2328;"
+    "body{margin:0 auto;max-width:1600px;padding:20px 28px 40px;color:#1f2328;"
     "background:#fff;font:14px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,"
     "\"Helvetica Neue\",Arial,sans-serif}\n"
     "h1{font-size:26px;margin:8px 0 2px}\n"
@@ -291,7 +283,7 @@ static const char page_style[] =
     "font-size:12px;color:#fff}\n"
     ".pass{background:#1a7f37}.fail{background:#cf222e}\n"
     ".none{color:#57606a;font-style:italic}\n"
-    "svg.chart{display:block;width:100%;max-width:800px;height:auto;margin:6px 0 18px;"
+    "svg.chart{display:block;width:100%;height:auto;margin:6px 0 18px;"
     "border:1px solid #d0d7de;border-radius:6px;background:#fff}\n"
     "svg.chart text{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,Arial,sans-serif;"
     "font-size:11px;fill:#57606a}\n"
@@ -404,7 +396,7 @@ static void settings_table(page_t *p, const cJSON *r)
     put_esc(p, str(s, "on_fault"));
     putf(p, "</td><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n</table>\n",
          fmt_num(e, num(s, "processes")), cJSON_IsTrue(field(s, "once")) ? "yes" : "no",
-         fmt_num(f, num(s, "seed")));
+         fmt_seed(f, num(s, "seed")));
 }
 
 /* One group's configuration as a table row. */
@@ -698,18 +690,100 @@ static void faults_table(page_t *p, const cJSON *r)
 
 /* ------------------------------------------------------------ thresholds */
 
-/* One threshold: what was asked, what was measured, whether it held. */
+/* v with three significant digits, without an exponent nor trailing
+ * zeros: "0.22", "1.04", "250", "0.00104". */
+static const char *fmt_sig(text_t t, double v)
+{
+    if (!isfinite(v) || fabs(v) >= 1e15) {
+        snprintf(t, sizeof(text_t), "%g", isfinite(v) ? v : 0);
+        return t;
+    }
+    int decimals = v == 0 ? 0 : 2 - (int)floor(log10(fabs(v)));
+    decimals = decimals < 0 ? 0 : decimals > 12 ? 12 : decimals;
+    snprintf(t, sizeof(text_t), "%.*f", decimals, v);
+    if (strchr(t, '.')) {
+        size_t n = strlen(t);
+        while (t[n - 1] == '0')
+            t[--n] = '\0';
+        if (t[n - 1] == '.') t[--n] = '\0';
+    }
+    if (strcmp(t, "-0") == 0) strcpy(t, "0");
+    return t;
+}
+
+/* The limit of a threshold's expression as written, blanks left out
+ * ("1%", "50ms", "1000"): what follows its < or > (and =). */
+static void limit_text(text_t t, const char *expression)
+{
+    const char *s = strpbrk(expression, "<>");
+    size_t n = 0;
+    t[0] = '\0';
+    if (!s) return;
+    if (*++s == '=') s++;
+    for (; *s && n + 1 < sizeof(text_t); s++)
+        if (*s != ' ' && *s != '\t') t[n++] = *s;
+    t[n] = '\0';
+}
+
+/* The seconds in one unit of a duration ("ms": 0.001), 0 for a unit that
+ * is not one alone (a bare number, "1h30m"). */
+static double unit_seconds(const char *unit)
+{
+    static const struct {
+        const char *name;
+        double seconds;
+    } units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1},
+                 {"m", 60},    {"h", 3600},  {"d", 86400}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(unit, units[i].name) == 0) return units[i].seconds;
+    return 0;
+}
+
+/* A threshold's measured value in the unit its limit was written in:
+ * errors<1% measured as "0.22%", p99<50ms as "1.04ms", p99<1s as
+ * "0.00104s"; in the metric's own terms when the limit has no unit of its
+ * own (errors<0.01: a share, "0.0022"). */
+static const char *fmt_measured(text_t t, const char *metric, double v, const char *limit)
+{
+    char *unit;
+    strtod(limit, &unit);
+    if (strcmp(unit, "%") == 0) {
+        fmt_sig(t, v * 100);
+        strcat(t, "%");
+        return t;
+    }
+    const char *m = metric;
+    if (strncmp(m, "service.", 8) == 0) m += 8;
+    if (strncmp(m, "corrected.", 10) == 0) m += 10;
+    int latency = strcmp(m, "mean") == 0 || strcmp(m, "avg") == 0 || strcmp(m, "min") == 0 ||
+                  strcmp(m, "max") == 0 || (m[0] == 'p' && m[1] >= '0' && m[1] <= '9');
+    double in = unit_seconds(unit);
+    if (latency && in > 0) {
+        fmt_sig(t, v / in);
+        strcat(t, unit);
+        return t;
+    }
+    if (latency) return fmt_time(t, v);
+    if (strcmp(m, "errors") == 0) return fmt_sig(t, v);
+    if (strcmp(m, "rate") == 0) {
+        fmt_sig(t, v);
+        if (strcmp(unit, "/s") == 0) strcat(t, "/s");
+        return t;
+    }
+    return fmt_num(t, v);
+}
+
+/* One threshold: what was asked, what was measured, whether it held. The
+ * limit is shown as written and the measured value in its unit. */
 static void threshold_row(page_t *p, const cJSON *t)
 {
-    const char *metric = str(t, "metric");
     int passed = cJSON_IsTrue(field(t, "passed"));
-    int share = strcmp(metric, "dropped") == 0 && strchr(str(t, "expression"), '%');
     text_t v, l;
+    limit_text(l, str(t, "expression"));
     if (cJSON_IsNumber(field(t, "value")))
-        fmt_metric(v, metric, num(t, "value"), share);
+        fmt_measured(v, str(t, "metric"), num(t, "value"), l);
     else
         snprintf(v, sizeof v, "never measured");
-    fmt_metric(l, metric, num(t, "limit"), share);
     put(p, "<tr><td class=\"mono\">");
     put_esc(p, str(t, "expression"));
     if (str(t, "note")[0]) { /* why it could not be measured */
@@ -721,7 +795,9 @@ static void threshold_row(page_t *p, const cJSON *t)
     put_esc(p, v);
     put(p, "</td><td class=\"n\">");
     put_esc(p, str(t, "op"));
-    putf(p, " %s</td><td><span class=\"%s\">%s</span></td></tr>\n", l, passed ? "pass" : "fail",
+    put(p, " ");
+    put_esc(p, l);
+    putf(p, "</td><td><span class=\"%s\">%s</span></td></tr>\n", passed ? "pass" : "fail",
          passed ? "PASS" : "FAIL");
 }
 
@@ -754,10 +830,10 @@ static void processes_section(page_t *p, const cJSON *r)
 
 /* ------------------------------------------------------------ charts */
 
-#define SVG_W 800.0
+#define SVG_W 1000.0
 #define SVG_H 300.0
 #define PLOT_LEFT 70.0
-#define PLOT_RIGHT 760.0
+#define PLOT_RIGHT 960.0
 #define PLOT_TOP 52.0
 #define PLOT_BOTTOM 250.0
 #define LEGEND_ROW 16.0 /* each extra row of the legend makes the chart this much taller */
@@ -777,9 +853,11 @@ typedef struct {
     size_t n;
     const double *x, *y;       /* n points, in axis units */
     const unsigned char *skip; /* NULL, or 1 where a point is missing: the line breaks */
+    int dashed;                /* drawn dashed, so that a line under another shows */
 } line_t;
 
 typedef struct {
+    const char *id; /* the SVG's id is chart-ID */
     const char *title, *xlabel, *ylabel;
     axis_t x, y;
     line_t line[CHART_LINES];
@@ -888,8 +966,9 @@ static void chart_legend(page_t *p, const chart_t *c)
         if (x > PLOT_LEFT && x + w > PLOT_RIGHT) x = PLOT_LEFT, y += LEGEND_ROW;
         putf(p,
              "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-             "stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\">",
-             x, y - 4, x + 18, y - 4, l->color, x + 24, y);
+             "stroke-width=\"3\"%s/><text x=\"%.1f\" y=\"%.1f\">",
+             x, y - 4, x + 18, y - 4, l->color, l->dashed ? " stroke-dasharray=\"5 3\"" : "",
+             x + 24, y);
         put_esc_max(p, l->label, 40);
         put(p, "</text>\n");
         x += w;
@@ -899,10 +978,12 @@ static void chart_legend(page_t *p, const chart_t *c)
 /* The opening of the SVG element with the chart's title. */
 static void chart_open(page_t *p, const chart_t *c)
 {
+    /* Only a viewBox and width 100%: the chart takes the page's width and
+     * keeps its proportions. */
     putf(p,
-         "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
-         "role=\"img\" aria-label=\"",
-         SVG_W, c->h, SVG_W, c->h);
+         "<svg class=\"chart\" id=\"chart-%s\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" "
+         "preserveAspectRatio=\"xMidYMid meet\" role=\"img\" aria-label=\"",
+         c->id, SVG_W, c->h);
     put_esc(p, c->title);
     put(p, "\">\n<title>");
     put_esc(p, c->title);
@@ -969,7 +1050,8 @@ static void chart_run(page_t *p, const chart_t *c, const line_t *l, size_t from,
              py(c, l->y[from]), l->color);
         return;
     }
-    putf(p, "<polyline class=\"ln\" stroke=\"%s\" points=\"", l->color);
+    putf(p, "<polyline class=\"ln\" stroke=\"%s\"%s points=\"", l->color,
+         l->dashed ? " stroke-dasharray=\"7 5\"" : "");
     text_t last = "", xy;
     for (size_t i = from; i < to; i++) {
         snprintf(xy, sizeof xy, "%.1f,%.1f", px(c, l->x[i]), py(c, l->y[i]));
@@ -1026,7 +1108,7 @@ static void chart_add(chart_t *c, const char *label, const char *color, size_t n
                       const double *y, const unsigned char *skip)
 {
     if (c->nlines == CHART_LINES) return;
-    c->line[c->nlines] = (line_t){label, color ? color : palette[c->nlines], n, x, y, skip};
+    c->line[c->nlines] = (line_t){label, color ? color : palette[c->nlines], n, x, y, skip, 0};
     c->nlines++;
 }
 
@@ -1048,24 +1130,57 @@ static double latency_unit(double max, const char **name)
 
 /* ------------------------------------------------------------ per second */
 
-/* The "series" as columns; unmeasured[i] is 1 for seconds without a
- * response, whose percentiles mean nothing. */
+/* The "series" as columns, cut to the run's whole seconds; unmeasured[i]
+ * is 1 for seconds without a response, whose percentiles mean nothing. */
 typedef struct {
     size_t n;
     double *t, *requests, *failures, *p50, *p90, *p99;
     double *target, *achieved, *dropped; /* the load, planned and achieved */
     unsigned char *unmeasured;
     double *mem;
+    double left_out; /* seconds at the run's end not charted (a partial last second) */
+    double scale;    /* 1, or 1/length when the only second charted is shorter than one */
 } seconds_t;
 
 #define SECOND_COLUMNS 9
 
-/* Reads the series into columns; 0, or -1 when memory runs out. */
-static int seconds_read(seconds_t *s, const cJSON *series)
+/* Within this of a whole number of seconds, a run's length counts as whole:
+ * a 10 s run stops a few milliseconds after 10 s. */
+#define WHOLE_SLACK 0.05
+
+/* How many points of the series the charts draw, and how: every second
+ * that ended within the run. The second that was still going when the run
+ * stopped (a 10.003 s run's 11th, holding 3 ms of requests) would read as
+ * a fall to nearly nothing: it is left out (the tables count it). A run
+ * shorter than a second keeps its one second, as a rate over its real
+ * length (scale). */
+static size_t seconds_kept(const cJSON *series, double elapsed, double *left_out, double *scale)
 {
     const cJSON *e;
-    size_t n = (size_t)cJSON_GetArraySize(series), i = 0;
+    size_t n = 0, all = 0;
+    double whole = floor(elapsed + WHOLE_SLACK);
+    *left_out = 0, *scale = 1;
+    cJSON_ArrayForEach(e, series)
+    {
+        all++;
+        if (!(elapsed > 0) || num(e, "t") <= whole) n = all;
+    }
+    if (!(elapsed > 0) || n == all) return n;
+    if (n == 0 && all > 0 && num(cJSON_GetArrayItem(series, 0), "t") <= 1) {
+        *scale = 1 / elapsed; /* elapsed is below 1 - WHOLE_SLACK here */
+        return 1;
+    }
+    *left_out = elapsed - whole;
+    return n;
+}
+
+/* Reads the series into columns; 0, or -1 when memory runs out. */
+static int seconds_read(seconds_t *s, const cJSON *series, double elapsed)
+{
+    const cJSON *e;
+    size_t i = 0;
     memset(s, 0, sizeof *s);
+    size_t n = seconds_kept(series, elapsed, &s->left_out, &s->scale);
     if (n == 0) return 0;
     s->mem = malloc(n * (SECOND_COLUMNS * sizeof(double) + 1));
     if (!s->mem) return -1;
@@ -1076,30 +1191,109 @@ static int seconds_read(seconds_t *s, const cJSON *series)
     s->unmeasured = (unsigned char *)(s->mem + SECOND_COLUMNS * n);
     cJSON_ArrayForEach(e, series)
     {
-        s->t[i] = num(e, "t"), s->requests[i] = num(e, "requests");
-        s->failures[i] = num(e, "failures"), s->p50[i] = num(e, "p50");
+        if (i == n) break;
+        s->t[i] = num(e, "t"), s->requests[i] = num(e, "requests") * s->scale;
+        s->failures[i] = num(e, "failures") * s->scale, s->p50[i] = num(e, "p50");
         s->p90[i] = num(e, "p90"), s->p99[i] = num(e, "p99");
         s->target[i] = num(e, "target"), s->achieved[i] = num(e, "achieved");
-        s->dropped[i] = num(e, "dropped");
+        s->dropped[i] = num(e, "dropped") * s->scale;
         /* timed-out requests have latencies too */
-        s->unmeasured[i] = !(s->requests[i] > 0) && !(num(e, "max") > 0);
+        s->unmeasured[i] = !(num(e, "requests") > 0) && !(num(e, "max") > 0);
         i++;
     }
     s->n = i;
     return 0;
 }
 
-/* Requests (and failures, when there were some) in each second. */
-static void chart_rate(page_t *p, const seconds_t *s)
+/* A time axis from 0 to the last second charted, exactly: it ends where
+ * the data does, with ticks at round seconds. */
+static void axis_time(axis_t *a, const seconds_t *s)
 {
-    chart_t c = {.title = "Requests per second",
+    double last = s->n ? s->t[s->n - 1] : 0;
+    a->percentile = 0;
+    a->hi = last > 0 ? last : 1;
+    a->step = nice_step(a->hi / 8);
+    if (a->step < 1) a->step = 1;
+}
+
+/* Each group's requests per second, as columns beside the run's: read from
+ * a group's own "series" ([{"t", "requests", "failures"}, ...]) when the
+ * report has one; seconds a group's series lacks break its line. */
+typedef struct {
+    int n;
+    const char *label[CHART_LINES];
+    double *requests[CHART_LINES];
+    unsigned char *skip[CHART_LINES];
+    void *mem;
+} group_rates_t;
+
+/* The index of second t among s's, or -1. */
+static long second_index(const seconds_t *s, double t)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->t[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n && s->t[lo] == t ? (long)lo : -1;
+}
+
+/* Fills gr when there are several groups and each has a series; 0, or -1
+ * when memory runs out. */
+static int group_rates_read(group_rates_t *gr, const cJSON *r, const seconds_t *s, int ngroups)
+{
+    const cJSON *g, *e;
+    memset(gr, 0, sizeof *gr);
+    if (ngroups < 2 || s->n == 0) return 0;
+    cJSON_ArrayForEach(g, field(r, "groups"))
+    {
+        if (!cJSON_IsArray(field(g, "series"))) return 0;
+    }
+    int n = ngroups < CHART_LINES - 1 ? ngroups : CHART_LINES - 1; /* and the run's line */
+    char *mem = malloc((size_t)n * s->n * (sizeof(double) + 1));
+    if (!mem) return -1;
+    gr->mem = mem;
+    cJSON_ArrayForEach(g, field(r, "groups"))
+    {
+        if (gr->n == n) break;
+        double *y = (double *)(void *)mem + (size_t)gr->n * s->n;
+        unsigned char *skip =
+            (unsigned char *)(mem + (size_t)n * s->n * sizeof(double)) + (size_t)gr->n * s->n;
+        memset(skip, 1, s->n);
+        cJSON_ArrayForEach(e, field(g, "series"))
+        {
+            long i = second_index(s, num(e, "t"));
+            if (i < 0) continue;
+            y[i] = num(e, "requests") * s->scale;
+            skip[i] = 0;
+        }
+        gr->label[gr->n] = str(g, "name");
+        gr->requests[gr->n] = y;
+        gr->skip[gr->n] = skip;
+        gr->n++;
+    }
+    return 0;
+}
+
+/* Requests (and failures, when there were some) in each second: the run's
+ * and, with several groups whose series the report has, each group's. */
+static void chart_rate(page_t *p, const seconds_t *s, const group_rates_t *gr)
+{
+    chart_t c = {.id = "rate",
+                 .title = "Requests per second",
                  .xlabel = "seconds since the start",
                  .ylabel = "requests per second"};
     if (s->n) {
         double top = max_of(s->n, s->requests, NULL), failed = max_of(s->n, s->failures, NULL);
-        axis_fit(&c.x, max_of(s->n, s->t, NULL), 1);
+        axis_time(&c.x, s);
         axis_fit(&c.y, top > failed ? top : failed, 1);
-        chart_add(&c, "requests", "#0969da", s->n, s->t, s->requests, NULL);
+        chart_add(&c, gr->n ? "all groups" : "requests", "#0969da", s->n, s->t, s->requests, NULL);
+        for (int k = 0; k < gr->n; k++)
+            chart_add(&c, gr->label[k], palette[(k + 2) % CHART_LINES], s->n, s->t, gr->requests[k],
+                      gr->skip[k]);
         if (failed > 0) chart_add(&c, "failures", "#cf222e", s->n, s->t, s->failures, NULL);
     }
     chart_draw(p, &c);
@@ -1108,7 +1302,9 @@ static void chart_rate(page_t *p, const seconds_t *s)
 /* p50, p90 and p99 of each second with responses. */
 static void chart_latency(page_t *p, seconds_t *s)
 {
-    chart_t c = {.title = "Latency percentiles per second", .xlabel = "seconds since the start"};
+    chart_t c = {.id = "latency",
+                 .title = "Latency percentiles per second",
+                 .xlabel = "seconds since the start"};
     const char *unit;
     text_t ylabel;
     double *cols[] = {s->p50, s->p90, s->p99}, max = 0;
@@ -1123,7 +1319,7 @@ static void chart_latency(page_t *p, seconds_t *s)
         for (int k = 0; k < 3; k++)
             for (size_t i = 0; i < s->n; i++)
                 cols[k][i] *= scale;
-        axis_fit(&c.x, max_of(s->n, s->t, NULL), 1);
+        axis_time(&c.x, s);
         axis_fit(&c.y, max * scale, 0);
         chart_add(&c, "p50", "#0969da", s->n, s->t, s->p50, s->unmeasured);
         chart_add(&c, "p90", "#bf8700", s->n, s->t, s->p90, s->unmeasured);
@@ -1140,14 +1336,16 @@ static void chart_load(page_t *p, const seconds_t *s)
     double target = max_of(s->n, s->target, NULL), achieved = max_of(s->n, s->achieved, NULL),
            dropped = max_of(s->n, s->dropped, NULL);
     if (!(target > 0) && !(achieved > 0) && !(dropped > 0)) return;
-    chart_t c = {.title = "Load: planned and achieved",
+    chart_t c = {.id = "load",
+                 .title = "Load: planned and achieved",
                  .xlabel = "seconds since the start",
                  .ylabel = "clients, or arrivals per second"};
     double top = target > achieved ? target : achieved;
-    axis_fit(&c.x, max_of(s->n, s->t, NULL), 1);
+    axis_time(&c.x, s);
     axis_fit(&c.y, top > dropped ? top : dropped, 1);
     chart_add(&c, "target", "#6e7781", s->n, s->t, s->target, NULL);
     chart_add(&c, "achieved", "#1a7f37", s->n, s->t, s->achieved, NULL);
+    c.line[1].dashed = 1; /* the target often is what was achieved: it shows through */
     if (dropped > 0) chart_add(&c, "dropped", "#cf222e", s->n, s->t, s->dropped, NULL);
     chart_draw(p, &c);
 }
@@ -1214,23 +1412,50 @@ static int worth_drawing(const cJSON *h, const cJSON *latency)
     return 0;
 }
 
-/* The histograms the distribution chart draws: the run's, its service
- * time and corrected latency when they say something else, and each
- * group's latency when there are several. */
-static int distribution_sources(const cJSON *r, int ngroups, const cJSON **hist, const char **label)
+/* A distribution chart: which histogram of the statistics it draws. */
+typedef struct {
+    const char *id, *key, *title, *all, *yname, *none;
+} dist_kind_t;
+
+static const dist_kind_t dist_latency = {"latency-distribution", "latency", "Latency by percentile",
+                                         "all requests",         "latency", NULL};
+static const dist_kind_t dist_ttfb = {
+    "ttfb-distribution",  "ttfb", "Time to first byte by percentile", "all responses",
+    "time to first byte", NULL};
+static const dist_kind_t dist_connect = {
+    "connect-distribution", "connect",      "Connect time by percentile",
+    "all connections",      "connect time", NULL};
+static const dist_kind_t dist_tls = {
+    "tls-distribution",
+    "tls",
+    "TLS handshake time by percentile",
+    "all handshakes",
+    "handshake time",
+    "No TLS handshake time chart: no group made a TLS handshake (plain http)."};
+
+/* The histograms a distribution chart draws: the run's, for the latency
+ * its service time and corrected latency when they say something else, and
+ * each group's when there are several and it differs from the run's. */
+static int distribution_sources(const cJSON *r, int ngroups, const dist_kind_t *k,
+                                const cJSON **hist, const char **label)
 {
-    const cJSON *g, *tot = field(r, "totals"), *latency = field(tot, "latency");
+    const cJSON *g, *tot = field(r, "totals"), *run = field(tot, k->key);
     int n = 0;
-    hist[n] = latency, label[n++] = "all requests";
-    if (worth_drawing(field(tot, "service"), latency))
-        hist[n] = field(tot, "service"), label[n++] = "service time";
-    if (worth_drawing(field(tot, "corrected"), latency))
-        hist[n] = field(tot, "corrected"), label[n++] = "corrected";
+    hist[n] = run, label[n++] = k->all;
+    if (k == &dist_latency) {
+        if (worth_drawing(field(tot, "service"), run))
+            hist[n] = field(tot, "service"), label[n++] = "service time";
+        if (worth_drawing(field(tot, "corrected"), run))
+            hist[n] = field(tot, "corrected"), label[n++] = "corrected";
+    }
     if (ngroups < 2) return n;
     cJSON_ArrayForEach(g, field(r, "groups"))
     {
+        const cJSON *h = field(field(g, "totals"), k->key);
         if (n == CHART_LINES) break;
-        hist[n] = field(field(g, "totals"), "latency"), label[n++] = str(g, "name");
+        /* a group with nothing, or with all of it (the only one making TLS
+         * handshakes), would add no line of its own */
+        if (worth_drawing(h, run)) hist[n] = h, label[n++] = str(g, "name");
     }
     return n;
 }
@@ -1250,24 +1475,32 @@ static void distribution_lines(chart_t *c, int n, const cJSON **hist, const char
     }
 }
 
-/* The latency distribution of the run: latency against percentile, on an
- * axis where each further nine takes the same room. */
-static void chart_distribution(page_t *p, const cJSON *r)
+/* A distribution of the run (latency, time to first byte, connect or TLS
+ * handshake time): time against percentile, on an axis where each further
+ * nine takes the same room. A kind with a "none" text says it instead of
+ * drawing an empty chart. */
+static void chart_distribution(page_t *p, const cJSON *r, const dist_kind_t *k)
 {
-    chart_t c = {.title = "Latency by percentile", .xlabel = "percentile"};
+    chart_t c = {.id = k->id, .title = k->title, .xlabel = "percentile"};
     const cJSON *hist[CHART_LINES];
     const char *label[CHART_LINES], *unit;
     double max_ns = 0, most = 0;
     size_t room = 0;
-    int n = distribution_sources(r, p->ngroups, hist, label);
-    for (int k = 0; k < n; k++) {
-        double total = hist_total(hist[k], &max_ns);
+    int n = distribution_sources(r, p->ngroups, k, hist, label);
+    for (int i = 0; i < n; i++) {
+        double total = hist_total(hist[i], &max_ns);
         most = total > most ? total : most;
-        room += (size_t)cJSON_GetArraySize(field(hist[k], "buckets")) + 1;
+        room += (size_t)cJSON_GetArraySize(field(hist[i], "buckets")) + 1;
+    }
+    if (!(most > 0) && k->none) {
+        put(p, "<p class=\"none\">");
+        put(p, k->none);
+        put(p, "</p>\n");
+        return;
     }
     double scale = latency_unit(max_ns * 1e-9, &unit), *mem = NULL;
     text_t ylabel;
-    snprintf(ylabel, sizeof ylabel, "latency (%s)", unit);
+    snprintf(ylabel, sizeof ylabel, "%s (%s)", k->yname, unit);
     c.ylabel = ylabel;
     if (most > 0 && !(mem = malloc(2 * room * sizeof *mem))) p->failed = 1;
     if (mem) {
@@ -1280,7 +1513,6 @@ static void chart_distribution(page_t *p, const cJSON *r)
     free(mem);
 }
 
-/* The charts: requests, the load when there is one, latency per second and by percentile. */
 /* 1 when every group runs the same load model, so that the run's
  * per-second targets add up things of one kind. */
 static int one_model(const cJSON *r)
@@ -1296,15 +1528,39 @@ static int one_model(const cJSON *r)
     return 1;
 }
 
+/* What the per-second charts leave out, said under the heading. */
+static void charts_note(page_t *p, const seconds_t *s, const group_rates_t *gr)
+{
+    if (s->left_out > 0)
+        putf(p,
+             "<p class=\"none\">The per-second charts end at the run's last whole second: "
+             "its last %.3fs, a second cut short when the run stopped, is left out of them "
+             "(the tables count it).</p>\n",
+             s->left_out);
+    if (s->scale != 1)
+        put(p, "<p class=\"none\">The run lasted less than a second: its counts per second "
+               "are a rate over its real length.</p>\n");
+    if (p->ngroups > 1 && gr->n == 0 && s->n)
+        put(p, "<p class=\"none\">The report holds no series per group: the requests per "
+               "second are every group's together.</p>\n");
+}
+
+/* The charts: requests, the load when there is one, latency per second,
+ * then the distributions of latency, time to first byte, connect and TLS
+ * handshake times. */
 static void charts(page_t *p, const cJSON *r)
 {
     seconds_t s;
+    group_rates_t gr;
     put(p, "<h2>Charts</h2>\n");
-    if (seconds_read(&s, field(r, "series")) != 0) {
+    if (seconds_read(&s, field(r, "series"), num(r, "elapsed")) != 0 ||
+        group_rates_read(&gr, r, &s, p->ngroups) != 0) {
+        free(s.mem);
         p->failed = 1;
         return;
     }
-    chart_rate(p, &s);
+    charts_note(p, &s, &gr);
+    chart_rate(p, &s, &gr);
     if (one_model(r))
         chart_load(p, &s);
     else
@@ -1312,7 +1568,11 @@ static void charts(page_t *p, const cJSON *r)
                "the open model (arrivals per second) and the closed one (clients), which the "
                "run's series adds up.</p>\n");
     chart_latency(p, &s);
-    chart_distribution(p, r);
+    chart_distribution(p, r, &dist_latency);
+    chart_distribution(p, r, &dist_ttfb);
+    chart_distribution(p, r, &dist_connect);
+    chart_distribution(p, r, &dist_tls);
+    free(gr.mem);
     free(s.mem);
 }
 
