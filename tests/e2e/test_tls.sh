@@ -129,6 +129,17 @@ expect_grep "no system certificate store was found: install ca-certificates, or 
     "$WORK/nostore_tls.txt"
 echo "ok: without a certificate store, plain HTTP runs and HTTPS says what is missing"
 
+# The system's store as a hashed directory only (SSL_CERT_DIR, no
+# SSL_CERT_FILE: what throng reads by default, without parsing the whole
+# bundle file at every start): a CA found there by hash verifies.
+mkdir -p "$WORK/hashed.d" && cp ca.crt "$WORK/hashed.d/" && openssl rehash "$WORK/hashed.d" 2>openssl.err ||
+    fail "openssl rehash: $(cat openssl.err)"
+env -u SSL_CERT_FILE SSL_CERT_DIR="$WORK/hashed.d" "$THRONG" run -c 2 -d 1s --slow-down 0.01 -q \
+    -s "https://localhost:$CA_PORT" --json "$WORK/hashed.json" >"$WORK/hashed.txt" 2>&1 ||
+    fail "a CA in the hashed store directory: $(cat "$WORK/hashed.txt")"
+check_ledger "$WORK/hashed.json"
+echo "ok: a CA in the store's hashed directory verifies, with no bundle file read"
+
 run_tls ca_ok -s "https://localhost:$CA_PORT" --cacert ca.crt
 expect_clean ca_ok
 hs=$(json_value "$WORK/ca_ok.json" 'r["groups"][0]["tls_handshakes"]')

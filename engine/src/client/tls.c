@@ -7,6 +7,7 @@
  * answers about that call only, and after a failure has been put into
  * words. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -112,21 +113,42 @@ static int on_new_session(SSL *ssl, SSL_SESSION *session)
     return 1; /* the reference is ours now */
 }
 
+/* 1 when dir holds at least one certificate by hash (the links
+ * `openssl rehash` makes: eight hex digits, a dot, a number). */
+static int has_hash_links(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int found = 0;
+    struct dirent *ent;
+    while (!found && (ent = readdir(d)) != NULL) {
+        const char *n = ent->d_name;
+        size_t hex = strspn(n, "0123456789abcdef");
+        found = hex == 8 && n[8] == '.' && n[9] >= '0' && n[9] <= '9';
+    }
+    closedir(d);
+    return found;
+}
+
 /* The system's certificate store where SSL_CTX_set_default_verify_paths
- * finds it (SSL_CERT_FILE and SSL_CERT_DIR, else the build's defaults),
- * through the bundle file and the hashed directory only, looked up by
- * hash as certificates are verified. OpenSSL 3's default also reads the
- * whole directory at every start through its store loader (opendir):
- * time for nothing, and descriptor numbers that ThreadSanitizer, which
- * misses that open, takes for races when another thread reuses them. */
+ * finds it (SSL_CERT_FILE and SSL_CERT_DIR, else the build's defaults).
+ * The hashed directory is looked up by hash as certificates are verified,
+ * so it costs nothing at start; the bundle file is parsed whole (about
+ * 50 ms of CPU for Debian's, at every start, https or not), so it is read
+ * only when SSL_CERT_FILE names it or the directory holds no hashed
+ * certificate. OpenSSL 3's default also reads the whole directory at
+ * every start through its store loader (opendir): time for nothing, and
+ * descriptor numbers that ThreadSanitizer, which misses that open, takes
+ * for races when another thread reuses them. */
 static int load_system_store(SSL_CTX *c)
 {
     const char *file = getenv(X509_get_default_cert_file_env());
     const char *dir = getenv(X509_get_default_cert_dir_env());
+    int file_asked = file != NULL;
     if (!file) file = X509_get_default_cert_file();
     if (!dir) dir = X509_get_default_cert_dir();
-    int ok = access(file, R_OK) == 0 && SSL_CTX_load_verify_file(c, file) == 1;
-    ok |= access(dir, R_OK) == 0 && SSL_CTX_load_verify_dir(c, dir) == 1;
+    int ok = has_hash_links(dir) && SSL_CTX_load_verify_dir(c, dir) == 1;
+    if (file_asked || !ok) ok |= access(file, R_OK) == 0 && SSL_CTX_load_verify_file(c, file) == 1;
     if (ok) ERR_clear_error();
     return ok;
 }
