@@ -40,7 +40,7 @@ static size_t response(char *out, size_t cap, const char *encoding, const unsign
         snprintf(out, cap, "HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %zu\r\n\r\n",
                  encoding, n);
     CHECK((size_t)h + n <= cap);
-    memcpy(out + h, body, n);
+    if (n) memcpy(out + h, body, n);
     return (size_t)h + n;
 }
 
