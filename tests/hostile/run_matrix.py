@@ -83,8 +83,7 @@ EXPECT = {
     "huge-numbers": CLEAN,
     # A request without Accept-Encoding accepts any coding (RFC 9110
     # 12.5.3), and DESIGN.md says compressed bodies are decoded.
-    "gzip-unasked": dict(CLEAN, known_bug="a Content-Encoding: gzip body is not decoded: the "
-                         "persona sees 'the body is not JSON' (invalid)"),
+    "gzip-unasked": CLEAN,
     "wrong-size": INVALID,
     "http-500": INVALID,
     "http-503": INVALID,

@@ -10,6 +10,7 @@
 #include "lua/lua_json.h"
 #include "lua/lua_request.h"
 #include "lua/lua_throng.h"
+#include "lua/lua_url.h"
 
 enum {
     KEY_METHOD,
@@ -19,7 +20,11 @@ enum {
     KEY_JSON,
     KEY_TIMEOUT,
     KEY_NAME,
-    KEY_RESPONSE_BODY
+    KEY_RESPONSE_BODY,
+    KEY_QUERY,
+    KEY_FORM,
+    KEY_MULTIPART,
+    KEY_COMPRESSED
 };
 
 /* Pushes field key of the table at idx. The names were interned once per
@@ -51,9 +56,15 @@ static int text_field(lua_State *L, int idx, const throng__request_out_t *req, i
     return 0;
 }
 
-/* Writes request.headers; tells whether Host and Content-Type were set. */
-static int write_headers(lua_State *L, int idx, const throng__request_out_t *req, int *has_host,
-                         int *has_type, char *msg, size_t msglen)
+/* Which headers the persona set itself. */
+typedef struct {
+    int host, type, accept_encoding;
+} set_headers_t;
+
+/* Writes request.headers; tells which of Host, Content-Type and
+ * Accept-Encoding were set. */
+static int write_headers(lua_State *L, int idx, const throng__request_out_t *req,
+                         set_headers_t *set, char *msg, size_t msglen)
 {
     throng__buf_t *out = req->out;
     if (!idx) return 0;
@@ -82,8 +93,9 @@ static int write_headers(lua_State *L, int idx, const throng__request_out_t *req
             lua_pop(L, 3);
             return -1;
         }
-        if (nlen == 4 && strncasecmp(name, "host", 4) == 0) *has_host = 1;
-        if (nlen == 12 && strncasecmp(name, "content-type", 12) == 0) *has_type = 1;
+        if (nlen == 4 && strncasecmp(name, "host", 4) == 0) set->host = 1;
+        if (nlen == 12 && strncasecmp(name, "content-type", 12) == 0) set->type = 1;
+        if (nlen == 15 && strncasecmp(name, "accept-encoding", 15) == 0) set->accept_encoding = 1;
         if (throng__http_header(out, name, nlen, value, vlen) != 0) {
             snprintf(msg, msglen, "out of memory writing a request");
             lua_pop(L, 3);
@@ -95,32 +107,121 @@ static int write_headers(lua_State *L, int idx, const throng__request_out_t *req
     return 0;
 }
 
-/* The body: request.body as it is, or request.json encoded. */
-static int body_of(lua_State *L, int idx, throng__request_out_t *req, const char **body,
-                   size_t *blen, int *is_json, char *msg, size_t msglen)
+/* The body and its Content-Type (NULL: none of its own). */
+typedef struct {
+    const char *data;
+    size_t len;
+    const char *type;
+    char multipart_type[80]; /* "multipart/form-data; boundary=..." */
+} body_t;
+
+/* Pushes the table field key, or -1 (nothing pushed) when it is present
+ * and not a table; 0 with nil pushed when absent. */
+static int table_field(lua_State *L, int idx, const throng__request_out_t *req, int key, char *msg,
+                       size_t msglen)
 {
-    *is_json = 0;
-    if (text_field(L, idx, req, KEY_BODY, NULL, body, blen, msg, msglen) != 0) return -1;
-    if (!idx) return 0;
-    get_field(L, idx, req, KEY_JSON);
-    int has_json = !lua_isnil(L, -1);
-    if (has_json && *body) {
-        lua_pop(L, 1);
-        snprintf(msg, msglen, "a request has a body or a json field, not both");
+    get_field(L, idx, req, key);
+    if (lua_isnil(L, -1) || lua_istable(L, -1)) return 0;
+    snprintf(msg, msglen, "request.%s must be a table, not a %s", throng__request_fields[key],
+             luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return -1;
+}
+
+/* The body: request.body as it is, request.json encoded, request.form as
+ * application/x-www-form-urlencoded, or request.multipart as
+ * multipart/form-data; at most one of them. */
+static int body_of(lua_State *L, int idx, throng__request_out_t *req, body_t *body, char *msg,
+                   size_t msglen)
+{
+    static const int keys[] = {KEY_BODY, KEY_JSON, KEY_FORM, KEY_MULTIPART};
+    body->type = NULL;
+    if (text_field(L, idx, req, KEY_BODY, NULL, &body->data, &body->len, msg, msglen) != 0)
         return -1;
-    }
-    if (has_json) {
-        req->json->len = 0;
-        int rc = throng__json_encode(L, -1, req->json, msg, msglen);
+    if (!idx) return 0;
+    int which = body->data ? KEY_BODY : -1;
+    for (size_t i = 1; i < sizeof keys / sizeof keys[0]; i++) {
+        get_field(L, idx, req, keys[i]);
+        int given = !lua_isnil(L, -1);
         lua_pop(L, 1);
-        if (rc != 0) return -1;
-        *body = req->json->data;
-        *blen = req->json->len;
-        *is_json = 1;
-        return 0;
+        if (given && which >= 0) {
+            snprintf(msg, msglen,
+                     "a request has one body: body, json, form or multipart, not both %s and %s",
+                     throng__request_fields[which], throng__request_fields[keys[i]]);
+            return -1;
+        }
+        if (given) which = keys[i];
+    }
+    if (which < 0 || which == KEY_BODY) return 0;
+    int rc;
+    req->json->len = 0; /* the scratch buffer, reused for every encoded body */
+    if (which == KEY_JSON) {
+        get_field(L, idx, req, KEY_JSON);
+        rc = throng__json_encode(L, -1, req->json, msg, msglen);
+        body->type = "application/json";
+    } else if (table_field(L, idx, req, which, msg, msglen) != 0) {
+        return -1;
+    } else if (which == KEY_FORM) {
+        rc = throng__url_pairs(L, -1, req->json, "request.form", msg, msglen);
+        body->type = "application/x-www-form-urlencoded";
+    } else {
+        char boundary[40];
+        rc = throng__url_multipart(L, -1, req->json, &req->ctx->who->rng, boundary, msg, msglen);
+        snprintf(body->multipart_type, sizeof body->multipart_type,
+                 "multipart/form-data; boundary=%s", boundary);
+        body->type = body->multipart_type;
     }
     lua_pop(L, 1);
+    if (rc != 0) return -1;
+    body->data = req->json->data ? req->json->data : "";
+    body->len = req->json->len;
     return 0;
+}
+
+/* The request line, with request.query's pairs after the path's own. */
+static int request_line(lua_State *L, int idx, throng__request_out_t *req, const char *method,
+                        size_t mlen, const char *path, size_t plen, char *msg, size_t msglen)
+{
+    if (!idx) return throng__http_begin(req->out, method, mlen, path, plen) ? -2 : 0;
+    if (table_field(L, idx, req, KEY_QUERY, msg, msglen) != 0) return -1;
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return throng__http_begin(req->out, method, mlen, path, plen) ? -2 : 0;
+    }
+    throng__buf_t *b = req->out;
+    size_t start = b->len;
+    const char *q = memchr(path, '?', plen);
+    int rc = 0;
+    if (throng__buf_append(b, method, mlen) || throng__buf_append(b, " ", 1) ||
+        throng__buf_append(b, path, plen))
+        rc = -2;
+    size_t sep = b->len;
+    if (!rc && !(q && (path[plen - 1] == '?' || path[plen - 1] == '&')) &&
+        throng__buf_append(b, q ? "&" : "?", 1))
+        rc = -2;
+    size_t pairs = b->len;
+    if (!rc && throng__url_pairs(L, -1, b, "request.query", msg, msglen) != 0) rc = -1;
+    lua_pop(L, 1);
+    if (!rc && b->len == pairs) b->len = sep; /* an empty table adds nothing */
+    if (!rc && throng__buf_append(b, " HTTP/1.1\r\n", 11)) rc = -2;
+    if (rc) b->len = start;
+    return rc;
+}
+
+/* request.compressed: ask for a gzip or deflate body (decoded on arrival
+ * whether asked for or not: util/http.c). */
+static int compressed_of(lua_State *L, int idx, const throng__request_out_t *req, int *on,
+                         char *msg, size_t msglen)
+{
+    *on = 0;
+    if (!idx) return 0;
+    get_field(L, idx, req, KEY_COMPRESSED);
+    int t = lua_type(L, -1);
+    *on = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (t == LUA_TNIL || t == LUA_TBOOLEAN) return 0;
+    snprintf(msg, msglen, "request.compressed must be true or false");
+    return -1;
 }
 
 /* request.response_body: what the persona needs of the response's body.
@@ -228,8 +329,8 @@ static void unknown_field(const char *key, int given_by_call, char *msg, size_t 
                  best);
     else
         snprintf(msg, msglen,
-                 "request has an unknown field '%.40s' (fields: method, path, headers, body, "
-                 "json, timeout, name, response_body)",
+                 "request has an unknown field '%.40s' (fields: method, path, query, headers, "
+                 "body, json, form, multipart, compressed, timeout, name, response_body)",
                  key);
 }
 
@@ -266,9 +367,10 @@ static int check_fields(lua_State *L, int idx, const throng__request_out_t *req,
 int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,
                                throng__request_out_t *req, char *msg, size_t msglen)
 {
-    const char *body;
-    size_t mlen, plen, blen;
-    int is_json, has_host = 0, has_type = 0;
+    size_t mlen, plen;
+    body_t body;
+    set_headers_t set = {0};
+    int compressed;
     if (idx < 0) idx = lua_gettop(L) + idx + 1;
     if (idx && check_fields(L, idx, req, method && path, msg, msglen) != 0) return -1;
     if (method)
@@ -290,19 +392,31 @@ int throng__lua_encode_request(lua_State *L, int idx, const char *method, const 
     }
     if (options_of(L, idx, path, plen, req, msg, msglen) != 0 ||
         body_use_of(L, idx, req, msg, msglen) != 0 ||
-        body_of(L, idx, req, &body, &blen, &is_json, msg, msglen) != 0)
+        compressed_of(L, idx, req, &compressed, msg, msglen) != 0 ||
+        body_of(L, idx, req, &body, msg, msglen) != 0)
         return -1;
     req->head = (mlen == 4 && memcmp(method, "HEAD", 4) == 0);
 
-    if (throng__http_begin(req->out, method, mlen, path, plen) != 0) goto nomem;
-    if (write_headers(L, idx, req, &has_host, &has_type, msg, msglen) != 0) return -1;
-    if (!has_host &&
+    int rc = request_line(L, idx, req, method, mlen, path, plen, msg, msglen);
+    if (rc == -2) goto nomem;
+    if (rc != 0) return -1;
+    if (write_headers(L, idx, req, &set, msg, msglen) != 0) return -1;
+    if (body.type == body.multipart_type && set.type) {
+        snprintf(msg, msglen,
+                 "request.headers sets Content-Type, which a multipart body sets itself (its "
+                 "boundary is in it)");
+        return -1;
+    }
+    if (!set.host &&
         throng__http_header(req->out, "Host", 4, req->authority, strlen(req->authority)) != 0)
         goto nomem;
-    if (is_json && !has_type &&
-        throng__http_header(req->out, "Content-Type", 12, "application/json", 16) != 0)
+    if (body.type && !set.type &&
+        throng__http_header(req->out, "Content-Type", 12, body.type, strlen(body.type)) != 0)
         goto nomem;
-    if (throng__http_finish(req->out, method, mlen, body, blen) != 0) goto nomem;
+    if (compressed && !set.accept_encoding &&
+        throng__http_header(req->out, "Accept-Encoding", 15, "gzip, deflate", 13) != 0)
+        goto nomem;
+    if (throng__http_finish(req->out, method, mlen, body.data, body.len) != 0) goto nomem;
     return 0;
 nomem:
     snprintf(msg, msglen, "out of memory writing a request");

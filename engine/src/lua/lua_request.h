@@ -25,9 +25,12 @@ typedef struct throng__request_out {
 
 /* Writes the request table at idx (0: no table) as HTTP into req->out.
  * method and path, when not NULL, take the place of the table's fields
- * (client:get(path, opts)). Fields: method, path, headers, body or json,
- * name, timeout, response_body ("keep", "shape", "discard"; true, false). Returns 0, or -1 with the
- * reason in msg. */
+ * (client:get(path, opts)). Fields: method, path, query (a table, its
+ * pairs appended to the path), headers, one body of body, json, form
+ * (x-www-form-urlencoded) or multipart (form-data), compressed (asks for
+ * gzip or deflate), name, timeout, response_body ("keep", "shape",
+ * "discard"; true, false). The json scratch buffer holds whichever body is
+ * encoded. Returns 0, or -1 with the reason in msg. */
 int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,
                                throng__request_out_t *req, char *msg, size_t msglen);
 

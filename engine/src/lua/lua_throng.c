@@ -10,6 +10,7 @@
 #include "lua/lua_json.h"
 #include "lua/lua_regex.h"
 #include "lua/lua_throng.h"
+#include "lua/lua_url.h"
 #include "lua/shape.h"
 #include "throng.h"
 
@@ -346,7 +347,8 @@ static void open_response_mt(lua_State *L, throng__lua_ctx_t *ctx, int ctx_index
 
 /* Interned once: the request fields lua_request.c reads on every request. */
 const char *const throng__request_fields[THRONG__REQUEST_FIELDS] = {
-    "method", "path", "headers", "body", "json", "timeout", "name", "response_body"};
+    "method", "path",          "headers", "body", "json",      "timeout",
+    "name",   "response_body", "query",   "form", "multipart", "compressed"};
 
 static void open_request_keys(lua_State *L, throng__lua_ctx_t *ctx)
 {
@@ -373,6 +375,8 @@ int throng__lua_open_module(lua_State *L)
     lua_setfield(L, -2, "version");
     throng__json_push_module(L);
     lua_setfield(L, -2, "json");
+    throng__lua_url_push_module(L, ctx_index);
+    lua_setfield(L, -2, "url");
     lua_remove(L, ctx_index);
     return 1;
 }

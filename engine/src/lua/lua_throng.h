@@ -55,7 +55,7 @@ typedef void (*throng__lua_log_fn)(void *data, int level, uint64_t client, const
 
 /* The fields a request table may have, in the order of lua_request.c's
  * KEY_* (interned once per state: ctx->request_keys). */
-#define THRONG__REQUEST_FIELDS 8
+#define THRONG__REQUEST_FIELDS 12
 extern const char *const throng__request_fields[THRONG__REQUEST_FIELDS];
 
 /* Per Lua state: who the current caller is, and where logs go. */

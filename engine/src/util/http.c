@@ -125,6 +125,8 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
     return from_parser(p)->in_headers ? keep(p, at, n) : 0;
 }
 
+static int start_decoding(throng__http_response_t *r);
+
 static int on_headers_complete(llhttp_t *p)
 {
     throng__http_response_t *r = from_parser(p);
@@ -138,6 +140,7 @@ static int on_headers_complete(llhttp_t *p)
     /* Responses to HEAD, and 204 and 304, have headers only, whatever
      * Content-Length says (RFC 9110 6.4.1). */
     if (r->head || r->status == 204 || r->status == 304) return 1;
+    if (start_decoding(r) != 0) return HPE_USER;
     /* A body announced larger than max_body is refused before any of it
      * is buffered, not after max_body bytes of it. */
     if (!r->streamed && (p->flags & F_CONTENT_LENGTH) && p->content_length > r->max_body) {
@@ -147,10 +150,56 @@ static int on_headers_complete(llhttp_t *p)
     return 0;
 }
 
+/* The body's Content-Encoding: an inflater when it is gzip or deflate and
+ * the body is used; -1 (with r->error) for an encoding throng cannot undo. */
+static int start_decoding(throng__http_response_t *r)
+{
+    if (r->streamed && !r->on_body) return 0; /* dropped: only counted, as sent */
+    const char *value = throng__http_response_header(r, "content-encoding");
+    throng__encoding_t enc = throng__inflate_encoding(value);
+    if (enc == THRONG__ENCODING_IDENTITY) return 0;
+    r->decode_failed = 1;
+    if (enc == THRONG__ENCODING_UNKNOWN) {
+        snprintf(r->error, sizeof r->error,
+                 "response Content-Encoding '%.40s' is not one throng decodes (gzip, deflate)",
+                 value);
+        return -1;
+    }
+    if (!(r->inflate = throng__inflate_new(enc))) {
+        snprintf(r->error, sizeof r->error, "out of memory decoding the response body");
+        return -1;
+    }
+    r->decode_failed = 0;
+    return 0;
+}
+
+/* A decoded piece of a body: kept or passed on as a raw one is, with
+ * max_body counted on the decoded size. */
+static int decoded_piece(void *data, const char *at, size_t n)
+{
+    throng__http_response_t *r = data;
+    if (n > r->max_body - r->decoded) { /* decoded <= max_body always */
+        r->too_large = 1;
+        return 1;
+    }
+    r->decoded += n;
+    if (r->streamed) {
+        r->on_body(r->on_body_data, at, n);
+        return 0;
+    }
+    return keep(&r->parser, at, n) != 0;
+}
+
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
     throng__http_response_t *r = from_parser(p);
     r->body_bytes += n;
+    if (r->inflate) {
+        int rc =
+            throng__inflate_feed(r->inflate, at, n, decoded_piece, r, r->error, sizeof r->error);
+        if (rc == -1) r->decode_failed = 1;
+        return rc == 0 ? 0 : HPE_USER;
+    }
     if (r->streamed) {
         if (r->on_body) r->on_body(r->on_body_data, at, n);
         return 0;
@@ -179,6 +228,15 @@ static int on_message_complete(llhttp_t *p)
     throng__http_response_t *r = from_parser(p);
     /* An interim response (100 Continue, 103 Early Hints) precedes the real
      * one: pause, so that the next status line is checked from its start. */
+    if (r->inflate) {
+        int rc = throng__inflate_finish(r->inflate, r->error, sizeof r->error);
+        throng__inflate_free(r->inflate);
+        r->inflate = NULL;
+        if (rc != 0) {
+            r->decode_failed = 1;
+            return HPE_USER;
+        }
+    }
     if (r->status >= 100 && r->status < 200 && r->status != 101)
         r->interim = 1;
     else
@@ -226,6 +284,10 @@ void throng__http_response_reset(throng__http_response_t *r, int head_request)
     r->error[0] = '\0';
     if (r->buf) r->buf->len = 0;
     discharge(r);
+    throng__inflate_free(r->inflate);
+    r->inflate = NULL;
+    r->decoded = 0;
+    r->decode_failed = 0;
 }
 
 void throng__http_response_stream(throng__http_response_t *r, throng__http_body_cb cb, void *data)
@@ -238,9 +300,11 @@ void throng__http_response_stream(throng__http_response_t *r, throng__http_body_
 static void set_error(throng__http_response_t *r, llhttp_errno_t e)
 {
     if (r->too_large) {
-        snprintf(r->error, sizeof r->error, "body larger than max_body (%zu bytes)", r->max_body);
+        snprintf(r->error, sizeof r->error, "body larger than max_body (%zu bytes)%s", r->max_body,
+                 r->inflate ? " once decoded (Content-Encoding)" : "");
         return;
     }
+    if (r->decode_failed) return; /* r->error says why */
     if (r->over_budget) {
         snprintf(r->error, sizeof r->error,
                  "response refused: it would take the worker's buffered responses past "
@@ -339,7 +403,8 @@ int throng__http_response_eof(throng__http_response_t *r)
     if (!throng__http_response_started(r)) return 0;
     llhttp_errno_t e = llhttp_finish(&r->parser);
     if ((e == HPE_OK || e == HPE_PAUSED) && r->complete) return 1;
-    snprintf(r->error, sizeof r->error, "the server closed the connection mid-response");
+    if (!r->decode_failed)
+        snprintf(r->error, sizeof r->error, "the server closed the connection mid-response");
     return -1;
 }
 
@@ -382,4 +447,6 @@ void throng__http_response_release(throng__http_response_t *r)
     throng__bufpool_put(r->pool, r->buf);
     r->buf = NULL;
     discharge(r);
+    throng__inflate_free(r->inflate);
+    r->inflate = NULL;
 }

@@ -9,6 +9,7 @@
 #include <llhttp.h>
 
 #include "util/buf.h"
+#include "util/inflate.h"
 
 /* ---- requests ----
  * A request is written in three steps into a buffer the caller owns:
@@ -67,20 +68,24 @@ typedef struct throng__http_response {
     size_t max_body;               /* the largest body kept (THRONG__HTTP_MAX_BODY after init) */
     throng__http_budget_t *budget; /* the thread's, or NULL */
     size_t charged;                /* what this response holds of the budget */
-    uint64_t body_bytes;           /* body bytes received, kept or not */
+    uint64_t body_bytes;           /* body bytes received, kept or not (on the wire: before
+                                      any Content-Encoding is undone) */
+    throng__inflate_t *inflate;    /* the body's gzip or deflate being undone, or NULL */
+    size_t decoded;                /* bytes the inflater gave so far (max_body applies) */
     throng__http_body_cb on_body;  /* a streamed body goes here (NULL: dropped) */
     void *on_body_data;
     int status;
     unsigned head : 1;     /* the request was HEAD: no body follows */
     unsigned complete : 1; /* a final (non-1xx) response is complete */
     unsigned in_headers : 1;
-    unsigned too_large : 1;   /* parsing stopped at max_body */
-    unsigned over_budget : 1; /* parsing stopped at the thread's buffer budget */
-    unsigned streamed : 1;    /* the body is passed to on_body, not kept */
-    unsigned interim : 1;     /* an interim (1xx) response just ended; the real one follows */
-    unsigned line_pos : 4;    /* how much of the status line's start is checked (13: all) */
-    char line[13];            /* the status line's start, as received, for the check */
-    char error[120];          /* why parsing failed */
+    unsigned too_large : 1;     /* parsing stopped at max_body */
+    unsigned over_budget : 1;   /* parsing stopped at the thread's buffer budget */
+    unsigned streamed : 1;      /* the body is passed to on_body, not kept */
+    unsigned interim : 1;       /* an interim (1xx) response just ended; the real one follows */
+    unsigned decode_failed : 1; /* the body's Content-Encoding could not be undone (error set) */
+    unsigned line_pos : 4;      /* how much of the status line's start is checked (13: all) */
+    char line[13];              /* the status line's start, as received, for the check */
+    char error[120];            /* why parsing failed */
 } throng__http_response_t;
 
 void throng__http_response_init(throng__http_response_t *r, throng__bufpool_t *pool);
@@ -90,7 +95,15 @@ void throng__http_response_reset(throng__http_response_t *r, int head_request);
 
 /* After a reset: the body of the coming response is not kept but passed
  * to on_body piece by piece as it arrives (NULL: dropped, only counted);
- * max_body does not apply to it, and its body reads as empty. */
+ * max_body does not apply to it, and its body reads as empty.
+ *
+ * A body with Content-Encoding gzip or deflate (asked for or not) is
+ * decoded as it arrives: the kept body and on_body's pieces are the
+ * decoded bytes, and max_body applies to the decoded size, streamed or
+ * not, so that a small body decoding to gigabytes is refused. A dropped
+ * body (on_body NULL) is not decoded. Another encoding (br, zstd, a list
+ * of them) makes the response malformed, its name in r->error.
+ * body_bytes counts the bytes received, before decoding. */
 void throng__http_response_stream(throng__http_response_t *r, throng__http_body_cb on_body,
                                   void *data);
 
