@@ -93,8 +93,15 @@ write_plan "$WORK/lost.lua" 2 1 ', thresholds = { "p99<10s" }'
 "$THRONG" run "$WORK/lost.lua" -s "$A_ADDR" -d 3 -q --json "$WORK/lost.json" \
     >"$WORK/lost.out" 2>&1 &
 parent=$!
-sleep 1.2
-victim=$(pgrep -P "$parent" | head -1)
+# The victim once a worker process is there and has run a while (a
+# sanitizer build on a loaded machine may take seconds to fork them).
+victim=
+for _ in $(seq 150); do
+    victim=$(pgrep -P "$parent" | head -1)
+    [ -n "$victim" ] && break
+    sleep 0.1
+done
+sleep 0.8
 [ -n "$victim" ] || fail "no worker process under $parent"
 kill -9 "$victim"
 wait "$parent"

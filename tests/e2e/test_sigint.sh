@@ -18,7 +18,15 @@ background_run() {
 
 start_server SLOW --latency 2s
 background_run "$WORK/run.out" run -s "$SLOW_ADDR" -c 4 -d 60 -q
-sleep 1
+# SIGINT once all 4 clients are connected, their requests on the way: a
+# fixed sleep was too short for a sanitizer build's start on a loaded
+# machine. The server counts connections accepted, the status queries'
+# own among them: the i-th query sees i of its own.
+for i in $(seq 200); do
+    [ "$(status_field "$SLOW_ADDR" connections)" -ge $((i + 4)) ] 2>/dev/null && break
+    sleep 0.1
+done
+sleep 0.3
 started=$(date +%s)
 kill -INT "$pid"
 wait "$pid"
