@@ -447,21 +447,12 @@ static size_t next_unique(lua_State *L, handle_t *h, uint64_t id)
     place_of(L, place);
     size_t from = part_of(n, place[0], place[1], &pn);
     from += part_of(pn, place[2], place[3], &share);
-    if (h->given >= share) {
-        unsigned workers = place[0] * place[2];
-        if (workers > 1)
-            luaL_error(L,
-                       "throng.data: %s: no row left for client %d (unique access gives each row "
-                       "to one client only): the file's %d rows are split between %u workers "
-                       "(%u processes of %u threads) and this worker's %d went to %d clients (a "
-                       "worker may run out while another has rows left)",
-                       h->name, (int)id, (int)n, workers, place[0], place[2], (int)share,
-                       (int)h->clients);
+    /* Kept short, the numbers first: reports keep about 200 bytes of a message. */
+    if (h->given >= share)
         luaL_error(L,
-                   "throng.data: %s: no row left for client %d (unique access gives each row to "
-                   "one client only): the file's %d rows went to %d clients",
-                   h->name, (int)id, (int)n, (int)h->clients);
-    }
+                   "%s: unique rows used up (this worker's %d of %d, %ux%u workers, %d clients; "
+                   "client %d got none)",
+                   h->name, (int)share, (int)n, place[0], place[2], (int)h->clients, (int)id);
     if (client_count(L, id) == 0) h->clients++;
     return from + h->given++;
 }
