@@ -59,6 +59,14 @@ static int add_row(throng__data_store_t *s)
     return 0;
 }
 
+/* The first room in off and row: off[0] and row[0] always exist. */
+static int store_init(throng__data_store_t *s)
+{
+    s->cap_off = 256;
+    s->off = calloc(s->cap_off, sizeof *s->off);
+    return s->off ? add_row(s) : -1;
+}
+
 /* -------------------------------------------------------- CSV parser */
 
 typedef struct csv {
@@ -139,7 +147,7 @@ int throng__data_parse_csv(throng__data_store_t *s, const char *text, size_t len
         snprintf(msg, msglen, "%s: too large (4 GB at most)", name);
         return -1;
     }
-    if (!(s->text = malloc(len + 1)) || add_row(s) != 0) goto nomem;
+    if (!(s->text = malloc(len + 1)) || store_init(s) != 0) goto nomem;
     int have_header = 0;
     while (c.p < c.end) {
         if (csv_empty_line(&c)) {
@@ -218,7 +226,7 @@ int throng__data_parse_json(throng__data_store_t *s, const char *text, size_t le
     }
     /* Each element kept as its compact text: decoded when a row is read. */
     size_t used = 0, cap = len + 1;
-    if (!(s->text = malloc(cap)) || add_row(s) != 0) goto nomem;
+    if (!(s->text = malloc(cap)) || store_init(s) != 0) goto nomem;
     for (cJSON *e = root->child; e; e = e->next) {
         char *one = cJSON_PrintUnformatted(e);
         if (!one) goto nomem;
