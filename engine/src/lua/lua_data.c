@@ -584,17 +584,26 @@ static void resolve_path(lua_State *L, const char *path, char *out)
         luaL_error(L, "throng.data: %s: cannot open: %s", joined, strerror(errno));
 }
 
+/* The access mode named name, or an error saying which there are. */
+static int mode_of(lua_State *L, const char *name)
+{
+    for (int i = 0; name && mode_names[i]; i++)
+        if (strcmp(name, mode_names[i]) == 0) return i;
+    return luaL_error(L, "throng.data: mode must be cycle, random or unique, not %s",
+                      name ? name : "a value that is not a string");
+}
+
 /* throng.data.csv/json(path [, opts | mode]): a handle on the shared store. */
 static int open_data(lua_State *L, int json)
 {
     const char *path = luaL_checkstring(L, 1);
     int mode = MODE_CYCLE, header = 1;
     if (lua_type(L, 2) == LUA_TSTRING) {
-        mode = luaL_checkoption(L, 2, NULL, mode_names);
+        mode = mode_of(L, lua_tostring(L, 2));
     } else if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);
         lua_getfield(L, 2, "mode");
-        if (!lua_isnil(L, -1)) mode = luaL_checkoption(L, -1, NULL, mode_names);
+        if (!lua_isnil(L, -1)) mode = mode_of(L, lua_tostring(L, -1));
         lua_getfield(L, 2, "header");
         if (!lua_isnil(L, -1)) header = lua_toboolean(L, -1);
         lua_pop(L, 2);
