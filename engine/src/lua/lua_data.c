@@ -212,11 +212,13 @@ int throng__data_parse_json(throng__data_store_t *s, const char *text, size_t le
     cJSON *root = cJSON_ParseWithLength(text, len);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
-        if (at && at >= text && at <= text + len)
-            snprintf(msg, msglen, "%s:%d: not valid JSON (near \"%.20s\")", name, line_of(text, at),
-                     at);
-        else
+        if (at && at >= text && at <= text + len) {
+            int near = text + len - at < 20 ? (int)(text + len - at) : 20;
+            snprintf(msg, msglen, "%s:%d: not valid JSON (near \"%.*s\")", name, line_of(text, at),
+                     near, at);
+        } else {
             snprintf(msg, msglen, "%s: not valid JSON", name);
+        }
         return -1;
     }
     if (!cJSON_IsArray(root)) {
