@@ -12,6 +12,7 @@
 
 #include "client/session.h"
 #include "client/worker.h"
+#include "lua/lua_data.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -77,6 +78,8 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
 
     if ((rc = throng__persona_open(&w->persona, spec, params, err)) != 0) return rc;
     throng__session_open(w->persona.L);
+    throng__lua_data_place(w->persona.L, w->place.procs, w->place.proc, w->place.threads,
+                           w->place.thread);
     w->persona.ctx->log = lua_log;
     w->persona.ctx->log_data = w;
     w->persona.ctx->log_level = w->host.log_level;

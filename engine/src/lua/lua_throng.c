@@ -7,6 +7,7 @@
 #include <lua.h>
 
 #include "util/buf.h"
+#include "lua/lua_data.h"
 #include "lua/lua_json.h"
 #include "lua/lua_regex.h"
 #include "lua/lua_throng.h"
@@ -377,6 +378,8 @@ int throng__lua_open_module(lua_State *L)
     lua_setfield(L, -2, "json");
     throng__lua_url_push_module(L, ctx_index);
     lua_setfield(L, -2, "url");
+    throng__lua_data_push_module(L);
+    lua_setfield(L, -2, "data");
     lua_remove(L, ctx_index);
     return 1;
 }
