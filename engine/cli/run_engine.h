@@ -15,6 +15,8 @@ typedef struct cli_output {
     const char *status_file; /* --status: live figures, every second */
     const char *snapshot_file; /* --snapshot: the JSON report so far */
     double snapshot_every;     /* seconds between snapshots (default 30) */
+    const char *dashboard;     /* --dashboard: the live dashboard's address */
+    double dashboard_linger;   /* seconds it serves the final figures after the run */
     /* set up by cli_output_setup and cli_run_engine */
     int tty;
     double duration;
