@@ -17,8 +17,11 @@ BUILD="gcc libc6-dev make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjso
 # g++ to check that the installed header compiles as C++, the sanitizer
 # runtimes of CI's ASan+UBSan and ThreadSanitizer builds (gcc-12's
 # libgcc-12-dev depends on them already; named so that a missing one is
-# installed, not found missing at link time).
-TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema g++ libasan8 libubsan1 libtsan2"
+# installed, not found missing at link time); the dashboard's tests
+# (tests/e2e/test_dashboard*.sh) load its page in headless Chromium and let
+# a real Prometheus scrape its /metrics (started by the test on loopback,
+# never as a service).
+TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema g++ libasan8 libubsan1 libtsan2 chromium prometheus"
 # Fuzzing (tests/fuzz/run.sh): clang with its libFuzzer runtime
 # (libclang-rt-14-dev) and llvm-symbolizer (llvm-14). The suite's replays of
 # the fuzz corpora build with gcc and need none of them.

@@ -9,6 +9,8 @@
  * whose unsent events pass DASH_VIEWER_QUEUE bytes is closed and counted
  * dropped. Every other answer closes its connection once written. */
 #include <assert.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -485,7 +487,21 @@ int throng_dashboard_start(throng_engine_t *engine, const char *listen, throng_d
         d->wake.data = d;
         refresh(d);
         uv_timer_start(&d->tick, on_tick, DASH_TICK_MS, DASH_TICK_MS);
-        if (uv_thread_create(&d->thread, run_loop, d) == 0) {
+        /* The thread takes no process signals: a write to a viewer gone
+         * fails with EPIPE instead of ending the program with SIGPIPE, and
+         * SIGINT/SIGTERM stay with the program's own threads. It inherits
+         * the mask it is created with. */
+        sigset_t block, old;
+        sigemptyset(&block);
+        sigaddset(&block, SIGPIPE);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGTERM);
+        sigaddset(&block, SIGHUP);
+        sigaddset(&block, SIGUSR1);
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        int started = uv_thread_create(&d->thread, run_loop, d) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (started) {
             *out = d;
             return 0;
         }
