@@ -313,8 +313,8 @@ static void serve(dash_conn_t *c)
         respond_text(c, "405 Method Not Allowed", "Allow: GET\r\n", "method not allowed\n");
     else if (page)
         respond(c, "200 OK", "text/html; charset=utf-8",
-                "Content-Security-Policy: default-src 'self' 'unsafe-inline'\r\n", d->page,
-                d->page_len);
+                "Content-Security-Policy: default-src 'self' 'unsafe-inline'; img-src data:\r\n",
+                d->page, d->page_len);
     else if (events)
         serve_events(c);
     else if (snapshot)
