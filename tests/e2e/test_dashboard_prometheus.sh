@@ -66,4 +66,25 @@ echo "prometheus: requests $GOT (throng $WANT), latency count $COUNT (throng $WA
 P50=$(query 'histogram_quantile(0.5, sum by (le) (last_over_time(throng_request_duration_seconds_bucket{job="throng"}[1m])))')
 python3 -c "import sys; v = float('$P50'); sys.exit(0 if 0 < v <= 0.1 else 1)" ||
     fail "histogram_quantile gives '$P50'"
+# Every query of examples/grafana/throng.json is one Prometheus accepts and
+# answers for this run.
+python3 - "$THRONG_SOURCE/examples/grafana/throng.json" "$P" <<'PY' || fail "examples/grafana/throng.json"
+import json, sys, urllib.parse, urllib.request
+dash, base = json.load(open(sys.argv[1])), sys.argv[2]
+n = 0
+for panel in dash["panels"]:
+    for t in panel["targets"]:
+        q = (t["expr"].replace("$__rate_interval", "30s").replace("$job", ".*")
+             .replace("$group", ".*"))
+        # The run is over: look at the minute it ran in.
+        url = base + "/api/v1/query?" + urllib.parse.urlencode({"query": "max_over_time((%s)[2m:1s])" % q})
+        r = json.load(urllib.request.urlopen(url, timeout=10))
+        assert r["status"] == "success", (panel["title"], q, r)
+        if r["data"]["result"]:
+            n += 1
+        else:
+            print("no data for %r: %s" % (panel["title"], q), file=sys.stderr)
+assert n >= 6, "%d queries with data" % n
+print("grafana: %d queries answered" % n)
+PY
 echo "ok"
