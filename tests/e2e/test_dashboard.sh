@@ -48,6 +48,20 @@ ts = [json.loads(e.split("data: ", 1)[1])["second"]["t"] for e in events]
 assert all(b == a + 1 for a, b in zip(ts, ts[1:])), ts
 PY
 
+# Many viewers at once: each gets its events; the snapshot counts them.
+for i in $(seq 20); do
+    timeout 3 curl -sN "http://$D/events" >"$WORK/viewer.$i" &
+done
+sleep 1.6
+curl -sf --max-time 5 "http://$D/snapshot.json" >"$WORK/snap_many.json" || fail "no snapshot with 20 viewers"
+wait_viewers=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["viewers"])' "$WORK/snap_many.json")
+[ "$wait_viewers" -ge 20 ] || fail "20 viewers open, the snapshot says $wait_viewers"
+sleep 1.6
+for i in $(seq 20); do
+    n=$(grep -c '^event: second' "$WORK/viewer.$i")
+    [ "$n" -ge 2 ] || fail "viewer $i of 20 got $n events in 3 s"
+done
+
 # /metrics: Prometheus text, its histogram consistent.
 curl -sf --max-time 5 -D "$WORK/m.head" "http://$D/metrics" >"$WORK/m.txt" || fail "GET /metrics failed"
 grep -qi '^content-type: text/plain; version=0.0.4' "$WORK/m.head" || fail "metrics' type: $(cat "$WORK/m.head")"
