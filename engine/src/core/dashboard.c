@@ -141,6 +141,7 @@ static void conn_send(dash_conn_t *c, const char *data, size_t len, int close_af
 static void respond(dash_conn_t *c, const char *status, const char *type, const char *extra,
                     const char *body, size_t len)
 {
+    atomic_fetch_add(&c->d->requests, 1); /* counted before the peer can see it */
     throng__buf_t b = {0};
     throng__buf_printf(&b,
                        "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
@@ -152,7 +153,6 @@ static void respond(dash_conn_t *c, const char *status, const char *type, const 
     else
         conn_close(c);
     throng__buf_free(&b);
-    atomic_fetch_add(&c->d->requests, 1);
 }
 
 static void respond_text(dash_conn_t *c, const char *status, const char *extra, const char *text)
