@@ -61,6 +61,7 @@ struct throng_dashboard {
     double last_t;  /* the series' last whole second sent */
     int last_state; /* 0 starting, 1 running, 2 ended */
     char *snapshot; /* the latest snapshot's text */
+    char *history;  /* the same with the whole series so far: /snapshot.json */
     throng__dash_prev_t prev;
     /* Any thread: */
     atomic_uint_least64_t requests, viewers, dropped, events;
@@ -205,10 +206,19 @@ static void refresh(struct throng_dashboard *d)
     cJSON *s = throng__dash_snapshot(d->report, d->ended, &d->prev, atomic_load(&d->viewers),
                                      atomic_load(&d->dropped));
     char *text = s ? cJSON_PrintUnformatted(s) : NULL;
+    /* /snapshot.json carries the series so far, for a page opened late. */
+    if (s && series) cJSON_AddItemToObject(s, "series", cJSON_Duplicate(series, 1));
+    char *history = s ? cJSON_PrintUnformatted(s) : NULL;
     cJSON_Delete(s);
-    if (!text) return; /* out of memory: the next tick tries again */
+    if (!text || !history) { /* out of memory: the next tick tries again */
+        free(text);
+        free(history);
+        return;
+    }
     free(d->snapshot);
+    free(d->history);
     d->snapshot = text;
+    d->history = history;
     d->last_state = state;
     d->last_t = t;
     dash_conn_t *next;
@@ -318,8 +328,8 @@ static void serve(dash_conn_t *c)
     else if (events)
         serve_events(c);
     else if (snapshot)
-        respond(c, "200 OK", "application/json", NULL, d->snapshot ? d->snapshot : "{}",
-                d->snapshot ? strlen(d->snapshot) : 2);
+        respond(c, "200 OK", "application/json", NULL, d->history ? d->history : "{}",
+                d->history ? strlen(d->history) : 2);
     else if (metrics)
         serve_metrics(c, c->req);
     else
@@ -449,6 +459,7 @@ static void dash_free_memory(struct throng_dashboard *d)
 {
     cJSON_Delete(d->report);
     free(d->snapshot);
+    free(d->history);
     free(d->page);
     free(d);
 }

@@ -91,6 +91,7 @@ static cJSON *snapshot_thresholds(const cJSON *thresholds)
     {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "expression", str(t, "expression"));
+        cJSON_AddStringToObject(o, "metric", str(t, "metric"));
         cJSON_AddNumberToObject(o, "value", num(t, "value"));
         cJSON_AddNumberToObject(o, "limit", num(t, "limit"));
         cJSON_AddBoolToObject(o, "passed", cJSON_IsTrue(item(t, "passed")));
