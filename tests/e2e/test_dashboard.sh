@@ -44,8 +44,12 @@ import json, sys
 text = open(sys.argv[1]).read()
 events = [b for b in text.split("\n\n") if b.startswith("event: second")]
 assert len(events) >= 3, "%d events in 3.5 s" % len(events)
-ts = [json.loads(e.split("data: ", 1)[1])["second"]["t"] for e in events]
-assert all(b == a + 1 for a, b in zip(ts, ts[1:])), ts
+snaps = [json.loads(e.split("data: ", 1)[1]) for e in events]
+# Each event carries the seconds settled since the one before: none missed.
+ts = [p["t"] for s in snaps[1:] for p in s["seconds"]]
+assert ts and all(b == a + 1 for a, b in zip(ts, ts[1:])), ts
+assert ts[0] == snaps[0]["second"]["t"] + 1, (snaps[0]["second"], ts)
+assert all(s["second"]["t"] == s["seconds"][-1]["t"] for s in snaps[1:])
 PY
 
 # Many viewers at once: each gets its events; the snapshot counts them.

@@ -205,6 +205,16 @@ static void refresh(struct throng_dashboard *d)
     if (d->snapshot && state == d->last_state && t == d->last_t) return;
     cJSON *s = throng__dash_snapshot(d->report, d->ended, &d->prev, atomic_load(&d->viewers),
                                      atomic_load(&d->dropped));
+    /* Every second settled since the last event (one, unless the loop was
+     * late), so that a viewer's charts miss none. */
+    cJSON *fresh = s ? cJSON_AddArrayToObject(s, "seconds") : NULL;
+    const cJSON *point;
+    cJSON_ArrayForEach(point, series)
+    {
+        const cJSON *pt = cJSON_GetObjectItemCaseSensitive(point, "t");
+        if (fresh && cJSON_IsNumber(pt) && pt->valuedouble > d->last_t)
+            cJSON_AddItemToArray(fresh, cJSON_Duplicate(point, 1));
+    }
     char *text = s ? cJSON_PrintUnformatted(s) : NULL;
     /* /snapshot.json carries the series so far, for a page opened late. */
     if (s && series) cJSON_AddItemToObject(s, "series", cJSON_Duplicate(series, 1));
