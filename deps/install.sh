@@ -17,10 +17,13 @@ BUILD="gcc libc6-dev make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjso
 # g++ to check that the installed header compiles as C++, the sanitizer
 # runtimes of CI's ASan+UBSan and ThreadSanitizer builds (gcc-12's
 # libgcc-12-dev depends on them already; named so that a missing one is
-# installed, not found missing at link time), and chromium, the headless
-# browser that loads the HTML report (tests/e2e/test_html_chromium.sh; its
-# fonts come with fontconfig's dependencies).
-TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema g++ libasan8 libubsan1 libtsan2 chromium"
+# installed, not found missing at link time); chromium and chromium-driver,
+# the headless browser that loads the HTML report and the live dashboard
+# (tests/e2e/test_html_chromium.sh, test_dashboard_browser.sh; its fonts
+# come with fontconfig's dependencies); and prometheus, which scrapes the
+# dashboard's /metrics (test_dashboard_prometheus.sh: started by the test
+# on loopback, never as a service: see policy-rc.d below).
+TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema g++ libasan8 libubsan1 libtsan2 chromium chromium-driver prometheus"
 # Fuzzing (tests/fuzz/run.sh): clang with its libFuzzer runtime
 # (libclang-rt-14-dev) and llvm-symbolizer (llvm-14). The suite's replays of
 # the fuzz corpora build with gcc and need none of them.
@@ -60,6 +63,20 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "deps: installing$missing"
 $SUDO apt-get update -qq
+# No package may start a service while it installs (prometheus would listen
+# on every address as a daemon): a policy-rc.d that refuses every start,
+# for the length of the install, unless the machine has one of its own.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+    own_policy=1
+    printf '#!/bin/sh\n# deps/install.sh: no service starts while throng installs its packages\nexit 101\n' |
+        $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+fi
+rc=0
 # shellcheck disable=SC2086
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null || rc=$?
+if [ -n "$own_policy" ]; then $SUDO rm -f "$policy"; fi
+[ "$rc" -eq 0 ] || exit "$rc"
 echo "deps: done"

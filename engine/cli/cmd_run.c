@@ -553,6 +553,32 @@ static int canonical(cli_run_canon_t *canon, const cli_option_t *opts, const cli
     return n < cap ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
+/* An address --dashboard takes: "host:port", "[v6]:port", ":port". */
+static int dashboard_address(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    if (s[0] == '-' || !colon || strchr(s, '/') || !colon[1]) return 0;
+    return strspn(colon + 1, "0123456789") == strlen(colon + 1);
+}
+
+/* argv with a bare --dashboard (no address after it) given its default,
+ * so that the flag's address may be left out. Points into argv; free the
+ * array only. */
+static char **dashboard_argv(int argc, char **argv)
+{
+    char **out = calloc((size_t)argc + 1, sizeof *out);
+    if (!out) return NULL;
+    int rest = 0;
+    for (int i = 0; i < argc; i++) {
+        out[i] = argv[i];
+        if (strcmp(argv[i], "--") == 0) rest = 1;
+        if (!rest && strcmp(argv[i], "--dashboard") == 0 &&
+            !(i + 1 < argc && dashboard_address(argv[i + 1])))
+            out[i] = (char *)"--dashboard=" THRONG_DASHBOARD_LISTEN;
+    }
+    return out;
+}
+
 /* cmd_run's work; with canon set, only checks the command line and writes
  * its canonical tokens (the persona, "--name=value" flags, then "--" and the
  * persona arguments) into canon->tokens instead of running. */
@@ -673,6 +699,11 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
          "how often --snapshot is rewritten (default 30s)"},
         {"threshold", 0, CLI_LIST, &f.thresholds, "EXPR",
          "a condition to meet, as p99<50ms, errors<1%, rate>1000, NAME:p99<20ms (repeatable)"},
+        {"dashboard", 0, CLI_STRING, &f.out.dashboard, "[ADDR]",
+         "serve a live dashboard (/, /events, /snapshot.json, /metrics) on ADDR "
+         "(default " THRONG_DASHBOARD_LISTEN "; port 0: a free one, said on stderr)"},
+        {"dashboard-linger", 0, CLI_DURATION, &f.out.dashboard_linger, "TIME",
+         "keep the dashboard serving the final figures for TIME after the run"},
         {"json", 0, CLI_STRING, &f.out.json_file, "FILE", "write the whole report as JSON"},
         {"html", 0, CLI_STRING, &f.out.html_file, "FILE", "write the report as an HTML page"},
         {"junit", 0, CLI_STRING, &f.out.junit_file, "FILE",
@@ -706,7 +737,8 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
     char **positional = calloc((size_t)argc + 1, sizeof *positional);
     cli_args_t args = {.positional = positional};
     int status = CLI_EXIT_USAGE;
-    if (!positional || cli_parse(CMD, opts, argc, argv, &args) != 0) goto done;
+    char **dargv = dashboard_argv(argc, argv);
+    if (!positional || !dargv || cli_parse(CMD, opts, argc, dargv, &args) != 0) goto done;
     if (args.help) {
         cli_option_t own[first_described + 1];
         memcpy(own, opts, first_described * sizeof *opts);
@@ -735,6 +767,7 @@ done:
     free(f.args);
     cli_url_args_free(&f.url_args);
     free(positional);
+    free(dargv);
     return status;
 }
 

@@ -116,7 +116,7 @@ void cli_output_setup(throng_config_t *config, cli_output_t *o)
     o->started = (long long)time(NULL);
     o->last_snapshot = -1e9; /* the first one at the first tick */
     if (!(o->snapshot_every > 0)) o->snapshot_every = 30;
-    if (o->snapshot_file) config->live_reports = 1;
+    if (o->snapshot_file || o->dashboard) config->live_reports = 1;
     int lines = !o->quiet && (o->tty || o->interval > 0);
     if (!lines && !o->status_file && !o->snapshot_file) return;
     config->progress = on_progress;
@@ -182,6 +182,28 @@ static int write_reports(const char *cmd, throng_engine_t *e, const cli_output_t
     return bad ? -1 : 0;
 }
 
+/* --dashboard: started before the run, so that its address is known (and
+ * said) before the load begins. */
+static int start_dashboard(const char *cmd, throng_engine_t *e, const char *addr,
+                           throng_dashboard_t **dash)
+{
+    char err[512];
+    if (throng_dashboard_start(e, addr, dash, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: --dashboard: %s\n", cmd, err);
+        return -1;
+    }
+    cli_stderr_printf("%s: dashboard on http://%s/\n", cmd, throng_dashboard_address(*dash));
+    return 0;
+}
+
+/* --dashboard-linger: the final figures stay up a while (a last scrape). */
+static void linger(double seconds)
+{
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    while (seconds > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
 int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
 {
     o->engine = e;
@@ -196,8 +218,17 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = on_finish_signal;
     sigaction(SIGUSR1, &sa, NULL);
+    throng_dashboard_t *dash = NULL;
+    if (o->dashboard && start_dashboard(cmd, e, o->dashboard, &dash) != 0) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGUSR1, SIG_DFL);
+        running_engine = NULL;
+        return CLI_EXIT_USAGE;
+    }
     int rc = throng_start(e);
     if (rc) {
+        throng_dashboard_free(dash);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGUSR1, SIG_DFL);
@@ -223,6 +254,11 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
     }
     if (write_reports(cmd, e, o) != 0) o->write_failed = 1;
     if (o->snapshot_file) write_snapshot(o); /* the final figures */
+    if (dash) {
+        cli_stderr_finish(cmd, 1.0);
+        linger(o->dashboard_linger);
+        throng_dashboard_free(dash);
+    }
     const throng_report_t *r = throng_report(e);
     int status = r ? exit_status(r) : CLI_EXIT_FAULTS;
     cli_stderr_finish(cmd, 1.0);

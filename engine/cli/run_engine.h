@@ -17,6 +17,8 @@ typedef struct cli_output {
     double snapshot_every;     /* seconds between snapshots (default 30) */
     const char *junit_file;    /* --junit: the thresholds as JUnit XML */
     const char *summary_file;  /* --summary-json: the short summary for scripts */
+    const char *dashboard;     /* --dashboard: the live dashboard's address */
+    double dashboard_linger;   /* seconds it serves the final figures after the run */
     /* set up by cli_output_setup and cli_run_engine */
     int tty;
     double duration;

@@ -615,6 +615,52 @@ typedef enum {
 THRONG_API int throng_render(const char *json, size_t len, throng_render_t format, unsigned flags,
                              char **out, char *err, size_t errlen);
 
+/* --------------------------------------------------------------- dashboard */
+
+/* A live dashboard of a run: an HTTP server on its own thread and uv loop
+ * (docs/metrics.md), answering GET / (a self-contained page: no network
+ * needed), GET /events (Server-Sent Events: the run's figures at each
+ * whole second), GET /snapshot.json (the same figures, now), GET /metrics
+ * (Prometheus text, or OpenMetrics when the Accept header asks for it),
+ * and POST /stop, which calls throng_stop() when it carries the page's
+ * token in an X-Throng-Token header (so no other site's page can stop the
+ * run). Every other path is 404, another method 405. A viewer that does
+ * not read its events fast enough is dropped (counted), never waited for:
+ * the engine is never held up by a viewer. The figures come from
+ * throng_report_json(), so the engine needs config.live_reports. */
+typedef struct throng_dashboard throng_dashboard_t;
+
+/* The address the throng command's --dashboard listens on by default. */
+#define THRONG_DASHBOARD_LISTEN "127.0.0.1:5665"
+
+/* Starts a dashboard for engine (made with config.live_reports; before or
+ * after throng_start()) listening on `listen` ("host:port", port 0 picks a
+ * free one; NULL: THRONG_DASHBOARD_LISTEN). Until the run starts it says
+ * so; after it ends it serves the final figures until freed. 0 and *out,
+ * or THRONG_EINVAL (no live reports), THRONG_EADDR, THRONG_ERESOLVE,
+ * THRONG_ELISTEN or THRONG_ENOMEM, with the reason in err (errlen bytes,
+ * may be NULL). Free the dashboard before the engine. */
+THRONG_API int throng_dashboard_start(throng_engine_t *engine, const char *listen,
+                                      throng_dashboard_t **out, char *err, size_t errlen);
+
+/* The address listened on, "127.0.0.1:PORT" or "[::1]:PORT". */
+THRONG_API const char *throng_dashboard_address(const throng_dashboard_t *d);
+
+/* Counters of a dashboard. */
+typedef struct throng_dashboard_stats {
+    uint64_t requests;        /* HTTP requests answered, refusals included */
+    uint64_t viewers;         /* event streams open now */
+    uint64_t viewers_dropped; /* event streams closed because their reader was too slow */
+    uint64_t events;          /* events sent (each second's, to each viewer) */
+} throng_dashboard_stats_t;
+
+THRONG_API void throng_dashboard_stats(const throng_dashboard_t *d,
+                                       throng_dashboard_stats_t *stats);
+
+/* Stops the server (closing every viewer's stream) and frees it. NULL is
+ * allowed. */
+THRONG_API void throng_dashboard_free(throng_dashboard_t *d);
+
 /* ------------------------------------------------------------- wrk scripts */
 
 /* wrk's scripts on the engine, as `throng wrk` runs them (docs/from-wrk.md):

@@ -901,6 +901,23 @@ int throng_wait(throng_engine_t *e)
 
 /* The figures so far: every source's latest (or final) statistics, merged
  * by group, under the live lock. */
+/* A live report's thresholds as they stand so far, measured on copies: the
+ * engine's own are measured once, at the end. */
+static void live_thresholds(const throng_engine_t *e, cJSON *doc, const throng__stats_t *groups,
+                            const throng__stats_t *total, double elapsed)
+{
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "thresholds");
+    for (unsigned i = 0; i < e->nthresholds; i++) {
+        cJSON *o = cJSON_GetArrayItem(list, (int)i);
+        if (!o) break;
+        throng__threshold_t t = e->thresholds[i];
+        throng__threshold_eval(&t, t.group >= 0 ? &groups[t.group] : total, elapsed);
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            o, "value", t.measured ? cJSON_CreateNumber(t.value) : cJSON_CreateNull());
+        cJSON_ReplaceItemInObjectCaseSensitive(o, "passed", cJSON_CreateBool(t.passed));
+    }
+}
+
 cJSON *throng__engine_live_json(throng_engine_t *e)
 {
     throng__stats_t *groups = calloc(e->ngroups, sizeof *groups), *total = malloc(sizeof *total);
@@ -919,6 +936,7 @@ cJSON *throng__engine_live_json(throng_engine_t *e)
         throng_report_t r;
         throng__report_fill(e, &r, total, throng__engine_elapsed(e), THRONG_END_NONE);
         doc = throng__engine_report_json(e, &r, views, total);
+        live_thresholds(e, doc, groups, total, r.elapsed);
         pthread_mutex_unlock(&e->live_lock);
         for (unsigned g = 0; g < e->ngroups; g++)
             throng__stats_free(&groups[g]);
