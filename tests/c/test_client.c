@@ -231,6 +231,81 @@ static void test_end_under_way(throng_ending_t reason)
     throng_server_free(slow);
 }
 
+/* A request hook's list of requests, pipelined: each its own exchange,
+ * answered in order (the i-th response of each pipeline is an i-by-i
+ * table), the last pipeline cut to what the request limit leaves. */
+static void test_pipeline(void)
+{
+    static const char source[] =
+        "local throng = require 'throng'\n"
+        "local P = {}\n"
+        "function P:request()\n"
+        "  self.i = 0\n"
+        "  return { { path = '/Xy?x=1&y=1', name = 'a' }, { path = '/Xy?x=2&y=2', name = 'b' },\n"
+        "           { path = '/Xy?x=3&y=3', name = 'c' } }\n"
+        "end\n"
+        "function P:response(res)\n"
+        "  self.i = self.i + 1\n"
+        "  local rows = throng.table_shape(res)\n"
+        "  if rows ~= self.i then return false, 'answer ' .. self.i .. ' has ' .. tostring(rows) "
+        "end\n"
+        "end\n"
+        "return P\n";
+    run_t r;
+    settings(&r, server_addr);
+    if (start(&r, source, 2, 10) != 0) return;
+    join_within(&r, 20);
+    const throng__stats_t *s = &r.w.stats;
+    check_ledger(s, 10);
+    CHECK_INT(s->n.requests, 10);
+    CHECK_INT(throng__counts_failures(&s->n), 0);
+    const throng__name_stats_t *a = named(s, "a"), *b = named(s, "b"), *c = named(s, "c");
+    CHECK(a && b && c);
+    if (a && b && c) { /* 3 whole pipelines and one cut to its first request */
+        CHECK_INT(a->requests, 4);
+        CHECK_INT(b->requests, 3);
+        CHECK_INT(c->requests, 3);
+    }
+    CHECK_INT(r.w.ending, THRONG_END_REQUESTS);
+    finish(&r);
+}
+
+/* A run ended while pipelines wait for their answers: every exchange of
+ * each pipeline settled, cancelled (the duration) or aborted (stopped). */
+static void test_pipeline_under_way(throng_ending_t reason)
+{
+    static const char source[] = "local P = {}\n"
+                                 "function P:request()\n"
+                                 "  return { { path = '/Xy?x=1&y=1' }, { path = '/Xy?x=1&y=1' },\n"
+                                 "           { path = '/Xy?x=1&y=1' } }\n"
+                                 "end\n"
+                                 "return P\n";
+    throng_server_t *slow = throng_server_new();
+    throng_server_config_t c;
+    throng_server_config_init(&c);
+    c.listen = "127.0.0.1:0";
+    c.latency = 5;
+    CHECK_INT(throng_server_start(slow, &c), 0);
+    run_t r;
+    settings(&r, throng_server_address(slow));
+    if (start(&r, source, 2, 0) == 0) {
+        usleep(300 * 1000);
+        throng__worker_request_stop(&r.w, reason);
+        join_within(&r, 20);
+        const throng__stats_t *s = &r.w.stats;
+        check_ledger(s, 6);
+        if (reason == THRONG_END_STOPPED) {
+            CHECK_INT(s->n.faulted, 6);
+            CHECK_INT(s->n.faults[THRONG_FAULT_ABORTED], 6);
+        } else {
+            CHECK_INT(s->n.cancelled, 6);
+            CHECK_INT(throng__counts_failures(&s->n), 0);
+        }
+        finish(&r);
+    }
+    throng_server_free(slow);
+}
+
 /* client:connect resolves a name off the loop's thread, and a server it
  * cannot parse is an error at the persona's call. */
 static void test_connect(void)
@@ -298,6 +373,9 @@ int main(void)
     test_verdict();
     test_end_under_way(THRONG_END_DURATION);
     test_end_under_way(THRONG_END_STOPPED);
+    test_pipeline();
+    test_pipeline_under_way(THRONG_END_DURATION);
+    test_pipeline_under_way(THRONG_END_STOPPED);
     test_connect();
     test_bad_pipe();
 

@@ -28,7 +28,11 @@ typedef enum {
     TWICE,
     TOGETHER,
     LONG_BODY,
-    BIG_TABLE
+    BIG_TABLE,
+    PIPE_ALL,     /* a pipeline of 3: the 3 responses in one write */
+    PIPE_TWO,     /* a pipeline of 3: 2 responses, then the connection closed */
+    PIPE_GARBAGE, /* a pipeline of 3: 1 response, then bytes that are not HTTP */
+    PIPE_STALL    /* a pipeline of 3: 1 response, then nothing */
 } mode_t_;
 
 /* ---------------------------------------------------------- the server */
@@ -41,6 +45,8 @@ typedef struct server {
     int port;
     uv_timer_t later; /* TWICE: the second response, 50 ms after the first */
     peer_t *peer;
+    int reads;    /* pipelines: the reads the requests took */
+    int requests; /* pipelines: the requests seen */
 } server_t;
 
 struct peer {
@@ -100,6 +106,32 @@ static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
     p->len += (size_t)n;
     p->seen[p->len] = '\0';
+    if (p->srv->mode >= PIPE_ALL) { /* answers once 3 requests are in */
+        server_t *srv = p->srv;
+        srv->reads++;
+        srv->requests = 0;
+        for (const char *at = p->seen; (at = strstr(at, "\r\n\r\n")); at += 4)
+            srv->requests++;
+        if (p->answered || srv->requests < 3) return;
+        p->answered = 1;
+        static const char three[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"
+                                    "HTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\ntwo"
+                                    "HTTP/1.1 202 Accepted\r\nContent-Length: 5\r\n\r\nthree";
+        static const char first[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none";
+        static const char garbage[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"
+                                      "this is not HTTP\r\n\r\n";
+        if (srv->mode == PIPE_ALL) {
+            reply(p, three, after_write);
+        } else if (srv->mode == PIPE_TWO) {
+            static char two[sizeof three];
+            snprintf(two, sizeof two, "%.*s", (int)(strstr(three, "HTTP/1.1 202") - three), three);
+            reply(p, two, after_write);
+            uv_close((uv_handle_t *)s, peer_closed); /* after the write, which libuv finishes */
+        } else {
+            reply(p, srv->mode == PIPE_GARBAGE ? garbage : first, after_write);
+        }
+        return;
+    }
     if (p->answered || !strstr(p->seen, "\r\n\r\n")) return;
     p->answered = 1;
     switch (p->srv->mode) {
@@ -150,6 +182,8 @@ static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         break;
     case HANG_UP:
         uv_close((uv_handle_t *)s, peer_closed);
+        break;
+    default:
         break;
     }
 }
@@ -563,6 +597,137 @@ static void test_close_hands_back(void)
     CHECK(throng__stats_balanced(&stats));
 }
 
+/* ------------------------------------------------------------ pipelining */
+
+typedef struct pipe_outcome {
+    int calls;
+    int kind[4];
+    int status[4];
+    char body[4][16];
+    int index[4];     /* which of the 3 exchanges each callback ended */
+    int under_way[4]; /* the conn was not idle in the callback */
+    throng__exchange_t *x;
+} pipe_outcome_t;
+
+static void on_pipe_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const char *msg)
+{
+    pipe_outcome_t *o = conn->owner;
+    int i = o->calls < 4 ? o->calls : 3;
+    o->calls++;
+    o->kind[i] = kind;
+    o->index[i] = (int)(x - o->x);
+    o->under_way[i] = !throng__conn_idle(conn);
+    if (kind == THRONG__CONN_OK) {
+        const throng__http_response_t *res = throng__conn_res(conn);
+        size_t len;
+        const char *body = throng__http_response_body(res, &len);
+        snprintf(o->body[i], sizeof o->body[i], "%.*s", (int)len, body);
+        o->status[i] = res->status;
+        throng__exchange_answered(x, res->status, conn->ex->latency, conn->ex->ttfb);
+        throng__conn_done(conn);
+    } else {
+        throng__exchange_faulted(x, (throng_fault_t)kind, msg);
+    }
+}
+
+/* Three requests pipelined on a fresh conn against a server in mode; the
+ * exchanges left open after the callbacks are cancelled, as a client's
+ * session end makes them. Returns the server's reads of the requests. */
+static int pipeline_with(mode_t_ mode, double timeout, pipe_outcome_t *o)
+{
+    server_t srv;
+    server_start(&loop, &srv, mode);
+    srv.reads = srv.requests = 0;
+    throng__address_t a = local(srv.port);
+    throng__conn_t conn;
+    throng__exchange_t x[3];
+    memset(x, 0, sizeof x);
+    memset(o, 0, sizeof *o);
+    o->x = x;
+    throng__conn_init(&conn, &host, &a, on_pipe_done, o, 1);
+    const char req[] = "GET /1 HTTP/1.1\r\nHost: test\r\n\r\n"
+                       "GET /2 HTTP/1.1\r\nHost: test\r\n\r\n"
+                       "GET /3 HTTP/1.1\r\nHost: test\r\n\r\n";
+    throng__buf_append(throng__conn_out(&conn), req, sizeof req - 1);
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(throng__exchange_begin(&x[i], &host.ledger, "pipe", 4), 0);
+    throng__conn_send_n(&conn, x, 3, timeout, 0, THRONG__BODY_KEEP);
+    uv_timer_t deadline;
+    uv_timer_init(&loop, &deadline);
+    uv_timer_start(&deadline, on_deadline, 5000, 0);
+    while (!throng__conn_idle(&conn) && uv_timer_get_due_in(&deadline) > 0)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_timer_start(&deadline, on_deadline, 150, 0); /* a callback too many would show */
+    while (uv_is_active((uv_handle_t *)&deadline))
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&deadline, NULL);
+    CHECK(throng__conn_stop(&conn) == NULL);
+    for (int i = 0; i < 3; i++)
+        if (throng__exchange_open(&x[i])) throng__exchange_cancelled(&x[i]);
+    uv_close((uv_handle_t *)&srv.listener, NULL);
+    uv_close((uv_handle_t *)&srv.later, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    throng__conn_free(&conn);
+    CHECK(throng__stats_balanced(&stats));
+    return srv.reads;
+}
+
+static void test_pipeline(void)
+{
+    pipe_outcome_t o;
+    uint64_t requests = stats.n.requests, connects = stats.n.connects;
+    int reads = pipeline_with(PIPE_ALL, 2, &o);
+    CHECK_INT(reads, 1); /* the 3 requests in one write: one read */
+    CHECK_INT(o.calls, 3);
+    static const char *bodies[] = {"one", "two", "three"};
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(o.kind[i], THRONG__CONN_OK);
+        CHECK_INT(o.index[i], i); /* in order */
+        CHECK_INT(o.status[i], 200 + i);
+        CHECK_STR(o.body[i], bodies[i]);
+        CHECK_INT(o.under_way[i], i < 2); /* the conn waits on for the rest */
+    }
+    CHECK_INT(stats.n.requests, requests + 3);
+    CHECK_INT(stats.n.connects, connects + 1);
+}
+
+static void test_pipeline_faults(void)
+{
+    pipe_outcome_t o;
+    uint64_t requests = stats.n.requests, faulted = stats.n.faulted;
+    uint64_t cancelled = stats.n.cancelled;
+
+    /* 2 answers, then the server closes: the third faulted. */
+    pipeline_with(PIPE_TWO, 2, &o);
+    CHECK_INT(o.calls, 3);
+    CHECK_STR(o.body[0], "one");
+    CHECK_STR(o.body[1], "two");
+    CHECK_INT(o.kind[2], THRONG_FAULT_ABANDONED);
+    CHECK_INT(o.index[2], 2);
+    CHECK_INT(stats.n.requests, requests + 2);
+    CHECK_INT(stats.n.faulted, faulted + 1);
+
+    /* 1 answer, then garbage: the second an http-error, the third left
+     * for its owner (cancelled here). */
+    pipeline_with(PIPE_GARBAGE, 2, &o);
+    CHECK_INT(o.calls, 2);
+    CHECK_INT(o.kind[0], THRONG__CONN_OK);
+    CHECK_INT(o.kind[1], THRONG_FAULT_HTTP_ERROR);
+    CHECK_INT(o.index[1], 1);
+    CHECK_INT(stats.n.requests, requests + 3);
+    CHECK_INT(stats.n.faulted, faulted + 2);
+    CHECK_INT(stats.n.cancelled, cancelled + 1);
+
+    /* 1 answer, then silence: the second timed out, the third left. */
+    pipeline_with(PIPE_STALL, 0.3, &o);
+    CHECK_INT(o.calls, 2);
+    CHECK_INT(o.kind[0], THRONG__CONN_OK);
+    CHECK_INT(o.kind[1], THRONG_FAULT_TIMED_OUT);
+    CHECK_INT(stats.n.requests, requests + 4);
+    CHECK_INT(stats.n.faulted, faulted + 3);
+    CHECK_INT(stats.n.cancelled, cancelled + 2);
+}
+
 int main(void)
 {
     CHECK_INT(uv_loop_init(&loop), 0);
@@ -587,11 +752,13 @@ int main(void)
     test_hang_up();
     test_fails_at_once();
     test_close_hands_back();
+    test_pipeline();
+    test_pipeline_faults();
 
-    CHECK_INT(stats.n.sent, 22);
-    CHECK_INT(stats.n.requests, 11);
-    CHECK_INT(stats.n.faulted, 10);
-    CHECK_INT(stats.n.cancelled, 1);
+    CHECK_INT(stats.n.sent, 22 + 12);
+    CHECK_INT(stats.n.requests, 11 + 7);
+    CHECK_INT(stats.n.faulted, 10 + 3);
+    CHECK_INT(stats.n.cancelled, 1 + 2);
     CHECK_INT(stats.n.in_flight, 0);
     uv_walk(&loop, close_walk, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);

@@ -3,7 +3,10 @@
 tests, that counts what it is asked and says so at GET /__stats (not
 counted itself): the requests in all, by path (without the query), by
 method, the X-Count values and X-Token headers seen, the POST bodies and
-content types.
+content types, and how many request heads each recv() of the
+server's sockets held ("batches": {"3": n} for n reads of 3 requests at
+once, as a pipeline's single write makes them). Every answer names the
+request's path in X-Path.
 
     wrk_server.py [SECONDS]
 
@@ -16,9 +19,28 @@ by itself after SECONDS (default 100). Answers:
 """
 import collections
 import http.server
+import io
 import json
 import sys
 import threading
+
+
+class CountingReader(io.RawIOBase):
+    """A socket read as a stream, each recv's request heads counted."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        n = self.sock.recv_into(b)
+        heads = bytes(b[:n]).count(b"\r\n\r\n")
+        if heads:
+            with Handler.lock:
+                Handler.stats["batches"][str(heads)] += 1
+        return n
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -27,14 +49,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
     lock = threading.Lock()
     stats = {"requests": 0, "paths": collections.Counter(), "methods": collections.Counter(),
              "counts": collections.Counter(), "tokens": collections.Counter(),
-             "bodies": collections.Counter(), "types": collections.Counter()}
+             "bodies": collections.Counter(), "types": collections.Counter(),
+             "batches": collections.Counter()}
 
     def log_message(self, *args):
         pass
 
+    def setup(self):
+        super().setup()
+        self.rfile = io.BufferedReader(CountingReader(self.connection))
+
     def answer(self, status, body, headers=()):
         data = body.encode()
         self.send_response(status)
+        self.send_header("X-Path", getattr(self, "path_seen", ""))
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
@@ -45,6 +73,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path = self.path.split("?")[0]
+        self.path_seen = path
         if path == "/__stats":
             with Handler.lock:
                 self.answer(200, json.dumps(Handler.stats))

@@ -79,19 +79,29 @@ describe("the wrk persona", function()
     os.remove(path)
   end)
 
-  it("sends the requests of one string one after another, with no delay between", function()
+  it("hands the requests of one string to the engine as a list, to pipeline, with one delay", function()
     local path = script([[
       function init() req = wrk.format(nil, "/1") .. wrk.format(nil, "/2") .. wrk.format(nil, "/3") end
       function request() return req end
       function delay() return 30 end
     ]])
     local c = new(persona(), { url = "http://h:1/", script = path })
-    local seen = {}
-    for i = 1, 6 do
-      seen[i] = c:request().path
-      seen[#seen] = seen[#seen] .. "@" .. c:delay()
+    for _ = 1, 2 do
+      local list = c:request()
+      assert.are.equal(3, #list)
+      assert.are.same({ "/1", "/2", "/3" }, { list[1].path, list[2].path, list[3].path })
+      assert.are.equal("wrk", list[3].name)
+      assert.are.equal(0.03, c:delay())
     end
-    assert.are.same({ "/1@0", "/2@0", "/3@0.03", "/1@0", "/2@0", "/3@0.03" }, seen)
+    os.remove(path)
+  end)
+
+  it("sends a string of one request as a request table", function()
+    local path = script([[
+      function request() return wrk.format(nil, "/only") end
+    ]])
+    local r = new(persona(), { url = "http://h:1/", script = path }):request()
+    assert.are.equal("/only", r.path)
     os.remove(path)
   end)
 

@@ -68,6 +68,31 @@ static void park(throng__client_t *c)
     if (was_running) c->host->idle(c->host, c->index);
 }
 
+/* The size of a pipeline's block of exchanges: one size, so the pool
+ * keeps them. */
+#define PIPE_BLOCK (THRONG__PIPELINE_MAX * sizeof(throng__exchange_t))
+
+/* Ends the request style's exchanges still open, as the end of the run or
+ * of the session makes them (throng__lane_settle): the lane's, and a
+ * pipeline's after the one that ended (closing the connection first), and
+ * gives the pipeline's block back. */
+static void settle(throng__client_t *c, int aborted)
+{
+    throng__lane_settle(&c->lane, aborted);
+    if (!c->pipe) return;
+    for (unsigned i = 0; i < THRONG__PIPELINE_MAX; i++) {
+        throng__exchange_t *x = &c->pipe[i];
+        if (!throng__exchange_open(x)) continue;
+        if (aborted)
+            throng__exchange_faulted(x, THRONG_FAULT_ABORTED,
+                                     "stopped while waiting for a response");
+        else
+            throng__exchange_cancelled(x);
+    }
+    throng__bufpool_block_put(&c->host->pool, c->pipe, PIPE_BLOCK);
+    c->pipe = NULL;
+}
+
 /* Exchanges answered in the session so far. */
 static unsigned answered(const throng__client_t *c)
 {
@@ -82,7 +107,7 @@ static void session_over(throng__client_t *c, int fault, const char *msg)
     if (c->session_style)
         throng__session_end(c->s);
     else
-        throng__lane_settle(&c->lane, 0);
+        settle(c, 0);
     throng__session_info_t info = {answered(c), (double)(uv_hrtime() - c->session_start) * 1e-9,
                                    fault, msg};
     if (throng__persona_done(h->persona, c->self, &c->who, &info, h->msg, sizeof h->msg) ==
@@ -98,7 +123,7 @@ static void finish(throng__client_t *c)
     if (c->session_style)
         throng__session_end(c->s);
     else
-        throng__lane_settle(&c->lane, 0);
+        settle(c, 0);
     uv_timer_stop(&c->timer);
     c->state = THRONG__CLIENT_DONE;
     THRONG__DEBUG(c->host, c->who.id, "done: %s",
@@ -176,6 +201,38 @@ static void on_session_end(void *owner, throng__session_end_t how, throng_fault_
 
 /* ------------------------------------------------------- request style */
 
+/* Begins the exchanges of the pipeline the request hook wrote (as many as
+ * the request limit allows: the requests beyond are not sent) and sends
+ * it, in one write, its exchanges lent by the pool. */
+static void send_pipeline(throng__client_t *c, const throng__request_out_t *req,
+                          const throng__pipeline_out_t *pipe)
+{
+    throng__host_t *h = c->host;
+    throng__conn_t *conn = &c->lane.conn;
+    if (!c->pipe && !(c->pipe = throng__bufpool_block(&h->pool, PIPE_BLOCK))) {
+        snprintf(h->msg, sizeof h->msg, "out of memory for a pipeline");
+        throng__ledger_fault(&h->ledger, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+        fault(c, THRONG_FAULT_SCRIPT_ERROR, h->msg);
+        return;
+    }
+    memset(c->pipe, 0, PIPE_BLOCK);
+    unsigned n = 0;
+    while (n < pipe->n && throng__exchange_begin(&c->pipe[n], &h->ledger, pipe->at[n].name,
+                                                 pipe->at[n].name_len) == 0) {
+        c->pipe[n].intended_ns = c->intended;
+        n++;
+    }
+    c->intended = 0;
+    if (n == 0) {
+        finish(c); /* another client took the last request meanwhile */
+        return;
+    }
+    throng__conn_out(conn)->len = pipe->at[n - 1].end;
+    c->state = THRONG__CLIENT_BUSY;
+    throng__conn_send_n(conn, c->pipe, n, req->timeout > 0 ? req->timeout : h->set->timeout,
+                        req->head, req->body_use);
+}
+
 /* Asks the request hook for the next request, begins its exchange and
  * sends it. */
 static void send_next(throng__client_t *c)
@@ -195,10 +252,12 @@ static void send_next(throng__client_t *c)
         return;
     }
     out->len = 0;
+    throng__pipeline_out_t pipe;
     throng__request_out_t req = {.ctx = h->persona->ctx,
                                  .out = out,
                                  .json = &h->json,
-                                 .authority = lane->conn.address->authority};
+                                 .authority = lane->conn.address->authority,
+                                 .pipe = &pipe};
     switch (throng__persona_request(h->persona, c->self, &c->who, &req, h->msg, sizeof h->msg)) {
     case THRONG__HOOK_END:
         end_session(c);
@@ -209,6 +268,10 @@ static void send_next(throng__client_t *c)
         return;
     default:
         break;
+    }
+    if (pipe.n > 1) {
+        send_pipeline(c, &req, &pipe);
+        return;
     }
     if (throng__exchange_begin(&lane->x, &h->ledger, req.name, req.name_len) != 0) {
         finish(c); /* another client took the last request meanwhile */
@@ -286,9 +349,19 @@ static void on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind, c
             return;
         }
     }
-    if (--c->left == 0) {
+    if (c->left > 0) c->left--;
+    if (!throng__conn_idle(conn)) { /* a pipeline's next response is on its way: the session
+                                       ends, at request_count, with the pipeline's last */
+        report(c, THRONG__CLIENT_EXCHANGE_ENDED);
+        return;
+    }
+    if (c->left == 0) {
         end_session(c);
         return;
+    }
+    if (c->pipe) { /* the pipeline is over: its exchanges are all ended */
+        throng__bufpool_block_put(&h->pool, c->pipe, PIPE_BLOCK);
+        c->pipe = NULL;
     }
     if (h->set->open) { /* the next arrival sends the next request */
         c->state = THRONG__CLIENT_IDLE;
@@ -408,7 +481,7 @@ void throng__client_stop(throng__client_t *c, throng_ending_t reason)
     int aborted = reason == THRONG_END_STOPPED;
     if (uv_is_closing((uv_handle_t *)&c->timer)) return; /* stopped already */
     if (c->session_style) throng__session_stop(c->s, aborted);
-    throng__lane_settle(&c->lane, aborted);
+    settle(c, aborted);
     throng__conn_stop(&c->lane.conn);
     if (c->state != THRONG__CLIENT_GONE) c->state = THRONG__CLIENT_DONE;
     uv_close((uv_handle_t *)&c->timer, NULL);

@@ -40,15 +40,17 @@ typedef struct throng__client {
     uv_timer_t timer;         /* think time or rest */
     throng__lane_t lane;      /* the client's first connection and its exchange */
 
-    unsigned left;          /* request style: exchanges left in this session */
-    unsigned exchanges;     /* request style: exchanges answered in this session */
-    unsigned failures;      /* faults in a row, for the restart backoff */
-    uint64_t session_start; /* uv_hrtime() */
-    unsigned index;         /* in its worker's array: what host->idle says */
-    int retire;             /* closed model's ramp down: leave when this exchange ends */
-    uint64_t intended;      /* open model: the arrival's intended time, for the next
-                               exchange begun (uv_hrtime(); 0: none) */
-    throng__session_t *s;   /* the session style's side (NULL in the request style) */
+    unsigned left;            /* request style: exchanges left in this session */
+    unsigned exchanges;       /* request style: exchanges answered in this session */
+    unsigned failures;        /* faults in a row, for the restart backoff */
+    uint64_t session_start;   /* uv_hrtime() */
+    unsigned index;           /* in its worker's array: what host->idle says */
+    int retire;               /* closed model's ramp down: leave when this exchange ends */
+    uint64_t intended;        /* open model: the arrival's intended time, for the next
+                                 exchange begun (uv_hrtime(); 0: none) */
+    throng__session_t *s;     /* the session style's side (NULL in the request style) */
+    throng__exchange_t *pipe; /* request style: a pipeline's exchanges, lent by the thread's
+                                 pool while it is under way (THRONG__PIPELINE_MAX of them) */
 } throng__client_t;
 
 /* Prepares a client on host's loop, seeds its generator and makes its

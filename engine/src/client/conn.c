@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "client/conn.h"
+#include "lua/lua_request.h"
 #include "stats/stats.h"
 
 static void connect_now(throng__conn_t *c);
@@ -166,6 +167,8 @@ static throng__exchange_t *release(throng__conn_t *c)
     attempt_over(c);
     throng__exchange_t *x = c->state != THRONG__CONN_IDLE ? c->x : NULL;
     c->x = NULL;
+    c->more = 0;
+    c->released = 1;
     c->state = THRONG__CONN_IDLE;
     uv_timer_stop(&c->timer);
     return x;
@@ -188,9 +191,42 @@ static void fail(throng__conn_t *c, throng_fault_t kind, const char *fmt, ...)
     c->on_done(c, x, (int)kind, msg);
 }
 
+static void begin_response(throng__conn_t *c);
+
+/* A pipeline's response, not its last, is complete in c->ex->res: its
+ * exchange is answered while the conn stays under way for the next one.
+ * 1 when the conn goes on reading for it; 0 when the owner ended the conn
+ * in its callback, or the server will not send more (the next exchange
+ * faulted here). */
+static int answer_in_pipeline(throng__conn_t *c, int keep_alive)
+{
+    throng__exchange_t *x = c->x;
+    c->ex->latency = uv_hrtime() - c->ex->started;
+    if (c->body == THRONG__BODY_SHAPE) c->ex->shape_rc = throng__shape_end(&c->ex->shape);
+    THRONG__DEBUG(c->host, c->client, "pipelined response received: status %d, %.3fms, %u to come",
+                  c->ex->res.status, (double)c->ex->latency * 1e-6, (unsigned)c->more);
+    c->x = x + 1;
+    c->more--;
+    c->released = 0;
+    c->on_done(c, x, THRONG__CONN_OK, NULL);
+    if (c->released) return 0; /* its owner closed the conn, and may have sent again */
+    if (!keep_alive) {
+        fail(c, THRONG_FAULT_ABANDONED,
+             "the server ended the connection with %u pipelined requests unanswered",
+             (unsigned)c->more + 1);
+        return 0;
+    }
+    begin_response(c);
+    return 1;
+}
+
 /* Ends the exchange with a complete response in c->ex->res. */
 static void complete(throng__conn_t *c, int keep_alive)
 {
+    if (c->more > 0) { /* a pipeline's response, delimited by the connection's end */
+        (void)answer_in_pipeline(c, keep_alive);
+        return;
+    }
     c->ex->latency = uv_hrtime() - c->ex->started;
     throng__exchange_t *x = release(c);
     if (c->body == THRONG__BODY_SHAPE) c->ex->shape_rc = throng__shape_end(&c->ex->shape);
@@ -348,15 +384,11 @@ static void shape_piece(void *data, const char *at, size_t n)
     throng__shape_feed(data, at, n);
 }
 
-/* The connection is open: write the request and wait for the response. */
-static void write_request(throng__conn_t *c)
+/* Readies the parser for the next response. */
+static void begin_response(throng__conn_t *c)
 {
-    const throng__host_t *h = c->host;
-    if (!take_ex(c)) {
-        fail(c, THRONG_FAULT_ABANDONED, "out of memory for the exchange");
-        return;
-    }
     c->ex->shape_rc = -1;
+    c->ex->ttfb = 0;
     throng__http_response_reset(&c->ex->res, c->head);
     if (c->body == THRONG__BODY_SHAPE) {
         throng__shape_begin(&c->ex->shape);
@@ -364,10 +396,22 @@ static void write_request(throng__conn_t *c)
     } else if (c->body == THRONG__BODY_DISCARD) {
         throng__http_response_stream(&c->ex->res, NULL, NULL);
     }
+}
+
+/* The connection is open: write the request (a pipeline's requests, all
+ * in one write) and wait for the response. */
+static void write_request(throng__conn_t *c)
+{
+    const throng__host_t *h = c->host;
+    if (!take_ex(c)) {
+        fail(c, THRONG_FAULT_ABANDONED, "out of memory for the exchange");
+        return;
+    }
+    begin_response(c);
     c->state = THRONG__CONN_WAITING;
     c->ex->started = uv_hrtime();
-    c->x->sent_ns = c->ex->started; /* the exchange's service time starts here */
-    c->ex->ttfb = 0;
+    for (unsigned i = 0; i <= c->more; i++)
+        c->x[i].sent_ns = c->ex->started; /* the exchanges' service time starts here */
     throng__exchange_bytes(c->x, c->out->len, 0);
     if (c->address->tls && throng__tls_write(c->tls, c->out->data, c->out->len) != 0) {
         fail(c, THRONG_FAULT_TLS, "encrypting the request failed: %s", c->tls->error);
@@ -387,8 +431,9 @@ static void write_request(throng__conn_t *c)
             n--;
         if (n > 0) n--;
         const throng__stats_t *st = c->x->ledger->stats;
-        THRONG__DEBUG(h, c->client, "request sent: %.*s (name %s, %zu bytes, timeout %gs)", n, line,
-                      c->x->name >= 0 ? st->names[c->x->name]->name : "", c->out->len, c->timeout);
+        THRONG__DEBUG(h, c->client, "request sent: %.*s (name %s, %zu bytes, timeout %gs)%s%u", n,
+                      line, c->x->name >= 0 ? st->names[c->x->name]->name : "", c->out->len,
+                      c->timeout, c->more ? ", pipelined with " : "", (unsigned)c->more);
     }
     put_out(c); /* the socket, the queued write or TLS has what it needs */
 }
@@ -451,19 +496,33 @@ static void received(throng__conn_t *c, const char *data, ssize_t nread)
         close_tcp(c);
         return;
     }
-    throng__exchange_bytes(c->x, 0, (uint64_t)nread);
-    if (!c->ex->ttfb) c->ex->ttfb = uv_hrtime() - c->ex->started;
-    size_t used = 0;
-    int rc = throng__http_response_feed(&c->ex->res, data, (size_t)nread, &used);
-    if (rc < 0) {
-        fail(c, THRONG_FAULT_HTTP_ERROR, "%s", c->ex->res.error);
-    } else if (rc == 1) {
+    size_t n = (size_t)nread;
+    for (;;) {
+        if (!c->ex->ttfb) c->ex->ttfb = uv_hrtime() - c->ex->started;
+        size_t used = 0;
+        int rc = throng__http_response_feed(&c->ex->res, data, n, &used);
+        /* A pipeline's response counts the bytes it used; the next one,
+         * the rest. */
+        throng__exchange_bytes(c->x, 0, rc == 1 && c->more > 0 ? used : n);
+        if (rc < 0) {
+            fail(c, THRONG_FAULT_HTTP_ERROR, "%s", c->ex->res.error);
+            return;
+        }
+        if (rc == 0) return;
+        if (c->more > 0) { /* the next response of a pipeline may follow */
+            if (!answer_in_pipeline(c, throng__http_response_keep_alive(&c->ex->res))) return;
+            data += used;
+            n -= used;
+            if (n == 0) return;
+            continue;
+        }
         /* Bytes after the response mean the connection cannot carry another
          * request; the response itself stands. They were unsolicited, as
          * are bytes arriving later while no request waits (their bytes
          * are already the exchange's). */
-        if (used < (size_t)nread) throng__ledger_unsolicited(c->ledger, 0);
-        complete(c, used == (size_t)nread && throng__http_response_keep_alive(&c->ex->res));
+        if (used < n) throng__ledger_unsolicited(c->ledger, 0);
+        complete(c, used == n && throng__http_response_keep_alive(&c->ex->res));
+        return;
     }
 }
 
@@ -730,15 +789,23 @@ void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__ad
 void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout, int head,
                        throng__body_use_t body, const char *name, size_t name_len)
 {
+    (void)name; /* debug log lines take the name from the exchange */
+    (void)name_len;
+    throng__conn_send_n(c, x, 1, timeout, head, body);
+}
+
+void throng__conn_send_n(throng__conn_t *c, throng__exchange_t *x, unsigned n, double timeout,
+                         int head, throng__body_use_t body)
+{
     assert(c->state == THRONG__CONN_IDLE && throng__exchange_open(x));
+    assert(n >= 1 && n <= THRONG__PIPELINE_MAX);
     c->x = x;
     if (!throng__conn_out(c)) {
         c->state = THRONG__CONN_CONNECTING; /* so that fail() hands x back */
         fail(c, THRONG_FAULT_ABANDONED, "out of memory for the exchange");
         return;
     }
-    (void)name; /* debug log lines take the name from the exchange */
-    (void)name_len;
+    c->more = n - 1;
     c->timeout = timeout;
     c->head = head ? 1 : 0;
     /* A kept last reply (--print) needs the body whole: scanned for a

@@ -71,6 +71,8 @@ struct throng__conn {
     unsigned queued : 1;     /* waiting in connects for a connect attempt */
     unsigned attempting : 1; /* its connect attempt counts in connects->in_flight */
     unsigned body : 2;       /* a throng__body_use_t: what the owner needs of the body */
+    unsigned more : 7;       /* a pipeline: exchanges after x (x[1] ...) still to answer */
+    unsigned released : 1;   /* set when an exchange is handed back (its callback may do it) */
     uv_tcp_t *tcp;
     uv_timer_t timer;
     throng__connects_t *connects;          /* the host's bound on connect attempts */
@@ -114,6 +116,19 @@ void throng__conn_init(throng__conn_t *c, throng__host_t *host, const throng__ad
  * request's label (for log lines). */
 void throng__conn_send(throng__conn_t *c, throng__exchange_t *x, double timeout, int head,
                        throng__body_use_t body, const char *name, size_t name_len);
+
+/* Pipelining: sends the n requests in throng__conn_out(c), one after
+ * another, in one write for the open exchanges x[0] .. x[n-1] (n at most
+ * THRONG__PIPELINE_MAX), and reads their responses in order on the
+ * connection. on_done is called once per exchange, in order; for every
+ * response but the last the conn is still under way in the callback
+ * (throng__conn_idle() says 0), and its owner may close it. A fault ends
+ * the exchange it came on, and the conn: the exchanges after it are left
+ * open, for the owner to settle. Each answer's latency runs from the
+ * write; the write's bytes are counted with x[0]. throng__conn_send is
+ * this with n = 1. */
+void throng__conn_send_n(throng__conn_t *c, throng__exchange_t *x, unsigned n, double timeout,
+                         int head, throng__body_use_t body);
 
 /* After a complete response whose body was asked for as SHAPE: 1 and the
  * table's rows and columns, or -1 and why it is not a table, in *out;

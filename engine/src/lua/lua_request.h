@@ -11,6 +11,20 @@
 
 struct throng__lua_ctx;
 
+/* The most requests one pipeline holds. */
+#define THRONG__PIPELINE_MAX 64
+
+/* Where a request hook's list of requests (a pipeline) is described: each
+ * request's name and where its bytes end in the request buffer. */
+typedef struct throng__pipeline_out {
+    unsigned n; /* requests written (0: the hook returned one request) */
+    struct {
+        const char *name;
+        size_t name_len;
+        size_t end; /* its bytes are out->data[previous end .. end) */
+    } at[THRONG__PIPELINE_MAX];
+} throng__pipeline_out_t;
+
 typedef struct throng__request_out {
     const struct throng__lua_ctx *ctx; /* the state's interned field names */
     throng__buf_t *out;                /* the request's bytes are appended here */
@@ -21,6 +35,7 @@ typedef struct throng__request_out {
     double timeout;                    /* seconds; 0 = the run's timeout */
     const char *name; /* stats label: request.name, or the path without its query */
     size_t name_len;
+    throng__pipeline_out_t *pipe; /* room for a pipeline; NULL: a list of requests is refused */
 } throng__request_out_t;
 
 /* Writes the request table at idx (0: no table) as HTTP into req->out.

@@ -294,6 +294,50 @@ static int call_hook(throng__persona_t *p, int hook, int self, throng__lua_calle
     return rc;
 }
 
+/* A list of request tables at the top of L, pipelined: written one after
+ * another into req->out (sent in one write, answered in order), each one's
+ * name and end in req->pipe. The first request's timeout and response_body
+ * stand for all; HEAD goes with no other method (the responses are read
+ * alike). 0, or -1 with the reason in msg. */
+static int encode_pipeline(lua_State *L, throng__request_out_t *req, char *msg, size_t msglen)
+{
+    throng__pipeline_out_t *pipe = req->pipe;
+    int list = lua_gettop(L);
+    size_t n = lua_objlen(L, list);
+    if (!pipe) {
+        snprintf(msg, msglen,
+                 "a list of requests (a pipeline) is for the request hook of a "
+                 "request-style persona");
+        return -1;
+    }
+    if (n > THRONG__PIPELINE_MAX) {
+        snprintf(msg, msglen, "a pipeline of %zu requests: at most %d", n, THRONG__PIPELINE_MAX);
+        return -1;
+    }
+    throng__request_out_t one = *req;
+    for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, list, (int)i);
+        if (lua_type(L, -1) != LUA_TTABLE) {
+            snprintf(msg, msglen, "pipeline's request %zu is a %s, not a request table", i,
+                     luaL_typename(L, -1));
+            return -1;
+        }
+        if (throng__lua_encode_request(L, -1, NULL, NULL, &one, msg, msglen) != 0) return -1;
+        lua_pop(L, 1); /* the list holds the table: its name stays alive */
+        if (i == 1) {
+            *req = one;
+        } else if (one.head != req->head) {
+            snprintf(msg, msglen, "a pipeline's requests are all HEAD or none (request %zu)", i);
+            return -1;
+        }
+        pipe->at[i - 1].name = one.name;
+        pipe->at[i - 1].name_len = one.name_len;
+        pipe->at[i - 1].end = req->out->len;
+    }
+    pipe->n = (unsigned)n;
+    return 0;
+}
+
 throng__hook_t throng__persona_request(throng__persona_t *p, int self, throng__lua_caller_t *who,
                                        throng__request_out_t *req, char *msg, size_t msglen)
 {
@@ -304,6 +348,7 @@ throng__hook_t throng__persona_request(throng__persona_t *p, int self, throng__l
     req->head = 0;
     req->timeout = 0;
     req->body_use = THRONG__BODY_KEEP;
+    if (req->pipe) req->pipe->n = 0;
     if (t == LUA_TNIL) {
         r = THRONG__HOOK_END;
     } else if (t == LUA_TSTRING) { /* a raw request, sent as it is */
@@ -317,7 +362,11 @@ throng__hook_t throng__persona_request(throng__persona_t *p, int self, throng__l
             r = THRONG__HOOK_ERROR;
         }
     } else if (t == LUA_TTABLE) {
-        if (throng__lua_encode_request(L, -1, NULL, NULL, req, msg, msglen) != 0)
+        lua_rawgeti(L, -1, 1);
+        int list = lua_type(L, -1) == LUA_TTABLE;
+        lua_pop(L, 1);
+        if (list ? encode_pipeline(L, req, msg, msglen) != 0
+                 : throng__lua_encode_request(L, -1, NULL, NULL, req, msg, msglen) != 0)
             r = THRONG__HOOK_ERROR;
     } else {
         snprintf(msg, msglen,

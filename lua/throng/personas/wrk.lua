@@ -15,11 +15,12 @@
 -- As in wrk, the script runs once per worker thread: every client of the
 -- thread shares its globals (the script's environment), init(args) runs
 -- once per thread, and request/response/delay are global functions. The
--- string request() returns is read back into requests (several requests in
--- one string, as pipeline.lua makes, are sent one after another on the
--- client's connection, each answered before the next: throng does not
--- pipeline). thread:stop() stops the thread's clients asking: each waits
--- out the run after its answer.
+-- string request() returns is read back into requests; several requests in
+-- one string, as pipeline.lua makes, are pipelined as in wrk: handed to the
+-- engine as a list, written in one write on the client's connection, their
+-- responses read in order, response() called once for each, and delay()
+-- once per request() call, after the last answer. thread:stop() stops the
+-- thread's clients asking: each waits out the run after its answer.
 local throng = require "throng"
 
 local format, lower, upper = string.format, string.lower, string.upper
@@ -212,13 +213,6 @@ function P:init(args)
 end
 
 function P:request()
-  local q = self.queue
-  if q then -- the rest of a string of several requests
-    local i = self.qi
-    self.qi = i + 1
-    if i >= #q then self.queue = nil end
-    return q[i]
-  end
   local s = self.s
   local env = s.env
   local fn = rawget(env, "request")
@@ -235,9 +229,9 @@ function P:request()
     reqs = parse(raw, use)
     s.cache_raw, s.cache = raw, reqs
   end
-  if #reqs > 1 then
-    self.queue, self.qi = reqs, 2
-  end
+  -- Several requests (pipeline.lua's) go as a list: the engine pipelines
+  -- them, in one write, and reads their responses in order.
+  if #reqs > 1 then return reqs end
   return reqs[1]
 end
 
@@ -255,7 +249,6 @@ local STOPPED_WAIT = 1e7
 function P:delay()
   local s = self.s
   if s.stopped then return STOPPED_WAIT end
-  if self.queue then return 0 end -- the rest of a pipeline goes at once
   local fn = rawget(s.env, "delay")
   if type(fn) ~= "function" then return 0 end
   local ms = fn()
