@@ -867,14 +867,21 @@ void throng_finish(throng_engine_t *e)
     ask_end(e, THRONG__STOP_FINISH);
 }
 
-/* Checks every threshold against the run's results. */
+/* Checks every threshold against the run's results. Each is judged on a
+ * copy and stored under live_lock, which a live report (the dashboard's
+ * thread, a --snapshot) holds while it reads the thresholds; the log line
+ * goes out after, with the lock free, for a log callback may ask for a
+ * report. */
 static void check_thresholds(throng_engine_t *e, double elapsed)
 {
     for (unsigned i = 0; i < e->nthresholds; i++) {
-        throng__threshold_t *t = &e->thresholds[i];
-        throng__threshold_eval(t, t->group >= 0 ? e->gstats[t->group] : e->total, elapsed);
-        throng__engine_log(e, t->passed ? THRONG_LOG_INFO : THRONG_LOG_WARN, "threshold %s: %s",
-                           t->expression, t->passed ? "passed" : "failed");
+        throng__threshold_t t = e->thresholds[i];
+        throng__threshold_eval(&t, t.group >= 0 ? e->gstats[t.group] : e->total, elapsed);
+        pthread_mutex_lock(&e->live_lock);
+        e->thresholds[i] = t;
+        pthread_mutex_unlock(&e->live_lock);
+        throng__engine_log(e, t.passed ? THRONG_LOG_INFO : THRONG_LOG_WARN, "threshold %s: %s",
+                           t.expression, t.passed ? "passed" : "failed");
     }
 }
 
