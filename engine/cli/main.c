@@ -19,7 +19,7 @@ static void usage(FILE *out)
             "  serve    run the demonstration table service\n"
             "  wrk      wrk's command line, Lua scripts and report on throng's engine\n"
             "  demo     start the table service in-process and load it for 5 seconds\n"
-            "  report   print, merge or convert JSON reports (text, JSON, HTML)\n"
+            "  report   print, merge or convert JSON reports (text, JSON, HTML, JUnit)\n"
             "  create   make a home, where groups run for days in the background\n"
             "  add      add a group (a persona and its run flags) to the home\n"
             "  update   change a group's run flags\n"
