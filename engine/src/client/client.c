@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "client/client.h"
+#include "lua/lua_cookies.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -199,6 +200,7 @@ static void send_next(throng__client_t *c)
                                  .out = out,
                                  .json = &h->json,
                                  .authority = lane->conn.address->authority};
+    throng__lane_cookies(lane, &c->who, &req);
     switch (throng__persona_request(h->persona, c->self, &c->who, &req, h->msg, sizeof h->msg)) {
     case THRONG__HOOK_END:
         end_session(c);
@@ -214,6 +216,7 @@ static void send_next(throng__client_t *c)
         finish(c); /* another client took the last request meanwhile */
         return;
     }
+    lane->cookies = req.cookies;
     lane->x.intended_ns = c->intended;
     c->intended = 0;
     c->state = THRONG__CLIENT_BUSY;
@@ -249,6 +252,7 @@ static throng__hook_t judge(throng__client_t *c, throng__conn_t *conn, throng_fa
     r->latency = (double)conn->ex->latency * 1e-9;
     r->body = throng__http_response_body(res, &r->body_len);
     r->headers = throng__http_response_headers(res, &r->headers_len);
+    throng__lane_keep_cookies(&c->lane, &c->who, r->headers, r->headers_len);
     r->shaped = throng__conn_shape(conn, &r->shape);
     throng__hook_t verdict =
         throng__persona_response(h->persona, c->self, &c->who, kind, h->msg, sizeof h->msg);
@@ -316,12 +320,32 @@ static void start_session(throng__client_t *c)
                                                  : "restarted: session started");
     c->left = h->set->request_count;
     c->exchanges = 0;
+    if (!(c->who.cookies & THRONG__COOKIES_KEEP)) { /* a new session, an empty jar */
+        throng__jar_free(c->who.jar);
+        c->who.jar = NULL;
+    }
     c->session_start = uv_hrtime();
     c->state = THRONG__CLIENT_BUSY;
     if (c->session_style)
         throng__session_start(c->s);
     else
         send_next(c);
+}
+
+/* The persona's cookies = false and keep_cookies = true, read once. */
+static void cookie_settings(throng__client_t *c)
+{
+    lua_State *L = c->host->persona->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->self);
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "cookies");
+        if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))
+            c->who.cookies |= THRONG__COOKIES_OFF;
+        lua_getfield(L, -2, "keep_cookies");
+        if (lua_toboolean(L, -1)) c->who.cookies |= THRONG__COOKIES_KEEP;
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
 }
 
 int throng__client_init(throng__client_t *c, throng__host_t *host, uint64_t id, uint64_t seed,
@@ -352,6 +376,7 @@ int throng__client_init(throng__client_t *c, throng__host_t *host, uint64_t id, 
     THRONG__DEBUG(host, id, "created");
     int rc = throng__persona_instance(host->persona, &c->who, &c->self, err);
     if (c->s) c->s->self = c->self;
+    if (rc == 0) cookie_settings(c);
     return rc;
 }
 
@@ -417,6 +442,8 @@ void throng__client_stop(throng__client_t *c, throng_ending_t reason)
 void throng__client_free(throng__client_t *c)
 {
     throng__conn_free(&c->lane.conn);
+    throng__jar_free(c->who.jar);
+    c->who.jar = NULL;
     if (c->s) throng__session_free(c->s);
     free(c->s);
     c->s = NULL;

@@ -20,6 +20,7 @@
 
 #include "client/resolve.h"
 #include "client/session.h"
+#include "lua/lua_cookies.h"
 #include "lua/lua_request.h"
 #include "lua/state.h"
 #include "util/error.h"
@@ -51,6 +52,26 @@ void throng__lane_settle(throng__lane_t *lane, int aborted)
                                  "stopped while waiting for a response");
     else
         throng__exchange_cancelled(&lane->x);
+}
+
+/* ------------------------------------------------------------- cookies */
+
+void throng__lane_cookies(throng__lane_t *lane, throng__lua_caller_t *who,
+                          throng__request_out_t *req)
+{
+    lane->cookies = 0;
+    if (who->cookies & THRONG__COOKIES_OFF) return;
+    req->jar = &who->jar;
+    req->cookie_host = lane->conn.address->host;
+    req->secure = lane->conn.address->tls;
+    req->cookie_dir = who->cookie_dir;
+}
+
+void throng__lane_keep_cookies(throng__lane_t *lane, throng__lua_caller_t *who, const char *headers,
+                               size_t len)
+{
+    if (lane->cookies)
+        throng__jar_take(&who->jar, headers, len, lane->conn.address->host, who->cookie_dir);
 }
 
 /* ------------------------------------------------------------- results */
@@ -120,6 +141,7 @@ static int store_protected(lua_State *L)
     r->latency = (double)conn->ex->latency * 1e-9;
     r->body = throng__http_response_body(res, &r->body_len);
     r->headers = throng__http_response_headers(res, &r->headers_len);
+    throng__lane_keep_cookies(c->lane, s->who, r->headers, r->headers_len);
     r->shaped = throng__conn_shape(conn, &r->shape);
     r->owned = res->buf; /* the pointers above stay valid: the buffer moves whole */
     r->pool = &h->pool;
@@ -330,6 +352,8 @@ static int start_protected(lua_State *L)
         lua_rawseti(L, -2, 1);
         lua_pushnumber(L, (lua_Number)s->who->id);
         lua_setfield(L, -2, "id");
+        throng__cookies_push(L, &s->who->jar, s->main->conn.address->host);
+        lua_setfield(L, -2, "cookies");
         luaL_getmetatable(L, CLIENT_MT);
         lua_setmetatable(L, -2);
         s->object_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -436,9 +460,11 @@ static void encode(lua_State *L, throng__session_t *s, throng__lane_t *lane, int
                                    .out = out,
                                    .json = &h->json,
                                    .authority = lane->conn.address->authority};
+    throng__lane_cookies(lane, s->who, req);
     char msg[256];
     if (throng__lua_encode_request(L, idx, method, path, req, msg, sizeof msg) != 0)
         luaL_error(L, "%s", msg);
+    lane->cookies = req->cookies;
     if (req->timeout <= 0) req->timeout = h->set->timeout;
 }
 
@@ -812,6 +838,7 @@ void throng__session_open(lua_State *L)
     open_methods(L, CONNECTION_MT, conn_methods);
     lua_settop(L, 1);
 
+    throng__cookies_open(L);
     luaL_newmetatable(L, FAULT_MT);
     lua_pushliteral(L, "throng fault");
     lua_setfield(L, -2, "__name");

@@ -21,6 +21,7 @@ typedef struct throng__lane {
     throng__exchange_t x;
     unsigned slot; /* session style: where this exchange's response goes */
     int role;      /* session style: what an extra connection serves this session */
+    int cookies;   /* the response's Set-Cookie lines go to the client's jar */
 } throng__lane_t;
 
 /* Ends the lane's exchange, if one is begun and has no outcome, as the
@@ -70,6 +71,14 @@ typedef struct throng__session {
     throng__lane_t **extra; /* connections beyond the first: concurrently, connect() */
     unsigned nextra;
 } throng__session_t;
+
+/* Sets up req's cookies for an exchange of who's on lane (lua_request.h). */
+void throng__lane_cookies(throng__lane_t *lane, throng__lua_caller_t *who,
+                          throng__request_out_t *req);
+
+/* The lane's answered exchange: its Set-Cookie lines to who's jar. */
+void throng__lane_keep_cookies(throng__lane_t *lane, throng__lua_caller_t *who, const char *headers,
+                               size_t len);
 
 /* Registers the client and connection objects' metatables in a state. */
 void throng__session_open(lua_State *L);

@@ -347,8 +347,8 @@ static void open_response_mt(lua_State *L, throng__lua_ctx_t *ctx, int ctx_index
 
 /* Interned once: the request fields lua_request.c reads on every request. */
 const char *const throng__request_fields[THRONG__REQUEST_FIELDS] = {
-    "method", "path",          "headers", "body", "json",      "timeout",
-    "name",   "response_body", "query",   "form", "multipart", "compressed"};
+    "method",        "path",  "headers", "body",      "json",       "timeout", "name",
+    "response_body", "query", "form",    "multipart", "compressed", "cookies"};
 
 static void open_request_keys(lua_State *L, throng__lua_ctx_t *ctx)
 {
