@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "client/client.h"
+#include "client/redirect.h"
 #include "lua/lua_cookies.h"
 #include "util/error.h"
 #include "util/rng.h"
@@ -200,7 +201,7 @@ static void send_next(throng__client_t *c)
                                  .out = out,
                                  .json = &h->json,
                                  .authority = lane->conn.address->authority};
-    throng__lane_cookies(lane, &c->who, &req);
+    throng__lane_prepare(lane, &c->who, &req);
     switch (throng__persona_request(h->persona, c->self, &c->who, &req, h->msg, sizeof h->msg)) {
     case THRONG__HOOK_END:
         end_session(c);
@@ -217,6 +218,11 @@ static void send_next(throng__client_t *c)
         return;
     }
     lane->cookies = req.cookies;
+    if (throng__lane_arm(lane, &c->who, &req, 0) != 0) {
+        throng__exchange_faulted(&lane->x, THRONG_FAULT_ABANDONED, "out of memory for a request");
+        fault(c, THRONG_FAULT_ABANDONED, "out of memory for a request");
+        return;
+    }
     lane->x.intended_ns = c->intended;
     c->intended = 0;
     c->state = THRONG__CLIENT_BUSY;
@@ -252,7 +258,10 @@ static throng__hook_t judge(throng__client_t *c, throng__conn_t *conn, throng_fa
     r->latency = (double)conn->ex->latency * 1e-9;
     r->body = throng__http_response_body(res, &r->body_len);
     r->headers = throng__http_response_headers(res, &r->headers_len);
-    throng__lane_keep_cookies(&c->lane, &c->who, r->headers, r->headers_len);
+    throng__redirect_t *rd = c->lane.rd;
+    r->redirects = rd ? rd->hops : 0;
+    r->url = rd && rd->hops ? rd->url : NULL;
+    if (r->redirects) r->latency = (double)(rd->service_ns + conn->ex->latency) * 1e-9;
     r->shaped = throng__conn_shape(conn, &r->shape);
     throng__hook_t verdict =
         throng__persona_response(h->persona, c->self, &c->who, kind, h->msg, sizeof h->msg);
@@ -266,12 +275,26 @@ static void on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind, c
 {
     throng__client_t *c = conn->owner;
     throng__host_t *h = c->host;
+    char hop_msg[256];
+    if (kind == THRONG__CONN_OK) {
+        size_t hlen;
+        const char *headers = throng__http_response_headers(throng__conn_res(conn), &hlen);
+        throng__lane_keep_cookies(&c->lane, &c->who, headers, hlen);
+        int f = throng__lane_follow(&c->lane, &c->who, NULL, hop_msg, sizeof hop_msg);
+        if (f == 1) return; /* the next hop's answer comes here again */
+        if (f < 0) {
+            throng__conn_done(conn);
+            kind = THRONG_FAULT_HTTP_ERROR;
+            msg = hop_msg;
+        }
+    }
     if (kind != THRONG__CONN_OK) {
         throng__exchange_faulted(x, (throng_fault_t)kind, msg);
         fault(c, (throng_fault_t)kind, msg);
         return;
     }
-    throng__exchange_answered(x, throng__conn_res(conn)->status, conn->ex->latency, conn->ex->ttfb);
+    uint64_t service = conn->ex->latency + (c->lane.rd ? c->lane.rd->service_ns : 0);
+    throng__exchange_answered(x, throng__conn_res(conn)->status, service, conn->ex->ttfb);
     c->exchanges++;
     h->report(h, THRONG__CLIENT_ANSWER, throng__conn_res(conn));
     throng_fault_t verdict_kind = THRONG_FAULT_INVALID;
@@ -343,7 +366,10 @@ static void cookie_settings(throng__client_t *c)
             c->who.cookies |= THRONG__COOKIES_OFF;
         lua_getfield(L, -2, "keep_cookies");
         if (lua_toboolean(L, -1)) c->who.cookies |= THRONG__COOKIES_KEEP;
-        lua_pop(L, 2);
+        lua_getfield(L, -3, "follow");
+        if (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 0)
+            c->who.follow = (signed char)(lua_tonumber(L, -1) > 100 ? 100 : lua_tonumber(L, -1));
+        lua_pop(L, 3);
     }
     lua_pop(L, 1);
 }
@@ -355,6 +381,7 @@ int throng__client_init(throng__client_t *c, throng__host_t *host, uint64_t id, 
     c->host = host;
     c->who.id = id;
     c->self = LUA_NOREF;
+    c->who.follow = -1;
     c->state = THRONG__CLIENT_NEW;
     c->session_style = throng__persona_session_style(host->persona);
     uv_timer_init(host->loop, &c->timer);
@@ -444,6 +471,7 @@ void throng__client_free(throng__client_t *c)
     throng__conn_free(&c->lane.conn);
     throng__jar_free(c->who.jar);
     c->who.jar = NULL;
+    throng__lane_free(&c->lane);
     if (c->s) throng__session_free(c->s);
     free(c->s);
     c->s = NULL;

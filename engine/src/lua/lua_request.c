@@ -27,7 +27,8 @@ enum {
     KEY_FORM,
     KEY_MULTIPART,
     KEY_COMPRESSED,
-    KEY_COOKIES
+    KEY_COOKIES,
+    KEY_FOLLOW
 };
 
 /* Pushes field key of the table at idx. The names were interned once per
@@ -242,6 +243,24 @@ static int cookies_of(lua_State *L, int idx, throng__request_out_t *req, char *m
     return -1;
 }
 
+/* request.follow: how many redirects to follow (-1: not said). */
+static int follow_of(lua_State *L, int idx, throng__request_out_t *req, char *msg, size_t msglen)
+{
+    req->follow = -1;
+    if (!idx) return 0;
+    get_field(L, idx, req, KEY_FOLLOW);
+    int t = lua_type(L, -1);
+    double n = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (t == LUA_TNIL) return 0;
+    if (t == LUA_TNUMBER && n >= 0 && n <= 100 && n == (int)n) {
+        req->follow = (int)n;
+        return 0;
+    }
+    snprintf(msg, msglen, "request.follow must be a whole number of redirects from 0 to 100");
+    return -1;
+}
+
 /* The Cookie header from the jar, and the request's default cookie path
  * (RFC 6265 5.1.4: up to the last '/', "/" when none) for its response. */
 static int write_cookies(const char *path, size_t plen, throng__request_out_t *req,
@@ -367,7 +386,8 @@ static void unknown_field(const char *key, int given_by_call, char *msg, size_t 
     else
         snprintf(msg, msglen,
                  "request has an unknown field '%.40s' (fields: method, path, query, headers, "
-                 "body, json, form, multipart, compressed, cookies, timeout, name, response_body)",
+                 "body, json, form, multipart, compressed, cookies, follow, timeout, name, "
+                 "response_body)",
                  key);
 }
 
@@ -430,7 +450,8 @@ int throng__lua_encode_request(lua_State *L, int idx, const char *method, const 
     if (options_of(L, idx, path, plen, req, msg, msglen) != 0 ||
         body_use_of(L, idx, req, msg, msglen) != 0 ||
         compressed_of(L, idx, req, &compressed, msg, msglen) != 0 ||
-        cookies_of(L, idx, req, msg, msglen) != 0 || body_of(L, idx, req, &body, msg, msglen) != 0)
+        cookies_of(L, idx, req, msg, msglen) != 0 || follow_of(L, idx, req, msg, msglen) != 0 ||
+        body_of(L, idx, req, &body, msg, msglen) != 0)
         return -1;
     req->head = (mlen == 4 && memcmp(method, "HEAD", 4) == 0);
 

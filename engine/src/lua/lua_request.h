@@ -31,6 +31,7 @@ typedef struct throng__request_out {
     int secure;
     char *cookie_dir;
     int cookies;
+    int follow; /* request.follow, or -1 when not given */
 } throng__request_out_t;
 
 /* Writes the request table at idx (0: no table) as HTTP into req->out.
@@ -38,9 +39,9 @@ typedef struct throng__request_out {
  * (client:get(path, opts)). Fields: method, path, query (a table, its
  * pairs appended to the path), headers, one body of body, json, form
  * (x-www-form-urlencoded) or multipart (form-data), compressed (asks for
- * gzip or deflate), cookies (false: none sent or kept), name, timeout, response_body ("keep",
- * "shape", "discard"; true, false). The json scratch buffer holds whichever body is encoded.
- * Returns 0, or -1 with the reason in msg. */
+ * gzip or deflate), cookies (false: none sent or kept), follow (redirects), name, timeout,
+ * response_body ("keep", "shape", "discard"; true, false). The json scratch buffer holds whichever
+ * body is encoded. Returns 0, or -1 with the reason in msg. */
 int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,
                                throng__request_out_t *req, char *msg, size_t msglen);
 
