@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "client/client.h"
+#include "client/redirect.h"
+#include "lua/lua_cookies.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -258,6 +260,7 @@ static void send_next(throng__client_t *c)
                                  .json = &h->json,
                                  .authority = lane->conn.address->authority,
                                  .pipe = &pipe};
+    throng__lane_prepare(lane, &c->who, &req);
     switch (throng__persona_request(h->persona, c->self, &c->who, &req, h->msg, sizeof h->msg)) {
     case THRONG__HOOK_END:
         end_session(c);
@@ -275,6 +278,12 @@ static void send_next(throng__client_t *c)
     }
     if (throng__exchange_begin(&lane->x, &h->ledger, req.name, req.name_len) != 0) {
         finish(c); /* another client took the last request meanwhile */
+        return;
+    }
+    lane->cookies = req.cookies;
+    if (throng__lane_arm(lane, &c->who, &req, 0) != 0) {
+        throng__exchange_faulted(&lane->x, THRONG_FAULT_ABANDONED, "out of memory for a request");
+        fault(c, THRONG_FAULT_ABANDONED, "out of memory for a request");
         return;
     }
     lane->x.intended_ns = c->intended;
@@ -312,6 +321,10 @@ static throng__hook_t judge(throng__client_t *c, throng__conn_t *conn, throng_fa
     r->latency = (double)conn->ex->latency * 1e-9;
     r->body = throng__http_response_body(res, &r->body_len);
     r->headers = throng__http_response_headers(res, &r->headers_len);
+    throng__redirect_t *rd = c->lane.rd;
+    r->redirects = rd ? rd->hops : 0;
+    r->url = rd && rd->hops ? rd->url : NULL;
+    if (r->redirects) r->latency = (double)(rd->service_ns + conn->ex->latency) * 1e-9;
     r->shaped = throng__conn_shape(conn, &r->shape);
     throng__hook_t verdict =
         throng__persona_response(h->persona, c->self, &c->who, kind, h->msg, sizeof h->msg);
@@ -325,12 +338,26 @@ static void on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind, c
 {
     throng__client_t *c = conn->owner;
     throng__host_t *h = c->host;
+    char hop_msg[256];
+    if (kind == THRONG__CONN_OK) {
+        size_t hlen;
+        const char *headers = throng__http_response_headers(throng__conn_res(conn), &hlen);
+        throng__lane_keep_cookies(&c->lane, &c->who, headers, hlen);
+        int f = throng__lane_follow(&c->lane, &c->who, NULL, hop_msg, sizeof hop_msg);
+        if (f == 1) return; /* the next hop's answer comes here again */
+        if (f < 0) {
+            throng__conn_done(conn);
+            kind = THRONG_FAULT_HTTP_ERROR;
+            msg = hop_msg;
+        }
+    }
     if (kind != THRONG__CONN_OK) {
         throng__exchange_faulted(x, (throng_fault_t)kind, msg);
         fault(c, (throng_fault_t)kind, msg);
         return;
     }
-    throng__exchange_answered(x, throng__conn_res(conn)->status, conn->ex->latency, conn->ex->ttfb);
+    uint64_t service = conn->ex->latency + (c->lane.rd ? c->lane.rd->service_ns : 0);
+    throng__exchange_answered(x, throng__conn_res(conn)->status, service, conn->ex->ttfb);
     c->exchanges++;
     h->report(h, THRONG__CLIENT_ANSWER, throng__conn_res(conn));
     throng_fault_t verdict_kind = THRONG_FAULT_INVALID;
@@ -389,12 +416,35 @@ static void start_session(throng__client_t *c)
                                                  : "restarted: session started");
     c->left = h->set->request_count;
     c->exchanges = 0;
+    if (!(c->who.cookies & THRONG__COOKIES_KEEP)) { /* a new session, an empty jar */
+        throng__jar_free(c->who.jar);
+        c->who.jar = NULL;
+    }
     c->session_start = uv_hrtime();
     c->state = THRONG__CLIENT_BUSY;
     if (c->session_style)
         throng__session_start(c->s);
     else
         send_next(c);
+}
+
+/* The persona's cookies = false and keep_cookies = true, read once. */
+static void cookie_settings(throng__client_t *c)
+{
+    lua_State *L = c->host->persona->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->self);
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "cookies");
+        if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))
+            c->who.cookies |= THRONG__COOKIES_OFF;
+        lua_getfield(L, -2, "keep_cookies");
+        if (lua_toboolean(L, -1)) c->who.cookies |= THRONG__COOKIES_KEEP;
+        lua_getfield(L, -3, "follow");
+        if (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 0)
+            c->who.follow = (signed char)(lua_tonumber(L, -1) > 100 ? 100 : lua_tonumber(L, -1));
+        lua_pop(L, 3);
+    }
+    lua_pop(L, 1);
 }
 
 int throng__client_init(throng__client_t *c, throng__host_t *host, uint64_t id, uint64_t seed,
@@ -404,6 +454,7 @@ int throng__client_init(throng__client_t *c, throng__host_t *host, uint64_t id, 
     c->host = host;
     c->who.id = id;
     c->self = LUA_NOREF;
+    c->who.follow = -1;
     c->state = THRONG__CLIENT_NEW;
     c->session_style = throng__persona_session_style(host->persona);
     uv_timer_init(host->loop, &c->timer);
@@ -425,6 +476,7 @@ int throng__client_init(throng__client_t *c, throng__host_t *host, uint64_t id, 
     THRONG__DEBUG(host, id, "created");
     int rc = throng__persona_instance(host->persona, &c->who, &c->self, err);
     if (c->s) c->s->self = c->self;
+    if (rc == 0) cookie_settings(c);
     return rc;
 }
 
@@ -490,6 +542,9 @@ void throng__client_stop(throng__client_t *c, throng_ending_t reason)
 void throng__client_free(throng__client_t *c)
 {
     throng__conn_free(&c->lane.conn);
+    throng__jar_free(c->who.jar);
+    c->who.jar = NULL;
+    throng__lane_free(&c->lane);
     if (c->s) throng__session_free(c->s);
     free(c->s);
     c->s = NULL;

@@ -18,8 +18,10 @@
 
 #include <lauxlib.h>
 
+#include "client/redirect.h"
 #include "client/resolve.h"
 #include "client/session.h"
+#include "lua/lua_cookies.h"
 #include "lua/lua_request.h"
 #include "lua/state.h"
 #include "util/error.h"
@@ -51,6 +53,126 @@ void throng__lane_settle(throng__lane_t *lane, int aborted)
                                  "stopped while waiting for a response");
     else
         throng__exchange_cancelled(&lane->x);
+}
+
+/* ------------------------------------------------------------- cookies */
+
+void throng__lane_home(throng__lane_t *lane)
+{
+    throng__redirect_t *rd = lane->rd;
+    if (rd && rd->moved) { /* its socket is another server's */
+        throng__conn_close(&lane->conn);
+        if (lane->conn.address == rd->at) lane->conn.address = rd->home;
+        rd->moved = 0;
+    }
+}
+
+void throng__lane_prepare(throng__lane_t *lane, throng__lua_caller_t *who,
+                          throng__request_out_t *req)
+{
+    lane->cookies = 0;
+    if (who->cookies & THRONG__COOKIES_OFF) return;
+    req->jar = &who->jar;
+    req->cookie_host = lane->conn.address->host;
+    req->secure = lane->conn.address->tls;
+    req->cookie_dir = who->cookie_dir;
+}
+
+void throng__lane_keep_cookies(throng__lane_t *lane, throng__lua_caller_t *who, const char *headers,
+                               size_t len)
+{
+    if (lane->cookies)
+        throng__jar_take(&who->jar, headers, len, lane->conn.address->host, who->cookie_dir);
+}
+
+int throng__lane_arm(throng__lane_t *lane, throng__lua_caller_t *who,
+                     const throng__request_out_t *req, int dflt)
+{
+    int follow = req->follow >= 0 ? req->follow : who->follow >= 0 ? who->follow : dflt;
+    lane->timeout = req->timeout > 0 ? req->timeout : lane->conn.host->set->timeout;
+    lane->head = req->head;
+    lane->body_use = (int)req->body_use;
+    return throng__redirect_arm(&lane->rd, (unsigned)follow, req->out, lane->conn.address);
+}
+
+/* Sends the redirect's next hop on the lane, for the same exchange. */
+static void send_hop(throng__lane_t *lane)
+{
+    throng__redirect_t *rd = lane->rd;
+    if (lane->conn.address != rd->at) {
+        throng__conn_close(&lane->conn);
+        lane->conn.address = rd->at;
+        rd->moved = rd->at != rd->home;
+    }
+    throng__exchange_t *x = &lane->x;
+    if (!x->intended_ns) x->intended_ns = x->sent_ns; /* the latency runs from the first hop */
+    throng__buf_t *out = throng__conn_out(&lane->conn);
+    if (out) out->len = 0;
+    if (!out || throng__buf_append(out, rd->req.data, rd->req.len) != 0) {
+        lane->conn.on_done(&lane->conn, x, THRONG_FAULT_ABANDONED,
+                           "out of memory following a redirect");
+        return;
+    }
+    throng__conn_send(&lane->conn, x, lane->timeout, lane->head, (throng__body_use_t)lane->body_use,
+                      "redirect", 8);
+}
+
+/* Another server's address, looked up for a redirect's hop. */
+static void hop_resolved(void *data, const throng__address_t *a, const char *err)
+{
+    throng__lane_t *lane = data;
+    if (!a) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "redirect: %s", err ? err : "cannot resolve");
+        lane->conn.on_done(&lane->conn, &lane->x, THRONG_FAULT_NOT_CONNECTED, msg);
+        return;
+    }
+    lane->rd->at = a;
+    send_hop(lane);
+}
+
+int throng__lane_follow(throng__lane_t *lane, throng__lua_caller_t *who,
+                        struct throng__resolver *resolver, char *msg, size_t msglen)
+{
+    throng__conn_t *conn = &lane->conn;
+    throng__redirect_t *rd = lane->rd;
+    int rc = throng__redirect_next(rd, throng__conn_res(conn), conn->ex->latency, who,
+                                   lane->cookies, msg, msglen);
+    if (rc <= 0) return rc;
+    THRONG__DEBUG(conn->host, who->id, "redirect %d followed (hop %u) to %s",
+                  throng__conn_res(conn)->status, rd->hops, rd->url);
+    if (rd->at == &rd->other) {
+        if (!resolver) {
+            snprintf(msg, msglen,
+                     "redirect to another server (%s): the request style follows redirects on "
+                     "its own server only",
+                     rd->other.authority);
+            return -1;
+        }
+        char server[320], err[THRONG__ERRMSG_LEN];
+        snprintf(server, sizeof server, "%s://%s", rd->other.tls ? "https" : "http",
+                 rd->other.authority);
+        const throng__address_t *a = NULL;
+        int r = throng__resolver_get(resolver, server, hop_resolved, lane, &a, err);
+        if (r < 0) {
+            snprintf(msg, msglen, "redirect: %s", err);
+            return -1;
+        }
+        throng__conn_done(conn);
+        if (r == 1) return 1; /* hop_resolved sends it */
+        rd->at = a;
+    } else {
+        throng__conn_done(conn);
+    }
+    send_hop(lane);
+    return 1;
+}
+
+void throng__lane_free(throng__lane_t *lane)
+{
+    if (lane->rd) throng__buf_free(&lane->rd->req);
+    free(lane->rd);
+    lane->rd = NULL;
 }
 
 /* ------------------------------------------------------------- results */
@@ -120,6 +242,10 @@ static int store_protected(lua_State *L)
     r->latency = (double)conn->ex->latency * 1e-9;
     r->body = throng__http_response_body(res, &r->body_len);
     r->headers = throng__http_response_headers(res, &r->headers_len);
+    throng__redirect_t *rd = c->lane->rd;
+    r->redirects = rd ? rd->hops : 0;
+    r->url = rd && rd->hops ? rd->url : NULL;
+    if (r->redirects) r->latency = (double)(rd->service_ns + conn->ex->latency) * 1e-9;
     r->shaped = throng__conn_shape(conn, &r->shape);
     r->owned = res->buf; /* the pointers above stay valid: the buffer moves whole */
     r->pool = &h->pool;
@@ -179,6 +305,21 @@ void throng__session_on_exchange(throng__conn_t *conn, throng__exchange_t *x, in
     throng__session_t *s = conn->owner;
     throng__lane_t *lane = (throng__lane_t *)conn;
     assert(x == &lane->x && s->waiting > 0);
+    char hop_msg[256];
+    if (kind == THRONG__CONN_OK) {
+        size_t hlen;
+        const char *headers = throng__http_response_headers(throng__conn_res(conn), &hlen);
+        throng__lane_keep_cookies(lane, s->who, headers, hlen);
+        int f = s->faulted
+                    ? 0
+                    : throng__lane_follow(lane, s->who, s->host->resolver, hop_msg, sizeof hop_msg);
+        if (f == 1) return; /* the next hop's answer comes here again */
+        if (f < 0) {
+            throng__conn_done(conn);
+            kind = THRONG_FAULT_HTTP_ERROR;
+            msg = hop_msg;
+        }
+    }
     s->waiting--;
     if (kind != THRONG__CONN_OK) {
         throng__exchange_faulted(x, (throng_fault_t)kind, msg);
@@ -188,8 +329,8 @@ void throng__session_on_exchange(throng__conn_t *conn, throng__exchange_t *x, in
             snprintf(s->fault_msg, sizeof s->fault_msg, "%s", msg);
         }
     } else {
-        throng__exchange_answered(x, throng__conn_res(conn)->status, conn->ex->latency,
-                                  conn->ex->ttfb);
+        uint64_t service = conn->ex->latency + (lane->rd ? lane->rd->service_ns : 0);
+        throng__exchange_answered(x, throng__conn_res(conn)->status, service, conn->ex->ttfb);
         s->answered++;
         s->host->report(s->host, THRONG__CLIENT_ANSWER, throng__conn_res(conn));
         /* A response handed to the persona keeps the conn's exchange state
@@ -330,6 +471,8 @@ static int start_protected(lua_State *L)
         lua_rawseti(L, -2, 1);
         lua_pushnumber(L, (lua_Number)s->who->id);
         lua_setfield(L, -2, "id");
+        throng__cookies_push(L, &s->who->jar, s->main->conn.address->host);
+        lua_setfield(L, -2, "cookies");
         luaL_getmetatable(L, CLIENT_MT);
         lua_setmetatable(L, -2);
         s->object_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -429,6 +572,7 @@ static void encode(lua_State *L, throng__session_t *s, throng__lane_t *lane, int
 {
     throng__host_t *h = s->host;
     assert(throng__conn_idle(&lane->conn) && !throng__exchange_open(&lane->x));
+    throng__lane_home(lane);
     throng__buf_t *out = throng__conn_out(&lane->conn);
     if (!out) luaL_error(L, "out of memory for a request");
     out->len = 0;
@@ -436,9 +580,12 @@ static void encode(lua_State *L, throng__session_t *s, throng__lane_t *lane, int
                                    .out = out,
                                    .json = &h->json,
                                    .authority = lane->conn.address->authority};
+    throng__lane_prepare(lane, s->who, req);
     char msg[256];
     if (throng__lua_encode_request(L, idx, method, path, req, msg, sizeof msg) != 0)
         luaL_error(L, "%s", msg);
+    lane->cookies = req->cookies;
+    if (throng__lane_arm(lane, s->who, req, 5) != 0) luaL_error(L, "out of memory for a request");
     if (req->timeout <= 0) req->timeout = h->set->timeout;
 }
 
@@ -812,6 +959,7 @@ void throng__session_open(lua_State *L)
     open_methods(L, CONNECTION_MT, conn_methods);
     lua_settop(L, 1);
 
+    throng__cookies_open(L);
     luaL_newmetatable(L, FAULT_MT);
     lua_pushliteral(L, "throng fault");
     lua_setfield(L, -2, "__name");
@@ -848,8 +996,10 @@ void throng__session_end(throng__session_t *s)
     s->ready = s->faulted = s->sleeping = 0;
     if (!s->stopped) uv_timer_stop(&s->timer);
     throng__resolver_cancel(s->host->resolver, s);
+    throng__resolver_cancel(s->host->resolver, s->main);
     throng__lane_settle(s->main, 0);
     for (unsigned i = 0; i < s->nextra; i++) {
+        throng__resolver_cancel(s->host->resolver, s->extra[i]);
         throng__lane_settle(s->extra[i], 0);
         s->extra[i]->role = ROLE_NONE;
     }
@@ -860,8 +1010,10 @@ void throng__session_stop(throng__session_t *s, int aborted)
     if (s->stopped) return;
     s->stopped = 1;
     throng__resolver_cancel(s->host->resolver, s);
+    throng__resolver_cancel(s->host->resolver, s->main);
     throng__lane_settle(s->main, aborted);
     for (unsigned i = 0; i < s->nextra; i++) {
+        throng__resolver_cancel(s->host->resolver, s->extra[i]);
         throng__lane_settle(s->extra[i], aborted);
         uv_close((uv_handle_t *)&s->extra[i]->conn.timer, NULL);
     }
@@ -872,6 +1024,7 @@ void throng__session_free(throng__session_t *s)
 {
     for (unsigned i = 0; i < s->nextra; i++) {
         throng__conn_free(&s->extra[i]->conn);
+        throng__lane_free(s->extra[i]);
         free(s->extra[i]);
     }
     free(s->extra);

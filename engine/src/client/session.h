@@ -19,8 +19,12 @@
 typedef struct throng__lane {
     throng__conn_t conn;
     throng__exchange_t x;
-    unsigned slot; /* session style: where this exchange's response goes */
-    int role;      /* session style: what an extra connection serves this session */
+    unsigned slot;               /* session style: where this exchange's response goes */
+    int role;                    /* session style: what an extra connection serves this session */
+    int cookies;                 /* the response's Set-Cookie lines go to the client's jar */
+    struct throng__redirect *rd; /* follow = N: the exchange's hops (client/redirect.h) */
+    double timeout;              /* the exchange's, for its hops */
+    int head, body_use;
 } throng__lane_t;
 
 /* Ends the lane's exchange, if one is begun and has no outcome, as the
@@ -70,6 +74,35 @@ typedef struct throng__session {
     throng__lane_t **extra; /* connections beyond the first: concurrently, connect() */
     unsigned nextra;
 } throng__session_t;
+
+/* Before a new request's buffer is taken: the lane back to its own
+ * server after a redirect took it to another (its connection closed). */
+void throng__lane_home(throng__lane_t *lane);
+
+/* Sets up req's cookies for a request of who's on lane (lua_request.h). */
+void throng__lane_prepare(throng__lane_t *lane, throng__lua_caller_t *who,
+                          throng__request_out_t *req);
+
+/* The lane's answered exchange: its Set-Cookie lines to who's jar. */
+void throng__lane_keep_cookies(throng__lane_t *lane, throng__lua_caller_t *who, const char *headers,
+                               size_t len);
+
+/* After encoding req into the lane's buffer: arms the lane's redirects
+ * with follow hops (the request's follow, else the persona's, else dflt).
+ * 0, or -1 when memory ran out. */
+int throng__lane_arm(throng__lane_t *lane, throng__lua_caller_t *who,
+                     const throng__request_out_t *req, int dflt);
+
+/* The lane's exchange was answered: 1 when a redirect's next hop is under
+ * way on it (its response comes to the conn's callback again, the
+ * exchange still open), 0 when the answer is final, -1 when the exchange
+ * faults with the reason in msg. resolver, when not NULL, lets a hop go
+ * to another server (the session style); else only to the lane's own. */
+int throng__lane_follow(throng__lane_t *lane, throng__lua_caller_t *who,
+                        struct throng__resolver *resolver, char *msg, size_t msglen);
+
+/* Frees what the lane holds besides its conn. */
+void throng__lane_free(throng__lane_t *lane);
 
 /* Registers the client and connection objects' metatables in a state. */
 void throng__session_open(lua_State *L);

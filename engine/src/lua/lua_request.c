@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <lauxlib.h>
 
 #include "util/http.h"
+#include "lua/lua_cookies.h"
 #include "lua/lua_json.h"
 #include "lua/lua_request.h"
 #include "lua/lua_throng.h"
@@ -24,7 +26,9 @@ enum {
     KEY_QUERY,
     KEY_FORM,
     KEY_MULTIPART,
-    KEY_COMPRESSED
+    KEY_COMPRESSED,
+    KEY_COOKIES,
+    KEY_FOLLOW
 };
 
 /* Pushes field key of the table at idx. The names were interned once per
@@ -58,7 +62,7 @@ static int text_field(lua_State *L, int idx, const throng__request_out_t *req, i
 
 /* Which headers the persona set itself. */
 typedef struct {
-    int host, type, accept_encoding;
+    int host, type, accept_encoding, cookie;
 } set_headers_t;
 
 /* Writes request.headers; tells which of Host, Content-Type and
@@ -96,6 +100,7 @@ static int write_headers(lua_State *L, int idx, const throng__request_out_t *req
         if (nlen == 4 && strncasecmp(name, "host", 4) == 0) set->host = 1;
         if (nlen == 12 && strncasecmp(name, "content-type", 12) == 0) set->type = 1;
         if (nlen == 15 && strncasecmp(name, "accept-encoding", 15) == 0) set->accept_encoding = 1;
+        if (nlen == 6 && strncasecmp(name, "cookie", 6) == 0) set->cookie = 1;
         if (throng__http_header(out, name, nlen, value, vlen) != 0) {
             snprintf(msg, msglen, "out of memory writing a request");
             lua_pop(L, 3);
@@ -224,6 +229,57 @@ static int compressed_of(lua_State *L, int idx, const throng__request_out_t *req
     return -1;
 }
 
+/* request.cookies: false sends no cookie and keeps none the response sets. */
+static int cookies_of(lua_State *L, int idx, throng__request_out_t *req, char *msg, size_t msglen)
+{
+    req->cookies = req->jar != NULL;
+    if (!idx) return 0;
+    get_field(L, idx, req, KEY_COOKIES);
+    int t = lua_type(L, -1);
+    if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)) req->cookies = 0;
+    lua_pop(L, 1);
+    if (t == LUA_TNIL || t == LUA_TBOOLEAN) return 0;
+    snprintf(msg, msglen, "request.cookies must be true or false");
+    return -1;
+}
+
+/* request.follow: how many redirects to follow (-1: not said). */
+static int follow_of(lua_State *L, int idx, throng__request_out_t *req, char *msg, size_t msglen)
+{
+    req->follow = -1;
+    if (!idx) return 0;
+    get_field(L, idx, req, KEY_FOLLOW);
+    int t = lua_type(L, -1);
+    double n = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (t == LUA_TNIL) return 0;
+    if (t == LUA_TNUMBER && n >= 0 && n <= 100 && n == (int)n) {
+        req->follow = (int)n;
+        return 0;
+    }
+    snprintf(msg, msglen, "request.follow must be a whole number of redirects from 0 to 100");
+    return -1;
+}
+
+/* The Cookie header from the jar, and the request's default cookie path
+ * (RFC 6265 5.1.4: up to the last '/', "/" when none) for its response. */
+static int write_cookies(const char *path, size_t plen, throng__request_out_t *req,
+                         const set_headers_t *set)
+{
+    if (!req->cookies) return 0;
+    const char *q = memchr(path, '?', plen);
+    size_t n = q ? (size_t)(q - path) : plen;
+    while (n > 1 && path[n - 1] != '/')
+        n--;
+    if (n > 1) n--; /* the last '/' itself is not part of it */
+    if (n > 30) n = 30;
+    memcpy(req->cookie_dir, path, n);
+    req->cookie_dir[n] = 0;
+    if (set->cookie) return 0;
+    return throng__jar_header(*req->jar, req->cookie_host, path, plen, req->secure,
+                              (int64_t)time(NULL), req->out);
+}
+
 /* request.response_body: what the persona needs of the response's body.
  * "keep" (or true, or absent): the body, whole; "shape": only a table's
  * shape, for throng.table_shape(res), scanned as the body streams in and
@@ -330,7 +386,8 @@ static void unknown_field(const char *key, int given_by_call, char *msg, size_t 
     else
         snprintf(msg, msglen,
                  "request has an unknown field '%.40s' (fields: method, path, query, headers, "
-                 "body, json, form, multipart, compressed, timeout, name, response_body)",
+                 "body, json, form, multipart, compressed, cookies, follow, timeout, name, "
+                 "response_body)",
                  key);
 }
 
@@ -393,6 +450,7 @@ int throng__lua_encode_request(lua_State *L, int idx, const char *method, const 
     if (options_of(L, idx, path, plen, req, msg, msglen) != 0 ||
         body_use_of(L, idx, req, msg, msglen) != 0 ||
         compressed_of(L, idx, req, &compressed, msg, msglen) != 0 ||
+        cookies_of(L, idx, req, msg, msglen) != 0 || follow_of(L, idx, req, msg, msglen) != 0 ||
         body_of(L, idx, req, &body, msg, msglen) != 0)
         return -1;
     req->head = (mlen == 4 && memcmp(method, "HEAD", 4) == 0);
@@ -416,6 +474,7 @@ int throng__lua_encode_request(lua_State *L, int idx, const char *method, const 
     if (compressed && !set.accept_encoding &&
         throng__http_header(req->out, "Accept-Encoding", 15, "gzip, deflate", 13) != 0)
         goto nomem;
+    if (write_cookies(path, plen, req, &set) != 0) goto nomem;
     if (throng__http_finish(req->out, method, mlen, body.data, body.len) != 0) goto nomem;
     return 0;
 nomem:

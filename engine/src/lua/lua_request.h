@@ -36,6 +36,17 @@ typedef struct throng__request_out {
     const char *name; /* stats label: request.name, or the path without its query */
     size_t name_len;
     throng__pipeline_out_t *pipe; /* room for a pipeline; NULL: a list of requests is refused */
+    /* Cookies (lua_cookies.h): when jar is not NULL, the Cookie header for
+     * cookie_host is written from *jar (unless request.cookies is false or
+     * the persona wrote its own), and cookie_dir (31 bytes) gets the
+     * request's default cookie path; cookies tells whether the response's
+     * Set-Cookie lines are to be kept. */
+    struct throng__jar *const *jar;
+    const char *cookie_host;
+    int secure;
+    char *cookie_dir;
+    int cookies;
+    int follow; /* request.follow, or -1 when not given */
 } throng__request_out_t;
 
 /* Writes the request table at idx (0: no table) as HTTP into req->out.
@@ -43,9 +54,9 @@ typedef struct throng__request_out {
  * (client:get(path, opts)). Fields: method, path, query (a table, its
  * pairs appended to the path), headers, one body of body, json, form
  * (x-www-form-urlencoded) or multipart (form-data), compressed (asks for
- * gzip or deflate), name, timeout, response_body ("keep", "shape",
- * "discard"; true, false). The json scratch buffer holds whichever body is
- * encoded. Returns 0, or -1 with the reason in msg. */
+ * gzip or deflate), cookies (false: none sent or kept), follow (redirects), name, timeout,
+ * response_body ("keep", "shape", "discard"; true, false). The json scratch buffer holds whichever
+ * body is encoded. Returns 0, or -1 with the reason in msg. */
 int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,
                                throng__request_out_t *req, char *msg, size_t msglen);
 

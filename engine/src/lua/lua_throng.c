@@ -254,6 +254,10 @@ static int response_index(lua_State *L)
         lua_pushnumber(L, r->latency);
     else if (strcmp(key, "headers") == 0)
         push_headers(L, check_body(L));
+    else if (strcmp(key, "redirects") == 0)
+        lua_pushinteger(L, r->redirects);
+    else if (strcmp(key, "url") == 0 && r->url)
+        lua_pushstring(L, check_body(L)->url);
     else if (strcmp(key, "json") == 0)
         lua_rawgeti(L, LUA_REGISTRYINDEX, ctx_of(L)->response_json);
     else
@@ -348,8 +352,8 @@ static void open_response_mt(lua_State *L, throng__lua_ctx_t *ctx, int ctx_index
 
 /* Interned once: the request fields lua_request.c reads on every request. */
 const char *const throng__request_fields[THRONG__REQUEST_FIELDS] = {
-    "method", "path",          "headers", "body", "json",      "timeout",
-    "name",   "response_body", "query",   "form", "multipart", "compressed"};
+    "method",        "path",  "headers", "body",      "json",       "timeout", "name",
+    "response_body", "query", "form",    "multipart", "compressed", "cookies", "follow"};
 
 static void open_request_keys(lua_State *L, throng__lua_ctx_t *ctx)
 {

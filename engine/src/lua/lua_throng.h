@@ -42,20 +42,29 @@ typedef struct throng__lua_response {
     int shaped;                   /* the body was scanned for its shape as it streamed, not
                                      kept: 1 a table (shape.rows, .cols), -1 not (shape.why) */
     throng__shape_t shape;
+    unsigned redirects; /* redirects followed to this response */
+    const char *url;    /* after a redirect: the final URL (valid with the body), else NULL */
 } throng__lua_response_t;
 
 /* Who is calling into Lua: a client's generator and id. */
 typedef struct throng__lua_caller {
     throng__rng_t rng;
     uint64_t id;
+    struct throng__jar *jar; /* the client's cookies (lua_cookies.h); NULL until the first */
+    char cookie_dir[31];     /* the last request's default cookie path (truncated) */
+    unsigned char cookies;   /* THRONG__COOKIES_* of the persona */
+    signed char follow;      /* the persona's follow = N, or -1 */
 } throng__lua_caller_t;
+
+/* A persona's cookie settings, read at client start. */
+enum { THRONG__COOKIES_OFF = 1, THRONG__COOKIES_KEEP = 2 };
 
 /* Where throng.log lines go: level is a throng_log_level_t. */
 typedef void (*throng__lua_log_fn)(void *data, int level, uint64_t client, const char *msg);
 
 /* The fields a request table may have, in the order of lua_request.c's
  * KEY_* (interned once per state: ctx->request_keys). */
-#define THRONG__REQUEST_FIELDS 12
+#define THRONG__REQUEST_FIELDS 14
 extern const char *const throng__request_fields[THRONG__REQUEST_FIELDS];
 
 /* Per Lua state: who the current caller is, and where logs go. */
