@@ -174,9 +174,14 @@ static void test_verify(SSL_CTX *sctx)
             int rc = shake(&t, &s, step);
             if (cases[i].error) {
                 CHECK_INT(rc, -1);
-                if (strcmp(t.error, cases[i].error) != 0)
+                /* On a machine with no certificate store (a minbase root
+                 * without ca-certificates) the reason says so after it. */
+                size_t want = strlen(cases[i].error);
+                if (strncmp(t.error, cases[i].error, want) != 0 ||
+                    (t.error[want] && !strstr(t.error + want, "no system certificate store")))
                     fprintf(stderr, "case %zu (%s): '%s'\n", i, cases[i].host, t.error);
-                CHECK_STR(t.error, cases[i].error);
+                CHECK(strncmp(t.error, cases[i].error, want) == 0);
+                CHECK(!t.error[want] || strstr(t.error + want, "no system certificate store"));
             } else {
                 CHECK_INT(rc, 1);
                 CHECK_INT(t.resumed, 0);
