@@ -63,7 +63,7 @@ check_ledger "$WORK/hog2.json"
 if [ "$SANITIZED" = 0 ]; then
     (
         ulimit -v 2000000
-        run_throng "$WORK/ulimit.txt" run "$P/memory_hog.lua" -s "$S_ADDR" -c 2 -d 10s -q \
+        run_throng "$WORK/ulimit.txt" run "$P/memory_hog.lua" -s "$S_ADDR" -c 2 -d 6s -q \
             --json "$WORK/ulimit.json"
         expect_rc 1 "$WORK/ulimit.txt"
     ) || exit 1
