@@ -80,6 +80,7 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     w->persona.ctx->log = lua_log;
     w->persona.ctx->log_data = w;
     w->persona.ctx->log_level = w->host.log_level;
+    w->persona.ctx->stats = &w->stats;
     /* The open model's pool may grow to cap: the array is made for it at
      * once (calloc'd pages no client touched cost no memory), so that a
      * client never moves. */

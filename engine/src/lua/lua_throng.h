@@ -71,8 +71,10 @@ typedef struct throng__lua_ctx {
                                  request table is one of them when its key has this address */
     throng__lua_log_fn log; /* where throng.log lines go (lua/state.c); NULL drops them */
     void *log_data;
-    int log_level;             /* lines above this level are dropped */
-    throng__lua_watch_t watch; /* calls into Lua, for a watcher on another thread (lua/watch.h) */
+    int log_level;               /* lines above this level are dropped */
+    throng__lua_watch_t watch;   /* calls into Lua, for a watcher on another thread (lua/watch.h) */
+    struct throng__stats *stats; /* where throng.check counts (the worker thread's); NULL:
+                                    nowhere (load time, specs) */
 } throng__lua_ctx_t;
 
 /* Pushes a new `throng` module table (and makes the state's context the
