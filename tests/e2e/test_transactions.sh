@@ -107,6 +107,20 @@ assert pay["name"] == "pay" and pay["count"] > 0 and pay["failures"] == pay["cou
 assert paid["name"] == "paid" and paid["passes"] == 0 and paid["fails"] == inv == pay["count"]
 PY
 
+# A request inside that faults ends the session, and the transaction
+# counts as failed (port 1 on loopback: refused).
+run_throng "$WORK/refused.out" run "$P" -s 127.0.0.1:1 -c 1 -d 1s --slow-down 0.1s \
+    --on-fault restart --json "$WORK/refused.json"
+expect_rc 1 "$WORK/refused.out"
+check_ledger "$WORK/refused.json"
+python3 - "$WORK/refused.json" <<'PY' || fail "a fault inside: $(cat "$WORK/refused.out")"
+import json, sys
+g = json.load(open(sys.argv[1]))["groups"][0]
+co = g["transactions"][0]
+nc = g["totals"]["faults"]["not-connected"]["count"]
+assert co["name"] == "checkout" and co["count"] == co["failures"] == nc > 0, (co, nc)
+PY
+
 # A transaction inside another: refused with a script error.
 run_throng "$WORK/nested.out" run "$P" -s "$srv_ADDR" --once -- mode=nested
 expect_rc 1 "$WORK/nested.out"
