@@ -6,7 +6,6 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "stats/stats.h"
 #include "util/buf.h"
 #include "lua/lua_json.h"
 #include "lua/lua_regex.h"
@@ -82,7 +81,7 @@ static int l_check(lua_State *L)
     size_t len;
     const char *name = luaL_optlstring(L, 2, "check", &len);
     throng__lua_ctx_t *ctx = ctx_of(L);
-    if (ctx->stats) throng__stats_check(ctx->stats, name, len, lua_toboolean(L, 1));
+    if (ctx->check) ctx->check(ctx->check_data, name, len, lua_toboolean(L, 1));
     lua_settop(L, 1);
     return 1;
 }
