@@ -601,25 +601,28 @@ static void txn_abandon(throng__session_t *s)
     if (txn_open(s)) txn_close(s, 1);
 }
 
-/* client:check(cond, name [, {fatal = true}]): cond. Counts a pass or a
- * fail under name; a fail marks the open transaction failed and, when
- * fatal, ends the session with an invalid fault carrying name. */
+/* client:check(cond, name [, {fatal = true, message = m}]): cond. Counts a
+ * pass or a fail under name; a fail marks the open transaction failed and,
+ * when fatal, ends the session with an invalid fault carrying m (default:
+ * name). */
 static int c_check(lua_State *L)
 {
     throng__session_t *s = check_client(L);
     size_t len;
     const char *name = luaL_optlstring(L, 3, "check", &len);
     int fatal = 0;
+    const char *msg = name;
     if (!lua_isnoneornil(L, 4)) {
         luaL_checktype(L, 4, LUA_TTABLE);
         lua_getfield(L, 4, "fatal");
         fatal = lua_toboolean(L, -1);
-        lua_pop(L, 1);
+        lua_getfield(L, 4, "message");
+        if (!lua_isnil(L, -1)) msg = luaL_checkstring(L, -1); /* stays on the stack */
     }
     int passed = lua_toboolean(L, 2);
     throng__stats_check(s->host->ledger.stats, name, len, passed);
     if (!passed && txn_open(s)) s->txn_failed = 1;
-    if (!passed && fatal) return raise_fault(L, THRONG_FAULT_INVALID, name);
+    if (!passed && fatal) return raise_fault(L, THRONG_FAULT_INVALID, msg);
     lua_settop(L, 2);
     return 1;
 }
