@@ -5,7 +5,7 @@
  * resolved) starts the work and yields; the connection's, timer's or
  * resolver's callback resumes the coroutine with the result. A fault on
  * any exchange ends the session with that fault, as in the request style;
- * client:check and client:fault end it on purpose. Either way the other
+ * a fatal client:check and client:fault end it on purpose. Either way the other
  * exchanges it began are cancelled: every exchange ends with one outcome.
  *
  * A callback can arrive while the coroutine is still running (a connect

@@ -30,7 +30,7 @@
  * (throng__stats_balanced). faults[] is another thing: events by kind. An
  * exchange's fault counts one there, and so does a verdict on an answered
  * exchange (busy, invalid, script-error from the response hook) or a fault
- * outside any exchange (a script error in the request hook, a failed
+ * outside any exchange (a script error in the request hook, a fatal
  * client:check); those move no ledger count. */
 typedef struct throng__counts {
     uint64_t requests;       /* exchanges answered: a complete response arrived */
