@@ -552,7 +552,9 @@ static void txn_and_check_tables(page_t *p, const cJSON *g)
 {
     const cJSON *n;
     if (cJSON_GetArraySize(field(g, "transactions")) > 0) {
-        stats_head(p, "transaction");
+        put(p, "<table>\n<tr><th>transaction</th><th>count</th><th>per second</th>"
+               "<th>failures</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th>"
+               "<th>p99.9</th><th>max</th></tr>\n");
         cJSON_ArrayForEach(n, field(g, "transactions"))
         {
             double failures = num(n, "failures");
