@@ -35,14 +35,20 @@ function P:init(args)
   self.pause = lc.number_arg(args, "pause", 0.1, 0)
 end
 
+-- A named check that ends the session with an invalid fault saying why
+-- when it fails.
+local function must(client, name, ok, why)
+  return client:check(ok, name, { fatal = true, message = why })
+end
+
 -- The request count /status reports; the session ends invalid when the
 -- answer is not 200 with the counters as JSON.
 local function requests_so_far(client)
   local res = client:get("/status", STATUS)
-  client:check(res.status == 200, "GET /status answered " .. res.status)
+  must(client, "status answered", res.status == 200, "GET /status answered " .. res.status)
   local counters = decode(res.body)
-  client:check(type(counters) == "table" and type(counters.requests) == "number",
-               "GET /status has no request count: " .. res.body)
+  must(client, "request count", type(counters) == "table" and type(counters.requests) == "number",
+       "GET /status has no request count: " .. res.body)
   return counters.requests
 end
 
@@ -60,7 +66,7 @@ end
 function P:crunch(client, op, x, y, expected, sign)
   local res = lc.ask(client, lc.crunch_request(op, x, y), self.retries, self.pause)
   if res then
-    client:check(lc.check_output(res, expected, string.format("%d %s %d", x, sign, y)))
+    must(client, "answer", lc.check_output(res, expected, string.format("%d %s %d", x, sign, y)))
   end
 end
 
@@ -74,7 +80,7 @@ function P:session(client)
   self:crunch(client, "Multiply", x, y, x * y, "*")
   client:sleep(spread_out(self.slow_down))
   local after = requests_so_far(client)
-  client:check(after >= before + 2, string.format(
+  must(client, "count grew", after >= before + 2, string.format(
     "the request count went from %d to %d over a Divide and a Multiply", before, after))
 end
 

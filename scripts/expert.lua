@@ -27,6 +27,12 @@ local lc = require "throng.layer_cake"
 local random, spread_out = throng.random, throng.spread_out
 local format = string.format
 
+-- A named check that ends the session with an invalid fault saying why
+-- when it fails.
+local function must(client, name, ok, why)
+  return client:check(ok, name, { fatal = true, message = why })
+end
+
 local P = {}
 
 function P:init(args)
@@ -51,7 +57,7 @@ function P:crunch(client, op, x, y, expected, what)
   if not res then
     return nil
   end
-  client:check(lc.check_output(res, expected, what))
+  must(client, "answer", lc.check_output(res, expected, what))
   return lc.output(res)
 end
 
@@ -73,12 +79,12 @@ function P:table_and_count(client)
   if lc.is_busy(tab) then
     client:fault("busy", lc.BUSY)
   else
-    client:check(lc.check_table(tab, x, y))
+    must(client, "table", lc.check_table(tab, x, y))
   end
   if lc.is_busy(count) then
     client:fault("busy", lc.BUSY)
   else
-    client:check(lc.check_output(count, x * y, format("%d * %d", x, y)))
+    must(client, "cell count", lc.check_output(count, x * y, format("%d * %d", x, y)))
   end
 end
 

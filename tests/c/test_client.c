@@ -70,14 +70,15 @@ static void check_ledger(const throng__stats_t *s, uint64_t sent)
     CHECK(throng__stats_balanced(s));
 }
 
-static const char concurrent_source[] = "local P = {}\n"
-                                        "function P:session(client)\n"
-                                        "  local a, b = client:concurrently(\n"
-                                        "    { path = '/Xy?x=1&y=1', name = 'a' },\n"
-                                        "    { path = '/Xy?x=2&y=2', name = 'b' })\n"
-                                        "  client:check(a.status == 200 and b.status == 200)\n"
-                                        "end\n"
-                                        "return P\n";
+static const char concurrent_source[] =
+    "local P = {}\n"
+    "function P:session(client)\n"
+    "  local a, b = client:concurrently(\n"
+    "    { path = '/Xy?x=1&y=1', name = 'a' },\n"
+    "    { path = '/Xy?x=2&y=2', name = 'b' })\n"
+    "  client:check(a.status == 200 and b.status == 200, 'check', { fatal = true })\n"
+    "end\n"
+    "return P\n";
 
 /* The observed bug: concurrently against a refused port with a limit of 6
  * left four exchanges with no outcome. */
@@ -128,7 +129,7 @@ static void test_limit_mid_session(void)
     static const char source[] = "local P = {}\n"
                                  "function P:session(client)\n"
                                  "  local r = client:get('/Xy?x=1&y=1', { name = 'first' })\n"
-                                 "  client:check(r.status == 200, 'first')\n"
+                                 "  client:check(r.status == 200, 'first', { fatal = true })\n"
                                  "  client:concurrently({ path = '/Xy?x=1&y=2', name = 'c' },\n"
                                  "    { path = '/Xy?x=2&y=1', name = 'c' },\n"
                                  "    { path = '/Xy?x=2&y=2', name = 'c' })\n"
@@ -316,9 +317,10 @@ static void test_connect(void)
              "function P:session(client)\n"
              "  local other = client:connect('localhost:%d')\n"
              "  local s = other:get('/status', { name = 'status' })\n"
-             "  client:check(s.status == 200, 'status')\n"
+             "  client:check(s.status == 200, 'status', { fatal = true })\n"
              "  local again = client:connect('localhost:%d')\n"
-             "  client:check(again:get('/status', { name = 'status' }).status == 200)\n"
+             "  client:check(again:get('/status', { name = 'status' }).status == 200, 'check', { "
+             "fatal = true })\n"
              "  client:connect('localhost:99999')\n"
              "end\n"
              "return P\n",

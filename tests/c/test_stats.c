@@ -64,7 +64,14 @@ static int stats_equal(const throng__stats_t *a, const throng__stats_t *b)
     if (a->nnames != b->nnames) return 0;
     for (unsigned i = 0; i < a->nnames; i++)
         if (!name_equal(a->names[i], b->names[i])) return 0;
-    return 1;
+    if (a->ntxns != b->ntxns || a->nchecks != b->nchecks) return 0;
+    for (unsigned i = 0; i < a->ntxns; i++)
+        if (strcmp(a->txns[i]->name, b->txns[i]->name) != 0 ||
+            a->txns[i]->count != b->txns[i]->count ||
+            a->txns[i]->failures != b->txns[i]->failures ||
+            !hist_equal(&a->txns[i]->latency, &b->txns[i]->latency))
+            return 0;
+    return memcmp(a->checks, b->checks, a->nchecks * sizeof a->checks[0]) == 0;
 }
 
 /* A stats with a bit of everything: names, each outcome, faults with
@@ -98,6 +105,78 @@ static void fill(throng__stats_t *s, int nnames)
     throng__stats_connected(s, 1250000);
     s->n.sessions = 3;
     s->n.clients_active = 2;
+    int t = throng__stats_txn(s, "checkout", 8);
+    throng__stats_txn_done(s, t, 30 * MS, 0);
+    throng__stats_txn_done(s, t, 90 * MS, 1);
+    throng__stats_check(s, "logged in", 9, 1);
+    throng__stats_check(s, "logged in", 9, 0);
+    throng__stats_check(s, "cart", 4, 1);
+}
+
+/* ------------------------------------------------ transactions, checks */
+
+static const throng__txn_stats_t *txn_named(const throng__stats_t *s, const char *name)
+{
+    for (unsigned i = 0; i < s->ntxns; i++)
+        if (strcmp(s->txns[i]->name, name) == 0) return s->txns[i];
+    return NULL;
+}
+
+static const throng__check_stats_t *check_named(const throng__stats_t *s, const char *name)
+{
+    for (unsigned i = 0; i < s->nchecks; i++)
+        if (strcmp(s->checks[i].name, name) == 0) return &s->checks[i];
+    return NULL;
+}
+
+/* Two threads' transactions and checks merge by name, a name only one
+ * has is added, a copy is equal, and names past the limits are gathered as
+ * "(other)" without losing a count. */
+static void test_txns_checks(void)
+{
+    throng__stats_t *a = new_stats(), *b = new_stats(), *into = new_stats();
+    fill(a, 1);
+    fill(b, 1);
+    int t = throng__stats_txn(b, "login", 5);
+    throng__stats_txn_done(b, t, 5 * MS, 0);
+    throng__stats_check(b, "token", 5, 0);
+    CHECK_INT(throng__stats_merge(into, a), 0);
+    CHECK_INT(throng__stats_merge(into, b), 0);
+    const throng__txn_stats_t *co = txn_named(into, "checkout");
+    CHECK(co && co->count == 4 && co->failures == 2);
+    CHECK_INT(throng__hist_count(&co->latency), 4);
+    CHECK(throng__hist_max(&co->latency) >= 89 * MS);
+    CHECK(txn_named(into, "login") && txn_named(into, "login")->count == 1);
+    const throng__check_stats_t *li = check_named(into, "logged in");
+    CHECK(li && li->passes == 2 && li->fails == 2);
+    CHECK(check_named(into, "token") && check_named(into, "token")->fails == 1);
+    CHECK(a->n.sent == into->n.sent / 2); /* no ledger count moved by either */
+
+    throng__stats_t *copy = new_stats();
+    fill(copy, 3); /* its own names and transactions are replaced */
+    CHECK_INT(throng__stats_copy(copy, into), 0);
+    CHECK(stats_equal(copy, into));
+
+    throng__stats_t *many = new_stats();
+    char name[16];
+    for (int i = 0; i < 100; i++) {
+        int n = snprintf(name, sizeof name, "t%d", i);
+        int k = throng__stats_txn(many, name, (size_t)n);
+        CHECK(k >= 0 && k < THRONG__TXNS_MAX);
+        throng__stats_txn_done(many, k, MS, 0);
+        throng__stats_check(many, name, (size_t)n, i % 2);
+    }
+    CHECK_INT(many->ntxns, THRONG__TXNS_MAX);
+    CHECK_STR(many->txns[THRONG__TXNS_MAX - 1]->name, "(other)");
+    CHECK_INT(many->txns[THRONG__TXNS_MAX - 1]->count, 100 - (THRONG__TXNS_MAX - 1));
+    CHECK_INT(many->nchecks, THRONG__CHECKS_MAX);
+    const throng__check_stats_t *other = check_named(many, "(other)");
+    CHECK(other && other->passes + other->fails == 100 - (THRONG__CHECKS_MAX - 1));
+    del_stats(many);
+    del_stats(copy);
+    del_stats(a);
+    del_stats(b);
+    del_stats(into);
 }
 
 /* ------------------------------------------------------------ names */
@@ -487,6 +566,10 @@ static void test_serialize(void)
     CHECK_STR(back->sample[THRONG_FAULT_SCRIPT_ERROR], "persona.lua:3: boom");
     CHECK_INT(back->n.in_flight, 1);
     CHECK_INT(throng__hist_count(&back->connect), 2);
+    CHECK_INT(back->ntxns, 1);
+    CHECK_STR(back->txns[0]->name, "checkout");
+    CHECK_INT(back->nchecks, 2);
+    CHECK_STR(back->checks[1].name, "cart");
 
     /* Deserialising again into a stats that has names replaces them. */
     CHECK_INT(deserialize_exact(back, out.data, out.len), 0);
@@ -725,5 +808,6 @@ int main(void)
     test_corruption();
     test_copy();
     test_failures();
+    test_txns_checks();
     return check_result("test_stats");
 }

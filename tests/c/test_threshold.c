@@ -1,7 +1,9 @@
 /* test_threshold.c - the thresholds of the load models: dropped arrivals
  * as a count or a share, the service and corrected distributions, what is
  * refused (per request name, a corrected count), and a corrected threshold
- * on a run without an expected interval failing with its reason. */
+ * on a run without an expected interval failing with its reason; and the
+ * thresholds of transactions (NAME:p99, NAME:errors) and checks
+ * (check:NAME>99%). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,8 +148,89 @@ static void test_corrected(void)
     free(c);
 }
 
+static void test_check_parse(void)
+{
+    int rc;
+    throng__threshold_t t = parsed("check:logged in>99%", &rc);
+    CHECK_INT(rc, 0);
+    CHECK_INT(t.metric, THRONG__METRIC_CHECK_RATE);
+    CHECK_STR(t.name, "logged in"); /* the blank inside is kept */
+    CHECK_STR(t.op, ">");
+    CHECK(t.limit > 0.98999 && t.limit < 0.99001);
+    t = parsed("  check:  token ok >= 0.5 ", &rc);
+    CHECK_INT(rc, 0);
+    CHECK_STR(t.name, "token ok"); /* blanks at its edges are not */
+    CHECK_STR(t.op, ">=");
+    CHECK(t.limit == 0.5);
+    t = parsed("checkout:p99<2s", &rc); /* a name that starts with "check" */
+    CHECK_INT(rc, 0);
+    CHECK_STR(t.name, "checkout");
+    CHECK_INT(t.metric, THRONG__METRIC_PERCENTILE);
+    CHECK(t.limit == 2);
+
+    static const char *const bad[] = {"check:>99%",    "check:ok>101%", "check:ok>1.5",
+                                      "check:ok>99ms", "check:ok",      "check:  <50%"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[THRONG__ERRMSG_LEN] = "";
+        throng__threshold_t x;
+        if (throng__threshold_parse(bad[i], &x, err) == 0) {
+            fprintf(stderr, "accepted: %s\n", bad[i]);
+            CHECK(0);
+        }
+        CHECK(strstr(err, bad[i]) != NULL);
+    }
+}
+
+/* Transactions are measured by name before request names; a check's
+ * threshold reads its pass rate; either fails when it never ran. */
+static void test_txn_check_eval(void)
+{
+    throng__stats_t *s = new_stats();
+    int req = throng__stats_name(s, "checkout", 8); /* a request of the same name */
+    throng__stats_begin(s, req);
+    throng__stats_answered(s, req, 200, MS, MS, MS);
+    int t = throng__stats_txn(s, "checkout", 8);
+    for (int i = 0; i < 100; i++)
+        throng__stats_txn_done(s, t, (uint64_t)(i + 1) * 20 * MS, i < 3);
+    throng__threshold_t th = evaluated("checkout:p99<2s", s);
+    CHECK(th.measured && th.transaction);
+    CHECK(th.value > 1.9 && th.value < 2.1); /* the transaction's, not the 1 ms request */
+    th = evaluated("checkout:p50<2s", s);
+    CHECK(th.passed);
+    th = evaluated("checkout:max<1s", s);
+    CHECK(!th.passed);
+    th = evaluated("checkout:errors<5%", s);
+    CHECK(th.passed && th.value > 0.0299 && th.value < 0.0301);
+    th = evaluated("checkout:errors<3%", s);
+    CHECK(!th.passed);
+    th = evaluated("checkout:failures<=3", s);
+    CHECK(th.passed && th.value == 3);
+    th = evaluated("checkout:requests>=100", s);
+    CHECK(th.passed);
+    th = evaluated("checkout:rate>=10", s); /* 100 in the 10 s given */
+    CHECK(th.passed);
+    th = evaluated("nosuch:p99<2s", s);
+    CHECK(!th.measured && !th.passed);
+
+    for (int i = 0; i < 200; i++)
+        throng__stats_check(s, "logged in", 9, i != 0);
+    th = evaluated("check:logged in>99%", s);
+    CHECK(th.measured && th.passed && th.value == 199.0 / 200);
+    th = evaluated("check:logged in>=99.9%", s);
+    CHECK(th.measured && !th.passed);
+    th = evaluated("check:logged in<1", s);
+    CHECK(th.passed);
+    th = evaluated("check:logged>0%", s); /* a different name: never ran */
+    CHECK(!th.measured && !th.passed);
+    CHECK(th.note[0] != '\0');
+    throng__stats_free(s);
+    free(s);
+}
+
 int main(void)
 {
+    test_check_parse();
+    test_txn_check_eval();
     test_parse();
     test_dropped();
     test_corrected();

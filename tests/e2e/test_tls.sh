@@ -189,7 +189,7 @@ function P:init(args) self.other = args.other end
 function P:session(client)
   local other = client:connect(self.other)
   local s = other:get("/status")
-  client:check(s.status == 200 and s:json().uptime ~= nil, "the https server's status")
+  client:check(s.status == 200 and s:json().uptime ~= nil, "the https server's status", { fatal = true })
 end
 return P
 EOF

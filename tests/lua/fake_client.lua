@@ -29,8 +29,17 @@ function M.new(service)
     return unpack(out)
   end
   function c:sleep(s) self.sleeps[#self.sleeps + 1] = s end
-  function c:check(cond, msg)
-    if not cond then error({ fault = "invalid", message = msg }, 0) end
+  -- As client:check: a fail is counted by name (checks_failed), and ends
+  -- the session only when fatal.
+  c.checks_failed = {}
+  function c:check(cond, name, opts)
+    if not cond then
+      name = name or "check"
+      self.checks_failed[name] = (self.checks_failed[name] or 0) + 1
+      if opts and opts.fatal then
+        error({ fault = "invalid", message = opts.message or name }, 0)
+      end
+    end
     return cond
   end
   function c:fault(kind, msg)

@@ -5,7 +5,7 @@
  * resolved) starts the work and yields; the connection's, timer's or
  * resolver's callback resumes the coroutine with the result. A fault on
  * any exchange ends the session with that fault, as in the request style;
- * client:check and client:fault end it on purpose. Either way the other
+ * a fatal client:check and client:fault end it on purpose. Either way the other
  * exchanges it began are cancelled: every exchange ends with one outcome.
  *
  * A callback can arrive while the coroutine is still running (a connect
@@ -283,8 +283,10 @@ static int store_response(throng__session_t *s, throng__lane_t *lane)
 
 /* The session ends with a fault counted already (the client copies msg
  * before anything can reuse its buffer). */
+static void txn_abandon(throng__session_t *s);
 static void end_faulted(throng__session_t *s, int kind, const char *msg)
 {
+    txn_abandon(s);
     s->on_end(s->owner, THRONG__SESSION_FAULT, (throng_fault_t)kind, msg);
 }
 
@@ -725,16 +727,83 @@ static int raise_fault(lua_State *L, int kind, const char *msg)
     return lua_error(L);
 }
 
-/* client:check(cond, message): cond, or the session ends with an invalid
- * fault carrying message. */
+/* The transaction open in this session, or NULL. */
+static int txn_open(const throng__session_t *s)
+{
+    return s->txn_generation != 0 && s->txn_generation == s->generation;
+}
+
+/* Records the open transaction as ended, failed or not, and closes it. */
+static void txn_close(throng__session_t *s, int failed)
+{
+    throng__stats_t *st = s->host->ledger.stats;
+    throng__stats_txn_done(st, s->txn, uv_hrtime() - s->txn_start_ns, failed || s->txn_failed);
+    s->txn_generation = 0;
+}
+
+/* The session ends on a fault with a transaction open (an exchange's fault
+ * leaves the coroutine where it waited): the transaction failed. */
+static void txn_abandon(throng__session_t *s)
+{
+    if (txn_open(s)) txn_close(s, 1);
+}
+
+/* client:check(cond, name [, {fatal = true, message = m}]): cond. Counts a
+ * pass or a fail under name; a fail marks the open transaction failed and,
+ * when fatal, ends the session with an invalid fault carrying m (default:
+ * name). */
 static int c_check(lua_State *L)
 {
-    check_client(L);
-    if (lua_toboolean(L, 2)) {
-        lua_settop(L, 2);
-        return 1;
+    throng__session_t *s = check_client(L);
+    size_t len;
+    const char *name = luaL_optlstring(L, 3, "check", &len);
+    int fatal = 0;
+    const char *msg = name;
+    if (!lua_isnoneornil(L, 4)) {
+        luaL_checktype(L, 4, LUA_TTABLE);
+        lua_getfield(L, 4, "fatal");
+        fatal = lua_toboolean(L, -1);
+        lua_getfield(L, 4, "message");
+        if (!lua_isnil(L, -1)) msg = luaL_checkstring(L, -1); /* stays on the stack */
     }
-    return raise_fault(L, THRONG_FAULT_INVALID, luaL_optstring(L, 3, "check failed"));
+    int passed = lua_toboolean(L, 2);
+    throng__stats_check(s->host->ledger.stats, name, len, passed);
+    if (!passed && txn_open(s)) s->txn_failed = 1;
+    if (!passed && fatal) return raise_fault(L, THRONG_FAULT_INVALID, msg);
+    lua_settop(L, 2);
+    return 1;
+}
+
+/* client:transaction's C halves: begin(client, name, fn) opens the
+ * transaction, finish(client, ok, err) records it (not when err is the
+ * request limit's stop: the session did not fail, it was cut short). */
+static int txn_begin(lua_State *L)
+{
+    throng__session_t *s = check_client(L);
+    size_t len;
+    const char *name = luaL_checklstring(L, 2, &len);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    if (txn_open(s))
+        return luaL_error(L, "client:transaction: transactions do not nest ('%s' is open)",
+                          s->host->ledger.stats->txns[s->txn]->name);
+    int i = throng__stats_txn(s->host->ledger.stats, name, len);
+    if (i < 0) return luaL_error(L, "out of memory for a transaction");
+    s->txn = i;
+    s->txn_failed = 0;
+    s->txn_generation = s->generation;
+    s->txn_start_ns = uv_hrtime();
+    return 0;
+}
+
+static int txn_finish(lua_State *L)
+{
+    throng__session_t *s = check_client(L);
+    if (!txn_open(s)) return 0;
+    if (!lua_toboolean(L, 2) && lua_touserdata(L, 3) == &stop_marker)
+        s->txn_generation = 0;
+    else
+        txn_close(s, !lua_toboolean(L, 2));
+    return 0;
 }
 
 /* client:fault(kind, message): busy is counted and the session goes on;
@@ -886,13 +955,22 @@ static int k_close(lua_State *L)
 }
 
 static const luaL_Reg client_methods[] = {
-    {"get", c_get},         {"post", c_post},
-    {"put", c_put},         {"delete", c_delete},
-    {"patch", c_patch},     {"head", c_head},
-    {"request", c_request}, {"concurrently", c_concurrently},
-    {"sleep", c_sleep},     {"check", c_check},
-    {"fault", c_fault},     {"close", c_close},
-    {"connect", c_connect}, {NULL, NULL},
+    {"get", c_get},
+    {"post", c_post},
+    {"put", c_put},
+    {"delete", c_delete},
+    {"patch", c_patch},
+    {"head", c_head},
+    {"request", c_request},
+    {"concurrently", c_concurrently},
+    {"sleep", c_sleep},
+    {"check", c_check},
+    {"fault", c_fault},
+    {"close", c_close},
+    {"connect", c_connect},
+    {"transaction", txn_begin},
+    {"transaction_finish", txn_finish},
+    {NULL, NULL},
 };
 
 static const luaL_Reg conn_methods[] = {
@@ -925,6 +1003,20 @@ static const char connect_source[] = "local connect, error = ...\n"
                                      "  return conn\n"
                                      "end\n";
 
+/* client:transaction(name, fn): fn(client) timed as one named figure, its
+ * results returned; an error raised inside is recorded (a failure) and
+ * raised again. In Lua, so that fn can yield inside the pcall. */
+static const char transaction_source[] = "local begin, finish, pcall, error = ...\n"
+                                         "local function done(client, ok, ...)\n"
+                                         "  finish(client, ok, (...))\n"
+                                         "  if not ok then error((...), 0) end\n"
+                                         "  return ...\n"
+                                         "end\n"
+                                         "return function(client, name, fn)\n"
+                                         "  begin(client, name, fn)\n"
+                                         "  return done(client, pcall(fn, client))\n"
+                                         "end\n";
+
 /* A metatable whose __index is the methods table, each method closing
  * over the metatable itself (has_own_metatable). Leaves the methods table
  * on the stack. */
@@ -954,6 +1046,17 @@ void throng__session_open(lua_State *L)
         lua_getfield(L, -2, "connect");
         lua_getglobal(L, "error");
         if (lua_pcall(L, 2, 1, 0) == 0) lua_setfield(L, -2, "connect");
+    }
+    lua_settop(L, 2);
+    if (luaL_loadbuffer(L, transaction_source, sizeof transaction_source - 1,
+                        "=client:transaction") == 0) {
+        lua_getfield(L, -2, "transaction");
+        lua_getfield(L, -3, "transaction_finish");
+        lua_getglobal(L, "pcall");
+        lua_getglobal(L, "error");
+        if (lua_pcall(L, 4, 1, 0) == 0) lua_setfield(L, -2, "transaction");
+        lua_pushnil(L);
+        lua_setfield(L, -2, "transaction_finish");
     }
     lua_settop(L, 1);
     open_methods(L, CONNECTION_MT, conn_methods);

@@ -71,7 +71,13 @@ typedef struct throng__session {
     unsigned by_method : 1; /* the coroutine's yield came from a client method */
     int fault_kind;
     char fault_msg[256];
-    throng__lane_t **extra; /* connections beyond the first: concurrently, connect() */
+    /* client:transaction: the one open (they do not nest), for the session
+     * of generation txn_generation only */
+    int txn;                 /* its index in the stats' transactions */
+    uint64_t txn_start_ns;   /* uv_hrtime() at its start */
+    uint64_t txn_generation; /* the session it was opened in; 0: none open */
+    unsigned txn_failed : 1; /* a check failed inside it */
+    throng__lane_t **extra;  /* connections beyond the first: concurrently, connect() */
     unsigned nextra;
 } throng__session_t;
 

@@ -19,6 +19,12 @@
 #define TICK_MS 250 /* how often the progress snapshot is refreshed */
 
 static void lua_log(void *data, int level, uint64_t client, const char *msg);
+
+/* throng.check's count, in the thread's own stats. */
+static void count_check(void *data, const char *name, size_t len, int passed)
+{
+    throng__stats_check(data, name, len, passed);
+}
 static void on_client(throng__host_t *h, throng__client_event_t ev,
                       const throng__http_response_t *answer);
 static void ledger_clock(void *data);
@@ -83,6 +89,8 @@ int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *se
     w->persona.ctx->log = lua_log;
     w->persona.ctx->log_data = w;
     w->persona.ctx->log_level = w->host.log_level;
+    w->persona.ctx->check = count_check;
+    w->persona.ctx->check_data = &w->stats;
     /* The open model's pool may grow to cap: the array is made for it at
      * once (calloc'd pages no client touched cost no memory), so that a
      * client never moves. */

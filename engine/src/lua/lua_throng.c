@@ -75,6 +75,18 @@ static int l_fault(lua_State *L)
     return 3;
 }
 
+/* throng.check(cond, name): cond; counts a pass or a fail under name (for
+ * the request style's response hook; a session uses client:check). */
+static int l_check(lua_State *L)
+{
+    size_t len;
+    const char *name = luaL_optlstring(L, 2, "check", &len);
+    throng__lua_ctx_t *ctx = ctx_of(L);
+    if (ctx->check) ctx->check(ctx->check_data, name, len, lua_toboolean(L, 1));
+    lua_settop(L, 1);
+    return 1;
+}
+
 static const char released_msg[] =
     "response body used after the client's next request or the session's end (a session's "
     "response keeps its body until then: keep res.body or res:json() in a variable first)";
@@ -301,7 +313,7 @@ throng__lua_response_t *throng__lua_new_response(lua_State *L, const throng__lua
 static const luaL_Reg functions[] = {
     {"spread_out", l_spread_out},   {"random", l_random}, {"fault", l_fault},
     {"table_shape", l_table_shape}, {"now", l_now},       {"log", l_log},
-    {"regex", throng__lua_regex},   {NULL, NULL},
+    {"regex", throng__lua_regex},   {"check", l_check},   {NULL, NULL},
 };
 
 throng__lua_ctx_t *throng__lua_ctx(lua_State *L)

@@ -59,6 +59,9 @@ typedef struct throng__lua_caller {
 /* A persona's cookie settings, read at client start. */
 enum { THRONG__COOKIES_OFF = 1, THRONG__COOKIES_KEEP = 2 };
 
+/* Where throng.check counts a named check: passed or failed. */
+typedef void (*throng__lua_check_fn)(void *data, const char *name, size_t len, int passed);
+
 /* Where throng.log lines go: level is a throng_log_level_t. */
 typedef void (*throng__lua_log_fn)(void *data, int level, uint64_t client, const char *msg);
 
@@ -80,8 +83,11 @@ typedef struct throng__lua_ctx {
                                  request table is one of them when its key has this address */
     throng__lua_log_fn log; /* where throng.log lines go (lua/state.c); NULL drops them */
     void *log_data;
-    int log_level;             /* lines above this level are dropped */
-    throng__lua_watch_t watch; /* calls into Lua, for a watcher on another thread (lua/watch.h) */
+    int log_level;              /* lines above this level are dropped */
+    throng__lua_watch_t watch;  /* calls into Lua, for a watcher on another thread (lua/watch.h) */
+    throng__lua_check_fn check; /* where throng.check counts (client/worker.c: the thread's
+                                   stats); NULL drops the count (load time, specs) */
+    void *check_data;
 } throng__lua_ctx_t;
 
 /* Pushes a new `throng` module table (and makes the state's context the

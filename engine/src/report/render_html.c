@@ -546,6 +546,50 @@ static void stats_head(page_t *p, const char *first)
          first);
 }
 
+/* A group's transactions (as request rows: count, rate, failures, wall
+ * times) and checks (passes, fails, pass rate), when it has any. */
+static void txn_and_check_tables(page_t *p, const cJSON *g)
+{
+    const cJSON *n;
+    if (cJSON_GetArraySize(field(g, "transactions")) > 0) {
+        put(p, "<table>\n<tr><th>transaction</th><th>count</th><th>per second</th>"
+               "<th>failures</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th>"
+               "<th>p99.9</th><th>max</th></tr>\n");
+        cJSON_ArrayForEach(n, field(g, "transactions"))
+        {
+            double failures = num(n, "failures");
+            text_t a, b, c, d, e, f, h, i, k;
+            put(p, "<tr><td>");
+            put_esc(p, str(n, "name"));
+            putf(p, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n%s\">%s</td>",
+                 fmt_count(a, num(n, "count")), fmt_rate(b, num(n, "rate")),
+                 failures > 0 ? " bad" : "", fmt_count(c, failures));
+            putf(p,
+                 "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                 "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+                 fmt_latency(d, n, "mean"), fmt_latency(e, n, "p50"), fmt_latency(f, n, "p90"),
+                 fmt_latency(h, n, "p99"), fmt_latency(i, n, "p999"), fmt_latency(k, n, "max"));
+        }
+        put(p, "</table>\n");
+    }
+    if (cJSON_GetArraySize(field(g, "checks")) > 0) {
+        put(p, "<table>\n<tr><th>check</th><th>passes</th><th>fails</th><th>pass rate</th></tr>\n");
+        cJSON_ArrayForEach(n, field(g, "checks"))
+        {
+            double pass = num(n, "passes"), fail = num(n, "fails");
+            text_t a, b;
+            put(p, "<tr><td>");
+            put_esc(p, str(n, "name"));
+            putf(p,
+                 "</td><td class=\"n\">%s</td><td class=\"n%s\">%s</td>"
+                 "<td class=\"n\">%.2f%%</td></tr>\n",
+                 fmt_count(a, pass), fail > 0 ? " bad" : "", fmt_count(b, fail),
+                 pass + fail > 0 ? 100 * pass / (pass + fail) : 0.0);
+        }
+        put(p, "</table>\n");
+    }
+}
+
 /* A group's requests by name, then the group's total. */
 static void group_summary(page_t *p, const cJSON *g)
 {
@@ -557,6 +601,7 @@ static void group_summary(page_t *p, const cJSON *g)
     cJSON_ArrayForEach(n, field(g, "names")) stats_row(p, str(n, "name"), n, 0);
     stats_row(p, "total", field(g, "totals"), 1);
     put(p, "</table>\n");
+    txn_and_check_tables(p, g);
 }
 
 /* A summary table per group, then one of every group's total and the

@@ -125,6 +125,43 @@ static void names_table(throng__buf_t *b, const cJSON *g)
     throng__buf_printf(b, "\n");
 }
 
+/* A group's transactions, as the names table shows requests: count,
+ * rate, failures and wall times. */
+static void txns_table(throng__buf_t *b, const cJSON *g)
+{
+    const cJSON *txns = obj(g, "transactions"), *t;
+    if (cJSON_GetArraySize(txns) == 0) return;
+    throng__buf_printf(b, "  %-20s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "transaction", "count",
+                       "rate/s", "failures", "mean", "p50", "p90", "p99", "p99.9", "max");
+    cJSON_ArrayForEach(t, txns)
+    {
+        const cJSON *l = obj(t, "latency");
+        char v[6][16];
+        const char *keys[6] = {"mean", "p50", "p90", "p99", "p999", "max"};
+        for (int i = 0; i < 6; i++)
+            throng__fmt_seconds(v[i], sizeof v[i], num(l, keys[i]));
+        throng__buf_printf(b, "  %-20.20s %9llu %9.1f %9llu %9s %9s %9s %9s %9s %9s\n",
+                           str(t, "name"), count(t, "count"), num(t, "rate"), count(t, "failures"),
+                           v[0], v[1], v[2], v[3], v[4], v[5]);
+    }
+    throng__buf_printf(b, "\n");
+}
+
+/* A group's checks: passes, fails and the pass rate. */
+static void checks_table(throng__buf_t *b, const cJSON *g)
+{
+    const cJSON *checks = obj(g, "checks"), *c;
+    if (cJSON_GetArraySize(checks) == 0) return;
+    throng__buf_printf(b, "  %-30s %9s %9s %9s\n", "check", "passes", "fails", "pass");
+    cJSON_ArrayForEach(c, checks)
+    {
+        unsigned long long pass = count(c, "passes"), fail = count(c, "fails");
+        throng__buf_printf(b, "  %-30.30s %9llu %9llu %8.2f%%\n", str(c, "name"), pass, fail,
+                           pass + fail ? 100.0 * (double)pass / (double)(pass + fail) : 0.0);
+    }
+    throng__buf_printf(b, "\n");
+}
+
 static void hist_line(throng__buf_t *b, const char *what, const cJSON *h)
 {
     if (!h || count(h, "count") == 0) return;
@@ -260,13 +297,17 @@ static void summary(throng__buf_t *b, const cJSON *s, const tally_t *t)
                            t->active, t->faulted, t->clients);
 }
 
-/* 1 when some group's figures hold the request name. */
+/* 1 when some group's figures hold the request or transaction name. */
 static int name_ran(const cJSON *report, const char *name)
 {
     const cJSON *g, *n;
     cJSON_ArrayForEach(g, obj(report, "groups"))
     {
         cJSON_ArrayForEach(n, obj(g, "names"))
+        {
+            if (strcmp(str(n, "name"), name) == 0) return 1;
+        }
+        cJSON_ArrayForEach(n, obj(g, "transactions"))
         {
             if (strcmp(str(n, "name"), name) == 0) return 1;
         }
@@ -284,9 +325,10 @@ static void thresholds_lines(throng__buf_t *b, const cJSON *report)
         char v[128] = "never measured";
         const char *metric = str(t, "metric");
         const cJSON *name = obj(t, "name");
-        int share = strcmp(metric, "errors") == 0 ||
+        int check = strcmp(metric, "check") == 0;
+        int share = strcmp(metric, "errors") == 0 || check ||
                     (strcmp(metric, "dropped") == 0 && strchr(str(t, "expression"), '%'));
-        if (!cJSON_IsNumber(obj(t, "value")) && cJSON_IsString(name) &&
+        if (!cJSON_IsNumber(obj(t, "value")) && cJSON_IsString(name) && !check &&
             !name_ran(report, name->valuestring))
             snprintf(v, sizeof v, "never measured: no request named '%s' ran", name->valuestring);
         else if (!cJSON_IsNumber(value) && str(t, "note")[0])
@@ -354,6 +396,8 @@ int throng__render_text(const cJSON *report, unsigned flags, throng__buf_t *out,
     {
         if (several) throng__buf_printf(out, "%s\n", str(g, "name"));
         names_table(out, g);
+        txns_table(out, g);
+        checks_table(out, g);
         if (several) {
             tally_t t = {0};
             tally_group(&t, g);

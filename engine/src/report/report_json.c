@@ -147,6 +147,27 @@ static cJSON *name_json(const throng__name_stats_t *ns, double elapsed)
     return j;
 }
 
+/* A transaction name: count, failures, rate and wall times. */
+static cJSON *txn_json(const throng__txn_stats_t *t, double elapsed)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "name", t->name);
+    cJSON_AddNumberToObject(j, "count", (double)t->count);
+    cJSON_AddNumberToObject(j, "failures", (double)t->failures);
+    cJSON_AddNumberToObject(j, "rate", elapsed > 0 ? (double)t->count / elapsed : 0);
+    cJSON_AddItemToObject(j, "latency", hist_json(&t->latency));
+    return j;
+}
+
+static cJSON *check_json(const throng__check_stats_t *c)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "name", c->name);
+    cJSON_AddNumberToObject(j, "passes", (double)c->passes);
+    cJSON_AddNumberToObject(j, "fails", (double)c->fails);
+    return j;
+}
+
 /* The group's load model as configured (docs/load-models.md). */
 static cJSON *load_json(const throng_group_t *c)
 {
@@ -197,6 +218,12 @@ static cJSON *group_json(const throng__report_group_t *g, double elapsed)
     cJSON *names = cJSON_AddArrayToObject(j, "names");
     for (unsigned i = 0; i < s->nnames; i++)
         cJSON_AddItemToArray(names, name_json(s->names[i], elapsed));
+    cJSON *txns = cJSON_AddArrayToObject(j, "transactions");
+    for (unsigned i = 0; i < s->ntxns; i++)
+        cJSON_AddItemToArray(txns, txn_json(s->txns[i], elapsed));
+    cJSON *checks = cJSON_AddArrayToObject(j, "checks");
+    for (unsigned i = 0; i < s->nchecks; i++)
+        cJSON_AddItemToArray(checks, check_json(&s->checks[i]));
     return j;
 }
 

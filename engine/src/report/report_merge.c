@@ -297,6 +297,35 @@ static int check_load(check_t *c, const cJSON *l)
     return leave(c, at, 0);
 }
 
+/* A transaction's figures: count, failures (no more than the count),
+ * rate and wall times. */
+static int check_txn(check_t *c, const cJSON *t)
+{
+    static const char *const counts[] = {"count", "failures", NULL};
+    if (!cJSON_IsObject(t)) return problem(c, "%s where an object belongs", kind(t));
+    if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "name")))
+        return problem(c, "a transaction has no name");
+    if (check_fields(c, t, counts, COUNT) || check_field(c, t, "rate", AMOUNT)) return -1;
+    if (num(t, "failures") > num(t, "count")) return problem(c, "more failures than transactions");
+    const cJSON *h;
+    if (check_container(c, t, "latency", -1, &h)) return -1;
+    size_t at = enter(c, "latency", 0);
+    return leave(c, at, h ? check_hist(c, h) : 0);
+}
+
+/* A check's figures: passes and fails. */
+static int check_check(check_t *c, const cJSON *k)
+{
+    static const char *const counts[] = {"passes", "fails", NULL};
+    if (!cJSON_IsObject(k)) return problem(c, "%s where an object belongs", kind(k));
+    if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(k, "name")))
+        return problem(c, "a check has no name");
+    return check_fields(c, k, counts, COUNT);
+}
+
+static int check_list(check_t *c, const cJSON *doc, const char *key, int max,
+                      int (*each)(check_t *, const cJSON *));
+
 static int check_group(check_t *c, const cJSON *g)
 {
     static const char *const strings[] = {"name", "persona", "server", "style", NULL};
@@ -325,7 +354,11 @@ static int check_group(check_t *c, const cJSON *g)
             rc = problem(c, "a request name's statistics have no name");
         if (leave(c, in, rc)) return -1;
     }
-    return leave(c, at, 0);
+    leave(c, at, 0);
+    if (check_list(c, g, "transactions", MAX_NAMES, check_txn) ||
+        check_list(c, g, "checks", MAX_NAMES, check_check))
+        return -1;
+    return 0;
 }
 
 static int check_point(check_t *c, const cJSON *p)
@@ -608,6 +641,46 @@ static int merge_load(cJSON *into, const cJSON *from)
     return 0;
 }
 
+/* A group's transactions and checks, each added to the one of the same
+ * name or appended. */
+static int merge_txns_checks(cJSON *into, const cJSON *from, double elapsed)
+{
+    const cJSON *from_txns = cJSON_GetObjectItemCaseSensitive(from, "transactions"), *t;
+    cJSON *txns = from_txns ? member(into, "transactions", 1) : NULL;
+    if (from_txns && !txns) return -1;
+    cJSON_ArrayForEach(t, from_txns)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+        cJSON *mine = cJSON_IsString(name) ? named(txns, name->valuestring) : NULL;
+        if (!mine) {
+            if (append_copy(txns, t)) return -1;
+            continue;
+        }
+        add_num(mine, t, "count");
+        add_num(mine, t, "failures");
+        set_num(mine, "rate", elapsed > 0 ? num(mine, "count") / elapsed : 0);
+        cJSON *h = cJSON_GetObjectItemCaseSensitive(mine, "latency");
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(t, "latency");
+        if (o && (h ? merge_hist(h, o) : put(mine, "latency", cJSON_Duplicate(o, 1))) != 0)
+            return -1;
+    }
+    const cJSON *from_checks = cJSON_GetObjectItemCaseSensitive(from, "checks"), *k;
+    cJSON *checks = from_checks ? member(into, "checks", 1) : NULL;
+    if (from_checks && !checks) return -1;
+    cJSON_ArrayForEach(k, from_checks)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(k, "name");
+        cJSON *mine = cJSON_IsString(name) ? named(checks, name->valuestring) : NULL;
+        if (!mine) {
+            if (append_copy(checks, k)) return -1;
+            continue;
+        }
+        add_num(mine, k, "passes");
+        add_num(mine, k, "fails");
+    }
+    return 0;
+}
+
 static int merge_group(cJSON *into, const cJSON *from, int sequential, double elapsed)
 {
     static const char *const sums[] = {"sessions",         "connects",    "tls_handshakes",
@@ -637,7 +710,7 @@ static int merge_group(cJSON *into, const cJSON *from, int sequential, double el
         cJSON *mine = cJSON_IsString(name) ? named(names, name->valuestring) : NULL;
         if (mine ? merge_stats(mine, n, elapsed) : append_copy(names, n)) return -1;
     }
-    return 0;
+    return merge_txns_checks(into, from, elapsed);
 }
 
 /* Seconds: side by side they add by t (percentiles: the larger, as an

@@ -34,6 +34,9 @@ void throng__stats_free(throng__stats_t *s)
     for (unsigned i = 0; i < s->nnames; i++)
         free(s->names[i]);
     s->nnames = 0;
+    for (unsigned i = 0; i < s->ntxns; i++)
+        free(s->txns[i]);
+    s->ntxns = 0;
 }
 
 /* Names are few, and compared with memcmp: a linear search is enough, and
@@ -58,6 +61,77 @@ int throng__stats_name(throng__stats_t *s, const char *name, size_t len)
     name_init(ns, name, len);
     s->names[s->nnames] = ns;
     return (int)s->nnames++;
+}
+
+/* Where name (len bytes, cut to THRONG__NAME_LEN - 1) is among the n
+ * structs whose first member is their name, or -1. */
+static int find_name(const void *const *names, unsigned n, const char *name, size_t len)
+{
+    if (len >= THRONG__NAME_LEN) len = THRONG__NAME_LEN - 1;
+    for (unsigned i = 0; i < n; i++) {
+        const char *have = names[i];
+        if (memcmp(have, name, len) == 0 && have[len] == '\0') return (int)i;
+    }
+    return -1;
+}
+
+int throng__stats_txn(throng__stats_t *s, const char *name, size_t len)
+{
+    int i = find_name((const void *const *)s->txns, s->ntxns, name, len);
+    if (i >= 0) return i;
+    if (s->ntxns >= THRONG__TXNS_MAX - 1) {
+        /* The last slot gathers every name past the limit. */
+        i = find_name((const void *const *)s->txns, s->ntxns, OTHER_NAME, sizeof OTHER_NAME - 1);
+        if (i >= 0) return i;
+        name = OTHER_NAME;
+        len = sizeof OTHER_NAME - 1;
+    }
+    throng__txn_stats_t *t = calloc(1, sizeof *t);
+    if (!t) return -1;
+    if (len >= THRONG__NAME_LEN) len = THRONG__NAME_LEN - 1;
+    memcpy(t->name, name, len);
+    throng__hist_init(&t->latency);
+    s->txns[s->ntxns] = t;
+    return (int)s->ntxns++;
+}
+
+void throng__stats_txn_done(throng__stats_t *s, int txn, uint64_t wall_ns, int failed)
+{
+    throng__txn_stats_t *t = s->txns[txn];
+    t->count++;
+    if (failed) t->failures++;
+    throng__hist_record(&t->latency, wall_ns);
+}
+
+/* The slot of a check name, made on first use; the last slot gathers the
+ * names past the limit. */
+static throng__check_stats_t *check_slot(throng__stats_t *s, const char *name, size_t len)
+{
+    if (len >= THRONG__NAME_LEN) len = THRONG__NAME_LEN - 1;
+    for (unsigned i = 0; i < s->nchecks; i++) {
+        const char *have = s->checks[i].name;
+        if (memcmp(have, name, len) == 0 && have[len] == '\0') return &s->checks[i];
+    }
+    if (s->nchecks == THRONG__CHECKS_MAX - 1) {
+        for (unsigned i = 0; i < s->nchecks; i++)
+            if (strcmp(s->checks[i].name, OTHER_NAME) == 0) return &s->checks[i];
+        name = OTHER_NAME;
+        len = sizeof OTHER_NAME - 1;
+    }
+    if (s->nchecks == THRONG__CHECKS_MAX) return &s->checks[THRONG__CHECKS_MAX - 1];
+    throng__check_stats_t *c = &s->checks[s->nchecks++];
+    memset(c, 0, sizeof *c);
+    memcpy(c->name, name, len);
+    return c;
+}
+
+void throng__stats_check(throng__stats_t *s, const char *name, size_t len, int passed)
+{
+    throng__check_stats_t *c = check_slot(s, name, len);
+    if (passed)
+        c->passes++;
+    else
+        c->fails++;
 }
 
 static unsigned code_slot(int status)
@@ -264,7 +338,37 @@ int throng__stats_merge(throng__stats_t *into, const throng__stats_t *from)
         if (j < 0) return -1;
         name_merge(into->names[j], ns);
     }
+    for (unsigned i = 0; i < from->ntxns; i++) {
+        const throng__txn_stats_t *t = from->txns[i];
+        int j = throng__stats_txn(into, t->name, strlen(t->name));
+        if (j < 0) return -1;
+        into->txns[j]->count += t->count;
+        into->txns[j]->failures += t->failures;
+        throng__hist_merge(&into->txns[j]->latency, &t->latency);
+    }
+    for (unsigned i = 0; i < from->nchecks; i++) {
+        const throng__check_stats_t *c = &from->checks[i];
+        throng__check_stats_t *mine = check_slot(into, c->name, strlen(c->name));
+        mine->passes += c->passes;
+        mine->fails += c->fails;
+    }
     assert(throng__stats_balanced(into));
+    return 0;
+}
+
+/* copy's half for the transactions: into's structs reused or made. */
+static int copy_txns(throng__stats_t *into, const throng__stats_t *from)
+{
+    for (unsigned i = 0; i < from->ntxns; i++) {
+        if (i >= into->ntxns) {
+            if (!(into->txns[i] = malloc(sizeof *into->txns[i]))) return -1;
+            into->ntxns = i + 1;
+        }
+        *into->txns[i] = *from->txns[i];
+    }
+    for (unsigned i = from->ntxns; i < into->ntxns; i++)
+        free(into->txns[i]);
+    into->ntxns = from->ntxns;
     return 0;
 }
 
@@ -288,7 +392,9 @@ int throng__stats_copy(throng__stats_t *into, const throng__stats_t *from)
         free(keep[i]);
     memcpy(into->names, keep, sizeof keep);
     into->nnames = from->nnames;
-    return 0;
+    memcpy(into->checks, from->checks, sizeof from->checks);
+    into->nchecks = from->nchecks;
+    return copy_txns(into, from);
 }
 
 uint64_t throng__faults_failures(const uint64_t *faults)
@@ -343,6 +449,7 @@ static void terminate_samples(char (*sample)[THRONG_SAMPLE_LEN])
 
 /* A name's fixed part (everything before its histograms), then both. */
 #define NAME_FIXED offsetof(throng__name_stats_t, latency)
+#define TXN_FIXED offsetof(throng__txn_stats_t, latency)
 
 /* The counts, samples and codes travel as they are in memory: both ends
  * are the same program, forked. */
@@ -363,6 +470,15 @@ int throng__stats_serialize(const throng__stats_t *s, throng__buf_t *out)
             put_hist(&ns->ttfb, out))
             return -1;
     }
+    uint32_t ntxns = s->ntxns, nchecks = s->nchecks;
+    if (throng__buf_append(out, &ntxns, sizeof ntxns) != 0) return -1;
+    for (unsigned i = 0; i < s->ntxns; i++)
+        if (throng__buf_append(out, s->txns[i], TXN_FIXED) != 0 ||
+            put_hist(&s->txns[i]->latency, out))
+            return -1;
+    if (throng__buf_append(out, &nchecks, sizeof nchecks) != 0 ||
+        throng__buf_append(out, s->checks, nchecks * sizeof s->checks[0]) != 0)
+        return -1;
     return 0;
 }
 
@@ -390,5 +506,20 @@ int throng__stats_deserialize(throng__stats_t *s, const char *data, size_t len)
         ns->name[THRONG__NAME_LEN - 1] = '\0';
         terminate_samples(ns->sample);
     }
+    uint32_t ntxns, nchecks;
+    if (get_bytes(&ntxns, sizeof ntxns, &p, end) || ntxns > THRONG__TXNS_MAX) return -1;
+    for (uint32_t i = 0; i < ntxns; i++) {
+        throng__txn_stats_t *t = malloc(sizeof *t);
+        if (!t) return -1;
+        s->txns[s->ntxns++] = t;
+        if (get_bytes(t, TXN_FIXED, &p, end) || get_hist(&t->latency, &p, end)) return -1;
+        t->name[THRONG__NAME_LEN - 1] = '\0';
+    }
+    if (get_bytes(&nchecks, sizeof nchecks, &p, end) || nchecks > THRONG__CHECKS_MAX ||
+        get_bytes(s->checks, nchecks * sizeof s->checks[0], &p, end))
+        return -1;
+    s->nchecks = nchecks;
+    for (uint32_t i = 0; i < nchecks; i++)
+        s->checks[i].name[THRONG__NAME_LEN - 1] = '\0';
     return p == end ? 0 : -1;
 }

@@ -30,7 +30,7 @@
  * (throng__stats_balanced). faults[] is another thing: events by kind. An
  * exchange's fault counts one there, and so does a verdict on an answered
  * exchange (busy, invalid, script-error from the response hook) or a fault
- * outside any exchange (a script error in the request hook, a failed
+ * outside any exchange (a script error in the request hook, a fatal
  * client:check); those move no ledger count. */
 typedef struct throng__counts {
     uint64_t requests;       /* exchanges answered: a complete response arrived */
@@ -69,6 +69,25 @@ typedef struct throng__name_stats {
     throng__hist_t latency, ttfb;
 } throng__name_stats_t;
 
+/* One transaction name (client:transaction): how many ran to their end,
+ * how many of those failed (a fault or a failed check inside, or an
+ * error raised), and their wall times, failed ones included. About 270 KB,
+ * the histogram making most of it. */
+typedef struct throng__txn_stats {
+    char name[THRONG__NAME_LEN];
+    uint64_t count, failures;
+    throng__hist_t latency;
+} throng__txn_stats_t;
+
+/* One check name (client:check, throng.check): passes and fails. */
+typedef struct throng__check_stats {
+    char name[THRONG__NAME_LEN];
+    uint64_t passes, fails;
+} throng__check_stats_t;
+
+#define THRONG__TXNS_MAX 32   /* transaction names kept apart; later ones are "(other)" */
+#define THRONG__CHECKS_MAX 64 /* check names kept apart; later ones are "(other)" */
+
 typedef struct throng__stats {
     throng__counts_t n;
     char sample[THRONG_FAULT_KINDS][THRONG_SAMPLE_LEN]; /* the first message of each kind */
@@ -88,6 +107,10 @@ typedef struct throng__stats {
     throng__name_stats_t *names[THRONG__NAMES_MAX];
     unsigned nnames;
     throng__second_t second; /* the second being counted, for the series */
+    throng__txn_stats_t *txns[THRONG__TXNS_MAX];
+    unsigned ntxns;
+    throng__check_stats_t checks[THRONG__CHECKS_MAX];
+    unsigned nchecks;
 } throng__stats_t;
 
 void throng__stats_init(throng__stats_t *s);
@@ -97,6 +120,18 @@ void throng__stats_free(throng__stats_t *s);
 /* The index of a request name, made on first use; past THRONG__NAMES_MAX
  * names, the index of "(other)". -1 when memory runs out. */
 int throng__stats_name(throng__stats_t *s, const char *name, size_t len);
+
+/* The index of a transaction name, made on first use (past
+ * THRONG__TXNS_MAX names, "(other)"'s); -1 when memory runs out. */
+int throng__stats_txn(throng__stats_t *s, const char *name, size_t len);
+
+/* A transaction (index from throng__stats_txn) ended after wall_ns,
+ * failed or not. Moves no ledger count. */
+void throng__stats_txn_done(throng__stats_t *s, int txn, uint64_t wall_ns, int failed);
+
+/* A named check passed or failed (past THRONG__CHECKS_MAX names, counted
+ * as "(other)"). Moves no ledger count and counts no fault. */
+void throng__stats_check(throng__stats_t *s, const char *name, size_t len, int passed);
 
 /* The ledger's moves, made only by client/exchange.c; name is an index
  * from throng__stats_name, or -1 for none. begin counts an exchange sent

@@ -135,6 +135,49 @@ static int parse_limit(throng__threshold_t *t, const char *s, char *err)
     return 0;
 }
 
+#define CHECK_PREFIX "check:"
+
+/* "check:NAME>99%": NAME keeps its inner blanks; the limit is a pass rate,
+ * a percentage or a share. */
+static int parse_check(const char *text, const char *rest, throng__threshold_t *t, char *err)
+{
+    const char *op = strpbrk(rest, "<>");
+    if (!op)
+        return throng__fail(err, THRONG_EINVAL,
+                            "threshold '%s': expected check:NAME>RATE, as check:logged in>99%%",
+                            text);
+    const char *a = rest, *b = op;
+    while (a < b && (*a == ' ' || *a == '\t'))
+        a++;
+    while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+        b--;
+    if (a == b || (size_t)(b - a) >= sizeof t->name)
+        return throng__fail(err, THRONG_EINVAL, "threshold '%s': bad check name", text);
+    memcpy(t->name, a, (size_t)(b - a));
+    t->op[0] = *op++;
+    if (*op == '=') t->op[1] = *op++;
+    snprintf(t->metric_text, sizeof t->metric_text, "check");
+    t->metric = THRONG__METRIC_CHECK_RATE;
+    char limit[sizeof t->expression];
+    size_t n = 0;
+    for (; *op; op++)
+        if (*op != ' ' && *op != '\t') limit[n++] = *op;
+    limit[n] = '\0';
+    char *end;
+    double v = strtod(limit, &end);
+    if (end == limit || !isfinite(v) || (*end && strcmp(end, "%") != 0))
+        return throng__fail(err, THRONG_EINVAL,
+                            "threshold '%s': a check's pass rate is a percentage (99%%) or a "
+                            "share (0.99)",
+                            text);
+    if (*end) v /= 100;
+    if (v < 0 || v > 1)
+        return throng__fail(err, THRONG_EINVAL,
+                            "threshold '%s': a pass rate is between 0%% and 100%%", text);
+    t->limit = v;
+    return 0;
+}
+
 int throng__threshold_parse(const char *text, throng__threshold_t *t, char *err)
 {
     memset(t, 0, sizeof *t);
@@ -143,6 +186,9 @@ int throng__threshold_parse(const char *text, throng__threshold_t *t, char *err)
         return throng__fail(err, THRONG_EINVAL, "threshold '%s' is empty or too long",
                             text ? text : "");
     snprintf(t->expression, sizeof t->expression, "%s", text);
+    const char *start = text + strspn(text, " \t");
+    if (strncmp(start, CHECK_PREFIX, sizeof CHECK_PREFIX - 1) == 0)
+        return parse_check(text, start + sizeof CHECK_PREFIX - 1, t, err);
     char work[sizeof t->expression];
     size_t n = 0;
     for (const char *p = text; *p; p++) /* blanks are allowed anywhere */
@@ -206,6 +252,8 @@ static double measure(const throng__threshold_t *t, const measured_t *m, double 
         return (double)m->dropped;
     case THRONG__METRIC_DROPPED_SHARE:
         return m->arrivals ? (double)m->dropped / (double)m->arrivals : 0;
+    case THRONG__METRIC_CHECK_RATE:
+        break; /* measured apart: eval_check */
     }
     return 0;
 }
@@ -225,6 +273,28 @@ static void unmeasured(throng__threshold_t *t, const char *why)
     snprintf(t->note, sizeof t->note, "%s", why);
 }
 
+/* A check's pass rate; never passes for a check that never ran. */
+static void eval_check(throng__threshold_t *t, const throng__stats_t *total)
+{
+    const throng__check_stats_t *c = NULL;
+    for (unsigned i = 0; i < total->nchecks && !c; i++)
+        if (strcmp(total->checks[i].name, t->name) == 0) c = &total->checks[i];
+    if (!c || c->passes + c->fails == 0) {
+        unmeasured(t, "no check of that name ran");
+        return;
+    }
+    t->value = (double)c->passes / (double)(c->passes + c->fails);
+    t->passed = compare(t->op, t->value, t->limit);
+}
+
+/* The transaction named name, or NULL. */
+static const throng__txn_stats_t *find_txn(const throng__stats_t *total, const char *name)
+{
+    for (unsigned i = 0; i < total->ntxns; i++)
+        if (strcmp(total->txns[i]->name, name) == 0) return total->txns[i];
+    return NULL;
+}
+
 void throng__threshold_eval(throng__threshold_t *t, const throng__stats_t *total, double elapsed)
 {
     const throng__hist_t *hs[] = {&total->latency, &total->service, &total->corrected};
@@ -233,13 +303,26 @@ void throng__threshold_eval(throng__threshold_t *t, const throng__stats_t *total
                     total->n.arrivals, total->n.dropped};
     t->measured = 1;
     t->note[0] = '\0';
+    t->transaction = 0;
+    if (t->metric == THRONG__METRIC_CHECK_RATE) {
+        eval_check(t, total);
+        return;
+    }
     if (t->hist == THRONG__HIST_CORRECTED && !total->expected_interval_ns &&
         !throng__hist_count(m.h)) {
         /* It must not pass for want of anything to measure. */
         unmeasured(t, "nothing corrected: no expected interval was set (expected_interval)");
         return;
     }
-    if (t->name[0]) {
+    const throng__txn_stats_t *txn = t->name[0] ? find_txn(total, t->name) : NULL;
+    if (txn) {
+        /* A transaction: each one counts as a request, its failures as
+         * failures. */
+        t->transaction = 1;
+        m.h = &txn->latency;
+        m.requests = m.sent = txn->count;
+        m.failures = txn->failures;
+    } else if (t->name[0]) {
         const throng__name_stats_t *ns = NULL;
         for (unsigned i = 0; i < total->nnames && !ns; i++)
             if (strcmp(total->names[i]->name, t->name) == 0) ns = total->names[i];

@@ -17,6 +17,7 @@ local throng = require "throng"
 local random, spread_out = throng.random, throng.spread_out
 local table_shape = throng.table_shape
 local format = string.format
+local FATAL = { fatal = true } -- made once: the check runs per exchange
 
 local P = {}
 
@@ -56,9 +57,9 @@ function P:session(client)
     if rows == nil and cols:find("Busy", 1, true) then
       client:fault("busy", cols) -- counted; the session goes on
     else
-      -- `ok or ...`: the message is only formatted when the check fails.
+      -- The message is only formatted when the check fails.
       local ok = rows == y and cols == x
-      client:check(ok, ok or mismatch(r, x, y, rows, cols))
+      client:check(ok, "table", ok and FATAL or { fatal = true, message = mismatch(r, x, y, rows, cols) })
     end
   end
 end

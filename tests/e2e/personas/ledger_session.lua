@@ -35,7 +35,7 @@ local function judge(client, res, x, y)
   end
   client:check(rows == y and cols == x,
                format("not the matching table: asked for %dx%d, got %s", x, y,
-                      rows and format("%dx%d", cols, rows) or tostring(cols)))
+                      rows and format("%dx%d", cols, rows) or tostring(cols)), { fatal = true })
 end
 
 function P:session(client)
