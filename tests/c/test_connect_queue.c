@@ -18,6 +18,7 @@
 #include "client/conn.h"
 #include "client/exchange.h"
 #include "client/host.h"
+#include "conn_host.h"
 
 #define NCONNS 10
 #define NPORTS 48 /* conns of test_port_search */
@@ -75,18 +76,6 @@ static void on_peer(uv_stream_t *l, int status)
         uv_close((uv_handle_t *)&p->tcp, peer_closed);
 }
 
-static int listen_on(uv_loop_t *loop, uv_tcp_t *l, int backlog, uv_connection_cb cb)
-{
-    struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", 0, &sa);
-    uv_tcp_init(loop, l);
-    CHECK_INT(uv_tcp_bind(l, (struct sockaddr *)&sa, 0), 0);
-    CHECK_INT(uv_listen((uv_stream_t *)l, backlog, cb), 0);
-    int len = sizeof sa;
-    uv_tcp_getsockname(l, (struct sockaddr *)&sa, &len);
-    return ntohs(sa.sin_port);
-}
-
 static void close_walk(uv_handle_t *h, void *arg)
 {
     (void)arg;
@@ -94,11 +83,6 @@ static void close_walk(uv_handle_t *h, void *arg)
 }
 
 /* ------------------------------------------------------ the conns' side */
-
-static uv_loop_t loop;
-static throng__host_t host; /* big: its read buffer */
-static throng__worker_settings_t settings;
-static throng__stats_t stats;
 
 typedef struct outcome {
     int calls, kind, order;
@@ -126,21 +110,6 @@ static void on_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const
     } else {
         throng__exchange_faulted(x, (throng_fault_t)kind, msg);
     }
-}
-
-static throng__address_t local(int port)
-{
-    throng__address_t a;
-    memset(&a, 0, sizeof a);
-    struct sockaddr_in *sa = (struct sockaddr_in *)&a.sa;
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.salen = sizeof *sa;
-    a.port = port;
-    snprintf(a.host, sizeof a.host, "127.0.0.1");
-    snprintf(a.authority, sizeof a.authority, "127.0.0.1:%d", port);
-    return a;
 }
 
 static throng__conn_t conns[NPORTS];
@@ -192,7 +161,7 @@ static void stop_all(int n)
 static void test_bounded(void)
 {
     uv_tcp_t listener;
-    throng__address_t a = local(listen_on(&loop, &listener, 128, on_peer));
+    throng__address_t a = local(conn_host_listen(&listener, 128, on_peer));
     accepted = 0;
     send_all(&a, NCONNS);
     CHECK_INT(host.connects.in_flight, 2);
@@ -220,7 +189,7 @@ static void test_bounded(void)
 static void test_stop_while_waiting(void)
 {
     uv_tcp_t listener;
-    throng__address_t a = local(listen_on(&loop, &listener, 128, on_peer));
+    throng__address_t a = local(conn_host_listen(&listener, 128, on_peer));
     uint64_t cancelled = stats.n.cancelled;
     send_all(&a, NCONNS);
     CHECK_INT(host.connects.waiting, NCONNS - 2);
@@ -250,7 +219,7 @@ static void ignore_peer(uv_stream_t *l, int status)
 static void test_timeout_from_attempt(void)
 {
     uv_tcp_t listener;
-    throng__address_t a = local(listen_on(&loop, &listener, 1, ignore_peer));
+    throng__address_t a = local(conn_host_listen(&listener, 1, ignore_peer));
     host.connects.limit = 1;
     settings.connect_timeout = 0.25;
     int n = 6;
@@ -295,7 +264,7 @@ static void test_port_search(void)
         return;
     }
     uv_tcp_t listener;
-    throng__address_t a = local(listen_on(&loop, &listener, 128, on_peer));
+    throng__address_t a = local(conn_host_listen(&listener, 128, on_peer));
     host.connects.limit = 8;
     send_all(&a, NPORTS);
     run_until(NPORTS);
@@ -320,16 +289,8 @@ static void test_port_search(void)
 
 int main(void)
 {
-    CHECK_INT(uv_loop_init(&loop), 0);
-    throng__stats_init(&stats);
-    settings.connect_timeout = 2;
-    settings.timeout = 2;
+    conn_host_init();
     settings.max_connecting = 2;
-    host.loop = &loop;
-    host.set = &settings;
-    host.ledger.stats = &stats;
-    host.log_level = -1;
-    throng__bufpool_init(&host.pool);
     throng__connects_init(&host.connects, &loop, settings.max_connecting);
 
     test_bounded();

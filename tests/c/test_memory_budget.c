@@ -17,6 +17,7 @@
 #include "client/conn.h"
 #include "client/exchange.h"
 #include "client/host.h"
+#include "conn_host.h"
 
 /* The budgets, in bytes: a client with its own connection (its timers
  * among them; the socket handle is lent while connected), and the
@@ -105,12 +106,8 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 /* ------------------------------------------------------ the conn's side */
 
-static uv_loop_t loop;
 static uv_tcp_t listener;
 static throng__address_t address;
-static throng__host_t host; /* big: its read buffer */
-static throng__worker_settings_t settings;
-static throng__stats_t stats;
 static int answered, faulted;
 
 static void on_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const char *msg)
@@ -249,28 +246,9 @@ int main(void)
     test_sizes();
     test_pool_keeps_little();
 
-    CHECK_INT(uv_loop_init(&loop), 0);
-    throng__stats_init(&stats);
-    settings.connect_timeout = 2;
-    settings.timeout = 2;
-    host.loop = &loop;
-    host.set = &settings;
-    host.ledger.stats = &stats;
-    host.log_level = -1;
-    throng__bufpool_init(&host.pool);
+    conn_host_init();
 
-    struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", 0, &sa);
-    uv_tcp_init(&loop, &listener);
-    CHECK_INT(uv_tcp_bind(&listener, (struct sockaddr *)&sa, 0), 0);
-    CHECK_INT(uv_listen((uv_stream_t *)&listener, 16, on_peer), 0);
-    int len = sizeof sa;
-    uv_tcp_getsockname(&listener, (struct sockaddr *)&sa, &len);
-    memcpy(&address.sa, &sa, sizeof sa);
-    address.salen = sizeof sa;
-    address.port = ntohs(sa.sin_port);
-    snprintf(address.host, sizeof address.host, "127.0.0.1");
-    snprintf(address.authority, sizeof address.authority, "127.0.0.1:%d", address.port);
+    address = local(conn_host_listen(&listener, 16, on_peer));
 
     test_idle_holds_nothing();
     test_queued_holds_no_state();
