@@ -58,6 +58,24 @@ start_server() {
     printf -v "${name}_ADDR" '%s' "$addr"
 }
 
+# start_python VAR SECONDS SCRIPT [args...]: starts `python3 SCRIPT args`, a
+# server that prints "listening on X" once it listens on loopback, bounded
+# to SECONDS, its output in $WORK/VAR.out and .err; sets VAR to that X, or
+# fails the test when it has not printed it within 5 s.
+start_python() {
+    local var=$1 seconds=$2 got="" i
+    shift 2
+    timeout "$seconds" python3 "$@" >"$WORK/$var.out" 2>"$WORK/$var.err" &
+    SERVER_PIDS="$SERVER_PIDS $!"
+    for i in $(seq 100); do
+        got=$(sed -n 's/^listening on //p' "$WORK/$var.out")
+        [ -n "$got" ] && break
+        sleep 0.05
+    done
+    [ -n "$got" ] || fail "python3 $1 did not start: $(cat "$WORK/$var.err")"
+    printf -v "$var" '%s' "$got"
+}
+
 # status_field ADDR FIELD: a number from the server's GET /status.
 status_field() {
     curl -sf "http://$1/status" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"
