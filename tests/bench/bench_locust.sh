@@ -25,7 +25,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 rounds=${ROUNDS:-2}
 duration=${DURATION:-6}
@@ -56,24 +57,14 @@ window=$((duration - warm - 1))
 
 missing=()
 locust=${LOCUST:-$(command -v locust || true)}
-nginx=${NGINX:-$(command -v nginx || true)}
-[ -n "$nginx" ] || { [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx; }
+nginx=$(find_nginx)
 [ -n "$locust" ] && [ -x "$locust" ] || missing+=("locust (apt-get install python3-locust)")
 [ -n "$nginx" ] && [ -x "$nginx" ] || missing+=("nginx (apt-get install nginx-light)")
 [ -x /usr/bin/time ] || missing+=("GNU time at /usr/bin/time (apt-get install time)")
 command -v curl >/dev/null || missing+=("curl (reads nginx's request count)")
-throng=${THRONG:-}
-if [ -z "$throng" ]; then
-    for t in "$root/build-bench/throng" "$root/build/throng"; do
-        [ -x "$t" ] && { throng=$t; break; }
-    done
-fi
+throng=$(find_throng)
 [ -n "$throng" ] && [ -x "$throng" ] || missing+=("the throng binary: set THRONG, or build build-bench")
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "bench_locust: missing prerequisites:" >&2
-    printf '  - %s\n' "${missing[@]}" >&2
-    exit 2
-fi
+exit_if_missing bench_locust
 
 prog=bench_locust
 # shellcheck source=tests/bench/table_target.sh

@@ -39,6 +39,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 rounds=${ROUNDS:-3}
 duration=${DURATION:-}
@@ -78,8 +80,7 @@ done
 # --- prerequisites ------------------------------------------------------------
 
 missing=()
-nginx=${NGINX:-$(command -v nginx || true)}
-[ -n "$nginx" ] || { [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx; }
+nginx=$(find_nginx)
 [ -n "$nginx" ] && [ -x "$nginx" ] || missing+=("nginx (apt-get install nginx-light, or deps/install.sh all)")
 [ -x /usr/bin/time ] || missing+=("GNU time at /usr/bin/time (apt-get install time)")
 command -v timeout >/dev/null || missing+=("timeout (coreutils)")
@@ -87,22 +88,13 @@ if [ -n "$profile_dir" ]; then
     command -v valgrind >/dev/null || missing+=("valgrind (apt-get install valgrind)")
     command -v callgrind_annotate >/dev/null || missing+=("callgrind_annotate (apt-get install valgrind)")
 fi
-throng=${THRONG:-}
-if [ -z "$throng" ]; then
-    for t in "$root/build-bench/throng" "$root/build/throng"; do
-        [ -x "$t" ] && { throng=$t; break; }
-    done
-fi
+throng=$(find_throng)
 [ -n "$throng" ] && [ -x "$throng" ] ||
     missing+=("the throng binary: set THRONG, or build it: cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release && cmake --build build-bench")
 for f in table_hooks.lua table_session.lua; do
     [ -f "$here/personas/$f" ] || missing+=("tests/bench/personas/$f")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "bench_personas: missing prerequisites:" >&2
-    printf '  - %s\n' "${missing[@]}" >&2
-    exit 2
-fi
+exit_if_missing bench_personas
 
 # --- the target: table replies, nginx, clean-up, run_client -------------------
 

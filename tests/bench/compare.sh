@@ -32,6 +32,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 rounds=${ROUNDS:-2}
 duration=${DURATION:-5}
@@ -65,25 +67,15 @@ window=$((duration - warm - 1))
 missing=()
 wrk=${WRK:-$(command -v wrk || true)}
 locust=${LOCUST:-$(command -v locust || true)}
-nginx=${NGINX:-$(command -v nginx || true)}
-[ -n "$nginx" ] || { [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx; }
+nginx=$(find_nginx)
 [ -n "$wrk" ] && [ -x "$wrk" ] || missing+=("wrk")
 case " $only " in *" locust "*) [ -n "$locust" ] && [ -x "$locust" ] || missing+=("locust (python3-locust)") ;; esac
 [ -n "$nginx" ] && [ -x "$nginx" ] || missing+=("nginx (nginx-light)")
 [ -x /usr/bin/time ] || missing+=("GNU time at /usr/bin/time")
 command -v curl >/dev/null || missing+=("curl")
-throng=${THRONG:-}
-if [ -z "$throng" ]; then
-    for t in "$root/build-bench/throng" "$root/build/throng"; do
-        [ -x "$t" ] && { throng=$t; break; }
-    done
-fi
+throng=$(find_throng)
 [ -n "$throng" ] && [ -x "$throng" ] || missing+=("the throng binary: set THRONG, or build build-bench")
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "compare: missing prerequisites:" >&2
-    printf '  - %s\n' "${missing[@]}" >&2
-    exit 2
-fi
+exit_if_missing compare
 
 prog=compare
 # shellcheck source=tests/bench/table_target.sh
