@@ -19,68 +19,10 @@
 #include "client/exchange.h"
 #include "client/host.h"
 #include "conn_host.h"
+#include "hello_server.h"
 
 #define NCONNS 10
 #define NPORTS 48 /* conns of test_port_search */
-
-/* ---------------------------------------------------------- the server */
-
-typedef struct peer {
-    uv_tcp_t tcp;
-    uv_write_t wr;
-    char seen[1024];
-    size_t len;
-} peer_t;
-
-static int accepted;
-
-static void peer_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void peer_alloc(uv_handle_t *h, size_t n, uv_buf_t *buf)
-{
-    peer_t *p = h->data;
-    (void)n;
-    *buf = uv_buf_init(p->seen + p->len, (unsigned)(sizeof p->seen - p->len - 1));
-}
-
-static const char hello[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-
-static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    peer_t *p = s->data;
-    (void)buf;
-    if (n < 0) {
-        if (!uv_is_closing((uv_handle_t *)s)) uv_close((uv_handle_t *)s, peer_closed);
-        return;
-    }
-    p->len += (size_t)n;
-    p->seen[p->len] = '\0';
-    if (!strstr(p->seen, "\r\n\r\n")) return;
-    uv_buf_t b = uv_buf_init((char *)hello, (unsigned)strlen(hello));
-    uv_write(&p->wr, s, &b, 1, NULL);
-}
-
-static void on_peer(uv_stream_t *l, int status)
-{
-    (void)status;
-    peer_t *p = calloc(1, sizeof *p);
-    uv_tcp_init(l->loop, &p->tcp);
-    p->tcp.data = p;
-    accepted++;
-    if (uv_accept(l, (uv_stream_t *)&p->tcp) == 0)
-        uv_read_start((uv_stream_t *)&p->tcp, peer_alloc, peer_read);
-    else
-        uv_close((uv_handle_t *)&p->tcp, peer_closed);
-}
-
-static void close_walk(uv_handle_t *h, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(h)) uv_close(h, h->type == UV_TCP && h->data ? peer_closed : NULL);
-}
 
 /* ------------------------------------------------------ the conns' side */
 
@@ -162,7 +104,7 @@ static void test_bounded(void)
 {
     uv_tcp_t listener;
     throng__address_t a = local(conn_host_listen(&listener, 128, on_peer));
-    accepted = 0;
+    hello_accepted = 0;
     send_all(&a, NCONNS);
     CHECK_INT(host.connects.in_flight, 2);
     CHECK_INT(host.connects.waiting, NCONNS - 2);
@@ -172,7 +114,7 @@ static void test_bounded(void)
         CHECK_INT(outs[i].calls, 1);
         CHECK_INT(outs[i].kind, THRONG__CONN_OK);
     }
-    CHECK_INT(accepted, NCONNS);
+    CHECK_INT(hello_accepted, NCONNS);
     CHECK_INT(host.connects.most, 2);
     CHECK(most_seen <= 2);
     CHECK_INT(host.connects.in_flight, 0);
