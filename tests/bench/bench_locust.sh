@@ -44,8 +44,7 @@ extra_option() {
 }
 parse_options bench_locust "$@"
 need_numbers bench_locust "rounds, duration, users and warm-up" 0 "$rounds" "$duration" "$clients" "$warm"
-[ "$duration" -ge $((warm + 2)) ] || { echo "bench_locust: the duration must be at least warm-up + 2 s" >&2; exit 2; }
-window=$((duration - warm - 1))
+set_window bench_locust
 
 missing=()
 locust=${LOCUST:-$(command -v locust || true)}

@@ -53,8 +53,7 @@ extra_option() {
 }
 parse_options compare "$@"
 need_numbers compare "rounds, duration, connections and warm-up" 0 "$rounds" "$duration" "$clients" "$warm"
-[ "$duration" -ge $((warm + 2)) ] || { echo "compare: the duration must be at least warm-up + 2 s" >&2; exit 2; }
-window=$((duration - warm - 1))
+set_window compare
 
 missing=()
 wrk=${WRK:-$(command -v wrk || true)}

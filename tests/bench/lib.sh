@@ -29,6 +29,10 @@
 #   need_numbers PROG WHAT MIN VALUE...
 #                          exits 2 saying that WHAT must be whole numbers (MIN
 #                          1: positive ones) when a VALUE is not
+#   set_window PROG        sets window, the seconds of a run that run_window
+#                          (table_target.sh) measures: from warm to 1 s before
+#                          the end of duration; exits 2 when duration is
+#                          shorter than warm + 2
 #   find_tools             sets nginx and throng (find_nginx, find_throng) and
 #                          adds to `missing` which of them and GNU time are
 #                          not there
@@ -95,6 +99,11 @@ need_numbers() {
         echo "$prog: $what must be $kind" >&2
         exit 2
     done
+}
+
+set_window() {
+    [ "$duration" -ge $((warm + 2)) ] || { echo "$1: the duration must be at least warm-up + 2 s" >&2; exit 2; }
+    window=$((duration - warm - 1))
 }
 
 find_tools() {
