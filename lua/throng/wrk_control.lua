@@ -5,7 +5,8 @@
 -- global wrk table and returns the helpers wrk_script.c uses: thread
 -- objects, their set values as text, the threads' ends, stats objects.
 local scheme, host, port, path, hdrs, lookup, connect = ...
-local format, concat = string.format, table.concat
+local common = require "throng.wrk_common"
+local serialize = common.serialize
 
 wrk = { scheme = scheme, host = host, port = port, method = "GET", path = path,
         headers = {}, body = nil, lookup = lookup, connect = connect }
@@ -14,37 +15,7 @@ for line in hdrs:gmatch("[^\n]+") do
   if n then wrk.headers[n] = v end
 end
 
-function wrk.format(method, path, headers, body)
-  method = method or wrk.method; path = path or wrk.path
-  headers = headers or wrk.headers; body = body or wrk.body
-  if not headers["Host"] then headers["Host"] = wrk.headers["Host"] end
-  headers["Content-Length"] = body and #body or nil
-  local s = { format("%s %s HTTP/1.1", method, path) }
-  for n, v in pairs(headers) do s[#s + 1] = format("%s: %s", n, tostring(v)) end
-  s[#s + 1] = ""; s[#s + 1] = body or ""
-  return concat(s, "\r\n")
-end
-
--- A Lua value as text that loadstring reads back: numbers, strings,
--- booleans and tables of them; other values are left out (nil).
-local function serialize(v, depth)
-  local t = type(v)
-  if t == "number" then
-    if v ~= v then return "0/0" end
-    if v == math.huge then return "1/0" end
-    if v == -math.huge then return "-1/0" end
-    return format("%.17g", v)
-  elseif t == "string" then return format("%q", v)
-  elseif t == "boolean" then return tostring(v)
-  elseif t == "table" and (depth or 0) < 16 then
-    local parts = {}
-    for k, x in pairs(v) do
-      local ks, xs = serialize(k, 16), serialize(x, (depth or 0) + 1)
-      if ks and xs then parts[#parts + 1] = "[" .. ks .. "]=" .. xs end
-    end
-    return "{" .. concat(parts, ",") .. "}"
-  end
-end
+wrk.format = common.make_format(wrk)
 
 -- thread:get reads what the thread's script held at its end (done), else
 -- what setup set; thread:stop does nothing outside the thread.

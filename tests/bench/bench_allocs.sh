@@ -13,6 +13,8 @@
 # usage: tests/bench/bench_allocs.sh [throng-binary]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 THRONG=${1:-${THRONG:-$here/../../build/throng}}
 [ -x "$THRONG" ] || { echo "bench_allocs: no throng binary at $THRONG (build first)" >&2; exit 2; }
 command -v gcc >/dev/null || { echo "bench_allocs: gcc is needed" >&2; exit 2; }
@@ -21,14 +23,7 @@ work=$(mktemp -d)
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 gcc -shared -fPIC -O2 "$here/count_allocs.c" -o "$work/count_allocs.so"
 
-timeout 300 "$THRONG" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
-server=$!
-for _ in $(seq 100); do
-    addr=$(sed -n 's/^throng serve: listening on //p' "$work/serve.out")
-    [ -n "$addr" ] && break
-    sleep 0.05
-done
-[ -n "${addr:-}" ] || { echo "bench_allocs: throng serve did not start" >&2; exit 1; }
+start_serve bench_allocs "$THRONG" 300 "$work/serve.out"
 
 # allocs N REQUEST_COUNT: "workers whole" allocations of a run of N requests.
 allocs() {

@@ -17,6 +17,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 root=$(cd "$here/../.." && pwd)
 THRONG=${THRONG:-$root/build/throng}
 CLIENTS=${CLIENTS:-1000}
@@ -41,14 +43,7 @@ PY
 rows=$(($(wc -l <"$work/data.csv") - 1))
 bytes=$(stat -c %s "$work/data.csv")
 
-timeout 300 "$THRONG" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
-server=$!
-for _ in $(seq 100); do
-    addr=$(sed -n 's/^throng serve: listening on //p' "$work/serve.out")
-    [ -n "$addr" ] && break
-    sleep 0.05
-done
-[ -n "$addr" ] || { echo "throng serve did not start" >&2; exit 1; }
+start_serve bench_data "$THRONG" 300 "$work/serve.out"
 
 # run HOW CLIENTS REQUESTS: prints "HOW CLIENTS RSS_MB REQUESTS FAULTS"
 run() {

@@ -25,7 +25,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 rounds=${ROUNDS:-2}
 duration=${DURATION:-6}
@@ -35,45 +36,22 @@ keep=${KEEP_TMP:-0}
 corrupt=0
 big=10
 
-usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
-
-while [ $# -gt 0 ]; do
+# The options of this bench alone (lib.sh's parse_options reads the rest).
+extra_option() {
     case $1 in
-        -r|--rounds) rounds=$2; shift 2 ;;
-        -d|--duration) duration=${2%s}; shift 2 ;;
-        -c|--clients) clients=$2; shift 2 ;;
-        -w|--warm) warm=${2%s}; shift 2 ;;
-        --keep) keep=1; shift ;;
-        -h|--help) usage 0 ;;
-        *) echo "bench_locust: unknown argument '$1'" >&2; usage 2 >&2 ;;
+        -w|--warm) warm=${2%s}; shifted=2 ;;
     esac
-done
-for v in "$rounds" "$duration" "$clients" "$warm"; do
-    case $v in ''|*[!0-9]*) echo "bench_locust: rounds, duration, users and warm-up must be whole numbers" >&2; exit 2 ;; esac
-done
-[ "$duration" -ge $((warm + 2)) ] || { echo "bench_locust: the duration must be at least warm-up + 2 s" >&2; exit 2; }
-window=$((duration - warm - 1))
+}
+parse_options bench_locust "$@"
+need_numbers bench_locust "rounds, duration, users and warm-up" 0 "$rounds" "$duration" "$clients" "$warm"
+set_window bench_locust
 
 missing=()
 locust=${LOCUST:-$(command -v locust || true)}
-nginx=${NGINX:-$(command -v nginx || true)}
-[ -n "$nginx" ] || { [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx; }
+find_tools
 [ -n "$locust" ] && [ -x "$locust" ] || missing+=("locust (apt-get install python3-locust)")
-[ -n "$nginx" ] && [ -x "$nginx" ] || missing+=("nginx (apt-get install nginx-light)")
-[ -x /usr/bin/time ] || missing+=("GNU time at /usr/bin/time (apt-get install time)")
 command -v curl >/dev/null || missing+=("curl (reads nginx's request count)")
-throng=${THRONG:-}
-if [ -z "$throng" ]; then
-    for t in "$root/build-bench/throng" "$root/build/throng"; do
-        [ -x "$t" ] && { throng=$t; break; }
-    done
-fi
-[ -n "$throng" ] && [ -x "$throng" ] || missing+=("the throng binary: set THRONG, or build build-bench")
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "bench_locust: missing prerequisites:" >&2
-    printf '  - %s\n' "${missing[@]}" >&2
-    exit 2
-fi
+exit_if_missing bench_locust
 
 prog=bench_locust
 # shellcheck source=tests/bench/table_target.sh

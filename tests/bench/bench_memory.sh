@@ -13,6 +13,8 @@
 # The exit status is 1 when a figure is over 2,048 bytes.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 THRONG=${1:-${THRONG:-$here/../../build/throng}}
 [ -x "$THRONG" ] || { echo "bench_memory: no throng binary at $THRONG (build first)" >&2; exit 2; }
 [ "$(ulimit -n)" -ge 10100 ] || ulimit -n "$(ulimit -Hn)"
@@ -20,14 +22,7 @@ THRONG=${1:-${THRONG:-$here/../../build/throng}}
 work=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
-timeout 600 "$THRONG" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
-server=$!
-for _ in $(seq 100); do
-    addr=$(sed -n 's/^throng serve: listening on //p' "$work/serve.out")
-    [ -n "$addr" ] && break
-    sleep 0.05
-done
-[ -n "${addr:-}" ] || { echo "bench_memory: throng serve did not start" >&2; exit 1; }
+start_serve bench_memory "$THRONG" 600 "$work/serve.out"
 
 # rss N PERSONA [ARGS...]: the client's VmRSS in kB at 6 s, and the
 # connections it holds to the server then.

@@ -39,6 +39,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 rounds=${ROUNDS:-3}
 duration=${DURATION:-}
@@ -49,28 +51,20 @@ profile_dir=
 corrupt=0
 big=10   # largest table side; the files and the personas agree on it
 
-usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
-
-while [ $# -gt 0 ]; do
+# The options of this bench alone (lib.sh's parse_options reads the rest).
+extra_option() {
     case $1 in
-        -r|--rounds) rounds=$2; shift 2 ;;
-        -d|--duration) duration=${2%s}; shift 2 ;;
-        -c|--clients) clients=$2; shift 2 ;;
-        --keep) keep=1; shift ;;
-        --corrupt) corrupt=1; shift ;;
-        --callgrind) profile_dir=$2; shift 2 ;;
-        -h|--help) usage 0 ;;
-        *) echo "bench_personas: unknown argument '$1'" >&2; usage 2 >&2 ;;
+        --corrupt) corrupt=1; shifted=1 ;;
+        --callgrind) profile_dir=$2; shifted=2 ;;
     esac
-done
+}
+parse_options bench_personas "$@"
 if [ -n "$profile_dir" ]; then
     duration=${duration:-2}; clients=${clients:-10}
 else
     duration=${duration:-5}; clients=${clients:-50}
 fi
-for v in "$rounds" "$duration" "$clients"; do
-    case $v in ''|*[!0-9]*|0) echo "bench_personas: rounds, duration and clients must be positive whole numbers" >&2; exit 2 ;; esac
-done
+need_numbers bench_personas "rounds, duration and clients" 1 "$rounds" "$duration" "$clients"
 for p in $personas; do
     case $p in builtin|hooks|session) ;; *) echo "bench_personas: unknown persona '$p' (builtin, hooks, session)" >&2; exit 2 ;; esac
 done
@@ -78,31 +72,16 @@ done
 # --- prerequisites ------------------------------------------------------------
 
 missing=()
-nginx=${NGINX:-$(command -v nginx || true)}
-[ -n "$nginx" ] || { [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx; }
-[ -n "$nginx" ] && [ -x "$nginx" ] || missing+=("nginx (apt-get install nginx-light, or deps/install.sh all)")
-[ -x /usr/bin/time ] || missing+=("GNU time at /usr/bin/time (apt-get install time)")
+find_tools
 command -v timeout >/dev/null || missing+=("timeout (coreutils)")
 if [ -n "$profile_dir" ]; then
     command -v valgrind >/dev/null || missing+=("valgrind (apt-get install valgrind)")
     command -v callgrind_annotate >/dev/null || missing+=("callgrind_annotate (apt-get install valgrind)")
 fi
-throng=${THRONG:-}
-if [ -z "$throng" ]; then
-    for t in "$root/build-bench/throng" "$root/build/throng"; do
-        [ -x "$t" ] && { throng=$t; break; }
-    done
-fi
-[ -n "$throng" ] && [ -x "$throng" ] ||
-    missing+=("the throng binary: set THRONG, or build it: cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release && cmake --build build-bench")
 for f in table_hooks.lua table_session.lua; do
     [ -f "$here/personas/$f" ] || missing+=("tests/bench/personas/$f")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "bench_personas: missing prerequisites:" >&2
-    printf '  - %s\n' "${missing[@]}" >&2
-    exit 2
-fi
+exit_if_missing bench_personas
 
 # --- the target: table replies, nginx, clean-up, run_client -------------------
 

@@ -44,6 +44,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 CLIENTS=${CLIENTS:-100000}
 HOLD=${HOLD:-30}
 CONNECT_BUDGET=${CONNECT_BUDGET:-60}
@@ -51,12 +53,9 @@ PROCESSES=${PROCESSES:-auto}
 SOURCES=${SOURCES:-auto}
 RATE=${RATE:-2000}
 NGINX=${NGINX:-nginx}
-THRONG=${THRONG:-}
 keep=0
 [ "${1:-}" = --keep ] && keep=1
-[ -n "$THRONG" ] || for t in "$root/build-bench/throng" "$root/build/throng"; do
-    [ -x "$t" ] && THRONG=$t && break
-done
+THRONG=$(find_throng)
 [ -x "$THRONG" ] || { echo "bench_scale: no throng binary (build it first: see README.md)" >&2; exit 2; }
 command -v "$NGINX" >/dev/null || { echo "bench_scale: nginx is missing (deps/install.sh bench)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "bench_scale: GNU time is missing (deps/install.sh bench)" >&2; exit 2; }
@@ -116,11 +115,7 @@ for x in 1 2; do
     done
 done
 chmod -R a+rX "$tmp"   # as root, nginx's workers run as nobody
-temp_paths=
-for kind in $("$NGINX" -V 2>&1 | grep -o 'http-[a-z-]*-temp-path' | sed 's/^http-//; s/-temp-path$//'); do
-    temp_paths="$temp_paths  ${kind//-/_}_temp_path $tmp/nginx/$kind;
-"
-done
+temp_paths=$(nginx_temp_paths "$NGINX" "$tmp/nginx" "  ")
 user_line=
 [ "$(id -u)" = 0 ] && user_line="user nobody nogroup;"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -23,7 +23,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 rounds=${ROUNDS:-3}
 duration=${DURATION:-5}
@@ -32,46 +33,23 @@ keep=${KEEP_TMP:-0}
 corrupt=0
 big=10   # largest table side; the files and both clients agree on it
 
-usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
-
-while [ $# -gt 0 ]; do
+# The options of this bench alone (lib.sh's parse_options reads the rest).
+extra_option() {
     case $1 in
-        -r|--rounds) rounds=$2; shift 2 ;;
-        -d|--duration) duration=${2%s}; shift 2 ;;
-        -c|--clients) clients=$2; shift 2 ;;
-        --keep) keep=1; shift ;;
-        --corrupt) corrupt=1; shift ;;
-        -h|--help) usage 0 ;;
-        *) echo "bench_table: unknown argument '$1'" >&2; usage 2 >&2 ;;
+        --corrupt) corrupt=1; shifted=1 ;;
     esac
-done
-for v in "$rounds" "$duration" "$clients"; do
-    case $v in ''|*[!0-9]*|0) echo "bench_table: rounds, duration and clients must be positive whole numbers" >&2; exit 2 ;; esac
-done
+}
+parse_options bench_table "$@"
+need_numbers bench_table "rounds, duration and clients" 1 "$rounds" "$duration" "$clients"
 
 # --- prerequisites ------------------------------------------------------------
 
 missing=()
 wrk=${WRK:-$(command -v wrk || true)}
-nginx=${NGINX:-$(command -v nginx || true)}
-[ -n "$nginx" ] || { [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx; }
+find_tools
 [ -n "$wrk" ] && [ -x "$wrk" ] || missing+=("wrk (apt-get install wrk, or deps/install.sh all)")
-[ -n "$nginx" ] && [ -x "$nginx" ] || missing+=("nginx (apt-get install nginx-light, or deps/install.sh all)")
-[ -x /usr/bin/time ] || missing+=("GNU time at /usr/bin/time (apt-get install time)")
 command -v timeout >/dev/null || missing+=("timeout (coreutils)")
-throng=${THRONG:-}
-if [ -z "$throng" ]; then
-    for t in "$root/build-bench/throng" "$root/build/throng"; do
-        [ -x "$t" ] && { throng=$t; break; }
-    done
-fi
-[ -n "$throng" ] && [ -x "$throng" ] ||
-    missing+=("the throng binary: set THRONG, or build it: cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release && cmake --build build-bench")
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "bench_table: missing prerequisites:" >&2
-    printf '  - %s\n' "${missing[@]}" >&2
-    exit 2
-fi
+exit_if_missing bench_table
 
 # --- the target: table replies, nginx, clean-up, run_client -------------------
 

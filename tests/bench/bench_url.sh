@@ -21,7 +21,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 rounds=${ROUNDS:-3}
 duration=${DURATION:-5}
@@ -30,43 +31,15 @@ keep=${KEEP_TMP:-0}
 corrupt=0
 big=4 # the replies table_target.sh writes: x, y in 1..4
 
-usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
-
-while [ $# -gt 0 ]; do
-    case $1 in
-        -r|--rounds) rounds=$2; shift 2 ;;
-        -d|--duration) duration=${2%s}; shift 2 ;;
-        -c|--clients) clients=$2; shift 2 ;;
-        --keep) keep=1; shift ;;
-        -h|--help) usage 0 ;;
-        *) echo "bench_url: unknown argument '$1'" >&2; usage 2 >&2 ;;
-    esac
-done
-for v in "$rounds" "$duration" "$clients"; do
-    case $v in ''|*[!0-9]*|0) echo "bench_url: rounds, duration and clients must be positive whole numbers" >&2; exit 2 ;; esac
-done
+parse_options bench_url "$@"
+need_numbers bench_url "rounds, duration and clients" 1 "$rounds" "$duration" "$clients"
 
 missing=()
 wrk=${WRK:-$(command -v wrk || true)}
-nginx=${NGINX:-$(command -v nginx || true)}
-[ -n "$nginx" ] || { [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx; }
+find_tools
 [ -n "$wrk" ] && [ -x "$wrk" ] || missing+=("wrk (apt-get install wrk, or deps/install.sh all)")
-[ -n "$nginx" ] && [ -x "$nginx" ] || missing+=("nginx (apt-get install nginx-light, or deps/install.sh all)")
-[ -x /usr/bin/time ] || missing+=("GNU time at /usr/bin/time (apt-get install time)")
 command -v timeout >/dev/null || missing+=("timeout (coreutils)")
-throng=${THRONG:-}
-if [ -z "$throng" ]; then
-    for t in "$root/build-bench/throng" "$root/build/throng"; do
-        [ -x "$t" ] && { throng=$t; break; }
-    done
-fi
-[ -n "$throng" ] && [ -x "$throng" ] ||
-    missing+=("the throng binary: set THRONG, or build it: cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release && cmake --build build-bench")
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "bench_url: missing prerequisites:" >&2
-    printf '  - %s\n' "${missing[@]}" >&2
-    exit 2
-fi
+exit_if_missing bench_url
 
 prog=bench_url
 # shellcheck source=tests/bench/table_target.sh

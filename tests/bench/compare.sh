@@ -32,6 +32,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 rounds=${ROUNDS:-2}
 duration=${DURATION:-5}
@@ -43,47 +45,24 @@ corrupt=0
 big=10
 mean_url="/Xy?x=5&y=6"   # 30 numbers: the mean table of x, y uniform in 1..10
 
-usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
-
-while [ $# -gt 0 ]; do
+# The options of this bench alone (lib.sh's parse_options reads the rest).
+extra_option() {
     case $1 in
-        -r|--rounds) rounds=$2; shift 2 ;;
-        -d|--duration) duration=${2%s}; shift 2 ;;
-        -c|--clients) clients=$2; shift 2 ;;
-        --only) only=$2; shift 2 ;;
-        --keep) keep=1; shift ;;
-        -h|--help) usage 0 ;;
-        *) echo "compare: unknown argument '$1'" >&2; usage 2 >&2 ;;
+        --only) only=$2; shifted=2 ;;
     esac
-done
-for v in "$rounds" "$duration" "$clients" "$warm"; do
-    case $v in ''|*[!0-9]*) echo "compare: rounds, duration, connections and warm-up must be whole numbers" >&2; exit 2 ;; esac
-done
-[ "$duration" -ge $((warm + 2)) ] || { echo "compare: the duration must be at least warm-up + 2 s" >&2; exit 2; }
-window=$((duration - warm - 1))
+}
+parse_options compare "$@"
+need_numbers compare "rounds, duration, connections and warm-up" 0 "$rounds" "$duration" "$clients" "$warm"
+set_window compare
 
 missing=()
 wrk=${WRK:-$(command -v wrk || true)}
 locust=${LOCUST:-$(command -v locust || true)}
-nginx=${NGINX:-$(command -v nginx || true)}
-[ -n "$nginx" ] || { [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx; }
+find_tools
 [ -n "$wrk" ] && [ -x "$wrk" ] || missing+=("wrk")
 case " $only " in *" locust "*) [ -n "$locust" ] && [ -x "$locust" ] || missing+=("locust (python3-locust)") ;; esac
-[ -n "$nginx" ] && [ -x "$nginx" ] || missing+=("nginx (nginx-light)")
-[ -x /usr/bin/time ] || missing+=("GNU time at /usr/bin/time")
 command -v curl >/dev/null || missing+=("curl")
-throng=${THRONG:-}
-if [ -z "$throng" ]; then
-    for t in "$root/build-bench/throng" "$root/build/throng"; do
-        [ -x "$t" ] && { throng=$t; break; }
-    done
-fi
-[ -n "$throng" ] && [ -x "$throng" ] || missing+=("the throng binary: set THRONG, or build build-bench")
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "compare: missing prerequisites:" >&2
-    printf '  - %s\n' "${missing[@]}" >&2
-    exit 2
-fi
+exit_if_missing compare
 
 prog=compare
 # shellcheck source=tests/bench/table_target.sh

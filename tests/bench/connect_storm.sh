@@ -23,15 +23,14 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 CLIENTS=${1:-20000}
 PROCESSES=${2:-2}
 DURATION=${DURATION:-8}
 MAX_CONNECTING=${MAX_CONNECTING:-default}
 MODES=${MODES:-spread storm}
-THRONG=${THRONG:-}
-[ -n "$THRONG" ] || for t in "$root/build-bench/throng" "$root/build/throng"; do
-    [ -x "$t" ] && THRONG=$t && break
-done
+THRONG=$(find_throng)
 [ -x "$THRONG" ] || { echo "connect_storm: no throng binary (build it first)" >&2; exit 2; }
 command -v nginx >/dev/null || { echo "connect_storm: nginx is missing (deps/install.sh bench)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "connect_storm: GNU time is missing (deps/install.sh bench)" >&2; exit 2; }

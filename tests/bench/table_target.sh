@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# table_target.sh - sourced by bench_table.sh and bench_personas.sh: the
-# nginx target both benchmarks load, and the helpers that run a client.
+# table_target.sh - sourced by bench_table.sh and bench_personas.sh (after
+# lib.sh, whose nginx_temp_paths it uses): the nginx target both benchmarks
+# load, and the helpers that run a client.
 #
 # It makes a temp dir, writes the static table replies for every x, y in
 # 1..$big (GET /Xy?x=X&y=Y, layer-cake envelope, fixed seed), starts nginx
@@ -86,11 +87,7 @@ chmod -R a+rX "$tmp"
 
 # nginx creates its compiled-in temp directories (/var/lib/nginx/...) at
 # start-up: point every one this build knows about into the tmp dir.
-temp_paths=
-for kind in $("$nginx" -V 2>&1 | grep -o 'http-[a-z-]*-temp-path' | sed 's/^http-//; s/-temp-path$//'); do
-    temp_paths="$temp_paths    ${kind//-/_}_temp_path $tmp/nginx/$kind;
-"
-done
+temp_paths=$(nginx_temp_paths "$nginx" "$tmp/nginx" "    ")
 user_line=
 [ "$(id -u)" = 0 ] && user_line="user nobody nogroup;"
 

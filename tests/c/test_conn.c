@@ -18,6 +18,7 @@
 #include "client/conn.h"
 #include "client/exchange.h"
 #include "client/host.h"
+#include "conn_host.h"
 
 typedef enum {
     ANSWER,
@@ -201,21 +202,14 @@ static void on_peer(uv_stream_t *l, int status)
         uv_close((uv_handle_t *)&p->tcp, peer_closed);
 }
 
-static void server_start(uv_loop_t *loop, server_t *srv, mode_t_ mode)
+static void server_start(server_t *srv, mode_t_ mode)
 {
-    struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", 0, &sa);
     srv->mode = mode;
     srv->peer = NULL;
-    uv_timer_init(loop, &srv->later);
+    uv_timer_init(&loop, &srv->later);
     srv->later.data = srv;
-    uv_tcp_init(loop, &srv->listener);
-    srv->listener.data = srv;
-    CHECK_INT(uv_tcp_bind(&srv->listener, (struct sockaddr *)&sa, 0), 0);
-    CHECK_INT(uv_listen((uv_stream_t *)&srv->listener, 16, on_peer), 0);
-    int len = sizeof sa;
-    uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&sa, &len);
-    srv->port = ntohs(sa.sin_port);
+    srv->port = conn_host_listen(&srv->listener, 16, on_peer);
+    srv->listener.data = srv; /* before the loop runs: no peer yet */
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -225,10 +219,6 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 /* ------------------------------------------------------ the conn's side */
 
-static uv_loop_t loop;
-static throng__host_t host; /* big: its read buffer */
-static throng__worker_settings_t settings;
-static throng__stats_t stats;
 static throng__body_use_t body_use; /* what the exchanges ask of their bodies */
 
 typedef struct outcome {
@@ -313,25 +303,10 @@ static void exchange_with(const throng__address_t *address, double timeout, outc
     CHECK(throng__stats_balanced(&stats));
 }
 
-static throng__address_t local(int port)
-{
-    throng__address_t a;
-    memset(&a, 0, sizeof a);
-    struct sockaddr_in *sa = (struct sockaddr_in *)&a.sa;
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.salen = sizeof *sa;
-    a.port = port;
-    snprintf(a.host, sizeof a.host, "127.0.0.1");
-    snprintf(a.authority, sizeof a.authority, "127.0.0.1:%d", port);
-    return a;
-}
-
 static void with_server(mode_t_ mode, double timeout, outcome_t *o)
 {
     server_t srv;
-    server_start(&loop, &srv, mode);
+    server_start(&srv, mode);
     throng__address_t a = local(srv.port);
     exchange_with(&a, timeout, o);
     uv_close((uv_handle_t *)&srv.listener, NULL);
@@ -519,7 +494,7 @@ static void test_budget(void)
     /* Two connections of one thread share it: while the first holds its
      * 200 kB response, the second's does not fit. */
     server_t srv;
-    server_start(&loop, &srv, LONG_BODY);
+    server_start(&srv, LONG_BODY);
     throng__address_t a = local(srv.port);
     throng__conn_t first, second;
     throng__exchange_t x1 = {0}, x2 = {0};
@@ -573,7 +548,7 @@ static void test_fails_at_once(void)
 static void test_close_hands_back(void)
 {
     server_t srv;
-    server_start(&loop, &srv, STALL);
+    server_start(&srv, STALL);
     throng__address_t a = local(srv.port);
     throng__conn_t conn;
     throng__exchange_t x = {0};
@@ -730,15 +705,7 @@ static void test_pipeline_faults(void)
 
 int main(void)
 {
-    CHECK_INT(uv_loop_init(&loop), 0);
-    throng__stats_init(&stats);
-    settings.connect_timeout = 2;
-    settings.timeout = 2;
-    host.loop = &loop;
-    host.set = &settings;
-    host.ledger.stats = &stats;
-    host.log_level = -1;
-    throng__bufpool_init(&host.pool);
+    conn_host_init();
 
     test_answered();
     test_answered_twice();

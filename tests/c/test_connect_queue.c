@@ -18,87 +18,13 @@
 #include "client/conn.h"
 #include "client/exchange.h"
 #include "client/host.h"
+#include "conn_host.h"
+#include "hello_server.h"
 
 #define NCONNS 10
 #define NPORTS 48 /* conns of test_port_search */
 
-/* ---------------------------------------------------------- the server */
-
-typedef struct peer {
-    uv_tcp_t tcp;
-    uv_write_t wr;
-    char seen[1024];
-    size_t len;
-} peer_t;
-
-static int accepted;
-
-static void peer_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void peer_alloc(uv_handle_t *h, size_t n, uv_buf_t *buf)
-{
-    peer_t *p = h->data;
-    (void)n;
-    *buf = uv_buf_init(p->seen + p->len, (unsigned)(sizeof p->seen - p->len - 1));
-}
-
-static const char hello[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-
-static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    peer_t *p = s->data;
-    (void)buf;
-    if (n < 0) {
-        if (!uv_is_closing((uv_handle_t *)s)) uv_close((uv_handle_t *)s, peer_closed);
-        return;
-    }
-    p->len += (size_t)n;
-    p->seen[p->len] = '\0';
-    if (!strstr(p->seen, "\r\n\r\n")) return;
-    uv_buf_t b = uv_buf_init((char *)hello, (unsigned)strlen(hello));
-    uv_write(&p->wr, s, &b, 1, NULL);
-}
-
-static void on_peer(uv_stream_t *l, int status)
-{
-    (void)status;
-    peer_t *p = calloc(1, sizeof *p);
-    uv_tcp_init(l->loop, &p->tcp);
-    p->tcp.data = p;
-    accepted++;
-    if (uv_accept(l, (uv_stream_t *)&p->tcp) == 0)
-        uv_read_start((uv_stream_t *)&p->tcp, peer_alloc, peer_read);
-    else
-        uv_close((uv_handle_t *)&p->tcp, peer_closed);
-}
-
-static int listen_on(uv_loop_t *loop, uv_tcp_t *l, int backlog, uv_connection_cb cb)
-{
-    struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", 0, &sa);
-    uv_tcp_init(loop, l);
-    CHECK_INT(uv_tcp_bind(l, (struct sockaddr *)&sa, 0), 0);
-    CHECK_INT(uv_listen((uv_stream_t *)l, backlog, cb), 0);
-    int len = sizeof sa;
-    uv_tcp_getsockname(l, (struct sockaddr *)&sa, &len);
-    return ntohs(sa.sin_port);
-}
-
-static void close_walk(uv_handle_t *h, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(h)) uv_close(h, h->type == UV_TCP && h->data ? peer_closed : NULL);
-}
-
 /* ------------------------------------------------------ the conns' side */
-
-static uv_loop_t loop;
-static throng__host_t host; /* big: its read buffer */
-static throng__worker_settings_t settings;
-static throng__stats_t stats;
 
 typedef struct outcome {
     int calls, kind, order;
@@ -126,21 +52,6 @@ static void on_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const
     } else {
         throng__exchange_faulted(x, (throng_fault_t)kind, msg);
     }
-}
-
-static throng__address_t local(int port)
-{
-    throng__address_t a;
-    memset(&a, 0, sizeof a);
-    struct sockaddr_in *sa = (struct sockaddr_in *)&a.sa;
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.salen = sizeof *sa;
-    a.port = port;
-    snprintf(a.host, sizeof a.host, "127.0.0.1");
-    snprintf(a.authority, sizeof a.authority, "127.0.0.1:%d", port);
-    return a;
 }
 
 static throng__conn_t conns[NPORTS];
@@ -192,8 +103,8 @@ static void stop_all(int n)
 static void test_bounded(void)
 {
     uv_tcp_t listener;
-    throng__address_t a = local(listen_on(&loop, &listener, 128, on_peer));
-    accepted = 0;
+    throng__address_t a = local(conn_host_listen(&listener, 128, on_peer));
+    hello_accepted = 0;
     send_all(&a, NCONNS);
     CHECK_INT(host.connects.in_flight, 2);
     CHECK_INT(host.connects.waiting, NCONNS - 2);
@@ -203,7 +114,7 @@ static void test_bounded(void)
         CHECK_INT(outs[i].calls, 1);
         CHECK_INT(outs[i].kind, THRONG__CONN_OK);
     }
-    CHECK_INT(accepted, NCONNS);
+    CHECK_INT(hello_accepted, NCONNS);
     CHECK_INT(host.connects.most, 2);
     CHECK(most_seen <= 2);
     CHECK_INT(host.connects.in_flight, 0);
@@ -220,7 +131,7 @@ static void test_bounded(void)
 static void test_stop_while_waiting(void)
 {
     uv_tcp_t listener;
-    throng__address_t a = local(listen_on(&loop, &listener, 128, on_peer));
+    throng__address_t a = local(conn_host_listen(&listener, 128, on_peer));
     uint64_t cancelled = stats.n.cancelled;
     send_all(&a, NCONNS);
     CHECK_INT(host.connects.waiting, NCONNS - 2);
@@ -250,7 +161,7 @@ static void ignore_peer(uv_stream_t *l, int status)
 static void test_timeout_from_attempt(void)
 {
     uv_tcp_t listener;
-    throng__address_t a = local(listen_on(&loop, &listener, 1, ignore_peer));
+    throng__address_t a = local(conn_host_listen(&listener, 1, ignore_peer));
     host.connects.limit = 1;
     settings.connect_timeout = 0.25;
     int n = 6;
@@ -295,7 +206,7 @@ static void test_port_search(void)
         return;
     }
     uv_tcp_t listener;
-    throng__address_t a = local(listen_on(&loop, &listener, 128, on_peer));
+    throng__address_t a = local(conn_host_listen(&listener, 128, on_peer));
     host.connects.limit = 8;
     send_all(&a, NPORTS);
     run_until(NPORTS);
@@ -320,16 +231,8 @@ static void test_port_search(void)
 
 int main(void)
 {
-    CHECK_INT(uv_loop_init(&loop), 0);
-    throng__stats_init(&stats);
-    settings.connect_timeout = 2;
-    settings.timeout = 2;
+    conn_host_init();
     settings.max_connecting = 2;
-    host.loop = &loop;
-    host.set = &settings;
-    host.ledger.stats = &stats;
-    host.log_level = -1;
-    throng__bufpool_init(&host.pool);
     throng__connects_init(&host.connects, &loop, settings.max_connecting);
 
     test_bounded();

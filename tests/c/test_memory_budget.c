@@ -17,6 +17,8 @@
 #include "client/conn.h"
 #include "client/exchange.h"
 #include "client/host.h"
+#include "conn_host.h"
+#include "hello_server.h"
 
 /* The budgets, in bytes: a client with its own connection (its timers
  * among them; the socket handle is lent while connected), and the
@@ -35,82 +37,10 @@ static void test_sizes(void)
                 sizeof(throng__client_t), CLIENT_BUDGET, sizeof(throng__conn_t), CONN_BUDGET);
 }
 
-/* ------------------------------------------------- a keep-alive server */
-
-typedef struct peer {
-    uv_tcp_t tcp;
-    uv_write_t wr;
-    char seen[4096];
-    size_t len;
-} peer_t;
-
-static const char hello[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-
-static void peer_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void peer_alloc(uv_handle_t *h, size_t n, uv_buf_t *buf)
-{
-    (void)n;
-    peer_t *p = h->data;
-    *buf = uv_buf_init(p->seen + p->len, (unsigned)(sizeof p->seen - p->len - 1));
-}
-
-static void after_write(uv_write_t *req, int status)
-{
-    (void)req;
-    (void)status;
-}
-
-/* Answers every request (each ends with a blank line), keeping the
- * connection open. */
-static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    (void)buf;
-    peer_t *p = s->data;
-    if (n < 0) {
-        if (!uv_is_closing((uv_handle_t *)s)) uv_close((uv_handle_t *)s, peer_closed);
-        return;
-    }
-    p->len += (size_t)n;
-    p->seen[p->len] = '\0';
-    char *end = strstr(p->seen, "\r\n\r\n");
-    if (!end) return;
-    size_t used = (size_t)(end + 4 - p->seen);
-    memmove(p->seen, p->seen + used, p->len - used + 1);
-    p->len -= used;
-    uv_buf_t b = uv_buf_init((char *)hello, (unsigned)strlen(hello));
-    uv_write(&p->wr, s, &b, 1, after_write);
-}
-
-static void on_peer(uv_stream_t *l, int status)
-{
-    (void)status;
-    peer_t *p = calloc(1, sizeof *p);
-    uv_tcp_init(l->loop, &p->tcp);
-    p->tcp.data = p;
-    if (uv_accept(l, (uv_stream_t *)&p->tcp) == 0)
-        uv_read_start((uv_stream_t *)&p->tcp, peer_alloc, peer_read);
-    else
-        uv_close((uv_handle_t *)&p->tcp, peer_closed);
-}
-
-static void close_walk(uv_handle_t *h, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(h)) uv_close(h, h->type == UV_TCP && h->data ? peer_closed : NULL);
-}
-
 /* ------------------------------------------------------ the conn's side */
 
-static uv_loop_t loop;
 static uv_tcp_t listener;
 static throng__address_t address;
-static throng__host_t host; /* big: its read buffer */
-static throng__worker_settings_t settings;
-static throng__stats_t stats;
 static int answered, faulted;
 
 static void on_done(throng__conn_t *conn, throng__exchange_t *x, int kind, const char *msg)
@@ -249,28 +179,9 @@ int main(void)
     test_sizes();
     test_pool_keeps_little();
 
-    CHECK_INT(uv_loop_init(&loop), 0);
-    throng__stats_init(&stats);
-    settings.connect_timeout = 2;
-    settings.timeout = 2;
-    host.loop = &loop;
-    host.set = &settings;
-    host.ledger.stats = &stats;
-    host.log_level = -1;
-    throng__bufpool_init(&host.pool);
+    conn_host_init();
 
-    struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", 0, &sa);
-    uv_tcp_init(&loop, &listener);
-    CHECK_INT(uv_tcp_bind(&listener, (struct sockaddr *)&sa, 0), 0);
-    CHECK_INT(uv_listen((uv_stream_t *)&listener, 16, on_peer), 0);
-    int len = sizeof sa;
-    uv_tcp_getsockname(&listener, (struct sockaddr *)&sa, &len);
-    memcpy(&address.sa, &sa, sizeof sa);
-    address.salen = sizeof sa;
-    address.port = ntohs(sa.sin_port);
-    snprintf(address.host, sizeof address.host, "127.0.0.1");
-    snprintf(address.authority, sizeof address.authority, "127.0.0.1:%d", address.port);
+    address = local(conn_host_listen(&listener, 16, on_peer));
 
     test_idle_holds_nothing();
     test_queued_holds_no_state();

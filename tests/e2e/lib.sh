@@ -40,6 +40,18 @@ fail() {
     exit 1
 }
 
+# wait_line FILE PREFIX: prints what follows PREFIX on the lines of FILE
+# that start with it, waiting up to 5 s for one; nothing when none came.
+wait_line() {
+    local got i
+    for i in $(seq 100); do
+        got=$(sed -n "s/^$2//p" "$1")
+        [ -n "$got" ] && { echo "$got"; return 0; }
+        sleep 0.05
+    done
+    return 0
+}
+
 # start_server NAME [serve flags...]: starts `throng serve` on 127.0.0.1:0,
 # bounded to 120 s, and sets ${NAME}_ADDR to its host:port.
 start_server() {
@@ -48,14 +60,24 @@ start_server() {
     rm -f "$WORK/$name.out" # a NAME used before must not give its old address
     timeout 120 "$THRONG" serve --listen 127.0.0.1:0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     SERVER_PIDS="$SERVER_PIDS $!"
-    local addr="" i
-    for i in $(seq 100); do
-        addr=$(sed -n 's/^throng serve: listening on //p' "$WORK/$name.out")
-        [ -n "$addr" ] && break
-        sleep 0.05
-    done
+    local addr
+    addr=$(wait_line "$WORK/$name.out" "throng serve: listening on ")
     [ -n "$addr" ] || fail "throng serve $* did not start: $(cat "$WORK/$name.err")"
     printf -v "${name}_ADDR" '%s' "$addr"
+}
+
+# start_python VAR SECONDS SCRIPT [args...]: starts `python3 SCRIPT args`, a
+# server that prints "listening on X" once it listens on loopback, bounded
+# to SECONDS, its output in $WORK/VAR.out and .err; sets VAR to that X, or
+# fails the test when it has not printed it within 5 s.
+start_python() {
+    local var=$1 seconds=$2 got
+    shift 2
+    timeout "$seconds" python3 "$@" >"$WORK/$var.out" 2>"$WORK/$var.err" &
+    SERVER_PIDS="$SERVER_PIDS $!"
+    got=$(wait_line "$WORK/$var.out" "listening on ")
+    [ -n "$got" ] || fail "python3 $1 did not start: $(cat "$WORK/$var.err")"
+    printf -v "$var" '%s' "$got"
 }
 
 # status_field ADDR FIELD: a number from the server's GET /status.

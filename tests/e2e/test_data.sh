@@ -46,16 +46,7 @@ print("listening on %d" % server.server_address[1], flush=True)
 threading.Timer(float(sys.argv[2]), server.shutdown).start()
 server.serve_forever()
 PY
-    python3 "$WORK/accounts_server.py" "$ACC_LOG" 100 >"$WORK/acc.out" 2>"$WORK/acc.err" &
-    SERVER_PIDS="$SERVER_PIDS $!"
-    ACC_PORT=""
-    local i
-    for i in $(seq 100); do
-        ACC_PORT=$(sed -n 's/^listening on //p' "$WORK/acc.out")
-        [ -n "$ACC_PORT" ] && break
-        sleep 0.05
-    done
-    [ -n "$ACC_PORT" ] || fail "the accounts server did not start: $(cat "$WORK/acc.err")"
+    start_python ACC_PORT 120 "$WORK/accounts_server.py" "$ACC_LOG" 100
 }
 
 # accounts_check PYTHON: runs PYTHON over `pairs` (the record, a list of

@@ -15,16 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 start_recorder() {
     REC_LOG="$WORK/recorded.jsonl"
     : >"$REC_LOG"
-    python3 "$HERE/record_server.py" "$REC_LOG" 100 >"$WORK/rec.out" 2>"$WORK/rec.err" &
-    SERVER_PIDS="$SERVER_PIDS $!"
-    REC_PORT=""
-    local i
-    for i in $(seq 100); do
-        REC_PORT=$(sed -n 's/^listening on //p' "$WORK/rec.out")
-        [ -n "$REC_PORT" ] && break
-        sleep 0.05
-    done
-    [ -n "$REC_PORT" ] || fail "the record server did not start: $(cat "$WORK/rec.err")"
+    start_python REC_PORT 120 "$HERE/record_server.py" "$REC_LOG" 100
 }
 
 # recorded EXPR: a Python expression over `reqs` (the recorded requests, a

@@ -157,6 +157,7 @@ static int make_state(throng_wrk_t *w)
     lua_State *L = w->L = luaL_newstate();
     if (!L) return fail(w, THRONG_ENOMEM, "out of memory");
     luaL_openlibs(L);
+    throng__lua_install_searcher(L, 0); /* wrk_control requires throng.wrk_common */
     const throng__lua_chunk_t *c = throng__lua_find_chunk("throng.wrk_control");
     if (!c) return fail(w, THRONG_ESCRIPT, "throng.wrk_control is not embedded");
     if (luaL_loadbuffer(L, c->source, c->len, c->chunkname) != 0)

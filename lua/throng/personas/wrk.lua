@@ -22,60 +22,20 @@
 -- once per request() call, after the last answer. thread:stop() stops the
 -- thread's clients asking: each waits out the run after its answer.
 local throng = require "throng"
+local common = require "throng.wrk_common"
 
 local format, lower, upper = string.format, string.lower, string.upper
-local find, sub, concat = string.find, string.sub, table.concat
+local find, sub = string.find, string.sub
 
 local P = {}
 
 -- The thread's script, loaded by its first client (one per Lua state).
 local script
 
+local serialize, make_format = common.serialize, common.make_format
+
 local function fail(fmt, ...)
   error("wrk persona: " .. format(fmt, ...), 0)
-end
-
--- A Lua value as text that loadstring reads back: numbers, strings,
--- booleans and tables of them; other values are left out (nil).
-local function serialize(v, depth)
-  local t = type(v)
-  if t == "number" then
-    if v ~= v then return "0/0" end
-    if v == math.huge then return "1/0" end
-    if v == -math.huge then return "-1/0" end
-    return format("%.17g", v)
-  elseif t == "string" then
-    return format("%q", v)
-  elseif t == "boolean" then
-    return tostring(v)
-  elseif t == "table" and (depth or 0) < 16 then
-    local parts = {}
-    for k, x in pairs(v) do
-      local ks, xs = serialize(k, 16), serialize(x, (depth or 0) + 1)
-      if ks and xs then parts[#parts + 1] = "[" .. ks .. "]=" .. xs end
-    end
-    return "{" .. concat(parts, ",") .. "}"
-  end
-  return nil
-end
-
--- wrk.format(method, path, headers, body): an HTTP/1.1 request as text.
-local function make_format(wrk)
-  return function(method, path, headers, body)
-    method = method or wrk.method
-    path = path or wrk.path
-    headers = headers or wrk.headers
-    body = body or wrk.body
-    if not headers["Host"] then headers["Host"] = wrk.headers["Host"] end
-    headers["Content-Length"] = body and #body or nil
-    local s = { format("%s %s HTTP/1.1", method, path) }
-    for name, value in pairs(headers) do
-      s[#s + 1] = format("%s: %s", name, tostring(value))
-    end
-    s[#s + 1] = ""
-    s[#s + 1] = body or ""
-    return concat(s, "\r\n")
-  end
 end
 
 -- The parts of url=URL as wrk gives them: scheme, host, port (nil when the
