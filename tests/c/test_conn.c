@@ -611,7 +611,7 @@ static void on_pipe_done(throng__conn_t *conn, throng__exchange_t *x, int kind, 
 static int pipeline_with(mode_t_ mode, double timeout, pipe_outcome_t *o)
 {
     server_t srv;
-    server_start(&loop, &srv, mode);
+    server_start(&srv, mode);
     srv.reads = srv.requests = 0;
     throng__address_t a = local(srv.port);
     throng__conn_t conn;
