@@ -43,7 +43,7 @@ check_ledger "$WORK/big.json"
     fail "resident memory reached $PEAK MB reading 600 KB tables"
 
 # Finding 3: the budget makes the hog a script-error fault of its client.
-run_throng "$WORK/hog.txt" run "$P/memory_hog.lua" -s "$S_ADDR" -c 2 -d 5s -q --lua-memory 64 \
+run_throng "$WORK/hog.txt" run "$P/memory_hog.lua" -s "$S_ADDR" -c 2 -d 8s -q --lua-memory 64 \
     --json "$WORK/hog.json"
 expect_rc 1 "$WORK/hog.txt"
 check_ledger "$WORK/hog.json"
