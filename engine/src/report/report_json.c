@@ -170,7 +170,36 @@ static cJSON *load_json(const throng_group_t *c)
     return j;
 }
 
-static cJSON *group_json(const throng__report_group_t *g, double elapsed)
+static cJSON *series_json(const throng__series_t *s, double elapsed)
+{
+    cJSON *j = cJSON_CreateArray();
+    for (size_t i = 0; i < s->npoints; i++) {
+        const throng__point_t *p = &s->points[i];
+        /* A second begun as the run stopped holds nothing worth a point. */
+        if ((double)(p->t - 1) >= elapsed - 0.01 && !p->requests && !p->failures && !p->arrivals)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "t", (double)p->t);
+        cJSON_AddNumberToObject(o, "requests", (double)p->requests);
+        cJSON_AddNumberToObject(o, "failures", (double)p->failures);
+        cJSON_AddNumberToObject(o, "mean", p->mean);
+        cJSON_AddNumberToObject(o, "p50", p->p50);
+        cJSON_AddNumberToObject(o, "p90", p->p90);
+        cJSON_AddNumberToObject(o, "p99", p->p99);
+        cJSON_AddNumberToObject(o, "max", p->max);
+        cJSON_AddNumberToObject(o, "target", p->target);
+        cJSON_AddNumberToObject(o, "achieved", p->achieved);
+        cJSON_AddNumberToObject(o, "active", (double)p->active);
+        cJSON_AddNumberToObject(o, "arrivals", (double)p->arrivals);
+        cJSON_AddNumberToObject(o, "dropped", (double)p->dropped);
+        cJSON_AddItemToArray(j, o);
+    }
+    return j;
+}
+
+/* The group's own seconds (series holds none: an empty list). */
+static cJSON *group_json(const throng__report_group_t *g, const throng__series_t *series,
+                         double elapsed)
 {
     const throng__stats_t *s = g->stats;
     cJSON *j = cJSON_CreateObject();
@@ -197,6 +226,8 @@ static cJSON *group_json(const throng__report_group_t *g, double elapsed)
     cJSON *names = cJSON_AddArrayToObject(j, "names");
     for (unsigned i = 0; i < s->nnames; i++)
         cJSON_AddItemToArray(names, name_json(s->names[i], elapsed));
+    static const throng__series_t none;
+    cJSON_AddItemToObject(j, "series", series_json(series ? series : &none, elapsed));
     return j;
 }
 
@@ -217,33 +248,6 @@ static cJSON *settings_json(const throng__report_view_t *v)
     cJSON_AddBoolToObject(j, "insecure", c->insecure);
     cJSON_AddBoolToObject(j, "tls_resume", c->tls_resume);
     cJSON_AddNumberToObject(j, "seed", (double)v->seed);
-    return j;
-}
-
-static cJSON *series_json(const throng__series_t *s, double elapsed)
-{
-    cJSON *j = cJSON_CreateArray();
-    for (size_t i = 0; i < s->npoints; i++) {
-        const throng__point_t *p = &s->points[i];
-        /* A second begun as the run stopped holds nothing worth a point. */
-        if ((double)(p->t - 1) >= elapsed - 0.01 && !p->requests && !p->failures && !p->arrivals)
-            continue;
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "t", (double)p->t);
-        cJSON_AddNumberToObject(o, "requests", (double)p->requests);
-        cJSON_AddNumberToObject(o, "failures", (double)p->failures);
-        cJSON_AddNumberToObject(o, "mean", p->mean);
-        cJSON_AddNumberToObject(o, "p50", p->p50);
-        cJSON_AddNumberToObject(o, "p90", p->p90);
-        cJSON_AddNumberToObject(o, "p99", p->p99);
-        cJSON_AddNumberToObject(o, "max", p->max);
-        cJSON_AddNumberToObject(o, "target", p->target);
-        cJSON_AddNumberToObject(o, "achieved", p->achieved);
-        cJSON_AddNumberToObject(o, "active", (double)p->active);
-        cJSON_AddNumberToObject(o, "arrivals", (double)p->arrivals);
-        cJSON_AddNumberToObject(o, "dropped", (double)p->dropped);
-        cJSON_AddItemToArray(j, o);
-    }
     return j;
 }
 
@@ -300,7 +304,9 @@ cJSON *throng__report_json(const throng__report_view_t *v)
     cJSON_AddItemToObject(j, "settings", settings_json(v));
     cJSON *groups = cJSON_AddArrayToObject(j, "groups");
     for (unsigned g = 0; g < v->ngroups; g++)
-        cJSON_AddItemToArray(groups, group_json(&v->groups[g], r->elapsed));
+        cJSON_AddItemToArray(
+            groups, group_json(&v->groups[g], v->series ? throng__series_group(v->series, g) : NULL,
+                               r->elapsed));
     cJSON_AddItemToObject(j, "totals", stats_json(v->total, r->elapsed));
     cJSON_AddItemToObject(j, "series", series_json(v->series, r->elapsed));
     cJSON_AddItemToObject(j, "thresholds", thresholds_json(v));

@@ -297,6 +297,32 @@ static int check_load(check_t *c, const cJSON *l)
     return leave(c, at, 0);
 }
 
+static int check_point(check_t *c, const cJSON *p)
+{
+    static const char *const counts[] = {"t",        "requests", "failures", "active",
+                                         "arrivals", "dropped",  NULL};
+    static const char *const amounts[] = {"mean", "p50",    "p90",      "p99",
+                                          "max",  "target", "achieved", NULL};
+    if (!cJSON_IsObject(p)) return problem(c, "%s where an object belongs", kind(p));
+    return check_fields(c, p, counts, COUNT) || check_fields(c, p, amounts, AMOUNT) ? -1 : 0;
+}
+
+/* The elements of doc[key], an array of at most max, each checked by each. */
+static int check_list(check_t *c, const cJSON *doc, const char *key, int max,
+                      int (*each)(check_t *, const cJSON *))
+{
+    const cJSON *list, *x;
+    if (check_container(c, doc, key, max, &list)) return -1;
+    size_t at = enter(c, key, 0);
+    int i = 0;
+    cJSON_ArrayForEach(x, list)
+    {
+        size_t in = enter(c, NULL, i++);
+        if (leave(c, in, each(c, x))) return -1;
+    }
+    return leave(c, at, 0);
+}
+
 static int check_group(check_t *c, const cJSON *g)
 {
     static const char *const strings[] = {"name", "persona", "server", "style", NULL};
@@ -325,17 +351,8 @@ static int check_group(check_t *c, const cJSON *g)
             rc = problem(c, "a request name's statistics have no name");
         if (leave(c, in, rc)) return -1;
     }
-    return leave(c, at, 0);
-}
-
-static int check_point(check_t *c, const cJSON *p)
-{
-    static const char *const counts[] = {"t",        "requests", "failures", "active",
-                                         "arrivals", "dropped",  NULL};
-    static const char *const amounts[] = {"mean", "p50",    "p90",      "p99",
-                                          "max",  "target", "achieved", NULL};
-    if (!cJSON_IsObject(p)) return problem(c, "%s where an object belongs", kind(p));
-    return check_fields(c, p, counts, COUNT) || check_fields(c, p, amounts, AMOUNT) ? -1 : 0;
+    if (leave(c, at, 0)) return -1;
+    return check_list(c, g, "series", MAX_POINTS, check_point); /* optional: older reports */
 }
 
 static int check_threshold(check_t *c, const cJSON *t)
@@ -348,22 +365,6 @@ static int check_threshold(check_t *c, const cJSON *t)
         check_field(c, t, "passed", BOOLEAN))
         return -1;
     return 0;
-}
-
-/* The elements of doc[key], an array of at most max, each checked by each. */
-static int check_list(check_t *c, const cJSON *doc, const char *key, int max,
-                      int (*each)(check_t *, const cJSON *))
-{
-    const cJSON *list, *x;
-    if (check_container(c, doc, key, max, &list)) return -1;
-    size_t at = enter(c, key, 0);
-    int i = 0;
-    cJSON_ArrayForEach(x, list)
-    {
-        size_t in = enter(c, NULL, i++);
-        if (leave(c, in, each(c, x))) return -1;
-    }
-    return leave(c, at, 0);
 }
 
 int throng__report_check(const cJSON *doc, char *why, size_t whylen)
@@ -608,38 +609,6 @@ static int merge_load(cJSON *into, const cJSON *from)
     return 0;
 }
 
-static int merge_group(cJSON *into, const cJSON *from, int sequential, double elapsed)
-{
-    static const char *const sums[] = {"sessions",         "connects",    "tls_handshakes",
-                                       "tls_resumed",      "unsolicited", "clients_faulted",
-                                       "clients_finished", "cancelled"};
-    for (size_t i = 0; i < sizeof sums / sizeof sums[0]; i++)
-        add_num(into, from, sums[i]);
-    if (sequential) {
-        /* The later part's clients are the ones running now. */
-        set_num(into, "clients_active", num(from, "clients_active"));
-        max_num(into, from, "clients");
-    } else {
-        add_num(into, from, "clients_active");
-        add_num(into, from, "clients");
-        if (merge_load(cJSON_GetObjectItemCaseSensitive(into, "load"),
-                       cJSON_GetObjectItemCaseSensitive(from, "load")) != 0)
-            return -1;
-    }
-    const cJSON *totals = cJSON_GetObjectItemCaseSensitive(from, "totals");
-    if (totals && merge_stats(member(into, "totals", 0), totals, elapsed) != 0) return -1;
-    const cJSON *from_names = cJSON_GetObjectItemCaseSensitive(from, "names"), *n;
-    cJSON *names = from_names ? member(into, "names", 1) : NULL;
-    if (from_names && !names) return -1;
-    cJSON_ArrayForEach(n, from_names)
-    {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(n, "name");
-        cJSON *mine = cJSON_IsString(name) ? named(names, name->valuestring) : NULL;
-        if (mine ? merge_stats(mine, n, elapsed) : append_copy(names, n)) return -1;
-    }
-    return 0;
-}
-
 /* Seconds: side by side they add by t (percentiles: the larger, as an
  * upper bound); one after the other the later follow the earlier. */
 static int merge_series(cJSON *into, const cJSON *from, int sequential, double offset)
@@ -675,6 +644,44 @@ static int merge_series(cJSON *into, const cJSON *from, int sequential, double o
     return 0;
 }
 
+/* Groups of one name; one after the other, the later part's seconds
+ * follow offset, the earlier part's last. */
+static int merge_group(cJSON *into, const cJSON *from, int sequential, double elapsed,
+                       double offset)
+{
+    static const char *const sums[] = {"sessions",         "connects",    "tls_handshakes",
+                                       "tls_resumed",      "unsolicited", "clients_faulted",
+                                       "clients_finished", "cancelled"};
+    for (size_t i = 0; i < sizeof sums / sizeof sums[0]; i++)
+        add_num(into, from, sums[i]);
+    if (sequential) {
+        /* The later part's clients are the ones running now. */
+        set_num(into, "clients_active", num(from, "clients_active"));
+        max_num(into, from, "clients");
+    } else {
+        add_num(into, from, "clients_active");
+        add_num(into, from, "clients");
+        if (merge_load(cJSON_GetObjectItemCaseSensitive(into, "load"),
+                       cJSON_GetObjectItemCaseSensitive(from, "load")) != 0)
+            return -1;
+    }
+    const cJSON *totals = cJSON_GetObjectItemCaseSensitive(from, "totals");
+    if (totals && merge_stats(member(into, "totals", 0), totals, elapsed) != 0) return -1;
+    const cJSON *from_names = cJSON_GetObjectItemCaseSensitive(from, "names"), *n;
+    cJSON *names = from_names ? member(into, "names", 1) : NULL;
+    if (from_names && !names) return -1;
+    cJSON_ArrayForEach(n, from_names)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(n, "name");
+        cJSON *mine = cJSON_IsString(name) ? named(names, name->valuestring) : NULL;
+        if (mine ? merge_stats(mine, n, elapsed) : append_copy(names, n)) return -1;
+    }
+    const cJSON *series = cJSON_GetObjectItemCaseSensitive(from, "series");
+    if (series && merge_series(member(into, "series", 1), series, sequential, offset) != 0)
+        return -1;
+    return 0;
+}
+
 /* Merges report from into into. */
 static int merge_report(cJSON *into, const cJSON *from, int sequential)
 {
@@ -682,21 +689,34 @@ static int merge_report(cJSON *into, const cJSON *from, int sequential)
     double elapsed =
         sequential ? before + num(from, "elapsed") : fmax(before, num(from, "elapsed"));
     set_num(into, "elapsed", elapsed);
+    /* One after the other, the later part's seconds follow the earlier's
+     * last, the run's and its groups' alike. */
+    double last = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(into, "series")) last =
+        fmax(last, num(p, "t"));
     cJSON *groups = cJSON_GetObjectItemCaseSensitive(into, "groups");
     const cJSON *g;
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(from, "groups"))
     {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
         cJSON *mine = cJSON_IsString(name) ? named(groups, name->valuestring) : NULL;
-        if (mine ? merge_group(mine, g, sequential, elapsed) : append_copy(groups, g)) return -1;
+        if (!mine && sequential && cJSON_GetObjectItemCaseSensitive(g, "series")) {
+            /* A group new in the later part: its seconds start where it did. */
+            cJSON *copy = cJSON_Duplicate(g, 1);
+            cJSON *x, *list = copy ? cJSON_GetObjectItemCaseSensitive(copy, "series") : NULL;
+            cJSON_ArrayForEach(x, list) set_num(x, "t", num(x, "t") + last);
+            if (!copy || !cJSON_AddItemToArray(groups, copy)) {
+                cJSON_Delete(copy);
+                return -1;
+            }
+            continue;
+        }
+        if (mine ? merge_group(mine, g, sequential, elapsed, last) : append_copy(groups, g))
+            return -1;
     }
     const cJSON *totals = cJSON_GetObjectItemCaseSensitive(from, "totals");
     if (totals && merge_stats(member(into, "totals", 0), totals, elapsed) != 0) return -1;
-    /* One after the other, the later part's seconds follow the earlier's last. */
-    double last = 0;
-    const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(into, "series")) last =
-        fmax(last, num(p, "t"));
     const cJSON *series = cJSON_GetObjectItemCaseSensitive(from, "series");
     if (series && merge_series(member(into, "series", 1), series, sequential, last) != 0) return -1;
     const cJSON *procs = cJSON_GetObjectItemCaseSensitive(from, "processes");
