@@ -170,32 +170,7 @@ static cJSON *load_json(const throng_group_t *c)
     return j;
 }
 
-static cJSON *series_json(const throng__series_t *s, double elapsed)
-{
-    cJSON *j = cJSON_CreateArray();
-    for (size_t i = 0; i < s->npoints; i++) {
-        const throng__point_t *p = &s->points[i];
-        /* A second begun as the run stopped holds nothing worth a point. */
-        if ((double)(p->t - 1) >= elapsed - 0.01 && !p->requests && !p->failures && !p->arrivals)
-            continue;
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "t", (double)p->t);
-        cJSON_AddNumberToObject(o, "requests", (double)p->requests);
-        cJSON_AddNumberToObject(o, "failures", (double)p->failures);
-        cJSON_AddNumberToObject(o, "mean", p->mean);
-        cJSON_AddNumberToObject(o, "p50", p->p50);
-        cJSON_AddNumberToObject(o, "p90", p->p90);
-        cJSON_AddNumberToObject(o, "p99", p->p99);
-        cJSON_AddNumberToObject(o, "max", p->max);
-        cJSON_AddNumberToObject(o, "target", p->target);
-        cJSON_AddNumberToObject(o, "achieved", p->achieved);
-        cJSON_AddNumberToObject(o, "active", (double)p->active);
-        cJSON_AddNumberToObject(o, "arrivals", (double)p->arrivals);
-        cJSON_AddNumberToObject(o, "dropped", (double)p->dropped);
-        cJSON_AddItemToArray(j, o);
-    }
-    return j;
-}
+static cJSON *series_json(const throng__series_t *s, double elapsed);
 
 /* The group's own seconds (series holds none: an empty list). */
 static cJSON *group_json(const throng__report_group_t *g, const throng__series_t *series,
@@ -248,6 +223,33 @@ static cJSON *settings_json(const throng__report_view_t *v)
     cJSON_AddBoolToObject(j, "insecure", c->insecure);
     cJSON_AddBoolToObject(j, "tls_resume", c->tls_resume);
     cJSON_AddNumberToObject(j, "seed", (double)v->seed);
+    return j;
+}
+
+static cJSON *series_json(const throng__series_t *s, double elapsed)
+{
+    cJSON *j = cJSON_CreateArray();
+    for (size_t i = 0; i < s->npoints; i++) {
+        const throng__point_t *p = &s->points[i];
+        /* A second begun as the run stopped holds nothing worth a point. */
+        if ((double)(p->t - 1) >= elapsed - 0.01 && !p->requests && !p->failures && !p->arrivals)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "t", (double)p->t);
+        cJSON_AddNumberToObject(o, "requests", (double)p->requests);
+        cJSON_AddNumberToObject(o, "failures", (double)p->failures);
+        cJSON_AddNumberToObject(o, "mean", p->mean);
+        cJSON_AddNumberToObject(o, "p50", p->p50);
+        cJSON_AddNumberToObject(o, "p90", p->p90);
+        cJSON_AddNumberToObject(o, "p99", p->p99);
+        cJSON_AddNumberToObject(o, "max", p->max);
+        cJSON_AddNumberToObject(o, "target", p->target);
+        cJSON_AddNumberToObject(o, "achieved", p->achieved);
+        cJSON_AddNumberToObject(o, "active", (double)p->active);
+        cJSON_AddNumberToObject(o, "arrivals", (double)p->arrivals);
+        cJSON_AddNumberToObject(o, "dropped", (double)p->dropped);
+        cJSON_AddItemToArray(j, o);
+    }
     return j;
 }
 

@@ -297,31 +297,9 @@ static int check_load(check_t *c, const cJSON *l)
     return leave(c, at, 0);
 }
 
-static int check_point(check_t *c, const cJSON *p)
-{
-    static const char *const counts[] = {"t",        "requests", "failures", "active",
-                                         "arrivals", "dropped",  NULL};
-    static const char *const amounts[] = {"mean", "p50",    "p90",      "p99",
-                                          "max",  "target", "achieved", NULL};
-    if (!cJSON_IsObject(p)) return problem(c, "%s where an object belongs", kind(p));
-    return check_fields(c, p, counts, COUNT) || check_fields(c, p, amounts, AMOUNT) ? -1 : 0;
-}
-
-/* The elements of doc[key], an array of at most max, each checked by each. */
+static int check_point(check_t *c, const cJSON *p);
 static int check_list(check_t *c, const cJSON *doc, const char *key, int max,
-                      int (*each)(check_t *, const cJSON *))
-{
-    const cJSON *list, *x;
-    if (check_container(c, doc, key, max, &list)) return -1;
-    size_t at = enter(c, key, 0);
-    int i = 0;
-    cJSON_ArrayForEach(x, list)
-    {
-        size_t in = enter(c, NULL, i++);
-        if (leave(c, in, each(c, x))) return -1;
-    }
-    return leave(c, at, 0);
-}
+                      int (*each)(check_t *, const cJSON *));
 
 static int check_group(check_t *c, const cJSON *g)
 {
@@ -355,6 +333,16 @@ static int check_group(check_t *c, const cJSON *g)
     return check_list(c, g, "series", MAX_POINTS, check_point); /* optional: older reports */
 }
 
+static int check_point(check_t *c, const cJSON *p)
+{
+    static const char *const counts[] = {"t",        "requests", "failures", "active",
+                                         "arrivals", "dropped",  NULL};
+    static const char *const amounts[] = {"mean", "p50",    "p90",      "p99",
+                                          "max",  "target", "achieved", NULL};
+    if (!cJSON_IsObject(p)) return problem(c, "%s where an object belongs", kind(p));
+    return check_fields(c, p, counts, COUNT) || check_fields(c, p, amounts, AMOUNT) ? -1 : 0;
+}
+
 static int check_threshold(check_t *c, const cJSON *t)
 {
     static const char *const strings[] = {"expression", "metric", "op", "note", NULL};
@@ -365,6 +353,22 @@ static int check_threshold(check_t *c, const cJSON *t)
         check_field(c, t, "passed", BOOLEAN))
         return -1;
     return 0;
+}
+
+/* The elements of doc[key], an array of at most max, each checked by each. */
+static int check_list(check_t *c, const cJSON *doc, const char *key, int max,
+                      int (*each)(check_t *, const cJSON *))
+{
+    const cJSON *list, *x;
+    if (check_container(c, doc, key, max, &list)) return -1;
+    size_t at = enter(c, key, 0);
+    int i = 0;
+    cJSON_ArrayForEach(x, list)
+    {
+        size_t in = enter(c, NULL, i++);
+        if (leave(c, in, each(c, x))) return -1;
+    }
+    return leave(c, at, 0);
 }
 
 int throng__report_check(const cJSON *doc, char *why, size_t whylen)
@@ -609,40 +613,7 @@ static int merge_load(cJSON *into, const cJSON *from)
     return 0;
 }
 
-/* Seconds: side by side they add by t (percentiles: the larger, as an
- * upper bound); one after the other the later follow the earlier. */
-static int merge_series(cJSON *into, const cJSON *from, int sequential, double offset)
-{
-    if (from && !into) return -1;
-    const cJSON *p;
-    cJSON_ArrayForEach(p, from)
-    {
-        double t = num(p, "t") + (sequential ? offset : 0);
-        cJSON *mine = NULL, *x;
-        if (!sequential) cJSON_ArrayForEach(x, into) if (num(x, "t") == t) mine = x;
-        if (!mine) {
-            cJSON *copy = cJSON_Duplicate(p, 1);
-            if (!copy || !cJSON_AddItemToArray(into, copy)) {
-                cJSON_Delete(copy);
-                return -1;
-            }
-            set_num(copy, "t", t);
-            continue;
-        }
-        double r0 = num(mine, "requests"), r1 = num(p, "requests");
-        set_num(mine, "mean",
-                r0 + r1 > 0 ? (num(mine, "mean") * r0 + num(p, "mean") * r1) / (r0 + r1) : 0);
-        add_num(mine, p, "requests");
-        add_num(mine, p, "failures");
-        static const char *const load[] = {"target", "achieved", "active", "arrivals", "dropped"};
-        for (size_t i = 0; i < sizeof load / sizeof load[0]; i++)
-            add_num(mine, p, load[i]);
-        static const char *const qs[] = {"p50", "p90", "p99", "max"};
-        for (size_t i = 0; i < 4; i++)
-            max_num(mine, p, qs[i]);
-    }
-    return 0;
-}
+static int merge_series(cJSON *into, const cJSON *from, int sequential, double offset);
 
 /* Groups of one name; one after the other, the later part's seconds
  * follow offset, the earlier part's last. */
@@ -679,6 +650,41 @@ static int merge_group(cJSON *into, const cJSON *from, int sequential, double el
     const cJSON *series = cJSON_GetObjectItemCaseSensitive(from, "series");
     if (series && merge_series(member(into, "series", 1), series, sequential, offset) != 0)
         return -1;
+    return 0;
+}
+
+/* Seconds: side by side they add by t (percentiles: the larger, as an
+ * upper bound); one after the other the later follow the earlier. */
+static int merge_series(cJSON *into, const cJSON *from, int sequential, double offset)
+{
+    if (from && !into) return -1;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, from)
+    {
+        double t = num(p, "t") + (sequential ? offset : 0);
+        cJSON *mine = NULL, *x;
+        if (!sequential) cJSON_ArrayForEach(x, into) if (num(x, "t") == t) mine = x;
+        if (!mine) {
+            cJSON *copy = cJSON_Duplicate(p, 1);
+            if (!copy || !cJSON_AddItemToArray(into, copy)) {
+                cJSON_Delete(copy);
+                return -1;
+            }
+            set_num(copy, "t", t);
+            continue;
+        }
+        double r0 = num(mine, "requests"), r1 = num(p, "requests");
+        set_num(mine, "mean",
+                r0 + r1 > 0 ? (num(mine, "mean") * r0 + num(p, "mean") * r1) / (r0 + r1) : 0);
+        add_num(mine, p, "requests");
+        add_num(mine, p, "failures");
+        static const char *const load[] = {"target", "achieved", "active", "arrivals", "dropped"};
+        for (size_t i = 0; i < sizeof load / sizeof load[0]; i++)
+            add_num(mine, p, load[i]);
+        static const char *const qs[] = {"p50", "p90", "p99", "max"};
+        for (size_t i = 0; i < 4; i++)
+            max_num(mine, p, qs[i]);
+    }
     return 0;
 }
 
