@@ -2,7 +2,8 @@
  * percentiles within the coarse histogram's 3%), one second from several
  * sources merged into one point, settling only what is before the bound
  * and in order, late parts of a settled second adding to its counts only,
- * gaps, and freeing. */
+ * gaps, freeing, and the series per group (the run's second t the sum of
+ * its groups', late seconds too). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -313,6 +314,81 @@ static void test_many_and_free(void)
     free(s);
 }
 
+/* The requests and failures of group g's point t (0 when it has none). */
+static void group_counts(const throng__series_t *s, unsigned g, uint64_t t, uint64_t *requests,
+                         uint64_t *failures)
+{
+    const throng__series_t *gs = throng__series_group(s, g);
+    for (size_t i = 0; gs && i < gs->npoints; i++)
+        if (gs->points[i].t == t) {
+            *requests += gs->points[i].requests;
+            *failures += gs->points[i].failures;
+        }
+}
+
+/* Seconds of groups 0 and 2 from several sources, one arriving late: each
+ * group's series holds its own, and the run's second t is their sum. */
+static void test_groups(void)
+{
+    throng__series_t series;
+    throng__series_init(&series);
+    throng__second_t *s = new_second(0);
+    CHECK(throng__series_group(&series, 0) == NULL);
+    for (uint64_t t = 1; t <= 4; t++) {
+        second_of(s, t, 10, MS, 1); /* group 0, two sources */
+        CHECK_INT(throng__series_add_group(&series, 0, s), 0);
+        second_of(s, t, 5, 2 * MS, 0);
+        CHECK_INT(throng__series_add_group(&series, 0, s), 0);
+        if (t >= 2) { /* group 2 starts a second later */
+            second_of(s, t, 7, 3 * MS, 2);
+            CHECK_INT(throng__series_add_group(&series, 2, s), 0);
+        }
+    }
+    CHECK_INT(throng__series_settle(&series, 4), 0);
+    /* Group 2's second 3 from a late source, after second 3 was settled. */
+    second_of(s, 3, 3, 3 * MS, 1);
+    CHECK_INT(throng__series_add_group(&series, 2, s), 0);
+    /* And group 2's second 1, which it never had before. */
+    second_of(s, 1, 4, 3 * MS, 0);
+    CHECK_INT(throng__series_add_group(&series, 2, s), 0);
+    CHECK_INT(throng__series_settle(&series, UINT64_MAX), 0);
+
+    CHECK_INT(series.ngroups, 3);
+    const throng__series_t *g0 = throng__series_group(&series, 0),
+                           *g1 = throng__series_group(&series, 1),
+                           *g2 = throng__series_group(&series, 2);
+    CHECK(g0 && g1 && g2 && throng__series_group(&series, 3) == NULL);
+    CHECK_INT(g1->npoints, 0);
+    CHECK_INT(g0->npoints, 4);
+    CHECK_INT(g2->npoints, 4);
+    CHECK_INT(g0->points[0].requests, 15);
+    CHECK_INT(g0->points[0].failures, 1);
+    CHECK_INT(g2->points[0].t, 1); /* in its place */
+    CHECK_INT(g2->points[0].requests, 4);
+    CHECK_INT(g2->points[2].t, 3);
+    CHECK_INT(g2->points[2].requests, 10);
+    CHECK_INT(g2->points[2].failures, 3);
+    CHECK(near(g2->points[1].max, 3e-3, 1e-9));
+    CHECK(near(g0->points[1].max, 2e-3, 1e-9));
+
+    CHECK_INT(series.npoints, 4);
+    uint64_t all = 0;
+    for (size_t i = 0; i < series.npoints; i++) {
+        const throng__point_t *p = &series.points[i];
+        uint64_t requests = 0, failures = 0;
+        for (unsigned g = 0; g < 3; g++)
+            group_counts(&series, g, p->t, &requests, &failures);
+        CHECK_INT(p->requests, requests);
+        CHECK_INT(p->failures, failures);
+        all += p->requests;
+    }
+    CHECK_INT(all, 4 * 15 + 3 * 7 + 3 + 4);
+    throng__series_free(&series);
+    CHECK(series.groups == NULL);
+    CHECK_INT(series.ngroups, 0);
+    free(s);
+}
+
 int main(void)
 {
     test_point();
@@ -321,5 +397,6 @@ int main(void)
     test_settle();
     test_late();
     test_many_and_free();
+    test_groups();
     return check_result("test_series");
 }

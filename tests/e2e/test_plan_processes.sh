@@ -136,6 +136,85 @@ assert g["watchdog"]["totals"]["requests"] >= 1
 PY
 REPORTS="$REPORTS $WORK/readme.json"
 
+# A series per group: groups a and b in 2 worker processes each (-p 2), c
+# in throng's own threads. Each group's series adds up to its totals, and
+# the run's second t is the sum of the groups' second t; merged side by
+# side and one after the other the same holds; the HTML page draws a line
+# per group.
+cat >"$WORK/three.lua" <<EOF
+return {
+  a = { persona = "table", clients = 6, request_count = 4, slow_down = "5ms" },
+  b = { persona = "table", clients = 4, request_count = 4, slow_down = "5ms", server = "$B_ADDR" },
+  c = { persona = "table", clients = 2, processes = 1, request_count = 4, slow_down = "5ms" },
+}
+EOF
+run_throng "$WORK/three.out" run "$WORK/three.lua" -s "$A_ADDR" -d 3 -p 2 -q \
+    --json "$WORK/three.json"
+expect_rc 0 "$WORK/three.out"
+expect_grep "processes  4 started, 0 lost" "$WORK/three.out"
+run_throng "$WORK/side.out" report "$WORK/three.json" "$WORK/three.json" --json "$WORK/side.json"
+expect_rc 0 "$WORK/side.out"
+run_throng "$WORK/seq.out" report "$WORK/three.json" "$WORK/three.json" --sequential \
+    --json "$WORK/seq.json"
+expect_rc 0 "$WORK/seq.out"
+check_group_series() {
+    python3 - "$@" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+groups = {g["name"]: g for g in doc["groups"]}
+assert set(groups) == {"a", "b", "c"}, groups.keys()
+run = {}
+for p in doc["series"]:
+    assert p["t"] not in run, ("the run's second twice", p["t"])
+    run[p["t"]] = p
+summed = {}
+for name, g in groups.items():
+    series = g["series"]
+    assert len(series) >= 2, (name, "seconds", len(series))
+    ts = [p["t"] for p in series]
+    assert len(set(ts)) == len(ts), (name, "a second twice", ts)
+    for key in ("requests", "failures"):
+        got = sum(p[key] for p in series)
+        assert got == g["totals"][key], (name, key, got, g["totals"][key])
+    assert g["totals"]["requests"] > 0, name
+    for p in series:
+        assert p["t"] in run, (name, "second", p["t"], "not in the run's series")
+        s = summed.setdefault(p["t"], {"requests": 0, "failures": 0})
+        for key in s:
+            s[key] += p[key]
+for t, p in run.items():
+    s = summed.get(t, {"requests": 0, "failures": 0})
+    for key in s:
+        assert p[key] == s[key], ("second", t, key, "run", p[key], "groups", s[key])
+assert sum(p["requests"] for p in doc["series"]) == doc["totals"]["requests"]
+print(" ".join("%s=%d" % (n, g["totals"]["requests"]) for n, g in sorted(groups.items())),
+      "seconds", len(run))
+PY
+}
+for report in three side seq; do
+    check_group_series "$WORK/$report.json" >"$WORK/$report.sums" 2>&1 ||
+        fail "$report: the groups' series do not add up: $(cat "$WORK/$report.sums")"
+done
+# Merged side by side, the same seconds count twice; one after the other,
+# the later part's follow the earlier's.
+python3 - "$WORK/three.json" "$WORK/side.json" "$WORK/seq.json" <<'PY' ||
+import json, sys
+one, side, seq = (json.load(open(f)) for f in sys.argv[1:])
+last = max(p["t"] for p in one["series"])
+for g1, g2, g3 in zip(one["groups"], side["groups"], seq["groups"]):
+    t1 = {p["t"]: p["requests"] for p in g1["series"]}
+    assert {p["t"]: p["requests"] for p in g2["series"]} == {t: 2 * n for t, n in t1.items()}
+    want = dict(t1)
+    want.update({t + last: n for t, n in t1.items()})
+    assert {p["t"]: p["requests"] for p in g3["series"]} == want, (g3["name"], g3["series"])
+PY
+    fail "merged reports: the groups' series are not the parts' series"
+run_throng "$WORK/three_html.out" report "$WORK/three.json" --html "$WORK/three.html"
+expect_rc 0 "$WORK/three_html.out"
+grep -q "no series per group" "$WORK/three.html" && fail "the HTML page has no line per group"
+for name in "all groups" a b c; do expect_grep ">$name</text>" "$WORK/three.html"; done
+REPORTS="$REPORTS $WORK/three.json $WORK/side.json $WORK/seq.json"
+
 # Every request each report counts has exactly one outcome.
 for report in $REPORTS; do check_ledger "$report"; done
 echo "ok"

@@ -54,6 +54,10 @@ bad no_name "groups[0].names[0]: a request name's statistics have no name" \
     'del doc["groups"][0]["names"][0]["name"]'
 bad many_buckets "totals.latency.buckets: 70000 elements" \
     'doc["totals"]["latency"]["buckets"] = [[1, 2, 1]] * 70000'
+bad group_series "groups[0].series[0].requests: -3 is negative" \
+    'doc["groups"][0]["series"][0]["requests"] = -3'
+bad group_series_type "groups[0].series: an object where an array belongs" \
+    'doc["groups"][0]["series"] = {}'
 
 # The good report prints, alone and merged with itself.
 run_throng "$WORK/out" report "$WORK/good.json"

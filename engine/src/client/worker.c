@@ -205,7 +205,7 @@ void throng__worker_take_seconds(throng__worker_t *w, throng__series_t *series)
 {
     pthread_mutex_lock(&w->lock);
     for (unsigned i = 0; i < w->nseconds; i++)
-        throng__series_add(series, &w->seconds[i]);
+        throng__series_add_group(series, w->group, &w->seconds[i]);
     w->nseconds = 0;
     pthread_mutex_unlock(&w->lock);
 }

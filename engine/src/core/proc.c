@@ -378,12 +378,14 @@ static void proc_latest(throng__source_t *s, throng__stats_t *groups)
         if (p->last[g]) throng__stats_merge(&groups[g], p->last[g]);
 }
 
+/* The child runs one group: its seconds are that group's (the run's and
+ * the group's series both take them). */
 static void proc_seconds(throng__source_t *s, throng__series_t *series)
 {
     throng__proc_t *p = of(s);
     const throng__second_t *second;
     for (size_t i = 0; (second = throng__series_pending(&p->seconds, i)) != NULL; i++)
-        throng__series_add(series, second);
+        throng__series_add_group(series, p->group, second);
     throng__series_free(&p->seconds);
     throng__series_init(&p->seconds);
 }

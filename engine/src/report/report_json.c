@@ -191,7 +191,11 @@ static cJSON *load_json(const throng_group_t *c)
     return j;
 }
 
-static cJSON *group_json(const throng__report_group_t *g, double elapsed)
+static cJSON *series_json(const throng__series_t *s, double elapsed);
+
+/* The group's own seconds (series holds none: an empty list). */
+static cJSON *group_json(const throng__report_group_t *g, const throng__series_t *series,
+                         double elapsed)
 {
     const throng__stats_t *s = g->stats;
     cJSON *j = cJSON_CreateObject();
@@ -224,6 +228,8 @@ static cJSON *group_json(const throng__report_group_t *g, double elapsed)
     cJSON *checks = cJSON_AddArrayToObject(j, "checks");
     for (unsigned i = 0; i < s->nchecks; i++)
         cJSON_AddItemToArray(checks, check_json(&s->checks[i]));
+    static const throng__series_t none;
+    cJSON_AddItemToObject(j, "series", series_json(series ? series : &none, elapsed));
     return j;
 }
 
@@ -327,7 +333,9 @@ cJSON *throng__report_json(const throng__report_view_t *v)
     cJSON_AddItemToObject(j, "settings", settings_json(v));
     cJSON *groups = cJSON_AddArrayToObject(j, "groups");
     for (unsigned g = 0; g < v->ngroups; g++)
-        cJSON_AddItemToArray(groups, group_json(&v->groups[g], r->elapsed));
+        cJSON_AddItemToArray(
+            groups, group_json(&v->groups[g], v->series ? throng__series_group(v->series, g) : NULL,
+                               r->elapsed));
     cJSON_AddItemToObject(j, "totals", stats_json(v->total, r->elapsed));
     cJSON_AddItemToObject(j, "series", series_json(v->series, r->elapsed));
     cJSON_AddItemToObject(j, "thresholds", thresholds_json(v));

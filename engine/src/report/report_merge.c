@@ -323,6 +323,7 @@ static int check_check(check_t *c, const cJSON *k)
     return check_fields(c, k, counts, COUNT);
 }
 
+static int check_point(check_t *c, const cJSON *p);
 static int check_list(check_t *c, const cJSON *doc, const char *key, int max,
                       int (*each)(check_t *, const cJSON *));
 
@@ -354,11 +355,11 @@ static int check_group(check_t *c, const cJSON *g)
             rc = problem(c, "a request name's statistics have no name");
         if (leave(c, in, rc)) return -1;
     }
-    leave(c, at, 0);
+    if (leave(c, at, 0)) return -1;
     if (check_list(c, g, "transactions", MAX_NAMES, check_txn) ||
         check_list(c, g, "checks", MAX_NAMES, check_check))
         return -1;
-    return 0;
+    return check_list(c, g, "series", MAX_POINTS, check_point); /* optional: older reports */
 }
 
 static int check_point(check_t *c, const cJSON *p)
@@ -681,7 +682,12 @@ static int merge_txns_checks(cJSON *into, const cJSON *from, double elapsed)
     return 0;
 }
 
-static int merge_group(cJSON *into, const cJSON *from, int sequential, double elapsed)
+static int merge_series(cJSON *into, const cJSON *from, int sequential, double offset);
+
+/* Groups of one name; one after the other, the later part's seconds
+ * follow offset, the earlier part's last. */
+static int merge_group(cJSON *into, const cJSON *from, int sequential, double elapsed,
+                       double offset)
 {
     static const char *const sums[] = {"sessions",         "connects",    "tls_handshakes",
                                        "tls_resumed",      "unsolicited", "clients_faulted",
@@ -710,6 +716,9 @@ static int merge_group(cJSON *into, const cJSON *from, int sequential, double el
         cJSON *mine = cJSON_IsString(name) ? named(names, name->valuestring) : NULL;
         if (mine ? merge_stats(mine, n, elapsed) : append_copy(names, n)) return -1;
     }
+    const cJSON *series = cJSON_GetObjectItemCaseSensitive(from, "series");
+    if (series && merge_series(member(into, "series", 1), series, sequential, offset) != 0)
+        return -1;
     return merge_txns_checks(into, from, elapsed);
 }
 
@@ -755,21 +764,34 @@ static int merge_report(cJSON *into, const cJSON *from, int sequential)
     double elapsed =
         sequential ? before + num(from, "elapsed") : fmax(before, num(from, "elapsed"));
     set_num(into, "elapsed", elapsed);
+    /* One after the other, the later part's seconds follow the earlier's
+     * last, the run's and its groups' alike. */
+    double last = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(into, "series")) last =
+        fmax(last, num(p, "t"));
     cJSON *groups = cJSON_GetObjectItemCaseSensitive(into, "groups");
     const cJSON *g;
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(from, "groups"))
     {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
         cJSON *mine = cJSON_IsString(name) ? named(groups, name->valuestring) : NULL;
-        if (mine ? merge_group(mine, g, sequential, elapsed) : append_copy(groups, g)) return -1;
+        if (!mine && sequential && cJSON_GetObjectItemCaseSensitive(g, "series")) {
+            /* A group new in the later part: its seconds start where it did. */
+            cJSON *copy = cJSON_Duplicate(g, 1);
+            cJSON *x, *list = copy ? cJSON_GetObjectItemCaseSensitive(copy, "series") : NULL;
+            cJSON_ArrayForEach(x, list) set_num(x, "t", num(x, "t") + last);
+            if (!copy || !cJSON_AddItemToArray(groups, copy)) {
+                cJSON_Delete(copy);
+                return -1;
+            }
+            continue;
+        }
+        if (mine ? merge_group(mine, g, sequential, elapsed, last) : append_copy(groups, g))
+            return -1;
     }
     const cJSON *totals = cJSON_GetObjectItemCaseSensitive(from, "totals");
     if (totals && merge_stats(member(into, "totals", 0), totals, elapsed) != 0) return -1;
-    /* One after the other, the later part's seconds follow the earlier's last. */
-    double last = 0;
-    const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(into, "series")) last =
-        fmax(last, num(p, "t"));
     const cJSON *series = cJSON_GetObjectItemCaseSensitive(from, "series");
     if (series && merge_series(member(into, "series", 1), series, sequential, last) != 0) return -1;
     const cJSON *procs = cJSON_GetObjectItemCaseSensitive(from, "processes");

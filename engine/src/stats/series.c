@@ -84,6 +84,9 @@ void throng__series_init(throng__series_t *s)
 
 void throng__series_free(throng__series_t *s)
 {
+    for (size_t g = 0; g < s->ngroups; g++)
+        throng__series_free(&s->groups[g]);
+    free(s->groups);
     free(s->pending);
     free(s->points);
     memset(s, 0, sizeof *s);
@@ -158,10 +161,32 @@ int throng__series_add(throng__series_t *s, const throng__second_t *second)
     return 0;
 }
 
+int throng__series_add_group(throng__series_t *s, unsigned group, const throng__second_t *second)
+{
+    if (group >= s->ngroups) {
+        size_t n = (size_t)group + 1;
+        throng__series_t *g = realloc(s->groups, n * sizeof *g);
+        if (!g) return -1;
+        for (size_t i = s->ngroups; i < n; i++)
+            throng__series_init(&g[i]);
+        s->groups = g;
+        s->ngroups = n;
+    }
+    int rc = throng__series_add(&s->groups[group], second);
+    return throng__series_add(s, second) != 0 ? -1 : rc;
+}
+
+const throng__series_t *throng__series_group(const throng__series_t *s, unsigned group)
+{
+    return group < s->ngroups ? &s->groups[group] : NULL;
+}
+
 int throng__series_settle(throng__series_t *s, uint64_t before)
 {
     size_t done = 0;
-    int rc = 0;
+    int rc = 0, grc = 0;
+    for (size_t g = 0; g < s->ngroups; g++)
+        if (throng__series_settle(&s->groups[g], before) != 0) grc = -1;
     while (done < s->npending && s->pending[done].t < before) {
         /* Out of memory: the seconds made into points still leave pending. */
         if ((rc = points_room(s)) != 0) break;
@@ -172,7 +197,7 @@ int throng__series_settle(throng__series_t *s, uint64_t before)
         memmove(s->pending, s->pending + done, (s->npending - done) * sizeof *s->pending);
         s->npending -= done;
     }
-    return rc;
+    return rc != 0 ? rc : grc;
 }
 
 const throng__second_t *throng__series_pending(const throng__series_t *s, size_t i)

@@ -69,12 +69,17 @@ void throng__second_point(const throng__second_t *s, throng__point_t *p);
 /* What a point achieved, from its counts. */
 double throng__point_achieved(const throng__point_t *p);
 
-/* Seconds still arriving, and the points already made. */
+/* Seconds still arriving, and the points already made. A run's series also
+ * keeps one of its own per group (groups[g], by the group's index), fed with
+ * the same seconds: the run's counts are the sum of its groups' second by
+ * second. */
 typedef struct throng__series {
     throng__second_t *pending; /* sorted by t */
     size_t npending, cap;
     throng__point_t *points;
     size_t npoints, points_cap;
+    struct throng__series *groups; /* NULL until a second of a group arrives */
+    size_t ngroups;
 } throng__series_t;
 
 void throng__series_init(throng__series_t *s);
@@ -85,7 +90,14 @@ void throng__series_free(throng__series_t *s);
  * when memory runs out. */
 int throng__series_add(throng__series_t *s, const throng__second_t *second);
 
-/* Makes points of every pending second with t < before (all: UINT64_MAX).
+/* The same for a second of group g: it goes to s and to s's series of g. */
+int throng__series_add_group(throng__series_t *s, unsigned group, const throng__second_t *second);
+
+/* s's series of group g, or NULL when none of its seconds arrived. */
+const throng__series_t *throng__series_group(const throng__series_t *s, unsigned group);
+
+/* Makes points of every pending second with t < before (all: UINT64_MAX),
+ * in s and in its groups' series.
  * Points stay in time order: a second that arrives after a later one was
  * settled becomes a point of its own, in its place. */
 int throng__series_settle(throng__series_t *s, uint64_t before);
