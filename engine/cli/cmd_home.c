@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,7 +250,7 @@ typedef struct home_watch {
     int n;
     struct timespec seen[HOME_GROUPS_MAX]; /* each file's mtime when last merged */
     off_t sizes[HOME_GROUPS_MAX];
-    volatile sig_atomic_t stop; /* the page's stop button was pressed */
+    atomic_int stop; /* the page's stop button was pressed */
 } home_watch_t;
 
 static char *slurp(const char *path);
@@ -293,7 +294,7 @@ static int watch_source(void *data, char **report, int *ended)
 
 static void watch_stop(void *data)
 {
-    ((home_watch_t *)data)->stop = 1;
+    atomic_store(&((home_watch_t *)data)->stop, 1);
 }
 
 static volatile sig_atomic_t watch_signal;
@@ -303,8 +304,8 @@ static void on_watch_signal(int sig)
     watch_signal = sig;
 }
 
-/* Serves the home's dashboard until SIGINT/SIGTERM or, with forever 0, the
- * seconds given. The page's stop button stops the home as throng stop
+/* Serves the home's dashboard until SIGINT/SIGTERM or, when seconds > 0,
+ * that long. The page's stop button stops the home as throng stop
  * does; the dashboard then shows the figures as they ended. */
 static int status_dashboard(const home_t *h, const char *addr, double seconds)
 {
@@ -322,6 +323,8 @@ static int status_dashboard(const home_t *h, const char *addr, double seconds)
     char err[256];
     if (throng_dashboard_start_with(watch_source, watch_stop, w, addr, &d, err, sizeof err) != 0) {
         fprintf(stderr, "throng status: --dashboard: %s\n", err);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
         free(w);
         return CLI_EXIT_USAGE;
     }
@@ -331,8 +334,7 @@ static int status_dashboard(const home_t *h, const char *addr, double seconds)
     clock_gettime(CLOCK_MONOTONIC, &start);
     int status = CLI_EXIT_OK;
     while (!watch_signal) {
-        if (w->stop) {
-            w->stop = 0;
+        if (atomic_exchange(&w->stop, 0)) {
             int rc = supervisor_stop(h);
             printf("%s\n", rc == 0 ? "stopped" : rc == 1 ? "not running" : "could not stop");
             fflush(stdout);
