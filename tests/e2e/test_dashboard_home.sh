@@ -19,6 +19,13 @@ home add table beta -s "$S_ADDR" -c 3 --slow-down 20ms --snapshot-every 1s >/dev
 "$THRONG" status --help | grep -q -- '--dashboard \[ADDR\]' || fail "status --help does not show --dashboard"
 home status --for 2s >"$WORK/bad.out" 2>&1 && fail "--for without --dashboard should refuse"
 home start >/dev/null || fail "start"
+# The 8 s of --for go to the figures: both groups have saved some first
+# (a sanitizer build on a loaded machine takes a while to start them).
+for _ in $(seq 300); do
+    [ -s "$H/state/alpha.json" ] && [ -s "$H/state/beta.json" ] && break
+    sleep 0.1
+done
+[ -s "$H/state/alpha.json" ] && [ -s "$H/state/beta.json" ] || fail "the groups saved no figures in 30 s"
 
 timeout 30 "$THRONG" status --dashboard 127.0.0.1:0 --for 8s --home "$H" >"$WORK/dash.out" 2>"$WORK/dash.err" &
 DASH=$!
@@ -44,7 +51,7 @@ snap() {
 }
 snap "$WORK/s1.json"
 curl -sf --max-time 5 "http://$D/metrics" >"$WORK/m1.txt" || fail "GET /metrics failed"
-sleep 2.5
+sleep 2
 snap "$WORK/s2.json"
 curl -sf --max-time 5 "http://$D/metrics" >"$WORK/m2.txt" || fail "GET /metrics failed"
 python3 - "$WORK/s1.json" "$WORK/s2.json" "$WORK/m1.txt" "$WORK/m2.txt" <<'PY' || fail "bad home figures"
