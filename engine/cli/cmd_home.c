@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,18 +239,156 @@ static void group_status(const home_t *h, const char *name, pid_t sup, int longe
     printf("\n");
 }
 
+/* ---------------------------------------------------- status --dashboard */
+
+/* The home's figures for its dashboard: every group's latest snapshot
+ * (state/NAME.json) merged as loads running at once, remade when one of
+ * the files changes. */
+typedef struct home_watch {
+    const home_t *h;
+    char names[HOME_GROUPS_MAX][HOME_NAME_MAX];
+    int n;
+    struct timespec seen[HOME_GROUPS_MAX]; /* each file's mtime when last merged */
+    off_t sizes[HOME_GROUPS_MAX];
+    atomic_int stop; /* the page's stop button was pressed */
+} home_watch_t;
+
+static char *slurp(const char *path);
+
+static int watch_source(void *data, char **report, int *ended)
+{
+    home_watch_t *w = data;
+    char p[PATH_MAX], err[256];
+    struct timespec now[HOME_GROUPS_MAX];
+    off_t sizes[HOME_GROUPS_MAX];
+    int changed = 0;
+    *ended = home_supervisor(w->h) == 0;
+    for (int i = 0; i < w->n; i++) {
+        struct stat st;
+        memset(&now[i], 0, sizeof now[i]);
+        sizes[i] = -1;
+        if (stat(home_path(w->h, p, sizeof p, "state/%s.json", w->names[i]), &st) == 0) {
+            now[i] = st.st_mtim;
+            sizes[i] = st.st_size;
+        }
+        changed |= now[i].tv_sec != w->seen[i].tv_sec || now[i].tv_nsec != w->seen[i].tv_nsec ||
+                   sizes[i] != w->sizes[i];
+    }
+    if (!changed) return 0;
+    char *texts[HOME_GROUPS_MAX];
+    const char *list[HOME_GROUPS_MAX];
+    size_t k = 0;
+    for (int i = 0; i < w->n; i++) {
+        texts[i] = sizes[i] >= 0 ? slurp(home_path(w->h, p, sizeof p, "state/%s.json", w->names[i]))
+                                 : NULL;
+        if (texts[i]) list[k++] = texts[i];
+    }
+    int rc = k ? throng_report_merge(list, k, 0, report, err, sizeof err) : -1;
+    for (int i = 0; i < w->n; i++)
+        free(texts[i]);
+    if (rc != 0) return -1; /* none yet, or one being replaced: the next call tries again */
+    memcpy(w->seen, now, sizeof now);
+    memcpy(w->sizes, sizes, sizeof sizes);
+    return 0;
+}
+
+static void watch_stop(void *data)
+{
+    atomic_store(&((home_watch_t *)data)->stop, 1);
+}
+
+static volatile sig_atomic_t watch_signal;
+
+static void on_watch_signal(int sig)
+{
+    watch_signal = sig;
+}
+
+/* Serves the home's dashboard until SIGINT/SIGTERM or, when seconds > 0,
+ * that long. The page's stop button stops the home as throng stop
+ * does; the dashboard then shows the figures as they ended. */
+static int status_dashboard(const home_t *h, const char *addr, double seconds)
+{
+    home_watch_t *w = calloc(1, sizeof *w);
+    if (!w) return CLI_EXIT_FAULTS;
+    w->h = h;
+    w->n = home_groups(h, w->names);
+    for (int i = 0; i < w->n; i++)
+        w->sizes[i] = -1;
+    struct sigaction sa = {.sa_handler = on_watch_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    throng_dashboard_t *d = NULL;
+    char err[256];
+    if (throng_dashboard_start_with(watch_source, watch_stop, w, addr, &d, err, sizeof err) != 0) {
+        fprintf(stderr, "throng status: --dashboard: %s\n", err);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        free(w);
+        return CLI_EXIT_USAGE;
+    }
+    printf("dashboard on http://%s/\n", throng_dashboard_address(d));
+    fflush(stdout);
+    struct timespec start, now, tick = {0, 100 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int status = CLI_EXIT_OK;
+    while (!watch_signal) {
+        if (atomic_exchange(&w->stop, 0)) {
+            int rc = supervisor_stop(h);
+            printf("%s\n", rc == 0 ? "stopped" : rc == 1 ? "not running" : "could not stop");
+            fflush(stdout);
+            if (rc < 0) status = CLI_EXIT_FAULTS;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (seconds > 0 &&
+            (double)(now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 >= seconds)
+            break;
+        nanosleep(&tick, NULL);
+    }
+    throng_dashboard_free(d);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    free(w);
+    return status;
+}
+
 static int status(const home_t *h, int argc, char **argv)
 {
-    int longer = 0;
+    int longer = 0, dashboard = 0;
+    const char *addr = THRONG_DASHBOARD_LISTEN, *for_text = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--long") || !strcmp(argv[i], "--long-listing") ||
             !strcmp(argv[i], "-l")) {
             longer = 1;
+        } else if (!strcmp(argv[i], "--dashboard")) {
+            dashboard = 1;
+            if (i + 1 < argc && argv[i + 1][0] != '-') addr = argv[++i];
+        } else if (!strncmp(argv[i], "--dashboard=", 12)) {
+            dashboard = 1;
+            addr = argv[i] + 12;
+        } else if (!strcmp(argv[i], "--for") && i + 1 < argc) {
+            for_text = argv[++i];
+        } else if (!strncmp(argv[i], "--for=", 6)) {
+            for_text = argv[i] + 6;
         } else {
-            fprintf(stderr, "throng status: unknown flag %s (--long)\n", argv[i]);
+            fprintf(stderr,
+                    "throng status: unknown flag %s (--long, --dashboard [ADDR], --for TIME)\n",
+                    argv[i]);
             return CLI_EXIT_USAGE;
         }
     }
+    double seconds = 0;
+    if (for_text && (throng_parse_duration(for_text, &seconds) != 0 || !(seconds > 0))) {
+        fprintf(stderr, "throng status: --for expects a time such as 30s or 1h, not '%s'\n",
+                for_text);
+        return CLI_EXIT_USAGE;
+    }
+    if (for_text && !dashboard) {
+        fprintf(stderr, "throng status: --for goes with --dashboard\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (dashboard) return status_dashboard(h, addr, seconds);
     pid_t sup = home_supervisor(h);
     if (!sup) printf("not running (throng start starts the groups)\n");
     if (sup == HOME_STARTING) printf("starting\n");
@@ -436,11 +575,20 @@ static const struct {
               "Starts every group in the background under a supervisor, which restarts a\n"
               "group process that dies (backoff 1 s to a minute).\n"},
     {"status", "usage: throng status [-l|--long] [--home DIR]\n"
+               "       throng status --dashboard [ADDR] [--for TIME] [--home DIR]\n"
                "\n"
                "Whether the home runs, and each group's state: <pid> and uptime when it\n"
                "runs, starting until its process says its first figures, else stopped\n"
                "and why (by throng stop, or how its last process ended and its last\n"
-               "error; when it restarts). --long adds requests/s, failures and p99.\n"},
+               "error; when it restarts). --long adds requests/s, failures and p99.\n"
+               "\n"
+               "--dashboard serves the live dashboard (as throng run --dashboard: the page,\n"
+               "/events, /snapshot.json, /metrics) for the whole home on ADDR (default\n"
+               "127.0.0.1:5665; port 0 picks one): every group's latest snapshot merged,\n"
+               "looked at each second; groups write theirs every 10 s unless added with\n"
+               "--snapshot-every (1s for a livelier page). The page's stop button stops\n"
+               "the home as throng stop does. It serves until SIGINT/SIGTERM or, with\n"
+               "--for TIME, that long.\n"},
     {"log", "usage: throng log NAME [flags] [--home DIR]\n"
             "\n"
             "Prints a group's log.\n"

@@ -643,6 +643,28 @@ typedef struct throng_dashboard throng_dashboard_t;
 THRONG_API int throng_dashboard_start(throng_engine_t *engine, const char *listen,
                                       throng_dashboard_t **out, char *err, size_t errlen);
 
+/* A dashboard's figures from elsewhere than an engine (a home's groups, say):
+ * called four times a second on the dashboard's thread (the first time in
+ * throng_dashboard_start_with(), on its caller's), it sets *report to
+ * a JSON report (as throng_report_json() or throng_report_merge() write it;
+ * the dashboard frees it with throng_free(), so malloc'd) or leaves it NULL
+ * when nothing changed since the last call, and sets *ended to 1 once the
+ * figures are final. It returns 0, or nonzero when it has no figures now
+ * (the dashboard keeps the last ones; *ended counts either way). */
+typedef int (*throng_dashboard_source_fn)(void *data, char **report, int *ended);
+
+/* What the page's stop button does for a dashboard with a source; called on
+ * the dashboard's thread, so it should only ask (set a flag), not wait. */
+typedef void (*throng_dashboard_stop_fn)(void *data);
+
+/* Starts a dashboard as throng_dashboard_start() does, its figures from
+ * source (with data). With stop NULL, POST /stop is 404 (the page's button
+ * then stops nothing). The dashboard calls source and stop until freed. */
+THRONG_API int throng_dashboard_start_with(throng_dashboard_source_fn source,
+                                           throng_dashboard_stop_fn stop, void *data,
+                                           const char *listen, throng_dashboard_t **out, char *err,
+                                           size_t errlen);
+
 /* The address listened on, "127.0.0.1:PORT" or "[::1]:PORT". */
 THRONG_API const char *throng_dashboard_address(const throng_dashboard_t *d);
 

@@ -3,7 +3,9 @@
  * reports) and stopping it only through throng_stop(), so that nothing of
  * the engine waits for it and it waits for nothing of the engine.
  *
- * Four times a second the loop takes the report so far; when a new whole
+ * Four times a second the loop takes the report so far (from the engine,
+ * or from the source of throng_dashboard_start_with(), e.g. a home's
+ * groups merged); when a new whole
  * second has settled (or the run started or ended) it makes the snapshot
  * (core/dashboard.h) and sends it to every viewer of /events. A viewer
  * whose unsent events pass DASH_VIEWER_QUEUE bytes is closed and counted
@@ -44,7 +46,10 @@ typedef struct dash_conn {
 } dash_conn_t;
 
 struct throng_dashboard {
-    throng_engine_t *engine;
+    throng_engine_t *engine; /* or, without one: */
+    throng_dashboard_source_fn source;
+    throng_dashboard_stop_fn stop;
+    void *data;
     uv_loop_t loop;
     uv_tcp_t listener;
     uv_timer_t tick;
@@ -184,15 +189,21 @@ static void send_event(dash_conn_t *c, const char *name, const char *data)
 static void refresh(struct throng_dashboard *d)
 {
     char *json = NULL;
-    if (throng_report_json(d->engine, &json) == 0) {
-        cJSON *doc = cJSON_Parse(json);
-        if (doc) {
-            cJSON_Delete(d->report);
-            d->report = doc;
-            const cJSON *ending = cJSON_GetObjectItemCaseSensitive(doc, "ending");
+    int ended = 0, taken = d->engine ? throng_report_json(d->engine, &json) == 0
+                                     : d->source(d->data, &json, &ended) == 0;
+    cJSON *doc = taken && json ? cJSON_Parse(json) : NULL;
+    if (doc) {
+        cJSON_Delete(d->report);
+        d->report = doc;
+        const cJSON *ending = cJSON_GetObjectItemCaseSensitive(doc, "ending");
+        if (d->engine)
             d->ended = cJSON_IsString(ending) && strcmp(ending->valuestring, "none") != 0;
-        }
     }
+    /* A source says the state even with no figures new (or none now); its
+     * report (a merge, say) may not say "none" while it goes on. */
+    if (!d->engine) d->ended = ended;
+    if (!d->engine && !ended && cJSON_GetObjectItemCaseSensitive(d->report, "ending"))
+        cJSON_ReplaceItemInObjectCaseSensitive(d->report, "ending", cJSON_CreateString("none"));
     throng_free(json);
     int state = !d->report ? 0 : d->ended ? 2 : 1;
     double t = 0;
@@ -304,7 +315,10 @@ static void serve_stop(dash_conn_t *c, const char *head)
         respond_text(c, "403 Forbidden", NULL, "the stop needs the page's X-Throng-Token\n");
         return;
     }
-    throng_stop(c->d->engine);
+    if (c->d->engine)
+        throng_stop(c->d->engine);
+    else
+        c->d->stop(c->d->data);
     respond(c, "202 Accepted", "application/json", NULL, "{\"stopping\":true}\n", 18);
 }
 
@@ -324,7 +338,7 @@ static void serve(dash_conn_t *c)
     int events = strcmp(target, "/events") == 0;
     int snapshot = strcmp(target, "/snapshot.json") == 0;
     int metrics = strcmp(target, "/metrics") == 0;
-    int stop = strcmp(target, "/stop") == 0;
+    int stop = strcmp(target, "/stop") == 0 && (d->engine || d->stop);
     if (!page && !events && !snapshot && !metrics && !stop)
         respond_text(c, "404 Not Found", NULL, "not found\n");
     else if (stop && !post)
@@ -474,17 +488,19 @@ static void dash_free_memory(struct throng_dashboard *d)
     free(d);
 }
 
-int throng_dashboard_start(throng_engine_t *engine, const char *listen, throng_dashboard_t **out,
-                           char *err, size_t errlen)
+/* Starts a dashboard fed by an engine or by a source (the other NULL). */
+static int dash_start(throng_engine_t *engine, throng_dashboard_source_fn source,
+                      throng_dashboard_stop_fn stop, void *data, const char *listen,
+                      throng_dashboard_t **out, char *err, size_t errlen)
 {
     char msg[THRONG__ERRMSG_LEN] = "";
     int rc = THRONG_EINVAL;
     struct throng_dashboard *d = NULL;
-    if (!engine || !out) {
+    if ((!engine && !source) || !out) {
         snprintf(msg, sizeof msg, "invalid argument");
         goto fail;
     }
-    if (!engine->cfg.live_reports) {
+    if (engine && !engine->cfg.live_reports) {
         snprintf(msg, sizeof msg,
                  "a dashboard needs the engine's live reports (config.live_reports)");
         goto fail;
@@ -492,6 +508,9 @@ int throng_dashboard_start(throng_engine_t *engine, const char *listen, throng_d
     rc = THRONG_ENOMEM;
     if (!(d = calloc(1, sizeof *d))) goto fail;
     d->engine = engine;
+    d->source = source;
+    d->stop = stop;
+    d->data = data;
     if ((rc = make_token(d)) != 0 || (rc = make_page(d)) != 0) {
         snprintf(msg, sizeof msg, "dashboard: %s", throng_strerror(rc));
         goto fail;
@@ -539,6 +558,27 @@ fail:
     if (d) dash_free_memory(d);
     if (err && errlen) snprintf(err, errlen, "%s", msg);
     return rc;
+}
+
+int throng_dashboard_start(throng_engine_t *engine, const char *listen, throng_dashboard_t **out,
+                           char *err, size_t errlen)
+{
+    if (!engine) {
+        if (err && errlen) snprintf(err, errlen, "invalid argument");
+        return THRONG_EINVAL;
+    }
+    return dash_start(engine, NULL, NULL, NULL, listen, out, err, errlen);
+}
+
+int throng_dashboard_start_with(throng_dashboard_source_fn source, throng_dashboard_stop_fn stop,
+                                void *data, const char *listen, throng_dashboard_t **out, char *err,
+                                size_t errlen)
+{
+    if (!source) {
+        if (err && errlen) snprintf(err, errlen, "invalid argument");
+        return THRONG_EINVAL;
+    }
+    return dash_start(NULL, source, stop, data, listen, out, err, errlen);
 }
 
 const char *throng_dashboard_address(const throng_dashboard_t *d)
