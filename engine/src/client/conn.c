@@ -35,6 +35,18 @@ static uint64_t ms_of(double seconds)
     return seconds <= 0 ? 0 : (uint64_t)llround(seconds * 1000.0);
 }
 
+/* Starts c's timer to fire timeout seconds after since_ns (uv_hrtime).
+ * A libuv timer counts from the loop's clock, read when this iteration of
+ * the loop began: on a busy loop that may be milliseconds before since_ns,
+ * and a request would time out before it had waited its timeout. */
+static void on_timer(uv_timer_t *t);
+static void start_timer_from(throng__conn_t *c, uint64_t since_ns, double timeout)
+{
+    uint64_t ms = ms_of(timeout), since_ms = since_ns / 1000000, loop_ms = uv_now(c->host->loop);
+    if (ms) ms += (since_ms > loop_ms ? since_ms - loop_ms : 0) + 1; /* +1: both clocks floored */
+    uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
 static void on_tcp_closed(uv_handle_t *h)
 {
     throng__conn_t *c = h->data;
@@ -422,7 +434,7 @@ static void write_request(throng__conn_t *c)
         fail(c, THRONG_FAULT_ABANDONED, "sending the request failed: %s", uv_strerror(rc));
         return;
     }
-    uv_timer_start(&c->timer, on_timer, ms_of(c->timeout), 0);
+    start_timer_from(c, c->ex->started, c->timeout);
     if (THRONG_LOG_DEBUG <= h->log_level) {
         /* The request line without its " HTTP/1.1". */
         const char *line = c->out->data, *eol = memchr(line, '\r', c->out->len);
