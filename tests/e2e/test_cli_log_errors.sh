@@ -138,11 +138,22 @@ done
 mv "$H/supervisor.log" "$H/supervisor.log.old"
 dd if=/dev/zero of="$FULL/filler" bs=4k 2>/dev/null
 [ "$(df --output=avail "$FULL" | tail -1)" -eq 0 ] || fail "the tmpfs is not full: $(df "$FULL")"
+# The group's own files come and go as it restarts, and a page one frees
+# must not let a log line in: a second filler takes any room that appears.
+(
+    until [ -e "$WORK/refill.stop" ]; do
+        dd if=/dev/zero of="$FULL/filler2" bs=4k oflag=append conv=notrunc 2>/dev/null
+        sleep 0.02
+    done
+) &
+refill=$!
 sleep 5
+touch "$WORK/refill.stop"
+wait "$refill"
 [ -s "$H/supervisor.log" ] && fail "supervisor.log took lines on a full disk: $(cat "$H/supervisor.log")"
 
 # Room again: supervisor.log first says what it lost.
-rm "$FULL/filler"
+rm -f "$FULL/filler" "$FULL/filler2"
 end=$(($(date +%s) + 20))
 until grep -Eq "supervisor: [0-9]+ lines? lost \(the first: cannot write $H/supervisor.log: No space left on device\)" \
     "$H/supervisor.log" 2>/dev/null; do
