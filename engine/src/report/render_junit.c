@@ -10,23 +10,6 @@
 #include "report/render_summary.h"
 #include "report/render_text.h"
 
-static const cJSON *obj(const cJSON *o, const char *key)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = obj(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-    const cJSON *v = obj(o, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* ------------------------------------------------------------ escaping */
 
 /* The length of the UTF-8 character at s that XML 1.0 allows, or 0 when
@@ -181,12 +164,13 @@ static void fmt_in_units(char *buf, size_t len, double value, const char *limit)
 void throng__threshold_texts(const cJSON *t, char *measured, size_t mlen, char *limit, size_t llen)
 {
     char left[128], right[96];
-    const cJSON *value = obj(t, "value");
-    if (split_expression(str(t, "expression"), left, sizeof left, right, sizeof right)) {
-        snprintf(limit, llen, "%s%s", str(t, "op"), right);
+    const cJSON *value = throng__summary_obj(t, "value");
+    if (split_expression(throng__summary_str(t, "expression"), left, sizeof left, right,
+                         sizeof right)) {
+        snprintf(limit, llen, "%s%s", throng__summary_str(t, "op"), right);
     } else { /* not as thresholds are written: the report's own figure */
-        fmt_number(right, sizeof right, num(t, "limit"));
-        snprintf(limit, llen, "%s%s", str(t, "op"), right);
+        fmt_number(right, sizeof right, throng__summary_num(t, "limit"));
+        snprintf(limit, llen, "%s%s", throng__summary_str(t, "op"), right);
     }
     if (cJSON_IsNumber(value))
         fmt_in_units(measured, mlen, value->valuedouble, right);
@@ -218,53 +202,58 @@ static void testcase(throng__buf_t *b, const char *classname, const char *name, 
 
 static void threshold_case(throng__buf_t *b, const cJSON *t)
 {
-    const cJSON *group = obj(t, "group");
+    const cJSON *group = throng__summary_obj(t, "group");
     char classname[160], measured[96], limit[128], left[128], right[96], message[512], body[768];
     snprintf(classname, sizeof classname, "throng.thresholds%s%s", cJSON_IsString(group) ? "." : "",
              cJSON_IsString(group) ? group->valuestring : "");
-    if (cJSON_IsTrue(obj(t, "passed"))) {
-        testcase(b, classname, str(t, "expression"), NULL, NULL, NULL);
+    if (cJSON_IsTrue(throng__summary_obj(t, "passed"))) {
+        testcase(b, classname, throng__summary_str(t, "expression"), NULL, NULL, NULL);
         return;
     }
     throng__threshold_texts(t, measured, sizeof measured, limit, sizeof limit);
-    if (!split_expression(str(t, "expression"), left, sizeof left, right, sizeof right))
-        snprintf(left, sizeof left, "%s", str(t, "metric"));
+    if (!split_expression(throng__summary_str(t, "expression"), left, sizeof left, right,
+                          sizeof right))
+        snprintf(left, sizeof left, "%s", throng__summary_str(t, "metric"));
     /* Why nothing was measured: the report's note, or a name that never ran. */
     char note[192] = "";
-    const cJSON *name = obj(t, "name");
-    if (!cJSON_IsNumber(obj(t, "value")) && str(t, "note")[0])
-        snprintf(note, sizeof note, "%.150s", str(t, "note"));
-    else if (!cJSON_IsNumber(obj(t, "value")) && cJSON_IsString(name))
+    const cJSON *name = throng__summary_obj(t, "name");
+    if (!cJSON_IsNumber(throng__summary_obj(t, "value")) && throng__summary_str(t, "note")[0])
+        snprintf(note, sizeof note, "%.150s", throng__summary_str(t, "note"));
+    else if (!cJSON_IsNumber(throng__summary_obj(t, "value")) && cJSON_IsString(name))
         snprintf(note, sizeof note, "no request named '%.100s' ran", name->valuestring);
     snprintf(message, sizeof message, "%s %s%s%s (limit %s)", left, measured, note[0] ? ": " : "",
              note, limit);
     snprintf(body, sizeof body, "%s%s%s: measured %s, limit %s%s%s",
              cJSON_IsString(group) ? group->valuestring : "", cJSON_IsString(group) ? " " : "",
-             str(t, "expression"), measured, limit, note[0] ? "\n" : "", note);
-    testcase(b, classname, str(t, "expression"), message, "threshold", body);
+             throng__summary_str(t, "expression"), measured, limit, note[0] ? "\n" : "", note);
+    testcase(b, classname, throng__summary_str(t, "expression"), message, "threshold", body);
 }
 
 /* The test cases of what fails a run apart from its thresholds. */
 static void run_cases(throng__buf_t *b, const cJSON *report, int exit_status, const char *why)
 {
-    const cJSON *procs = obj(report, "processes"), *threads = obj(report, "threads");
+    const cJSON *procs = throng__summary_obj(report, "processes"),
+                *threads = throng__summary_obj(report, "threads");
     char message[512];
-    if (num(procs, "lost") > 0) {
+    if (throng__summary_num(procs, "lost") > 0) {
         snprintf(message, sizeof message, "%.0f of %.0f worker processes lost%s%s",
-                 num(procs, "lost"), num(procs, "started"), str(procs, "sample")[0] ? ": " : "",
-                 str(procs, "sample"));
+                 throng__summary_num(procs, "lost"), throng__summary_num(procs, "started"),
+                 throng__summary_str(procs, "sample")[0] ? ": " : "",
+                 throng__summary_str(procs, "sample"));
         testcase(b, "throng.run", "worker processes", message, "lost", message);
     }
-    if (num(threads, "abandoned") > 0) {
+    if (throng__summary_num(threads, "abandoned") > 0) {
         snprintf(message, sizeof message, "%.0f worker threads abandoned%s%s",
-                 num(threads, "abandoned"), str(threads, "sample")[0] ? ": " : "",
-                 str(threads, "sample"));
+                 throng__summary_num(threads, "abandoned"),
+                 throng__summary_str(threads, "sample")[0] ? ": " : "",
+                 throng__summary_str(threads, "sample"));
         testcase(b, "throng.run", "worker threads", message, "abandoned", message);
     }
     int stopped = exit_status == 3 || exit_status == 4;
-    if (stopped || cJSON_GetArraySize(obj(report, "thresholds")) == 0) {
+    if (stopped || cJSON_GetArraySize(throng__summary_obj(report, "thresholds")) == 0) {
         const char *failed = exit_status != 0 ? why : NULL;
-        snprintf(message, sizeof message, "%s: %s", str(report, "ending_text"), why);
+        snprintf(message, sizeof message, "%s: %s", throng__summary_str(report, "ending_text"),
+                 why);
         testcase(b, "throng.run", "run", failed, stopped ? "aborted" : "faults", message);
     }
 }
@@ -274,13 +263,13 @@ static void count_cases(const cJSON *report, int exit_status, int *tests, int *f
 {
     const cJSON *t;
     *tests = *failures = 0;
-    cJSON_ArrayForEach(t, obj(report, "thresholds"))
+    cJSON_ArrayForEach(t, throng__summary_obj(report, "thresholds"))
     {
         ++*tests;
-        *failures += !cJSON_IsTrue(obj(t, "passed"));
+        *failures += !cJSON_IsTrue(throng__summary_obj(t, "passed"));
     }
-    int lost = num(obj(report, "processes"), "lost") > 0;
-    int abandoned = num(obj(report, "threads"), "abandoned") > 0;
+    int lost = throng__summary_num(throng__summary_obj(report, "processes"), "lost") > 0;
+    int abandoned = throng__summary_num(throng__summary_obj(report, "threads"), "abandoned") > 0;
     int run = exit_status == 3 || exit_status == 4 || *tests == 0;
     *tests += lost + abandoned + run;
     *failures += lost + abandoned + (run && exit_status != 0);
@@ -288,15 +277,16 @@ static void count_cases(const cJSON *report, int exit_status, int *tests, int *f
 
 int throng__render_junit(const cJSON *report, throng__buf_t *b, char *err)
 {
-    if (!cJSON_IsObject(report) || strcmp(str(report, "format"), "throng-report") != 0 ||
-        num(report, "version") != 1)
+    if (!cJSON_IsObject(report) ||
+        strcmp(throng__summary_str(report, "format"), "throng-report") != 0 ||
+        throng__summary_num(report, "version") != 1)
         return throng__fail(err, THRONG_EINVAL,
                             "not a throng report (format throng-report, "
                             "version 1)");
     char why[256], seed[32], status[8];
     int exit_status = throng__report_verdict(report, why, sizeof why), tests, failures;
     count_cases(report, exit_status, &tests, &failures);
-    double elapsed = num(report, "elapsed");
+    double elapsed = throng__summary_num(report, "elapsed");
     throng__buf_printf(b,
                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                        "<testsuites name=\"throng\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
@@ -304,12 +294,13 @@ int throng__render_junit(const cJSON *report, throng__buf_t *b, char *err)
                        "  <testsuite name=\"throng\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
                        "skipped=\"0\" time=\"%.3f\" timestamp=\"",
                        tests, failures, elapsed, tests, failures, elapsed);
-    put_xml(b, str(report, "started_at"));
+    put_xml(b, throng__summary_str(report, "started_at"));
     throng__buf_puts(b, "\">\n    <properties>\n");
-    snprintf(seed, sizeof seed, "%.0f", num(obj(report, "settings"), "seed"));
+    snprintf(seed, sizeof seed, "%.0f",
+             throng__summary_num(throng__summary_obj(report, "settings"), "seed"));
     snprintf(status, sizeof status, "%d", exit_status);
-    const char *props[][2] = {{"throng", str(report, "throng")},
-                              {"ending", str(report, "ending")},
+    const char *props[][2] = {{"throng", throng__summary_str(report, "throng")},
+                              {"ending", throng__summary_str(report, "ending")},
                               {"seed", seed},
                               {"exit_status", status}};
     for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
@@ -319,7 +310,7 @@ int throng__render_junit(const cJSON *report, throng__buf_t *b, char *err)
     }
     throng__buf_puts(b, "    </properties>\n");
     const cJSON *t;
-    cJSON_ArrayForEach(t, obj(report, "thresholds")) threshold_case(b, t);
+    cJSON_ArrayForEach(t, throng__summary_obj(report, "thresholds")) threshold_case(b, t);
     run_cases(b, report, exit_status, why);
     throng__buf_puts(b, "  </testsuite>\n</testsuites>\n");
     return 0;

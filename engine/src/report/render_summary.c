@@ -8,20 +8,20 @@
 #include "util/error.h"
 #include "report/render_summary.h"
 
-static const cJSON *obj(const cJSON *o, const char *key)
+const cJSON *throng__summary_obj(const cJSON *o, const char *key)
 {
     return cJSON_GetObjectItemCaseSensitive(o, key);
 }
 
-static double num(const cJSON *o, const char *key)
+double throng__summary_num(const cJSON *o, const char *key)
 {
-    const cJSON *v = obj(o, key);
+    const cJSON *v = throng__summary_obj(o, key);
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-static const char *str(const cJSON *o, const char *key)
+const char *throng__summary_str(const cJSON *o, const char *key)
 {
-    const cJSON *v = obj(o, key);
+    const cJSON *v = throng__summary_obj(o, key);
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
@@ -30,11 +30,13 @@ static const char *str(const cJSON *o, const char *key)
  * says a run passed that exited with a failure, or the other way round. */
 int throng__report_verdict(const cJSON *report, char *why, size_t whylen)
 {
-    const char *ending = str(report, "ending");
-    const cJSON *procs = obj(report, "processes"), *threads = obj(report, "threads");
-    const cJSON *thresholds = obj(report, "thresholds"), *t;
-    const cJSON *totals = obj(report, "totals");
-    double lost = num(procs, "lost"), abandoned = num(threads, "abandoned");
+    const char *ending = throng__summary_str(report, "ending");
+    const cJSON *procs = throng__summary_obj(report, "processes"),
+                *threads = throng__summary_obj(report, "threads");
+    const cJSON *thresholds = throng__summary_obj(report, "thresholds"), *t;
+    const cJSON *totals = throng__summary_obj(report, "totals");
+    double lost = throng__summary_num(procs, "lost"),
+           abandoned = throng__summary_num(threads, "abandoned");
     snprintf(why, whylen, "%s", "");
     if (strcmp(ending, "stopped") == 0) {
         snprintf(why, whylen, "stopped (SIGINT or SIGTERM) before its end: aborted");
@@ -42,23 +44,27 @@ int throng__report_verdict(const cJSON *report, char *why, size_t whylen)
     }
     if (strcmp(ending, "processes") == 0) {
         snprintf(why, whylen, "every worker process ended before the run did%s%s",
-                 str(procs, "sample")[0] ? ": " : "", str(procs, "sample"));
+                 throng__summary_str(procs, "sample")[0] ? ": " : "",
+                 throng__summary_str(procs, "sample"));
         return 4;
     }
     if (lost > 0 || abandoned > 0) {
         if (lost > 0)
             snprintf(why, whylen, "%.0f of %.0f worker process%s lost%s%s", lost,
-                     num(procs, "started"), num(procs, "started") == 1 ? "" : "es",
-                     str(procs, "sample")[0] ? ": " : "", str(procs, "sample"));
+                     throng__summary_num(procs, "started"),
+                     throng__summary_num(procs, "started") == 1 ? "" : "es",
+                     throng__summary_str(procs, "sample")[0] ? ": " : "",
+                     throng__summary_str(procs, "sample"));
         else
             snprintf(why, whylen, "%.0f worker thread%s abandoned%s%s", abandoned,
-                     abandoned == 1 ? "" : "s", str(threads, "sample")[0] ? ": " : "",
-                     str(threads, "sample"));
+                     abandoned == 1 ? "" : "s",
+                     throng__summary_str(threads, "sample")[0] ? ": " : "",
+                     throng__summary_str(threads, "sample"));
         return 1;
     }
     if (cJSON_GetArraySize(thresholds) > 0) {
         int failed = 0;
-        cJSON_ArrayForEach(t, thresholds) failed += !cJSON_IsTrue(obj(t, "passed"));
+        cJSON_ArrayForEach(t, thresholds) failed += !cJSON_IsTrue(throng__summary_obj(t, "passed"));
         if (failed)
             snprintf(why, whylen, "%d of %d threshold%s not met", failed,
                      cJSON_GetArraySize(thresholds),
@@ -69,16 +75,17 @@ int throng__report_verdict(const cJSON *report, char *why, size_t whylen)
         snprintf(why, whylen, "every client faulted out");
         return 1;
     }
-    if (num(totals, "failures") > 0) {
-        size_t at = (size_t)snprintf(why, whylen, "%.0f failure%s", num(totals, "failures"),
-                                     num(totals, "failures") == 1 ? "" : "s");
+    if (throng__summary_num(totals, "failures") > 0) {
+        size_t at =
+            (size_t)snprintf(why, whylen, "%.0f failure%s", throng__summary_num(totals, "failures"),
+                             throng__summary_num(totals, "failures") == 1 ? "" : "s");
         const cJSON *f;
         int first = 1;
-        cJSON_ArrayForEach(f, obj(totals, "faults"))
+        cJSON_ArrayForEach(f, throng__summary_obj(totals, "faults"))
         {
             if (at >= whylen) break;
             at += (size_t)snprintf(why + at, whylen - at, "%s%s %.0f", first ? ": " : ", ",
-                                   f->string, num(f, "count"));
+                                   f->string, throng__summary_num(f, "count"));
             first = 0;
         }
         return 1;
@@ -95,14 +102,15 @@ const char *throng__verdict_name(int exit_status)
  * measures it (stats/threshold.c), so that error_rate and errors<1% agree. */
 static double error_rate(const cJSON *totals)
 {
-    double sent = num(totals, "sent"), failures = num(totals, "failures");
+    double sent = throng__summary_num(totals, "sent"),
+           failures = throng__summary_num(totals, "failures");
     return sent > failures ? failures / sent : failures > 0 ? 1 : 0;
 }
 
 /* A copy of o[key] (a number, or null when absent or not a number). */
 static cJSON *number_or_null(const cJSON *o, const char *key)
 {
-    const cJSON *v = obj(o, key);
+    const cJSON *v = throng__summary_obj(o, key);
     return cJSON_IsNumber(v) ? cJSON_CreateNumber(v->valuedouble) : cJSON_CreateNull();
 }
 
@@ -110,16 +118,16 @@ static cJSON *thresholds_json(const cJSON *report)
 {
     cJSON *list = cJSON_CreateArray();
     const cJSON *t;
-    cJSON_ArrayForEach(t, obj(report, "thresholds"))
+    cJSON_ArrayForEach(t, throng__summary_obj(report, "thresholds"))
     {
         cJSON *o = cJSON_CreateObject();
-        const cJSON *group = obj(t, "group");
-        cJSON_AddStringToObject(o, "name", str(t, "expression"));
+        const cJSON *group = throng__summary_obj(t, "group");
+        cJSON_AddStringToObject(o, "name", throng__summary_str(t, "expression"));
         if (cJSON_IsString(group))
             cJSON_AddStringToObject(o, "group", group->valuestring);
         else
             cJSON_AddNullToObject(o, "group");
-        cJSON_AddBoolToObject(o, "ok", cJSON_IsTrue(obj(t, "passed")));
+        cJSON_AddBoolToObject(o, "ok", cJSON_IsTrue(throng__summary_obj(t, "passed")));
         cJSON_AddItemToObject(o, "measured", number_or_null(t, "value"));
         cJSON_AddItemToObject(o, "limit", number_or_null(t, "limit"));
         cJSON_AddItemToArray(list, o);
@@ -129,7 +137,8 @@ static cJSON *thresholds_json(const cJSON *report)
 
 static cJSON *summary_json(const cJSON *report)
 {
-    const cJSON *totals = obj(report, "totals"), *latency = obj(totals, "latency");
+    const cJSON *totals = throng__summary_obj(report, "totals"),
+                *latency = throng__summary_obj(totals, "latency");
     char why[256];
     int exit_status = throng__report_verdict(report, why, sizeof why);
     cJSON *s = cJSON_CreateObject();
@@ -137,26 +146,29 @@ static cJSON *summary_json(const cJSON *report)
     cJSON_AddStringToObject(s, "status", throng__verdict_name(exit_status));
     cJSON_AddNumberToObject(s, "exit_status", exit_status);
     cJSON_AddStringToObject(s, "reason", why);
-    cJSON_AddStringToObject(s, "ending", str(report, "ending"));
-    cJSON_AddNumberToObject(s, "duration_s", num(report, "elapsed"));
-    cJSON_AddNumberToObject(s, "requests", num(totals, "requests"));
-    cJSON_AddNumberToObject(s, "rps", num(totals, "rate"));
-    cJSON_AddNumberToObject(s, "failures", num(totals, "failures"));
+    cJSON_AddStringToObject(s, "ending", throng__summary_str(report, "ending"));
+    cJSON_AddNumberToObject(s, "duration_s", throng__summary_num(report, "elapsed"));
+    cJSON_AddNumberToObject(s, "requests", throng__summary_num(totals, "requests"));
+    cJSON_AddNumberToObject(s, "rps", throng__summary_num(totals, "rate"));
+    cJSON_AddNumberToObject(s, "failures", throng__summary_num(totals, "failures"));
     cJSON_AddNumberToObject(s, "error_rate", error_rate(totals));
     cJSON *ms = cJSON_AddObjectToObject(s, "latency_ms");
     static const char *const keys[] = {"p50", "p90", "p99", "max"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         /* To the nanosecond the histograms hold, so that 5.1 reads 5.1. */
-        cJSON_AddNumberToObject(ms, keys[i], round(num(latency, keys[i]) * 1e9) / 1e6);
+        cJSON_AddNumberToObject(ms, keys[i],
+                                round(throng__summary_num(latency, keys[i]) * 1e9) / 1e6);
     cJSON_AddItemToObject(s, "thresholds", thresholds_json(report));
-    cJSON_AddItemToObject(s, "seed", number_or_null(obj(report, "settings"), "seed"));
+    cJSON_AddItemToObject(s, "seed",
+                          number_or_null(throng__summary_obj(report, "settings"), "seed"));
     return s;
 }
 
 int throng__render_summary(const cJSON *report, throng__buf_t *out, char *err)
 {
-    if (!cJSON_IsObject(report) || strcmp(str(report, "format"), "throng-report") != 0 ||
-        num(report, "version") != 1)
+    if (!cJSON_IsObject(report) ||
+        strcmp(throng__summary_str(report, "format"), "throng-report") != 0 ||
+        throng__summary_num(report, "version") != 1)
         return throng__fail(err, THRONG_EINVAL,
                             "not a throng report (format throng-report, "
                             "version 1)");

@@ -29,4 +29,10 @@ const char *throng__verdict_name(int exit_status);
  * (THRONG__ERRMSG_LEN bytes) when it is not a report. */
 int throng__render_summary(const cJSON *report, throng__buf_t *out, char *err);
 
+/* A report's field by key: the object (or NULL), the number (0 when
+ * missing or not a number), the string ("" when missing). */
+const cJSON *throng__summary_obj(const cJSON *o, const char *key);
+double throng__summary_num(const cJSON *o, const char *key);
+const char *throng__summary_str(const cJSON *o, const char *key);
+
 #endif
