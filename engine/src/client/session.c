@@ -71,6 +71,7 @@ void throng__lane_prepare(throng__lane_t *lane, throng__lua_caller_t *who,
                           throng__request_out_t *req)
 {
     lane->cookies = 0;
+    req->compressed = who->compressed;
     if (who->cookies & THRONG__COOKIES_OFF) return;
     req->jar = &who->jar;
     req->cookie_host = lane->conn.address->host;

@@ -85,7 +85,8 @@ typedef struct throng__session {
  * server after a redirect took it to another (its connection closed). */
 void throng__lane_home(throng__lane_t *lane);
 
-/* Sets up req's cookies for a request of who's on lane (lua_request.h). */
+/* Sets up req's cookies and the persona's compressed = true for a request
+ * of who's on lane (lua_request.h). */
 void throng__lane_prepare(throng__lane_t *lane, throng__lua_caller_t *who,
                           throng__request_out_t *req);
 

@@ -50,10 +50,11 @@ typedef struct throng__lua_response {
 typedef struct throng__lua_caller {
     throng__rng_t rng;
     uint64_t id;
-    struct throng__jar *jar; /* the client's cookies (lua_cookies.h); NULL until the first */
-    char cookie_dir[31];     /* the last request's default cookie path (truncated) */
-    unsigned char cookies;   /* THRONG__COOKIES_* of the persona */
-    signed char follow;      /* the persona's follow = N, or -1 */
+    struct throng__jar *jar;  /* the client's cookies (lua_cookies.h); NULL until the first */
+    char cookie_dir[31];      /* the last request's default cookie path (truncated) */
+    unsigned char cookies;    /* THRONG__COOKIES_* of the persona */
+    signed char follow;       /* the persona's follow = N, or -1 */
+    unsigned char compressed; /* the persona's compressed = true */
 } throng__lua_caller_t;
 
 /* A persona's cookie settings, read at client start. */
