@@ -223,7 +223,10 @@ void throng__lua_response_release(throng__lua_response_t *r)
     r->released = 1;
 }
 
-/* res.headers: a table of lower-cased names to values, made when asked. */
+/* res.headers: a table of lower-cased names to values, made when asked. A
+ * name the response repeats (Set-Cookie, Vary, Link) gets its values joined
+ * with ", " in their order, as RFC 9110 5.3 combines them and fetch's
+ * Headers.get does, rather than the last one alone. */
 static void push_headers(lua_State *L, const throng__lua_response_t *r)
 {
     lua_newtable(L);
@@ -237,7 +240,16 @@ static void push_headers(lua_State *L, const throng__lua_response_t *r)
         for (size_t i = 0; i < nlen; i++)
             name[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
         lua_pushlstring(L, name, nlen);
-        lua_pushstring(L, value);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            lua_pushliteral(L, ", ");
+            lua_pushstring(L, value);
+            lua_concat(L, 3);
+        } else {
+            lua_pop(L, 1);
+            lua_pushstring(L, value);
+        }
         lua_rawset(L, -3);
         p = value + strlen(value) + 1;
     }
