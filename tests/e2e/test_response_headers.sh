@@ -2,7 +2,8 @@
 # res.headers when an answer repeats a header (three Set-Cookie lines, two
 # Vary lines, as web frameworks send): the values are joined with ", " in
 # their order (RFC 9110 5.3), not the last one alone; the jar keeps every
-# cookie; a header sent once is as it came. Both styles.
+# cookie, a quoted value with its quotes (sent back as it came, as
+# browsers do); a header sent once is as it came. Both styles.
 . "$(dirname "$0")/lib.sh"
 
 cat >"$WORK/server.py" <<'PY'
@@ -11,6 +12,12 @@ class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *a): pass
     def do_GET(self):
+        if self.path == "/echo":  # the Cookie header the client sent
+            body = (self.headers.get("Cookie") or "").encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return self.wfile.write(body)
         self.send_response(200)
         self.send_header("Set-Cookie", "a=1; Max-Age=3600; Path=/")
         self.send_header("Set-Cookie", 'b="x y"; Path=/')
@@ -36,12 +43,17 @@ function P:session(client)
   client:check(h["vary"] == "Accept-Encoding, Cookie", "vary joined")
   client:check(h["x-once"] == "one, value", "once as it came")
   client:check(#client.cookies:list() == 3, "three cookies kept")
+  -- A quoted value keeps its quotes, and goes back as it came.
+  client:check(client.cookies:get("b") == '"x y"', "quotes kept")
+  local sent = client:get("/echo").body
+  client:check(sent:find('b="x y"', 1, true) and sent:find("a=1", 1, true), "sent back quoted")
 end
 return P
 LUA
 run_throng "$WORK/session.out" run "$WORK/session.lua" -s "$ADDR" -c 1 -n 2 --slow-down 0 \
     --threshold 'check:set-cookie joined>=100%' --threshold 'check:vary joined>=100%' \
-    --threshold 'check:once as it came>=100%' --threshold 'check:three cookies kept>=100%'
+    --threshold 'check:once as it came>=100%' --threshold 'check:three cookies kept>=100%' \
+    --threshold 'check:quotes kept>=100%' --threshold 'check:sent back quoted>=100%'
 expect_rc 0 "$WORK/session.out"
 
 cat >"$WORK/request.lua" <<'LUA'
