@@ -382,6 +382,7 @@ static void on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind, c
         report(c, THRONG__CLIENT_EXCHANGE_ENDED);
         return;
     }
+    throng__lane_rest(&c->lane);
     if (c->left == 0) {
         end_session(c);
         return;

@@ -1,5 +1,6 @@
 /* lua_throng.c - the `throng` Lua module. Every function reaches the
  * per-state context through its first upvalue; there are no C globals. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -218,6 +219,9 @@ void throng__lua_response_release(throng__lua_response_t *r)
 {
     if (r->owned) throng__bufpool_put(r->pool, r->owned);
     r->owned = NULL;
+    free(r->own_url);
+    r->own_url = NULL;
+    r->url = NULL;
     r->body = r->headers = NULL;
     r->body_len = r->headers_len = 0;
     r->released = 1;
@@ -295,6 +299,8 @@ static int response_gc(lua_State *L)
     throng__lua_response_t *r = response_arg(L);
     if (r->owned) throng__bufpool_put(r->pool, r->owned);
     r->owned = NULL;
+    free(r->own_url);
+    r->own_url = NULL;
     r->valid = 0;
     return 0;
 }

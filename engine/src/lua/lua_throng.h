@@ -44,6 +44,8 @@ typedef struct throng__lua_response {
     throng__shape_t shape;
     unsigned redirects; /* redirects followed to this response */
     const char *url;    /* after a redirect: the final URL (valid with the body), else NULL */
+    char *own_url;      /* the session style's copy of url, which the response owns (the
+                           lane's redirect state is gone by the time the persona reads it) */
 } throng__lua_response_t;
 
 /* Who is calling into Lua: a client's generator and id. */
