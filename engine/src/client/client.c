@@ -382,6 +382,7 @@ static void on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind, c
         report(c, THRONG__CLIENT_EXCHANGE_ENDED);
         return;
     }
+    throng__lane_rest(&c->lane);
     if (c->left == 0) {
         end_session(c);
         return;
@@ -428,7 +429,8 @@ static void start_session(throng__client_t *c)
         send_next(c);
 }
 
-/* The persona's cookies = false and keep_cookies = true, read once. */
+/* The persona's defaults for its requests, read once: cookies = false,
+ * keep_cookies = true, follow = N and compressed = true. */
 static void cookie_settings(throng__client_t *c)
 {
     lua_State *L = c->host->persona->L;
@@ -442,7 +444,9 @@ static void cookie_settings(throng__client_t *c)
         lua_getfield(L, -3, "follow");
         if (lua_type(L, -1) == LUA_TNUMBER && lua_tonumber(L, -1) >= 0)
             c->who.follow = (signed char)(lua_tonumber(L, -1) > 100 ? 100 : lua_tonumber(L, -1));
-        lua_pop(L, 3);
+        lua_getfield(L, -4, "compressed");
+        c->who.compressed = lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1);
+        lua_pop(L, 4);
     }
     lua_pop(L, 1);
 }

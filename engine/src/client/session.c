@@ -71,6 +71,7 @@ void throng__lane_prepare(throng__lane_t *lane, throng__lua_caller_t *who,
                           throng__request_out_t *req)
 {
     lane->cookies = 0;
+    req->compressed = who->compressed;
     if (who->cookies & THRONG__COOKIES_OFF) return;
     req->jar = &who->jar;
     req->cookie_host = lane->conn.address->host;
@@ -175,6 +176,11 @@ void throng__lane_free(throng__lane_t *lane)
     lane->rd = NULL;
 }
 
+void throng__lane_rest(throng__lane_t *lane)
+{
+    if (lane->rd && !lane->rd->moved) throng__lane_free(lane);
+}
+
 /* ------------------------------------------------------------- results */
 
 /* Pushes the responses the coroutine waited for onto its stack (a single
@@ -236,15 +242,18 @@ static int store_protected(lua_State *L)
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->live_ref);
     throng__lua_response_t *r = throng__lua_new_response(L, h->persona->ctx);
+    throng__redirect_t *rd = c->lane->rd;
+    if (rd && rd->hops) { /* res.url outlives the lane's redirect state */
+        if (!(r->own_url = strdup(rd->url))) luaL_error(L, "out of memory for res.url");
+        r->url = r->own_url;
+    }
     r->valid = 1;
     throng__http_response_t *res = throng__conn_res(conn);
     r->status = res->status;
     r->latency = (double)conn->ex->latency * 1e-9;
     r->body = throng__http_response_body(res, &r->body_len);
     r->headers = throng__http_response_headers(res, &r->headers_len);
-    throng__redirect_t *rd = c->lane->rd;
     r->redirects = rd ? rd->hops : 0;
-    r->url = rd && rd->hops ? rd->url : NULL;
     if (r->redirects) r->latency = (double)(rd->service_ns + conn->ex->latency) * 1e-9;
     r->shaped = throng__conn_shape(conn, &r->shape);
     r->owned = res->buf; /* the pointers above stay valid: the buffer moves whole */
@@ -348,6 +357,7 @@ void throng__session_on_exchange(throng__conn_t *conn, throng__exchange_t *x, in
             snprintf(s->fault_msg, sizeof s->fault_msg, "%.*s", (int)sizeof s->fault_msg - 1,
                      s->host->msg);
         }
+        throng__lane_rest(lane);
     }
     if (s->waiting > 0 && !s->faulted) return;
     if (s->running) {

@@ -85,7 +85,8 @@ typedef struct throng__session {
  * server after a redirect took it to another (its connection closed). */
 void throng__lane_home(throng__lane_t *lane);
 
-/* Sets up req's cookies for a request of who's on lane (lua_request.h). */
+/* Sets up req's cookies and the persona's compressed = true for a request
+ * of who's on lane (lua_request.h). */
 void throng__lane_prepare(throng__lane_t *lane, throng__lua_caller_t *who,
                           throng__request_out_t *req);
 
@@ -109,6 +110,12 @@ int throng__lane_follow(throng__lane_t *lane, throng__lua_caller_t *who,
 
 /* Frees what the lane holds besides its conn. */
 void throng__lane_free(throng__lane_t *lane);
+
+/* After an answered exchange: the redirect state goes (about 1.3 KB with
+ * its copy of the request), so that a thinking client holds none; the next
+ * request that may follow makes it again. A lane on another server keeps
+ * it, to find its way home (throng__lane_home). */
+void throng__lane_rest(throng__lane_t *lane);
 
 /* Registers the client and connection objects' metatables in a state. */
 void throng__session_open(lua_State *L);

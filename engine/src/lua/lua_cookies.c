@@ -227,7 +227,9 @@ int throng__jar_set(throng__jar_t **jar, const char *line, size_t len, const cha
     const char *ne, *ve;
     const char *name = trim(line, eq, &ne), *value = trim(eq + 1, pair_end, &ve);
     if (name == ne) return 0;
-    if (ve - value >= 2 && value[0] == '"' && ve[-1] == '"') value++, ve--;
+    /* A quoted value keeps its quotes (RFC 6265 4.1.1, 5.2) and goes back as
+     * it came, as browsers send it: frameworks quote a value with a space or
+     * a comma (Werkzeug's "a\054b") and unquote only what arrives quoted. */
     throng__cookie_t c = {.expires = THRONG__COOKIE_SESSION};
     int max_age_seen = 0;
     const char *domain = NULL, *path = NULL;

@@ -214,15 +214,16 @@ static int request_line(lua_State *L, int idx, throng__request_out_t *req, const
 }
 
 /* request.compressed: ask for a gzip or deflate body (decoded on arrival
- * whether asked for or not: util/http.c). */
+ * whether asked for or not: util/http.c); when the request does not say,
+ * the persona's compressed = true does (req->compressed). */
 static int compressed_of(lua_State *L, int idx, const throng__request_out_t *req, int *on,
                          char *msg, size_t msglen)
 {
-    *on = 0;
+    *on = req->compressed;
     if (!idx) return 0;
     get_field(L, idx, req, KEY_COMPRESSED);
     int t = lua_type(L, -1);
-    *on = lua_toboolean(L, -1);
+    if (t != LUA_TNIL) *on = lua_toboolean(L, -1);
     lua_pop(L, 1);
     if (t == LUA_TNIL || t == LUA_TBOOLEAN) return 0;
     snprintf(msg, msglen, "request.compressed must be true or false");

@@ -46,7 +46,8 @@ typedef struct throng__request_out {
     int secure;
     char *cookie_dir;
     int cookies;
-    int follow; /* request.follow, or -1 when not given */
+    int follow;     /* request.follow, or -1 when not given */
+    int compressed; /* in: the persona's compressed = true, for a request that does not say */
 } throng__request_out_t;
 
 /* Writes the request table at idx (0: no table) as HTTP into req->out.

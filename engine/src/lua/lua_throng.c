@@ -1,5 +1,6 @@
 /* lua_throng.c - the `throng` Lua module. Every function reaches the
  * per-state context through its first upvalue; there are no C globals. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -218,12 +219,18 @@ void throng__lua_response_release(throng__lua_response_t *r)
 {
     if (r->owned) throng__bufpool_put(r->pool, r->owned);
     r->owned = NULL;
+    free(r->own_url);
+    r->own_url = NULL;
+    r->url = NULL;
     r->body = r->headers = NULL;
     r->body_len = r->headers_len = 0;
     r->released = 1;
 }
 
-/* res.headers: a table of lower-cased names to values, made when asked. */
+/* res.headers: a table of lower-cased names to values, made when asked. A
+ * name the response repeats (Set-Cookie, Vary, Link) gets its values joined
+ * with ", " in their order, as RFC 9110 5.3 combines them and fetch's
+ * Headers.get does, rather than the last one alone. */
 static void push_headers(lua_State *L, const throng__lua_response_t *r)
 {
     lua_newtable(L);
@@ -237,7 +244,16 @@ static void push_headers(lua_State *L, const throng__lua_response_t *r)
         for (size_t i = 0; i < nlen; i++)
             name[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
         lua_pushlstring(L, name, nlen);
-        lua_pushstring(L, value);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            lua_pushliteral(L, ", ");
+            lua_pushstring(L, value);
+            lua_concat(L, 3);
+        } else {
+            lua_pop(L, 1);
+            lua_pushstring(L, value);
+        }
         lua_rawset(L, -3);
         p = value + strlen(value) + 1;
     }
@@ -283,6 +299,8 @@ static int response_gc(lua_State *L)
     throng__lua_response_t *r = response_arg(L);
     if (r->owned) throng__bufpool_put(r->pool, r->owned);
     r->owned = NULL;
+    free(r->own_url);
+    r->own_url = NULL;
     r->valid = 0;
     return 0;
 }

@@ -44,16 +44,19 @@ typedef struct throng__lua_response {
     throng__shape_t shape;
     unsigned redirects; /* redirects followed to this response */
     const char *url;    /* after a redirect: the final URL (valid with the body), else NULL */
+    char *own_url;      /* the session style's copy of url, which the response owns (the
+                           lane's redirect state is gone by the time the persona reads it) */
 } throng__lua_response_t;
 
 /* Who is calling into Lua: a client's generator and id. */
 typedef struct throng__lua_caller {
     throng__rng_t rng;
     uint64_t id;
-    struct throng__jar *jar; /* the client's cookies (lua_cookies.h); NULL until the first */
-    char cookie_dir[31];     /* the last request's default cookie path (truncated) */
-    unsigned char cookies;   /* THRONG__COOKIES_* of the persona */
-    signed char follow;      /* the persona's follow = N, or -1 */
+    struct throng__jar *jar;  /* the client's cookies (lua_cookies.h); NULL until the first */
+    char cookie_dir[31];      /* the last request's default cookie path (truncated) */
+    unsigned char cookies;    /* THRONG__COOKIES_* of the persona */
+    signed char follow;       /* the persona's follow = N, or -1 */
+    unsigned char compressed; /* the persona's compressed = true */
 } throng__lua_caller_t;
 
 /* A persona's cookie settings, read at client start. */
