@@ -31,10 +31,16 @@ enum {
     KEY_FOLLOW
 };
 
-/* Pushes field key of the table at idx. The names were interned once per
- * state (lua_throng.c), so no string is hashed per request. */
+/* Pushes field key of the table at idx: from its stack slot when
+ * check_fields gathered the fields there, else read from the table (one
+ * with a metatable, whose __index may supply fields). The names were
+ * interned once per state (lua_throng.c), so no string is hashed. */
 static void get_field(lua_State *L, int idx, const throng__request_out_t *req, int key)
 {
+    if (req->slots) {
+        lua_pushvalue(L, req->slots + key);
+        return;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, req->ctx->request_keys[key]);
     lua_gettable(L, idx);
 }
@@ -393,42 +399,70 @@ static void unknown_field(const char *key, int given_by_call, char *msg, size_t 
 
 /* Every field of the request table at idx is one it may have: a misspelt
  * one (mehtod, hedaers) would otherwise be ignored without a word. The
- * names are compared by address with the interned ones: no hashing. */
+ * names are compared by address with the interned ones: no hashing. When
+ * req->slots is set, each field's value goes to its slot on the way. */
 static int check_fields(lua_State *L, int idx, const throng__request_out_t *req, int by_call,
                         char *msg, size_t msglen)
 {
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
             snprintf(msg, msglen,
                      "request fields are named: a %s key is not one (a request is "
                      "{ method = ..., path = ..., ... })",
-                     luaL_typename(L, -1));
-            lua_pop(L, 1);
+                     luaL_typename(L, -2));
+            lua_pop(L, 2);
             return -1;
         }
-        const char *key = lua_tostring(L, -1);
+        const char *key = lua_tostring(L, -2);
         int i = 0;
         while (i < THRONG__REQUEST_FIELDS && key != req->ctx->request_key_text[i])
             i++;
         if (i == THRONG__REQUEST_FIELDS || (by_call && (i == KEY_METHOD || i == KEY_PATH))) {
             unknown_field(key, i < THRONG__REQUEST_FIELDS, msg, msglen);
-            lua_pop(L, 1);
+            lua_pop(L, 2);
             return -1;
         }
+        if (req->slots)
+            lua_replace(L, req->slots + i);
+        else
+            lua_pop(L, 1);
     }
     return 0;
 }
 
+static int encode(lua_State *L, int idx, const char *method, const char *path,
+                  throng__request_out_t *req, char *msg, size_t msglen);
+
 int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,
                                throng__request_out_t *req, char *msg, size_t msglen)
+{
+    int top = lua_gettop(L);
+    if (idx < 0) idx = top + idx + 1;
+    req->slots = 0;
+    /* A plain table's fields are gathered into stack slots as they are
+     * checked, one pass, instead of a lookup per field name. */
+    if (idx && lua_checkstack(L, THRONG__REQUEST_FIELDS + 8)) {
+        if (lua_getmetatable(L, idx))
+            lua_pop(L, 1);
+        else {
+            req->slots = top + 1;
+            lua_settop(L, top + THRONG__REQUEST_FIELDS);
+        }
+    }
+    int rc = encode(L, idx, method, path, req, msg, msglen);
+    lua_settop(L, top); /* the strings used stay referenced by the table */
+    req->slots = 0;
+    return rc;
+}
+
+static int encode(lua_State *L, int idx, const char *method, const char *path,
+                  throng__request_out_t *req, char *msg, size_t msglen)
 {
     size_t mlen, plen;
     body_t body;
     set_headers_t set = {0};
     int compressed;
-    if (idx < 0) idx = lua_gettop(L) + idx + 1;
     if (idx && check_fields(L, idx, req, method && path, msg, msglen) != 0) return -1;
     if (method)
         mlen = strlen(method);

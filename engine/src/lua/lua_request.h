@@ -47,6 +47,8 @@ typedef struct throng__request_out {
     char *cookie_dir;
     int cookies;
     int follow; /* request.follow, or -1 when not given */
+    int slots;  /* set by throng__lua_encode_request: where on the stack it put the table's
+                   fields, one slot per field name (0: none, read from the table) */
 } throng__request_out_t;
 
 /* Writes the request table at idx (0: no table) as HTTP into req->out.
