@@ -114,6 +114,22 @@ nomem:
     return HPE_USER;
 }
 
+/* keep(p, "", 1), the '\0' after a header's name or value: written in
+ * place when the buffer has room and the budget allows. */
+static int keep_nul(llhttp_t *p)
+{
+    throng__http_response_t *r = from_parser(p);
+    throng__http_budget_t *b = r->budget;
+    throng__buf_t *buf = r->buf;
+    if (!buf || buf->len >= buf->cap || buf->len >= THRONG__HTTP_MAX_HEADERS ||
+        (b && b->limit && b->used >= b->limit))
+        return keep(p, "", 1);
+    buf->data[buf->len++] = '\0';
+    if (b) b->used++;
+    r->charged++;
+    return 0;
+}
+
 /* Header names and values are kept as "name\0value\0"; trailers after a
  * chunked body are not (they would land after the body). A name's '\0' is
  * written when its value starts, or when the value ends having had no
@@ -132,7 +148,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
     if (!r->in_headers) return 0;
     if (r->in_name) {
         r->in_name = 0;
-        int rc = keep(p, "", 1);
+        int rc = keep_nul(p);
         if (rc) return rc;
     }
     return keep(p, at, n);
@@ -144,10 +160,10 @@ static int on_header_value_complete(llhttp_t *p)
     if (!r->in_headers) return 0;
     if (r->in_name) { /* an empty value: the name ends here */
         r->in_name = 0;
-        int rc = keep(p, "", 1);
+        int rc = keep_nul(p);
         if (rc) return rc;
     }
-    return keep(p, "", 1);
+    return keep_nul(p);
 }
 
 static int start_decoding(throng__http_response_t *r);
