@@ -97,6 +97,7 @@ static int keep(llhttp_t *p, const char *at, size_t n)
 {
     throng__http_response_t *r = from_parser(p);
     throng__http_budget_t *b = r->budget;
+    if (n == 0) return 0; /* no buffer taken for nothing: one in use always has data */
     if (b && b->limit && n > b->limit - b->used) { /* used <= limit always */
         r->over_budget = 1;
         return HPE_USER;
@@ -107,7 +108,7 @@ static int keep(llhttp_t *p, const char *at, size_t n)
         llhttp_set_error_reason(p, "header block larger than 1 MiB");
         return HPE_USER;
     }
-    if (n && n <= buf->cap - buf->len) {
+    if (n <= buf->cap - buf->len) {
         memcpy(buf->data + buf->len, at, n);
         buf->len += n;
     } else if (throng__buf_append(buf, at, n) != 0) {
