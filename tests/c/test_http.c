@@ -521,6 +521,22 @@ static void test_headers(void)
     size_t len;
     const char *h = throng__http_response_headers(&r, &len);
     CHECK(len > 13 && memcmp(h, "Content-Type\0application/json\0", 30) == 0);
+
+    /* Fed a byte at a time (every name and value split), the block is the same. */
+    static const char block[] = "Content-Type\0application/json\0X-Empty\0\0x-lower\0v2\0"
+                                "Content-Length\0002\0";
+    CHECK_INT(len, sizeof block - 1);
+    CHECK(memcmp(h, block, sizeof block - 1) == 0);
+    throng__http_response_reset(&r, 0);
+    int rc = 0;
+    for (size_t i = 0; i < sizeof text - 1 && rc == 0; i++)
+        rc = throng__http_response_feed(&r, text + i, 1, &used);
+    CHECK_INT(rc, 1);
+    h = throng__http_response_headers(&r, &len);
+    CHECK_INT(len, sizeof block - 1);
+    CHECK(memcmp(h, block, sizeof block - 1) == 0);
+    CHECK_STR(throng__http_response_header(&r, "x-empty"), "");
+    CHECK_STR(throng__http_response_header(&r, "x-lower"), "v2");
     throng__http_response_release(&r);
 }
 

@@ -39,6 +39,12 @@ expect_rc 1 "$WORK/mis2.out"
 expect_grep "misspelt_option.lua:4: request has an unknown field 'value' (did you mean 'json'?)" \
     "$WORK/mis2.out"
 
+# A request table may take fields from its metatable (shared defaults).
+run_throng "$WORK/defaults.out" run "$P/request_defaults.lua" -s "$S_ADDR" -c 1 -n 3 \
+    --slow-down 0 -q
+expect_rc 0 "$WORK/defaults.out"
+expect_grep "from-defaults                3" "$WORK/defaults.out"
+
 # A hook returning the wrong type says what was expected.
 run_throng "$WORK/wrong.out" run "$P/wrong_type.lua" -s "$S_ADDR" -c 1 -d 1 -q
 expect_rc 1 "$WORK/wrong.out"

@@ -2,7 +2,10 @@
  * reader of a table reply's rows and columns, on any body. The input is
  * given in a buffer of its exact length, with no NUL after it, so a read
  * past the end is a sanitizer report. When cJSON reads the same body as a
- * bare array of rows, the shape must agree with it. */
+ * bare array of rows, the shape must agree with it. The same body fed to the
+ * streaming scanner in pieces (each in a buffer of its exact length, the
+ * sizes taken from the body's first byte) must give the same answer. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -34,11 +37,38 @@ static long rows_of(const cJSON *doc, long *cols)
     return rows;
 }
 
+/* The body fed in pieces of 1 to 8 bytes (their sizes cycling from seed),
+ * each copied to a buffer of its exact length. */
+static int shape_in_pieces(const uint8_t *data, size_t size, unsigned seed, throng__shape_t *out)
+{
+    throng__shape_stream_t s;
+    throng__shape_begin(&s);
+    for (size_t from = 0, i = 0; from < size; i++) {
+        size_t n = 1 + ((seed >> (i % 8)) + i) % 8;
+        if (n > size - from) n = size - from;
+        char *piece = malloc(n);
+        if (!piece) abort();
+        memcpy(piece, data + from, n);
+        throng__shape_feed(&s, piece, n);
+        free(piece);
+        from += n;
+    }
+    int rc = throng__shape_end(&s);
+    *out = s.out;
+    return rc;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    throng__shape_t shape;
+    throng__shape_t shape, pieces;
     memset(&shape, 0xAA, sizeof shape);
     int rc = throng__table_shape((const char *)data, size, &shape);
+    FUZZ_CHECK(shape_in_pieces(data, size, size ? data[0] : 0, &pieces) == rc);
+    if (rc == 0) {
+        FUZZ_CHECK(pieces.rows == shape.rows && pieces.cols == shape.cols);
+    } else {
+        FUZZ_CHECK(strcmp(pieces.why, shape.why) == 0);
+    }
     if (rc != 0) {
         FUZZ_CHECK(rc == -1);
         FUZZ_CHECK(memchr(shape.why, '\0', sizeof shape.why));

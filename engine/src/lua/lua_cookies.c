@@ -282,13 +282,14 @@ int throng__jar_take(throng__jar_t **jar, const char *headers, size_t len, const
 {
     const char *p = headers, *end = headers + len;
     int kept = 0;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = -1; /* read at the first Set-Cookie: most responses have none */
     while (p < end) {
         const char *name = p, *value = memchr(p, 0, (size_t)(end - p));
         if (!value++) break;
         const char *next = memchr(value, 0, (size_t)(end - value));
         if (!next) break;
-        if (strcasecmp(name, "set-cookie") == 0) {
+        if (value - name == sizeof "set-cookie" && strcasecmp(name, "set-cookie") == 0) {
+            if (now < 0) now = (int64_t)time(NULL);
             /* a request path whose default path is dir */
             char rpath[48];
             int n = snprintf(rpath, sizeof rpath, "%s/x", strcmp(dir, "/") ? dir : "");

@@ -31,12 +31,25 @@ enum {
     KEY_FOLLOW
 };
 
-/* Pushes field key of the table at idx. The names were interned once per
- * state (lua_throng.c), so no string is hashed per request. */
+/* Pushes field key of the table at idx: from its stack slot when
+ * check_fields gathered the fields there, else read from the table (one
+ * with a metatable, whose __index may supply fields). The names were
+ * interned once per state (lua_throng.c), so no string is hashed. */
 static void get_field(lua_State *L, int idx, const throng__request_out_t *req, int key)
 {
+    if (req->slots) {
+        lua_pushvalue(L, req->slots + key);
+        return;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, req->ctx->request_keys[key]);
     lua_gettable(L, idx);
+}
+
+/* 1 when the table's field key is known to be absent (nil): no need to
+ * push it. */
+static int absent(const throng__request_out_t *req, int key)
+{
+    return req->slots && !(req->present & (1u << key));
 }
 
 /* A string field of the request table at idx, or dflt when absent. */
@@ -46,7 +59,7 @@ static int text_field(lua_State *L, int idx, const throng__request_out_t *req, i
     const char *field = throng__request_fields[key];
     *s = dflt;
     *len = dflt ? strlen(dflt) : 0;
-    if (!idx) return 0;
+    if (!idx || absent(req, key)) return 0;
     get_field(L, idx, req, key);
     int t = lua_type(L, -1);
     if (t == LUA_TSTRING)
@@ -71,7 +84,7 @@ static int write_headers(lua_State *L, int idx, const throng__request_out_t *req
                          set_headers_t *set, char *msg, size_t msglen)
 {
     throng__buf_t *out = req->out;
-    if (!idx) return 0;
+    if (!idx || absent(req, KEY_HEADERS)) return 0;
     get_field(L, idx, req, KEY_HEADERS);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
@@ -146,6 +159,7 @@ static int body_of(lua_State *L, int idx, throng__request_out_t *req, body_t *bo
     if (!idx) return 0;
     int which = body->data ? KEY_BODY : -1;
     for (size_t i = 1; i < sizeof keys / sizeof keys[0]; i++) {
+        if (absent(req, keys[i])) continue;
         get_field(L, idx, req, keys[i]);
         int given = !lua_isnil(L, -1);
         lua_pop(L, 1);
@@ -187,7 +201,8 @@ static int body_of(lua_State *L, int idx, throng__request_out_t *req, body_t *bo
 static int request_line(lua_State *L, int idx, throng__request_out_t *req, const char *method,
                         size_t mlen, const char *path, size_t plen, char *msg, size_t msglen)
 {
-    if (!idx) return throng__http_begin(req->out, method, mlen, path, plen) ? -2 : 0;
+    if (!idx || absent(req, KEY_QUERY))
+        return throng__http_begin(req->out, method, mlen, path, plen) ? -2 : 0;
     if (table_field(L, idx, req, KEY_QUERY, msg, msglen) != 0) return -1;
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
@@ -220,7 +235,7 @@ static int compressed_of(lua_State *L, int idx, const throng__request_out_t *req
                          char *msg, size_t msglen)
 {
     *on = req->compressed;
-    if (!idx) return 0;
+    if (!idx || absent(req, KEY_COMPRESSED)) return 0;
     get_field(L, idx, req, KEY_COMPRESSED);
     int t = lua_type(L, -1);
     if (t != LUA_TNIL) *on = lua_toboolean(L, -1);
@@ -234,7 +249,7 @@ static int compressed_of(lua_State *L, int idx, const throng__request_out_t *req
 static int cookies_of(lua_State *L, int idx, throng__request_out_t *req, char *msg, size_t msglen)
 {
     req->cookies = req->jar != NULL;
-    if (!idx) return 0;
+    if (!idx || absent(req, KEY_COOKIES)) return 0;
     get_field(L, idx, req, KEY_COOKIES);
     int t = lua_type(L, -1);
     if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)) req->cookies = 0;
@@ -248,7 +263,7 @@ static int cookies_of(lua_State *L, int idx, throng__request_out_t *req, char *m
 static int follow_of(lua_State *L, int idx, throng__request_out_t *req, char *msg, size_t msglen)
 {
     req->follow = -1;
-    if (!idx) return 0;
+    if (!idx || absent(req, KEY_FOLLOW)) return 0;
     get_field(L, idx, req, KEY_FOLLOW);
     int t = lua_type(L, -1);
     double n = lua_tonumber(L, -1);
@@ -288,7 +303,7 @@ static int write_cookies(const char *path, size_t plen, throng__request_out_t *r
 static int body_use_of(lua_State *L, int idx, throng__request_out_t *req, char *msg, size_t msglen)
 {
     req->body_use = THRONG__BODY_KEEP;
-    if (!idx) return 0;
+    if (!idx || absent(req, KEY_RESPONSE_BODY)) return 0;
     get_field(L, idx, req, KEY_RESPONSE_BODY);
     int t = lua_type(L, -1), ok = 1;
     if (t == LUA_TBOOLEAN) {
@@ -321,16 +336,18 @@ static int options_of(lua_State *L, int idx, const char *path, size_t plen,
     req->name = path;
     req->name_len = q ? (size_t)(q - path) : plen;
     if (!idx) return 0;
-    get_field(L, idx, req, KEY_TIMEOUT);
-    int t = lua_type(L, -1);
-    if (t == LUA_TNUMBER && lua_tonumber(L, -1) > 0)
-        req->timeout = lua_tonumber(L, -1);
-    else if (t != LUA_TNIL) {
-        snprintf(msg, msglen, "request.timeout must be a number of seconds above 0");
+    if (!absent(req, KEY_TIMEOUT)) {
+        get_field(L, idx, req, KEY_TIMEOUT);
+        int t = lua_type(L, -1);
+        if (t == LUA_TNUMBER && lua_tonumber(L, -1) > 0)
+            req->timeout = lua_tonumber(L, -1);
+        else if (t != LUA_TNIL) {
+            snprintf(msg, msglen, "request.timeout must be a number of seconds above 0");
+            lua_pop(L, 1);
+            return -1;
+        }
         lua_pop(L, 1);
-        return -1;
     }
-    lua_pop(L, 1);
     const char *name;
     size_t len;
     if (text_field(L, idx, req, KEY_NAME, NULL, &name, &len, msg, msglen) != 0) return -1;
@@ -394,42 +411,73 @@ static void unknown_field(const char *key, int given_by_call, char *msg, size_t 
 
 /* Every field of the request table at idx is one it may have: a misspelt
  * one (mehtod, hedaers) would otherwise be ignored without a word. The
- * names are compared by address with the interned ones: no hashing. */
-static int check_fields(lua_State *L, int idx, const throng__request_out_t *req, int by_call,
-                        char *msg, size_t msglen)
+ * names are compared by address with the interned ones: no hashing. When
+ * req->slots is set, each field's value goes to its slot on the way. */
+static int check_fields(lua_State *L, int idx, throng__request_out_t *req, int by_call, char *msg,
+                        size_t msglen)
 {
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
             snprintf(msg, msglen,
                      "request fields are named: a %s key is not one (a request is "
                      "{ method = ..., path = ..., ... })",
-                     luaL_typename(L, -1));
-            lua_pop(L, 1);
+                     luaL_typename(L, -2));
+            lua_pop(L, 2);
             return -1;
         }
-        const char *key = lua_tostring(L, -1);
+        const char *key = lua_tostring(L, -2);
         int i = 0;
         while (i < THRONG__REQUEST_FIELDS && key != req->ctx->request_key_text[i])
             i++;
         if (i == THRONG__REQUEST_FIELDS || (by_call && (i == KEY_METHOD || i == KEY_PATH))) {
             unknown_field(key, i < THRONG__REQUEST_FIELDS, msg, msglen);
-            lua_pop(L, 1);
+            lua_pop(L, 2);
             return -1;
+        }
+        if (req->slots) {
+            lua_replace(L, req->slots + i);
+            req->present |= 1u << i;
+        } else {
+            lua_pop(L, 1);
         }
     }
     return 0;
 }
 
+static int encode(lua_State *L, int idx, const char *method, const char *path,
+                  throng__request_out_t *req, char *msg, size_t msglen);
+
 int throng__lua_encode_request(lua_State *L, int idx, const char *method, const char *path,
                                throng__request_out_t *req, char *msg, size_t msglen)
+{
+    int top = lua_gettop(L);
+    if (idx < 0) idx = top + idx + 1;
+    req->slots = 0;
+    req->present = 0;
+    /* A plain table's fields are gathered into stack slots as they are
+     * checked, one pass, instead of a lookup per field name. */
+    if (idx && lua_checkstack(L, THRONG__REQUEST_FIELDS + 8)) {
+        if (lua_getmetatable(L, idx))
+            lua_pop(L, 1);
+        else {
+            req->slots = top + 1;
+            lua_settop(L, top + THRONG__REQUEST_FIELDS);
+        }
+    }
+    int rc = encode(L, idx, method, path, req, msg, msglen);
+    lua_settop(L, top); /* the strings used stay referenced by the table */
+    req->slots = 0;
+    return rc;
+}
+
+static int encode(lua_State *L, int idx, const char *method, const char *path,
+                  throng__request_out_t *req, char *msg, size_t msglen)
 {
     size_t mlen, plen;
     body_t body;
     set_headers_t set = {0};
     int compressed;
-    if (idx < 0) idx = lua_gettop(L) + idx + 1;
     if (idx && check_fields(L, idx, req, method && path, msg, msglen) != 0) return -1;
     if (method)
         mlen = strlen(method);

@@ -46,8 +46,11 @@ typedef struct throng__request_out {
     int secure;
     char *cookie_dir;
     int cookies;
-    int follow;     /* request.follow, or -1 when not given */
-    int compressed; /* in: the persona's compressed = true, for a request that does not say */
+    int follow;       /* request.follow, or -1 when not given */
+    int compressed;   /* in: the persona's compressed = true, for a request that does not say */
+    int slots;        /* set by throng__lua_encode_request: where on the stack it put the table's
+                         fields, one slot per field name (0: none, read from the table) */
+    unsigned present; /* with slots: the fields the table has, a bit per field name */
 } throng__request_out_t;
 
 /* Writes the request table at idx (0: no table) as HTTP into req->out.

@@ -351,91 +351,127 @@ void throng__shape_begin(throng__shape_stream_t *s)
     s->state = S_TOP;
 }
 
-/* The end of the number that starts at p, when the whole number and the
- * byte after it are in [p, end) and it is well formed; NULL otherwise (cut
- * by the piece's end, or malformed), for step() to read it byte by byte
- * and say what is wrong. The grammar is number_step's. */
-static const char *whole_number(const char *p, const char *end)
+/* Bytes a number may hold (NUMBER) and digits (DIGIT), for the rows' loop. */
+static const unsigned char DIGIT[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+    ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+};
+static const unsigned char NUMBER[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1,
+};
+
+/* Where the number that starts at p ends, or NULL when it is malformed
+ * (for step() to read it byte by byte and say what is wrong). The grammar
+ * is number_step's. No bound is checked: the caller knows that a byte no
+ * number can hold follows p before the piece's end, so every run of digits
+ * stops in time, and so does every byte read after '-', '.', 'e' or '+'. */
+static const char *whole_number(const char *p)
 {
-    const char *q = p;
-    if (q < end && *q == '-') q++;
-    if (q == end || !is_digit(*q)) return NULL;
-    while (q < end && is_digit(*q))
+    const unsigned char *q = (const unsigned char *)p;
+    q += *q == '-';
+    if (!DIGIT[*q]) return NULL;
+    do
         q++;
-    if (q < end && *q == '.') {
-        if (++q == end || !is_digit(*q)) return NULL;
-        while (q < end && is_digit(*q))
+    while (DIGIT[*q]);
+    if (*q == '.') {
+        if (!DIGIT[*++q]) return NULL;
+        do
             q++;
+        while (DIGIT[*q]);
     }
-    if (q < end && (*q == 'e' || *q == 'E')) {
-        if (++q < end && (*q == '+' || *q == '-')) q++;
-        if (q == end || !is_digit(*q)) return NULL;
-        while (q < end && is_digit(*q))
+    if ((*q | 0x20) == 'e') {
+        q++;
+        q += *q == '+' || *q == '-';
+        if (!DIGIT[*q]) return NULL;
+        do
             q++;
+        while (DIGIT[*q]);
     }
-    return q < end ? q : NULL;
+    return (const char *)q;
 }
 
 /* The rows of a table, the bulk of every reply, a number at a time instead
  * of a byte at a time: what step() would do for compact JSON (no
- * whitespace) with each number whole in the piece. Returns where it
- * stopped: at end, or at a byte for step() (whitespace, a number cut by
- * the piece's end, the table's ']', anything wrong). */
-static const char *rows_fast(throng__shape_stream_t *s, const char *p, const char *end)
+ * whitespace) over [p, lim), where lim - 1 holds a byte no number can
+ * hold (so every number that starts before lim ends before it). The state
+ * and the row's count stay in locals, written back when it stops. Returns
+ * where it stopped: at lim, or at a byte for step() (whitespace, the
+ * table's ']', anything wrong). */
+static const char *rows_fast(throng__shape_stream_t *s, const char *p, const char *lim)
 {
-    while (p < end) {
+    int state = s->state;
+    long n = s->n;
+    while (p < lim) {
         const char *q;
-        switch (s->state) {
+        char c = *p;
+        switch (state) {
         case S_ROW_FIRST:
-            if (*p == ']') {
-                row_done(s);
-                if (s->state == S_FAILED) return p;
-                p++;
-                continue;
-            }
+            if (c == ']') goto row_end;
             /* fall through */
         case S_ROW_NEXT:
-            if (!(q = whole_number(p, end))) return p;
-            s->n++;
-            s->state = S_ROW_AFTER;
+            if (!(q = whole_number(p))) goto out;
+            n++;
+            state = S_ROW_AFTER;
             p = q;
             continue;
         case S_ROW_AFTER:
-            if (*p == ',') {
-                s->state = S_ROW_NEXT;
-            } else if (*p == ']') {
-                row_done(s);
-                if (s->state == S_FAILED) return p;
-            } else {
-                return p;
+            if (c == ',') {
+                state = S_ROW_NEXT;
+                p++;
+                continue;
             }
-            p++;
-            continue;
+            if (c == ']') goto row_end;
+            goto out;
         case S_TAB_AFTER:
-            if (*p != ',') return p;
-            s->state = S_TAB_ROW;
+            if (c != ',') goto out;
+            state = S_TAB_ROW;
             p++;
             continue;
         case S_TAB_ROW:
-            if (*p != '[') return p;
-            s->n = 0;
-            s->state = S_ROW_FIRST;
+            if (c != '[') goto out;
+            n = 0;
+            state = S_ROW_FIRST;
             p++;
             continue;
         default:
-            return p;
+            goto out;
         }
+    row_end:
+        s->n = n;
+        row_done(s); /* a row's count checked, or the table refused */
+        state = s->state;
+        if (state == S_FAILED) return p;
+        p++;
     }
+out:
+    s->state = state;
+    s->n = n;
     return p;
 }
+
+/* The start of a compact layer-cake table reply, as the reference server
+ * writes it: read at once when a piece holds all of it. */
+static const char envelope[] = "{\"value\":[\"" TABLE_TYPE "\",[";
 
 void throng__shape_feed(throng__shape_stream_t *s, const char *data, size_t len)
 {
     const char *p = data, *end = data + len;
+    /* lim: past the piece's last byte that no number can hold; the rows
+     * before it are read by rows_fast, the rest by step(). */
+    const char *lim = end;
+    while (lim > p && NUMBER[(unsigned char)lim[-1]])
+        lim--;
+    if (s->state == S_TOP && len >= sizeof envelope - 1 &&
+        memcmp(p, envelope, sizeof envelope - 1) == 0) {
+        p += sizeof envelope - 1;
+        s->state = S_TAB_FIRST;
+    }
     while (p < end && s->state != S_FAILED) {
-        if (s->state >= S_TAB_AFTER && s->state <= S_ROW_AFTER && (p = rows_fast(s, p, end)) == end)
-            break;
-        if (s->state == S_FAILED) break;
+        if (s->state >= S_TAB_AFTER && s->state <= S_ROW_AFTER && p < lim) {
+            p = rows_fast(s, p, lim);
+            if (p == end || s->state == S_FAILED) break;
+        }
         /* The bulk of a table is digits: take a run of them at once. */
         if (s->state == S_NUM && (s->num == N_INT || s->num == N_FRAC || s->num == N_EXP))
             while (p < end && is_digit(*p))

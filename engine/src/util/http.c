@@ -14,13 +14,20 @@ int throng__http_text_ok(const char *s, size_t n)
     return 1;
 }
 
+/* 1 for the bytes of an HTTP token (RFC 9110 5.6.2): visible ASCII but
+ * the delimiters ()<>@,;:\"/[]?={}; bytes from 128 are 0. */
+static const unsigned char token_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,
+};
+
 int throng__http_token_ok(const char *s, size_t n)
 {
     if (n == 0) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 32 || c >= 127 || strchr("()<>@,;:\\\"/[]?={}", c)) return 0;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (!token_byte[(unsigned char)s[i]]) return 0;
     return 1;
 }
 
@@ -84,45 +91,87 @@ static void discharge(throng__http_response_t *r)
 
 /* Appends received bytes to the response buffer, borrowing one from the
  * pool on first use, and charges them to the budget; on failure makes
- * llhttp stop with a reason. */
+ * llhttp stop with a reason. Bytes that fit the buffer are copied in place
+ * (a header's few bytes, its '\0'), without a call to grow it. */
 static int keep(llhttp_t *p, const char *at, size_t n)
 {
     throng__http_response_t *r = from_parser(p);
     throng__http_budget_t *b = r->budget;
+    if (n == 0) return 0; /* no buffer taken for nothing: one in use always has data */
     if (b && b->limit && n > b->limit - b->used) { /* used <= limit always */
         r->over_budget = 1;
         return HPE_USER;
     }
-    if (!r->buf && !(r->buf = throng__bufpool_get(r->pool))) goto nomem;
-    if (r->in_headers && r->buf->len + n > THRONG__HTTP_MAX_HEADERS) {
+    throng__buf_t *buf = r->buf;
+    if (!buf && !(buf = r->buf = throng__bufpool_get(r->pool))) goto nomem;
+    if (r->in_headers && buf->len + n > THRONG__HTTP_MAX_HEADERS) {
         llhttp_set_error_reason(p, "header block larger than 1 MiB");
         return HPE_USER;
     }
-    if (throng__buf_append(r->buf, at, n) == 0) {
-        if (b) b->used += n;
-        r->charged += n;
-        return 0;
+    if (n <= buf->cap - buf->len) {
+        memcpy(buf->data + buf->len, at, n);
+        buf->len += n;
+    } else if (throng__buf_append(buf, at, n) != 0) {
+        goto nomem;
     }
+    if (b) b->used += n;
+    r->charged += n;
+    return 0;
 nomem:
     llhttp_set_error_reason(p, "out of memory for the response");
     return HPE_USER;
 }
 
-/* Header names and values are kept as "name\0value\0"; trailers after a
- * chunked body are not (they would land after the body). */
-static int on_header_field(llhttp_t *p, const char *at, size_t n)
+/* keep(p, "", 1), the '\0' after a header's name or value: written in
+ * place when the buffer has room and the budget allows. */
+static int keep_nul(llhttp_t *p)
 {
-    return from_parser(p)->in_headers ? keep(p, at, n) : 0;
+    throng__http_response_t *r = from_parser(p);
+    throng__http_budget_t *b = r->budget;
+    throng__buf_t *buf = r->buf;
+    if (!buf || buf->len >= buf->cap || buf->len >= THRONG__HTTP_MAX_HEADERS ||
+        (b && b->limit && b->used >= b->limit))
+        return keep(p, "", 1);
+    buf->data[buf->len++] = '\0';
+    if (b) b->used++;
+    r->charged++;
+    return 0;
 }
 
-static int on_header_part_done(llhttp_t *p)
+/* Header names and values are kept as "name\0value\0"; trailers after a
+ * chunked body are not (they would land after the body). A name's '\0' is
+ * written when its value starts, or when the value ends having had no
+ * bytes: one callback fewer per header than a name-complete callback. */
+static int on_header_field(llhttp_t *p, const char *at, size_t n)
 {
-    return from_parser(p)->in_headers ? keep(p, "", 1) : 0;
+    throng__http_response_t *r = from_parser(p);
+    if (!r->in_headers) return 0;
+    r->in_name = 1;
+    return keep(p, at, n);
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t n)
 {
-    return from_parser(p)->in_headers ? keep(p, at, n) : 0;
+    throng__http_response_t *r = from_parser(p);
+    if (!r->in_headers) return 0;
+    if (r->in_name) {
+        r->in_name = 0;
+        int rc = keep_nul(p);
+        if (rc) return rc;
+    }
+    return keep(p, at, n);
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+    throng__http_response_t *r = from_parser(p);
+    if (!r->in_headers) return 0;
+    if (r->in_name) { /* an empty value: the name ends here */
+        r->in_name = 0;
+        int rc = keep_nul(p);
+        if (rc) return rc;
+    }
+    return keep_nul(p);
 }
 
 static int start_decoding(throng__http_response_t *r);
@@ -216,6 +265,7 @@ static int on_message_begin(llhttp_t *p)
 {
     throng__http_response_t *r = from_parser(p);
     r->in_headers = 1;
+    r->in_name = 0;
     if (r->buf) r->buf->len = 0;
     discharge(r); /* an interim response's headers are gone */
     r->body_off = 0;
@@ -248,8 +298,7 @@ static const llhttp_settings_t response_settings = {
     .on_message_begin = on_message_begin,
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
-    .on_header_field_complete = on_header_part_done,
-    .on_header_value_complete = on_header_part_done,
+    .on_header_value_complete = on_header_value_complete,
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
     .on_message_complete = on_message_complete,
@@ -273,6 +322,7 @@ void throng__http_response_reset(throng__http_response_t *r, int head_request)
     r->head = head_request ? 1 : 0;
     r->complete = 0;
     r->in_headers = 0;
+    r->in_name = 0;
     r->interim = 0;
     r->too_large = 0;
     r->over_budget = 0;
@@ -431,12 +481,14 @@ const char *throng__http_response_headers(const throng__http_response_t *r, size
 
 const char *throng__http_response_header(const throng__http_response_t *r, const char *name)
 {
-    size_t len;
+    size_t len, want = strlen(name);
     const char *p = throng__http_response_headers(r, &len), *end = p + len;
     while (p < end) {
-        const char *value = p + strlen(p) + 1;
+        size_t nlen = strlen(p);
+        const char *value = p + nlen + 1;
         if (value >= end) break;
-        if (strcasecmp(p, name) == 0) return value;
+        /* Names of another length are passed over without comparing them. */
+        if (nlen == want && strcasecmp(p, name) == 0) return value;
         p = value + strlen(value) + 1;
     }
     return NULL;

@@ -78,6 +78,7 @@ typedef struct throng__http_response {
     unsigned head : 1;     /* the request was HEAD: no body follows */
     unsigned complete : 1; /* a final (non-1xx) response is complete */
     unsigned in_headers : 1;
+    unsigned in_name : 1;       /* the last header bytes kept were of a name */
     unsigned too_large : 1;     /* parsing stopped at max_body */
     unsigned over_budget : 1;   /* parsing stopped at the thread's buffer budget */
     unsigned streamed : 1;      /* the body is passed to on_body, not kept */
