@@ -701,6 +701,7 @@ static int merge_group(cJSON *into, const cJSON *from, int sequential, double el
     } else {
         add_num(into, from, "clients_active");
         add_num(into, from, "clients");
+        max_num(into, from, "threads"); /* a shard without a client has none */
         if (merge_load(cJSON_GetObjectItemCaseSensitive(into, "load"),
                        cJSON_GetObjectItemCaseSensitive(from, "load")) != 0)
             return -1;
