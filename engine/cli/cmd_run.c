@@ -119,45 +119,6 @@ static int usage_error(const char *fmt, const char *value)
     return -1;
 }
 
-/* Unix seconds ("1767225600.5") or an RFC 3339 time
- * ("2026-01-01T00:00:00Z", "2026-01-01T01:00:00.250+01:00"): 0 and *t, or -1. */
-static int parse_time(const char *text, double *t)
-{
-    char *end;
-    double v = strtod(text, &end);
-    if (end != text && !*end && v >= 0 && isfinite(v)) {
-        *t = v;
-        return 0;
-    }
-    struct tm tm = {0};
-    const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!rest) rest = strptime(text, "%Y-%m-%d %H:%M:%S", &tm);
-    if (!rest) return -1;
-    double frac = 0;
-    if (*rest == '.') {
-        frac = strtod(rest, &end);
-        if (end == rest + 1) return -1;
-        rest = end;
-    }
-    long offset = 0;
-    if (*rest == 'Z' || *rest == 'z') {
-        rest++;
-    } else if (*rest == '+' || *rest == '-') {
-        int hh, mm, n = 0;
-        if (sscanf(rest + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || n != 5 || hh > 23 || mm > 59)
-            return -1;
-        offset = (hh * 3600L + mm * 60L) * (*rest == '+' ? 1 : -1);
-        rest += 6;
-    } else {
-        return -1; /* a time without its zone would be read differently on each machine */
-    }
-    if (*rest) return -1;
-    time_t secs = timegm(&tm);
-    if (secs == (time_t)-1) return -1;
-    *t = (double)secs - (double)offset + frac;
-    return 0;
-}
-
 /* --shard I/N, --run-id, --start-at. */
 static int settle_shard(run_flags_t *f)
 {
@@ -180,7 +141,7 @@ static int settle_shard(run_flags_t *f)
         f->cfg.shard = i;
         f->cfg.shards = n;
     }
-    if (f->start_at_text && parse_time(f->start_at_text, &f->cfg.start_at) != 0)
+    if (f->start_at_text && throng_parse_time(f->start_at_text, &f->cfg.start_at) != 0)
         return usage_error("--start-at %s: give Unix seconds (1767225600) or an RFC 3339 time "
                            "with its zone (2026-01-01T00:00:00Z)",
                            f->start_at_text);

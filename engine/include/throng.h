@@ -362,6 +362,14 @@ THRONG_API void throng_group_init(throng_group_t *group);
  * Returns 0, or THRONG_EINVAL leaving *seconds untouched. */
 THRONG_API int throng_parse_duration(const char *text, double *seconds);
 
+/* Reads a moment as config.start_at takes it: Unix seconds ("1767268800",
+ * fractions allowed) or an RFC 3339 time with its zone
+ * ("2026-01-01T12:00:00Z", "2026-01-01T13:00:00.5+01:00"; a time without a
+ * zone is refused: machines in other zones would read it otherwise). The
+ * one parser behind --start-at and plans' run.start_at. Returns 0, or
+ * THRONG_EINVAL leaving *unix_seconds untouched. */
+THRONG_API int throng_parse_time(const char *text, double *unix_seconds);
+
 /* A URL as throng_parse_url() splits it. */
 typedef struct throng_url {
     int tls;          /* 1 for https:// */
@@ -457,7 +465,12 @@ THRONG_API int throng_register_function(throng_engine_t *engine, const char *nam
  * checked whole, with the limits of throng_add_group(), then added whole:
  * a bad key or value, a missing persona or a malformed threshold adds
  * nothing, and the message names the plan, the group and the key. Lines a
- * plan logs with throng.log go to config.log, as a persona's. */
+ * plan logs with throng.log go to config.log, as a persona's. A plan's
+ * table named run, without a persona, is not a group but the run's spread
+ * over machines: run = { shard = "0/3", id = "nightly", start_at =
+ * "2026-01-01T12:00:00Z" } sets config.shard and shards, run_id and
+ * start_at (throng_parse_time()) where the engine's config left them
+ * unset. */
 THRONG_API int throng_add_script(throng_engine_t *engine, const char *path,
                                  const throng_group_t *defaults);
 
