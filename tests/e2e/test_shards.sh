@@ -43,9 +43,11 @@ for i in 0 1; do check_ledger "$WORK/u$i.json"; done
 [ "$(field "$WORK/u0.json" 'd["totals"]["sent"]')" = 51 ] || fail "shard 0 of 101 requests sent $(field "$WORK/u0.json" 'd["totals"]["sent"]')"
 [ "$(field "$WORK/u1.json" 'd["totals"]["sent"]')" = 50 ] || fail "shard 1 of 101 requests sent $(field "$WORK/u1.json" 'd["totals"]["sent"]')"
 [ "$(field "$WORK/u0.json" 'd["groups"][0]["clients"]')" = 3 ] || fail "shard 0 of 5 clients did not run 3"
-run_throng "$WORK/um.txt" report "$WORK/u0.json" "$WORK/u1.json" --json "$WORK/um.json"
+run_throng "$WORK/um.txt" report "$WORK/u0.json" "$WORK/u1.json" --json "$WORK/um.json" \
+    --html "$WORK/um.html"
 expect_rc 0 "$WORK/um.txt"
 expect_grep "of 2 shards merged exactly" "$WORK/um.txt"
+grep -q "2 of 2 shards merged exactly" "$WORK/um.html" || fail "the HTML report does not say it merged 2 shards"
 check_ledger "$WORK/um.json"
 answered=$(field "$WORK/um.json" 'd["totals"]["requests"]')
 cancelled=$(field "$WORK/um.json" 'd["totals"]["cancelled"]')
