@@ -106,6 +106,17 @@ expect_rc 2 "$WORK/pb.txt"
 expect_grep "run: shard '2/2': shard must be below N" "$WORK/pb.txt"
 echo "ok: a plan's run table, divided by group, the flag winning over it"
 
+# A shard without a client waits out the run's duration with its peers,
+# and ends as they do.
+run_throng "$WORK/idle.txt" run -s "$S_ADDR" -c 1 -d 1s --shard 2/3 --json "$WORK/idle.json"
+expect_rc 0 "$WORK/idle.txt"
+expect_grep "ended: duration reached after 1" "$WORK/idle.txt"
+[ "$(field "$WORK/idle.json" 'd["groups"][0]["clients"]')" = 0 ] || fail "shard 2 of 1 client ran one"
+run_throng "$WORK/idle1.txt" run -s "$S_ADDR" --once --shard 1/3
+expect_rc 0 "$WORK/idle1.txt"
+expect_grep "ended: every client ran its one session" "$WORK/idle1.txt"
+echo "ok: a shard without a client ends with the run, as its peers"
+
 # A shard's seed repeats; without --seed the shards of one command line agree on one.
 bytes() { field "$1" '(d["totals"]["bytes_sent"], d["totals"]["bytes_received"])'; }
 for r in a b; do
