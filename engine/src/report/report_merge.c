@@ -914,6 +914,8 @@ static int shard_of(const cJSON *doc, shard_of_t *s)
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(doc, "run");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
     if (!cJSON_IsObject(run) || !cJSON_IsString(id) || num(run, "shards") < 2 ||
+        num(run, "shards") > THRONG_MAX_SHARDS || num(run, "shards") != floor(num(run, "shards")) ||
+        num(run, "shard") != floor(num(run, "shard")) ||
         !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(run, "shard")) ||
         cJSON_GetObjectItemCaseSensitive(run, "missing"))
         return -1;
