@@ -222,7 +222,37 @@ typedef struct throng_config {
      * free local port and the server's accept queue short when thousands
      * of clients start at once. */
     unsigned max_connecting;
+    /* Shards: one run spread over several machines (docs/distributed.md).
+     * This process runs shard `shard` (from 0) of `shards` equal parts of
+     * the run: each group's clients, rate, max_clients, stages' targets and
+     * the request limit (max_requests) are divided so that the parts add
+     * up exactly to the whole (shard i of n takes floor((i+1)*v/n) -
+     * floor(i*v/n) of a count; rates are divided evenly), so a shard may
+     * get no client of a small group: it then runs nothing for that group
+     * and still reports it. Each shard's seed is derived from the run's
+     * seed and its index, so a sharded run with the same seed repeats
+     * exactly. shards 0 or 1: the whole run. throng_check() and
+     * throng_start() refuse shard >= shards (THRONG_EINVAL). */
+    unsigned shard;
+    unsigned shards;
+    /* The run's identity, carried in reports (run.id) so that the shards'
+     * reports can be merged and told apart from other runs' (at most
+     * THRONG_RUN_ID_MAX bytes: letters, digits, '.', '_', '-', ':').
+     * NULL: derived from the run's settings (the shard left out) and its
+     * seed, so that N processes started with the same settings agree
+     * without talking. When no seed is given either, a sharded run's seed
+     * is derived from that identity, so that every shard agrees on it. */
+    const char *run_id;
+    /* Unix time (seconds, fractional) at which the load starts: throng_start()
+     * prepares everything, then the clients wait until it. 0, or a time
+     * past: at once. Shards started apart (pods, MPI ranks) start their
+     * load together, as well as their clocks agree (NTP). */
+    double start_at;
 } throng_config_t;
+
+/* The longest run identity (config.run_id), in bytes, and the most shards. */
+#define THRONG_RUN_ID_MAX 64
+#define THRONG_MAX_SHARDS 100000u
 
 /* config.processes: as many worker processes as the open-file limit asks. */
 #define THRONG_PROCESSES_AUTO 0xFFFFFFFFu
@@ -332,6 +362,14 @@ THRONG_API void throng_group_init(throng_group_t *group);
  * Returns 0, or THRONG_EINVAL leaving *seconds untouched. */
 THRONG_API int throng_parse_duration(const char *text, double *seconds);
 
+/* Reads a moment as config.start_at takes it: Unix seconds ("1767268800",
+ * fractions allowed) or an RFC 3339 time with its zone
+ * ("2026-01-01T12:00:00Z", "2026-01-01T13:00:00.5+01:00"; a time without a
+ * zone is refused: machines in other zones would read it otherwise). The
+ * one parser behind --start-at and plans' run.start_at. Returns 0, or
+ * THRONG_EINVAL leaving *unix_seconds untouched. */
+THRONG_API int throng_parse_time(const char *text, double *unix_seconds);
+
 /* A URL as throng_parse_url() splits it. */
 typedef struct throng_url {
     int tls;          /* 1 for https:// */
@@ -427,7 +465,12 @@ THRONG_API int throng_register_function(throng_engine_t *engine, const char *nam
  * checked whole, with the limits of throng_add_group(), then added whole:
  * a bad key or value, a missing persona or a malformed threshold adds
  * nothing, and the message names the plan, the group and the key. Lines a
- * plan logs with throng.log go to config.log, as a persona's. */
+ * plan logs with throng.log go to config.log, as a persona's. A plan's
+ * table named run, without a persona, is not a group but the run's spread
+ * over machines: run = { shard = "0/3", id = "nightly", start_at =
+ * "2026-01-01T12:00:00Z" } sets config.shard and shards, run_id and
+ * start_at (throng_parse_time()) where the engine's config left them
+ * unset. */
 THRONG_API int throng_add_script(throng_engine_t *engine, const char *path,
                                  const throng_group_t *defaults);
 
@@ -574,6 +617,28 @@ THRONG_API int throng_report_json(const throng_engine_t *engine, char **out);
  * On THRONG_EINVAL, err (errlen bytes, may be NULL) says which report is bad. */
 THRONG_API int throng_report_merge(const char *const *reports, size_t n, int sequential, char **out,
                                    char *err, size_t errlen);
+
+/* Merges the JSON reports of one run's shards (config.shard/shards) into
+ * the report of the whole run (*out: throng_free), exactly: counts added,
+ * histograms added bucket by bucket, series added second by second
+ * aligned on the run's agreed start (run.start), thresholds evaluated again
+ * on the merged figures. Refuses (THRONG_EINVAL, err naming what is wrong)
+ * reports of different runs (their run ids differ), a report that is not
+ * a shard's, two reports of one shard, and missing shards unless partial
+ * is nonzero: then the merged report lists them (run.missing). err:
+ * errlen bytes, may be NULL. */
+THRONG_API int throng_report_merge_shards(const char *const *reports, size_t n, int partial,
+                                          char **out, char *err, size_t errlen);
+
+/* Measures a JSON report's thresholds again on its figures (a merged
+ * report's: the thresholds of the whole run, not of one shard), after
+ * adding the n expressions given (for the whole run, as for
+ * throng_add_threshold(); NULL when n is 0), and gives the report with
+ * their results (*out: throng_free) and how many failed (*failed, may be
+ * NULL). THRONG_EINVAL, with err (errlen bytes, may be NULL) naming what
+ * is wrong: a malformed report or expression. */
+THRONG_API int throng_report_thresholds(const char *json, const char *const *expressions, size_t n,
+                                        char **out, unsigned *failed, char *err, size_t errlen);
 
 /* The JSON report of a run whose process ended before the run did (killed,
  * crashed: its report is the last one it published while running), marked

@@ -306,8 +306,31 @@ static void null_server_rest(void)
     throng_server_free(s);
 }
 
+/* The shard merge, the threshold measure and the time parser with NULLs. */
+static void null_shard_functions(void)
+{
+    char *out = NULL, err[128];
+    unsigned failed = 0;
+    const char *none[] = {NULL, NULL};
+    CHECK(throng_report_merge_shards(NULL, 2, 0, &out, err, sizeof err) == THRONG_EINVAL);
+    CHECK(throng_report_merge_shards(none, 2, 0, &out, err, sizeof err) == THRONG_EINVAL);
+    CHECK(throng_report_merge_shards(none, 0, 1, NULL, NULL, 0) == THRONG_EINVAL);
+    CHECK(throng_report_thresholds(NULL, NULL, 0, &out, &failed, err, sizeof err) == THRONG_EINVAL);
+    CHECK(throng_report_thresholds("{}", NULL, 1, NULL, NULL, NULL, 0) == THRONG_EINVAL);
+    CHECK(out == NULL);
+    double t = 5;
+    CHECK(throng_parse_time(NULL, &t) == THRONG_EINVAL && t == 5);
+    CHECK(throng_parse_time("2026-01-01T00:00:00", &t) == THRONG_EINVAL && t == 5);
+    CHECK(throng_parse_time("now", &t) == THRONG_EINVAL && t == 5);
+    CHECK(throng_parse_time("2026-01-01T00:00:00Z", NULL) == THRONG_EINVAL);
+    CHECK(throng_parse_time("2026-01-01T01:00:00.5+01:00", &t) == 0 && t == 1767225600.5);
+    CHECK(throng_parse_time("1767225600", &t) == 0 && t == 1767225600);
+}
+
 static void test_null(void)
 {
+    in_child("throng_report_merge_shards/thresholds, throng_parse_time with NULL",
+             null_shard_functions);
     in_child("throng_*(NULL engine, ...)", null_engine);
     in_child("throng_*(engine, NULL, ...)", null_arguments);
     in_child("throng_add_group(engine, NULL)", null_group);

@@ -70,9 +70,13 @@ static throng_ending_t ending_of_sources(const throng__control_t *c)
 {
     throng_ending_t endings[c->nsources ? c->nsources : 1];
     unsigned n = 0;
-    for (unsigned i = 0; i < c->nsources; i++)
-        if (!c->sources[i]->lost) endings[n++] = c->sources[i]->ending;
-    if (n == 0 && c->nsources > 0) return THRONG_END_PROCESSES;
+    unsigned idle = 0;
+    for (unsigned i = 0; i < c->nsources; i++) {
+        const throng__source_t *s = c->sources[i];
+        idle += s->idle;
+        if (!s->lost && (!s->idle || idle == c->nsources)) endings[n++] = s->ending;
+    }
+    if (n == 0 && c->nsources > idle) return THRONG_END_PROCESSES;
     return throng__control_own_ending(endings, n);
 }
 

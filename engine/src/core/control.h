@@ -70,6 +70,8 @@ struct throng__source {
     int ended;                   /* it has ended, on its own or stopped */
     int lost;                    /* it ended without its final statistics: crashed or killed */
     throng_ending_t ending;      /* why it ended on its own (not when lost) */
+    int idle;                    /* it had nothing to run (a shard without a client here):
+                                    its ending says nothing of the others' */
     char why[THRONG_SAMPLE_LEN]; /* lost: what happened ("worker process 12 killed by ...") */
     /* The loop's: */
     int finished; /* its final statistics are in its groups' */

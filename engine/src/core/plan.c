@@ -4,6 +4,7 @@
  * engine's own check, on every group) before any group is added, and added
  * whole: a group the engine still refuses takes the others back out. Every
  * complaint names the plan, the group and the key. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include "core/engine.h"
 #include "core/group.h"
 #include "core/plan.h"
+#include "core/shard.h"
 #include "lua/state.h"
 #include "lua/watch.h"
 #include "util/duration.h"
@@ -56,11 +58,20 @@ typedef struct plan_group {
     int own_stages; /* g.stages points into stages (else the defaults' or none) */
 } plan_group_t;
 
+/* The run-level settings a plan may hold, in its `run` table. */
+typedef struct plan_run {
+    int given;              /* the plan has a run table */
+    unsigned shard, shards; /* shards 0: not given */
+    char id[THRONG_RUN_ID_MAX + 1];
+    double start_at; /* 0: not given */
+} plan_run_t;
+
 typedef struct plan {
     const char *path;
     char dir[1024];
     plan_group_t *groups;
     unsigned ngroups;
+    plan_run_t run;
     char *err;
 } plan_t;
 
@@ -413,6 +424,80 @@ static int name_order(const void *a, const void *b)
     return strcmp(((const plan_group_t *)a)->name, ((const plan_group_t *)b)->name);
 }
 
+/* 1 when the named entry at the stack top (key at -2) is the plan's run
+ * table: named "run" and, unlike a group, without a persona. */
+static int is_run_table(lua_State *L)
+{
+    if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "run") != 0 ||
+        !lua_istable(L, -1))
+        return 0;
+    lua_getfield(L, -1, "persona");
+    int group = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    return !group;
+}
+
+/* The plan's run table, at the stack top: shard ("I/N"), id and start_at
+ * (Unix seconds, or an RFC 3339 time), as the flags --shard, --run-id and
+ * --start-at take them (which win over it). */
+static int read_run(plan_t *p, lua_State *L)
+{
+    int t = lua_gettop(L);
+    plan_run_t *r = &p->run;
+    r->given = 1;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+        const char *v = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER
+                            ? lua_tostring(L, -1)
+                            : NULL;
+        if (strcmp(key, "shard") == 0) {
+            unsigned i, n;
+            int used = 0;
+            if (!v || lua_type(L, -1) != LUA_TSTRING || sscanf(v, "%u/%u%n", &i, &n, &used) != 2 ||
+                v[used] || !isdigit((unsigned char)*v))
+                return fail(p, NULL, "run: shard '%s': give \"I/N\", shard I (from 0) of N",
+                            value_text(L, -1));
+            if (n == 0 || n > THRONG_MAX_SHARDS || i >= n)
+                return fail(p, NULL, "run: shard '%s': %s", v,
+                            n == 0 || n > THRONG_MAX_SHARDS ? "N must be from 1 to 100000"
+                                                            : "shard must be below N");
+            r->shard = i, r->shards = n;
+        } else if (strcmp(key, "id") == 0) {
+            if (!v || lua_type(L, -1) != LUA_TSTRING || !throng__run_id_ok(v))
+                return fail(p, NULL, "run: id '%s': 1 to %d letters, digits, '.', '_', '-' or ':'",
+                            value_text(L, -1), THRONG_RUN_ID_MAX);
+            snprintf(r->id, sizeof r->id, "%s", v);
+        } else if (strcmp(key, "start_at") == 0) {
+            if (!v || throng_parse_time(v, &r->start_at) != 0)
+                return fail(p, NULL,
+                            "run: start_at '%s': Unix seconds or an RFC 3339 time with its zone "
+                            "(2026-01-01T12:00:00Z)",
+                            value_text(L, -1));
+        } else {
+            return fail(p, NULL, "run: unknown key '%s' (shard, id, start_at)", key);
+        }
+        lua_settop(L, t + 1);
+    }
+    return 0;
+}
+
+/* The plan's run settings onto the engine's, where the caller's config
+ * (the command line's flags) left them unset. */
+static int apply_run(throng_engine_t *e, const plan_t *p)
+{
+    const plan_run_t *r = &p->run;
+    if (!r->given) return 0;
+    if (r->shards && e->cfg.shards <= 1) e->cfg.shard = r->shard, e->cfg.shards = r->shards;
+    if (r->start_at > 0 && e->cfg.start_at <= 0) e->cfg.start_at = r->start_at;
+    if (r->id[0] && !e->cfg.run_id) {
+        if (!(e->run_id_own = strdup(r->id)))
+            return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
+        e->cfg.run_id = e->run_id_own;
+    }
+    return 0;
+}
+
 /* Every group of the plan table at the stack top: a list of tables with a
  * name each, or a table of named tables (taken in name order). */
 static int read_plan(plan_t *p, lua_State *L, const throng_group_t *defaults)
@@ -424,6 +509,13 @@ static int read_plan(plan_t *p, lua_State *L, const throng_group_t *defaults)
     lua_pushnil(L);
     while (lua_next(L, t)) {
         char name[96];
+        if (!listed && is_run_table(L)) {
+            if (p->run.given) return fail(p, NULL, "two run tables");
+            int rc = read_run(p, L);
+            if (rc) return rc;
+            lua_settop(L, t + 1);
+            continue;
+        }
         if (p->ngroups == MAX_GROUPS) return fail(p, NULL, "more than %d groups", MAX_GROUPS);
         if (listed) {
             if (!lua_istable(L, -1)) return fail(p, NULL, "a list of groups holds tables");
@@ -554,6 +646,7 @@ int throng_add_script(throng_engine_t *e, const char *path, const throng_group_t
     if (rc == 0) rc = read_plan(&p, L, defaults);
     if (L) lua_close(L);
     if (rc == 0) rc = add_plan(e, &p);
+    if (rc == 0) rc = apply_run(e, &p);
     free_plan(&p);
     return rc;
 }

@@ -31,6 +31,20 @@ static void threads_pump(throng__source_t *s)
         for (ssize_t i = 0; i < n; i++)
             t->done += buf[i] == 'f';
     if (t->done + t->abandoned < e->nworkers) return;
+    if (e->nworkers == 0) {
+        /* No client here: a shard's part without one (shard.c). Alone, it
+         * waits for the run's end as its peers do (the duration, or a
+         * stop), unless the run ends when its work is done: its one
+         * session (once) or its part of the request limit. Beside worker
+         * processes, it ends at once and leaves the ending to them. */
+        s->idle = 1;
+        if (e->nprocs == 0 && !e->cfg.once && !e->cfg.max_requests && !t->stopped) return;
+        s->ending = t->stopped    ? t->stop_reason
+                    : e->cfg.once ? THRONG_END_ONCE
+                                  : THRONG_END_REQUESTS;
+        s->ended = 1;
+        return;
+    }
     /* Each worker set its ending before it wrote its 'f', read above. */
     throng_ending_t endings[e->nworkers ? e->nworkers : 1];
     unsigned n_ended = 0;
@@ -68,6 +82,8 @@ static void threads_seconds(throng__source_t *s, throng__series_t *series)
 static void threads_stop(throng__source_t *s, throng_ending_t reason)
 {
     throng_engine_t *e = of(s)->engine;
+    of(s)->stopped = 1;
+    of(s)->stop_reason = reason;
     for (unsigned i = 0; i < e->nworkers; i++)
         throng__worker_request_stop(e->workers[i], reason);
 }

@@ -27,12 +27,14 @@ typedef struct throng__hook_watch {
 
 typedef struct throng__threads_source {
     throng__source_t base;
-    throng_engine_t *engine;     /* its workers: e->workers[0..nworkers) */
-    int pipe[2];                 /* each worker writes one 'f' to pipe[1] when its loop has ended */
-    unsigned done;               /* the 'f's read */
-    double hook_timeout;         /* seconds a hook may run (0: not watched) */
-    throng__hook_watch_t *watch; /* one per worker, made at the first watch */
-    unsigned abandoned;          /* workers given up, stuck in a hook */
+    throng_engine_t *engine; /* its workers: e->workers[0..nworkers) */
+    int pipe[2];             /* each worker writes one 'f' to pipe[1] when its loop has ended */
+    unsigned done;           /* the 'f's read */
+    int stopped;             /* asked to stop, for stop_reason */
+    throng_ending_t stop_reason;
+    double hook_timeout;                      /* seconds a hook may run (0: not watched) */
+    throng__hook_watch_t *watch;              /* one per worker, made at the first watch */
+    unsigned abandoned;                       /* workers given up, stuck in a hook */
     char abandoned_sample[THRONG_SAMPLE_LEN]; /* what happened to the first */
 } throng__threads_source_t;
 

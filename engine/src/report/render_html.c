@@ -359,6 +359,37 @@ static void header_kpis(page_t *p, const cJSON *r)
     put(p, "</div>\n");
 }
 
+/* Whose figures these are: a shard of a run, a run's shards merged, or
+ * separate runs side by side (as the text report's header says). */
+static void run_meta(page_t *p, const cJSON *r)
+{
+    const cJSON *run = field(r, "run"), *merge = field(r, "merge");
+    const cJSON *merged = field(run, "merged"), *missing = field(run, "missing"), *x;
+    if (cJSON_IsArray(merged)) {
+        put(p, "<p class=\"meta\">run <b>");
+        put_esc(p, str(run, "id"));
+        putf(p, "</b>: %d of %.0f shards merged exactly", cJSON_GetArraySize(merged),
+             num(run, "shards"));
+        const char *sep = " &middot; <b class=\"bad\">missing ";
+        cJSON_ArrayForEach(x, missing)
+        {
+            putf(p, "%s%.0f", sep, cJSON_IsNumber(x) ? x->valuedouble : -1);
+            sep = ", ";
+        }
+        put(p, cJSON_GetArraySize(missing) > 0 ? "</b></p>\n" : "</p>\n");
+    } else if (num(run, "shards") > 1) {
+        put(p, "<p class=\"meta\">run <b>");
+        put_esc(p, str(run, "id"));
+        putf(p, "</b>: shard <b>%.0f</b> of %.0f (from 0)</p>\n", num(run, "shard"),
+             num(run, "shards"));
+    }
+    if (strcmp(str(merge, "kind"), "side-by-side") == 0)
+        putf(p,
+             "<p class=\"meta\">merged side by side: %.0f reports of separate runs, their "
+             "counts added (not one run's shards)</p>\n",
+             num(merge, "reports"));
+}
+
 /* The title, when and how the run went. */
 static void header(page_t *p, const cJSON *r)
 {
@@ -371,6 +402,7 @@ static void header(page_t *p, const cJSON *r)
     put(p, "</b> &middot; throng <b>");
     put_esc(p, str(r, "throng"));
     put(p, "</b></p>\n");
+    run_meta(p, r);
     header_kpis(p, r);
     put(p, "</header>\n");
 }

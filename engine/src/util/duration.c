@@ -1,5 +1,7 @@
 /* duration.c - durations as people write them: "250ms", "30s", "1h30m". */
 #include <math.h>
+#include <stdlib.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,4 +96,46 @@ int throng_parse_duration(const char *text, double *seconds)
 {
     if (!seconds) return THRONG_EINVAL;
     return throng__duration_parse(text, seconds, NULL, 0);
+}
+
+/* Unix seconds ("1767225600.5") or an RFC 3339 time
+ * ("2026-01-01T00:00:00Z", "2026-01-01T01:00:00.250+01:00"): 0 and *t, or
+ * THRONG_EINVAL. */
+int throng_parse_time(const char *text, double *t)
+{
+    if (!text || !t) return THRONG_EINVAL;
+    char *end;
+    double v = strtod(text, &end);
+    if (end != text && !*end && v >= 0 && isfinite(v)) {
+        *t = v;
+        return 0;
+    }
+    struct tm tm = {0};
+    const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!rest) rest = strptime(text, "%Y-%m-%d %H:%M:%S", &tm);
+    if (!rest) return THRONG_EINVAL;
+    double frac = 0;
+    if (*rest == '.') {
+        frac = strtod(rest, &end);
+        if (end == rest + 1) return THRONG_EINVAL;
+        rest = end;
+    }
+    long offset = 0;
+    if (*rest == 'Z' || *rest == 'z') {
+        rest++;
+    } else if (*rest == '+' || *rest == '-') {
+        int hh, mm, n = 0;
+        if (sscanf(rest + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || n != 5 || hh > 23 || mm > 59)
+            return THRONG_EINVAL;
+        offset = (hh * 3600L + mm * 60L) * (*rest == '+' ? 1 : -1);
+        rest += 6;
+    } else {
+        return THRONG_EINVAL; /* a time without its zone would be read differently on each machine
+                               */
+    }
+    if (*rest) return THRONG_EINVAL;
+    time_t secs = timegm(&tm);
+    if (secs == (time_t)-1) return THRONG_EINVAL;
+    *t = (double)secs - (double)offset + frac;
+    return 0;
 }
