@@ -398,8 +398,8 @@ static void run_line(throng__buf_t *out, const cJSON *report)
         }
         throng__buf_printf(out, "\n");
     } else if (num(run, "shards") > 1) {
-        throng__buf_printf(out, "run %s: shard %.0f of %.0f (from 0)\n", str(run, "id"),
-                           num(run, "shard"), num(run, "shards"));
+        throng__buf_printf(out, "run %s: shard %.0f of %.0f\n", str(run, "id"), num(run, "shard"),
+                           num(run, "shards"));
     }
     if (strcmp(str(merge, "kind"), "side-by-side") == 0)
         throng__buf_printf(out,
