@@ -66,9 +66,9 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
     r->threads_abandoned = e->threads.abandoned;
     memcpy(r->thread_sample, e->threads.abandoned_sample, sizeof r->thread_sample);
     for (unsigned i = 0; i < e->nprocs; i++) {
-        r->threads_abandoned += e->procs[i].abandoned;
+        r->threads_abandoned += e->procs[i].frames.abandoned;
         if (!r->thread_sample[0])
-            memcpy(r->thread_sample, e->procs[i].abandoned_sample, sizeof r->thread_sample);
+            memcpy(r->thread_sample, e->procs[i].frames.abandoned_sample, sizeof r->thread_sample);
     }
     r->thresholds = e->nthresholds;
     for (unsigned i = 0; i < e->nthresholds; i++)
