@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/engine.h"
+#include "core/mpi_rank.h"
 #include "core/proc.h"
 #include "util/fault.h"
 #include "report/render_html.h"
@@ -62,6 +63,7 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
     r->processes = e->nprocs;
     for (unsigned i = 0; i < e->nprocs; i++)
         r->processes_lost += e->procs[i].base.lost;
+    r->processes_lost += throng__mpi_lost(e); /* an MPI run's ranks */
     memcpy(r->process_sample, e->proc_sample, sizeof r->process_sample);
     r->threads_abandoned = e->threads.abandoned;
     memcpy(r->thread_sample, e->threads.abandoned_sample, sizeof r->thread_sample);
@@ -149,7 +151,8 @@ static int give(throng__buf_t *b, char **out)
 /* The report as JSON, from the engine's description of its groups, the
  * report r and each group's statistics (gstats) with their total. */
 cJSON *throng__engine_report_json(const throng_engine_t *e, const throng_report_t *r,
-                                  throng__stats_t *const *gstats, const throng__stats_t *total)
+                                  throng__stats_t *const *gstats, const throng__stats_t *total,
+                                  const throng__series_t *series)
 {
     throng__report_group_t *groups = calloc(e->ngroups ? e->ngroups : 1, sizeof *groups);
     if (!groups) return NULL;
@@ -180,7 +183,7 @@ cJSON *throng__engine_report_json(const throng_engine_t *e, const throng_report_
         .groups = groups,
         .ngroups = e->ngroups,
         .total = total,
-        .series = &e->series,
+        .series = series,
         .thresholds = e->thresholds,
         .nthresholds = e->nthresholds,
     };
@@ -198,8 +201,44 @@ int throng_report_json(const throng_engine_t *e, char **out)
         doc = throng__engine_live_json((throng_engine_t *)e);
     } else {
         if (!throng_report(e)) return THRONG_ESTATE;
-        doc = throng__engine_report_json(e, &e->report, e->gstats, e->total);
+        doc = throng__engine_report_json(e, &e->report, e->gstats, e->total, &e->series);
     }
+    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!text) return THRONG_ENOMEM;
+    *out = text;
+    return 0;
+}
+
+int throng_report_json_rank(const throng_engine_t *e, char **out)
+{
+    if (!e || !out) return THRONG_EINVAL;
+    throng__stats_t *const *own;
+    throng__series_t *series;
+    if (atomic_load(&e->state) != THRONG__ENDED || !throng__mpi_own(e, &own, &series))
+        return throng_report_json(e, out);
+    throng__stats_t total;
+    throng__stats_init(&total);
+    for (unsigned g = 0; g < e->ngroups; g++)
+        throng__stats_merge(&total, own[g]);
+    throng__series_settle(series, UINT64_MAX);
+    throng_report_t r;
+    throng__report_fill(e, &r, &total, e->report.elapsed, e->report.ending);
+    r.processes_lost = 0;
+    r.process_sample[0] = 0;
+    cJSON *doc = throng__engine_report_json(e, &r, own, &total, series);
+    /* Its thresholds as they stand on its own figures. */
+    cJSON *list = doc ? cJSON_GetObjectItemCaseSensitive(doc, "thresholds") : NULL;
+    for (unsigned i = 0; i < e->nthresholds; i++) {
+        throng__threshold_t t = e->thresholds[i];
+        throng__threshold_eval(&t, t.group >= 0 ? own[t.group] : &total, r.elapsed);
+        cJSON *o = cJSON_GetArrayItem(list, (int)i);
+        if (!o) continue;
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            o, "value", t.measured ? cJSON_CreateNumber(t.value) : cJSON_CreateNull());
+        cJSON_ReplaceItemInObjectCaseSensitive(o, "passed", cJSON_CreateBool(t.passed));
+    }
+    throng__stats_free(&total);
     char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
     cJSON_Delete(doc);
     if (!text) return THRONG_ENOMEM;
@@ -236,7 +275,7 @@ int throng_report_text(const throng_engine_t *e, unsigned flags, char **out)
 {
     if (!e || !out) return THRONG_EINVAL;
     if (!throng_report(e)) return THRONG_ESTATE;
-    cJSON *doc = throng__engine_report_json(e, &e->report, e->gstats, e->total);
+    cJSON *doc = throng__engine_report_json(e, &e->report, e->gstats, e->total, &e->series);
     if (!doc) return THRONG_ENOMEM;
     char err[THRONG__ERRMSG_LEN];
     int rc = render(doc, THRONG_RENDER_TEXT, flags, out, err);
