@@ -534,6 +534,8 @@ static int start_mpi(run_flags_t *f)
         return -1;
     }
     f->cfg.mpi = 1;
+    f->cfg.shard = f->out.rank;
+    f->cfg.shards = f->out.ranks;
     if (f->out.rank != 0) f->out.quiet = 1;
     return 0;
 }

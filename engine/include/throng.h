@@ -222,6 +222,32 @@ typedef struct throng_config {
      * free local port and the server's accept queue short when thousands
      * of clients start at once. */
     unsigned max_connecting;
+    /* Shards: one run spread over several machines (docs/distributed.md).
+     * This process runs shard `shard` (from 0) of `shards` equal parts of
+     * the run: each group's clients, rate, max_clients, stages' targets and
+     * the request limit (max_requests) are divided so that the parts add
+     * up exactly to the whole (shard i of n takes floor((i+1)*v/n) -
+     * floor(i*v/n) of a count; rates are divided evenly), so a shard may
+     * get no client of a small group: it then runs nothing for that group
+     * and still reports it. Each shard's seed is derived from the run's
+     * seed and its index, so a sharded run with the same seed repeats
+     * exactly. shards 0 or 1: the whole run. throng_check() and
+     * throng_start() refuse shard >= shards (THRONG_EINVAL). */
+    unsigned shard;
+    unsigned shards;
+    /* The run's identity, carried in reports (run.id) so that the shards'
+     * reports can be merged and told apart from other runs' (at most
+     * THRONG_RUN_ID_MAX bytes: letters, digits, '.', '_', '-', ':').
+     * NULL: derived from the run's settings (the shard left out) and its
+     * seed, so that N processes started with the same settings agree
+     * without talking. When no seed is given either, a sharded run's seed
+     * is derived from that identity, so that every shard agrees on it. */
+    const char *run_id;
+    /* Unix time (seconds, fractional) at which the load starts: throng_start()
+     * prepares everything, then the clients wait until it. 0, or a time
+     * past: at once. Shards started apart (pods, MPI ranks) start their
+     * load together, as well as their clocks agree (NTP). */
+    double start_at;
     /* This process is one rank of an MPI job (throng_mpi_init() called
      * first, on the thread that then calls throng_start() and
      * throng_wait()): the ranks start together, rank 0 runs the run's
@@ -230,6 +256,9 @@ typedef struct throng_config {
      * MPI (throng_mpi_available()) and no worker processes. */
     int mpi;
 } throng_config_t;
+
+/* The longest run identity (config.run_id), in bytes. */
+#define THRONG_RUN_ID_MAX 64
 
 /* config.processes: as many worker processes as the open-file limit asks. */
 #define THRONG_PROCESSES_AUTO 0xFFFFFFFFu
@@ -586,6 +615,18 @@ THRONG_API int throng_report_json_rank(const throng_engine_t *engine, char **out
  * On THRONG_EINVAL, err (errlen bytes, may be NULL) says which report is bad. */
 THRONG_API int throng_report_merge(const char *const *reports, size_t n, int sequential, char **out,
                                    char *err, size_t errlen);
+
+/* Merges the JSON reports of one run's shards (config.shard/shards) into
+ * the report of the whole run (*out: throng_free), exactly: counts added,
+ * histograms added bucket by bucket, series added second by second
+ * aligned on the run's agreed start (run.start), thresholds evaluated again
+ * on the merged figures. Refuses (THRONG_EINVAL, err naming what is wrong)
+ * reports of different runs (their run ids differ), a report that is not
+ * a shard's, two reports of one shard, and missing shards unless partial
+ * is nonzero: then the merged report lists them (run.missing). err:
+ * errlen bytes, may be NULL. */
+THRONG_API int throng_report_merge_shards(const char *const *reports, size_t n, int partial,
+                                          char **out, char *err, size_t errlen);
 
 /* The JSON report of a run whose process ended before the run did (killed,
  * crashed: its report is the last one it published while running), marked

@@ -102,6 +102,16 @@ static int check_config(throng_engine_t *e)
     if ((c->processes == 0 || c->processes > 4096) && c->processes != THRONG_PROCESSES_AUTO)
         return throng__fail(e->errmsg, THRONG_EINVAL,
                             "processes must be between 1 and 4096, or THRONG_PROCESSES_AUTO");
+    if (c->shards > 1 && c->shard >= c->shards)
+        return throng__fail(e->errmsg, THRONG_EINVAL, "shard %u of %u: the shard must be below %u",
+                            c->shard, c->shards, c->shards);
+    if (c->shards <= 1 && c->shard > 0)
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "shard %u: with shards %u the run is whole, its one shard is 0",
+                            c->shard, c->shards);
+    if (!(c->start_at >= 0) || !isfinite(c->start_at))
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "start_at must be Unix seconds (0: at once), not %g", c->start_at);
     if (c->max_connecting > THRONG_MAX_CONNECTING)
         return throng__fail(e->errmsg, THRONG_EINVAL,
                             "max_connecting must be at most 1000000 (0: the default, 256)");

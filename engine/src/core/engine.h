@@ -48,7 +48,6 @@ struct throng_engine {
     unsigned nprocs;
     char proc_sample[THRONG_SAMPLE_LEN]; /* what happened to the first process lost */
     struct throng__mpi *mpi;             /* an MPI run's ranks (mpi_rank.c); NULL: none */
-    double mpi_start_at;                 /* an MPI run's agreed start, Unix time */
     int in_worker_process;               /* this is a worker process's copy of the engine */
 
     throng__threads_source_t threads; /* this process's worker threads, as a source */

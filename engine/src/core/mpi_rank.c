@@ -122,7 +122,7 @@ int throng__mpi_start(throng_engine_t *e)
     if (MPI_Bcast(agreed, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
         return throng__fail(e->errmsg, THRONG_ESYS, "MPI: the start was not agreed");
     e->seed = (uint64_t)agreed[0];
-    e->mpi_start_at = agreed[1];
+    e->cfg.start_at = agreed[1]; /* reports carry it; the wait below has passed it */
     sleep_for(agreed[1] - wall_now());
     return 0;
 }

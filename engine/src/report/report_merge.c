@@ -879,3 +879,11 @@ int throng_report_mark_lost(const char *json, const char *why, char **out, char 
     *out = text;
     return 0;
 }
+
+int throng_report_merge_shards(const char *const *reports, size_t n, int partial, char **out,
+                               char *err, size_t errlen)
+{
+    (void)reports, (void)n, (void)partial, (void)out;
+    if (err && errlen) snprintf(err, errlen, "merging shards is not built yet");
+    return THRONG_EINVAL;
+}
