@@ -471,8 +471,9 @@ int throng__mpi_sources(throng_engine_t *e)
     for (int r = 1; r < m->size; r++) {
         rank_source_t *rs = &m->ranks[r - 1];
         rs->base.ops = &rank_ops;
-        rs->base.lag = 2.5; /* a second reaches the rank's loop within a tick, rank 0 within
-                               the rank's next one */
+        /* A second reaches the rank's loop within its threads' lag, leaves
+         * at its next tick (250 ms) and is here within a wake-up (20 ms). */
+        rs->base.lag = e->threads.base.lag + 0.5;
         rs->base.ending = THRONG_END_NONE;
         rs->engine = e;
         rs->rank = r;
