@@ -41,4 +41,8 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert [t["passed"] for t in r["thresholds"]] == [False], r["thresholds"]
 PY
+# Worker processes cannot fork under MPI: refused before anything runs.
+mpi_throng "$WORK/p2.out" "$WORK/p2.err" 2 -- run --mpi -p 2 --server "$S_ADDR" -d 1s -q
+[ "$RC" = 2 ] || fail "--mpi -p 2: mpirun exited $RC, not 2"
+grep -q -- "--mpi runs each rank in one process" "$WORK/p2.err" || fail "--mpi -p 2: $(cat "$WORK/p2.err")"
 echo "ok"
