@@ -25,8 +25,10 @@ BUILD="gcc libc6-dev make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjso
 # (tests/e2e/test_html_chromium.sh, test_dashboard_browser.sh; its fonts
 # come with fontconfig's dependencies); and prometheus, which scrapes the
 # dashboard's /metrics (test_dashboard_prometheus.sh: started by the test
-# on loopback, never as a service: see policy-rc.d below).
-TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema g++ libasan8 libubsan1 libtsan2 chromium chromium-driver prometheus"
+# on loopback, never as a service: see policy-rc.d below); Python's
+# kubernetes models and YAML reader, which validate examples/kubernetes/
+# offline (tests/e2e/test_kubernetes.sh: no cluster is reached).
+TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema python3-kubernetes python3-yaml g++ libasan8 libubsan1 libtsan2 chromium chromium-driver prometheus"
 # Fuzzing (tests/fuzz/run.sh): clang with its libFuzzer runtime
 # (libclang-rt-14-dev) and llvm-symbolizer (llvm-14). The suite's replays of
 # the fuzz corpora build with gcc and need none of them.

@@ -1,8 +1,11 @@
 /* cmd_run.c - `throng run [persona] [flags] [-- key=value ...]`. */
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -42,6 +45,8 @@ typedef struct run_flags {
     /* the load model */
     const char *rate, *stages_text;
     int arrivals;
+    /* one shard of a run spread over machines */
+    const char *shard_text, *start_at_text;
     throng_stage_t stages[THRONG_MAX_STAGES];
     /* URL mode: a URL loaded by the url persona */
     cli_url_flags_t url;
@@ -112,6 +117,75 @@ static int usage_error(const char *fmt, const char *value)
     fprintf(stderr, fmt, value);
     fputc('\n', stderr);
     return -1;
+}
+
+/* Unix seconds ("1767225600.5") or an RFC 3339 time
+ * ("2026-01-01T00:00:00Z", "2026-01-01T01:00:00.250+01:00"): 0 and *t, or -1. */
+static int parse_time(const char *text, double *t)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end != text && !*end && v >= 0 && isfinite(v)) {
+        *t = v;
+        return 0;
+    }
+    struct tm tm = {0};
+    const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!rest) rest = strptime(text, "%Y-%m-%d %H:%M:%S", &tm);
+    if (!rest) return -1;
+    double frac = 0;
+    if (*rest == '.') {
+        frac = strtod(rest, &end);
+        if (end == rest + 1) return -1;
+        rest = end;
+    }
+    long offset = 0;
+    if (*rest == 'Z' || *rest == 'z') {
+        rest++;
+    } else if (*rest == '+' || *rest == '-') {
+        int hh, mm, n = 0;
+        if (sscanf(rest + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || n != 5 || hh > 23 || mm > 59)
+            return -1;
+        offset = (hh * 3600L + mm * 60L) * (*rest == '+' ? 1 : -1);
+        rest += 6;
+    } else {
+        return -1; /* a time without its zone would be read differently on each machine */
+    }
+    if (*rest) return -1;
+    time_t secs = timegm(&tm);
+    if (secs == (time_t)-1) return -1;
+    *t = (double)secs - (double)offset + frac;
+    return 0;
+}
+
+/* --shard I/N, --run-id, --start-at. */
+static int settle_shard(run_flags_t *f)
+{
+    if (f->shard_text) {
+        unsigned i, n;
+        int used = 0;
+        if (sscanf(f->shard_text, "%u/%u%n", &i, &n, &used) != 2 || f->shard_text[used] != '\0' ||
+            !isdigit((unsigned char)f->shard_text[0]))
+            return usage_error("--shard %s: give I/N, shard I (from 0) of N, as 0/4",
+                               f->shard_text);
+        if (n == 0 || n > THRONG_MAX_SHARDS) {
+            fprintf(stderr, "%s: --shard %s: N must be from 1 to %u\n", CMD, f->shard_text,
+                    THRONG_MAX_SHARDS);
+            return -1;
+        }
+        if (i >= n) {
+            fprintf(stderr, "%s: --shard %s: shard must be below %u\n", CMD, f->shard_text, n);
+            return -1;
+        }
+        f->cfg.shard = i;
+        f->cfg.shards = n;
+    }
+    if (f->start_at_text && parse_time(f->start_at_text, &f->cfg.start_at) != 0)
+        return usage_error("--start-at %s: give Unix seconds (1767225600) or an RFC 3339 time "
+                           "with its zone (2026-01-01T00:00:00Z)",
+                           f->start_at_text);
+    if (f->cfg.run_id && !*f->cfg.run_id) return usage_error("--run-id: give an identity%s", "");
+    return 0;
 }
 
 /* --big-table N is the table persona's argument big_table=N, given before
@@ -329,6 +403,7 @@ static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *ar
         f->cfg.duration = 0; /* the session decides */
     }
     if (settle_load(f, opts) != 0) return -1;
+    if (settle_shard(f) != 0) return -1;
     if (f->big_table && big_table_arg(f, args) != 0) return usage_error("out of memory%s", "");
     if (f->print) f->cfg.keep_last_reply = 1;
     if (f->tls_resume && f->no_tls_resume)
@@ -351,6 +426,9 @@ static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *ar
                                "ranks with mpirun -np instead)%s",
                                "");
         if (f->once) return usage_error("--once runs one client: drop --mpi%s", "");
+        if (f->shard_text || f->start_at_text)
+            return usage_error("--mpi makes each rank a shard and agrees the start: drop --%s",
+                               f->shard_text ? "shard" : "start-at");
     }
     return 0;
 }
@@ -413,7 +491,13 @@ static void show_config(const run_flags_t *f)
            (unsigned long long)(c->buffer_budget ? c->buffer_budget : 256u << 20));
     printf("lua memory       %u MB%s\n", c->lua_memory, c->lua_memory ? "" : " (no limit)");
     printf("hook timeout     %gs%s\n", c->hook_timeout, c->hook_timeout > 0 ? "" : " (never)");
-    printf("seed             %llu%s\n", (unsigned long long)c->seed, c->seed ? "" : " (fresh)");
+    printf("seed             %llu%s\n", (unsigned long long)c->seed,
+           c->seed         ? ""
+           : c->shards > 1 ? " (derived from the run's identity, every shard's alike)"
+                           : " (fresh)");
+    if (c->shards > 1) printf("shard            %u of %u (from 0)\n", c->shard, c->shards);
+    if (c->run_id) printf("run id           %s\n", c->run_id);
+    if (c->start_at > 0) printf("start at         %.3f (Unix seconds)\n", c->start_at);
     for (size_t i = 0; i < g->nargs; i++) {
         printf("argument         ");
         for (const char *ch = g->args[i]; *ch; ch++) /* the url persona's headers, one a line */
@@ -713,6 +797,15 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
          "think time between exchanges and sessions (default 0.5s)"},
         {"big-table", 0, CLI_UINT, &f.big_table, "N",
          "largest table side: the table persona's big_table=N (default 100)", NULL, 1, 10000},
+        {"shard", 0, CLI_STRING, &f.shard_text, "I/N",
+         "run shard I (from 0) of N equal parts of the run: clients, rates, stages and -n "
+         "divided so that the N shards add up to the whole (docs/distributed.md)"},
+        {"run-id", 0, CLI_STRING, &f.cfg.run_id, "ID",
+         "the run's identity in the report, the same in every shard (default: derived from "
+         "the settings and --seed)"},
+        {"start-at", 0, CLI_STRING, &f.start_at_text, "TIME",
+         "start the load at TIME: Unix seconds or RFC 3339 (2026-01-01T12:00:00Z), so that "
+         "shards started apart start together"},
         {"seed", 0, CLI_U64, &f.cfg.seed, "N",
          "seed for the clients' random choices (the report gives the run's)", NULL, 0,
          THRONG_MAX_SEED},

@@ -257,8 +257,9 @@ typedef struct throng_config {
     int mpi;
 } throng_config_t;
 
-/* The longest run identity (config.run_id), in bytes. */
+/* The longest run identity (config.run_id), in bytes, and the most shards. */
 #define THRONG_RUN_ID_MAX 64
+#define THRONG_MAX_SHARDS 100000u
 
 /* config.processes: as many worker processes as the open-file limit asks. */
 #define THRONG_PROCESSES_AUTO 0xFFFFFFFFu
@@ -627,6 +628,16 @@ THRONG_API int throng_report_merge(const char *const *reports, size_t n, int seq
  * errlen bytes, may be NULL. */
 THRONG_API int throng_report_merge_shards(const char *const *reports, size_t n, int partial,
                                           char **out, char *err, size_t errlen);
+
+/* Measures a JSON report's thresholds again on its figures (a merged
+ * report's: the thresholds of the whole run, not of one shard), after
+ * adding the n expressions given (for the whole run, as for
+ * throng_add_threshold(); NULL when n is 0), and gives the report with
+ * their results (*out: throng_free) and how many failed (*failed, may be
+ * NULL). THRONG_EINVAL, with err (errlen bytes, may be NULL) naming what
+ * is wrong: a malformed report or expression. */
+THRONG_API int throng_report_thresholds(const char *json, const char *const *expressions, size_t n,
+                                        char **out, unsigned *failed, char *err, size_t errlen);
 
 /* The JSON report of a run whose process ended before the run did (killed,
  * crashed: its report is the last one it published while running), marked

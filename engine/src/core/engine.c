@@ -18,6 +18,7 @@
 #include "core/group.h"
 #include "core/mpi_rank.h"
 #include "core/proc.h"
+#include "core/shard.h"
 #include "report/report_json.h"
 #include "util/http.h"
 #include "util/source.h"
@@ -51,8 +52,10 @@ throng_engine_t *throng_engine_new(const throng_config_t *config)
     if ((e->cfg.server && !(e->server = strdup(e->cfg.server))) ||
         (e->cfg.cacert && !(e->cacert = strdup(e->cfg.cacert))) ||
         (e->cfg.cert && !(e->cert = strdup(e->cfg.cert))) ||
-        (e->cfg.key && !(e->key = strdup(e->cfg.key)))) {
+        (e->cfg.key && !(e->key = strdup(e->cfg.key))) ||
+        (e->cfg.run_id && !(e->run_id_own = strdup(e->cfg.run_id)))) {
         free(e->server);
+        free(e->key);
         free(e->cacert);
         free(e->cert);
         free(e);
@@ -62,6 +65,7 @@ throng_engine_t *throng_engine_new(const throng_config_t *config)
     e->cfg.cacert = e->cacert;
     e->cfg.cert = e->cert;
     e->cfg.key = e->key;
+    e->cfg.run_id = e->run_id_own;
     e->pipe[0] = e->pipe[1] = -1;
     pthread_mutex_init(&e->live_lock, NULL);
     atomic_init(&e->state, THRONG__IDLE);
@@ -102,6 +106,9 @@ static int check_config(throng_engine_t *e)
     if ((c->processes == 0 || c->processes > 4096) && c->processes != THRONG_PROCESSES_AUTO)
         return throng__fail(e->errmsg, THRONG_EINVAL,
                             "processes must be between 1 and 4096, or THRONG_PROCESSES_AUTO");
+    if (c->shards > THRONG_MAX_SHARDS)
+        return throng__fail(e->errmsg, THRONG_EINVAL, "shards must be at most %u, not %u",
+                            THRONG_MAX_SHARDS, c->shards);
     if (c->shards > 1 && c->shard >= c->shards)
         return throng__fail(e->errmsg, THRONG_EINVAL, "shard %u of %u: the shard must be below %u",
                             c->shard, c->shards, c->shards);
@@ -112,6 +119,10 @@ static int check_config(throng_engine_t *e)
     if (!(c->start_at >= 0) || !isfinite(c->start_at))
         return throng__fail(e->errmsg, THRONG_EINVAL,
                             "start_at must be Unix seconds (0: at once), not %g", c->start_at);
+    if (c->run_id && !throng__run_id_ok(c->run_id))
+        return throng__fail(e->errmsg, THRONG_EINVAL,
+                            "run_id '%.80s': 1 to %d letters, digits, '.', '_', '-' or ':'",
+                            c->run_id, THRONG_RUN_ID_MAX);
     if (c->max_connecting > THRONG_MAX_CONNECTING)
         return throng__fail(e->errmsg, THRONG_EINVAL,
                             "max_connecting must be at most 1000000 (0: the default, 256)");
@@ -414,13 +425,12 @@ static int prepare_group(throng_engine_t *e, throng__group_t *g)
     return 0;
 }
 
-/* [*from, from + result) of n items split in parts: part i's share, the
- * first (n % parts) one larger, so nothing is lost to rounding. */
+/* [*from, from + result) of n items split in parts (shard.c's division). */
 static unsigned share(unsigned n, unsigned parts, unsigned i, unsigned *from)
 {
-    unsigned base = n / parts, extra = n % parts;
-    *from = i * base + (i < extra ? i : extra);
-    return base + (i < extra);
+    uint64_t first, n_i = throng__share(n, parts, i, &first);
+    *from = (unsigned)first;
+    return (unsigned)n_i;
 }
 
 /* A group's clients in share `part` of them: its worker processes (or
@@ -436,6 +446,12 @@ unsigned throng__group_threads(const throng__group_t *g, unsigned part)
 {
     unsigned from, n = group_clients(g, part, &from);
     return g->cfg.threads < n ? g->cfg.threads : n;
+}
+
+/* A group's clients in the whole run, every shard's. */
+static uint64_t whole_clients(const throng__group_t *g)
+{
+    return g->cfg.clients > g->whole.clients ? g->cfg.clients : g->whole.clients;
 }
 
 /* Whether group gi runs here: in create_workers(e, group, part)'s terms. */
@@ -455,7 +471,7 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
     for (unsigned gi = 0; gi < e->ngroups; gi++) {
         throng__group_t *g = &e->groups[gi];
         if (!runs_here(e, gi, group)) {
-            group_base += g->cfg.clients;
+            group_base += whole_clients(g);
             continue;
         }
         throng__persona_spec_t spec = {g->cfg.persona, g->cfg.persona_path, g->cfg.persona_source};
@@ -476,7 +492,8 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
         unsigned threads = throng__group_threads(g, part);
         for (unsigned t = 0; t < threads; t++, wi++) {
             unsigned tfrom, n = share(pclients, threads, t, &tfrom);
-            uint64_t first = group_base + pfrom + tfrom; /* the worker's first client, from 0 */
+            /* The worker's first client, from 0, its ids unique across shards. */
+            uint64_t first = group_base + g->shard_from + pfrom + tfrom;
             throng__worker_t *w = e->workers[wi] = calloc(1, sizeof *w);
             if (!w) return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
             w->group = gi;
@@ -496,7 +513,7 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
             throng__stats_init(w->published);
             w->notify_fd = e->threads.pipe[1];
         }
-        group_base += g->cfg.clients;
+        group_base += whole_clients(g);
     }
     return 0;
 }
@@ -691,6 +708,7 @@ static int check_threshold_names(throng_engine_t *e)
 static int check_run(throng_engine_t *e)
 {
     int rc = check_config(e);
+    if (rc == 0) rc = throng__shard_divide(e);
     if (rc == 0) rc = prepare_tls(e);
     if (rc == 0) rc = check_threshold_names(e);
     if (rc == 0) raise_fd_limit(e);
@@ -760,12 +778,36 @@ void throng__engine_control_setup(throng_engine_t *e, throng__source_t **sources
     c->log_level = e->cfg.log_level;
 }
 
+/* Unix time now, in seconds. */
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Waits for config.start_at (a stop ends the wait: the run then ends as
+ * soon as it begins), and notes the run's start: the agreed time when it
+ * was still ahead, so that every shard's report says the same. */
+static void wait_start_at(throng_engine_t *e)
+{
+    double at = e->cfg.start_at, now = wall_now();
+    int ahead = at > now;
+    while (at > now && !atomic_load(&e->stop_requested)) {
+        double left = at - now > 0.05 ? 0.05 : at - now;
+        struct timespec ts = {0, (long)(left * 1e9)};
+        nanosleep(&ts, NULL);
+        now = wall_now();
+    }
+    e->run_start = ahead ? at : now;
+}
+
 static int start_run(throng_engine_t *e)
 {
     int rc = 0;
     if (pipe2(e->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return throng__fail(e->errmsg, THRONG_ESYS, "cannot create a pipe: %s", strerror(errno));
-    e->seed = e->cfg.seed ? e->cfg.seed : (throng__fresh_seed() & THRONG_MAX_SEED) | 1;
+    throng__shard_identity(e);
     if (!(e->total = malloc(sizeof *e->total)) ||
         !(e->gstats = calloc(e->ngroups, sizeof *e->gstats)))
         return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
@@ -776,7 +818,8 @@ static int start_run(throng_engine_t *e)
         throng__stats_init(e->gstats[i]);
     }
     if (e->cfg.max_requests) {
-        /* Shared with the worker processes, which fork after this. */
+        /* Shared with the worker processes, which fork after this; a shard
+         * whose part of the limit is 0 sends nothing. */
         e->budget = mmap(NULL, sizeof *e->budget, PROT_READ | PROT_WRITE,
                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (e->budget == MAP_FAILED) {
@@ -785,10 +828,11 @@ static int start_run(throng_engine_t *e)
                                 strerror(errno));
         }
         atomic_init(&e->budget->issued, 0);
-        e->budget->limit = e->cfg.max_requests;
+        e->budget->limit = e->max_requests;
     }
-    /* An MPI run's ranks agree the seed and start together. */
+    /* An MPI run's ranks agree the seed and the start instant. */
     if (e->cfg.mpi && (rc = throng__mpi_start(e)) != 0) return rc;
+    wait_start_at(e);
     e->started_ns = throng__now_ns();
     e->started_wall = time(NULL);
     /* Every worker process is forked before this process makes any thread
@@ -1073,6 +1117,7 @@ void throng_engine_free(throng_engine_t *e)
     free(e->cacert);
     free(e->cert);
     free(e->key);
+    free(e->run_id_own);
     throng__tls_ctx_free(e->tls);
     pthread_mutex_destroy(&e->live_lock);
     free(e);
@@ -1102,6 +1147,7 @@ int throng_check(throng_engine_t *e)
     if (atomic_load(&e->state) != THRONG__IDLE)
         return throng__fail(e->errmsg, THRONG_ESTATE, "throng_check() needs an engine not started");
     int rc = check_config(e);
+    if (rc == 0) rc = throng__shard_divide(e);
     if (rc == 0) rc = prepare_tls(e);
     if (rc == 0) rc = check_threshold_names(e);
     for (unsigned i = 0; rc == 0 && i < e->ngroups; i++) {

@@ -21,9 +21,13 @@ typedef struct throng__group {
     char **args;
     char label[160]; /* "table", or the script's file name */
     throng__worker_settings_t set;
-    int session_style; /* the persona has a session function */
-    unsigned procs;    /* worker processes its clients are spread over; 1: this process's
-                          threads. Each group with more than one has processes of its own. */
+    int session_style;           /* the persona has a session function */
+    unsigned procs;              /* worker processes its clients are spread over; 1: this process's
+                                    threads. Each group with more than one has processes of its own. */
+    throng_group_t whole;        /* the group as added (its stages owned): cfg is its part
+                                    in this shard (shard.c), the whole when not sharded */
+    throng_stage_t *stages_part; /* cfg.stages' targets in this shard (owned) */
+    uint64_t shard_from;         /* its clients in the shards before this one */
 } throng__group_t;
 
 typedef enum {
@@ -38,6 +42,7 @@ struct throng_engine {
     throng_config_t cfg;
     char *server;              /* owned copy of cfg.server */
     char *cacert, *cert, *key; /* owned copies of cfg's TLS files */
+    char *run_id_own;          /* owned copy of cfg.run_id */
     throng__tls_ctx_t *tls;    /* every group's TLS context, made by throng_start() */
     throng__group_t *groups;
     unsigned ngroups;
@@ -59,7 +64,11 @@ struct throng_engine {
     int pipe[2]; /* throng_stop() writes 's' to wake the control loop */
     _Atomic int state;
     _Atomic int stop_requested;
-    uint64_t seed;
+    uint64_t seed;     /* this shard's seed (the run's when not sharded) */
+    uint64_t run_seed; /* the run's seed, every shard's alike */
+    char run_id[THRONG_RUN_ID_MAX + 1];
+    double run_start;         /* Unix time the load started: the agreed start_at, or now */
+    uint64_t max_requests;    /* this shard's part of config.max_requests */
     throng__budget_t *budget; /* the request limit, shared across fork; NULL: none */
     uint64_t started_ns;
     time_t started_wall; /* for the report's started_at */

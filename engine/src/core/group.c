@@ -61,7 +61,8 @@ void throng__group_free(throng__group_t *g)
     free((char *)g->cfg.server);
     free((char *)g->cfg.source);
     throng__sources_free(&g->set.sources);
-    free((void *)g->cfg.stages);
+    free(g->stages_part);
+    free((void *)(g->whole.clients ? g->whole.stages : g->cfg.stages));
     for (size_t i = 0; i < g->cfg.nargs && g->args; i++)
         free(g->args[i]);
     free(g->args);
@@ -273,6 +274,7 @@ int throng_add_group(throng_engine_t *e, const throng_group_t *g)
     ng->cfg.thresholds = NULL; /* kept, parsed, in e->thresholds */
     ng->cfg.nthresholds = 0;
     snprintf(ng->label, sizeof ng->label, "%s", throng__group_label(g));
+    ng->whole = ng->cfg; /* shard.c divides it again at each check and start */
     e->ngroups++;
     return 0;
 }

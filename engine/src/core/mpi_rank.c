@@ -9,6 +9,7 @@
 
 #include "core/frame.h"
 #include "core/mpi_rank.h"
+#include "core/shard.h"
 
 #ifdef THRONG_HAVE_MPI
 #include <mpi.h>
@@ -118,12 +119,14 @@ int throng__mpi_start(throng_engine_t *e)
      * every rank starts its load at once whatever the broadcast took. */
     if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS)
         return throng__fail(e->errmsg, THRONG_ESYS, "MPI: the ranks did not meet at the start");
-    double agreed[2] = {(double)e->seed, wall_now() + 0.25};
+    double agreed[2] = {(double)e->run_seed, wall_now() + 0.25};
     if (MPI_Bcast(agreed, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
         return throng__fail(e->errmsg, THRONG_ESYS, "MPI: the start was not agreed");
-    e->seed = (uint64_t)agreed[0];
-    e->cfg.start_at = agreed[1]; /* reports carry it; the wait below has passed it */
-    sleep_for(agreed[1] - wall_now());
+    /* Each rank's seed is its shard's of the run's (which every rank
+     * derived alike already, unless given different settings). */
+    e->run_seed = (uint64_t)agreed[0];
+    e->seed = throng__shard_seed(e->run_seed, e->cfg.shard, e->cfg.shards);
+    e->cfg.start_at = agreed[1]; /* throng_start() waits until then */
     return 0;
 }
 

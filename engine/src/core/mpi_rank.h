@@ -25,7 +25,7 @@
 int throng__mpi_check(throng_engine_t *e);
 
 /* Meets the other ranks: agrees the seed (e->seed) and the start instant
- * with rank 0, and returns at that instant. */
+ * with rank 0 (config.start_at, which throng_start() then waits for). */
 int throng__mpi_start(throng_engine_t *e);
 
 /* Adds the other ranks to rank 0's sources (e->sources has room for

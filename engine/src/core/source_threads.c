@@ -31,6 +31,9 @@ static void threads_pump(throng__source_t *s)
         for (ssize_t i = 0; i < n; i++)
             t->done += buf[i] == 'f';
     if (t->done + t->abandoned < e->nworkers) return;
+    /* A shard with no client of any group (shard.c) waits out the run's
+     * duration, as its peers do, and ends with it. */
+    if (e->nworkers == 0 && e->cfg.duration > 0) return;
     /* Each worker set its ending before it wrote its 'f', read above. */
     throng_ending_t endings[e->nworkers ? e->nworkers : 1];
     unsigned n_ended = 0;

@@ -378,6 +378,36 @@ static void distribution(throng__buf_t *b, const cJSON *h)
     }
 }
 
+/* Whose the figures are: one shard of a run, a run's shards merged, or
+ * separate runs added up side by side. */
+static void run_line(throng__buf_t *out, const cJSON *report)
+{
+    const cJSON *run = obj(report, "run"), *merge = obj(report, "merge");
+    const cJSON *merged = obj(run, "merged"), *missing = obj(run, "missing"), *x;
+    if (cJSON_IsArray(merged)) {
+        throng__buf_printf(out, "run %s: %d of %.0f shards merged exactly", str(run, "id"),
+                           cJSON_GetArraySize(merged), num(run, "shards"));
+        if (cJSON_GetArraySize(missing) > 0) {
+            const char *sep = ", missing ";
+            cJSON_ArrayForEach(x, missing)
+            {
+                throng__buf_printf(out, "%s%.0f", sep, cJSON_IsNumber(x) ? x->valuedouble : -1);
+                sep = ", ";
+            }
+            throng__buf_printf(out, " (partial: the figures lack them)");
+        }
+        throng__buf_printf(out, "\n");
+    } else if (num(run, "shards") > 1) {
+        throng__buf_printf(out, "run %s: shard %.0f of %.0f (from 0)\n", str(run, "id"),
+                           num(run, "shard"), num(run, "shards"));
+    }
+    if (strcmp(str(merge, "kind"), "side-by-side") == 0)
+        throng__buf_printf(out,
+                           "merged side by side: %.0f reports of separate runs, their counts "
+                           "added (not one run's shards)\n",
+                           num(merge, "reports"));
+}
+
 int throng__render_text(const cJSON *report, unsigned flags, throng__buf_t *out, char *err)
 {
     const cJSON *groups = obj(report, "groups"), *g;
@@ -390,8 +420,10 @@ int throng__render_text(const cJSON *report, unsigned flags, throng__buf_t *out,
     tally_t all = {0};
     cJSON_ArrayForEach(g, groups) tally_group(&all, g);
     cJSON_ArrayForEach(g, groups) group_header(out, g);
-    throng__buf_printf(out, "ended: %s after %.2fs (seed %.0f)\n\n", str(report, "ending_text"),
+    throng__buf_printf(out, "ended: %s after %.2fs (seed %.0f)\n", str(report, "ending_text"),
                        num(report, "elapsed"), num(obj(report, "settings"), "seed"));
+    run_line(out, report);
+    throng__buf_printf(out, "\n");
     cJSON_ArrayForEach(g, groups)
     {
         if (several) throng__buf_printf(out, "%s\n", str(g, "name"));

@@ -238,7 +238,7 @@ static cJSON *settings_json(const throng__report_view_t *v)
     const throng_config_t *c = v->config;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "duration", c->duration);
-    cJSON_AddNumberToObject(j, "max_requests", (double)c->max_requests);
+    cJSON_AddNumberToObject(j, "max_requests", (double)v->max_requests);
     cJSON_AddNumberToObject(j, "timeout", c->timeout);
     cJSON_AddNumberToObject(j, "connect_timeout", c->connect_timeout);
     cJSON_AddNumberToObject(j, "max_body",
@@ -322,6 +322,11 @@ static void add_header(cJSON *j, const throng__report_view_t *v, const throng_re
     cJSON_AddNumberToObject(j, "elapsed", r->elapsed);
     cJSON_AddStringToObject(j, "ending", throng__ending_name(r->ending));
     cJSON_AddStringToObject(j, "ending_text", throng__ending_text(r->ending));
+    cJSON *run = cJSON_AddObjectToObject(j, "run");
+    cJSON_AddStringToObject(run, "id", v->run_id ? v->run_id : "");
+    cJSON_AddNumberToObject(run, "shard", v->shards > 1 ? v->shard : 0);
+    cJSON_AddNumberToObject(run, "shards", v->shards > 1 ? v->shards : 1);
+    cJSON_AddNumberToObject(run, "start", v->run_start);
 }
 
 cJSON *throng__report_json(const throng__report_view_t *v)

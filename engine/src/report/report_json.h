@@ -27,8 +27,12 @@ typedef struct throng__report_group {
 typedef struct throng__report_view {
     const throng_report_t *report;
     const throng_config_t *config;
-    uint64_t seed;
+    uint64_t seed; /* the run's seed (every shard's alike) */
     time_t started_wall;
+    const char *run_id;     /* the run's identity */
+    uint64_t max_requests;  /* this shard's part of config->max_requests */
+    unsigned shard, shards; /* this report's shard of shards (0 of 1: the whole run) */
+    double run_start;       /* Unix time the load started (the agreed start of every shard) */
     const throng__report_group_t *groups;
     unsigned ngroups;
     const throng__stats_t *total;
@@ -46,6 +50,14 @@ cJSON *throng__report_json(const throng__report_view_t *view);
  * Returns 0, or -1 with "FIELD: what is wrong" in why (whylen bytes), the
  * field as a path ("groups[0].totals.latency.buckets[3][2]"). */
 int throng__report_check(const cJSON *doc, char *why, size_t whylen);
+
+/* Measures every threshold of a report again on its figures (a merged
+ * report's, say), after adding those of expressions (n of them, for the
+ * whole run); their value, passed and note are set. Returns how many
+ * failed, or -1: out of memory, or a malformed expression (why says,
+ * whylen bytes). *failed (may be NULL) gets the same count. */
+int throng__report_thresholds(cJSON *doc, const char *const *expressions, size_t n,
+                              unsigned *failed, char *why, size_t whylen);
 
 /* "duration", "clients", ... as in the JSON report. */
 const char *throng__ending_name(throng_ending_t ending);

@@ -701,6 +701,7 @@ static int merge_group(cJSON *into, const cJSON *from, int sequential, double el
     } else {
         add_num(into, from, "clients_active");
         add_num(into, from, "clients");
+        max_num(into, from, "threads"); /* a shard without a client has none */
         if (merge_load(cJSON_GetObjectItemCaseSensitive(into, "load"),
                        cJSON_GetObjectItemCaseSensitive(from, "load")) != 0)
             return -1;
@@ -812,6 +813,18 @@ static int merge_report(cJSON *into, const cJSON *from, int sequential)
     return 0;
 }
 
+/* Says in the report how it was merged: doc.merge = {kind, reports}. */
+static int mark_merge(cJSON *doc, const char *kind, size_t n)
+{
+    cJSON *m = cJSON_CreateObject();
+    if (!m || !cJSON_AddStringToObject(m, "kind", kind) ||
+        !cJSON_AddNumberToObject(m, "reports", (double)n)) {
+        cJSON_Delete(m);
+        return -1;
+    }
+    return put(doc, "merge", m);
+}
+
 int throng_report_merge(const char *const *reports, size_t n, int sequential, char **out, char *err,
                         size_t errlen)
 {
@@ -840,6 +853,12 @@ int throng_report_merge(const char *const *reports, size_t n, int sequential, ch
             rc = THRONG_ENOMEM;
         }
         cJSON_Delete(doc);
+    }
+    /* Reports of separate runs side by side say so: their counts add up,
+     * but they are not one run's shards (throng_report_merge_shards()). */
+    if (rc == 0 && n > 1 && !sequential) {
+        cJSON_DeleteItemFromObjectCaseSensitive(merged, "run"); /* no one run's */
+        if (mark_merge(merged, "side-by-side", n) != 0) rc = THRONG_ENOMEM;
     }
     char *text = rc == 0 ? cJSON_PrintUnformatted(merged) : NULL;
     cJSON_Delete(merged);
@@ -880,10 +899,412 @@ int throng_report_mark_lost(const char *json, const char *why, char **out, char 
     return 0;
 }
 
+/* ---------------------------------------------------------- shards */
+
+/* A shard report's run: its id, shard, shards and start; 0, or -1 when
+ * the report is no shard's. */
+typedef struct shard_of {
+    const char *id;
+    unsigned shard, shards;
+    double start;
+} shard_of_t;
+
+static int shard_of(const cJSON *doc, shard_of_t *s)
+{
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(doc, "run");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
+    if (!cJSON_IsObject(run) || !cJSON_IsString(id) || num(run, "shards") < 2 ||
+        !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(run, "shard")) ||
+        cJSON_GetObjectItemCaseSensitive(run, "missing"))
+        return -1;
+    s->id = id->valuestring;
+    s->shard = (unsigned)num(run, "shard");
+    s->shards = (unsigned)num(run, "shards");
+    s->start = num(run, "start");
+    return s->shard < s->shards ? 0 : -1;
+}
+
+/* Moves every second of a report (the run's and each group's) later by
+ * offset seconds: shards that started apart line up on the run's start. */
+static void shift_series(cJSON *doc, double offset)
+{
+    cJSON *p, *g;
+    if (offset <= 0) return;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "series"))
+        set_num(p, "t", num(p, "t") + offset);
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(doc, "groups"))
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(g, "series"))
+            set_num(p, "t", num(p, "t") + offset);
+    set_num(doc, "elapsed", num(doc, "elapsed") + offset);
+}
+
+/* "1, 3 and 4" of the shards in list (n of them), into text. */
+static void shard_list(const unsigned *list, size_t n, char *text, size_t len)
+{
+    size_t used = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(text + used, len - used, "%s%u",
+                                 i == 0       ? ""
+                                 : i + 1 == n ? " and "
+                                              : ", ",
+                                 list[i]);
+}
+
+/* The merged report's run: its id, shards, start, which shards it holds
+ * and which it lacks. */
+static int mark_run(cJSON *doc, const shard_of_t *first, double start, const unsigned char *seen)
+{
+    cJSON *run = cJSON_CreateObject(), *merged = cJSON_CreateArray(),
+          *missing = cJSON_CreateArray();
+    int ok = run && merged && missing && cJSON_AddStringToObject(run, "id", first->id) &&
+             cJSON_AddNumberToObject(run, "shards", first->shards) &&
+             cJSON_AddNumberToObject(run, "start", start);
+    for (unsigned i = 0; ok && i < first->shards; i++)
+        ok = cJSON_AddItemToArray(seen[i] ? merged : missing, cJSON_CreateNumber(i));
+    if (ok && cJSON_AddItemToObject(run, "merged", merged)) {
+        merged = NULL;
+        if (cJSON_AddItemToObject(run, "missing", missing)) missing = NULL;
+    }
+    cJSON_Delete(merged);
+    cJSON_Delete(missing);
+    if (!ok || missing) {
+        cJSON_Delete(run);
+        return -1;
+    }
+    return put(doc, "run", run);
+}
+
 int throng_report_merge_shards(const char *const *reports, size_t n, int partial, char **out,
                                char *err, size_t errlen)
 {
-    (void)reports, (void)n, (void)partial, (void)out;
-    if (err && errlen) snprintf(err, errlen, "merging shards is not built yet");
-    return THRONG_EINVAL;
+    char msg[THRONG__ERRMSG_LEN] = "";
+    cJSON **docs = reports && n ? calloc(n, sizeof *docs) : NULL;
+    shard_of_t *of = n ? calloc(n, sizeof *of) : NULL;
+    unsigned char *seen = NULL;
+    unsigned *owner = NULL, *absent = NULL;
+    cJSON *merged = NULL;
+    int rc = 0;
+    if (!reports || !out || n == 0) {
+        snprintf(msg, sizeof msg, "give at least one shard's report");
+        rc = THRONG_EINVAL;
+    } else if (!docs || !of) {
+        rc = THRONG_ENOMEM;
+    }
+    double start = INFINITY;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char why[THRONG__ERRMSG_LEN - 32] = "not JSON";
+        docs[i] = reports[i] ? cJSON_Parse(reports[i]) : NULL;
+        if (!docs[i] || throng__report_check(docs[i], why, sizeof why) != 0) {
+            snprintf(msg, sizeof msg, "report %zu: %s", i + 1, why);
+            rc = THRONG_EINVAL;
+        } else if (shard_of(docs[i], &of[i]) != 0) {
+            snprintf(msg, sizeof msg,
+                     "report %zu is not a shard's (no run.shard of run.shards above 1): merge "
+                     "it side by side instead",
+                     i + 1);
+            rc = THRONG_EINVAL;
+        } else if (strcmp(of[i].id, of[0].id) != 0) {
+            snprintf(msg, sizeof msg, "report %zu is of run '%.64s', report 1 of run '%.64s'",
+                     i + 1, of[i].id, of[0].id);
+            rc = THRONG_EINVAL;
+        } else if (of[i].shards != of[0].shards) {
+            snprintf(msg, sizeof msg, "report %zu says %u shards, report 1 %u", i + 1, of[i].shards,
+                     of[0].shards);
+            rc = THRONG_EINVAL;
+        } else if (of[i].start < start) {
+            start = of[i].start;
+        }
+    }
+    if (rc == 0 &&
+        (!(seen = calloc(of[0].shards, 1)) || !(owner = calloc(of[0].shards, sizeof *owner)) ||
+         !(absent = calloc(of[0].shards, sizeof *absent))))
+        rc = THRONG_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        unsigned k = of[i].shard;
+        if (seen[k]) {
+            snprintf(msg, sizeof msg, "shard %u of %u twice: reports %u and %zu", k, of[i].shards,
+                     owner[k] + 1, i + 1);
+            rc = THRONG_EINVAL;
+        }
+        seen[k] = 1;
+        owner[k] = (unsigned)i;
+    }
+    size_t nabsent = 0;
+    for (unsigned k = 0; rc == 0 && k < of[0].shards; k++)
+        if (!seen[k]) absent[nabsent++] = k;
+    if (rc == 0 && nabsent && !partial) {
+        char list[THRONG__ERRMSG_LEN / 2];
+        shard_list(absent, nabsent, list, sizeof list);
+        snprintf(msg, sizeof msg,
+                 "run '%.64s': shard%s %s of %u missing (%zu of %u given); --partial merges "
+                 "without %s",
+                 of[0].id, nabsent == 1 ? "" : "s", list, of[0].shards, n, of[0].shards,
+                 nabsent == 1 ? "it" : "them");
+        rc = THRONG_EINVAL;
+    }
+    /* In shard order, so that the first shard's report is the frame. */
+    for (unsigned k = 0; rc == 0 && k < of[0].shards; k++) {
+        if (!seen[k]) continue;
+        cJSON *doc = docs[owner[k]];
+        /* Whole seconds apart: the series stay on one-second points. */
+        shift_series(doc, round(of[owner[k]].start - start));
+        if (!merged) {
+            merged = doc;
+            docs[owner[k]] = NULL;
+        } else if (merge_report(merged, doc, 0) != 0) {
+            rc = THRONG_ENOMEM;
+        } else {
+            cJSON *s = member(merged, "settings", 0);
+            add_num(s, cJSON_GetObjectItemCaseSensitive(doc, "settings"), "max_requests");
+        }
+    }
+    if (rc == 0 &&
+        (mark_run(merged, &of[0], start, seen) != 0 || mark_merge(merged, "shards", n) != 0 ||
+         throng__report_thresholds(merged, NULL, 0, NULL, msg, sizeof msg) < 0))
+        rc = msg[0] ? THRONG_EINVAL : THRONG_ENOMEM;
+    char *text = rc == 0 ? cJSON_PrintUnformatted(merged) : NULL;
+    if (rc == 0 && !text) rc = THRONG_ENOMEM;
+    if (rc == THRONG_ENOMEM && !msg[0]) snprintf(msg, sizeof msg, "out of memory merging shards");
+    if (rc != 0 && err && errlen) snprintf(err, errlen, "%s", msg);
+    if (rc == 0) *out = text;
+    cJSON_Delete(merged);
+    for (size_t i = 0; docs && i < n; i++)
+        cJSON_Delete(docs[i]);
+    free(docs);
+    free(of);
+    free(seen);
+    free(owner);
+    free(absent);
+    return rc;
+}
+
+/* ---------------------------------------------------------- thresholds */
+
+/* What a threshold reads, gathered from a report's JSON: a stats object
+ * (the run's totals, a group's, or a request name's across the groups it
+ * applies to, merged) and the report's elapsed time. */
+static double hist_value(const cJSON *h, const throng__threshold_t *t)
+{
+    switch (t->metric) {
+    case THRONG__METRIC_MEAN:
+        return num(h, "mean");
+    case THRONG__METRIC_MIN:
+        return num(h, "min");
+    case THRONG__METRIC_MAX:
+        return num(h, "max");
+    default:
+        break;
+    }
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(h, "buckets"), *cell;
+    size_t n = (size_t)cJSON_GetArraySize(list), k = 0;
+    double *b = calloc(n ? 3 * n : 3, sizeof *b), v = num(h, "max");
+    if (!b) return v;
+    cJSON_ArrayForEach(cell, list)
+    {
+        for (int i = 0; i < 3; i++)
+            b[3 * k + i] =
+                cJSON_GetArrayItem(cell, i) ? cJSON_GetArrayItem(cell, i)->valuedouble : 0;
+        k++;
+    }
+    qsort(b, k, 3 * sizeof *b, bucket_order);
+    v = bucket_percentile(b, k, num(h, "count"), t->q, num(h, "max"));
+    free(b);
+    return v;
+}
+
+static int json_compare(const char *op, double value, double limit)
+{
+    if (op[0] == '<') return op[1] ? value <= limit : value < limit;
+    return op[1] ? value >= limit : value > limit;
+}
+
+/* The groups a threshold applies to: the one named, or all. */
+static int applies(const throng__threshold_t *t, const char *group, const cJSON *g)
+{
+    (void)t;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+    return !group || (cJSON_IsString(name) && strcmp(name->valuestring, group) == 0);
+}
+
+/* Adds copies of every element named name of groups' lists key into
+ * *into (made on the first). */
+static int gather(cJSON *doc, const throng__threshold_t *t, const char *group, const char *key,
+                  cJSON **into, double elapsed)
+{
+    const cJSON *g;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(doc, "groups"))
+    {
+        if (!applies(t, group, g)) continue;
+        cJSON *x = named(cJSON_GetObjectItemCaseSensitive(g, key), t->name);
+        if (!x) continue;
+        if (!*into) {
+            if (!(*into = cJSON_Duplicate(x, 1))) return -1;
+        } else if (!strcmp(key, "names")) {
+            if (merge_stats(*into, x, elapsed) != 0) return -1;
+        } else if (!strcmp(key, "checks")) {
+            add_num(*into, x, "passes");
+            add_num(*into, x, "fails");
+        } else {
+            add_num(*into, x, "count");
+            add_num(*into, x, "failures");
+            cJSON *h = cJSON_GetObjectItemCaseSensitive(*into, "latency");
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(x, "latency");
+            if (h && o && merge_hist(h, o) != 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* Measures one threshold on the report, into its JSON object o. */
+static int judge(cJSON *doc, cJSON *o, const throng__threshold_t *t, const char *group)
+{
+    double elapsed = num(doc, "elapsed"), value = 0;
+    const char *note = "";
+    int measured = 1;
+    cJSON *own = NULL; /* a name's figures, gathered */
+    const cJSON *stats = cJSON_GetObjectItemCaseSensitive(doc, "totals");
+    if (group) {
+        const cJSON *g = named(cJSON_GetObjectItemCaseSensitive(doc, "groups"), group);
+        stats = g ? cJSON_GetObjectItemCaseSensitive(g, "totals") : NULL;
+    }
+    double requests = num(stats, "requests"), sent = num(stats, "sent"),
+           failures = num(stats, "failures");
+    const cJSON *h = NULL;
+    static const char *const hists[] = {"latency", "service", "corrected"};
+    if (stats) h = cJSON_GetObjectItemCaseSensitive(stats, hists[t->hist]);
+    if (t->metric == THRONG__METRIC_CHECK_RATE) {
+        if (gather(doc, t, group, "checks", &own, elapsed) != 0) return -1;
+        double all = num(own, "passes") + num(own, "fails");
+        if (all > 0)
+            value = num(own, "passes") / all;
+        else
+            measured = 0, note = "no check of that name ran";
+    } else if (t->name[0]) {
+        if (gather(doc, t, group, "transactions", &own, elapsed) != 0) return -1;
+        if (own) {
+            h = cJSON_GetObjectItemCaseSensitive(own, "latency");
+            requests = sent = num(own, "count");
+            failures = num(own, "failures");
+        } else {
+            if (gather(doc, t, group, "names", &own, elapsed) != 0) return -1;
+            if (own) {
+                h = cJSON_GetObjectItemCaseSensitive(own, hists[t->hist]);
+                requests = num(own, "requests");
+                sent = num(own, "sent");
+                failures = num(own, "failures");
+            } else {
+                measured = 0;
+            }
+        }
+    }
+    int latency = t->metric <= THRONG__METRIC_MAX;
+    if (measured && t->metric != THRONG__METRIC_CHECK_RATE) {
+        if (!stats || (latency && num(h, "count") <= 0)) {
+            measured = 0;
+            if (t->hist == THRONG__HIST_CORRECTED)
+                note = "nothing corrected: no expected interval was set (expected_interval)";
+        } else {
+            switch (t->metric) {
+            case THRONG__METRIC_ERRORS:
+                value = sent > failures ? failures / sent : failures > 0 ? 1 : 0;
+                break;
+            case THRONG__METRIC_FAILURES:
+                value = failures;
+                break;
+            case THRONG__METRIC_RATE:
+                value = elapsed > 0 ? requests / elapsed : 0;
+                break;
+            case THRONG__METRIC_REQUESTS:
+                value = requests;
+                break;
+            case THRONG__METRIC_DROPPED:
+                value = num(stats, "dropped");
+                break;
+            case THRONG__METRIC_DROPPED_SHARE:
+                value =
+                    num(stats, "arrivals") > 0 ? num(stats, "dropped") / num(stats, "arrivals") : 0;
+                break;
+            default:
+                value = hist_value(h, t);
+            }
+        }
+    }
+    cJSON_Delete(own);
+    int passed = measured && json_compare(t->op, value, t->limit);
+    if (put(o, "value", measured ? cJSON_CreateNumber(value) : cJSON_CreateNull()) != 0 ||
+        put(o, "passed", cJSON_CreateBool(passed)) != 0 ||
+        (note[0] && put(o, "note", cJSON_CreateString(note)) != 0))
+        return -1;
+    return passed ? 0 : 1;
+}
+
+int throng__report_thresholds(cJSON *doc, const char *const *expressions, size_t n,
+                              unsigned *failed, char *why, size_t whylen)
+{
+    cJSON *list = member(doc, "thresholds", 1), *o;
+    unsigned bad = 0;
+    if (!list) return -1;
+    throng__threshold_t t;
+    char msg[THRONG__ERRMSG_LEN];
+    for (size_t i = 0; i < n; i++) {
+        if (throng__threshold_parse(expressions[i], &t, msg) != 0) {
+            snprintf(why, whylen, "%s", msg);
+            return -1;
+        }
+        cJSON *x = cJSON_CreateObject();
+        if (!x || !cJSON_AddItemToArray(list, x)) {
+            cJSON_Delete(x);
+            return -1;
+        }
+        cJSON_AddStringToObject(x, "expression", t.expression);
+        cJSON_AddNullToObject(x, "group");
+        if (t.name[0])
+            cJSON_AddStringToObject(x, "name", t.name);
+        else
+            cJSON_AddNullToObject(x, "name");
+        cJSON_AddStringToObject(x, "metric", t.metric_text);
+        cJSON_AddStringToObject(x, "op", t.op);
+        cJSON_AddNumberToObject(x, "limit", t.limit);
+    }
+    cJSON_ArrayForEach(o, list)
+    {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "expression");
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(o, "group");
+        if (!cJSON_IsString(e) || throng__threshold_parse(e->valuestring, &t, msg) != 0) {
+            snprintf(why, whylen, "threshold '%s' of the report: %s",
+                     cJSON_IsString(e) ? e->valuestring : "?", msg);
+            return -1;
+        }
+        int rc = judge(doc, o, &t, cJSON_IsString(g) ? g->valuestring : NULL);
+        if (rc < 0) return -1;
+        bad += rc;
+    }
+    if (failed) *failed = bad;
+    return (int)bad;
+}
+
+int throng_report_thresholds(const char *json, const char *const *expressions, size_t n, char **out,
+                             unsigned *failed, char *err, size_t errlen)
+{
+    char msg[THRONG__ERRMSG_LEN - 32] = "not JSON";
+    cJSON *doc = json ? cJSON_Parse(json) : NULL;
+    int rc = THRONG_EINVAL;
+    unsigned bad = 0;
+    if (!out || (n && !expressions)) {
+        snprintf(msg, sizeof msg, "invalid argument");
+    } else if (doc && throng__report_check(doc, msg, sizeof msg) == 0) {
+        msg[0] = '\0';
+        if (throng__report_thresholds(doc, expressions, n, &bad, msg, sizeof msg) < 0)
+            rc = msg[0] ? THRONG_EINVAL : THRONG_ENOMEM;
+        else if ((*out = cJSON_PrintUnformatted(doc)) != NULL)
+            rc = 0;
+        else
+            rc = THRONG_ENOMEM;
+        if (rc == THRONG_ENOMEM) snprintf(msg, sizeof msg, "out of memory");
+    }
+    cJSON_Delete(doc);
+    if (rc == 0 && failed) *failed = bad;
+    if (rc != 0 && err && errlen) snprintf(err, errlen, "%s", msg);
+    return rc;
 }
