@@ -23,6 +23,22 @@ grep -q "^progress: 1s/3s" "$WORK/t.err" || fail "no progress line from rank 0: 
 REQ=$(report_count "$WORK/t.out" requests)
 [ "$REQ" = "$SERVED" ] || fail "the text report says $REQ requests, the server $SERVED"
 
+# A request limit is divided among the ranks: exactly that many, all
+# answered, and the clients too (7 over 3 ranks: 3, 2 and 2).
+BEFORE=$(status_field "$S_ADDR" requests)
+mpi_throng "$WORK/n.out" "$WORK/n.err" 3 -- run --mpi --server "$S_ADDR" --clients 7 \
+    --slow-down 5ms --requests 1500 --json "$WORK/n.json" --json-per-rank "$WORK/n-rank" -q
+[ "$RC" = 0 ] || fail "-n: mpirun exited $RC: $(cat "$WORK/n.err" "$WORK/n.out")"
+AFTER=$(status_field "$S_ADDR" requests)
+[ $((AFTER - BEFORE)) = 1500 ] || fail "-n 1500: the server answered $((AFTER - BEFORE))"
+python3 "$CHECK_RANKS" "$WORK/n.json" "$WORK/n-rank0.json" "$WORK/n-rank1.json" \
+    "$WORK/n-rank2.json" --server 1500 --exact || fail "-n: the ranks do not add up"
+python3 - "$WORK/n.json" "$WORK"/n-rank{0,1,2}.json <<'PY' || fail "-n: clients not divided"
+import json, sys
+w, *r = (json.load(open(p)) for p in sys.argv[1:])
+assert w["groups"][0]["clients"] == 7 and [x["groups"][0]["clients"] for x in r] == [3, 2, 2], r
+PY
+
 # A plan of two groups (a script persona among them), 3 ranks.
 BEFORE=$(status_field "$S_ADDR" requests)
 mpi_throng "$WORK/p.out" "$WORK/p.err" 3 -- run --mpi "$(dirname "$0")/../e2e/plans/two_groups.lua" \

@@ -1003,7 +1003,7 @@ cJSON *throng__engine_live_json(throng_engine_t *e)
             throng__stats_merge(total, &groups[g]);
         throng_report_t r;
         throng__report_fill(e, &r, total, throng__engine_elapsed(e), THRONG_END_NONE);
-        doc = throng__engine_report_json(e, &r, views, total, &e->series);
+        doc = throng__engine_report_json(e, &r, views, total, &e->series, 0);
         live_thresholds(e, doc, groups, total, r.elapsed);
         pthread_mutex_unlock(&e->live_lock);
         for (unsigned g = 0; g < e->ngroups; g++)

@@ -127,6 +127,11 @@ int throng__mpi_start(throng_engine_t *e)
     e->run_seed = (uint64_t)agreed[0];
     e->seed = throng__shard_seed(e->run_seed, e->cfg.shard, e->cfg.shards);
     e->cfg.start_at = agreed[1]; /* throng_start() waits until then */
+    /* The run's identity too, which each rank derived from its settings:
+     * rank 0's is the run's, whatever another's settings came to. */
+    if (MPI_Bcast(e->run_id, (int)sizeof e->run_id, MPI_CHAR, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return throng__fail(e->errmsg, THRONG_ESYS, "MPI: the run's identity was not agreed");
+    e->run_id[sizeof e->run_id - 1] = '\0';
     return 0;
 }
 
@@ -494,6 +499,11 @@ unsigned throng__mpi_size(const throng_engine_t *e)
     return e->mpi ? (unsigned)e->mpi->size : 0;
 }
 
+int throng__mpi_whole(const throng_engine_t *e)
+{
+    return e->mpi && e->mpi->rank == 0 && e->mpi->size > 1;
+}
+
 unsigned throng__mpi_lost(const throng_engine_t *e)
 {
     const struct throng__mpi *m = e->mpi;
@@ -614,6 +624,12 @@ void throng__mpi_end(throng_engine_t *e, throng_ending_t ending)
 }
 
 unsigned throng__mpi_size(const throng_engine_t *e)
+{
+    (void)e;
+    return 0;
+}
+
+int throng__mpi_whole(const throng_engine_t *e)
 {
     (void)e;
     return 0;

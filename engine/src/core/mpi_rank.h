@@ -24,7 +24,7 @@
  * worker processes. 0, or THRONG_EINVAL / THRONG_ESTATE with the reason. */
 int throng__mpi_check(throng_engine_t *e);
 
-/* Meets the other ranks: agrees the seed (e->seed) and the start instant
+/* Meets the other ranks: agrees the seed (e->seed), the run's identity and the start instant
  * with rank 0 (config.start_at, which throng_start() then waits for). */
 int throng__mpi_start(throng_engine_t *e);
 
@@ -40,6 +40,10 @@ void throng__mpi_end(throng_engine_t *e, throng_ending_t ending);
 
 /* The job's ranks (0 before throng__mpi_start() or without MPI). */
 unsigned throng__mpi_size(const throng_engine_t *e);
+
+/* 1 on rank 0 of an MPI run of several ranks: its reports are the whole
+ * run's, described with every rank's settings (the groups as added). */
+int throng__mpi_whole(const throng_engine_t *e);
 
 /* Ranks (other than 0) lost, for the report. */
 unsigned throng__mpi_lost(const throng_engine_t *e);
