@@ -26,7 +26,7 @@ rank_pid() {
 }
 
 # lost_run NAME DURATION [mpirun flags...]: a 3-rank run whose rank 1 is
-# killed 2 s into it; sets RC (mpirun's status).
+# killed 1.5 s into its load; sets RC (mpirun's status).
 lost_run() {
     local name=$1 duration=$2
     shift 2
@@ -37,7 +37,15 @@ lost_run() {
     local victim
     victim=$(rank_pid $mp 1)
     [ -n "$victim" ] || fail "$name: rank 1 never started: $(cat "$WORK/$name.err")"
-    sleep 2
+    # Killed once the load is on (a rank killed inside MPI_Init leaves the
+    # others waiting there for good), which takes a while in a sanitizer build.
+    local i before
+    before=$(status_field "$S_ADDR" requests)
+    for i in $(seq 200); do
+        [ "$(status_field "$S_ADDR" requests)" -gt "$before" ] && break
+        sleep 0.1
+    done
+    sleep 1.5
     kill -9 "$victim"
     wait $mp
     RC=$?
