@@ -642,6 +642,14 @@ static int run(run_flags_t *f, cli_log_t *log)
         if (f->out.mpi) throng_mpi_abort(CLI_EXIT_USAGE);
     } else {
         status = cli_run_engine(CMD, e, &f->out);
+        /* A rank was lost: MPI_Finalize may wait for it for good. Rank 0
+         * has said and written everything; it ends the job at once. */
+        const throng_report_t *r = throng_report(e);
+        if (f->out.mpi && f->out.rank == 0 && r && r->processes_lost) {
+            fflush(stdout);
+            cli_stderr_finish(CMD, 1.0);
+            throng_mpi_abort(status);
+        }
         const char *body;
         size_t len;
         int code;

@@ -5,8 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <uv.h>
-
 #include "core/frame.h"
 #include "core/mpi_rank.h"
 #include "core/shard.h"
@@ -19,8 +17,14 @@
 #define TAG_STOP 2
 
 /* A rank sends every tick (a quarter of a second) while it runs, stopping
- * included: one silent this long is dead or hung, and is lost. */
+ * included: one silent this long is dead or hung, and is lost. Before its
+ * first frame it has longer: it starts its threads and their Lua states
+ * after the agreed instant, slowly in a sanitizer build. */
 #define SILENCE 3.0
+#define SILENCE_FIRST 10.0
+
+/* The largest message a rank sends (see send_to_root()). */
+#define PIECE 3584
 
 /* How long a rank waits at the end for its final frames to leave. */
 #define FLUSH_WAIT 10.0
@@ -37,13 +41,14 @@ typedef struct rank_source {
     throng_engine_t *engine;
     int rank;
     throng__frames_t frames;
-    double last_heard; /* elapsed when it last sent (0: the start) */
-    int silent;        /* it was silent for SILENCE: lost at the next pump */
-    int gave_up;       /* it outlasted the grace of a stop: lost at the next pump */
-    unsigned char stop_msg[2];
+    double last_heard;         /* elapsed when it last sent (0: the start) */
+    int heard;                 /* it sent something */
+    int silent;                /* it was silent for SILENCE: lost at the next pump */
+    int gave_up;               /* it outlasted the grace of a stop: lost at the next pump */
+    unsigned char stop_msg[2]; /* a stop request, kept until its send completes */
     MPI_Request stop_req;
     int stop_sent;
-    throng__buf_t in;
+    throng__buf_t in; /* the message being received */
 } rank_source_t;
 
 /* Rank 0's own threads, wrapped so that their figures are also kept apart. */
@@ -174,6 +179,7 @@ static void rank_pump(throng__source_t *s)
             r->frames.error[0] = 0;
         }
         r->last_heard = throng__engine_elapsed(r->engine);
+        r->heard = 1;
         r->silent = 0;
     }
     if (r->frames.said_goodbye) {
@@ -228,12 +234,13 @@ static int rank_finish(throng__source_t *s, throng__stats_t *const *gstats, char
     return 0;
 }
 
-/* Silence for SILENCE seconds: dead or hung. */
+/* Silence for SILENCE seconds (SILENCE_FIRST before its first frame):
+ * dead or hung. */
 static void rank_watch(throng__source_t *s, double elapsed, double stopped_at)
 {
     rank_source_t *r = rank_of(s);
     (void)stopped_at;
-    if (elapsed - r->last_heard > SILENCE) r->silent = 1;
+    if (elapsed - r->last_heard > (r->heard ? SILENCE : SILENCE_FIRST)) r->silent = 1;
 }
 
 static const throng__source_ops_t rank_ops = {
@@ -337,30 +344,39 @@ static void reap_sends(rank_link_t *l)
     l->nsends = kept;
 }
 
-/* Sends b's frames to rank 0 (b is taken over and emptied). */
-static void send_to_root(rank_link_t *l, throng__buf_t *b)
+/* Sends len bytes of data to rank 0 as one message (a copy is kept until
+ * it has left). */
+static void send_piece(rank_link_t *l, const char *data, size_t len)
 {
-    reap_sends(l);
-    if (b->len == 0) return;
     if (l->nsends == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
         sending_t *grown = realloc(l->sends, cap * sizeof *grown);
-        if (!grown) {
-            throng__buf_free(b);
-            return;
-        }
+        if (!grown) return;
         l->sends = grown;
         l->cap = cap;
     }
     sending_t *s = &l->sends[l->nsends];
-    s->buf = *b;
-    memset(b, 0, sizeof *b);
-    if (MPI_Isend(s->buf.data, (int)s->buf.len, MPI_BYTE, 0, TAG_FRAMES, MPI_COMM_WORLD, &s->req) !=
+    memset(&s->buf, 0, sizeof s->buf);
+    if (throng__buf_append(&s->buf, data, len) != 0) return;
+    if (MPI_Isend(s->buf.data, (int)len, MPI_BYTE, 0, TAG_FRAMES, MPI_COMM_WORLD, &s->req) !=
         MPI_SUCCESS) {
         throng__buf_free(&s->buf);
         return;
     }
     l->nsends++;
+}
+
+/* Sends b's frames to rank 0 and empties b. In pieces below Open MPI's
+ * eager limit (4 KB in shared memory): each is copied out whole when sent,
+ * so rank 0 never waits in a receive on a rank that died mid-message (a
+ * larger one is read from the sender's memory, which fails when it is
+ * gone). Rank 0 joins the pieces: MPI keeps their order. */
+static void send_to_root(rank_link_t *l, throng__buf_t *b)
+{
+    reap_sends(l);
+    for (size_t at = 0; at < b->len; at += PIECE)
+        send_piece(l, b->data + at, b->len - at < PIECE ? b->len - at : PIECE);
+    throng__buf_free(b);
 }
 
 /* Keeps a copy of the seconds in series before they go to rank 0. */
