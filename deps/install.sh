@@ -10,7 +10,10 @@ set -eu
 # Build: the C compiler with the C library's headers and start files
 # (libc6-dev: gcc only recommends it), CMake, make, pkg-config and the
 # libraries the engine links (OpenSSL for HTTPS, zlib for gzip bodies).
-BUILD="gcc libc6-dev make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjson-dev node-llhttp libssl-dev zlib1g-dev"
+# Open MPI (libopenmpi-dev, with the mpicc wrapper CMake's FindMPI asks,
+# and openmpi-bin's mpirun) builds the optional MPI runs (THRONG_MPI, on
+# when found) and runs their tests (tests/mpi); the build works without.
+BUILD="gcc libc6-dev make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjson-dev node-llhttp libssl-dev zlib1g-dev libopenmpi-dev openmpi-bin"
 # Tests: the busted runner under LuaJIT, curl for end-to-end checks, the
 # openssl command (the TLS tests make their certificates with it), procps
 # (pgrep), Python's jsonschema to check JSON reports against their schema,

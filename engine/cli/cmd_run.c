@@ -374,6 +374,23 @@ static int settle(run_flags_t *f, const cli_option_t *opts, const cli_args_t *ar
     if (f->group.clients < f->cfg.processes && f->cfg.processes != THRONG_PROCESSES_AUTO)
         f->cfg.processes = f->group.clients; /* no process without a client */
     f->cfg.on_fault = (throng_on_fault_t)f->on_fault;
+    if (f->out.json_per_rank && !f->out.mpi)
+        return usage_error("--json-per-rank is for --mpi runs; use --json%s", "");
+    if (f->out.mpi) {
+        if (!throng_mpi_available())
+            return usage_error("--mpi: this throng was built without MPI (configure it with "
+                               "-DTHRONG_MPI=ON, Open MPI's libopenmpi-dev installed)%s",
+                               "");
+        if (f->cfg.processes != 1)
+            return usage_error("--mpi runs each rank in one process: drop -p (Open MPI does not "
+                               "allow forking worker processes after MPI starts; start more "
+                               "ranks with mpirun -np instead)%s",
+                               "");
+        if (f->once) return usage_error("--once runs one client: drop --mpi%s", "");
+        if (f->shard_text || f->start_at_text)
+            return usage_error("--mpi makes each rank a shard and agrees the start: drop --%s",
+                               f->shard_text ? "shard" : "start-at");
+    }
     return 0;
 }
 
@@ -550,6 +567,24 @@ static int configure(throng_engine_t *e, const run_flags_t *f)
     return rc;
 }
 
+/* --mpi: this process is one rank of an mpirun job. Rank r of N runs the
+ * r-th of N shards of the run; only rank 0 shows progress, prints the
+ * report, writes the reports and serves the dashboard (every rank writes
+ * its own --json-per-rank). */
+static int start_mpi(run_flags_t *f)
+{
+    char err[256];
+    if (throng_mpi_init(&f->out.rank, &f->out.ranks, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: --mpi: %s\n", CMD, err);
+        return -1;
+    }
+    f->cfg.mpi = 1;
+    f->cfg.shard = f->out.rank;
+    f->cfg.shards = f->out.ranks;
+    if (f->out.rank != 0) f->out.quiet = 1;
+    return 0;
+}
+
 /* Runs the engine; with --print, shows the last reply after the report. */
 static int run(run_flags_t *f, cli_log_t *log)
 {
@@ -564,8 +599,18 @@ static int run(run_flags_t *f, cli_log_t *log)
     int status;
     if (configure(e, f) != 0) {
         status = CLI_EXIT_USAGE;
+        /* The other ranks would wait for this one at the start. */
+        if (f->out.mpi) throng_mpi_abort(CLI_EXIT_USAGE);
     } else {
         status = cli_run_engine(CMD, e, &f->out);
+        /* A rank was lost: MPI_Finalize may wait for it for good. Rank 0
+         * has said and written everything; it ends the job at once. */
+        const throng_report_t *r = throng_report(e);
+        if (f->out.mpi && f->out.rank == 0 && r && r->processes_lost) {
+            fflush(stdout);
+            cli_stderr_finish(CMD, 1.0);
+            throng_mpi_abort(status);
+        }
         const char *body;
         size_t len;
         int code;
@@ -756,6 +801,11 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         {"dashboard-linger", 0, CLI_DURATION, &f.out.dashboard_linger, "TIME",
          "keep the dashboard serving the final figures for TIME after the run"},
         {"json", 0, CLI_STRING, &f.out.json_file, "FILE", "write the whole report as JSON"},
+        {"mpi", 0, CLI_FLAG, &f.out.mpi, NULL,
+         "run as one rank of an MPI job (mpirun -np N throng run --mpi ...): each rank a shard, "
+         "rank 0 prints and writes the whole run's report (docs/mpi.md)"},
+        {"json-per-rank", 0, CLI_STRING, &f.out.json_per_rank, "PREFIX",
+         "--mpi: each rank also writes its own part as JSON to PREFIX<rank>.json"},
         {"html", 0, CLI_STRING, &f.out.html_file, "FILE", "write the report as an HTML page"},
         {"junit", 0, CLI_STRING, &f.out.junit_file, "FILE",
          "write the thresholds as JUnit XML test cases, for CI"},
@@ -810,11 +860,13 @@ static int run_command(int argc, char **argv, cli_run_canon_t *canon)
         status = check_and_show(&f);
         goto done;
     }
+    if (f.out.mpi && start_mpi(&f) != 0) goto done;
     cli_log_t *log = f.log_file ? cli_log_open(CMD, f.log_file, f.log_max) : cli_log_stderr();
     if (!log) goto done;
     status = run(&f, log);
     if (cli_log_close(log) != 0) status = cli_write_status(status); /* the log was not written */
 done:
+    if (f.out.mpi) throng_mpi_finalize();
     free(f.args);
     cli_url_args_free(&f.url_args);
     free(positional);

@@ -160,6 +160,20 @@ int cli_write_rendered(const char *cmd, const char *flag, const char *path, cons
     return rc;
 }
 
+/* --json-per-rank: this rank's own part. */
+static int write_rank_report(const char *cmd, throng_engine_t *e, const cli_output_t *o)
+{
+    char *json = NULL, path[4096];
+    if (throng_report_json_rank(e, &json) != 0) {
+        cli_stderr_printf("%s: cannot make rank %u's JSON report\n", cmd, o->rank);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s%u.json", o->json_per_rank, o->rank);
+    int rc = cli_write_file(cmd, "--json-per-rank", path, json);
+    throng_free(json);
+    return rc;
+}
+
 /* --json, --html, --junit and --summary-json, once the run has ended. */
 static int write_reports(const char *cmd, throng_engine_t *e, const cli_output_t *o)
 {
@@ -219,7 +233,8 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
     sa.sa_handler = on_finish_signal;
     sigaction(SIGUSR1, &sa, NULL);
     throng_dashboard_t *dash = NULL;
-    if (o->dashboard && start_dashboard(cmd, e, o->dashboard, &dash) != 0) {
+    int side_rank = o->mpi && o->rank != 0; /* an MPI rank other than 0: its part only */
+    if (o->dashboard && !side_rank && start_dashboard(cmd, e, o->dashboard, &dash) != 0) {
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGUSR1, SIG_DFL);
@@ -234,6 +249,7 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
         signal(SIGUSR1, SIG_DFL);
         running_engine = NULL;
         fprintf(stderr, "%s: %s\n", cmd, throng_errmsg(e));
+        if (o->mpi) throng_mpi_abort(CLI_EXIT_USAGE); /* the other ranks wait for this one */
         return CLI_EXIT_USAGE;
     }
     rc = throng_wait(e);
@@ -246,6 +262,12 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
     /* The progress and log lines before the report, when stderr takes them. */
     cli_stderr_finish(cmd, 1.0);
 
+    if (o->json_per_rank && write_rank_report(cmd, e, o) != 0) o->write_failed = 1;
+    if (side_rank) {
+        /* Rank 0 has its figures, reports them and gives the exit status. */
+        cli_stderr_finish(cmd, 1.0);
+        return o->write_failed ? CLI_EXIT_WRITE : rc ? CLI_EXIT_FAULTS : CLI_EXIT_OK;
+    }
     char *text = NULL;
     if (throng_report_text(e, o->text_flags, &text) == 0) {
         fputs(text, stdout);

@@ -19,6 +19,9 @@ typedef struct cli_output {
     const char *summary_file;  /* --summary-json: the short summary for scripts */
     const char *dashboard;     /* --dashboard: the live dashboard's address */
     double dashboard_linger;   /* seconds it serves the final figures after the run */
+    int mpi;                   /* --mpi: one rank of an MPI job */
+    unsigned rank, ranks;      /* ... this one and their number */
+    const char *json_per_rank; /* --json-per-rank: each rank's own part, PREFIX<rank>.json */
     /* set up by cli_output_setup and cli_run_engine */
     int tty;
     double duration;

@@ -248,6 +248,13 @@ typedef struct throng_config {
      * past: at once. Shards started apart (pods, MPI ranks) start their
      * load together, as well as their clocks agree (NTP). */
     double start_at;
+    /* This process is one rank of an MPI job (throng_mpi_init() called
+     * first, on the thread that then calls throng_start() and
+     * throng_wait()): the ranks start together, rank 0 runs the run's
+     * control loop over every rank and its report is the whole run's;
+     * another rank's report is its own part. Needs a library built with
+     * MPI (throng_mpi_available()) and no worker processes. */
+    int mpi;
 } throng_config_t;
 
 /* The longest run identity (config.run_id), in bytes, and the most shards. */
@@ -609,6 +616,11 @@ THRONG_API int throng_report_text(const throng_engine_t *engine, unsigned flags,
  * thread, giving the figures so far (ending "none"). */
 THRONG_API int throng_report_json(const throng_engine_t *engine, char **out);
 
+/* An MPI run's report of this rank's own part, once it has ended: on rank
+ * 0 its own threads' figures (throng_report_json() gives the whole run's);
+ * on another rank, and in any other run, the same as throng_report_json(). */
+THRONG_API int throng_report_json_rank(const throng_engine_t *engine, char **out);
+
 /* Merges JSON reports into one (*out: throng_free): of several machines
  * loading one service at once (sequential 0: elapsed is the longest, counts
  * and clients add up), or of one run's successive parts (sequential 1:
@@ -679,6 +691,26 @@ typedef enum {
  * may be NULL) says what is wrong with the document. */
 THRONG_API int throng_render(const char *json, size_t len, throng_render_t format, unsigned flags,
                              char **out, char *err, size_t errlen);
+
+/* --------------------------------------------------------------------- MPI */
+
+/* 1 when this library was built with MPI (Open MPI; see config.mpi). */
+THRONG_API int throng_mpi_available(void);
+
+/* Initialises MPI once per process (MPI_Init_thread, MPI_THREAD_FUNNELED:
+ * only the calling thread talks MPI, and it must be the one that runs
+ * throng_start() and throng_wait() of an MPI run) and gives this
+ * process's rank and the job's size. 0, or THRONG_ESTATE (built without
+ * MPI) or THRONG_ESYS, with the reason in err (errlen bytes, may be NULL). */
+THRONG_API int throng_mpi_init(unsigned *rank, unsigned *size, char *err, size_t errlen);
+
+/* Ends the whole MPI job at once with status (MPI_Abort): for a rank
+ * that cannot take part (its run could not start), so that the others do
+ * not wait for it. Returns only without MPI. */
+THRONG_API void throng_mpi_abort(int status);
+
+/* Finalises MPI after the last run (nothing when it was not initialised). */
+THRONG_API void throng_mpi_finalize(void);
 
 /* --------------------------------------------------------------- dashboard */
 

@@ -16,6 +16,7 @@
 
 #include "core/engine.h"
 #include "core/group.h"
+#include "core/mpi_rank.h"
 #include "core/proc.h"
 #include "core/shard.h"
 #include "report/report_json.h"
@@ -718,6 +719,7 @@ static int check_run(throng_engine_t *e)
         rc = throng__fail(e->errmsg, THRONG_EINVAL,
                           "the groups ask for %u worker processes in all; at most 4096", e->forks);
     if (rc == 0) rc = check_descriptors(e);
+    if (rc == 0 && e->cfg.mpi) rc = throng__mpi_check(e);
     return rc;
 }
 
@@ -828,6 +830,8 @@ static int start_run(throng_engine_t *e)
         atomic_init(&e->budget->issued, 0);
         e->budget->limit = e->max_requests;
     }
+    /* An MPI run's ranks agree the seed and the start instant. */
+    if (e->cfg.mpi && (rc = throng__mpi_start(e)) != 0) return rc;
     wait_start_at(e);
     e->started_ns = throng__now_ns();
     e->started_wall = time(NULL);
@@ -839,7 +843,8 @@ static int start_run(throng_engine_t *e)
     int local = 0;
     for (unsigned i = 0; i < e->ngroups; i++)
         local |= e->groups[i].procs <= 1;
-    if (!(e->sources = calloc(e->nprocs + 1, sizeof *e->sources)))
+    /* An MPI run's rank 0: the other ranks are sources too. */
+    if (!(e->sources = calloc(e->nprocs + throng__mpi_size(e) + 1, sizeof *e->sources)))
         rc = throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
     else if (local)
         rc = start_threads(e);
@@ -851,7 +856,8 @@ static int start_run(throng_engine_t *e)
     for (unsigned i = 0; i < e->nprocs; i++)
         e->sources[e->nsources++] = throng__proc_source(e, i);
     throng__engine_control_setup(e, e->sources, e->nsources);
-    return 0;
+    if (e->cfg.mpi) rc = throng__mpi_sources(e);
+    return rc;
 }
 
 int throng_start(throng_engine_t *e)
@@ -945,6 +951,7 @@ int throng_wait(throng_engine_t *e)
     if (atomic_load(&e->state) != THRONG__RUNNING)
         return throng__fail(e->errmsg, THRONG_ESTATE, "throng_wait() needs a started engine");
     throng_ending_t ending = throng__control_run(&e->control);
+    throng__mpi_end(e, ending);
     int rc = e->control.rc;
     if (rc) snprintf(e->errmsg, sizeof e->errmsg, "%s", e->control.errmsg);
     snprintf(e->proc_sample, sizeof e->proc_sample, "%s", e->control.lost_sample);
@@ -996,7 +1003,7 @@ cJSON *throng__engine_live_json(throng_engine_t *e)
             throng__stats_merge(total, &groups[g]);
         throng_report_t r;
         throng__report_fill(e, &r, total, throng__engine_elapsed(e), THRONG_END_NONE);
-        doc = throng__engine_report_json(e, &r, views, total);
+        doc = throng__engine_report_json(e, &r, views, total, &e->series, 0);
         live_thresholds(e, doc, groups, total, r.elapsed);
         pthread_mutex_unlock(&e->live_lock);
         for (unsigned g = 0; g < e->ngroups; g++)
@@ -1086,6 +1093,7 @@ void throng_engine_free(throng_engine_t *e)
     }
     throng__engine_destroy_workers(e);
     throng__proc_free(e);
+    throng__mpi_free(e);
     if (e->threads_open) throng__threads_source_close(&e->threads);
     free(e->sources);
     for (unsigned i = 0; i < e->ngroups; i++)

@@ -52,6 +52,7 @@ struct throng_engine {
     struct throng__proc *procs; /* worker processes (the parent's view of them) */
     unsigned nprocs;
     char proc_sample[THRONG_SAMPLE_LEN]; /* what happened to the first process lost */
+    struct throng__mpi *mpi;             /* an MPI run's ranks (mpi_rank.c); NULL: none */
     int in_worker_process;               /* this is a worker process's copy of the engine */
 
     throng__threads_source_t threads; /* this process's worker threads, as a source */
@@ -93,10 +94,13 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
 void throng__report_build(throng_engine_t *e, double elapsed, throng_ending_t ending);
 
 /* The report as JSON (docs/report.md): r, each group's statistics and
- * their total, with the engine's description of the run. */
+ * their total and the series, with the engine's description of the run;
+ * part: the figures are this process's own part (an MPI rank's), not the
+ * whole run's (which rank 0 of an MPI run describes with every rank's). */
 struct cJSON *throng__engine_report_json(const throng_engine_t *e, const throng_report_t *r,
                                          throng__stats_t *const *gstats,
-                                         const throng__stats_t *total);
+                                         const throng__stats_t *total,
+                                         const throng__series_t *series, int part);
 
 /* A running run's report so far (config.live_reports), as JSON. */
 struct cJSON *throng__engine_live_json(throng_engine_t *e);

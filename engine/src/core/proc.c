@@ -27,22 +27,6 @@
 #include "core/engine.h"
 #include "core/proc.h"
 
-/* A frame: its header, then len bytes of payload. */
-typedef struct frame_header {
-    uint32_t len;
-    char kind;            /* 'S' statistics, 'F' final statistics, 'P' a finished second,
-                             'E' an error message, 'A' a thread abandoned (what happened) */
-    unsigned char ending; /* 'F': why the child's run ended */
-    uint16_t pad;
-} frame_header_t;
-
-/* A statistics frame's payload: entries of a group's index, the length of
- * its serialised stats, and those. */
-typedef struct stats_entry {
-    uint32_t group;
-    uint32_t len;
-} stats_entry_t;
-
 /* ---------------------------------------------------------------- child */
 
 /* A worker process's line to its parent, as the uplink of its control loop. */
@@ -66,37 +50,35 @@ static void write_all(int fd, const void *data, size_t len)
     }
 }
 
-static void send_frame(const link_t *l, char kind, throng_ending_t ending, const void *payload,
-                       size_t len)
+/* Writes the frames in b to the parent and empties b. */
+static void send_buf(const link_t *l, throng__buf_t *b)
 {
-    frame_header_t h = {(uint32_t)len, kind, (unsigned char)ending, 0};
-    write_all(l->stats_fd, &h, sizeof h);
-    write_all(l->stats_fd, payload, len);
+    write_all(l->stats_fd, b->data, b->len);
+    b->len = 0;
 }
 
 /* The statistics of the group this process runs. */
 static void send_stats(const link_t *l, char kind, throng_ending_t ending, const throng__stats_t *s)
 {
     throng__buf_t b = {0};
-    stats_entry_t entry = {l->group, 0};
-    int rc = throng__buf_append(&b, &entry, sizeof entry);
-    if (rc == 0) rc = throng__stats_serialize(s, &b);
-    if (rc == 0) {
-        entry.len = (uint32_t)(b.len - sizeof entry);
-        memcpy(b.data, &entry, sizeof entry);
-        send_frame(l, kind, ending, b.data, b.len);
-    }
+    if (throng__frame_stats(&b, kind, ending, l->group, 1, &s) == 0) send_buf(l, &b);
     throng__buf_free(&b);
 }
 
 /* Sends the seconds gathered in series and forgets them. */
 static void send_seconds(const link_t *l, throng__series_t *series)
 {
-    const throng__second_t *second;
-    for (size_t i = 0; (second = throng__series_pending(series, i)) != NULL; i++)
-        send_frame(l, 'P', THRONG_END_NONE, second, sizeof *second);
-    throng__series_free(series);
-    throng__series_init(series);
+    throng__buf_t b = {0};
+    if (throng__frame_seconds(&b, series) == 0) send_buf(l, &b);
+    throng__buf_free(&b);
+}
+
+/* Sends a text frame ('E', 'A'). */
+static void send_text(const link_t *l, char kind, const char *text)
+{
+    throng__buf_t b = {0};
+    if (throng__frame_text(&b, kind, text) == 0) send_buf(l, &b);
+    throng__buf_free(&b);
 }
 
 /* Reads the parent's stop request: 1 when it came, or the parent is gone. */
@@ -150,7 +132,7 @@ static void child_main(throng_engine_t *e, link_t *l)
     }
     if (rc == 0) rc = throng__engine_start_workers(e);
     if (rc != 0) {
-        send_frame(l, 'E', THRONG_END_NONE, e->errmsg, strlen(e->errmsg));
+        send_text(l, 'E', e->errmsg);
         _exit(2);
     }
     throng__engine_log(e, THRONG_LOG_INFO, "worker process %d running %s (%u of %u) on %u thread%s",
@@ -170,8 +152,7 @@ static void child_main(throng_engine_t *e, link_t *l)
     c->tick = 0.25;
     throng_ending_t ending = throng__control_run(c);
     for (unsigned i = 0; i < e->threads.abandoned; i++)
-        send_frame(l, 'A', THRONG_END_NONE, e->threads.abandoned_sample,
-                   strlen(e->threads.abandoned_sample));
+        send_text(l, 'A', e->threads.abandoned_sample);
     send_seconds(l, &e->series);
     send_stats(l, 'F', ending, e->gstats[l->group]);
     _exit(0);
@@ -225,6 +206,7 @@ static int spawn_one(throng_engine_t *e, unsigned i)
     close(ctl[0]);
     close(stats[1]);
     p->pid = pid;
+    snprintf(p->frames.who, sizeof p->frames.who, "worker process %d", (int)pid);
     p->ctl_fd = ctl[1];
     p->stats_fd = stats[0];
     fcntl(p->stats_fd, F_SETFL, O_NONBLOCK);
@@ -262,7 +244,7 @@ static void child_ended(throng__proc_t *p)
         ;
     p->exited = 1;
     p->base.ended = 1;
-    if (p->said_goodbye && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    if (p->frames.said_goodbye && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         throng__engine_log(e, THRONG_LOG_INFO, "worker process %d ended", (int)p->pid);
         return;
     }
@@ -271,66 +253,24 @@ static void child_ended(throng__proc_t *p)
     snprintf(p->base.why, sizeof p->base.why, "worker process %d %s; its last statistics are kept",
              (int)p->pid, how);
     p->base.lost = 1;
-    /* Its clients are neither running nor faulted out any more. */
-    for (unsigned g = 0; g < e->ngroups; g++)
-        if (p->last[g]) p->last[g]->n.clients_active = 0;
+    throng__frames_lost(&p->frames);
 }
 
-/* A statistics frame: each entry's group gets the stats that follow. */
-static int take_stats(throng__proc_t *p, const char *data, size_t len)
+/* Takes in what the child sent; says what it could not read or do. */
+static void take_frames(throng__proc_t *p, const char *data, size_t len)
 {
-    const char *at = data, *end = data + len;
-    while (at < end) {
-        stats_entry_t entry;
-        if ((size_t)(end - at) < sizeof entry) return -1;
-        memcpy(&entry, at, sizeof entry);
-        at += sizeof entry;
-        if (entry.group >= p->engine->ngroups || (size_t)(end - at) < entry.len) return -1;
-        throng__stats_t **s = &p->last[entry.group];
-        if (!*s) {
-            if (!(*s = malloc(sizeof **s))) return -1;
-            throng__stats_init(*s);
-        }
-        if (throng__stats_deserialize(*s, at, entry.len) != 0) return -1;
-        at += entry.len;
+    throng__frames_t *f = &p->frames;
+    int was_malformed = f->malformed;
+    if (throng__frames_take(f, data, len) != 0) f->malformed = 1;
+    if (f->malformed && !was_malformed)
+        throng__engine_log(p->engine, THRONG_LOG_ERROR,
+                           "worker process %d sent malformed statistics", (int)p->pid);
+    if (f->error[0]) {
+        throng__engine_log(p->engine, THRONG_LOG_ERROR, "worker process %d could not start: %s",
+                           (int)p->pid, f->error);
+        f->error[0] = 0;
     }
-    return 0;
-}
-
-/* Parses the complete frames in p->in. */
-static void take_frames(throng__proc_t *p)
-{
-    throng_engine_t *e = p->engine;
-    size_t at = 0;
-    while (p->in.len - at >= sizeof(frame_header_t)) {
-        frame_header_t h;
-        memcpy(&h, p->in.data + at, sizeof h);
-        if (p->in.len - at - sizeof h < h.len) break;
-        const char *payload = p->in.data + at + sizeof h;
-        if (h.kind == 'S' || h.kind == 'F') {
-            if (take_stats(p, payload, h.len) != 0)
-                throng__engine_log(e, THRONG_LOG_ERROR,
-                                   "worker process %d sent malformed statistics", (int)p->pid);
-            if (h.kind == 'F') {
-                p->said_goodbye = 1;
-                p->base.ending = (throng_ending_t)h.ending;
-            }
-        } else if (h.kind == 'P' && h.len == sizeof(throng__second_t)) {
-            throng__second_t second;
-            memcpy(&second, payload, sizeof second);
-            throng__series_add(&p->seconds, &second);
-        } else if (h.kind == 'A') {
-            if (!p->abandoned++)
-                snprintf(p->abandoned_sample, sizeof p->abandoned_sample, "worker process %d: %.*s",
-                         (int)p->pid, (int)h.len, payload);
-        } else if (h.kind == 'E') {
-            throng__engine_log(e, THRONG_LOG_ERROR, "worker process %d could not start: %.*s",
-                               (int)p->pid, (int)h.len, payload);
-        }
-        at += sizeof h + h.len;
-    }
-    memmove(p->in.data, p->in.data + at, p->in.len - at);
-    p->in.len -= at;
+    if (f->said_goodbye) p->base.ending = f->ending;
 }
 
 /* ------------------------------------------------- the process as a source */
@@ -350,12 +290,11 @@ static void proc_pump(throng__source_t *s)
 {
     throng__proc_t *p = of(s);
     if (p->stats_fd < 0) return;
+    char buf[64 * 1024];
     for (;;) {
-        if (throng__buf_reserve(&p->in, 64 * 1024) != 0) return;
-        ssize_t n = read(p->stats_fd, p->in.data + p->in.len, p->in.cap - p->in.len);
+        ssize_t n = read(p->stats_fd, buf, sizeof buf);
         if (n > 0) {
-            p->in.len += (size_t)n;
-            take_frames(p);
+            take_frames(p, buf, (size_t)n);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
@@ -366,28 +305,18 @@ static void proc_pump(throng__source_t *s)
 
 static void proc_counts(throng__source_t *s, throng__counts_t *sum)
 {
-    throng__proc_t *p = of(s);
-    for (unsigned g = 0; g < p->engine->ngroups; g++)
-        if (p->last[g]) throng__counts_add(sum, &p->last[g]->n);
+    throng__frames_counts(&of(s)->frames, sum);
 }
 
 static void proc_latest(throng__source_t *s, throng__stats_t *groups)
 {
-    throng__proc_t *p = of(s);
-    for (unsigned g = 0; g < p->engine->ngroups; g++)
-        if (p->last[g]) throng__stats_merge(&groups[g], p->last[g]);
+    throng__frames_latest(&of(s)->frames, groups);
 }
 
-/* The child runs one group: its seconds are that group's (the run's and
- * the group's series both take them). */
+/* Its seconds go to the run's series and their group's. */
 static void proc_seconds(throng__source_t *s, throng__series_t *series)
 {
-    throng__proc_t *p = of(s);
-    const throng__second_t *second;
-    for (size_t i = 0; (second = throng__series_pending(&p->seconds, i)) != NULL; i++)
-        throng__series_add_group(series, p->group, second);
-    throng__series_free(&p->seconds);
-    throng__series_init(&p->seconds);
+    throng__frames_seconds(&of(s)->frames, series);
 }
 
 /* Asks the child to stop (a closed control line also stops it). */
@@ -412,10 +341,8 @@ static void proc_kill(throng__source_t *s)
 
 static int proc_finish(throng__source_t *s, throng__stats_t *const *gstats, char *err)
 {
-    throng__proc_t *p = of(s);
     (void)err;
-    for (unsigned g = 0; g < p->engine->ngroups; g++)
-        if (p->last[g]) throng__stats_merge(gstats[g], p->last[g]);
+    throng__frames_finish(&of(s)->frames, gstats);
     return 0;
 }
 
@@ -446,8 +373,7 @@ int throng__proc_spawn(throng_engine_t *e)
             p->group = gi;
             p->part = part;
             p->ctl_fd = p->stats_fd = -1;
-            throng__series_init(&p->seconds);
-            if (!(p->last = calloc(e->ngroups, sizeof *p->last)))
+            if (throng__frames_init(&p->frames, e->ngroups) != 0)
                 return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
         }
     }
@@ -472,16 +398,10 @@ void throng__proc_free(throng_engine_t *e)
         }
         if (p->ctl_fd >= 0) close(p->ctl_fd);
         if (p->stats_fd >= 0) close(p->stats_fd);
-        throng__buf_free(&p->in);
     }
     for (unsigned i = 0; i < e->forks && e->procs; i++) {
         throng__proc_t *p = &e->procs[i];
-        for (unsigned g = 0; g < e->ngroups && p->last; g++) {
-            if (p->last[g]) throng__stats_free(p->last[g]);
-            free(p->last[g]);
-        }
-        free(p->last);
-        throng__series_free(&p->seconds);
+        throng__frames_free(&p->frames);
     }
     free(e->procs);
     e->procs = NULL;

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "core/control.h"
+#include "core/frame.h"
 #include "util/buf.h"
 #include "stats/series.h"
 #include "stats/stats.h"
@@ -21,16 +22,11 @@ typedef struct throng__proc {
     unsigned group; /* it runs share `part` of group's clients */
     unsigned part;
     pid_t pid;
-    int ctl_fd;               /* parent -> child: a stop request; closing it also stops the child */
-    int stats_fd;             /* child -> parent: frames; end of file when it ends */
-    throng__buf_t in;         /* bytes read and not yet parsed */
-    throng__stats_t **last;   /* per group, the latest statistics received (NULL: none) */
-    throng__series_t seconds; /* its finished seconds, received and not yet taken */
-    int said_goodbye;         /* its final frame arrived */
-    int exited;               /* reaped */
-    int killed;               /* sent SIGKILL after the grace of a stop */
-    unsigned abandoned;       /* its worker threads left behind, stuck in a hook */
-    char abandoned_sample[THRONG_SAMPLE_LEN]; /* what it said of the first */
+    int ctl_fd;              /* parent -> child: a stop request; closing it also stops the child */
+    int stats_fd;            /* child -> parent: frames; end of file when it ends */
+    throng__frames_t frames; /* what it sent */
+    int exited;              /* reaped */
+    int killed;              /* sent SIGKILL after the grace of a stop */
 } throng__proc_t;
 
 /* Forks e->forks worker processes: for each group with procs > 1, one per

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/engine.h"
+#include "core/mpi_rank.h"
 #include "core/proc.h"
 #include "util/fault.h"
 #include "report/render_html.h"
@@ -52,8 +53,10 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
     memcpy(r->fault_sample, total->sample, sizeof r->fault_sample);
     r->failures = throng__counts_failures(n);
     memcpy(r->status, n->status, sizeof r->status);
+    /* An MPI run's rank 0 reports the whole run: every rank's clients. */
+    int whole = throng__mpi_whole(e);
     for (unsigned i = 0; i < e->ngroups; i++)
-        r->clients += e->groups[i].cfg.clients;
+        r->clients += whole ? e->groups[i].whole.clients : e->groups[i].cfg.clients;
     r->clients += n->clients_added; /* an open model's pool grows */
     r->clients_active = n->clients_active;
     r->clients_faulted = n->clients_faulted;
@@ -62,13 +65,14 @@ void throng__report_fill(const throng_engine_t *e, throng_report_t *r, const thr
     r->processes = e->nprocs;
     for (unsigned i = 0; i < e->nprocs; i++)
         r->processes_lost += e->procs[i].base.lost;
+    r->processes_lost += throng__mpi_lost(e); /* an MPI run's ranks */
     memcpy(r->process_sample, e->proc_sample, sizeof r->process_sample);
     r->threads_abandoned = e->threads.abandoned;
     memcpy(r->thread_sample, e->threads.abandoned_sample, sizeof r->thread_sample);
     for (unsigned i = 0; i < e->nprocs; i++) {
-        r->threads_abandoned += e->procs[i].abandoned;
+        r->threads_abandoned += e->procs[i].frames.abandoned;
         if (!r->thread_sample[0])
-            memcpy(r->thread_sample, e->procs[i].abandoned_sample, sizeof r->thread_sample);
+            memcpy(r->thread_sample, e->procs[i].frames.abandoned_sample, sizeof r->thread_sample);
     }
     r->thresholds = e->nthresholds;
     for (unsigned i = 0; i < e->nthresholds; i++)
@@ -146,15 +150,31 @@ static int give(throng__buf_t *b, char **out)
     return 0;
 }
 
+/* An MPI run's whole report (rank 0's): its run is every rank's shard
+ * merged, as `throng report --merge` of their reports would say. */
+static void mark_mpi_run(cJSON *doc, unsigned shards)
+{
+    cJSON *run = cJSON_GetObjectItemCaseSensitive(doc, "run");
+    if (!run) return;
+    cJSON_DeleteItemFromObjectCaseSensitive(run, "shard");
+    cJSON *merged = cJSON_AddArrayToObject(run, "merged");
+    for (unsigned i = 0; merged && i < shards; i++)
+        cJSON_AddItemToArray(merged, cJSON_CreateNumber(i));
+    cJSON_AddArrayToObject(run, "missing");
+}
+
 /* The report as JSON, from the engine's description of its groups, the
  * report r and each group's statistics (gstats) with their total. */
 cJSON *throng__engine_report_json(const throng_engine_t *e, const throng_report_t *r,
-                                  throng__stats_t *const *gstats, const throng__stats_t *total)
+                                  throng__stats_t *const *gstats, const throng__stats_t *total,
+                                  const throng__series_t *series, int part)
 {
+    int whole = !part && throng__mpi_whole(e);
     throng__report_group_t *groups = calloc(e->ngroups ? e->ngroups : 1, sizeof *groups);
     if (!groups) return NULL;
     for (unsigned i = 0; i < e->ngroups; i++) {
         const throng__group_t *g = &e->groups[i];
+        const throng_group_t *load = whole ? &g->whole : &g->cfg;
         groups[i] = (throng__report_group_t){
             .name = g->label,
             .persona = g->cfg.persona_path     ? g->cfg.persona_path
@@ -163,12 +183,12 @@ cJSON *throng__engine_report_json(const throng_engine_t *e, const throng_report_
                                                : "table",
             .server = g->set.address.authority,
             .style = g->session_style ? "session" : "request",
-            .clients = g->cfg.clients + gstats[i]->n.clients_added,
+            .clients = load->clients + gstats[i]->n.clients_added,
             .processes = g->procs,
             .threads = throng__group_threads(g, 0),
             .request_count = g->cfg.request_count,
             .slow_down = g->cfg.slow_down,
-            .load = &g->cfg,
+            .load = load,
             .stats = gstats[i],
         };
     }
@@ -178,19 +198,20 @@ cJSON *throng__engine_report_json(const throng_engine_t *e, const throng_report_
         .seed = e->run_seed,
         .started_wall = e->started_wall,
         .run_id = e->run_id,
-        .max_requests = e->cfg.shards > 1 ? e->max_requests : e->cfg.max_requests,
+        .max_requests = e->cfg.shards > 1 && !whole ? e->max_requests : e->cfg.max_requests,
         .shard = e->cfg.shard,
         .shards = e->cfg.shards,
         .run_start = e->run_start,
         .groups = groups,
         .ngroups = e->ngroups,
         .total = total,
-        .series = &e->series,
+        .series = series,
         .thresholds = e->thresholds,
         .nthresholds = e->nthresholds,
     };
     cJSON *doc = throng__report_json(&v);
     free(groups);
+    if (doc && whole) mark_mpi_run(doc, e->cfg.shards);
     return doc;
 }
 
@@ -203,8 +224,47 @@ int throng_report_json(const throng_engine_t *e, char **out)
         doc = throng__engine_live_json((throng_engine_t *)e);
     } else {
         if (!throng_report(e)) return THRONG_ESTATE;
-        doc = throng__engine_report_json(e, &e->report, e->gstats, e->total);
+        doc = throng__engine_report_json(e, &e->report, e->gstats, e->total, &e->series, 0);
     }
+    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!text) return THRONG_ENOMEM;
+    *out = text;
+    return 0;
+}
+
+int throng_report_json_rank(const throng_engine_t *e, char **out)
+{
+    if (!e || !out) return THRONG_EINVAL;
+    throng__stats_t *const *own;
+    throng__series_t *series;
+    if (atomic_load(&e->state) != THRONG__ENDED || !throng__mpi_own(e, &own, &series))
+        return throng_report_json(e, out);
+    throng__stats_t total;
+    throng__stats_init(&total);
+    for (unsigned g = 0; g < e->ngroups; g++)
+        throng__stats_merge(&total, own[g]);
+    throng__series_settle(series, UINT64_MAX);
+    throng_report_t r;
+    throng__report_fill(e, &r, &total, e->report.elapsed, e->report.ending);
+    r.processes_lost = 0;
+    r.process_sample[0] = 0;
+    r.clients = total.n.clients_added; /* this rank's shard's clients */
+    for (unsigned g = 0; g < e->ngroups; g++)
+        r.clients += e->groups[g].cfg.clients;
+    cJSON *doc = throng__engine_report_json(e, &r, own, &total, series, 1);
+    /* Its thresholds as they stand on its own figures. */
+    cJSON *list = doc ? cJSON_GetObjectItemCaseSensitive(doc, "thresholds") : NULL;
+    for (unsigned i = 0; i < e->nthresholds; i++) {
+        throng__threshold_t t = e->thresholds[i];
+        throng__threshold_eval(&t, t.group >= 0 ? own[t.group] : &total, r.elapsed);
+        cJSON *o = cJSON_GetArrayItem(list, (int)i);
+        if (!o) continue;
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            o, "value", t.measured ? cJSON_CreateNumber(t.value) : cJSON_CreateNull());
+        cJSON_ReplaceItemInObjectCaseSensitive(o, "passed", cJSON_CreateBool(t.passed));
+    }
+    throng__stats_free(&total);
     char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
     cJSON_Delete(doc);
     if (!text) return THRONG_ENOMEM;
@@ -241,7 +301,7 @@ int throng_report_text(const throng_engine_t *e, unsigned flags, char **out)
 {
     if (!e || !out) return THRONG_EINVAL;
     if (!throng_report(e)) return THRONG_ESTATE;
-    cJSON *doc = throng__engine_report_json(e, &e->report, e->gstats, e->total);
+    cJSON *doc = throng__engine_report_json(e, &e->report, e->gstats, e->total, &e->series, 0);
     if (!doc) return THRONG_ENOMEM;
     char err[THRONG__ERRMSG_LEN];
     int rc = render(doc, THRONG_RENDER_TEXT, flags, out, err);
