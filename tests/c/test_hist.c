@@ -455,6 +455,41 @@ static void test_corrected_matches_loop(void)
     free(slow);
 }
 
+/* A copy is the same bytes as its original, whatever the histogram copied
+ * into held before: a range below, above, around or inside the original's,
+ * an empty one, or one with clamped values; and an empty original empties
+ * it. Buckets outside the copy's range are written only where the target
+ * had any, so a stale bucket left behind would show here. */
+static void test_copy(void)
+{
+    static const uint64_t ranges[][2] = {
+        {1, 100},
+        {5000, 9000},
+        {3 * 1000 * 1000, 40 * 1000 * 1000},
+        {1, 1u << 30},
+        {THRONG__HIST_LIMIT - 5, THRONG__HIST_LIMIT + 1000},
+        {0, 0},
+    };
+    const int nr = (int)(sizeof ranges / sizeof ranges[0]);
+    throng__hist_t *from = new_hist(), *into = new_hist();
+    for (int a = 0; a < nr; a++) {
+        for (int b = 0; b < nr; b++) {
+            throng__hist_init(from);
+            throng__hist_init(into);
+            for (int i = 0; i < 500 && ranges[a][1]; i++)
+                throng__hist_record(into, ranges[a][0] + throng__rng_next(&rng) %
+                                                             (ranges[a][1] - ranges[a][0] + 1));
+            for (int i = 0; i < 500 && ranges[b][1]; i++)
+                throng__hist_record(from, ranges[b][0] + throng__rng_next(&rng) %
+                                                             (ranges[b][1] - ranges[b][0] + 1));
+            throng__hist_copy(into, from);
+            CHECK(memcmp(into, from, sizeof *into) == 0);
+        }
+    }
+    free(from);
+    free(into);
+}
+
 int main(void)
 {
     throng__rng_seed(&rng, 20240611);
@@ -471,5 +506,6 @@ int main(void)
     test_malformed();
     test_corrected_by_hand();
     test_corrected_matches_loop();
+    test_copy();
     return check_result("test_hist");
 }

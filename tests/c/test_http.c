@@ -537,6 +537,36 @@ static void test_headers(void)
     CHECK(memcmp(h, block, sizeof block - 1) == 0);
     CHECK_STR(throng__http_response_header(&r, "x-empty"), "");
     CHECK_STR(throng__http_response_header(&r, "x-lower"), "v2");
+    /* Names split into bytes are found by their whole length. */
+    CHECK_STR(throng__http_response_header(&r, "content-type"), "application/json");
+    CHECK_STR(throng__http_response_header(&r, "content-length"), "2");
+    CHECK(throng__http_response_header(&r, "content-encoding") == NULL);
+
+    /* Names of 31 bytes and more, and none of an interim response (its
+     * headers are gone with it). */
+    static const char longer[] = "HTTP/1.1 103 Early Hints\r\n"
+                                 "X-Interim-Name-Of-Thirty-Two-By: a\r\n"
+                                 "\r\n"
+                                 "HTTP/1.1 200 OK\r\n"
+                                 "X-A-Name-Of-Thirty-One-Bytes-Xy: b\r\n"
+                                 "X-A-Name-Of-Forty-Bytes-Is-Longer-Still: c\r\n"
+                                 "Content-Length: 0\r\n"
+                                 "\r\n";
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        throng__http_response_reset(&r, 0);
+        rc = 0;
+        if (bytewise)
+            for (size_t i = 0; i < sizeof longer - 1 && rc == 0; i++)
+                rc = throng__http_response_feed(&r, longer + i, 1, &used);
+        else
+            rc = throng__http_response_feed(&r, S(longer), &used);
+        CHECK_INT(rc, 1);
+        CHECK_INT(r.status, 200);
+        CHECK_STR(throng__http_response_header(&r, "x-a-name-of-thirty-one-bytes-xy"), "b");
+        CHECK_STR(throng__http_response_header(&r, "x-a-name-of-forty-bytes-is-longer-still"), "c");
+        CHECK(throng__http_response_header(&r, "X-Interim-Name-Of-Thirty-Two-By") == NULL);
+        CHECK(throng__http_response_header(&r, "x-a-name-of-forty-bytes-is-longer-stil!") == NULL);
+    }
     throng__http_response_release(&r);
 }
 

@@ -6,6 +6,7 @@
  * scanned as it streams in and never kept: a piece may end anywhere, and
  * the state carries over to the next. The whole-body function is that
  * machine fed once. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -361,24 +362,53 @@ static const unsigned char NUMBER[256] = {
     ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1,
 };
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH UINT64_C(0x8080808080808080)
+
+/* Past the run of digits that starts at q (q itself may be no digit). Eight
+ * bytes at a time while eight bytes before lim are there to read: in each
+ * byte b, bit 7 of the mask is set when b is no digit ('0' is 0x30, '9'
+ * 0x39). With b7 = b & 0x7f, b7 + 0x50 and 0xb9 - b7 neither carry nor
+ * borrow out of their byte: the first has bit 7 set when b7 >= 0x30, the
+ * second when b7 <= 0x39. The first byte that is no digit is the lowest
+ * set bit on a little-endian machine. The rest, byte by byte, stops at
+ * lim - 1 at the latest (no digit there, as whole_number's caller knows). */
+static inline __attribute__((always_inline)) const unsigned char *
+skip_digits(const unsigned char *q, const unsigned char *lim)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (lim - q >= 8) {
+        uint64_t x, low;
+        memcpy(&x, q, sizeof x);
+        low = x & ~HIGH;
+        uint64_t other = ~((low + 0x50 * ONES) & (0xb9 * ONES - low) & ~x) & HIGH;
+        if (other) return q + (__builtin_ctzll(other) >> 3);
+        q += 8;
+    }
+#else
+    (void)lim;
+#endif
+    while (DIGIT[*q])
+        q++;
+    return q;
+}
+
 /* Where the number that starts at p ends, or NULL when it is malformed
  * (for step() to read it byte by byte and say what is wrong). The grammar
- * is number_step's. No bound is checked: the caller knows that a byte no
- * number can hold follows p before the piece's end, so every run of digits
- * stops in time, and so does every byte read after '-', '.', 'e' or '+'. */
-static const char *whole_number(const char *p)
+ * is number_step's. Nothing at or past lim is read: the caller knows that
+ * lim - 1 holds a byte no number can hold, so every run of digits stops
+ * in time, and so does every byte read after '-', '.', 'e' or '+'. */
+static const char *whole_number(const char *p, const char *lim)
 {
-    const unsigned char *q = (const unsigned char *)p;
+    const unsigned char *q = (const unsigned char *)p, *l = (const unsigned char *)lim;
     q += *q == '-';
     if (!DIGIT[*q]) return NULL;
-    do
+    do /* one or two digits, as a rule: byte by byte */
         q++;
     while (DIGIT[*q]);
     if (*q == '.') {
         if (!DIGIT[*++q]) return NULL;
-        do
-            q++;
-        while (DIGIT[*q]);
+        q = skip_digits(q + 1, l);
     }
     if ((*q | 0x20) == 'e') {
         q++;
@@ -410,7 +440,7 @@ static const char *rows_fast(throng__shape_stream_t *s, const char *p, const cha
             if (c == ']') goto row_end;
             /* fall through */
         case S_ROW_NEXT:
-            if (!(q = whole_number(p))) goto out;
+            if (!(q = whole_number(p, lim))) goto out;
             n++;
             state = S_ROW_AFTER;
             p = q;

@@ -7,6 +7,7 @@
  * where gap is the number of empty buckets skipped since the previous one
  * (for the first, its index). An empty histogram writes all zeros and n = 0.
  * Every varint is minimal, so a histogram has exactly one encoding. */
+#include <stddef.h>
 #include <string.h>
 
 #include "stats/hist.h"
@@ -46,6 +47,22 @@ static void add_sum(throng__hist_t *h, uint64_t lo, uint64_t hi)
 {
     h->sum_lo += lo;
     h->sum_hi += hi + (h->sum_lo < lo);
+}
+
+void throng__hist_copy(throng__hist_t *into, const throng__hist_t *from)
+{
+    if (into == from) return;
+    /* into's buckets outside [index(min), index(max)] are empty already. */
+    if (into->count) {
+        size_t lo = first_index(into);
+        memset(into->counts + lo, 0, (last_index(into) - lo + 1) * sizeof *into->counts);
+    }
+    if (from->count) {
+        size_t lo = first_index(from);
+        memcpy(into->counts + lo, from->counts + lo,
+               (last_index(from) - lo + 1) * sizeof *from->counts);
+    }
+    memcpy(into, from, offsetof(throng__hist_t, counts));
 }
 
 /* Adding counts bucket by bucket is what makes merging exact: the result is

@@ -356,15 +356,28 @@ int throng__stats_merge(throng__stats_t *into, const throng__stats_t *from)
     return 0;
 }
 
-/* copy's half for the transactions: into's structs reused or made. */
+/* copy's helpers: what is not a histogram copied whole, each histogram
+ * through throng__hist_copy (the buckets in use only: the tick copies the
+ * stats four times a second, and their histograms are 1.6 MB and more, a
+ * request name's 540 KB, nearly all of it empty buckets). A struct made
+ * here is calloc'ed, so that its histograms are empty ones. */
+static void name_copy(throng__name_stats_t *into, const throng__name_stats_t *from)
+{
+    memcpy(into, from, offsetof(throng__name_stats_t, latency));
+    throng__hist_copy(&into->latency, &from->latency);
+    throng__hist_copy(&into->ttfb, &from->ttfb);
+}
+
 static int copy_txns(throng__stats_t *into, const throng__stats_t *from)
 {
     for (unsigned i = 0; i < from->ntxns; i++) {
         if (i >= into->ntxns) {
-            if (!(into->txns[i] = malloc(sizeof *into->txns[i]))) return -1;
+            if (!(into->txns[i] = calloc(1, sizeof *into->txns[i]))) return -1;
             into->ntxns = i + 1;
         }
-        *into->txns[i] = *from->txns[i];
+        throng__txn_stats_t *t = into->txns[i];
+        memcpy(t, from->txns[i], offsetof(throng__txn_stats_t, latency));
+        throng__hist_copy(&t->latency, &from->txns[i]->latency);
     }
     for (unsigned i = from->ntxns; i < into->ntxns; i++)
         free(into->txns[i]);
@@ -374,23 +387,30 @@ static int copy_txns(throng__stats_t *into, const throng__stats_t *from)
 
 int throng__stats_copy(throng__stats_t *into, const throng__stats_t *from)
 {
-    throng__name_stats_t *keep[THRONG__NAMES_MAX];
-    unsigned nkeep = into->nnames;
-    memcpy(keep, into->names, sizeof keep);
-    memcpy(into, from, offsetof(throng__stats_t, names));
+    if (into == from) return 0;
+    into->n = from->n;
+    memcpy(into->sample, from->sample, sizeof from->sample);
+    memcpy(into->codes, from->codes, sizeof from->codes);
+    throng__hist_copy(&into->latency, &from->latency);
+    throng__hist_copy(&into->service, &from->service);
+    throng__hist_copy(&into->corrected, &from->corrected);
+    into->expected_interval_ns = from->expected_interval_ns;
+    throng__hist_copy(&into->ttfb, &from->ttfb);
+    throng__hist_copy(&into->connect, &from->connect);
+    throng__hist_copy(&into->tls, &from->tls);
     into->second = from->second;
     /* Names keep their order, so into's name structs line up with from's. */
     for (unsigned i = 0; i < from->nnames; i++) {
-        if (i >= nkeep && !(keep[i] = malloc(sizeof *keep[i]))) {
-            into->nnames = i;
-            memcpy(into->names, keep, sizeof keep);
-            return -1;
+        if (i >= into->nnames) {
+            if (!(into->names[i] = calloc(1, sizeof *into->names[i]))) return -1;
+            into->nnames = i + 1;
         }
-        *keep[i] = *from->names[i];
+        name_copy(into->names[i], from->names[i]);
     }
-    for (unsigned i = from->nnames; i < nkeep; i++)
-        free(keep[i]);
-    memcpy(into->names, keep, sizeof keep);
+    for (unsigned i = from->nnames; i < into->nnames; i++) {
+        free(into->names[i]);
+        into->names[i] = NULL;
+    }
     into->nnames = from->nnames;
     memcpy(into->checks, from->checks, sizeof from->checks);
     into->nchecks = from->nchecks;

@@ -146,8 +146,20 @@ static int on_header_field(llhttp_t *p, const char *at, size_t n)
 {
     throng__http_response_t *r = from_parser(p);
     if (!r->in_headers) return 0;
+    if (!r->in_name) r->name_len = 0;
     r->in_name = 1;
+    r->name_len += (uint32_t)(n < 32 ? n : 32);
     return keep(p, at, n);
+}
+
+/* A header's name ended: its length is noted, so that a lookup of a name
+ * no header has the length of (Content-Encoding, on every response) ends
+ * without a walk over the header block. */
+static int name_done(llhttp_t *p, throng__http_response_t *r)
+{
+    r->in_name = 0;
+    r->name_lens |= (uint32_t)1 << (r->name_len < 31 ? r->name_len : 31);
+    return keep_nul(p);
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t n)
@@ -155,8 +167,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
     throng__http_response_t *r = from_parser(p);
     if (!r->in_headers) return 0;
     if (r->in_name) {
-        r->in_name = 0;
-        int rc = keep_nul(p);
+        int rc = name_done(p, r);
         if (rc) return rc;
     }
     return keep(p, at, n);
@@ -167,8 +178,7 @@ static int on_header_value_complete(llhttp_t *p)
     throng__http_response_t *r = from_parser(p);
     if (!r->in_headers) return 0;
     if (r->in_name) { /* an empty value: the name ends here */
-        r->in_name = 0;
-        int rc = keep_nul(p);
+        int rc = name_done(p, r);
         if (rc) return rc;
     }
     return keep_nul(p);
@@ -266,6 +276,7 @@ static int on_message_begin(llhttp_t *p)
     throng__http_response_t *r = from_parser(p);
     r->in_headers = 1;
     r->in_name = 0;
+    r->name_lens = 0;
     if (r->buf) r->buf->len = 0;
     discharge(r); /* an interim response's headers are gone */
     r->body_off = 0;
@@ -323,6 +334,7 @@ void throng__http_response_reset(throng__http_response_t *r, int head_request)
     r->complete = 0;
     r->in_headers = 0;
     r->in_name = 0;
+    r->name_lens = 0;
     r->interim = 0;
     r->too_large = 0;
     r->over_budget = 0;
@@ -482,6 +494,7 @@ const char *throng__http_response_headers(const throng__http_response_t *r, size
 const char *throng__http_response_header(const throng__http_response_t *r, const char *name)
 {
     size_t len, want = strlen(name);
+    if (!(r->name_lens & (uint32_t)1 << (want < 31 ? want : 31))) return NULL;
     const char *p = throng__http_response_headers(r, &len), *end = p + len;
     while (p < end) {
         size_t nlen = strlen(p);

@@ -75,6 +75,8 @@ typedef struct throng__http_response {
     throng__http_body_cb on_body;  /* a streamed body goes here (NULL: dropped) */
     void *on_body_data;
     int status;
+    uint32_t name_lens;    /* bit k: a kept header's name had k bytes (bit 31: 31 or more) */
+    uint32_t name_len;     /* bytes of the header name being read */
     unsigned head : 1;     /* the request was HEAD: no body follows */
     unsigned complete : 1; /* a final (non-1xx) response is complete */
     unsigned in_headers : 1;
