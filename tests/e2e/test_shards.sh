@@ -153,4 +153,17 @@ expect_grep "whole.json is not a shard's report" "$WORK/mix.txt"
 run_throng "$WORK/sbs.txt" report "$WORK/u0.json" "$WORK/whole.json" --side-by-side
 expect_rc 0 "$WORK/sbs.txt"
 expect_grep "merged side by side: 2 reports of separate runs" "$WORK/sbs.txt"
+
+# Pods started with one command line derive one run id: a plan's args
+# table (two keys, whose order a Lua table does not keep from one process
+# to the next) must not change it.
+ids=""
+for i in 1 2 3 4 5 6; do
+    run_throng "$WORK/id$i.txt" run "$(dirname "$0")/plans/two_groups.lua" -s "$S_ADDR" -n 40 \
+        --shard 1/2 --quiet --json "$WORK/id$i.json"
+    expect_rc 0 "$WORK/id$i.txt"
+    ids="$ids $(field "$WORK/id$i.json" 'd["run"]["id"]')"
+done
+[ "$(echo $ids | tr ' ' '\n' | sort -u | wc -l)" = 1 ] || fail "one command line derived several run ids:$ids"
+echo "ok: six processes of one plan derived one run id"
 echo PASS

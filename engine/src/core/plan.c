@@ -151,11 +151,20 @@ static int set_persona(plan_t *p, plan_group_t *pg, const char *value)
     return 0;
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* args = { key = value }: each becomes "key=value" ("key:=value" for a
- * number, which the persona then gets as one), after the defaults'. */
+ * number, which the persona then gets as one), after the defaults', in
+ * the order of their keys: a Lua table's own order differs from one
+ * process to the next, and the run's identity (core/shard.c) and the
+ * report must not. */
 static int set_args(plan_t *p, plan_group_t *pg, lua_State *L, int idx)
 {
     if (!lua_istable(L, idx)) return fail(p, pg, "args must be a table of key = value");
+    size_t first = pg->nargs;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         if (lua_type(L, -2) != LUA_TSTRING || !(lua_isstring(L, -1) || lua_isboolean(L, -1)))
@@ -167,6 +176,7 @@ static int set_args(plan_t *p, plan_group_t *pg, lua_State *L, int idx)
         if (rc) return rc;
         lua_pop(L, 1);
     }
+    qsort(pg->args + first, pg->nargs - first, sizeof pg->args[0], by_text);
     return 0;
 }
 
