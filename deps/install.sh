@@ -10,10 +10,7 @@ set -eu
 # Build: the C compiler with the C library's headers and start files
 # (libc6-dev: gcc only recommends it), CMake, make, pkg-config and the
 # libraries the engine links (OpenSSL for HTTPS, zlib for gzip bodies).
-# Open MPI (libopenmpi-dev, with the mpicc wrapper CMake's FindMPI asks,
-# and openmpi-bin's mpirun) builds the optional MPI runs (THRONG_MPI, on
-# when found) and runs their tests (tests/mpi); the build works without.
-BUILD="gcc libc6-dev make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjson-dev node-llhttp libssl-dev zlib1g-dev libopenmpi-dev openmpi-bin"
+BUILD="gcc libc6-dev make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjson-dev node-llhttp libssl-dev zlib1g-dev"
 # Tests: the busted runner under LuaJIT, curl for end-to-end checks, the
 # openssl command (the TLS tests make their certificates with it), procps
 # (pgrep), Python's jsonschema to check JSON reports against their schema,
@@ -27,8 +24,12 @@ BUILD="gcc libc6-dev make cmake pkg-config libluajit2-5.1-dev libuv1-dev libcjso
 # dashboard's /metrics (test_dashboard_prometheus.sh: started by the test
 # on loopback, never as a service: see policy-rc.d below); Python's
 # kubernetes models and YAML reader, which validate examples/kubernetes/
-# offline (tests/e2e/test_kubernetes.sh: no cluster is reached).
-TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema python3-kubernetes python3-yaml g++ libasan8 libubsan1 libtsan2 chromium chromium-driver prometheus"
+# offline (tests/e2e/test_kubernetes.sh: no cluster is reached); Open MPI
+# (libopenmpi-dev, with the mpicc wrapper CMake's FindMPI asks, and
+# openmpi-bin's mpirun), with which the next configure builds the optional
+# MPI runs (THRONG_MPI=AUTO) and the suite runs them (tests/mpi). The demo's
+# build needs none of it.
+TEST="luajit2 lua-busted curl openssl procps python3 python3-jsonschema python3-kubernetes python3-yaml g++ libasan8 libubsan1 libtsan2 chromium chromium-driver prometheus libopenmpi-dev openmpi-bin"
 # Fuzzing (tests/fuzz/run.sh): clang with its libFuzzer runtime
 # (libclang-rt-14-dev) and llvm-symbolizer (llvm-14). The suite's replays of
 # the fuzz corpora build with gcc and need none of them.
