@@ -19,12 +19,23 @@ for _ in $(seq 200); do
 done
 [ -n "$D" ] || fail "no dashboard address: $(cat "$WORK/run.err")"
 [ "$(grep -c 'dashboard on' "$WORK/run.err")" = 1 ] || fail "more than one rank serves a dashboard"
-sleep 4
-curl -sf --max-time 5 "http://$D/snapshot.json" >"$WORK/snap_mid.json" || fail "no snapshot during the run"
+# snapshot_field FILE EXPR: a value of a snapshot, as Python reads d[...]
+snapshot_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null; }
+# Mid-run: a snapshot once two seconds have settled (a loaded sanitizer
+# run starts late), while the run still goes.
+for _ in $(seq 100); do
+    curl -sf --max-time 5 "http://$D/snapshot.json" >"$WORK/snap_mid.json" || fail "no snapshot during the run"
+    [ "$(snapshot_field "$WORK/snap_mid.json" 'max([p["t"] for p in d["series"]], default=0) >= 2')" = True ] && break
+    sleep 0.1
+done
 for _ in $(seq 100); do [ -s "$WORK/r.json" ] && break; sleep 0.1; done
 [ -s "$WORK/r.json" ] || fail "no report: $(cat "$WORK/run.err")"
-sleep 0.6 # the dashboard's next look at the engine sees the end
-curl -sf --max-time 5 "http://$D/snapshot.json" >"$WORK/snap_end.json" || fail "no snapshot while lingering"
+# The dashboard's next look at the engine after the report sees the end.
+for _ in $(seq 100); do
+    curl -sf --max-time 5 "http://$D/snapshot.json" >"$WORK/snap_end.json" || fail "no snapshot while lingering"
+    [ "$(snapshot_field "$WORK/snap_end.json" 'd["state"]')" = ended ] && break
+    sleep 0.1
+done
 curl -sf --max-time 5 "http://$D/metrics" >"$WORK/m_end.txt" || fail "no /metrics while lingering"
 wait $RUN
 RC=$?
@@ -35,7 +46,7 @@ import json, sys
 r, r0, mid, end = (json.load(open(p)) for p in sys.argv[1:5])
 lines = [l for l in open(sys.argv[5]) if not l.startswith("#")]
 whole = r["totals"]["requests"]
-# 4 s into a 5 s run of three equal ranks: the seconds settled so far hold
+# During a 5 s run of three equal ranks: the seconds settled so far hold
 # every rank's requests, well more than rank 0's own in those seconds.
 assert mid["state"] == "running", mid["state"]
 last = max((p["t"] for p in mid["series"]), default=0)
