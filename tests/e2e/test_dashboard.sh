@@ -43,21 +43,6 @@ assert s["second"]["t"] >= 1 and s["clients_active"] == 4, s
 assert s["sent"] == s["requests"] + s["faulted"] + s["cancelled"] + s["in_flight"], s
 PY
 
-# A few events: one a second, each with a later second of the series.
-timeout 3.5 curl -sN "http://$D/events" >"$WORK/events.txt"
-python3 - "$WORK/events.txt" <<'PY' || fail "bad event stream: $(head -c 2000 "$WORK/events.txt")"
-import json, sys
-text = open(sys.argv[1]).read()
-events = [b for b in text.split("\n\n") if b.startswith("event: second")]
-assert len(events) >= 3, "%d events in 3.5 s" % len(events)
-snaps = [json.loads(e.split("data: ", 1)[1]) for e in events]
-# Each event carries the seconds settled since the one before: none missed.
-ts = [p["t"] for s in snaps[1:] for p in s["seconds"]]
-assert ts and all(b == a + 1 for a, b in zip(ts, ts[1:])), ts
-assert ts[0] == snaps[0]["second"]["t"] + 1, (snaps[0]["second"], ts)
-assert all(s["second"]["t"] == s["seconds"][-1]["t"] for s in snaps[1:])
-PY
-
 # Many viewers at once: each gets its events; the snapshot counts them. The
 # viewers stay 6 s; the snapshot is asked until it counts them all (a
 # sanitizer build on a loaded machine may take a while to accept 20).
@@ -74,6 +59,23 @@ for _ in $(seq 40); do
     [ "$wait_viewers" -ge 20 ] && break
 done
 [ "$wait_viewers" -ge 20 ] || fail "20 viewers open, the snapshot says $wait_viewers"
+
+# A few events: one a second, each with a later second of the series.
+# (Read while the 20 viewers are still there: they stay 6 s.)
+timeout 3.5 curl -sN "http://$D/events" >"$WORK/events.txt"
+python3 - "$WORK/events.txt" <<'PY' || fail "bad event stream: $(head -c 2000 "$WORK/events.txt")"
+import json, sys
+text = open(sys.argv[1]).read()
+events = [b for b in text.split("\n\n") if b.startswith("event: second")]
+assert len(events) >= 3, "%d events in 3.5 s" % len(events)
+snaps = [json.loads(e.split("data: ", 1)[1]) for e in events]
+# Each event carries the seconds settled since the one before: none missed.
+ts = [p["t"] for s in snaps[1:] for p in s["seconds"]]
+assert ts and all(b == a + 1 for a, b in zip(ts, ts[1:])), ts
+assert ts[0] == snaps[0]["second"]["t"] + 1, (snaps[0]["second"], ts)
+assert all(s["second"]["t"] == s["seconds"][-1]["t"] for s in snaps[1:])
+PY
+
 # shellcheck disable=SC2086
 wait $viewers
 for i in $(seq 20); do

@@ -68,15 +68,19 @@ assert not bad, bad
 PY
 echo "ok: --rate 300 -p 2 -t 2 for 5s: the server answered $((after - before))"
 
-# Poisson arrivals: the same rate on average (2000 expected, sd 45).
-before=$(served "$fast_ADDR")
-run_throng "$WORK/poisson.txt" run -s "$fast_ADDR" --rate 200 --arrivals poisson -d 10s -q \
-    --json "$WORK/poisson.json"
-expect_rc 0 "$WORK/poisson.txt"
-after=$(served "$fast_ADDR")
-check_ledger "$WORK/poisson.json"
-within "poisson 200/s for 10s" $((after - before)) 2000 12
-echo "ok: --arrivals poisson at 200/s for 10s: $((after - before)) requests"
+# Poisson arrivals: the same rate on average (2000 expected, sd 45), on a
+# server of its own. Their check is loose (12 %): the run goes on in the
+# background while the request limits and the dropped arrivals, whose
+# checks do not depend on timing either, are run; the runs checked second
+# by second or to the millisecond run alone.
+start_server poisson_srv --latency 2ms --threads 2
+before_poisson=$(served "$poisson_srv_ADDR")
+(
+    timeout 60 "$THRONG" run -s "$poisson_srv_ADDR" --rate 200 --arrivals poisson -d 10s -q \
+        --json "$WORK/poisson.json" >"$WORK/poisson.txt" 2>&1
+    echo $? >"$WORK/poisson.rc"
+) &
+poisson_run=$!
 
 # A request limit over two threads and over two processes: the run ends
 # when the last request is answered, whichever worker sent it.
@@ -93,17 +97,6 @@ for where in "-t 2" "-p 2"; do
 done
 echo "ok: --rate with -n ends at the limit over threads and over processes"
 
-# On a server that answers at once, the latency from the intended time
-# carries no timer slack: it is the service time, within 0.3 ms.
-run_throng "$WORK/slack.txt" run "http://$fast_ADDR/Xy?x=3&y=2" --rate 200 -d 2s -q \
-    --json "$WORK/slack.json"
-check_ledger "$WORK/slack.json"
-gap=$(json_value "$WORK/slack.json" \
-    '(r["totals"]["latency"]["p50"] - r["totals"]["service"]["p50"]) * 1000')
-python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 0.3 else 1)" "$gap" ||
-    fail "latency p50 is ${gap} ms above the service time p50 with every client free"
-echo "ok: latency from the intended time is the service time, $gap ms apart, when nothing waits"
-
 # ------------------------------------------------------- dropped arrivals
 # Four clients at most, each busy 100 ms a request: about 40/s can be
 # taken of 100/s; the rest are dropped, and counted.
@@ -119,6 +112,27 @@ within "arrivals at 100/s for 3s" "$arrivals" 300 2
 [ "$((sent + dropped))" -eq "$arrivals" ] || fail "sent $sent + dropped $dropped != arrivals $arrivals"
 expect_grep "dropped" "$WORK/dropped.txt"
 echo "ok: $dropped of $arrivals arrivals dropped with a pool of 4, every other one sent"
+
+# The Poisson run, once it has ended.
+wait "$poisson_run"
+before=$before_poisson
+RC=$(cat "$WORK/poisson.rc")
+expect_rc 0 "$WORK/poisson.txt"
+after=$(served "$poisson_srv_ADDR")
+check_ledger "$WORK/poisson.json"
+within "poisson 200/s for 10s" $((after - before)) 2000 12
+echo "ok: --arrivals poisson at 200/s for 10s: $((after - before)) requests"
+
+# On a server that answers at once, the latency from the intended time
+# carries no timer slack: it is the service time, within 0.3 ms.
+run_throng "$WORK/slack.txt" run "http://$fast_ADDR/Xy?x=3&y=2" --rate 200 -d 2s -q \
+    --json "$WORK/slack.json"
+check_ledger "$WORK/slack.json"
+gap=$(json_value "$WORK/slack.json" \
+    '(r["totals"]["latency"]["p50"] - r["totals"]["service"]["p50"]) * 1000')
+python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 0.3 else 1)" "$gap" ||
+    fail "latency p50 is ${gap} ms above the service time p50 with every client free"
+echo "ok: latency from the intended time is the service time, $gap ms apart, when nothing waits"
 
 # ------------------------------------------------------ stages of clients
 # 20 clients over 4 s: client k's first session starts (k - 1) * 0.2 s

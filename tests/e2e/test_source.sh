@@ -33,8 +33,10 @@ PY
 
 # 2000 clients over two source addresses: every one connects, 1000 from
 # each (client k takes address k mod 2), none from the system's choice.
-# (One session each: the run ends before the first think time does.)
-run_counting "$WORK/two.seen" "$WORK/two.out" run -s "$SRV_ADDR" -c 2000 \
+# (One session each: the think time of 10 s outlasts the run. The run
+# ends at its 2000th answer, which needs every client connected; 8 s is
+# the bound for a slow start, a client that never connects runs it out.)
+run_counting "$WORK/two.seen" "$WORK/two.out" run -s "$SRV_ADDR" -c 2000 -n 2000 \
     --source 127.0.0.2-127.0.0.3 -d 8s --slow-down 10s --json "$WORK/two.json" -q
 expect_rc 0 "$WORK/two.out"
 expect_no_fault "$WORK/two.out" not-connected
@@ -47,7 +49,7 @@ connects=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['tota
 # The same spread over worker processes and threads (client ids run on
 # across them): 600 clients in 2 processes of 2 threads over three
 # addresses connect 200 from each, as a run of 100,000 over -p 6 needs.
-run_counting "$WORK/procs.seen" "$WORK/procs.out" run -s "$SRV_ADDR" -c 600 -p 2 -t 2 \
+run_counting "$WORK/procs.seen" "$WORK/procs.out" run -s "$SRV_ADDR" -c 600 -n 600 -p 2 -t 2 \
     --source 127.0.0.2-127.0.0.4 -d 6s --slow-down 10s --json "$WORK/procs.json" -q
 expect_rc 0 "$WORK/procs.out"
 expect_no_fault "$WORK/procs.out" not-connected

@@ -45,6 +45,27 @@ run_tls() {
 }
 
 # json_value FILE EXPR: a Python expression over the report `r`.
+# run_tls_bg NAME [args...]: run_tls in the background, its exit status
+# kept in $WORK/NAME.rc; tls_done NAME waits for it and sets RC.
+TLS_PIDS=""
+run_tls_bg() {
+    local name=$1
+    shift
+    (
+        timeout 60 "$THRONG" run -c 4 -d 1s --slow-down 0.01 -q --json "$WORK/$name.json" "$@" \
+            >"$WORK/$name.txt" 2>&1
+        echo $? >"$WORK/$name.rc"
+    ) &
+    TLS_PIDS="$TLS_PIDS $!"
+}
+tls_done() {
+    # shellcheck disable=SC2086
+    [ -z "$TLS_PIDS" ] || wait $TLS_PIDS
+    TLS_PIDS=""
+    RC=$(cat "$WORK/$1.rc")
+    [ "$RC" -lt 128 ] || fail "$1: throng died (exit $RC): $(cat "$WORK/$1.txt")"
+}
+
 json_value() {
     python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
@@ -80,28 +101,37 @@ start_server self --tls-cert self.crt --tls-key self.key
 case $self_ADDR in https://127.0.0.1:*) ;; *) fail "listening line: $self_ADDR" ;; esac
 SELF_PORT=${self_ADDR##*:}
 
-run_tls self_default -s "$self_ADDR"
+# The six runs against it are independent: they run at the same time, and
+# each is checked once they have all ended.
+run_tls_bg self_default -s "$self_ADDR"
+run_tls_bg self_insecure -s "$self_ADDR" --insecure
+run_tls_bg self_cacert -s "$self_ADDR" --cacert self.crt
+# The certificate names 127.0.0.1 only: reached as localhost, the name is wrong.
+run_tls_bg self_name -s "https://localhost:$SELF_PORT" --cacert self.crt
+run_tls_bg self_name_insecure -s "https://localhost:$SELF_PORT" --insecure
+# Plain HTTP to the TLS port: the server says so with a 400, the run faults.
+run_tls_bg plain_to_tls -s "http://127.0.0.1:$SELF_PORT"
+
+tls_done self_default
 expect_tls_fault self_default "certificate verify failed: self-signed certificate"
 echo "ok: a self-signed certificate is refused by default"
 
-run_tls self_insecure -s "$self_ADDR" --insecure
+tls_done self_insecure
 expect_clean self_insecure
 expect_grep "TLS handshakes" "$WORK/self_insecure.txt"
 echo "ok: --insecure loads it"
 
-run_tls self_cacert -s "$self_ADDR" --cacert self.crt
+tls_done self_cacert
 expect_clean self_cacert
 echo "ok: --cacert with the certificate itself"
 
-# The certificate names 127.0.0.1 only: reached as localhost, the name is wrong.
-run_tls self_name -s "https://localhost:$SELF_PORT" --cacert self.crt
+tls_done self_name
 expect_tls_fault self_name "certificate verify failed: hostname mismatch"
-run_tls self_name_insecure -s "https://localhost:$SELF_PORT" --insecure
+tls_done self_name_insecure
 expect_clean self_name_insecure
 echo "ok: a wrong host name is refused, unless --insecure"
 
-# Plain HTTP to the TLS port: the server says so with a 400, the run faults.
-run_tls plain_to_tls -s "http://127.0.0.1:$SELF_PORT"
+tls_done plain_to_tls
 expect_rc 1 "$WORK/plain_to_tls.txt"
 expect_grep "400" "$WORK/plain_to_tls.txt"
 curl -s "http://127.0.0.1:$SELF_PORT/status" >"$WORK/plain_curl.txt"

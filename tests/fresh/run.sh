@@ -25,7 +25,13 @@
 # The minbase root is made once and kept as a tarball, untouched, in
 # ${XDG_CACHE_HOME:-$HOME/.cache}/throng-fresh (or $THRONG_FRESH_CACHE),
 # remade when older than 30 days; every run starts from a fresh copy of it
-# and deletes that copy at the end, whatever happens.
+# and deletes that copy at the end, whatever happens. The packages apt
+# downloads in there (/var/cache/apt/archives) are kept beside it, in
+# apt-archives/, and offered to the next run's apt, so that a run does not
+# download again the same .deb files: apt still installs every package
+# the commands ask for, from scratch, and takes a kept file only when it
+# has the hash of the fresh package lists. That folder is emptied when the
+# tarball is remade.
 #
 # Needs root (it re-runs itself with sudo otherwise), debootstrap
 # (`deps/install.sh fresh`) and the network to the mirror. Each command is
@@ -158,6 +164,7 @@ else
     mkdir -p "$CACHE"
     tar -czpf "$TARBALL.tmp" -C "$ROOT" --numeric-owner --one-file-system .
     mv "$TARBALL.tmp" "$TARBALL"
+    rm -rf "$CACHE/apt-archives"
     if [ -n "${SUDO_UID:-}" ]; then chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$CACHE"; fi
     step_done
 fi
@@ -185,6 +192,9 @@ mount -t sysfs sysfs "$ROOT/sys" 2>/dev/null || mount --bind /sys "$ROOT/sys"
 mount --bind /dev "$ROOT/dev"
 mount --bind /dev/pts "$ROOT/dev/pts"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$ROOT/dev/shm"
+mkdir -p "$CACHE/apt-archives/partial" "$ROOT/var/cache/apt/archives"
+mount --bind "$CACHE/apt-archives" "$ROOT/var/cache/apt/archives"
+say "$(find "$CACHE/apt-archives" -maxdepth 1 -name '*.deb' | wc -l) packages kept from earlier runs"
 step_done
 
 step "copy the tracked files of $SOURCE"
