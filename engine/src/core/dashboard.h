@@ -16,14 +16,6 @@
 
 #include "util/buf.h"
 
-/* The latency buckets' upper bounds of /metrics, in seconds (docs/metrics.md):
- * one table, for the metrics and their documentation's test. */
-#define THRONG__DASHBOARD_BUCKETS(XX)                                                              \
-    XX(0.0001)                                                                                     \
-    XX(0.00025)                                                                                    \
-    XX(0.0005) XX(0.001) XX(0.0025) XX(0.005) XX(0.01) XX(0.025) XX(0.05) XX(0.1) XX(0.25) XX(0.5) \
-        XX(1) XX(2.5) XX(5) XX(10)
-
 /* What one snapshot remembers of the previous, for rates per group. */
 typedef struct throng__dash_prev {
     double elapsed;
