@@ -277,12 +277,8 @@ static void count_cases(const cJSON *report, int exit_status, int *tests, int *f
 
 int throng__render_junit(const cJSON *report, throng__buf_t *b, char *err)
 {
-    if (!cJSON_IsObject(report) ||
-        strcmp(throng__summary_str(report, "format"), "throng-report") != 0 ||
-        throng__summary_num(report, "version") != 1)
-        return throng__fail(err, THRONG_EINVAL,
-                            "not a throng report (format throng-report, "
-                            "version 1)");
+    int rc = throng__summary_is_report(report, err);
+    if (rc) return rc;
     char why[256], seed[32], status[8];
     int exit_status = throng__report_verdict(report, why, sizeof why), tests, failures;
     count_cases(report, exit_status, &tests, &failures);

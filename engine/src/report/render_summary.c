@@ -164,7 +164,7 @@ static cJSON *summary_json(const cJSON *report)
     return s;
 }
 
-int throng__render_summary(const cJSON *report, throng__buf_t *out, char *err)
+int throng__summary_is_report(const cJSON *report, char *err)
 {
     if (!cJSON_IsObject(report) ||
         strcmp(throng__summary_str(report, "format"), "throng-report") != 0 ||
@@ -172,6 +172,12 @@ int throng__render_summary(const cJSON *report, throng__buf_t *out, char *err)
         return throng__fail(err, THRONG_EINVAL,
                             "not a throng report (format throng-report, "
                             "version 1)");
+    return 0;
+}
+
+int throng__render_summary(const cJSON *report, throng__buf_t *out, char *err)
+{
+    if (throng__summary_is_report(report, err)) return THRONG_EINVAL;
     cJSON *s = summary_json(report);
     char *text = s ? cJSON_PrintUnformatted(s) : NULL;
     cJSON_Delete(s);

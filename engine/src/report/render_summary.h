@@ -35,4 +35,8 @@ const cJSON *throng__summary_obj(const cJSON *o, const char *key);
 double throng__summary_num(const cJSON *o, const char *key);
 const char *throng__summary_str(const cJSON *o, const char *key);
 
+/* 0 when report is a throng report of version 1, else THRONG_EINVAL with
+ * "not a throng report" in err (THRONG__ERRMSG_LEN bytes). */
+int throng__summary_is_report(const cJSON *report, char *err);
+
 #endif
