@@ -35,10 +35,13 @@ wrk() {
 
 # asked EXPR: a Python expression over `now` and `before` (the server's
 # counts after and before the last run) and `report` (its JSON totals).
+# The counts go through files: after many runs they outgrow an argument.
 asked() {
-    python3 - "$(curl -sf "$URL/__stats")" "$BEFORE" "$1" "${2:-}" <<'PY'
+    curl -sf "$URL/__stats" >"$WORK/stats.now"
+    printf '%s' "$BEFORE" >"$WORK/stats.before"
+    python3 - "$WORK/stats.now" "$WORK/stats.before" "$1" "${2:-}" <<'PY'
 import json, sys
-now, before = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+now, before = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 report = json.load(open(sys.argv[4]))["totals"] if sys.argv[4] else None
 def new(key, sub=None):
     if sub is None:
