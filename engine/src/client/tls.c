@@ -8,6 +8,8 @@
  * words. */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,6 +28,11 @@ struct throng__tls_ctx {
     SSL_CTX *ssl;
     int resume;
     int no_store; /* the system's store was wanted and not found: every check fails */
+    /* The system's store is loaded by the first connection that needs it
+     * (load_store_once), under store_lock: a plain-HTTP run never pays for
+     * it. store_wanted is 1 until then. */
+    atomic_int store_wanted;
+    pthread_mutex_t store_lock;
 };
 
 static const unsigned char alpn_http11[] = "\x08http/1.1";
@@ -133,11 +140,11 @@ static int has_hash_links(const char *dir)
 /* The system's certificate store where SSL_CTX_set_default_verify_paths
  * finds it (SSL_CERT_FILE and SSL_CERT_DIR, else the build's defaults).
  * The hashed directory is looked up by hash as certificates are verified,
- * so it costs nothing at start; the bundle file is parsed whole (about
- * 50 ms of CPU for Debian's, at every start, https or not), so it is read
- * only when SSL_CERT_FILE names it or the directory holds no hashed
- * certificate. OpenSSL 3's default also reads the whole directory at
- * every start through its store loader (opendir): time for nothing, and
+ * so it costs nothing to load; the bundle file is parsed whole (about
+ * 50 ms of CPU for Debian's), so it is read only when SSL_CERT_FILE names
+ * it or the directory holds no hashed certificate. OpenSSL 3's default
+ * also reads the whole directory through its store loader (opendir): time
+ * for nothing, and
  * descriptor numbers that ThreadSanitizer, which misses that open, takes
  * for races when another thread reuses them. */
 static int load_system_store(SSL_CTX *c)
@@ -159,6 +166,7 @@ int throng__tls_ctx_new(const throng__tls_options_t *o, throng__tls_ctx_t **out,
     *out = NULL;
     throng__tls_ctx_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return throng__fail(err, THRONG_ENOMEM, "out of memory making a TLS context");
+    pthread_mutex_init(&ctx->store_lock, NULL);
     SSL_CTX *c = ctx->ssl = SSL_CTX_new(TLS_client_method());
     if (!c) {
         free(ctx);
@@ -181,12 +189,8 @@ int throng__tls_ctx_new(const throng__tls_options_t *o, throng__tls_ctx_t **out,
                 throng__tls_ctx_free(ctx);
                 return rc;
             }
-        } else if (load_system_store(c) != 1) {
-            /* Not an error yet: a run may never open an https:// connection
-             * (a minimal machine without ca-certificates runs plain HTTP
-             * well). Each certificate check then fails, and says why. */
-            ERR_clear_error();
-            ctx->no_store = 1;
+        } else {
+            atomic_init(&ctx->store_wanted, 1); /* loaded by the first https connection */
         }
     }
     if (o->cert) {
@@ -217,6 +221,7 @@ void throng__tls_ctx_free(throng__tls_ctx_t *ctx)
 {
     if (!ctx) return;
     SSL_CTX_free(ctx->ssl);
+    pthread_mutex_destroy(&ctx->store_lock);
     free(ctx);
 }
 
@@ -232,9 +237,31 @@ static int set_peer_name(SSL *ssl, const char *host)
     return SSL_set1_host(ssl, host) == 1 ? 0 : -1;
 }
 
+/* Loads the system's store into the context, once, for whichever thread
+ * opens the run's first https:// connection: parsing a bundle of
+ * certificates costs some 40 ms of CPU (SSL_CERT_FILE names one on many
+ * machines), which a run that never uses TLS should not spend at start. A
+ * store that is not found is no error yet: a minimal machine without
+ * ca-certificates runs plain HTTP well; each certificate check then fails,
+ * and says why. */
+static void load_store_once(throng__tls_ctx_t *ctx)
+{
+    if (!atomic_load_explicit(&ctx->store_wanted, memory_order_acquire)) return;
+    pthread_mutex_lock(&ctx->store_lock);
+    if (atomic_load_explicit(&ctx->store_wanted, memory_order_relaxed)) {
+        if (load_system_store(ctx->ssl) != 1) {
+            ERR_clear_error();
+            ctx->no_store = 1;
+        }
+        atomic_store_explicit(&ctx->store_wanted, 0, memory_order_release);
+    }
+    pthread_mutex_unlock(&ctx->store_lock);
+}
+
 int throng__tls_begin(throng__tls_t *t, throng__tls_ctx_t *ctx, const char *host, const void *of)
 {
     throng__tls_end(t);
+    load_store_once(ctx);
     ERR_clear_error();
     SSL *ssl = SSL_new(ctx->ssl);
     BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());

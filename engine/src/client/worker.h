@@ -112,7 +112,8 @@ struct throng__worker {
     int wake_closed;
 };
 
-/* Builds the loop, the Lua state and the clients (ids first_id..). Every
+/* Builds the loop, the Lua state and the clients (ids first_id..) in w,
+ * which arrives zeroed but for its place. Every
  * persona instance's init runs here, so script errors surface before any
  * load starts. Returns 0 or a THRONG_E* code with the reason in err. */
 int throng__worker_init(throng__worker_t *w, const throng__worker_settings_t *set,

@@ -508,9 +508,8 @@ int throng__engine_create_workers(throng_engine_t *e, int group, unsigned part)
             g->session_style = throng__persona_session_style(&w->persona);
             w->budget = e->budget;
             /* Published figures: live reports, a parent, or an abandoned thread's last. */
-            if (!(w->published = malloc(sizeof *w->published)))
+            if (!(w->published = throng__stats_new()))
                 return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-            throng__stats_init(w->published);
             w->notify_fd = e->threads.pipe[1];
         }
         group_base += whole_clients(g);
@@ -808,15 +807,11 @@ static int start_run(throng_engine_t *e)
     if (pipe2(e->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return throng__fail(e->errmsg, THRONG_ESYS, "cannot create a pipe: %s", strerror(errno));
     throng__shard_identity(e);
-    if (!(e->total = malloc(sizeof *e->total)) ||
-        !(e->gstats = calloc(e->ngroups, sizeof *e->gstats)))
+    if (!(e->total = throng__stats_new()) || !(e->gstats = calloc(e->ngroups, sizeof *e->gstats)))
         return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-    throng__stats_init(e->total);
-    for (unsigned i = 0; i < e->ngroups; i++) {
-        if (!(e->gstats[i] = malloc(sizeof *e->gstats[i])))
+    for (unsigned i = 0; i < e->ngroups; i++)
+        if (!(e->gstats[i] = throng__stats_new()))
             return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-        throng__stats_init(e->gstats[i]);
-    }
     if (e->cfg.max_requests) {
         /* Shared with the worker processes, which fork after this; a shard
          * whose part of the limit is 0 sends nothing. */
@@ -988,15 +983,13 @@ static void live_thresholds(const throng_engine_t *e, cJSON *doc, const throng__
 
 cJSON *throng__engine_live_json(throng_engine_t *e)
 {
-    throng__stats_t *groups = calloc(e->ngroups, sizeof *groups), *total = malloc(sizeof *total);
+    /* calloc'ed: empty stats */
+    throng__stats_t *groups = calloc(e->ngroups, sizeof *groups), *total = throng__stats_new();
     throng__stats_t **views = calloc(e->ngroups, sizeof *views);
     cJSON *doc = NULL;
     if (groups && total && views) {
-        throng__stats_init(total);
-        for (unsigned g = 0; g < e->ngroups; g++) {
-            throng__stats_init(&groups[g]);
+        for (unsigned g = 0; g < e->ngroups; g++)
             views[g] = &groups[g];
-        }
         pthread_mutex_lock(&e->live_lock);
         throng__control_latest(&e->control, groups);
         for (unsigned g = 0; g < e->ngroups; g++)

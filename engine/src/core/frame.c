@@ -107,8 +107,7 @@ static int take_stats(throng__frames_t *f, const char *data, size_t len)
         if (entry.group >= f->ngroups || (size_t)(end - at) < entry.len) return -1;
         throng__stats_t **s = &f->last[entry.group];
         if (!*s) {
-            if (!(*s = malloc(sizeof **s))) return -1;
-            throng__stats_init(*s);
+            if (!(*s = throng__stats_new())) return -1;
         }
         if (throng__stats_deserialize(*s, at, entry.len) != 0) return -1;
         at += entry.len;

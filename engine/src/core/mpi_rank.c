@@ -410,10 +410,8 @@ static void link_tick(throng__uplink_t *u, throng__control_t *c)
     throng__stats_t *groups = calloc(c->ngroups, sizeof *groups);
     const throng__stats_t **views = calloc(c->ngroups, sizeof *views);
     if (groups && views) {
-        for (unsigned g = 0; g < c->ngroups; g++) {
-            throng__stats_init(&groups[g]);
+        for (unsigned g = 0; g < c->ngroups; g++) /* calloc'ed: empty already */
             views[g] = &groups[g];
-        }
         pthread_mutex_lock(c->lock);
         throng__control_latest(c, groups);
         pthread_mutex_unlock(c->lock);
@@ -477,9 +475,8 @@ int throng__mpi_sources(throng_engine_t *e)
     if (!(o->gstats = calloc(e->ngroups, sizeof *o->gstats)))
         return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
     for (unsigned g = 0; g < e->ngroups; g++) {
-        if (!(o->gstats[g] = malloc(sizeof *o->gstats[g])))
+        if (!(o->gstats[g] = throng__stats_new()))
             return throng__fail(e->errmsg, THRONG_ENOMEM, "out of memory");
-        throng__stats_init(o->gstats[g]);
     }
     m->own_set = 1;
     for (unsigned i = 0; i < e->nsources; i++) {

@@ -102,10 +102,8 @@ static int link_heard(throng__uplink_t *u, throng_ending_t *reason)
 static void link_tick(throng__uplink_t *u, throng__control_t *c)
 {
     const link_t *l = (const link_t *)u;
-    throng__stats_t *groups = calloc(c->ngroups, sizeof *groups);
+    throng__stats_t *groups = calloc(c->ngroups, sizeof *groups); /* empty stats */
     if (groups) {
-        for (unsigned g = 0; g < c->ngroups; g++)
-            throng__stats_init(&groups[g]);
         pthread_mutex_lock(c->lock);
         throng__control_latest(c, groups);
         pthread_mutex_unlock(c->lock);

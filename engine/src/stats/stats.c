@@ -9,24 +9,25 @@
 
 #define OTHER_NAME "(other)"
 
-static void name_init(throng__name_stats_t *ns, const char *name, size_t len)
+/* A name's stats, empty: calloc'ed, so that their histograms' pages
+ * (hundreds of KB) are only touched where values land. */
+static throng__name_stats_t *name_new(const char *name, size_t len)
 {
-    memset(ns, 0, sizeof *ns);
+    throng__name_stats_t *ns = calloc(1, sizeof *ns);
+    if (!ns) return NULL;
     if (len >= THRONG__NAME_LEN) len = THRONG__NAME_LEN - 1;
     memcpy(ns->name, name, len);
-    throng__hist_init(&ns->latency);
-    throng__hist_init(&ns->ttfb);
+    return ns;
 }
 
 void throng__stats_init(throng__stats_t *s)
 {
     memset(s, 0, sizeof *s);
-    throng__hist_init(&s->latency);
-    throng__hist_init(&s->service);
-    throng__hist_init(&s->corrected);
-    throng__hist_init(&s->ttfb);
-    throng__hist_init(&s->connect);
-    throng__hist_init(&s->tls);
+}
+
+throng__stats_t *throng__stats_new(void)
+{
+    return calloc(1, sizeof(throng__stats_t));
 }
 
 void throng__stats_free(throng__stats_t *s)
@@ -56,9 +57,8 @@ int throng__stats_name(throng__stats_t *s, const char *name, size_t len)
             if (strcmp(s->names[i]->name, OTHER_NAME) == 0) return (int)i;
     }
     if (s->nnames == THRONG__NAMES_MAX) return (int)s->nnames - 1;
-    throng__name_stats_t *ns = malloc(sizeof *ns);
+    throng__name_stats_t *ns = name_new(name, len);
     if (!ns) return -1;
-    name_init(ns, name, len);
     s->names[s->nnames] = ns;
     return (int)s->nnames++;
 }

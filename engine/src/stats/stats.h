@@ -113,7 +113,13 @@ typedef struct throng__stats {
     unsigned nchecks;
 } throng__stats_t;
 
+/* Empties s. Zeroed memory is empty stats already: a struct of calloc's,
+ * or throng__stats_new's, needs no init (and its megabyte or so of
+ * histogram pages is only touched where values land). */
 void throng__stats_init(throng__stats_t *s);
+/* Empty stats on the heap (calloc'ed), or NULL; free with
+ * throng__stats_free, then free(). */
+throng__stats_t *throng__stats_new(void);
 /* Frees the per-name stats (the struct itself is the caller's). */
 void throng__stats_free(throng__stats_t *s);
 
