@@ -516,6 +516,7 @@ static void test_headers(void)
     CHECK_STR(throng__http_response_header(&r, "x-empty"), "");
     CHECK(throng__http_response_header(&r, "X-Missing") == NULL);
     CHECK(throng__http_response_header(&r, "Content") == NULL);
+    CHECK(throng__http_response_header(&r, "set-cookie") == NULL);
 
     /* The raw block keeps the names as received, as name\0value\0 pairs. */
     size_t len;
@@ -544,14 +545,18 @@ static void test_headers(void)
 
     /* Names of 31 bytes and more, and none of an interim response (its
      * headers are gone with it). */
-    static const char longer[] = "HTTP/1.1 103 Early Hints\r\n"
-                                 "X-Interim-Name-Of-Thirty-Two-By: a\r\n"
-                                 "\r\n"
-                                 "HTTP/1.1 200 OK\r\n"
-                                 "X-A-Name-Of-Thirty-One-Bytes-Xy: b\r\n"
-                                 "X-A-Name-Of-Forty-Bytes-Is-Longer-Still: c\r\n"
-                                 "Content-Length: 0\r\n"
-                                 "\r\n";
+    static const char longer[] =
+        "HTTP/1.1 103 Early Hints\r\n"
+        "X-Interim-Name-Of-Thirty-Two-By: a\r\n"
+        "\r\n"
+        "HTTP/1.1 200 OK\r\n"
+        "X-A-Name-Of-Thirty-One-Bytes-Xy: b\r\n"
+        "X-A-Name-Of-Forty-Bytes-Is-Longer-Still: c\r\n"
+        "X-A-Name-Of-Seventy-Bytes-Is-Longer-Than-Any-Mark-Counts-Up-To-Abcdefgh: d\r\n"
+        "Connection: keep-alive\r\n"
+        "Set-Cookie: a=1\r\n"
+        "Content-Length: 0\r\n"
+        "\r\n";
     for (int bytewise = 0; bytewise < 2; bytewise++) {
         throng__http_response_reset(&r, 0);
         rc = 0;
@@ -566,6 +571,13 @@ static void test_headers(void)
         CHECK_STR(throng__http_response_header(&r, "x-a-name-of-forty-bytes-is-longer-still"), "c");
         CHECK(throng__http_response_header(&r, "X-Interim-Name-Of-Thirty-Two-By") == NULL);
         CHECK(throng__http_response_header(&r, "x-a-name-of-forty-bytes-is-longer-stil!") == NULL);
+        CHECK_STR(
+            throng__http_response_header(
+                &r, "x-a-name-of-seventy-bytes-is-longer-than-any-mark-counts-up-to-abcdefgh"),
+            "d");
+        /* Set-Cookie has Connection's length: each is found, neither for the other. */
+        CHECK_STR(throng__http_response_header(&r, "set-cookie"), "a=1");
+        CHECK_STR(throng__http_response_header(&r, "connection"), "keep-alive");
     }
     throng__http_response_release(&r);
 }

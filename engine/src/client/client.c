@@ -340,9 +340,7 @@ static void on_exchange(throng__conn_t *conn, throng__exchange_t *x, int kind, c
     throng__host_t *h = c->host;
     char hop_msg[256];
     if (kind == THRONG__CONN_OK) {
-        size_t hlen;
-        const char *headers = throng__http_response_headers(throng__conn_res(conn), &hlen);
-        throng__lane_keep_cookies(&c->lane, &c->who, headers, hlen);
+        throng__lane_keep_cookies(&c->lane, &c->who, throng__conn_res(conn));
         int f = throng__lane_follow(&c->lane, &c->who, NULL, hop_msg, sizeof hop_msg);
         if (f == 1) return; /* the next hop's answer comes here again */
         if (f < 0) {

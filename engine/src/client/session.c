@@ -79,11 +79,15 @@ void throng__lane_prepare(throng__lane_t *lane, throng__lua_caller_t *who,
     req->cookie_dir = who->cookie_dir;
 }
 
-void throng__lane_keep_cookies(throng__lane_t *lane, throng__lua_caller_t *who, const char *headers,
-                               size_t len)
+/* A response without a Set-Cookie header (the lookup's name mark tells,
+ * most often without a walk) leaves the jar alone. */
+void throng__lane_keep_cookies(throng__lane_t *lane, throng__lua_caller_t *who,
+                               const throng__http_response_t *res)
 {
-    if (lane->cookies)
-        throng__jar_take(&who->jar, headers, len, lane->conn.address->host, who->cookie_dir);
+    if (!lane->cookies || !throng__http_response_header(res, "set-cookie")) return;
+    size_t len;
+    const char *headers = throng__http_response_headers(res, &len);
+    throng__jar_take(&who->jar, headers, len, lane->conn.address->host, who->cookie_dir);
 }
 
 int throng__lane_arm(throng__lane_t *lane, throng__lua_caller_t *who,
@@ -318,9 +322,7 @@ void throng__session_on_exchange(throng__conn_t *conn, throng__exchange_t *x, in
     assert(x == &lane->x && s->waiting > 0);
     char hop_msg[256];
     if (kind == THRONG__CONN_OK) {
-        size_t hlen;
-        const char *headers = throng__http_response_headers(throng__conn_res(conn), &hlen);
-        throng__lane_keep_cookies(lane, s->who, headers, hlen);
+        throng__lane_keep_cookies(lane, s->who, throng__conn_res(conn));
         int f = s->faulted
                     ? 0
                     : throng__lane_follow(lane, s->who, s->host->resolver, hop_msg, sizeof hop_msg);

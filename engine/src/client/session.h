@@ -90,9 +90,9 @@ void throng__lane_home(throng__lane_t *lane);
 void throng__lane_prepare(throng__lane_t *lane, throng__lua_caller_t *who,
                           throng__request_out_t *req);
 
-/* The lane's answered exchange: its Set-Cookie lines to who's jar. */
-void throng__lane_keep_cookies(throng__lane_t *lane, throng__lua_caller_t *who, const char *headers,
-                               size_t len);
+/* The lane's answered exchange, res: its Set-Cookie lines to who's jar. */
+void throng__lane_keep_cookies(throng__lane_t *lane, throng__lua_caller_t *who,
+                               const throng__http_response_t *res);
 
 /* After encoding req into the lane's buffer: arms the lane's redirects
  * with follow hops (the request's follow, else the persona's, else dflt).

@@ -147,18 +147,28 @@ static int on_header_field(llhttp_t *p, const char *at, size_t n)
     throng__http_response_t *r = from_parser(p);
     if (!r->in_headers) return 0;
     if (!r->in_name) r->name_len = 0;
+    if (r->name_len == 0 && n) r->name_first = (unsigned char)(at[0] | 0x20);
     r->in_name = 1;
-    r->name_len += (uint32_t)(n < 32 ? n : 32);
+    r->name_len = n < 63 - r->name_len ? r->name_len + (uint32_t)n : 63; /* at most 63 */
     return keep(p, at, n);
 }
 
-/* A header's name ended: its length is noted, so that a lookup of a name
- * no header has the length of (Content-Encoding, on every response) ends
- * without a walk over the header block. */
+/* The bit of a name of len bytes starting with first (lowercased) in
+ * name_marks: its length (up to 63) plus its first byte, modulo 64. None
+ * of Set-Cookie, Content-Encoding and Location shares its bit with another
+ * usual response header. */
+static uint64_t name_mark(size_t len, unsigned char first)
+{
+    return (uint64_t)1 << (((len < 63 ? len : 63) + first) & 63);
+}
+
+/* A header's name ended: its mark is noted, so that a lookup of a name no
+ * header has the mark of (Content-Encoding and Set-Cookie, on every
+ * response) ends without a walk over the header block. */
 static int name_done(llhttp_t *p, throng__http_response_t *r)
 {
     r->in_name = 0;
-    r->name_lens |= (uint32_t)1 << (r->name_len < 31 ? r->name_len : 31);
+    r->name_marks |= name_mark(r->name_len, r->name_first);
     return keep_nul(p);
 }
 
@@ -276,7 +286,7 @@ static int on_message_begin(llhttp_t *p)
     throng__http_response_t *r = from_parser(p);
     r->in_headers = 1;
     r->in_name = 0;
-    r->name_lens = 0;
+    r->name_marks = 0;
     if (r->buf) r->buf->len = 0;
     discharge(r); /* an interim response's headers are gone */
     r->body_off = 0;
@@ -334,7 +344,7 @@ void throng__http_response_reset(throng__http_response_t *r, int head_request)
     r->complete = 0;
     r->in_headers = 0;
     r->in_name = 0;
-    r->name_lens = 0;
+    r->name_marks = 0;
     r->interim = 0;
     r->too_large = 0;
     r->over_budget = 0;
@@ -494,7 +504,7 @@ const char *throng__http_response_headers(const throng__http_response_t *r, size
 const char *throng__http_response_header(const throng__http_response_t *r, const char *name)
 {
     size_t len, want = strlen(name);
-    if (!(r->name_lens & (uint32_t)1 << (want < 31 ? want : 31))) return NULL;
+    if (!want || !(r->name_marks & name_mark(want, (unsigned char)(name[0] | 0x20)))) return NULL;
     const char *p = throng__http_response_headers(r, &len), *end = p + len;
     while (p < end) {
         size_t nlen = strlen(p);

@@ -75,10 +75,11 @@ typedef struct throng__http_response {
     throng__http_body_cb on_body;  /* a streamed body goes here (NULL: dropped) */
     void *on_body_data;
     int status;
-    uint32_t name_lens;    /* bit k: a kept header's name had k bytes (bit 31: 31 or more) */
-    uint32_t name_len;     /* bytes of the header name being read */
-    unsigned head : 1;     /* the request was HEAD: no body follows */
-    unsigned complete : 1; /* a final (non-1xx) response is complete */
+    uint64_t name_marks;      /* a bit per kept header's name: throng__http_response_header */
+    uint32_t name_len;        /* bytes of the header name being read */
+    unsigned char name_first; /* its first byte, lowercased */
+    unsigned head : 1;        /* the request was HEAD: no body follows */
+    unsigned complete : 1;    /* a final (non-1xx) response is complete */
     unsigned in_headers : 1;
     unsigned in_name : 1;       /* the last header bytes kept were of a name */
     unsigned too_large : 1;     /* parsing stopped at max_body */
