@@ -363,6 +363,60 @@ static void test_stalled(void)
     CHECK(uv_hrtime() - before >= 190000000ull);
 }
 
+/* Two requests on one keep-alive connection to a server that answers the
+ * first only: the second is sent while the first's timer still runs (a
+ * response's timer is left running, start_timer_from), and times out at
+ * its own deadline, be it after that timer's (first_timeout short) or
+ * before it (first_timeout long). Returns the seconds the second waited. */
+static double second_times_out(double first_timeout, double timeout, outcome_t *o)
+{
+    server_t srv;
+    server_start(&srv, ANSWER);
+    throng__address_t a = local(srv.port);
+    throng__conn_t conn;
+    throng__exchange_t x1 = {0}, x2 = {0};
+    memset(o, 0, sizeof *o);
+    throng__conn_init(&conn, &host, &a, on_done, o, 1);
+    const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+    throng__buf_append(throng__conn_out(&conn), req, sizeof req - 1);
+    CHECK_INT(throng__exchange_begin(&x1, &host.ledger, "GET /", 5), 0);
+    throng__conn_send(&conn, &x1, first_timeout, 0, body_use, "GET /", 5);
+    run_until_done(o); /* the answer, then 150 ms */
+    CHECK_INT(o->kind, THRONG__CONN_OK);
+    o->calls = 0;
+    throng__buf_append(throng__conn_out(&conn), req, sizeof req - 1);
+    CHECK_INT(throng__exchange_begin(&x2, &host.ledger, "GET /", 5), 0);
+    uint64_t sent = uv_hrtime();
+    throng__conn_send(&conn, &x2, timeout, 0, body_use, "GET /", 5);
+    while (o->calls == 0 && uv_hrtime() - sent < 5000000000ull)
+        uv_run(&loop, UV_RUN_ONCE);
+    double waited = (double)(uv_hrtime() - sent) * 1e-9;
+    CHECK_INT(o->calls, 1);
+    CHECK(throng__conn_stop(&conn) == NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    throng__conn_free(&conn);
+    uv_close((uv_handle_t *)&srv.listener, NULL);
+    uv_close((uv_handle_t *)&srv.later, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK(throng__stats_balanced(&stats));
+    return waited;
+}
+
+static void test_deadline_per_request(void)
+{
+    outcome_t o;
+    /* The first's timer is due some 0.15 s after the second is sent. */
+    double waited = second_times_out(0.3, 0.5, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_TIMED_OUT);
+    CHECK_STR(o.msg, "no complete response within 0.5s");
+    CHECK(waited >= 0.49);
+    /* The first's timer is due 2.8 s after the second is sent. */
+    waited = second_times_out(3, 0.1, &o);
+    CHECK_INT(o.kind, THRONG_FAULT_TIMED_OUT);
+    CHECK_STR(o.msg, "no complete response within 0.1s");
+    CHECK(waited >= 0.09 && waited < 2);
+}
+
 static void test_garbage(void)
 {
     outcome_t o;
@@ -715,6 +769,7 @@ int main(void)
     test_refused();
     test_reset();
     test_stalled();
+    test_deadline_per_request();
     test_garbage();
     test_hang_up();
     test_fails_at_once();
@@ -722,9 +777,10 @@ int main(void)
     test_pipeline();
     test_pipeline_faults();
 
-    CHECK_INT(stats.n.sent, 22 + 12);
-    CHECK_INT(stats.n.requests, 11 + 7);
-    CHECK_INT(stats.n.faulted, 10 + 3);
+    /* the single exchanges, the pipelines, test_deadline_per_request's */
+    CHECK_INT(stats.n.sent, 22 + 12 + 4);
+    CHECK_INT(stats.n.requests, 11 + 7 + 2);
+    CHECK_INT(stats.n.faulted, 10 + 3 + 2);
     CHECK_INT(stats.n.cancelled, 1 + 2);
     CHECK_INT(stats.n.in_flight, 0);
     uv_walk(&loop, close_walk, NULL);

@@ -35,15 +35,23 @@ static uint64_t ms_of(double seconds)
     return seconds <= 0 ? 0 : (uint64_t)llround(seconds * 1000.0);
 }
 
-/* Starts c's timer to fire timeout seconds after since_ns (uv_hrtime).
- * A libuv timer counts from the loop's clock, read when this iteration of
- * the loop began: on a busy loop that may be milliseconds before since_ns,
- * and a request would time out before it had waited its timeout. */
+/* Sets the response's deadline, timeout seconds after since_ns
+ * (uv_hrtime). A libuv timer counts from the loop's clock, read when this
+ * iteration of the loop began: on a busy loop that may be milliseconds
+ * before since_ns, and a request would time out before it had waited its
+ * timeout. The timer of an earlier exchange on the connection, left
+ * running when its response came (release), is kept when it is due first:
+ * on_timer then finds the deadline ahead and starts it again for the rest.
+ * So a keep-alive connection's timer is started once per timeout, not
+ * stopped and started in libuv's heap for every request. */
 static void on_timer(uv_timer_t *t);
 static void start_timer_from(throng__conn_t *c, uint64_t since_ns, double timeout)
 {
     uint64_t ms = ms_of(timeout), since_ms = since_ns / 1000000, loop_ms = uv_now(c->host->loop);
     if (ms) ms += (since_ms > loop_ms ? since_ms - loop_ms : 0) + 1; /* +1: both clocks floored */
+    c->due_ms = loop_ms + ms;
+    if (ms && uv_is_active((uv_handle_t *)&c->timer) && uv_timer_get_due_in(&c->timer) <= ms)
+        return;
     uv_timer_start(&c->timer, on_timer, ms, 0);
 }
 
@@ -181,8 +189,9 @@ static throng__exchange_t *release(throng__conn_t *c)
     c->x = NULL;
     c->more = 0;
     c->released = 1;
+    /* A response's deadline timer is left running (start_timer_from). */
+    if (c->state != THRONG__CONN_WAITING) uv_timer_stop(&c->timer);
     c->state = THRONG__CONN_IDLE;
-    uv_timer_stop(&c->timer);
     return x;
 }
 
@@ -265,6 +274,8 @@ static void on_timer(uv_timer_t *t)
     else if (c->state == THRONG__CONN_HANDSHAKE)
         fail(c, THRONG_FAULT_TLS, "TLS handshake with %s timed out after %gs",
              c->address->authority, c->host->set->connect_timeout);
+    else if (c->state == THRONG__CONN_WAITING && c->due_ms > uv_now(c->host->loop))
+        uv_timer_start(t, on_timer, c->due_ms - uv_now(c->host->loop), 0); /* a later deadline */
     else if (c->state == THRONG__CONN_WAITING)
         fail(c, THRONG_FAULT_TIMED_OUT, "no complete response within %gs", c->timeout);
 }
@@ -623,7 +634,6 @@ static void on_connect(uv_connect_t *req, int status)
     attempt_over(c);
     throng__exchange_connected(c->x, uv_hrtime() - c->ex->started);
     if (THRONG_LOG_DEBUG <= c->host->log_level) log_connected(c);
-    uv_tcp_nodelay(c->tcp, 1);
     if (c->address->tls)
         start_tls(c);
     else
@@ -634,8 +644,11 @@ static void on_connect(uv_connect_t *req, int status)
 #define IP_LOCAL_PORT_RANGE 51 /* Linux 6.3's, for older headers */
 #endif
 
-/* Opens the socket of a connect attempt for c's handle, its options set
- * before the bind or connect that picks its local port. IP_LOCAL_PORT_RANGE
+/* Makes c's handle with the socket of a connect attempt, its options set
+ * before the bind or connect that picks its local port. libuv opens the
+ * socket non-blocking (uv_tcp_open of a socket of ours would cost an
+ * ioctl more), and TCP_NODELAY goes on before the connect, not after it.
+ * IP_LOCAL_PORT_RANGE
  * (Linux 6.3), set to the widest range, which the kernel narrows to its
  * ip_local_port_range, makes connect() search the ports in turn from where
  * the last search for that destination ended. Without a range of its own
@@ -645,11 +658,21 @@ static void on_connect(uv_connect_t *req, int status)
  * kernel for each thousand, and connect timers run out unread. An older
  * kernel refuses the option, and the search stays as it was. no_port:
  * IP_BIND_ADDRESS_NO_PORT, for a bind that leaves the port to connect().
- * 0 or a negative libuv error, with the descriptor closed. */
+ * 0 with the handle open (c->tcp_open), or a negative libuv error with no
+ * handle made. */
 static int open_socket(throng__conn_t *c, int family, int no_port)
 {
-    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return uv_translate_sys_error(errno);
+    if (!(c->tcp = throng__bufpool_block(pool_of(c), sizeof *c->tcp))) return UV_ENOMEM;
+    int rc = uv_tcp_init_ex(c->host->loop, c->tcp, (unsigned)family);
+    if (rc < 0) {
+        throng__bufpool_block_put(pool_of(c), c->tcp, sizeof *c->tcp);
+        c->tcp = NULL;
+        return rc;
+    }
+    c->tcp->data = c;
+    c->tcp_open = 1;
+    uv_os_fd_t fd;
+    if ((rc = uv_fileno((const uv_handle_t *)c->tcp, &fd)) < 0) return rc;
     uint32_t range = 0xffffu << 16 | 1u; /* high << 16 | low */
     (void)setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof range);
 #ifdef IP_BIND_ADDRESS_NO_PORT
@@ -658,9 +681,7 @@ static int open_socket(throng__conn_t *c, int family, int no_port)
 #else
     (void)no_port;
 #endif
-    int rc = uv_tcp_open(c->tcp, fd);
-    if (rc < 0) close(fd); /* else the handle owns it */
-    return rc;
+    return uv_tcp_nodelay(c->tcp, 1);
 }
 
 /* Binds the socket about to connect to the client's source address
@@ -705,14 +726,6 @@ static void attempt(throng__conn_t *c)
     }
     c->ex->started = uv_hrtime();
     THRONG__DEBUG(h, c->client, "connecting to %s", c->address->authority);
-    if (!(c->tcp = throng__bufpool_block(pool_of(c), sizeof *c->tcp))) {
-        fail(c, THRONG_FAULT_NOT_CONNECTED, "connect to %s: out of memory for a socket",
-             c->address->authority);
-        return;
-    }
-    uv_tcp_init(h->loop, c->tcp);
-    c->tcp->data = c;
-    c->tcp_open = 1;
     if (h->set->sources.count) {
         if (bind_source(c) != 0) return; /* before it takes a slot */
     } else {

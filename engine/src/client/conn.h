@@ -74,8 +74,9 @@ struct throng__conn {
     unsigned more : 7;       /* a pipeline: exchanges after x (x[1] ...) still to answer */
     unsigned released : 1;   /* set when an exchange is handed back (its callback may do it) */
     uv_tcp_t *tcp;
-    uv_timer_t timer;
-    throng__connects_t *connects;          /* the host's bound on connect attempts */
+    uv_timer_t timer;             /* connect, handshake, or the response's deadline (due_ms) */
+    uint64_t due_ms;              /* while waiting: the response's deadline, on the loop's clock */
+    throng__connects_t *connects; /* the host's bound on connect attempts */
     throng__conn_t *wait_prev, *wait_next; /* its neighbours while queued */
     throng__exchange_t *x;                 /* the exchange being carried, until the callback */
     double timeout;                        /* its timeout, seconds */
