@@ -1274,7 +1274,7 @@ int throng__report_thresholds(cJSON *doc, const char *const *expressions, size_t
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "expression");
         const cJSON *g = cJSON_GetObjectItemCaseSensitive(o, "group");
         if (!cJSON_IsString(e) || throng__threshold_parse(e->valuestring, &t, msg) != 0) {
-            snprintf(why, whylen, "threshold '%s' of the report: %s",
+            snprintf(why, whylen, "threshold '%.100s' of the report: %.300s",
                      cJSON_IsString(e) ? e->valuestring : "?", msg);
             return -1;
         }
