@@ -437,12 +437,31 @@ static int check_line(throng__http_response_t *r, const char *data, size_t len)
     return 0;
 }
 
+/* check_line's common case at once: a whole, well-formed line start
+ * "HTTP/1.x NNN" (NNN 100..599) and its space or end, first in data. 1 when
+ * it took it; 0 leaves the line to check_line, byte by byte. */
+static int line_at_once(throng__http_response_t *r, const char *d, size_t len)
+{
+    if (r->line_pos || len < sizeof r->line || memcmp(d, "HTTP/1.", 7) != 0) return 0;
+    unsigned v = (unsigned char)d[7] - '0', a = (unsigned char)d[9] - '0',
+             b = (unsigned char)d[10] - '0', c = (unsigned char)d[11] - '0';
+    char e = d[12];
+    if (v > 9 || d[8] != ' ' || a < 1 || a > 5 || b > 9 || c > 9 ||
+        (e != ' ' && e != '\r' && e != '\n'))
+        return 0;
+    memcpy(r->line, d, sizeof r->line);
+    r->line_pos = sizeof r->line;
+    return 1;
+}
+
 int throng__http_response_feed(throng__http_response_t *r, const char *data, size_t len,
                                size_t *used)
 {
     const char *p = data, *end = data + len;
     for (;;) {
-        if (r->line_pos < sizeof r->line && check_line(r, p, (size_t)(end - p)) != 0) return -1;
+        if (r->line_pos < sizeof r->line && !line_at_once(r, p, (size_t)(end - p)) &&
+            check_line(r, p, (size_t)(end - p)) != 0)
+            return -1;
         llhttp_errno_t e = llhttp_execute(&r->parser, p, (size_t)(end - p));
         if (e == HPE_OK) {
             *used = len;
