@@ -229,6 +229,86 @@ static void test_port_search(void)
     host.connects.limit = 2;
 }
 
+/* A response's timer, left running when the response came, must not end
+ * the next exchange of the conn while that one waits its turn in the
+ * connect queue: the connect timeout counts from the attempt, and a queued
+ * conn has none. The server answers "Connection: close", so the second
+ * exchange needs a new connect; the queue is kept full (in_flight at the
+ * limit) for 0.6 s, past the first exchange's 0.3 s deadline. */
+static void close_peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    (void)buf;
+    peer_t *p = s->data;
+    if (n < 0) {
+        if (!uv_is_closing((uv_handle_t *)s)) uv_close((uv_handle_t *)s, peer_closed);
+        return;
+    }
+    p->len += (size_t)n;
+    p->seen[p->len] = '\0';
+    if (!strstr(p->seen, "\r\n\r\n")) return;
+    static const char bye[] =
+        "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello";
+    uv_buf_t b = uv_buf_init((char *)bye, (unsigned)strlen(bye));
+    uv_write(&p->wr, s, &b, 1, NULL);
+}
+
+static void on_close_peer(uv_stream_t *l, int status)
+{
+    (void)status;
+    peer_t *p = calloc(1, sizeof *p);
+    uv_tcp_init(l->loop, &p->tcp);
+    p->tcp.data = p;
+    if (uv_accept(l, (uv_stream_t *)&p->tcp) != 0) {
+        uv_close((uv_handle_t *)&p->tcp, peer_closed);
+        return;
+    }
+    uv_read_start((uv_stream_t *)&p->tcp, peer_alloc, close_peer_read);
+}
+
+static void test_queued_after_response(void)
+{
+    uv_tcp_t listener;
+    throng__address_t a = local(conn_host_listen(&listener, 128, on_close_peer));
+    const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+    host.connects.limit = 1;
+    done_count = 0;
+    memset(&outs[0], 0, sizeof outs[0]);
+    memset(&xs[0], 0, sizeof xs[0]);
+    throng__conn_init(&conns[0], &host, &a, on_done, &outs[0], 1);
+    throng__buf_append(throng__conn_out(&conns[0]), req, sizeof req - 1);
+    CHECK_INT(throng__exchange_begin(&xs[0], &host.ledger, "GET /", 5), 0);
+    sent_at = uv_hrtime();
+    throng__conn_send(&conns[0], &xs[0], 0.3, 0, THRONG__BODY_KEEP, "GET /", 5);
+    run_until(1);
+    CHECK_INT(outs[0].kind, THRONG__CONN_OK);
+    for (int i = 0; i < 5; i++) /* the closed socket's callback */
+        uv_run(&loop, UV_RUN_NOWAIT);
+    /* Another conn's attempt holds the only slot. */
+    host.connects.in_flight = 1;
+    memset(&outs[0], 0, sizeof outs[0]);
+    throng__exchange_t x2 = {0};
+    throng__buf_append(throng__conn_out(&conns[0]), req, sizeof req - 1);
+    CHECK_INT(throng__exchange_begin(&x2, &host.ledger, "GET /", 5), 0);
+    throng__conn_send(&conns[0], &x2, 2, 0, THRONG__BODY_KEEP, "GET /", 5);
+    CHECK_INT(host.connects.waiting, 1);
+    uint64_t until = uv_hrtime() + 600000000ull;
+    while (uv_hrtime() < until && outs[0].calls == 0)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    /* Still waiting its turn: no callback, no fault. */
+    CHECK_INT(outs[0].calls, 0);
+    if (outs[0].calls) fprintf(stderr, "  queued conn ended: %s\n", outs[0].msg);
+    host.connects.in_flight = 0;
+    throng__exchange_t *x = throng__conn_stop(&conns[0]);
+    if (x) throng__exchange_cancelled(x);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    throng__conn_free(&conns[0]);
+    uv_close((uv_handle_t *)&listener, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK(throng__stats_balanced(&stats));
+    CHECK_INT(stats.n.in_flight, 0);
+    host.connects.limit = 2;
+}
+
 int main(void)
 {
     conn_host_init();
@@ -239,6 +319,7 @@ int main(void)
     test_stop_while_waiting();
     test_timeout_from_attempt();
     test_port_search();
+    test_queued_after_response();
 
     throng__connects_close(&host.connects);
     uv_walk(&loop, close_walk, NULL);

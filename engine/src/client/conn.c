@@ -779,6 +779,10 @@ static void connect_now(throng__conn_t *c)
 {
     throng__connects_t *q = c->connects;
     c->state = THRONG__CONN_CONNECTING;
+    /* A response's timer left running (release) must not fire on a conn
+     * waiting for its turn or its old socket's close: the connect timeout
+     * starts with the attempt. */
+    uv_timer_stop(&c->timer);
     if (c->tcp_closing) { /* the old handle must be closed before reuse */
         c->connect_when_closed = 1;
         return;
