@@ -648,10 +648,10 @@ static void on_connect(uv_connect_t *req, int status)
  * before the bind or connect that picks its local port. libuv opens the
  * socket non-blocking (uv_tcp_open of a socket of ours would cost an
  * ioctl more), and TCP_NODELAY goes on before the connect, not after it.
- * IP_LOCAL_PORT_RANGE
- * (Linux 6.3), set to the widest range, which the kernel narrows to its
- * ip_local_port_range, makes connect() search the ports in turn from where
- * the last search for that destination ended. Without a range of its own
+ * IP_LOCAL_PORT_RANGE (Linux 6.3), set to the widest range, which the
+ * kernel narrows to its ip_local_port_range, makes connect() search the
+ * ports in turn from where the last search for that destination ended.
+ * Without a range of its own
  * a socket takes even ports first and an odd one only after scanning every
  * even one: past about 14,000 connections to one destination (and source)
  * each connect scans some 14,000 ports, the loop spends seconds in the
