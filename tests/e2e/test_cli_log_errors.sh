@@ -135,7 +135,6 @@ done
 
 # The disk fills up; supervisor.log (moved aside, so that a line needs a
 # new page) cannot take the next restarts' lines.
-mv "$H/supervisor.log" "$H/supervisor.log.old"
 dd if=/dev/zero of="$FULL/filler" bs=4k 2>/dev/null
 [ "$(df --output=avail "$FULL" | tail -1)" -eq 0 ] || fail "the tmpfs is not full: $(df "$FULL")"
 # The group's own files come and go as it restarts, and a page one frees
@@ -147,6 +146,13 @@ dd if=/dev/zero of="$FULL/filler" bs=4k 2>/dev/null
     done
 ) &
 refill=$!
+# The group's stdout (its last report) is truncated when it restarts, and
+# the supervisor's next line would land in the page that frees, before the
+# filler could take it: it is emptied now, its page left to the filler,
+# and supervisor.log is moved aside only then.
+: >"$H/logs/watch.out"
+sleep 0.3
+mv "$H/supervisor.log" "$H/supervisor.log.old"
 sleep 5
 touch "$WORK/refill.stop"
 wait "$refill"
