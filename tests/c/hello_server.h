@@ -19,6 +19,8 @@ typedef struct peer {
 } peer_t;
 
 static const char hello[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+/* What peer_read answers: hello, or what a test sets instead. */
+static const char *hello_reply = hello;
 static int hello_accepted;
 
 static void peer_closed(uv_handle_t *h)
@@ -49,7 +51,7 @@ static void peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     size_t used = (size_t)(end + 4 - p->seen);
     memmove(p->seen, p->seen + used, p->len - used + 1);
     p->len -= used;
-    uv_buf_t b = uv_buf_init((char *)hello, (unsigned)strlen(hello));
+    uv_buf_t b = uv_buf_init((char *)hello_reply, (unsigned)strlen(hello_reply));
     uv_write(&p->wr, s, &b, 1, NULL);
 }
 

@@ -235,40 +235,13 @@ static void test_port_search(void)
  * conn has none. The server answers "Connection: close", so the second
  * exchange needs a new connect; the queue is kept full (in_flight at the
  * limit) for 0.6 s, past the first exchange's 0.3 s deadline. */
-static void close_peer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    (void)buf;
-    peer_t *p = s->data;
-    if (n < 0) {
-        if (!uv_is_closing((uv_handle_t *)s)) uv_close((uv_handle_t *)s, peer_closed);
-        return;
-    }
-    p->len += (size_t)n;
-    p->seen[p->len] = '\0';
-    if (!strstr(p->seen, "\r\n\r\n")) return;
-    static const char bye[] =
-        "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello";
-    uv_buf_t b = uv_buf_init((char *)bye, (unsigned)strlen(bye));
-    uv_write(&p->wr, s, &b, 1, NULL);
-}
-
-static void on_close_peer(uv_stream_t *l, int status)
-{
-    (void)status;
-    peer_t *p = calloc(1, sizeof *p);
-    uv_tcp_init(l->loop, &p->tcp);
-    p->tcp.data = p;
-    if (uv_accept(l, (uv_stream_t *)&p->tcp) != 0) {
-        uv_close((uv_handle_t *)&p->tcp, peer_closed);
-        return;
-    }
-    uv_read_start((uv_stream_t *)&p->tcp, peer_alloc, close_peer_read);
-}
-
 static void test_queued_after_response(void)
 {
     uv_tcp_t listener;
-    throng__address_t a = local(conn_host_listen(&listener, 128, on_close_peer));
+    static const char bye[] =
+        "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello";
+    hello_reply = bye;
+    throng__address_t a = local(conn_host_listen(&listener, 128, on_peer));
     const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
     host.connects.limit = 1;
     done_count = 0;
@@ -307,6 +280,7 @@ static void test_queued_after_response(void)
     CHECK(throng__stats_balanced(&stats));
     CHECK_INT(stats.n.in_flight, 0);
     host.connects.limit = 2;
+    hello_reply = hello;
 }
 
 int main(void)
