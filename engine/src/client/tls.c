@@ -8,10 +8,10 @@
  * words. */
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,9 +144,8 @@ static int has_hash_links(const char *dir)
  * 50 ms of CPU for Debian's), so it is read only when SSL_CERT_FILE names
  * it or the directory holds no hashed certificate. OpenSSL 3's default
  * also reads the whole directory through its store loader (opendir): time
- * for nothing, and
- * descriptor numbers that ThreadSanitizer, which misses that open, takes
- * for races when another thread reuses them. */
+ * for nothing, and descriptor numbers that ThreadSanitizer, which misses
+ * that open, takes for races when another thread reuses them. */
 static int load_system_store(SSL_CTX *c)
 {
     const char *file = getenv(X509_get_default_cert_file_env());
