@@ -52,12 +52,15 @@ for name in ("sign-in", "checkout"):
     assert t["count"] >= g["sessions"] > 20 and t["failures"] == 0, (name, t, g["sessions"])
     assert t["latency"]["count"] == t["count"] and t["latency"]["p99"] > 0, t
 
-# What the shop served is what throng counted. A request cancelled at the
-# run's end may have been served without throng seeing the answer: the
-# shop may count up to that many more, never fewer.
+# What the shop served is what throng counted. At the run's end the shop
+# may count more, never fewer: a request cancelled by the end may have been
+# served without throng seeing the answer, and an answer that came after
+# the end began is counted, but the session that asked for it is not run
+# on to its check. A client is cut short once, so the second kind is at
+# most one per client (8).
 def same(shop_count, passes, request):
     n = names[request]
-    assert passes <= shop_count <= passes + n["cancelled"], (shop_count, passes, request, n)
+    assert passes <= shop_count <= passes + n["cancelled"] + 8, (shop_count, passes, request, n)
 same(shop["logins"], checks["logged in"]["passes"], "login")
 same(shop["login_failures"], checks["wrong password refused"]["passes"], "login")
 same(shop["checkouts"], checks["order placed"]["passes"], "place order")
@@ -100,6 +103,7 @@ print("checkout %d, failed %d; order placed %d/%d; shop failed %d of %d"
          shop["checkout_failures"], shop["checkout_attempts"]))
 assert co["count"] > 10 and co["failures"] == placed["fails"], (co, placed)
 assert 0.2 < co["failures"] / co["count"] < 0.5, co
-assert placed["fails"] <= shop["checkout_failures"] <= placed["fails"] + cancelled, (placed, shop)
+# As above: at most one answer per client (4) came after the end began.
+assert placed["fails"] <= shop["checkout_failures"] <= placed["fails"] + cancelled + 4, (placed, shop)
 PY
 echo "ok"
