@@ -7,19 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 
 SOURCE=${THRONG_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
-# Debian's python3-kubernetes is for Debian's python3, which may not be
-# the first python3 on PATH.
-PY=""
-for p in python3 /usr/bin/python3; do
-    if "$p" -c 'import kubernetes, yaml' 2>/dev/null; then
-        PY=$p
-        break
-    fi
-done
-if [ -z "$PY" ]; then
+# Debian's python3-kubernetes (lib.sh puts Debian's python3 first).
+if ! python3 -c 'import kubernetes, yaml' 2>/dev/null; then
     echo "SKIP: no python3 with the kubernetes and yaml modules (deps/install.sh test)"
     exit 77
 fi
 start_server K8S
-timeout 170 "$PY" "$SOURCE/tests/e2e/kubernetes_check.py" "$THRONG" "$K8S_ADDR" \
+timeout 170 python3 "$SOURCE/tests/e2e/kubernetes_check.py" "$THRONG" "$K8S_ADDR" \
     "$SOURCE/examples/kubernetes" "$WORK" || fail "the Kubernetes example, run here, failed"
