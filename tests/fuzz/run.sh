@@ -6,7 +6,8 @@
 # folder) and its kept regressions. Prints the executions of each target;
 # fails when any target crashes, leaks, or breaks one of its checks, and
 # leaves the crashing input in build-fuzz/crashes/<target>/.
-# Environment: BUILD (default build-fuzz), JOBS (make -j, default 2),
+# Environment: BUILD (default build-fuzz), JOBS (make -j, and the targets
+# fuzzed at once, default 2),
 # FUZZ_FLAGS (more libFuzzer flags).
 set -eu
 [ $# -ge 1 ] || { echo "usage: tests/fuzz/run.sh SECONDS_PER_TARGET [TARGET...]" >&2; exit 2; }
@@ -30,12 +31,13 @@ cmake --build "$build" -j"${JOBS:-2}" --target $fuzz_targets >"$build/build.log"
 # 0 seconds: build only (libFuzzer itself reads -max_total_time=0 as no limit).
 [ "$seconds" -gt 0 ] || exit 0
 
-status=0
-for t in $targets; do
+# fuzz_one TARGET: runs one target; its line (and, when it failed, the
+# report's start) goes to $build/work/TARGET/result, and the file
+# $build/work/TARGET/failed marks a failure.
+fuzz_one() {
+    t=$1
     work="$build/work/$t"
     crashes="$build/crashes/$t"
-    rm -rf "$work"
-    mkdir -p "$work/corpus" "$crashes"
     seeds="tests/fuzz/corpus/$t"
     regressions="tests/fuzz/regressions/$t"
     [ -d "$regressions" ] || regressions=""
@@ -47,11 +49,33 @@ for t in $targets; do
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
     cov=$(grep -o 'cov: [0-9]*' "$work/log" | tail -1 | sed 's/cov: //')
     if [ "$rc" -ne 0 ]; then
-        echo "fuzz $t: FAILED after ${execs:-?} executions (exit $rc); the input is in $crashes/"
-        grep -A30 -E '^==[0-9]+==ERROR|check failed|runtime error|^SUMMARY' "$work/log" | head -60
-        status=1
+        {
+            echo "fuzz $t: FAILED after ${execs:-?} executions (exit $rc); the input is in $crashes/"
+            grep -A30 -E '^==[0-9]+==ERROR|check failed|runtime error|^SUMMARY' "$work/log" | head -60
+        } >"$work/result"
+        : >"$work/failed"
     else
-        echo "fuzz $t: ${execs:-?} executions in ${seconds}s, coverage ${cov:-?}"
+        echo "fuzz $t: ${execs:-?} executions in ${seconds}s, coverage ${cov:-?}" >"$work/result"
+    fi
+}
+
+# JOBS targets at a time (one a core: each is one process), each for its
+# full SECONDS.
+status=0
+running=""
+for t in $targets; do
+    rm -rf "$build/work/$t"
+    mkdir -p "$build/work/$t/corpus" "$build/crashes/$t"
+    fuzz_one "$t" &
+    running="$running $t"
+    # shellcheck disable=SC2086
+    set -- $running
+    if [ $# -ge "${JOBS:-2}" ]; then
+        wait
+        for r in $running; do cat "$build/work/$r/result"; [ ! -e "$build/work/$r/failed" ] || status=1; done
+        running=""
     fi
 done
+wait
+for r in $running; do cat "$build/work/$r/result"; [ ! -e "$build/work/$r/failed" ] || status=1; done
 exit "$status"
