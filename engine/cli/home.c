@@ -173,16 +173,12 @@ pid_t home_supervisor(const home_t *h)
     int rc = fcntl(fd, F_OFD_GETLK, &fl);
     /* The lock, not the pid file, says whether a supervisor runs: it is
      * taken by `throng start` before anything else and kept by the
-     * supervisor for its whole life. A pid file without it is stale, and
-     * goes while this look holds the lock for a moment (a start meanwhile
-     * tries again). */
-    if (rc == 0 && fl.l_type == F_UNLCK && home_lock_take(fd) == 0) {
-        unlink(home_path(h, p, sizeof p, "supervisor.pid"));
-        close(fd);
-        return 0;
-    }
+     * supervisor for its whole life. A pid file without it is stale; it is
+     * read only while the lock is held, and the next start removes it. A
+     * look only tests the lock, never takes it: a start given at the same
+     * moment would find it held and say a supervisor is starting. */
     close(fd);
-    if (rc != 0) return 0;
+    if (rc != 0 || fl.l_type == F_UNLCK) return 0;
     FILE *f = home_fopen_read(home_path(h, p, sizeof p, "supervisor.pid"));
     long pid = 0;
     if (f) {

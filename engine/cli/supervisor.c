@@ -530,7 +530,7 @@ int supervisor_start(const home_t *h, pid_t *pid)
                 strerror(errno));
         return -1;
     }
-    /* Another command's look at the lock holds it for a moment only. */
+    /* A supervisor ending at this moment lets go of the lock: try again. */
     int taken = home_lock_take(lock) == 0;
     for (int i = 0; !taken && i < 50 && home_supervisor(h) == 0; i++) {
         usleep(10000);
