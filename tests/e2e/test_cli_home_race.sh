@@ -23,7 +23,11 @@ for i in $(seq 8); do
     if [ -n "$sup" ] && alive "$sup"; then
         LEFT="$LEFT $sup"
         fail "try $i: the supervisor $sup still runs after stop said '$(cat "$WORK/stop$i.out")' \
-(status $RC); start said '$(cat "$WORK/start$i.out")'"
+(status $RC); start said '$(cat "$WORK/start$i.out")'; the supervisor's log:
+$(cat "$H/supervisor.log" 2>&1)
+the group's output:
+$(cat "$H/logs/g.out" 2>&1)
+its processes: $(ps -o pid,stat,etime,args --ppid "$sup" 2>&1)"
     fi
     [ -n "$sup" ] || fail "try $i: start said '$(cat "$WORK/start$i.out")'"
     expect_rc 0 "$WORK/stop$i.out"
