@@ -13,11 +13,17 @@
 
 /* The one engine a signal should stop; the command runs one at a time. */
 static throng_engine_t *volatile running_engine;
+/* What a signal asked for, kept for the moment the run has started: the
+ * engine takes a stop only once throng_start() has begun, and a signal may
+ * come between its handler's install and that (a `throng stop` given as
+ * the group starts). */
+static volatile sig_atomic_t asked_stop, asked_finish;
 
 static void on_signal(int sig)
 {
     throng_engine_t *e = running_engine;
     if (!e) return;
+    asked_stop = 1;
     throng_stop(e);
     /* A second signal ends the process the usual way. */
     signal(sig, SIG_DFL);
@@ -29,7 +35,9 @@ static void on_finish_signal(int sig)
 {
     (void)sig;
     throng_engine_t *e = running_engine;
-    if (e) throng_finish(e);
+    if (!e) return;
+    asked_finish = 1;
+    throng_finish(e);
 }
 
 /* "1.23ms": the progress line's latency. */
@@ -227,6 +235,7 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    asked_stop = asked_finish = 0;
     running_engine = e;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -252,6 +261,11 @@ int cli_run_engine(const char *cmd, throng_engine_t *e, cli_output_t *o)
         if (o->mpi) throng_mpi_abort(CLI_EXIT_USAGE); /* the other ranks wait for this one */
         return CLI_EXIT_USAGE;
     }
+    /* Asked before the engine took stops: asked again (a stop wins). */
+    if (asked_stop)
+        throng_stop(e);
+    else if (asked_finish)
+        throng_finish(e);
     rc = throng_wait(e);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
