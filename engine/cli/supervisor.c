@@ -33,6 +33,9 @@
 #define BACKOFF_MAX 60.0
 #define STOP_GRACE 15.0     /* seconds group processes have to end before SIGKILL */
 #define STOP_SEES_START 500 /* ms: a start this close after a stop is stopped too */
+/* s: how long `throng stop` waits; the SIGKILL after STOP_GRACE and a slow
+ * machine's reaping fit in it */
+#define STOP_WAIT 30
 
 typedef struct group_proc {
     char name[HOME_NAME_MAX];
@@ -607,10 +610,11 @@ int supervisor_stop(const home_t *h)
         return -1;
     }
     /* Gone when its lock is free: it holds it until its last group ended. */
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < STOP_WAIT * 20; i++) {
         if (home_supervisor(h) == 0) return 0;
         usleep(50000);
     }
-    fprintf(stderr, "throng stop: the supervisor (pid %d) is still running after 20s\n", (int)pid);
+    fprintf(stderr, "throng stop: the supervisor (pid %d) is still running after %ds\n", (int)pid,
+            STOP_WAIT);
     return -1;
 }

@@ -15,7 +15,7 @@ for i in $(seq 8); do
     timeout 20 "$THRONG" add table g -s "$S_ADDR" -c 1 --home "$H" >/dev/null || fail "add"
     timeout 30 "$THRONG" start --home "$H" >"$WORK/start$i.out" 2>&1 &
     starter=$!
-    timeout 40 "$THRONG" stop --home "$H" >"$WORK/stop$i.out" 2>&1
+    timeout 50 "$THRONG" stop --home "$H" >"$WORK/stop$i.out" 2>&1
     RC=$?
     wait "$starter"
     sup=$(sed -n 's/.*supervisor pid \([0-9]*\).*/\1/p' "$WORK/start$i.out")
