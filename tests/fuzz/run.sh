@@ -59,6 +59,17 @@ fuzz_one() {
     fi
 }
 
+# finish_running: waits for the targets running, prints their lines, and
+# marks the run failed when one of them failed.
+finish_running() {
+    wait
+    for r in $running; do
+        cat "$build/work/$r/result"
+        [ ! -e "$build/work/$r/failed" ] || status=1
+    done
+    running=""
+}
+
 # JOBS targets at a time (one a core: each is one process), each for its
 # full SECONDS.
 status=0
@@ -70,12 +81,7 @@ for t in $targets; do
     running="$running $t"
     # shellcheck disable=SC2086
     set -- $running
-    if [ $# -ge "${JOBS:-2}" ]; then
-        wait
-        for r in $running; do cat "$build/work/$r/result"; [ ! -e "$build/work/$r/failed" ] || status=1; done
-        running=""
-    fi
+    [ $# -lt "${JOBS:-2}" ] || finish_running
 done
-wait
-for r in $running; do cat "$build/work/$r/result"; [ ! -e "$build/work/$r/failed" ] || status=1; done
+finish_running
 exit "$status"

@@ -651,11 +651,11 @@ static void on_connect(uv_connect_t *req, int status)
  * IP_LOCAL_PORT_RANGE (Linux 6.3), set to the widest range, which the
  * kernel narrows to its ip_local_port_range, makes connect() search the
  * ports in turn from where the last search for that destination ended.
- * Without a range of its own
- * a socket takes even ports first and an odd one only after scanning every
- * even one: past about 14,000 connections to one destination (and source)
- * each connect scans some 14,000 ports, the loop spends seconds in the
- * kernel for each thousand, and connect timers run out unread. An older
+ * Without a range of its own a socket takes even ports first and an odd
+ * one only after scanning every even one: past about 14,000 connections to
+ * one destination (and source) each connect scans some 14,000 ports, the
+ * loop spends seconds in the kernel for each thousand, and connect timers
+ * run out unread. An older
  * kernel refuses the option, and the search stays as it was. no_port:
  * IP_BIND_ADDRESS_NO_PORT, for a bind that leaves the port to connect().
  * 0 with the handle open (c->tcp_open), or a negative libuv error with no
